@@ -1,0 +1,42 @@
+//! The `quarry` binary: the KQL language server (`quarry lsp`) and the hunting CLI.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+mod lsp;
+mod run;
+
+#[derive(Debug, Parser)]
+#[command(name = "quarry", version, about = "KQL language server and threat-hunting CLI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check KQL files for syntax errors.
+    Check(check::CheckArgs),
+    /// Run a KQL query on local files or the built-in demo dataset.
+    Run(run::RunArgs),
+    /// Serve the Language Server Protocol over stdin and stdout.
+    Lsp(lsp::LspArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check::main(args),
+        Command::Run(args) => run::main(args),
+        Command::Lsp(args) => lsp::main(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
