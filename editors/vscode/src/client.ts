@@ -1,0 +1,64 @@
+// Builds the language client that runs `quarry lsp` over stdio.
+
+import * as vscode from 'vscode';
+import {
+  type DocumentSelector,
+  type DynamicFeature,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  type StaticFeature,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import type { InitializationOptions } from './lsp_ext';
+
+export const CLIENT_ID = 'quarry';
+
+/** Document selector of the client: KQL files on disk and unsaved KQL editors. */
+export const KQL_SELECTOR: DocumentSelector = [
+  { language: 'kql', scheme: 'file' },
+  { language: 'kql', scheme: 'untitled' },
+];
+
+/**
+ * A language client without the generic executeCommand feature. That feature registers every
+ * command the server lists (`quarry.runQuery`) as a VS Code command, which would collide with the
+ * extension's own `quarry.runQuery` command. The extension sends `workspace/executeCommand`
+ * itself, after adding the document, the cursor and a results panel.
+ */
+class QuarryLanguageClient extends LanguageClient {
+  public override registerFeature(feature: StaticFeature | DynamicFeature<unknown>): void {
+    const method = (feature as Partial<DynamicFeature<unknown>>).registrationType?.method;
+    if (method === ExecuteCommandRequest.method) {
+      return;
+    }
+    super.registerFeature(feature);
+  }
+}
+
+export function createClient(
+  serverPath: string,
+  initializationOptions: InitializationOptions,
+  outputChannel: vscode.OutputChannel,
+): LanguageClient {
+  const executable = {
+    command: serverPath,
+    args: ['lsp'],
+    transport: TransportKind.stdio,
+  };
+  const serverOptions: ServerOptions = { run: executable, debug: executable };
+
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: KQL_SELECTOR,
+    initializationOptions,
+    outputChannel,
+  };
+
+  return new QuarryLanguageClient(
+    CLIENT_ID,
+    vscode.l10n.t('Quarry Language Server'),
+    serverOptions,
+    clientOptions,
+  );
+}

@@ -1,0 +1,52 @@
+// Reads the `quarry.*` settings that package.json declares.
+
+import * as vscode from 'vscode';
+import type { ConfigurationSettings, InitializationOptions } from './lsp_ext';
+import { resolveUserPath } from './server_binary';
+
+export const DEFAULT_MAX_ROWS = 10_000;
+
+export interface Config {
+  /** `quarry.server.path` as written, or null when unset. */
+  serverPath: string | null;
+  /** `quarry.data.folder` resolved against the workspace, or null for the demo dataset. */
+  dataFolder: string | null;
+  /** `quarry.run.maxRows`, a positive integer. */
+  maxRows: number;
+}
+
+export function readConfig(): Config {
+  const section = vscode.workspace.getConfiguration('quarry');
+  const workspaceFolder = firstWorkspaceFolder();
+
+  const serverPath = nonEmpty(section.get<string | null>('server.path'));
+  const rawFolder = nonEmpty(section.get<string | null>('data.folder'));
+  const dataFolder = rawFolder === null ? null : resolveUserPath(rawFolder, workspaceFolder);
+  const rawMaxRows = section.get<number>('run.maxRows', DEFAULT_MAX_ROWS);
+  const maxRows =
+    Number.isInteger(rawMaxRows) && rawMaxRows > 0 ? rawMaxRows : DEFAULT_MAX_ROWS;
+
+  return { serverPath, dataFolder, maxRows };
+}
+
+/** Returns the filesystem path of the first workspace folder, if it is on disk. */
+export function firstWorkspaceFolder(): string | undefined {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  return folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined;
+}
+
+export function initializationOptions(config: Config): InitializationOptions {
+  return { dataFolder: config.dataFolder, maxRows: config.maxRows };
+}
+
+export function configurationSettings(config: Config): ConfigurationSettings {
+  return { quarry: { data: { folder: config.dataFolder }, run: { maxRows: config.maxRows } } };
+}
+
+function nonEmpty(value: string | null | undefined): string | null {
+  if (typeof value !== 'string') {
+    return null;
+  }
+  const trimmed = value.trim();
+  return trimmed.length > 0 ? trimmed : null;
+}

@@ -1,0 +1,220 @@
+// Quarry's additions to LSP, mirrored from docs/lsp-extensions.md (the contract with
+// server/quarry/src/lsp/). Change the three together. This module has no `vscode` import, so
+// unit tests load it in plain Node.
+
+/** LSP `Position`: zero-based line and UTF-16 character offset. */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+/** LSP `Range`, end exclusive. */
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** Sent in `initialize`'s `initializationOptions`. */
+export interface InitializationOptions {
+  /** Folder of CSV, TSV, JSON-lines and Parquet files; null selects the built-in demo dataset. */
+  dataFolder: string | null;
+  /** Maximum number of rows that `quarry.runQuery` returns. */
+  maxRows: number;
+}
+
+/**
+ * `settings` of `workspace/didChangeConfiguration`: the server reads
+ * `settings.quarry.data.folder` and `settings.quarry.run.maxRows`.
+ */
+export interface ConfigurationSettings {
+  quarry: {
+    data: { folder: string | null };
+    run: { maxRows: number };
+  };
+}
+
+export const RUN_QUERY_COMMAND = 'quarry.runQuery';
+
+/** Per-run overrides accepted in every argument form. */
+export interface RunQueryOverrides {
+  dataFolder?: string | null;
+  maxRows?: number;
+}
+
+/** Runs the query block (text between blank lines) that contains `position`. */
+export interface RunQueryCursorArgs extends RunQueryOverrides {
+  uri: string;
+  position: Position;
+}
+
+/** Runs the text inside `range`. */
+export interface RunQuerySelectionArgs extends RunQueryOverrides {
+  uri: string;
+  range: Range;
+}
+
+/** Runs `query` as given. */
+export interface RunQueryTextArgs extends RunQueryOverrides {
+  query: string;
+}
+
+export type RunQueryArgs = RunQueryCursorArgs | RunQuerySelectionArgs | RunQueryTextArgs;
+
+/** KQL type names that the server uses in `columns[].type`. */
+export const KQL_COLUMN_TYPES = [
+  'string',
+  'long',
+  'int',
+  'real',
+  'bool',
+  'datetime',
+  'timespan',
+  'guid',
+  'dynamic',
+] as const;
+
+export interface ResultColumn {
+  name: string;
+  /** A KQL type name, normally one of `KQL_COLUMN_TYPES`. */
+  type: string;
+}
+
+/** A cell value: strings, numbers, booleans and null, or any JSON value for `dynamic` columns. */
+export type CellValue = unknown;
+
+/** Result of `quarry.runQuery`. */
+export interface RunQueryResult {
+  query: string;
+  /** `"demo"` or `"folder:"` followed by the folder path. */
+  source: string;
+  columns: ResultColumn[];
+  rows: CellValue[][];
+  /** Number of rows in the full result; `rows` holds at most `maxRows` of them. */
+  rowCount: number;
+  truncated: boolean;
+  elapsedMs: number;
+}
+
+/** `data` of the JSON-RPC error that `quarry.runQuery` returns when the problem has a place. */
+export interface RunQueryErrorData {
+  range: Range;
+}
+
+/** JSON-RPC error code RequestFailed, used by `quarry.runQuery` for query errors. */
+export const REQUEST_FAILED = -32803;
+
+/** The selection of an editor, in LSP coordinates. `active` is the cursor. */
+export interface EditorSelection {
+  start: Position;
+  end: Position;
+  active: Position;
+}
+
+/**
+ * Builds the `quarry.runQuery` argument for a document: the selection form when the selection is
+ * non-empty, else the cursor form at the cursor.
+ */
+export function buildRunQueryArgs(uri: string, selection: EditorSelection): RunQueryArgs {
+  const empty =
+    selection.start.line === selection.end.line &&
+    selection.start.character === selection.end.character;
+  if (empty) {
+    return { uri, position: copyPosition(selection.active) };
+  }
+  return {
+    uri,
+    range: { start: copyPosition(selection.start), end: copyPosition(selection.end) },
+  };
+}
+
+function copyPosition(position: Position): Position {
+  return { line: position.line, character: position.character };
+}
+
+/** Raised when a server response does not have the shape that docs/lsp-extensions.md gives. */
+export class InvalidResponseError extends Error {
+  constructor(detail: string) {
+    super(`invalid quarry.runQuery result: ${detail}`);
+    this.name = 'InvalidResponseError';
+  }
+}
+
+/**
+ * Checks that `value` is a `RunQueryResult` and returns it typed.
+ * Throws `InvalidResponseError` naming the first field that does not match.
+ */
+export function parseRunQueryResult(value: unknown): RunQueryResult {
+  if (!isRecord(value)) {
+    throw new InvalidResponseError('expected an object');
+  }
+  const { query, source, columns, rows, rowCount, truncated, elapsedMs } = value;
+  if (typeof query !== 'string') {
+    throw new InvalidResponseError('`query` is not a string');
+  }
+  if (typeof source !== 'string') {
+    throw new InvalidResponseError('`source` is not a string');
+  }
+  if (!Array.isArray(columns)) {
+    throw new InvalidResponseError('`columns` is not an array');
+  }
+  columns.forEach((column, index) => {
+    if (!isRecord(column) || typeof column.name !== 'string' || typeof column.type !== 'string') {
+      throw new InvalidResponseError(`columns[${index}] needs string fields name and type`);
+    }
+  });
+  if (!Array.isArray(rows)) {
+    throw new InvalidResponseError('`rows` is not an array');
+  }
+  rows.forEach((row, index) => {
+    if (!Array.isArray(row)) {
+      throw new InvalidResponseError(`rows[${index}] is not an array`);
+    }
+    if (row.length !== columns.length) {
+      throw new InvalidResponseError(
+        `rows[${index}] has ${row.length} cells but there are ${columns.length} columns`,
+      );
+    }
+  });
+  if (!isCount(rowCount)) {
+    throw new InvalidResponseError('`rowCount` is not a non-negative integer');
+  }
+  if (typeof truncated !== 'boolean') {
+    throw new InvalidResponseError('`truncated` is not a boolean');
+  }
+  if (typeof elapsedMs !== 'number' || !Number.isFinite(elapsedMs)) {
+    throw new InvalidResponseError('`elapsedMs` is not a finite number');
+  }
+  return {
+    query,
+    source,
+    columns: columns.map((column) => ({ name: column.name, type: column.type })),
+    rows: rows as CellValue[][],
+    rowCount,
+    truncated,
+    elapsedMs,
+  };
+}
+
+/** Returns the error range from a `quarry.runQuery` error's `data`, or undefined when it has none. */
+export function parseRunQueryErrorData(data: unknown): RunQueryErrorData | undefined {
+  if (!isRecord(data) || !isRange(data.range)) {
+    return undefined;
+  }
+  return { range: data.range };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isPosition(value: unknown): value is Position {
+  return isRecord(value) && isCount(value.line) && isCount(value.character);
+}
+
+function isRange(value: unknown): value is Range {
+  return isRecord(value) && isPosition(value.start) && isPosition(value.end);
+}

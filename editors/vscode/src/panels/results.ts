@@ -1,0 +1,167 @@
+// The "Quarry Results" webview panel: one instance, reused for every run.
+
+import * as vscode from 'vscode';
+import type { Range, RunQueryResult } from '../lsp_ext';
+import {
+  type ExtensionMessage,
+  type ResultsLabels,
+  parseWebviewMessage,
+} from './protocol';
+import { buildResultsHtml, createNonce } from './results_html';
+
+export const RESULTS_VIEW_TYPE = 'quarry.results';
+
+/** Where a failed query's error points, so the panel can select it in the editor. */
+export interface ErrorTarget {
+  uri: vscode.Uri;
+  range: Range;
+}
+
+export class ResultsPanel implements vscode.Disposable {
+  private static current: ResultsPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  /**
+   * Last message posted, sent again when the webview loads and posts `ready`. Undefined in a
+   * revived panel, whose script redraws the state it saved.
+   */
+  private state: ExtensionMessage | undefined;
+  private errorTarget: ErrorTarget | undefined;
+
+  /** Reveals the panel, creating it beside the active editor when there is none. */
+  static createOrShow(extensionUri: vscode.Uri): ResultsPanel {
+    if (ResultsPanel.current !== undefined) {
+      ResultsPanel.current.panel.reveal(undefined, true);
+      return ResultsPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      RESULTS_VIEW_TYPE,
+      vscode.l10n.t('Quarry Results'),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      webviewOptions(extensionUri),
+    );
+    ResultsPanel.current = new ResultsPanel(panel, extensionUri);
+    return ResultsPanel.current;
+  }
+
+  /**
+   * Takes over a panel that VS Code restored after a reload. The webview script redraws its
+   * last state from `vscode.getState()`.
+   */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri): void {
+    ResultsPanel.current?.dispose();
+    panel.webview.options = webviewOptions(extensionUri);
+    ResultsPanel.current = new ResultsPanel(panel, extensionUri);
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+  ) {
+    this.panel.webview.html = this.renderHtml();
+    this.disposables.push(
+      this.panel.onDidDispose(() => this.dispose()),
+      this.panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),
+    );
+  }
+
+  showRunning(): void {
+    this.errorTarget = undefined;
+    this.post({ type: 'running' });
+  }
+
+  showResult(result: RunQueryResult): void {
+    this.errorTarget = undefined;
+    this.post({ type: 'result', result });
+  }
+
+  /** Shows a failed run; `target`, when known, lets the user jump to the error's place. */
+  showError(message: string, target: ErrorTarget | undefined): void {
+    this.errorTarget = target;
+    const location = target === undefined ? null : { ...target.range.start };
+    this.post({ type: 'error', message, location });
+  }
+
+  dispose(): void {
+    if (ResultsPanel.current === this) {
+      ResultsPanel.current = undefined;
+    }
+    this.panel.dispose();
+    for (const disposable of this.disposables.splice(0)) {
+      disposable.dispose();
+    }
+  }
+
+  private post(message: ExtensionMessage): void {
+    this.state = message;
+    void this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(raw: unknown): void {
+    const message = parseWebviewMessage(raw);
+    if (message === undefined) {
+      // The webview runs only our script, so an unknown message points at a version mismatch.
+      console.warn('Quarry results panel: ignored an invalid webview message');
+      return;
+    }
+    switch (message.type) {
+      case 'ready':
+        if (this.state !== undefined) {
+          void this.panel.webview.postMessage(this.state);
+        }
+        break;
+      case 'revealError':
+        void this.revealError();
+        break;
+    }
+  }
+
+  private async revealError(): Promise<void> {
+    const target = this.errorTarget;
+    if (target === undefined) {
+      return;
+    }
+    const { start, end } = target.range;
+    const selection = new vscode.Selection(start.line, start.character, end.line, end.character);
+    const editor = await vscode.window.showTextDocument(target.uri, {
+      viewColumn: vscode.ViewColumn.One,
+      selection,
+    });
+    editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private renderHtml(): string {
+    const webview = this.panel.webview;
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    return buildResultsHtml({
+      cspSource: webview.cspSource,
+      nonce: createNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'results.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'results.css')).toString(),
+      title: vscode.l10n.t('Quarry Results'),
+      labels: resultsLabels(),
+    });
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+function resultsLabels(): ResultsLabels {
+  return {
+    running: vscode.l10n.t('Running query…'),
+    rowCount: vscode.l10n.t('{0} rows', '{0}'),
+    truncated: vscode.l10n.t('Showing the first {0} of {1} rows (quarry.run.maxRows).', '{0}', '{1}'),
+    elapsed: vscode.l10n.t('{0} ms', '{0}'),
+    source: vscode.l10n.t('Source: {0}', '{0}'),
+    noRows: vscode.l10n.t('The query returned no rows.'),
+    errorTitle: vscode.l10n.t('The query failed'),
+    errorLocation: vscode.l10n.t('Line {0}, column {1}', '{0}', '{1}'),
+    empty: vscode.l10n.t('Run a query with Quarry: Run Query (Shift+Enter in a KQL file).'),
+  };
+}

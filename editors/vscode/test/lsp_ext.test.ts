@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  buildRunQueryArgs,
+  InvalidResponseError,
+  parseRunQueryErrorData,
+  parseRunQueryResult,
+} from '../src/lsp_ext';
+
+const URI = 'file:///hunt/logons.kql';
+
+describe('buildRunQueryArgs', () => {
+  it('sends the cursor for an empty selection', () => {
+    const cursor = { line: 4, character: 7 };
+
+    const args = buildRunQueryArgs(URI, { start: cursor, end: cursor, active: cursor });
+
+    assert.deepEqual(args, { uri: URI, position: { line: 4, character: 7 } });
+  });
+
+  it('sends the range for a selection', () => {
+    const args = buildRunQueryArgs(URI, {
+      start: { line: 1, character: 0 },
+      end: { line: 3, character: 12 },
+      active: { line: 3, character: 12 },
+    });
+
+    assert.deepEqual(args, {
+      uri: URI,
+      range: { start: { line: 1, character: 0 }, end: { line: 3, character: 12 } },
+    });
+  });
+
+  it('sends start before end for a backward selection', () => {
+    // VS Code's Selection keeps start <= end and puts the cursor in `active`.
+    const args = buildRunQueryArgs(URI, {
+      start: { line: 2, character: 0 },
+      end: { line: 2, character: 9 },
+      active: { line: 2, character: 0 },
+    });
+
+    assert.deepEqual(args, {
+      uri: URI,
+      range: { start: { line: 2, character: 0 }, end: { line: 2, character: 9 } },
+    });
+  });
+
+  it('copies plain objects out of editor positions', () => {
+    // vscode.Position carries methods; the request must hold plain JSON.
+    class EditorPosition {
+      constructor(
+        readonly line: number,
+        readonly character: number,
+      ) {}
+      translate(): EditorPosition {
+        return this;
+      }
+    }
+    const cursor = new EditorPosition(0, 3);
+
+    const args = buildRunQueryArgs(URI, { start: cursor, end: cursor, active: cursor });
+
+    assert.equal(JSON.stringify(args), JSON.stringify({ uri: URI, position: { line: 0, character: 3 } }));
+    assert.ok(!('position' in args && args.position instanceof EditorPosition));
+  });
+});
+
+function validResult(): Record<string, unknown> {
+  return {
+    query: 'SecurityEvent | take 2',
+    source: 'demo',
+    columns: [
+      { name: 'Account', type: 'string' },
+      { name: 'EventID', type: 'int' },
+    ],
+    rows: [
+      ['CONTOSO\\alice', 4624],
+      [null, 4625],
+    ],
+    rowCount: 2,
+    truncated: false,
+    elapsedMs: 4.2,
+  };
+}
+
+describe('parseRunQueryResult', () => {
+  it('accepts the documented shape', () => {
+    const result = parseRunQueryResult(validResult());
+
+    assert.equal(result.rowCount, 2);
+    assert.deepEqual(result.columns[1], { name: 'EventID', type: 'int' });
+    assert.equal(result.rows[1][0], null);
+  });
+
+  it('drops unknown column fields', () => {
+    const value = validResult();
+    value.columns = [
+      { name: 'Account', type: 'string', extra: 1 },
+      { name: 'EventID', type: 'int' },
+    ];
+
+    const result = parseRunQueryResult(value);
+
+    assert.deepEqual(result.columns[0], { name: 'Account', type: 'string' });
+  });
+
+  const invalid: [string, (value: Record<string, unknown>) => unknown, RegExp][] = [
+    ['non-object', () => [], /expected an object/],
+    ['missing query', (v) => ({ ...v, query: undefined }), /`query`/],
+    ['numeric source', (v) => ({ ...v, source: 1 }), /`source`/],
+    ['columns not array', (v) => ({ ...v, columns: {} }), /`columns`/],
+    ['column without type', (v) => ({ ...v, columns: [{ name: 'a' }, { name: 'b', type: 'int' }] }), /columns\[0\]/],
+    ['row not array', (v) => ({ ...v, rows: ['x'] }), /rows\[0\]/],
+    ['short row', (v) => ({ ...v, rows: [['only one']] }), /rows\[0\] has 1 cells but there are 2 columns/],
+    ['negative rowCount', (v) => ({ ...v, rowCount: -1 }), /`rowCount`/],
+    ['fractional rowCount', (v) => ({ ...v, rowCount: 1.5 }), /`rowCount`/],
+    ['string truncated', (v) => ({ ...v, truncated: 'no' }), /`truncated`/],
+    ['infinite elapsedMs', (v) => ({ ...v, elapsedMs: Infinity }), /`elapsedMs`/],
+  ];
+  for (const [name, mutate, message] of invalid) {
+    it(`rejects ${name}`, () => {
+      assert.throws(() => parseRunQueryResult(mutate(validResult())), (error: unknown) => {
+        assert.ok(error instanceof InvalidResponseError);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+});
+
+describe('parseRunQueryErrorData', () => {
+  it('reads the range', () => {
+    const range = { start: { line: 0, character: 16 }, end: { line: 0, character: 21 } };
+
+    assert.deepEqual(parseRunQueryErrorData({ range }), { range });
+  });
+
+  it('ignores missing or malformed data', () => {
+    assert.equal(parseRunQueryErrorData(undefined), undefined);
+    assert.equal(parseRunQueryErrorData({}), undefined);
+    assert.equal(parseRunQueryErrorData({ range: { start: { line: -1, character: 0 } } }), undefined);
+    assert.equal(parseRunQueryErrorData({ range: 'line 3' }), undefined);
+  });
+});
