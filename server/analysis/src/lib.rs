@@ -1,1 +1,110 @@
-//! Placeholder until the first slice lands.
+//! KQL knowledge for Quarry: the catalog of tabular operators and built-in functions.
+//!
+//! The catalog is plain data (names, syntax lines, signatures, summaries, examples and
+//! completion snippets) kept as JSON under `data/` and embedded in the binary. It is parsed
+//! once, on the first call to [`Catalog::get`], and shared for the life of the process.
+//! Nothing here knows about LSP: hover text is Markdown in a plain `String`.
+
+mod function;
+mod operator;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub use function::{
+    Function, FunctionKind, Parameter, Signature, SignatureLabel, display_parameter_type,
+    display_return_type,
+};
+pub use operator::{Operator, OperatorParameter};
+
+const OPERATORS_JSON: &str = include_str!("../data/operators.json");
+const FUNCTIONS_JSON: &str = include_str!("../data/functions.json");
+
+/// The operators and functions Quarry knows, with lookup by name.
+#[derive(Debug)]
+pub struct Catalog {
+    operators: Vec<Operator>,
+    functions: Vec<Function>,
+    operator_index: HashMap<String, usize>,
+    function_index: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Returns the process-wide catalog, parsing the embedded data on the first call.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the embedded JSON is invalid. The data is compiled in, so the crate's tests
+    /// catch such an error before a release.
+    pub fn get() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::from_json(OPERATORS_JSON, FUNCTIONS_JSON)
+                .unwrap_or_else(|error| panic!("embedded catalog data is invalid: {error}"))
+        })
+    }
+
+    /// Builds a catalog from the JSON text of an operator list and a function list.
+    ///
+    /// Returns an error naming the entry when the JSON does not parse, a signature is
+    /// malformed, or a name (or operator alias) appears twice.
+    pub fn from_json(operators_json: &str, functions_json: &str) -> Result<Catalog, String> {
+        let operators: Vec<Operator> = serde_json::from_str(operators_json)
+            .map_err(|error| format!("operators.json: {error}"))?;
+        let functions: Vec<function::FunctionRecord> = serde_json::from_str(functions_json)
+            .map_err(|error| format!("functions.json: {error}"))?;
+        let functions = functions
+            .into_iter()
+            .map(Function::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut operator_index = HashMap::new();
+        for (i, operator) in operators.iter().enumerate() {
+            for name in operator.names() {
+                if operator_index.insert(name.to_owned(), i).is_some() {
+                    return Err(format!("operators.json: duplicate operator name `{name}`"));
+                }
+            }
+        }
+
+        let mut function_index = HashMap::new();
+        for (i, function) in functions.iter().enumerate() {
+            if function_index.insert(function.name.clone(), i).is_some() {
+                return Err(format!(
+                    "functions.json: duplicate function name `{}`",
+                    function.name
+                ));
+            }
+        }
+
+        Ok(Catalog {
+            operators,
+            functions,
+            operator_index,
+            function_index,
+        })
+    }
+
+    /// Looks up a tabular operator by its name or one of its aliases (`filter` finds `where`).
+    ///
+    /// KQL operator names are case-sensitive, so `Where` finds nothing.
+    pub fn operator(&self, name: &str) -> Option<&Operator> {
+        self.operator_index.get(name).map(|&i| &self.operators[i])
+    }
+
+    /// Iterates over the tabular operators in catalog order, each once (aliases are listed on
+    /// [`Operator::aliases`], not as separate items).
+    pub fn operators(&self) -> impl Iterator<Item = &Operator> {
+        self.operators.iter()
+    }
+
+    /// Looks up a scalar function, aggregate or plugin by name (case-sensitive, as in KQL).
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.function_index.get(name).map(|&i| &self.functions[i])
+    }
+
+    /// Iterates over the functions, aggregates and plugins in catalog order.
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.functions.iter()
+    }
+}

@@ -1,0 +1,464 @@
+//! Checks the embedded catalog data: completeness, agreement with the reference signatures,
+//! text limits and the rendered hover text.
+
+use std::collections::BTreeSet;
+
+use expect_test::expect;
+use quarry_analysis::{Catalog, FunctionKind};
+use serde_json::Value;
+
+/// Every KQL tabular operator, by every name it is written with.
+const OPERATOR_NAMES: &[&str] = &[
+    "as",
+    "consume",
+    "count",
+    "datatable",
+    "distinct",
+    "evaluate",
+    "extend",
+    "externaldata",
+    "facet",
+    "find",
+    "fork",
+    "getschema",
+    "invoke",
+    "join",
+    "limit",
+    "take",
+    "lookup",
+    "macro-expand",
+    "make-graph",
+    "graph-match",
+    "graph-to-table",
+    "make-series",
+    "mv-apply",
+    "mv-expand",
+    "order",
+    "sort",
+    "parse",
+    "parse-where",
+    "parse-kv",
+    "partition",
+    "print",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "range",
+    "reduce",
+    "render",
+    "sample",
+    "sample-distinct",
+    "scan",
+    "search",
+    "serialize",
+    "summarize",
+    "top",
+    "top-hitters",
+    "top-nested",
+    "union",
+    "where",
+    "filter",
+];
+
+/// The functions the local engine's first slice evaluates; hover must cover each of them.
+const ENGINE_FUNCTIONS: &[&str] = &[
+    "count",
+    "countif",
+    "dcount",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "make_set",
+    "ago",
+    "now",
+    "bin",
+    "tolower",
+    "toupper",
+    "strcat",
+    "isempty",
+    "isnotempty",
+    "iff",
+];
+
+const REFERENCE_JSON: &str = include_str!("../data/reference/kql-builtins-subset.json");
+const USAGE_TSV: &str = include_str!("../data/function-usage.tsv");
+
+#[test]
+fn catalog_loads() {
+    let catalog = Catalog::get();
+    assert!(catalog.operators().count() >= 45);
+    assert!(catalog.functions().count() >= 60);
+}
+
+#[test]
+fn every_operator_is_present() {
+    let catalog = Catalog::get();
+    for name in OPERATOR_NAMES {
+        assert!(
+            catalog.operator(name).is_some(),
+            "operator `{name}` is missing"
+        );
+    }
+}
+
+#[test]
+fn operator_aliases_resolve_to_canonical() {
+    let catalog = Catalog::get();
+    assert_eq!(
+        catalog.operator("filter").map(|o| o.name.as_str()),
+        Some("where")
+    );
+    assert_eq!(
+        catalog.operator("limit").map(|o| o.name.as_str()),
+        Some("take")
+    );
+    assert_eq!(
+        catalog.operator("order").map(|o| o.name.as_str()),
+        Some("sort")
+    );
+    assert!(
+        catalog.operator("Where").is_none(),
+        "operator names are case-sensitive"
+    );
+    assert!(catalog.operator("nonexistent").is_none());
+}
+
+#[test]
+fn operator_snippets_start_with_name() {
+    for operator in Catalog::get().operators() {
+        assert!(
+            operator.snippet.starts_with(&operator.name),
+            "snippet of `{}` is `{}`",
+            operator.name,
+            operator.snippet
+        );
+        assert!(
+            operator.example.contains(&operator.name)
+                || operator
+                    .aliases
+                    .iter()
+                    .any(|a| operator.example.contains(a)),
+            "example of `{}` does not use it",
+            operator.name
+        );
+    }
+}
+
+#[test]
+fn engine_functions_are_present() {
+    let catalog = Catalog::get();
+    for name in ENGINE_FUNCTIONS {
+        assert!(
+            catalog.function(name).is_some(),
+            "function `{name}` is missing"
+        );
+    }
+}
+
+#[test]
+fn most_used_functions_are_present() {
+    let catalog = Catalog::get();
+    let top: Vec<&str> = USAGE_TSV
+        .lines()
+        .skip(1) // header row
+        .take(60)
+        .map(|line| line.split('\t').next().expect("tab-separated line"))
+        .collect();
+    assert_eq!(top.len(), 60);
+    for name in top {
+        assert!(
+            catalog.function(name).is_some(),
+            "function `{name}` is missing"
+        );
+    }
+}
+
+#[test]
+fn signatures_match_reference() {
+    let reference: Value = serde_json::from_str(REFERENCE_JSON).expect("reference JSON parses");
+    let catalog = Catalog::get();
+    let mut checked = BTreeSet::new();
+
+    for (group, kind) in [
+        ("functions", FunctionKind::Scalar),
+        ("aggregates", FunctionKind::Aggregate),
+        ("plugins", FunctionKind::Plugin),
+    ] {
+        for entry in reference[group].as_array().expect("group is an array") {
+            let name = entry["name"].as_str().expect("name is a string");
+            let function = catalog
+                .function(name)
+                .unwrap_or_else(|| panic!("reference function `{name}` is not in the catalog"));
+            assert_eq!(function.kind, kind, "kind of `{name}`");
+
+            let expected = entry["signatures"].as_array().expect("signatures array");
+            assert_eq!(
+                function.signatures.len(),
+                expected.len(),
+                "signature count of `{name}`"
+            );
+            for (i, (actual, expected)) in function.signatures.iter().zip(expected).enumerate() {
+                assert_eq!(
+                    actual.returns,
+                    expected["returns"].as_str().expect("returns"),
+                    "return type of `{name}` overload {i}"
+                );
+                let expected_parameters = expected["parameters"].as_array().expect("parameters");
+                assert_eq!(
+                    actual.parameters.len(),
+                    expected_parameters.len(),
+                    "parameter count of `{name}` overload {i}"
+                );
+                for (parameter, expected) in actual.parameters.iter().zip(expected_parameters) {
+                    let context = format!("`{name}` overload {i} parameter `{}`", parameter.name);
+                    assert_eq!(
+                        parameter.name,
+                        expected["name"].as_str().unwrap(),
+                        "{context}"
+                    );
+                    assert_eq!(
+                        parameter.ty,
+                        expected["type"].as_str().unwrap(),
+                        "{context}"
+                    );
+                    assert_eq!(
+                        parameter.optional,
+                        expected["optional"].as_bool().unwrap(),
+                        "{context} optional"
+                    );
+                    assert_eq!(
+                        parameter.repeatable,
+                        expected["repeatable"].as_bool().unwrap(),
+                        "{context} repeatable"
+                    );
+                }
+            }
+            checked.insert(name.to_owned());
+        }
+    }
+
+    let uncovered: Vec<&str> = catalog
+        .functions()
+        .map(|f| f.name.as_str())
+        .filter(|name| !checked.contains(*name))
+        .collect();
+    assert!(
+        uncovered.is_empty(),
+        "functions with no reference entry: {uncovered:?}"
+    );
+}
+
+/// Counts sentences by their terminal punctuation followed by a space or the end of the text.
+/// Text inside backticks is skipped, so `a.b` and `...` in code do not count.
+fn sentence_count(text: &str) -> usize {
+    let mut count = 0;
+    let mut in_code = false;
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '`' {
+            in_code = !in_code;
+        } else if !in_code && matches!(c, '.' | '!' | '?') {
+            let next = chars.get(i + 1);
+            let ends = match next {
+                None => true,
+                Some(n) => n.is_whitespace() || *n == '"',
+            };
+            // Abbreviations such as "e.g." and decimals such as "0.1" are not sentence ends.
+            let previous_is_digit = i > 0 && chars[i - 1].is_ascii_digit();
+            if ends && !(previous_is_digit && next.is_some_and(|n| n.is_ascii_digit())) {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+#[test]
+fn sentence_count_handles_code_and_numbers() {
+    assert_eq!(sentence_count("One. Two."), 2);
+    assert_eq!(sentence_count("Uses `a.b` and `...`. Then 0.1 more."), 2);
+    assert_eq!(sentence_count("No terminal punctuation"), 0);
+}
+
+#[test]
+fn summaries_have_one_to_three_sentences() {
+    let catalog = Catalog::get();
+    let summaries = catalog
+        .operators()
+        .map(|o| (o.name.as_str(), o.summary.as_str()))
+        .chain(
+            catalog
+                .functions()
+                .map(|f| (f.name.as_str(), f.summary.as_str())),
+        );
+    for (name, summary) in summaries {
+        let sentences = sentence_count(summary);
+        assert!(
+            (1..=3).contains(&sentences),
+            "summary of `{name}` has {sentences} sentences: {summary}"
+        );
+        assert!(
+            summary.ends_with('.'),
+            "summary of `{name}` does not end with a period"
+        );
+    }
+}
+
+#[test]
+fn examples_are_not_empty() {
+    let catalog = Catalog::get();
+    for operator in catalog.operators() {
+        assert!(
+            !operator.example.trim().is_empty(),
+            "operator `{}`",
+            operator.name
+        );
+        assert!(
+            !operator.syntax.trim().is_empty(),
+            "operator `{}`",
+            operator.name
+        );
+    }
+    for function in catalog.functions() {
+        assert!(
+            !function.example.trim().is_empty(),
+            "function `{}`",
+            function.name
+        );
+        assert!(
+            function.example.contains(&format!("{}(", function.name)),
+            "example of `{}` does not call it",
+            function.name
+        );
+    }
+}
+
+#[test]
+fn signature_label_renders_overloads() {
+    let bin = Catalog::get().function("bin").expect("bin");
+    assert_eq!(
+        bin.signature_label(0),
+        "bin(value: number, roundTo: number): number"
+    );
+    assert_eq!(
+        bin.signature_label(3),
+        "bin(value: datetime, roundTo: timespan): datetime"
+    );
+}
+
+#[test]
+fn signature_label_marks_optional_and_repeatable() {
+    let catalog = Catalog::get();
+    let label = |name: &str, i: usize| catalog.function(name).expect(name).signature_label(i);
+    assert_eq!(label("strcat", 0), "strcat(arg: scalar, ...): string");
+    assert_eq!(
+        label("make_set", 0),
+        "make_set(expr: scalar, [maxSize: integer]): dynamic"
+    );
+    assert_eq!(
+        label("arg_max", 0),
+        "arg_max(maximized: scalar, [returned: scalar, ...]): columns"
+    );
+    assert_eq!(
+        label("bag_pack", 0),
+        "bag_pack(key: string, value: scalar, ...): dynamic"
+    );
+    assert_eq!(
+        label("case", 0),
+        "case(predicate: bool, then: scalar, ..., else: scalar): scalar"
+    );
+    assert_eq!(label("count", 0), "count(): long");
+    assert_eq!(label("min", 0), "min(expr: scalar): scalar");
+}
+
+#[test]
+fn signature_label_ranges_cover_parameters() {
+    let function = Catalog::get().function("split").expect("split");
+    let label = function.signature_label_with_ranges(0);
+    let parameters: Vec<&str> = label
+        .parameters
+        .iter()
+        .map(|r| &label.text[r.clone()])
+        .collect();
+    assert_eq!(
+        parameters,
+        [
+            "source: scalar",
+            "delimiter: string",
+            "requestedIndex: integer"
+        ]
+    );
+}
+
+#[test]
+fn function_hover_snapshot() {
+    let hover = Catalog::get()
+        .function("bin")
+        .expect("bin")
+        .hover_markdown();
+    expect![[r#"
+        ```kusto
+        bin(value: number, roundTo: number): number
+        bin(value: timespan, roundTo: timespan): timespan
+        bin(value: datetime, roundTo: datetime): datetime
+        bin(value: datetime, roundTo: timespan): datetime
+        ```
+
+        Scalar function. Rounds a value down to a multiple of a bin size. Applied to a datetime with a timespan, it groups events into time buckets.
+
+        Example:
+
+        ```kusto
+        SecurityEvent
+        | summarize count() by bin(TimeGenerated, 1h)
+        ```
+    "#]]
+    .assert_eq(&hover);
+}
+
+#[test]
+fn operator_hover_snapshot() {
+    let hover = Catalog::get()
+        .operator("where")
+        .expect("where")
+        .hover_markdown();
+    expect![[r#"
+        ```kusto
+        T | where Predicate
+        ```
+
+        Keeps the rows for which the condition is true. Filter on time and on indexed string operators such as `has` early in the query to keep it fast.
+
+        Also written `filter`.
+
+        - `Predicate`: A boolean expression, for example `EventID == 4625 and Account has "admin"`.
+
+        Example:
+
+        ```kusto
+        SecurityEvent
+        | where TimeGenerated > ago(1d) and EventID == 4625
+        ```
+    "#]]
+    .assert_eq(&hover);
+}
+
+#[test]
+fn from_json_rejects_bad_data() {
+    let operators = r#"[{"name": "a", "aliases": ["b"], "syntax": "T | a", "summary": "S.",
+        "example": "T | a", "snippet": "a"}, {"name": "b", "syntax": "T | b", "summary": "S.",
+        "example": "T | b", "snippet": "b"}]"#;
+    let error = Catalog::from_json(operators, "[]").expect_err("duplicate name");
+    assert!(error.contains("duplicate operator name `b`"), "{error}");
+
+    let functions = r#"[{"name": "f", "kind": "scalar", "signatures": ["x: long"],
+        "summary": "S.", "example": "f(1)"}]"#;
+    let error = Catalog::from_json("[]", functions).expect_err("invalid signature");
+    assert!(error.contains("function `f`: invalid signature"), "{error}");
+
+    let error = Catalog::from_json("{", "[]").expect_err("invalid JSON");
+    assert!(error.starts_with("operators.json:"), "{error}");
+}
