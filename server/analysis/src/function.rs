@@ -47,7 +47,7 @@ pub struct Function {
 pub struct Signature {
     pub parameters: Vec<Parameter>,
     /// The return type in Kusto.Language's terms. `Parameter0` means "the type of the first
-    /// argument", `Custom` means a rule specific to the function; plugins may leave it empty.
+    /// argument", `Custom` means a rule specific to the function. Plugins may leave it empty.
     pub returns: String,
 }
 

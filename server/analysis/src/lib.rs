@@ -3,7 +3,7 @@
 //! The catalog is plain data (names, syntax lines, signatures, summaries, examples and
 //! completion snippets) kept as JSON under `data/` and embedded in the binary. It is parsed
 //! once, on the first call to [`Catalog::get`], and shared for the life of the process.
-//! Nothing here knows about LSP: hover text is Markdown in a plain `String`.
+//! The crate has no LSP dependency, so hover text is Markdown in a plain `String`.
 
 mod function;
 mod operator;
@@ -20,7 +20,7 @@ pub use operator::{Operator, OperatorParameter};
 const OPERATORS_JSON: &str = include_str!("../data/operators.json");
 const FUNCTIONS_JSON: &str = include_str!("../data/functions.json");
 
-/// The operators and functions Quarry knows, with lookup by name.
+/// The operators and functions in Quarry's catalog, with lookup by name.
 #[derive(Debug)]
 pub struct Catalog {
     operators: Vec<Operator>,

@@ -62,7 +62,7 @@ const OPERATOR_NAMES: &[&str] = &[
     "filter",
 ];
 
-/// The functions the local engine's first slice evaluates; hover must cover each of them.
+/// The functions that the local engine's first slice evaluates. Hover must cover each of them.
 const ENGINE_FUNCTIONS: &[&str] = &[
     "count",
     "countif",
@@ -251,26 +251,27 @@ fn signatures_match_reference() {
     );
 }
 
-/// Counts sentences by their terminal punctuation followed by a space or the end of the text.
-/// Text inside backticks is skipped, so `a.b` and `...` in code do not count.
+/// Counts sentences by their terminal punctuation followed by whitespace, a quote or the end
+/// of the text. Text inside backticks is skipped, so `a.b` and `...` in code do not count, and a
+/// period followed by a digit or letter (as in `0.1`) does not end a sentence.
 fn sentence_count(text: &str) -> usize {
     let mut count = 0;
     let mut in_code = false;
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         if c == '`' {
             in_code = !in_code;
-        } else if !in_code && matches!(c, '.' | '!' | '?') {
-            let next = chars.get(i + 1);
-            let ends = match next {
-                None => true,
-                Some(n) => n.is_whitespace() || *n == '"',
-            };
-            // Abbreviations such as "e.g." and decimals such as "0.1" are not sentence ends.
-            let previous_is_digit = i > 0 && chars[i - 1].is_ascii_digit();
-            if ends && !(previous_is_digit && next.is_some_and(|n| n.is_ascii_digit())) {
-                count += 1;
-            }
+            continue;
+        }
+        if in_code || !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let ends = match chars.peek() {
+            None => true,
+            Some(next) => next.is_whitespace() || *next == '"',
+        };
+        if ends {
+            count += 1;
         }
     }
     count
