@@ -1,1 +1,83 @@
-//! Placeholder until the first slice lands.
+//! Editor features for KQL as plain data: byte offsets into the document text and plain
+//! strings. This crate does not depend on LSP, and the `quarry` binary converts these values to
+//! protocol types.
+//!
+//! Entry points: [`SourceFile`] (one document version: text, tokens, syntax tree) and
+//! [`Analysis`] (the features, each in its own module).
+
+mod completion;
+mod cursor;
+mod diagnostics;
+mod folding;
+mod highlight;
+mod hover;
+mod lexer;
+mod query_blocks;
+mod source_file;
+mod symbols;
+
+#[cfg(test)]
+mod fixture;
+
+use std::ops::Range;
+
+use quarry_analysis::Catalog;
+
+pub use completion::{CompletionItem, CompletionKind, Completions};
+pub use diagnostics::Diagnostic;
+pub use folding::{Fold, FoldKind};
+pub use highlight::{Highlight, HighlightTag};
+pub use hover::HoverResult;
+pub use source_file::SourceFile;
+pub use symbols::{Symbol, SymbolKind};
+
+/// The editor features over one catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Analysis {
+    catalog: &'static Catalog,
+}
+
+impl Analysis {
+    pub fn new(catalog: &'static Catalog) -> Analysis {
+        Analysis { catalog }
+    }
+
+    /// Syntax errors, in document order.
+    pub fn diagnostics(&self, file: &SourceFile) -> Vec<Diagnostic> {
+        diagnostics::diagnostics(file)
+    }
+
+    /// Documentation of the tabular operator or function at `offset`.
+    pub fn hover(&self, file: &SourceFile, offset: usize) -> Option<HoverResult> {
+        hover::hover(self.catalog, file, offset)
+    }
+
+    /// Completions at `offset`: operators after `|`, functions in expressions, none inside
+    /// strings and comments.
+    pub fn completions(&self, file: &SourceFile, offset: usize) -> Option<Completions> {
+        completion::completions(self.catalog, file, offset)
+    }
+
+    /// Query blocks with the `let` statements inside them as children.
+    pub fn document_symbols(&self, file: &SourceFile) -> Vec<Symbol> {
+        symbols::document_symbols(file)
+    }
+
+    /// Folding regions: query blocks, multi-line brackets and runs of comment lines.
+    pub fn folding_ranges(&self, file: &SourceFile) -> Vec<Fold> {
+        folding::folding_ranges(file)
+    }
+
+    /// Semantic highlighting, in document order and without overlaps.
+    pub fn highlight(&self, file: &SourceFile) -> Vec<Highlight> {
+        highlight::highlight(self.catalog, file)
+    }
+
+    /// Finds the query block (text between blank lines) containing `offset`, without surrounding
+    /// whitespace; `None` on a blank line between blocks.
+    pub fn query_block_at(&self, file: &SourceFile, offset: usize) -> Option<Range<usize>> {
+        query_blocks::query_blocks(file)
+            .into_iter()
+            .find(|block| block.contains(&offset) || block.end == offset)
+    }
+}

@@ -1,0 +1,331 @@
+//! Completion: tabular operators after `|`, functions in expression positions.
+
+use std::ops::Range;
+
+use quarry_analysis::{Catalog, FunctionKind};
+
+use crate::SourceFile;
+use crate::cursor;
+use crate::lexer::TokenKind;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completions {
+    /// The text the chosen item replaces: the partial name before the cursor, possibly empty.
+    pub replace: Range<usize>,
+    pub items: Vec<CompletionItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletionItem {
+    pub label: String,
+    pub kind: CompletionKind,
+    /// One line shown next to the label: an operator's first sentence or a function signature.
+    pub detail: String,
+    /// Markdown documentation.
+    pub documentation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompletionKind {
+    Operator,
+    Function,
+    Aggregate,
+    Plugin,
+}
+
+/// Operators whose arguments may contain aggregation functions.
+const AGGREGATING_OPERATORS: [&str; 4] = ["summarize", "make-series", "top-nested", "count"];
+
+pub fn completions(catalog: &Catalog, file: &SourceFile, offset: usize) -> Option<Completions> {
+    let text = file.text();
+    let tokens = file.tokens();
+    if in_string_or_comment(file, offset) {
+        return None;
+    }
+
+    // The partial name before the cursor; hyphens count, for names such as `mv-ex`.
+    let prefix_start = text[..offset]
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |index| index + 1);
+    let replace = prefix_start..offset;
+
+    if after_pipe(file, prefix_start) || at_query_start(file, prefix_start) {
+        let starts_query_only = !after_pipe(file, prefix_start);
+        let items = catalog
+            .operators()
+            .filter(|operator| !starts_query_only || operator.starts_query)
+            .flat_map(|operator| operator.names().map(move |name| (name, operator)))
+            .map(|(name, operator)| CompletionItem {
+                label: name.to_owned(),
+                kind: CompletionKind::Operator,
+                detail: first_sentence(&operator.summary),
+                documentation: operator.hover_markdown(),
+            });
+        return Some(Completions {
+            replace,
+            items: sorted(items),
+        });
+    }
+
+    // Expression position: the name typed must not contain a hyphen.
+    let replace = text[..offset]
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1)..offset;
+    let previous = cursor::significant_before(tokens, replace.start);
+    let after_evaluate = previous
+        .is_some_and(|i| tokens[i].kind == TokenKind::Ident && tokens[i].text(text) == "evaluate");
+    let segment_operator = segment_operator(file, replace.start);
+    let aggregates_allowed =
+        segment_operator.is_some_and(|name| AGGREGATING_OPERATORS.contains(&name));
+
+    let items = catalog
+        .functions()
+        .filter(|function| match function.kind {
+            FunctionKind::Plugin => after_evaluate,
+            FunctionKind::Aggregate => !after_evaluate && aggregates_allowed,
+            FunctionKind::Scalar => !after_evaluate,
+        })
+        .map(|function| CompletionItem {
+            label: function.name.clone(),
+            kind: match function.kind {
+                FunctionKind::Scalar => CompletionKind::Function,
+                FunctionKind::Aggregate => CompletionKind::Aggregate,
+                FunctionKind::Plugin => CompletionKind::Plugin,
+            },
+            detail: function.signature_label(0),
+            documentation: function.hover_markdown(),
+        });
+    Some(Completions {
+        replace,
+        items: sorted(items),
+    })
+}
+
+fn sorted(items: impl Iterator<Item = CompletionItem>) -> Vec<CompletionItem> {
+    let mut items: Vec<CompletionItem> = items.collect();
+    items.sort_by(|a, b| a.label.cmp(&b.label));
+    items
+}
+
+/// Checks whether `offset` lies inside a string or comment, where no completion makes sense. The end
+/// of a comment or an unterminated string counts as inside.
+fn in_string_or_comment(file: &SourceFile, offset: usize) -> bool {
+    let text = file.text();
+    file.tokens().iter().any(|token| match token.kind {
+        TokenKind::Comment => token.start < offset && offset <= token.end,
+        TokenKind::String => {
+            let closed = token.end - token.start >= 2 && {
+                let body = token.text(text);
+                body.ends_with(['\'', '"'])
+                    || (body.starts_with("```") && body.len() >= 6 && body.ends_with("```"))
+            };
+            token.start < offset && (offset < token.end || (offset == token.end && !closed))
+        }
+        _ => false,
+    })
+}
+
+fn after_pipe(file: &SourceFile, start: usize) -> bool {
+    let tokens = file.tokens();
+    cursor::significant_before(tokens, start).is_some_and(|i| tokens[i].kind == TokenKind::Pipe)
+}
+
+/// Checks whether `start` begins a query block or follows a `;`, where operators such as `print` go.
+fn at_query_start(file: &SourceFile, start: usize) -> bool {
+    let tokens = file.tokens();
+    match cursor::significant_before(tokens, start) {
+        None => true,
+        Some(i) if tokens[i].kind == TokenKind::Semicolon => true,
+        Some(i) => cursor::contains_blank_line(&file.text()[tokens[i].end..start]),
+    }
+}
+
+/// Returns the name of the tabular operator whose arguments contain `offset`: the name after
+/// the last `|` before it.
+fn segment_operator(file: &SourceFile, offset: usize) -> Option<&str> {
+    let text = file.text();
+    let tokens = file.tokens();
+    let end = tokens.partition_point(|token| token.end <= offset);
+    let pipe = tokens[..end]
+        .iter()
+        .rposition(|token| token.kind == TokenKind::Pipe)?;
+    let name =
+        cursor::next_significant(tokens, pipe).filter(|&i| tokens[i].kind == TokenKind::Ident)?;
+    let name_tokens = cursor::hyphenated_name(text, tokens, name);
+    Some(&text[tokens[name_tokens.start].start..tokens[name_tokens.end - 1].end])
+}
+
+/// Returns the first sentence of a summary, for the one-line `detail`.
+fn first_sentence(summary: &str) -> String {
+    let end = summary.find(". ").map_or(summary.len(), |index| index + 1);
+    summary[..end].trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::fixture;
+
+    /// Renders completions as `replaced-text`, then one `kind label` line per item.
+    fn check(fixture: &str, expect: Expect) {
+        let (text, offset) = fixture::cursor(fixture);
+        let file = SourceFile::parse(&text);
+        let actual = match completions(Catalog::get(), &file, offset) {
+            Some(completions) => {
+                let mut lines = vec![format!("replace {:?}", &text[completions.replace])];
+                lines.extend(
+                    completions
+                        .items
+                        .iter()
+                        .map(|item| format!("{:?} {}", item.kind, item.label)),
+                );
+                lines.join("\n")
+            }
+            None => "no completions".to_owned(),
+        };
+        expect.assert_eq(&actual);
+    }
+
+    /// Renders only the labels, for lists whose full content another test pins.
+    fn labels(fixture: &str) -> Vec<String> {
+        let (text, offset) = fixture::cursor(fixture);
+        let file = SourceFile::parse(&text);
+        completions(Catalog::get(), &file, offset)
+            .map(|completions| {
+                completions
+                    .items
+                    .into_iter()
+                    .map(|item| item.label)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn completion_operators_after_pipe() {
+        check(
+            "SecurityEvent\n| $0",
+            expect![[r#"
+            replace ""
+            Operator as
+            Operator consume
+            Operator count
+            Operator datatable
+            Operator distinct
+            Operator evaluate
+            Operator extend
+            Operator externaldata
+            Operator facet
+            Operator filter
+            Operator find
+            Operator fork
+            Operator getschema
+            Operator graph-match
+            Operator graph-to-table
+            Operator invoke
+            Operator join
+            Operator limit
+            Operator lookup
+            Operator macro-expand
+            Operator make-graph
+            Operator make-series
+            Operator mv-apply
+            Operator mv-expand
+            Operator mvapply
+            Operator mvexpand
+            Operator order
+            Operator parse
+            Operator parse-kv
+            Operator parse-where
+            Operator partition
+            Operator print
+            Operator project
+            Operator project-away
+            Operator project-keep
+            Operator project-rename
+            Operator project-reorder
+            Operator range
+            Operator reduce
+            Operator render
+            Operator sample
+            Operator sample-distinct
+            Operator scan
+            Operator search
+            Operator serialize
+            Operator sort
+            Operator summarize
+            Operator take
+            Operator top
+            Operator top-hitters
+            Operator top-nested
+            Operator union
+            Operator where"#]],
+        );
+    }
+
+    #[test]
+    fn completion_operator_prefix_with_hyphen() {
+        let (text, offset) = fixture::cursor("T | mv-ex$0");
+        let file = SourceFile::parse(&text);
+        let completions = completions(Catalog::get(), &file, offset).unwrap();
+        assert_eq!(&text[completions.replace], "mv-ex");
+        assert!(
+            completions
+                .items
+                .iter()
+                .any(|item| item.label == "mv-expand")
+        );
+    }
+
+    #[test]
+    fn completion_operator_detail_is_one_line() {
+        let (text, offset) = fixture::cursor("T | $0");
+        let file = SourceFile::parse(&text);
+        let completions = completions(Catalog::get(), &file, offset).unwrap();
+        for item in &completions.items {
+            assert!(!item.detail.is_empty(), "{} has no detail", item.label);
+            assert!(
+                !item.detail.contains('\n'),
+                "{} detail spans lines",
+                item.label
+            );
+        }
+    }
+
+    #[test]
+    fn completion_functions_in_where() {
+        let labels = labels("T | where is$0");
+        assert!(labels.contains(&"isempty".to_owned()), "{labels:?}");
+        assert!(
+            !labels.contains(&"dcount".to_owned()),
+            "aggregates outside summarize: {labels:?}"
+        );
+        assert!(
+            !labels.contains(&"where".to_owned()),
+            "operators in an expression: {labels:?}"
+        );
+    }
+
+    #[test]
+    fn completion_aggregates_in_summarize() {
+        let labels = labels("T | summarize n = $0 by Account");
+        assert!(labels.contains(&"dcount".to_owned()), "{labels:?}");
+        assert!(labels.contains(&"tolower".to_owned()), "{labels:?}");
+    }
+
+    #[test]
+    fn completion_query_start_operators() {
+        let labels = labels("let x = 1;\npr$0");
+        assert!(labels.contains(&"print".to_owned()), "{labels:?}");
+        assert!(!labels.contains(&"where".to_owned()), "{labels:?}");
+    }
+
+    #[test]
+    fn completion_none_in_string_or_comment() {
+        check("T | where x == 'ab$0'", expect!["no completions"]);
+        check("T // note $0", expect!["no completions"]);
+        check("T | where x == \"open$0", expect!["no completions"]);
+    }
+}
