@@ -1,0 +1,3 @@
+//! MSTICPy-compatible query templates: loading, validation and rendering.
+
+pub mod yaml;
