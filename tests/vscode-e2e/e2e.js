@@ -1,0 +1,231 @@
+// Drives a code-server workbench through headless Chromium: opens hunt.kql, checks highlighting
+// and diagnostics, runs "Quarry: Run Query" from the command palette and with Shift+Enter, and
+// reads the results webview. run.sh starts code-server and sets the environment below.
+//
+// Environment: QUARRY_E2E_URL (workbench URL), QUARRY_E2E_OUT (screenshot folder),
+// QUARRY_E2E_CHROMIUM (browser executable). Exits non-zero on the first failed check.
+
+'use strict';
+
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const WORKBENCH_URL = requireEnv('QUARRY_E2E_URL');
+const OUT = requireEnv('QUARRY_E2E_OUT');
+const CHROMIUM = process.env.QUARRY_E2E_CHROMIUM || '/usr/bin/chromium';
+
+const HOSTILE_ACCOUNT = '<img src=x onerror=alert(1)>';
+const HOSTILE_SCRIPT = '</script><script>alert(2)</script>';
+const HOSTILE_URL = 'javascript:alert(3)';
+
+const timings = {};
+const checks = [];
+
+function requireEnv(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set; run this script through run.sh`);
+  }
+  return value;
+}
+
+/** Runs one named step, records its duration and saves a screenshot after it. */
+async function step(page, name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    checks.push({ name, ok: true });
+  } catch (error) {
+    checks.push({ name, ok: false, error: String(error && error.stack ? error.stack : error) });
+    await page.screenshot({ path: path.join(OUT, `failed-${name}.png`) }).catch(() => {});
+    throw error;
+  } finally {
+    timings[name] = Date.now() - started;
+  }
+  await page.screenshot({ path: path.join(OUT, `${name}.png`) });
+}
+
+/** Runs a command through the command palette, as a user would. */
+async function runFromPalette(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const entry = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await entry.waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+}
+
+/** Places the cursor at the end of the editor line that contains `text`. */
+async function clickLine(page, text) {
+  const line = page.locator('.monaco-editor .view-line', { hasText: text }).first();
+  await line.click();
+  await page.keyboard.press('End');
+}
+
+/** Returns the frame locator of the visible results webview's content. */
+function resultsFrame(page) {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+async function readTable(frame) {
+  return frame.locator('table.grid').evaluate((table) => ({
+    headers: Array.from(table.querySelectorAll('th')).map((th) => [
+      th.querySelector('.column-name').textContent,
+      th.querySelector('.column-type').textContent,
+    ]),
+    rows: Array.from(table.querySelectorAll('tbody tr')).map((tr) =>
+      Array.from(tr.querySelectorAll('td')).map((td) => td.textContent),
+    ),
+    images: document.querySelectorAll('img').length,
+    anchors: document.querySelectorAll('a').length,
+    scripts: document.querySelectorAll('script').length,
+  }));
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  const dialogs = [];
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  // Only the workbench on 127.0.0.1 may be contacted; anything else is aborted and reported.
+  const blocked = [];
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:' || url.hostname === '127.0.0.1') {
+      return route.continue();
+    }
+    blocked.push(url.href);
+    return route.abort();
+  });
+
+  try {
+    await step(page, '01-workbench', async () => {
+      await page.goto(WORKBENCH_URL);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    });
+
+    await step(page, '02-open-file', async () => {
+      await page.locator('.monaco-workbench').click();
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill('hunt.kql');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hunt.kql' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.monaco-editor .view-line', { hasText: 'summarize' }).first().waitFor();
+      const mode = page.locator('#status\\.editor\\.mode');
+      await mode.waitFor();
+      assert.equal((await mode.innerText()).trim(), 'KQL');
+    });
+
+    await step(page, '03-highlighting', async () => {
+      // Monaco renders each token as a span with one class per colour. The grammar must give
+      // the pipe line several distinct colours (operator, keyword, string, plain text).
+      const line = page.locator('.monaco-editor .view-line', { hasText: '| where Result' }).first();
+      await page.waitForFunction(
+        (element) => new Set(Array.from(element.querySelectorAll('span span')).map((s) => s.className)).size >= 3,
+        await line.elementHandle(),
+        { timeout: 30_000 },
+      );
+      const colours = await line.evaluate((element) => {
+        const result = {};
+        for (const span of element.querySelectorAll('span span')) {
+          result[span.textContent.trim()] = getComputedStyle(span).color;
+        }
+        return result;
+      });
+      assert.notEqual(colours['where'], colours['Result'], 'operator and column share a colour');
+      assert.notEqual(colours['"failure"'], colours['Result'], 'string and column share a colour');
+    });
+
+    await step(page, '04-diagnostics', async () => {
+      // The server reports the unclosed parenthesis in the last block.
+      await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 60_000 });
+      // The Problems item in the status bar starts with the error count.
+      const problems = page.locator('#status\\.problems');
+      const errorCount = Number.parseInt((await problems.innerText()).trim(), 10);
+      assert.ok(errorCount >= 1, `status bar shows ${errorCount} errors`);
+    });
+
+    await step(page, '05-run-from-palette', async () => {
+      await clickLine(page, '| summarize Failures');
+      await runFromPalette(page, 'Quarry: Run Query');
+      const frame = resultsFrame(page);
+      await frame.locator('table.grid tbody tr').first().waitFor({ timeout: 60_000 });
+      const table = await readTable(frame);
+      assert.deepEqual(table.headers, [
+        ['Account', 'string'],
+        ['Failures', 'long'],
+      ]);
+      assert.deepEqual(table.rows, [
+        [HOSTILE_ACCOUNT, '3'],
+        ['CONTOSO\\alice', '2'],
+        ['CONTOSO\\bob', '1'],
+      ]);
+      assert.equal(table.images, 0);
+      const rowCount = await frame.locator('#summary .row-count').innerText();
+      assert.equal(rowCount, '3 rows');
+    });
+
+    await step(page, '06-run-with-shift-enter', async () => {
+      await clickLine(page, '| project Account, CommandLine');
+      await page.keyboard.press('Shift+Enter');
+      const frame = resultsFrame(page);
+      await frame.locator('table.grid th', { hasText: 'CommandLine' }).waitFor({ timeout: 60_000 });
+      const table = await readTable(frame);
+      assert.deepEqual(table.rows, [
+        [HOSTILE_ACCOUNT, HOSTILE_SCRIPT],
+        [HOSTILE_ACCOUNT, HOSTILE_URL],
+        [HOSTILE_ACCOUNT, HOSTILE_URL],
+      ]);
+      assert.equal(table.images, 0, 'a hostile cell became an <img> element');
+      assert.equal(table.anchors, 0, 'a hostile cell became a link');
+      assert.equal(table.scripts, 1, 'a hostile cell added a <script> element');
+    });
+
+    await step(page, '07-run-error', async () => {
+      await clickLine(page, 'logons | where Result == (');
+      await page.keyboard.press('Shift+Enter');
+      const frame = resultsFrame(page);
+      const message = frame.locator('#error .error-message');
+      await message.waitFor({ timeout: 60_000 });
+      assert.ok((await message.innerText()).length > 0);
+    });
+
+    assert.deepEqual(dialogs, [], 'a dialog opened, so hostile content ran');
+  } finally {
+    const report = { checks, timings, dialogs, blockedRequests: blocked };
+    console.log(JSON.stringify(report, null, 2));
+    await browser.close();
+  }
+}
+
+main().then(
+  () => {
+    const failed = checks.filter((check) => !check.ok).length;
+    console.log(`${checks.length - failed} passed, ${failed} failed`);
+    process.exit(failed === 0 ? 0 : 1);
+  },
+  (error) => {
+    const failed = Math.max(1, checks.filter((check) => !check.ok).length);
+    console.error(error);
+    console.log(`${checks.length - failed} passed, ${failed} failed`);
+    process.exit(1);
+  },
+);
