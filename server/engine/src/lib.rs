@@ -1,11 +1,31 @@
 //! Quarry's local KQL engine: runs queries on polars over files or the demo dataset.
 //!
-//! Public API (stable contract for the `quarry` binary; bodies land with the engine slice):
+//! Public API (a contract for the `quarry` binary and its LSP server):
 //! - [`DataSource`]: where tables come from.
 //! - [`run_query`]: parses and runs one query block, returning a [`QueryOutput`] or an [`EngineError`].
+//! - [`Session`]: the same for many queries, caching loaded tables between runs.
+//!
+//! A query goes through three steps: `lower` turns the tree-sitter syntax tree into the
+//! engine's own tree (`ast`), `eval` builds a polars lazy plan from it, and `output` converts
+//! the collected frame into JSON-friendly rows. `load` reads data folders and `demo` generates
+//! the built-in dataset.
 
+pub mod ast;
+pub mod demo;
+pub mod eval;
+pub mod load;
+pub mod lower;
+pub mod output;
+
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use polars::prelude::DataFrame;
+
+use eval::TableProvider;
 
 /// Where the engine finds its tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +40,7 @@ pub enum DataSource {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ColumnInfo {
     pub name: String,
-    /// The KQL type name: `string`, `long`, `real`, `bool`, `datetime`, `timespan`, `dynamic`.
+    /// The KQL type name: `string`, `long`, `int`, `real`, `bool`, `datetime`, `timespan`, `dynamic`.
     #[serde(rename = "type")]
     pub ty: String,
 }
@@ -45,6 +65,18 @@ pub struct EngineError {
     pub range: Option<Range<usize>>,
 }
 
+impl EngineError {
+    /// Creates an error that concerns no particular place in the query.
+    pub fn new(message: impl Into<String>) -> EngineError {
+        EngineError { message: message.into(), range: None }
+    }
+
+    /// Creates an error about the query text in `range` (byte offsets).
+    pub fn at(message: impl Into<String>, range: Range<usize>) -> EngineError {
+        EngineError { message: message.into(), range: Some(range) }
+    }
+}
+
 /// Options for [`run_query`].
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -58,12 +90,130 @@ impl Default for RunOptions {
     }
 }
 
+/// The source of `now()` and of the demo dataset's anchor day.
+pub trait Clock: Send + Sync {
+    /// Returns the current time in nanoseconds since the Unix epoch, UTC.
+    fn now_nanos(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_nanos(&self) -> i64 {
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
+    }
+}
+
+/// A clock that always returns the same instant, for tests and reproducible runs.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now_nanos(&self) -> i64 {
+        self.0
+    }
+}
+
 /// Parses and runs one KQL query block against `source`.
-pub fn run_query(
-    source: &DataSource,
-    query: &str,
-    options: &RunOptions,
-) -> Result<QueryOutput, EngineError> {
-    let _ = (source, query, options);
-    Err(EngineError { message: "the local engine is not built yet".to_owned(), range: None })
+///
+/// Each call loads its tables afresh; use a [`Session`] to keep them between runs.
+pub fn run_query(source: &DataSource, query: &str, options: &RunOptions) -> Result<QueryOutput, EngineError> {
+    Session::new(source.clone()).run(query, options)
+}
+
+/// A data source with a cache of loaded tables, shared by many query runs.
+///
+/// Folder tables are reloaded when their file's modification time changes. The demo dataset is
+/// generated once per UTC day (see [`demo`]).
+pub struct Session {
+    source: DataSource,
+    clock: Arc<dyn Clock>,
+    cache: Mutex<HashMap<PathBuf, CachedTable>>,
+}
+
+struct CachedTable {
+    modified: Option<SystemTime>,
+    frame: DataFrame,
+}
+
+impl Session {
+    pub fn new(source: DataSource) -> Session {
+        Session::with_clock(source, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(source: DataSource, clock: Arc<dyn Clock>) -> Session {
+        Session { source, clock, cache: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn source(&self) -> &DataSource {
+        &self.source
+    }
+
+    /// Parses and runs one query block.
+    pub fn run(&self, query: &str, options: &RunOptions) -> Result<QueryOutput, EngineError> {
+        let frame = self.run_frame(query)?;
+        output::to_output(&frame, options.max_rows)
+    }
+
+    /// Parses and runs one query block, returning the whole result frame.
+    pub fn run_frame(&self, query: &str) -> Result<DataFrame, EngineError> {
+        let parsed = lower::lower_query(query)?;
+        let now = self.clock.now_nanos();
+        let tables = SessionTables { session: self, now };
+        let plan = eval::plan_query(&parsed, &tables, now)?;
+        plan.collect().map_err(|error| EngineError::new(format!("the query failed while running: {error}")))
+    }
+
+    /// Returns the names of the tables in the data source, sorted.
+    pub fn table_names(&self) -> Result<Vec<String>, EngineError> {
+        SessionTables { session: self, now: self.clock.now_nanos() }.table_names()
+    }
+
+    fn folder_table(&self, file: &load::TableFile) -> Result<DataFrame, EngineError> {
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(cached) = cache.get(&file.path) {
+            if cached.modified == file.modified && file.modified.is_some() {
+                return Ok(cached.frame.clone());
+            }
+        }
+        let frame = load::load_table(file)?;
+        cache.insert(file.path.clone(), CachedTable { modified: file.modified, frame: frame.clone() });
+        Ok(frame)
+    }
+}
+
+/// The tables of a session as seen by one query run.
+struct SessionTables<'a> {
+    session: &'a Session,
+    now: i64,
+}
+
+impl SessionTables<'_> {
+    fn folder_files(&self) -> Result<Option<BTreeMap<String, load::TableFile>>, EngineError> {
+        match &self.session.source {
+            DataSource::Demo => Ok(None),
+            DataSource::Folder(folder) => load::list_tables(folder).map(Some),
+        }
+    }
+}
+
+impl TableProvider for SessionTables<'_> {
+    fn table(&self, name: &str) -> Result<Option<DataFrame>, EngineError> {
+        match self.folder_files()? {
+            None => Ok(demo::dataset_for(self.now).get(name).cloned()),
+            Some(files) => match files.get(name) {
+                Some(file) => self.session.folder_table(file).map(Some),
+                None => Ok(None),
+            },
+        }
+    }
+
+    fn table_names(&self) -> Result<Vec<String>, EngineError> {
+        match self.folder_files()? {
+            None => Ok(demo::dataset_for(self.now).keys().cloned().collect()),
+            Some(files) => Ok(files.keys().cloned().collect()),
+        }
+    }
 }
