@@ -1,0 +1,243 @@
+//! Syntax errors derived from the ERROR and MISSING nodes of a tree.
+
+use std::ops::Range;
+
+use tree_sitter::{Node, Tree};
+
+use crate::kinds;
+
+/// Code of errors where the parser expected a token that is not there.
+pub const CODE_EXPECTED: &str = "KQL001";
+/// Code of errors where the parser found a token it cannot place.
+pub const CODE_UNEXPECTED: &str = "KQL002";
+
+/// Longest token text, in characters, quoted in a message before it is shortened.
+const MAX_QUOTED_CHARS: usize = 30;
+
+/// A syntax error in a KQL document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Byte range of the problem. It is empty when the error marks a place where a token is missing.
+    pub range: Range<usize>,
+    /// Stable error code, [`CODE_EXPECTED`] or [`CODE_UNEXPECTED`].
+    pub code: &'static str,
+    /// Plain-words description, such as "expected an expression after `|`".
+    pub message: String,
+}
+
+/// Creates one error for each outermost ERROR node and each MISSING node, in document order.
+pub(crate) fn collect(tree: &Tree, text: &str) -> Vec<SyntaxError> {
+    let mut errors = Vec::new();
+    if !tree.root_node().has_error() {
+        return errors;
+    }
+
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        let mut descend = node.has_error();
+        if node.is_error() {
+            errors.push(error_for_error_node(node, text));
+            // Errors nested in an ERROR node describe the same problem.
+            descend = false;
+        } else if node.is_missing() {
+            errors.push(error_for_missing_node(node, text));
+        }
+
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return errors;
+            }
+        }
+    }
+}
+
+fn error_for_missing_node(node: Node<'_>, text: &str) -> SyntaxError {
+    let expected = describe_missing(node);
+    let message = match previous_leaf(node) {
+        Some(previous) => format!("expected {expected} after {}", quote(previous, text)),
+        None => format!("expected {expected}"),
+    };
+    SyntaxError {
+        range: node.start_byte()..node.start_byte(),
+        code: CODE_EXPECTED,
+        message,
+    }
+}
+
+fn error_for_error_node(node: Node<'_>, text: &str) -> SyntaxError {
+    let leaves = leaves_of(node);
+    let (Some(&first), Some(&last)) = (leaves.first(), leaves.last()) else {
+        return SyntaxError {
+            range: node.byte_range(),
+            code: CODE_UNEXPECTED,
+            message: "unexpected text".to_string(),
+        };
+    };
+
+    // A dangling keyword or operator at the end of a block, as in `summarize count() by`:
+    // report what should have followed it.
+    if ends_block(node) && is_keyword_or_punctuation(last, text) {
+        let expected = if token_text(last, text) == "|" {
+            "a tabular operator"
+        } else {
+            "an expression"
+        };
+        return SyntaxError {
+            range: last.byte_range(),
+            code: CODE_EXPECTED,
+            message: format!("expected {expected} after {}", quote(last, text)),
+        };
+    }
+
+    // A word right after `|` that is no tabular operator, as in `T | wher x`.
+    let after_pipe = leaves
+        .windows(2)
+        .find(|pair| token_text(pair[0], text) == "|" && !is_keyword_or_punctuation(pair[1], text))
+        .map(|pair| pair[1]);
+    if let Some(word) = after_pipe {
+        return SyntaxError {
+            range: word.byte_range(),
+            code: CODE_UNEXPECTED,
+            message: format!(
+                "expected a tabular operator after `|`, found {}",
+                quote(word, text)
+            ),
+        };
+    }
+
+    // Otherwise blame the first token the parser skipped, or the first token of the error.
+    let culprit = leaves
+        .iter()
+        .copied()
+        .find(|leaf| leaf.is_error())
+        .unwrap_or(first);
+    let message = match previous_leaf(node) {
+        Some(previous) if previous.kind() == "|" && culprit == first => format!(
+            "expected a tabular operator after `|`, found {}",
+            quote(culprit, text)
+        ),
+        _ => format!("unexpected {}", quote(culprit, text)),
+    };
+    SyntaxError {
+        range: culprit.byte_range(),
+        code: CODE_UNEXPECTED,
+        message,
+    }
+}
+
+/// Returns true for tokens that the grammar spells out, such as `by`, `|` or `==`, as opposed
+/// to names and literals.
+fn is_keyword_or_punctuation(leaf: Node<'_>, text: &str) -> bool {
+    if !leaf.is_error() {
+        return !leaf.is_named();
+    }
+    // A skipped token is an ERROR leaf; look its text up among the grammar's anonymous kinds.
+    let language = leaf.language();
+    language.id_for_node_kind(token_text(leaf, text), false) != 0
+}
+
+fn token_text<'text>(leaf: Node<'_>, text: &'text str) -> &'text str {
+    text.get(leaf.byte_range()).unwrap_or("")
+}
+
+/// Returns true when nothing but a block separator or the end of the document follows `node`.
+fn ends_block(node: Node<'_>) -> bool {
+    let mut current = node;
+    loop {
+        match current.next_sibling() {
+            Some(next) if next.kind() == kinds::BLOCK_SEPARATOR => return true,
+            Some(next) if next.is_extra() => current = next,
+            Some(_) => return false,
+            None => match current.parent() {
+                Some(parent) => current = parent,
+                None => return true,
+            },
+        }
+    }
+}
+
+/// Describes the token or node a MISSING node stands for.
+fn describe_missing(node: Node<'_>) -> String {
+    let kind = node.kind();
+    if !node.is_named() {
+        return format!("`{kind}`");
+    }
+    let field = node.parent().and_then(|parent| field_name_of(parent, node));
+    match kind {
+        kinds::IDENTIFIER if field == Some("name") => "a name".to_string(),
+        kinds::IDENTIFIER => "an expression".to_string(),
+        kinds::STRING_LITERAL => "a string".to_string(),
+        kinds::TYPE_NAME => "a type name".to_string(),
+        _ => format!("a {}", kind.replace('_', " ")),
+    }
+}
+
+fn field_name_of<'tree>(parent: Node<'tree>, child: Node<'tree>) -> Option<&'tree str> {
+    let mut cursor = parent.walk();
+    if !cursor.goto_first_child() {
+        return None;
+    }
+    loop {
+        if cursor.node() == child {
+            return cursor.field_name();
+        }
+        if !cursor.goto_next_sibling() {
+            return None;
+        }
+    }
+}
+
+/// The last token before `node`, skipping comments and MISSING nodes.
+fn previous_leaf(node: Node<'_>) -> Option<Node<'_>> {
+    let mut current = node;
+    loop {
+        match current.prev_sibling() {
+            Some(previous) => {
+                if let Some(leaf) = leaves_of(previous).last() {
+                    return Some(*leaf);
+                }
+                current = previous;
+            }
+            None => current = current.parent()?,
+        }
+    }
+}
+
+/// The tokens under `node` in document order, without comments, separators and MISSING nodes.
+/// A token the parser skipped is an ERROR node without children and counts as a token.
+fn leaves_of(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut leaves = Vec::new();
+    let mut stack = vec![node];
+    while let Some(current) = stack.pop() {
+        let skipped_comment = current.is_extra() && !current.is_error();
+        if current.is_missing() || skipped_comment || current.kind() == kinds::BLOCK_SEPARATOR {
+            continue;
+        }
+        if current.child_count() == 0 {
+            leaves.push(current);
+            continue;
+        }
+        let mut cursor = current.walk();
+        let children: Vec<Node<'_>> = current.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    leaves
+}
+
+/// The text of a token in backticks, shortened when long.
+fn quote(node: Node<'_>, text: &str) -> String {
+    let token = text.get(node.byte_range()).unwrap_or(node.kind());
+    let first_line = token.lines().next().unwrap_or("");
+    let mut shown: String = first_line.chars().take(MAX_QUOTED_CHARS).collect();
+    if shown.len() < token.len() {
+        shown.push('…');
+    }
+    format!("`{shown}`")
+}
