@@ -463,3 +463,101 @@ fn from_json_rejects_bad_data() {
     let error = Catalog::from_json("{", "[]").expect_err("invalid JSON");
     assert!(error.starts_with("operators.json:"), "{error}");
 }
+
+/// Replaces LSP snippet placeholders with their default text: `${1:x}` becomes `x`, a choice
+/// `${1|a,b|}` becomes `a`, and a bare tab stop such as `$1` or `${2}` is removed.
+fn expand_snippet(snippet: &str) -> String {
+    let mut out = String::new();
+    let mut rest = snippet;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        rest = &rest[dollar + 1..];
+        if let Some(body) = rest.strip_prefix('{') {
+            let close = body.find('}').expect("placeholder is closed");
+            let inner = &body[..close];
+            let inner = inner.trim_start_matches(|c: char| c.is_ascii_digit());
+            if let Some(text) = inner.strip_prefix(':') {
+                out.push_str(text);
+            } else if let Some(choices) = inner.strip_prefix('|') {
+                out.push_str(choices.split([',', '|']).next().unwrap_or_default());
+            }
+            rest = &body[close + 1..];
+        } else {
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn expand_snippet_fills_placeholders() {
+    assert_eq!(
+        expand_snippet("summarize ${1:count()} by ${2:Column}$0"),
+        "summarize count() by Column"
+    );
+    assert_eq!(
+        expand_snippet("render ${1|timechart,piechart|}"),
+        "render timechart"
+    );
+    assert_eq!(expand_snippet("invoke ${1:f}(${2})"), "invoke f()");
+}
+
+/// Operators and functions whose example Kusto.Language 12.4.1 accepts but Quarry's grammar
+/// does not parse yet.
+// TODO: the grammar has no `graph-to-table` operator and rejects `cluster(...)` inside an
+// `entity_group [...]` literal. Remove the entries as it learns them; the test fails until then.
+const EXAMPLE_GRAMMAR_GAPS: &[&str] = &["graph-to-table", "macro-expand"];
+
+/// Operators whose expanded snippet Quarry's grammar does not parse yet, for the same reason.
+const SNIPPET_GRAMMAR_GAPS: &[&str] = &["graph-to-table"];
+
+#[test]
+fn examples_parse_without_errors() {
+    let catalog = Catalog::get();
+    let examples = catalog
+        .operators()
+        .map(|o| (o.name.as_str(), o.example.as_str()))
+        .chain(
+            catalog
+                .functions()
+                .map(|f| (f.name.as_str(), f.example.as_str())),
+        );
+
+    let mut failing = Vec::new();
+    for (name, example) in examples {
+        let errors = quarry_syntax::parse(example).errors;
+        if !errors.is_empty() {
+            eprintln!("example of `{name}`: {errors:?}\n{example}");
+            failing.push(name);
+        }
+    }
+    failing.sort_unstable();
+    assert_eq!(
+        failing, EXAMPLE_GRAMMAR_GAPS,
+        "examples with syntax errors (see stderr)"
+    );
+}
+
+#[test]
+fn snippets_parse_without_errors() {
+    let mut failing = Vec::new();
+    for operator in Catalog::get().operators() {
+        let expanded = expand_snippet(&operator.snippet);
+        let query = if operator.starts_query {
+            expanded
+        } else {
+            format!("SecurityEvent\n| {expanded}")
+        };
+        let errors = quarry_syntax::parse(&query).errors;
+        if !errors.is_empty() {
+            eprintln!("snippet of `{}`: {errors:?}\n{query}", operator.name);
+            failing.push(operator.name.as_str());
+        }
+    }
+    failing.sort_unstable();
+    assert_eq!(
+        failing, SNIPPET_GRAMMAR_GAPS,
+        "snippets with syntax errors (see stderr)"
+    );
+}
