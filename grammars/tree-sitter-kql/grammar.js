@@ -113,6 +113,7 @@ module.exports = grammar({
       $.declare_query_parameters_statement,
       $.pattern_statement,
       $.restrict_statement,
+      $.control_command,
       $.query_statement,
     ),
 
@@ -211,7 +212,7 @@ module.exports = grammar({
 
     restrict_statement: $ => prec.right(seq(
       'restrict', 'access', 'to',
-      '(', commaSep1(choice($._expression, $.wildcard_name)), ')',
+      '(', commaSep1(choice($._expression, $.wildcard_name, seq($._primary, '.', '*'))), ')',
     )),
 
     // ---------------------------------------------------------------
@@ -241,6 +242,34 @@ module.exports = grammar({
       $.search_operator,
       $.evaluate_operator,
       $.macro_expand_operator,
+    ),
+
+    // A management command such as `.show tables` or `.set T <| query`. Kusto's command
+    // language is large, so the arguments are kept as a loose list of tokens.
+    control_command: $ => prec.right(seq(
+      field('name', $.command_name),
+      repeat(field('argument', $._command_part)),
+      optional(choice(
+        seq('<|', field('query', $._query)),
+        repeat1(seq('|', field('operator', $._tabular_operator))),
+      )),
+    )),
+
+    command_name: $ => /\.[A-Za-z][A-Za-z0-9_-]*/,
+
+    _command_part: $ => choice(
+      $.identifier,
+      $._single_literal,
+      $.command_arguments,
+      $.function_body,
+      $.hint_name,
+      '=', ',', ':', '.', '*', '-',
+    ),
+
+    command_arguments: $ => seq(
+      '(',
+      commaSep(choice($.parameter, $.named_argument, $._expression)),
+      ')',
     ),
 
     // A chain of operators with no source, as in `fork (where x | take 1)`.
@@ -311,7 +340,7 @@ module.exports = grammar({
 
     _parameter_value: $ => choice(
       $.identifier,
-      $._literal,
+      $._single_literal,
       seq('-', $.integer_literal),
     ),
 
@@ -507,7 +536,7 @@ module.exports = grammar({
       'partition',
       repeat(field('parameter', $.operator_parameter)),
       'by',
-      field('key', $._expression),
+      field('key', $._name),
       choice(
         seq('(', field('subquery', $.operator_pipeline), ')'),
         seq('{', field('subquery', $._query), '}'),
@@ -547,7 +576,7 @@ module.exports = grammar({
 
     range_operator: $ => seq(
       'range',
-      field('name', $._name),
+      field('name', $.identifier),
       'from', field('from', $._expression),
       'to', field('to', $._expression),
       'step', field('step', $._expression),
@@ -680,11 +709,11 @@ module.exports = grammar({
     // `Name = expr`, `(A, B) = expr` or a bare expression.
     _column_expression: $ => choice($.assignment, $._expression),
 
-    assignment: $ => seq(
+    assignment: $ => prec.dynamic(1, seq(
       field('name', choice($._name, $.name_list)),
       '=',
       field('value', $._expression),
-    ),
+    )),
 
     name_list: $ => seq('(', commaSep1($._name), ')'),
 
@@ -704,7 +733,7 @@ module.exports = grammar({
         [PREC.or, 'or'],
         [PREC.and, 'and'],
         [PREC.equality, choice(
-          '==', '!=', '<>', '=~', '!~',
+          '==', '!=', '<>', '=~', '!~', '=',
           ...STRING_OPERATORS,
           ...STRING_OPERATORS.map(op => '!' + op),
           'notcontains', 'notcontains_cs', 'notlike', 'notlike_cs',
@@ -750,6 +779,8 @@ module.exports = grammar({
 
     _primary: $ => choice(
       $.identifier,
+      // `range` also starts the range operator, yet it is a common column and function name.
+      alias('range', $.identifier),
       $.bracketed_name,
       $._literal,
       $.parenthesized_expression,
@@ -764,7 +795,7 @@ module.exports = grammar({
     parenthesized_expression: $ => seq('(', $._query, ')'),
 
     call_expression: $ => prec(PREC.postfix, seq(
-      field('function', choice($._primary, alias('range', $.identifier))),
+      field('function', $._primary),
       field('arguments', $.argument_list),
     )),
 
@@ -783,11 +814,13 @@ module.exports = grammar({
     member_expression: $ => prec(PREC.postfix, seq(
       field('object', $._primary),
       '.',
-      field('member', $._name),
+      field('member', $.identifier),
     )),
 
+    // `a[0]`, `a["b"]`, and the dotted forms `a.['b c']` and `a.[i]`.
     index_expression: $ => prec(PREC.postfix, seq(
       field('object', $._primary),
+      optional('.'),
       '[',
       field('index', $._expression),
       ']',
@@ -821,12 +854,23 @@ module.exports = grammar({
     // A column-name pattern with `*` wildcards, as in `project-away Prop*`.
     wildcard_name: $ => /[A-Za-z0-9_]*\*[A-Za-z0-9_*]*/,
 
-    identifier: $ => /[$\p{L}_][\p{L}\p{N}_]*/,
+    // Kusto also accepts names that start with digits, such as `5h_MovingAvg`. Quarry requires
+    // an underscore in them so that they never match a number or a timespan such as `5h`.
+    identifier: $ => token(choice(
+      /[$\p{L}_][\p{L}\p{N}_]*/,
+      /[0-9]+[\p{L}\p{N}]*_[\p{L}\p{N}_]*/,
+    )),
 
     // ---------------------------------------------------------------
     // Literals
 
     _literal: $ => choice(
+      $._single_literal,
+      $.concatenated_string,
+    ),
+
+    // Every literal but adjacent strings, for places where two strings in a row are two values.
+    _single_literal: $ => choice(
       $.string_literal,
       $.integer_literal,
       $.real_literal,
@@ -848,10 +892,13 @@ module.exports = grammar({
       seq('~~~', /([^~]|~[^~]|~~[^~])*/, '~~~'),
     )),
 
+    // Adjacent string literals, which Kusto joins into one string.
+    concatenated_string: $ => prec.right(seq($.string_literal, repeat1($.string_literal))),
+
     integer_literal: $ => token(choice(/[0-9]+/, /0[xX][0-9a-fA-F]+/)),
 
     real_literal: $ => token(choice(
-      /[0-9]+\.[0-9]+([eE][+-]?[0-9]+)?/,
+      /[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?/,
       /[0-9]+[eE][+-]?[0-9]+/,
     )),
 
@@ -880,7 +927,9 @@ module.exports = grammar({
     _json_value: $ => choice(
       $.json_array,
       $.json_object,
+      $.dynamic_literal,
       $.string_literal,
+      $.concatenated_string,
       $.json_number,
       $.timespan_literal,
       $.datetime_literal,
