@@ -204,6 +204,11 @@ impl<'t> Lowerer<'t> {
     fn expr(&self, node: Node<'_>) -> Result<Expr, EngineError> {
         let range = node.byte_range();
         let kind = match node.kind() {
+            // NOTE: the grammar can lex a timespan such as `1h` as an identifier. No KQL name
+            // starts with a digit, so such an identifier is read as the timespan it spells.
+            "identifier" if self.text_of(node).starts_with(|c: char| c.is_ascii_digit()) => {
+                ExprKind::Literal(Literal::Timespan(parse_timespan(self.text_of(node)).ok_or_else(|| invalid_literal(node))?))
+            }
             "identifier" | "bracketed_name" => ExprKind::Name(self.name(node)?.name),
             "parenthesized_expression" => {
                 let inner = node.named_child(0).ok_or_else(|| missing(node))?;
