@@ -22,7 +22,7 @@ IDENTIFIER_CALL = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
 def strip_strings_and_comments(query: str) -> str:
-    """Replace string literals and comments with spaces, keeping the rest."""
+    """Remove comments and replace each string literal with a space, keeping the rest."""
     out = []
     i = 0
     n = len(query)
@@ -36,7 +36,7 @@ def strip_strings_and_comments(query: str) -> str:
             end = query.find("\n", i)
             i = n if end < 0 else end
         elif c in "'\"":
-            # Verbatim strings (@'...') have no escapes; regular strings use backslash escapes.
+            # Verbatim strings (@'...') have no escapes, while regular strings use backslash escapes.
             verbatim = i > 0 and query[i - 1] == "@"
             j = i + 1
             while j < n and query[j] != c:

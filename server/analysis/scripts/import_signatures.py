@@ -40,7 +40,7 @@ def main() -> int:
         builtins = json.load(f)
 
     # Three names (hll_merge, merge_tdigest, tdigest_merge) are both a scalar function
-    # and an aggregate; this catalog keeps the aggregate entry for them.
+    # and an aggregate. This catalog keeps the aggregate entry for them.
     by_name = {}
     for group, kind in (("functions", "scalar"), ("aggregates", "aggregate"), ("plugins", "plugin")):
         for entry in builtins[group]:
@@ -58,7 +58,7 @@ def main() -> int:
     for function in functions:
         name = function["name"]
         if name not in by_name:
-            print(f"error: `{name}` is not in {sys.argv[1]}", file=sys.stderr)
+            print(f"error: `{name}` is not in {sys.argv[1]}; check the spelling", file=sys.stderr)
             return 1
         group, kind, entry = by_name[name]
         function["kind"] = kind
