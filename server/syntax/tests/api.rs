@@ -122,9 +122,14 @@ fn render_kinds_module() -> String {
          //! test: run it with `UPDATE_EXPECT=1` after changing the grammar.\n\n",
     );
     for kind in &named {
-        module.push_str(&format!("pub const {}: &str = \"{kind}\";\n", kind.to_uppercase()));
+        module.push_str(&format!(
+            "pub const {}: &str = \"{kind}\";\n",
+            kind.to_uppercase()
+        ));
     }
-    module.push_str("\n/// Every named node kind, in alphabetical order.\npub const ALL: &[&str] = &[\n");
+    module.push_str(
+        "\n/// Every named node kind, in alphabetical order.\npub const ALL: &[&str] = &[\n",
+    );
     for kind in &named {
         module.push_str(&format!("    {},\n", kind.to_uppercase()));
     }
