@@ -1,10 +1,84 @@
-//! `quarry lsp` (placeholder until its slice lands).
+//! `quarry lsp`: the KQL language server over stdin and stdout.
+//!
+//! Module map:
+//! - [`server`]: the `LanguageServer` implementation that routes each request to a handler.
+//! - [`dispatch`]: the transport-side wrapper that applies document edits in arrival order and
+//!   turns a panicking request into an `InternalError` response.
+//! - [`documents`]: open documents (ropey text, incremental tree-sitter reparse) and snapshots.
+//! - [`diagnostics`]: debounced publishing of syntax diagnostics.
+//! - [`handlers`]: one module per request; each converts its input, calls `quarry-ide` and
+//!   converts the output.
+//! - [`to_proto`] and [`from_proto`]: every conversion between LSP types and `quarry-ide` data.
+//! - [`ext`] and [`config`]: the `quarry.runQuery` command and the client settings, as documented
+//!   in `docs/lsp-extensions.md`.
 
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct LspArgs {}
+use tower_lsp_server::{LspService, Server};
 
-pub fn main(_args: LspArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`quarry lsp` is not built yet")
+mod capabilities;
+mod config;
+mod diagnostics;
+mod dispatch;
+mod documents;
+mod ext;
+mod from_proto;
+mod handlers;
+mod server;
+mod to_proto;
+
+#[derive(Debug, clap::Args)]
+pub struct LspArgs {
+    /// Log filter in `tracing` syntax, such as `info` or `quarry=debug`; overrides `QUARRY_LOG`.
+    #[arg(long, value_name = "FILTER")]
+    log: Option<String>,
+}
+
+/// Environment variable that sets the log filter when `--log` is absent (default `info`).
+const LOG_ENV: &str = "QUARRY_LOG";
+
+pub fn main(args: LspArgs) -> anyhow::Result<ExitCode> {
+    init_logging(args.log.as_deref());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| anyhow::anyhow!("failed to start the async runtime: {error}"))?;
+    runtime.block_on(serve());
+
+    tracing::info!("language server stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve() {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "language server starting"
+    );
+
+    let (service, socket) = LspService::new(server::Server::new);
+    let service = dispatch::OrderedService::new(service);
+    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        .serve(service)
+        .await;
+}
+
+/// Sends `tracing` output to stderr, because stdout carries the JSON-RPC stream.
+///
+/// `tower_lsp_server::codec` logs every whole message at trace level, document text included,
+/// so it stays at `warn` whatever the filter says.
+fn init_logging(filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+
+    let filter = filter
+        .map(str::to_owned)
+        .or_else(|| std::env::var(LOG_ENV).ok());
+    let filter = filter.unwrap_or_else(|| "info".to_owned());
+    let filter = EnvFilter::try_new(format!("{filter},tower_lsp_server::codec=warn"))
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_lsp_server::codec=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
 }

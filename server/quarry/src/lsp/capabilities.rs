@@ -1,0 +1,44 @@
+//! The capabilities `quarry lsp` announces in its `initialize` result.
+
+use tower_lsp_server::ls_types::*;
+
+use super::ext;
+use super::to_proto;
+
+pub fn server_capabilities(debug_commands: bool) -> ServerCapabilities {
+    let mut commands = vec![ext::RUN_QUERY.to_owned()];
+    if debug_commands {
+        commands.push(ext::DEBUG_PANIC.to_owned());
+    }
+
+    ServerCapabilities {
+        position_encoding: Some(PositionEncodingKind::UTF16),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["|".to_owned()]),
+            ..CompletionOptions::default()
+        }),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+            SemanticTokensOptions {
+                legend: to_proto::semantic_tokens_legend(),
+                full: Some(SemanticTokensFullOptions::Bool(true)),
+                range: None,
+                ..SemanticTokensOptions::default()
+            },
+        )),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands,
+            ..ExecuteCommandOptions::default()
+        }),
+        ..ServerCapabilities::default()
+    }
+}

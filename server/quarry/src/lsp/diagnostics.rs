@@ -1,0 +1,93 @@
+//! Publishing of syntax diagnostics: at once when a document opens, and 150 ms after the last
+//! edit otherwise, so typing does not flood the client.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::AbortHandle;
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::Uri;
+
+use super::handlers;
+use super::server::Session;
+
+/// The quiet time after an edit before diagnostics are computed and published.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+
+pub struct DiagnosticsScheduler {
+    client: Client,
+    session: Arc<Session>,
+    /// The latest publishing task of each document; a newer edit aborts it.
+    pending: Mutex<HashMap<Uri, AbortHandle>>,
+}
+
+impl DiagnosticsScheduler {
+    pub fn new(client: Client, session: Arc<Session>) -> DiagnosticsScheduler {
+        DiagnosticsScheduler {
+            client,
+            session,
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn publish_now(&self, uri: Uri) {
+        self.schedule(uri, Duration::ZERO);
+    }
+
+    pub fn publish_debounced(&self, uri: Uri) {
+        self.schedule(uri, DEBOUNCE);
+    }
+
+    /// Cancels pending diagnostics of a closed document and clears the ones the client shows.
+    pub fn clear(&self, uri: Uri) {
+        if let Some(previous) = self.pending_tasks().remove(&uri) {
+            previous.abort();
+        }
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            client.publish_diagnostics(uri, Vec::new(), None).await;
+        });
+    }
+
+    /// Publishes diagnostics for the document's current snapshot after `delay`, unless a newer
+    /// call for the same document comes first.
+    fn schedule(&self, uri: Uri, delay: Duration) {
+        let Some(snapshot) = self.session.documents.snapshot(&uri) else {
+            tracing::warn!(
+                uri = uri.as_str(),
+                "diagnostics requested for a document that is not open"
+            );
+            return;
+        };
+
+        let client = self.client.clone();
+        let session = Arc::clone(&self.session);
+        let task_uri = uri.clone();
+        let task = tokio::spawn(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let diagnostics = handlers::diagnostics::compute(&session, &snapshot);
+            tracing::debug!(
+                uri = task_uri.as_str(),
+                version = snapshot.version,
+                count = diagnostics.len(),
+                "publishing diagnostics"
+            );
+            client
+                .publish_diagnostics(task_uri, diagnostics, Some(snapshot.version))
+                .await;
+        });
+
+        if let Some(previous) = self.pending_tasks().insert(uri, task.abort_handle()) {
+            previous.abort();
+        }
+    }
+
+    fn pending_tasks(&self) -> std::sync::MutexGuard<'_, HashMap<Uri, AbortHandle>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,30 @@
+//! One module per LSP request or notification. Each handler converts its input, calls
+//! `quarry-ide` and converts the output.
+
+pub mod completion;
+pub mod diagnostics;
+pub mod document_symbol;
+pub mod document_sync;
+pub mod execute_command;
+pub mod folding_range;
+pub mod hover;
+pub mod semantic_tokens;
+
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::Uri;
+
+use super::documents::DocumentSnapshot;
+use super::server::Session;
+
+/// Returns the snapshot of an open document, or `None` (logged) when it is not open, which
+/// a read request answers with an empty result.
+fn snapshot(session: &Session, uri: &Uri) -> jsonrpc::Result<Option<DocumentSnapshot>> {
+    let snapshot = session.documents.snapshot(uri);
+    if snapshot.is_none() {
+        tracing::warn!(
+            uri = uri.as_str(),
+            "request for a document that is not open"
+        );
+    }
+    Ok(snapshot)
+}

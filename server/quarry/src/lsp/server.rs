@@ -1,0 +1,177 @@
+//! The `LanguageServer` implementation: session state and the routing table from each LSP
+//! method to its handler.
+
+use std::sync::{Arc, RwLock};
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::capabilities;
+use super::config::Config;
+use super::diagnostics::DiagnosticsScheduler;
+use super::documents::Documents;
+use super::ext;
+use super::handlers;
+
+/// State shared by every handler.
+pub struct Session {
+    pub documents: Documents,
+    pub config: RwLock<Config>,
+    pub analysis: quarry_ide::Analysis,
+    /// Whether the debug commands, such as [`ext::DEBUG_PANIC`], are available.
+    pub debug_commands: bool,
+}
+
+impl Session {
+    pub fn config(&self) -> Config {
+        self.config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+pub struct Server {
+    client: Client,
+    session: Arc<Session>,
+    diagnostics: DiagnosticsScheduler,
+}
+
+impl Server {
+    pub fn new(client: Client) -> Server {
+        let debug_commands = std::env::var(ext::DEBUG_COMMANDS_ENV).is_ok_and(|value| value == "1");
+        let session = Arc::new(Session {
+            documents: Documents::default(),
+            config: RwLock::new(Config::default()),
+            analysis: quarry_ide::Analysis::new(quarry_analysis::Catalog::get()),
+            debug_commands,
+        });
+        let diagnostics = DiagnosticsScheduler::new(client.clone(), Arc::clone(&session));
+        Server {
+            client,
+            session,
+            diagnostics,
+        }
+    }
+
+    /// Applies `didOpen`, `didChange` or `didClose` at once, in arrival order, and schedules
+    /// diagnostics. The dispatcher calls this outside the async handlers; see `dispatch.rs`.
+    pub fn apply_document_notification(&self, method: &str, params: Option<&Value>) {
+        let params = params.cloned().unwrap_or(Value::Null);
+        match method {
+            "textDocument/didOpen" => match serde_json::from_value(params) {
+                Ok(params) => {
+                    let uri = handlers::document_sync::did_open(&self.session, params);
+                    self.diagnostics.publish_now(uri);
+                }
+                Err(error) => tracing::error!(%error, "invalid didOpen params"),
+            },
+            "textDocument/didChange" => match serde_json::from_value(params) {
+                Ok(params) => {
+                    if let Some(uri) = handlers::document_sync::did_change(&self.session, params) {
+                        self.diagnostics.publish_debounced(uri);
+                    }
+                }
+                Err(error) => tracing::error!(%error, "invalid didChange params"),
+            },
+            "textDocument/didClose" => match serde_json::from_value(params) {
+                Ok(params) => {
+                    let uri = handlers::document_sync::did_close(&self.session, params);
+                    self.diagnostics.clear(uri);
+                }
+                Err(error) => tracing::error!(%error, "invalid didClose params"),
+            },
+            _ => tracing::error!(method, "not a document notification"),
+        }
+    }
+}
+
+impl LanguageServer for Server {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let client_name = params
+            .client_info
+            .as_ref()
+            .map_or("unknown", |info| info.name.as_str());
+        tracing::info!(client = client_name, "initialize");
+
+        match Config::from_initialization_options(params.initialization_options.as_ref()) {
+            Ok(config) => {
+                *self
+                    .session
+                    .config
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = config
+            }
+            Err(message) => {
+                tracing::warn!(%message, "using default settings");
+                self.client
+                    .show_message(MessageType::WARNING, message)
+                    .await;
+            }
+        }
+
+        Ok(InitializeResult {
+            capabilities: capabilities::server_capabilities(self.session.debug_commands),
+            server_info: Some(ServerInfo {
+                name: "quarry".to_owned(),
+                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        tracing::info!("client initialized");
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        tracing::info!("shutdown requested");
+        Ok(())
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let mut config = self
+            .session
+            .config
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        config.apply_settings(&params.settings);
+        tracing::info!(
+            data_folder = ?config.data_folder,
+            max_rows = config.max_rows,
+            "configuration changed"
+        );
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        handlers::hover::handle(&self.session, params)
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        handlers::completion::handle(&self.session, params)
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        handlers::document_symbol::handle(&self.session, params)
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        handlers::folding_range::handle(&self.session, params)
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        handlers::semantic_tokens::handle(&self.session, params)
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        handlers::execute_command::handle(Arc::clone(&self.session), params).await
+    }
+}
