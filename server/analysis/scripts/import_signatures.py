@@ -58,7 +58,7 @@ def main() -> int:
     for function in functions:
         name = function["name"]
         if name not in by_name:
-            print(f"error: `{name}` is not in {sys.argv[1]}; check the spelling", file=sys.stderr)
+            print(f"error: `{name}` is not in {sys.argv[1]}. Check the spelling", file=sys.stderr)
             return 1
         group, kind, entry = by_name[name]
         function["kind"] = kind
