@@ -309,7 +309,7 @@ fn summaries_have_one_to_three_sentences() {
 }
 
 #[test]
-fn examples_are_not_empty() {
+fn examples_and_syntax_lines_present() {
     let catalog = Catalog::get();
     for operator in catalog.operators() {
         assert!(
