@@ -16,6 +16,8 @@ use polars::prelude::*;
 
 use crate::EngineError;
 
+mod repair;
+
 /// The file formats the loader reads, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -119,12 +121,20 @@ fn read_file(file: &TableFile) -> PolarsResult<DataFrame> {
     match file.format {
         FileFormat::Csv | FileFormat::Tsv => {
             let separator = if file.format == FileFormat::Tsv { b'\t' } else { b',' };
-            CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(Some(10_000))
-                .map_parse_options(|options| options.with_separator(separator))
-                .try_into_reader_with_file_path(Some(file.path.clone()))?
-                .finish()
+            let strict = csv_options(separator).try_into_reader_with_file_path(Some(file.path.clone()))?.finish();
+            match strict {
+                Ok(frame) => Ok(frame),
+                Err(error) => {
+                    // A stray quote inside a quoted field makes polars reject the file, while
+                    // pandas accepts it; retry once with the quoting repaired.
+                    let text = fs::read_to_string(&file.path)?;
+                    let repaired = repair::requote(&text, char::from(separator));
+                    csv_options(separator)
+                        .into_reader_with_file_handle(std::io::Cursor::new(repaired.into_bytes()))
+                        .finish()
+                        .map_err(|_| error)
+                }
+            }
         }
         FileFormat::JsonLines => {
             let handle = fs::File::open(&file.path)?;
@@ -138,6 +148,13 @@ fn read_file(file: &TableFile) -> PolarsResult<DataFrame> {
             ParquetReader::new(handle).finish()
         }
     }
+}
+
+fn csv_options(separator: u8) -> CsvReadOptions {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(10_000))
+        .map_parse_options(|options| options.with_separator(separator))
 }
 
 /// Applies the loader's column conventions to a freshly read frame.
