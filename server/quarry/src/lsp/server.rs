@@ -1,7 +1,7 @@
 //! The `LanguageServer` implementation: session state and the routing table from each LSP
 //! method to its handler.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
@@ -22,6 +22,8 @@ pub struct Session {
     pub analysis: quarry_ide::Analysis,
     /// Whether the debug commands, such as [`ext::DEBUG_PANIC`], are available.
     pub debug_commands: bool,
+    /// The engine session of the last data source used, which caches loaded tables.
+    engine: Mutex<Option<Arc<quarry_engine::Session>>>,
 }
 
 impl Session {
@@ -30,6 +32,23 @@ impl Session {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Returns the engine session for `source`, reusing the cached one when the source is the
+    /// same, so repeated runs do not reload files.
+    pub fn engine(&self, source: quarry_engine::DataSource) -> Arc<quarry_engine::Session> {
+        let mut engine = self
+            .engine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match engine.as_ref() {
+            Some(session) if *session.source() == source => Arc::clone(session),
+            _ => {
+                let session = Arc::new(quarry_engine::Session::new(source));
+                *engine = Some(Arc::clone(&session));
+                session
+            }
+        }
     }
 }
 
@@ -47,6 +66,7 @@ impl Server {
             config: RwLock::new(Config::default()),
             analysis: quarry_ide::Analysis::new(quarry_analysis::Catalog::get()),
             debug_commands,
+            engine: Mutex::new(None),
         });
         let diagnostics = DiagnosticsScheduler::new(client.clone(), Arc::clone(&session));
         Server {

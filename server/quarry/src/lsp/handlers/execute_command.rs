@@ -78,12 +78,11 @@ async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResu
     let options = quarry_engine::RunOptions {
         max_rows: config.max_rows,
     };
+    let engine = session.engine(source);
     let started = Instant::now();
     tracing::info!(source = %source_label, query_bytes = query.len(), "running query");
     // NOTE: a cancelled request drops this future, but the blocking engine call runs to its end.
-    let outcome =
-        tokio::task::spawn_blocking(move || quarry_engine::run_query(&source, &query, &options))
-            .await;
+    let outcome = tokio::task::spawn_blocking(move || engine.run(&query, &options)).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let output = match outcome {
