@@ -1,6 +1,6 @@
 //! Tests of the public API: parsing, syntax errors, incremental reparsing and query blocks.
 
-use quarry_syntax::{TextEdit, kinds, parse, query_blocks, reparse};
+use quarry_syntax::{TextEdit, parse, query_blocks, reparse};
 
 fn messages(text: &str) -> Vec<String> {
     parse(text)
