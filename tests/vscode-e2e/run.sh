@@ -99,7 +99,8 @@ cat >"$user_data/User/settings.json" <<EOF
   "update.mode": "none",
   "telemetry.telemetryLevel": "off",
   "chat.disableAIFeatures": true,
-  "editor.minimap.enabled": false
+  "editor.minimap.enabled": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
 EOF
 printf 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n' >"$out/config.yaml"

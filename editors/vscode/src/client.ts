@@ -4,12 +4,12 @@ import * as vscode from 'vscode';
 import {
   type DocumentSelector,
   type DynamicFeature,
+  type Executable,
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
   type ServerOptions,
   type StaticFeature,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import type { InitializationOptions } from './lsp_ext';
 
@@ -42,11 +42,9 @@ export function createClient(
   initializationOptions: InitializationOptions,
   outputChannel: vscode.OutputChannel,
 ): LanguageClient {
-  const executable = {
-    command: serverPath,
-    args: ['lsp'],
-    transport: TransportKind.stdio,
-  };
+  // NOTE: no `transport` field. With `TransportKind.stdio`, vscode-languageclient 9 appends
+  // `--stdio` to the arguments, which `quarry lsp` rejects. Stdio is the default without it.
+  const executable: Executable = { command: serverPath, args: ['lsp'] };
   const serverOptions: ServerOptions = { run: executable, debug: executable };
 
   const clientOptions: LanguageClientOptions = {

@@ -11,7 +11,7 @@ import { buildResultsHtml, createNonce } from './results_html';
 
 export const RESULTS_VIEW_TYPE = 'quarry.results';
 
-/** Where a failed query's error points, so the panel can select it in the editor. */
+/** Document and range of a failed query's error, which the panel can select in the editor. */
 export interface ErrorTarget {
   uri: vscode.Uri;
   range: Range;
@@ -122,11 +122,15 @@ export class ResultsPanel implements vscode.Disposable {
       return;
     }
     const { start, end } = target.range;
-    const selection = new vscode.Selection(start.line, start.character, end.line, end.character);
+    // Anchored at the end so that the cursor sits at the start of the error, as in the problem
+    // navigation of VS Code.
+    const selection = new vscode.Selection(end.line, end.character, start.line, start.character);
     const editor = await vscode.window.showTextDocument(target.uri, {
       viewColumn: vscode.ViewColumn.One,
-      selection,
     });
+    // Set after opening: the `selection` option of showTextDocument is a Range and loses the
+    // direction.
+    editor.selection = selection;
     editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 
