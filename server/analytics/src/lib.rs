@@ -1,0 +1,7 @@
+//! Hunting analytics with MSTICPy's definitions: STL time-series anomalies and anomalous command
+//! sequences. Each module names the MSTICPy or statsmodels source it follows.
+
+pub mod input;
+pub mod sequences;
+pub mod stl;
+pub mod timeseries;
