@@ -200,7 +200,11 @@ impl StringOp {
             "endswith" => StringOpKind::EndsWith,
             _ => return None,
         };
-        Some(StringOp { kind, case_sensitive, negated })
+        Some(StringOp {
+            kind,
+            case_sensitive,
+            negated,
+        })
     }
 }
 

@@ -68,12 +68,18 @@ pub struct EngineError {
 impl EngineError {
     /// Creates an error that concerns no particular place in the query.
     pub fn new(message: impl Into<String>) -> EngineError {
-        EngineError { message: message.into(), range: None }
+        EngineError {
+            message: message.into(),
+            range: None,
+        }
     }
 
     /// Creates an error about the query text in `range` (byte offsets).
     pub fn at(message: impl Into<String>, range: Range<usize>) -> EngineError {
-        EngineError { message: message.into(), range: Some(range) }
+        EngineError {
+            message: message.into(),
+            range: Some(range),
+        }
     }
 }
 
@@ -119,7 +125,11 @@ impl Clock for FixedClock {
 /// Parses and runs one KQL query block against `source`.
 ///
 /// Each call loads its tables afresh; use a [`Session`] to keep them between runs.
-pub fn run_query(source: &DataSource, query: &str, options: &RunOptions) -> Result<QueryOutput, EngineError> {
+pub fn run_query(
+    source: &DataSource,
+    query: &str,
+    options: &RunOptions,
+) -> Result<QueryOutput, EngineError> {
     Session::new(source.clone()).run(query, options)
 }
 
@@ -144,7 +154,11 @@ impl Session {
     }
 
     pub fn with_clock(source: DataSource, clock: Arc<dyn Clock>) -> Session {
-        Session { source, clock, cache: Mutex::new(HashMap::new()) }
+        Session {
+            source,
+            clock,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn source(&self) -> &DataSource {
@@ -163,23 +177,37 @@ impl Session {
         let now = self.clock.now_nanos();
         let tables = SessionTables { session: self, now };
         let plan = eval::plan_query(&parsed, &tables, now)?;
-        plan.collect().map_err(|error| EngineError::new(format!("the query failed while running: {error}")))
+        plan.collect()
+            .map_err(|error| EngineError::new(format!("the query failed while running: {error}")))
     }
 
     /// Returns the names of the tables in the data source, sorted.
     pub fn table_names(&self) -> Result<Vec<String>, EngineError> {
-        SessionTables { session: self, now: self.clock.now_nanos() }.table_names()
+        SessionTables {
+            session: self,
+            now: self.clock.now_nanos(),
+        }
+        .table_names()
     }
 
     fn folder_table(&self, file: &load::TableFile) -> Result<DataFrame, EngineError> {
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(cached) = cache.get(&file.path) {
             if cached.modified == file.modified && file.modified.is_some() {
                 return Ok(cached.frame.clone());
             }
         }
         let frame = load::load_table(file)?;
-        cache.insert(file.path.clone(), CachedTable { modified: file.modified, frame: frame.clone() });
+        cache.insert(
+            file.path.clone(),
+            CachedTable {
+                modified: file.modified,
+                frame: frame.clone(),
+            },
+        );
         Ok(frame)
     }
 }

@@ -8,8 +8,8 @@ use quarry_syntax::tree_sitter::Node;
 
 use crate::EngineError;
 use crate::ast::{
-    BinaryOp, Expr, ExprKind, Ident, LetScalar, Literal, NamedExpr, Operator, OperatorKind, Pipeline, Query,
-    SortKey, StringOp, StringOpKind,
+    BinaryOp, Expr, ExprKind, Ident, LetScalar, Literal, NamedExpr, Operator, OperatorKind,
+    Pipeline, Query, SortKey, StringOp, StringOpKind,
 };
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
@@ -18,13 +18,21 @@ const NANOS_PER_SECOND: i64 = 1_000_000_000;
 pub fn lower_query(text: &str) -> Result<Query, EngineError> {
     let parse = quarry_syntax::parse(text);
     if let Some(error) = parse.errors.first() {
-        return Err(EngineError::at(format!("syntax error: {}", error.message), error.range.clone()));
+        return Err(EngineError::at(
+            format!("syntax error: {}", error.message),
+            error.range.clone(),
+        ));
     }
     let root = parse.root();
     let mut cursor = root.walk();
-    let blocks: Vec<Node<'_>> = root.named_children(&mut cursor).filter(|n| n.kind() == "query_block").collect();
+    let blocks: Vec<Node<'_>> = root
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() == "query_block")
+        .collect();
     match blocks.as_slice() {
-        [] => Err(EngineError::new("the query text is empty; write a query such as `SecurityEvent | take 10`")),
+        [] => Err(EngineError::new(
+            "the query text is empty; write a query such as `SecurityEvent | take 10`",
+        )),
         [block] => Lowerer { text }.block(*block),
         [_, second, ..] => Err(EngineError::at(
             format!(
@@ -65,7 +73,10 @@ impl<'t> Lowerer<'t> {
                 }
                 other => {
                     return Err(EngineError::at(
-                        format!("the `{}` statement is not supported by the local engine yet", statement_keyword(other)),
+                        format!(
+                            "the `{}` statement is not supported by the local engine yet",
+                            statement_keyword(other)
+                        ),
                         statement.byte_range(),
                     ));
                 }
@@ -83,13 +94,19 @@ impl<'t> Lowerer<'t> {
     fn let_statement(&self, node: Node<'_>) -> Result<LetScalar, EngineError> {
         let name = self.name(field(node, "name")?)?;
         let value = field(node, "value")?;
-        if matches!(value.kind(), "pipe_expression" | "lambda_expression" | "view_expression") {
+        if matches!(
+            value.kind(),
+            "pipe_expression" | "lambda_expression" | "view_expression"
+        ) {
             return Err(EngineError::at(
                 "the local engine supports only scalar `let` values, such as `let n = 10;`",
                 value.byte_range(),
             ));
         }
-        Ok(LetScalar { name, value: self.expr(value)? })
+        Ok(LetScalar {
+            name,
+            value: self.expr(value)?,
+        })
     }
 
     /// Lowers `Table | op | op`, collecting the operators from the innermost source outwards.
@@ -139,13 +156,19 @@ impl<'t> Lowerer<'t> {
                 OperatorKind::ProjectRename(pairs)
             }
             "summarize_operator" => {
-                let aggregates = children(node, "aggregate").map(|c| self.column(c)).collect::<Result<_, _>>()?;
-                let by = children(node, "group").map(|c| self.column(c)).collect::<Result<_, _>>()?;
+                let aggregates = children(node, "aggregate")
+                    .map(|c| self.column(c))
+                    .collect::<Result<_, _>>()?;
+                let by = children(node, "group")
+                    .map(|c| self.column(c))
+                    .collect::<Result<_, _>>()?;
                 OperatorKind::Summarize { aggregates, by }
             }
-            "sort_operator" => {
-                OperatorKind::Sort(children(node, "key").map(|k| self.sort_key(k)).collect::<Result<_, _>>()?)
-            }
+            "sort_operator" => OperatorKind::Sort(
+                children(node, "key")
+                    .map(|k| self.sort_key(k))
+                    .collect::<Result<_, _>>()?,
+            ),
             "take_operator" => OperatorKind::Take(self.expr(field(node, "count")?)?),
             "top_operator" => OperatorKind::Top {
                 count: self.expr(field(node, "count")?)?,
@@ -156,14 +179,20 @@ impl<'t> Lowerer<'t> {
                 if columns.len() == 1 && columns[0].kind() == "star" {
                     OperatorKind::Distinct(Vec::new())
                 } else {
-                    let lowered = columns.iter().map(|c| self.column(*c)).collect::<Result<_, _>>()?;
+                    let lowered = columns
+                        .iter()
+                        .map(|c| self.column(*c))
+                        .collect::<Result<_, _>>()?;
                     OperatorKind::Distinct(lowered)
                 }
             }
             "count_operator" => OperatorKind::Count,
             _ => OperatorKind::Unsupported(operator_keyword(self.text_of(node))),
         };
-        Ok(Operator { kind, range: node.byte_range() })
+        Ok(Operator {
+            kind,
+            range: node.byte_range(),
+        })
     }
 
     fn columns(&self, node: Node<'_>) -> Result<Vec<NamedExpr>, EngineError> {
@@ -177,16 +206,30 @@ impl<'t> Lowerer<'t> {
             if name_node.kind() == "name_list" {
                 return Err(unsupported("assigning to several names at once", name_node));
             }
-            return Ok(NamedExpr { name: Some(self.name(name_node)?), expr: self.expr(field(node, "value")?)? });
+            return Ok(NamedExpr {
+                name: Some(self.name(name_node)?),
+                expr: self.expr(field(node, "value")?)?,
+            });
         }
-        Ok(NamedExpr { name: None, expr: self.expr(node)? })
+        Ok(NamedExpr {
+            name: None,
+            expr: self.expr(node)?,
+        })
     }
 
     fn sort_key(&self, node: Node<'_>) -> Result<SortKey, EngineError> {
         let expr = self.expr(field(node, "value")?)?;
-        let descending = node.child_by_field_name("order").is_none_or(|order| self.text_of(order) == "desc");
-        let nulls_first = node.child_by_field_name("nulls").map(|nulls| self.text_of(nulls) == "first");
-        Ok(SortKey { expr, descending, nulls_first })
+        let descending = node
+            .child_by_field_name("order")
+            .is_none_or(|order| self.text_of(order) == "desc");
+        let nulls_first = node
+            .child_by_field_name("nulls")
+            .map(|nulls| self.text_of(nulls) == "first");
+        Ok(SortKey {
+            expr,
+            descending,
+            nulls_first,
+        })
     }
 
     fn name(&self, node: Node<'_>) -> Result<Ident, EngineError> {
@@ -198,7 +241,10 @@ impl<'t> Lowerer<'t> {
             }
             _ => return Err(EngineError::at("expected a name", node.byte_range())),
         };
-        Ok(Ident { name, range: node.byte_range() })
+        Ok(Ident {
+            name,
+            range: node.byte_range(),
+        })
     }
 
     fn expr(&self, node: Node<'_>) -> Result<Expr, EngineError> {
@@ -207,7 +253,9 @@ impl<'t> Lowerer<'t> {
             // NOTE: the grammar can lex a timespan such as `1h` as an identifier. No KQL name
             // starts with a digit, so such an identifier is read as the timespan it spells.
             "identifier" if self.text_of(node).starts_with(|c: char| c.is_ascii_digit()) => {
-                ExprKind::Literal(Literal::Timespan(parse_timespan(self.text_of(node)).ok_or_else(|| invalid_literal(node))?))
+                ExprKind::Literal(Literal::Timespan(
+                    parse_timespan(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
+                ))
             }
             "identifier" | "bracketed_name" => ExprKind::Name(self.name(node)?.name),
             "parenthesized_expression" => {
@@ -226,7 +274,9 @@ impl<'t> Lowerer<'t> {
                 match operand.kind {
                     ExprKind::Literal(Literal::Long(n)) => ExprKind::Literal(Literal::Long(-n)),
                     ExprKind::Literal(Literal::Real(n)) => ExprKind::Literal(Literal::Real(-n)),
-                    ExprKind::Literal(Literal::Timespan(n)) => ExprKind::Literal(Literal::Timespan(-n)),
+                    ExprKind::Literal(Literal::Timespan(n)) => {
+                        ExprKind::Literal(Literal::Timespan(-n))
+                    }
                     _ => ExprKind::Negate(Box::new(operand)),
                 }
             }
@@ -252,7 +302,12 @@ impl<'t> Lowerer<'t> {
                         }
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                ExprKind::In { expr: Box::new(self.expr(field(node, "left")?)?), list, negated, case_sensitive }
+                ExprKind::In {
+                    expr: Box::new(self.expr(field(node, "left")?)?),
+                    list,
+                    negated,
+                    case_sensitive,
+                }
             }
             "between_expression" => ExprKind::Between {
                 expr: Box::new(self.expr(field(node, "left")?)?),
@@ -261,29 +316,46 @@ impl<'t> Lowerer<'t> {
                 negated: self.text_of(field(node, "operator")?) == "!between",
             },
             "call_expression" => self.call(node)?,
-            "string_literal" => {
-                ExprKind::Literal(Literal::String(parse_string(self.text_of(node)).ok_or_else(|| invalid_literal(node))?))
-            }
-            "integer_literal" => ExprKind::Literal(Literal::Long(parse_integer(self.text_of(node)).ok_or_else(|| invalid_literal(node))?)),
-            "real_literal" => {
-                ExprKind::Literal(Literal::Real(self.text_of(node).parse().map_err(|_| invalid_literal(node))?))
-            }
-            "bool_literal" => ExprKind::Literal(Literal::Bool(self.text_of(node).eq_ignore_ascii_case("true"))),
-            "timespan_literal" => {
-                ExprKind::Literal(Literal::Timespan(parse_timespan(self.text_of(node)).ok_or_else(|| invalid_literal(node))?))
-            }
-            "datetime_literal" => ExprKind::Literal(parse_datetime_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?),
-            "typed_literal" => ExprKind::Literal(parse_typed_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?),
+            "string_literal" => ExprKind::Literal(Literal::String(
+                parse_string(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
+            )),
+            "integer_literal" => ExprKind::Literal(Literal::Long(
+                parse_integer(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
+            )),
+            "real_literal" => ExprKind::Literal(Literal::Real(
+                self.text_of(node)
+                    .parse()
+                    .map_err(|_| invalid_literal(node))?,
+            )),
+            "bool_literal" => ExprKind::Literal(Literal::Bool(
+                self.text_of(node).eq_ignore_ascii_case("true"),
+            )),
+            "timespan_literal" => ExprKind::Literal(Literal::Timespan(
+                parse_timespan(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
+            )),
+            "datetime_literal" => ExprKind::Literal(
+                parse_datetime_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
+            ),
+            "typed_literal" => ExprKind::Literal(
+                parse_typed_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
+            ),
             "guid_literal" => return Err(unsupported("guid literals", node)),
             "dynamic_literal" => return Err(unsupported("dynamic literals", node)),
             "typeof_literal" => return Err(unsupported("typeof()", node)),
-            "member_expression" | "index_expression" => return Err(unsupported("dynamic property access", node)),
+            "member_expression" | "index_expression" => {
+                return Err(unsupported("dynamic property access", node));
+            }
             "pipe_expression" => return Err(unsupported("subqueries", node)),
             "datatable_expression" => return Err(unsupported("datatable", node)),
             "externaldata_expression" => return Err(unsupported("externaldata", node)),
             "star" => return Err(EngineError::at("`*` is not valid here", range)),
             "ERROR" => return Err(EngineError::at("syntax error", range)),
-            other => return Err(EngineError::at(format!("unexpected `{other}` in an expression"), range)),
+            other => {
+                return Err(EngineError::at(
+                    format!("unexpected `{other}` in an expression"),
+                    range,
+                ));
+            }
         };
         Ok(Expr::new(kind, range))
     }
@@ -306,9 +378,21 @@ impl<'t> Lowerer<'t> {
             "!~" => BinaryOp::NotEqIgnoreCase,
             "and" => BinaryOp::And,
             "or" => BinaryOp::Or,
-            "matches" => BinaryOp::Str(StringOp { kind: StringOpKind::MatchesRegex, case_sensitive: true, negated: false }),
-            "notcontains" => BinaryOp::Str(StringOp { kind: StringOpKind::Contains, case_sensitive: false, negated: true }),
-            "notcontains_cs" => BinaryOp::Str(StringOp { kind: StringOpKind::Contains, case_sensitive: true, negated: true }),
+            "matches" => BinaryOp::Str(StringOp {
+                kind: StringOpKind::MatchesRegex,
+                case_sensitive: true,
+                negated: false,
+            }),
+            "notcontains" => BinaryOp::Str(StringOp {
+                kind: StringOpKind::Contains,
+                case_sensitive: false,
+                negated: true,
+            }),
+            "notcontains_cs" => BinaryOp::Str(StringOp {
+                kind: StringOpKind::Contains,
+                case_sensitive: true,
+                negated: true,
+            }),
             other => match StringOp::parse(other) {
                 Some(string_op) => BinaryOp::Str(string_op),
                 None => return Err(unsupported(&format!("the `{other}` operator"), node)),
@@ -326,7 +410,10 @@ impl<'t> Lowerer<'t> {
         if function.kind() != "identifier" {
             return Err(unsupported("calls of this form", function));
         }
-        let name = Ident { name: self.text_of(function).to_owned(), range: function.byte_range() };
+        let name = Ident {
+            name: self.text_of(function).to_owned(),
+            range: function.byte_range(),
+        };
         let arguments = field(node, "arguments")?;
         let mut cursor = arguments.walk();
         let mut args = Vec::new();
@@ -369,11 +456,17 @@ fn unwrap_parentheses(mut node: Node<'_>) -> Node<'_> {
 }
 
 fn missing(node: Node<'_>) -> EngineError {
-    EngineError::at(format!("incomplete `{}`", node.kind().replace('_', " ")), node.byte_range())
+    EngineError::at(
+        format!("incomplete `{}`", node.kind().replace('_', " ")),
+        node.byte_range(),
+    )
 }
 
 fn unsupported(what: &str, node: Node<'_>) -> EngineError {
-    EngineError::at(format!("the local engine does not support {what} yet"), node.byte_range())
+    EngineError::at(
+        format!("the local engine does not support {what} yet"),
+        node.byte_range(),
+    )
 }
 
 fn invalid_literal(node: Node<'_>) -> EngineError {
@@ -382,7 +475,10 @@ fn invalid_literal(node: Node<'_>) -> EngineError {
 
 /// Returns the operator's keyword, such as `join` or `mv-expand`, from its source text.
 fn operator_keyword(text: &str) -> String {
-    text.split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or(text).to_owned()
+    text.split(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or(text)
+        .to_owned()
 }
 
 fn statement_keyword(kind: &str) -> &str {
@@ -452,7 +548,9 @@ pub fn parse_timespan(text: &str) -> Option<i64> {
         }
         if inner.chars().all(|c| c.is_ascii_digit() || c == '.') {
             // A bare number inside time() counts days.
-            return Some((inner.parse::<f64>().ok()? * 86_400.0 * NANOS_PER_SECOND as f64).round() as i64);
+            return Some(
+                (inner.parse::<f64>().ok()? * 86_400.0 * NANOS_PER_SECOND as f64).round() as i64,
+            );
         }
         return parse_timespan(inner);
     }
@@ -523,10 +621,19 @@ fn parse_datetime_literal(text: &str) -> Option<Literal> {
         .iter()
         .find_map(|format| chrono::NaiveDateTime::parse_from_str(inner, format).ok())
         .or_else(|| {
-            chrono::NaiveDate::parse_from_str(inner, "%Y-%m-%d").ok().and_then(|date| date.and_hms_opt(0, 0, 0))
+            chrono::NaiveDate::parse_from_str(inner, "%Y-%m-%d")
+                .ok()
+                .and_then(|date| date.and_hms_opt(0, 0, 0))
         })
-        .or_else(|| chrono::DateTime::parse_from_rfc3339(inner).ok().map(|d| d.naive_utc()))?;
-    datetime.and_utc().timestamp_nanos_opt().map(Literal::Datetime)
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(inner)
+                .ok()
+                .map(|d| d.naive_utc())
+        })?;
+    datetime
+        .and_utc()
+        .timestamp_nanos_opt()
+        .map(Literal::Datetime)
 }
 
 fn parse_typed_literal(text: &str) -> Option<Literal> {
@@ -568,10 +675,19 @@ mod tests {
     fn string_literal_forms() {
         assert_eq!(parse_string(r#""a\"b\\c""#).as_deref(), Some("a\"b\\c"));
         assert_eq!(parse_string(r"'it\'s'").as_deref(), Some("it's"));
-        assert_eq!(parse_string(r#"@"C:\Windows\""#).as_deref(), Some(r"C:\Windows\"));
-        assert_eq!(parse_string(r#"@"say ""hi""""#).as_deref(), Some(r#"say "hi""#));
+        assert_eq!(
+            parse_string(r#"@"C:\Windows\""#).as_deref(),
+            Some(r"C:\Windows\")
+        );
+        assert_eq!(
+            parse_string(r#"@"say ""hi""""#).as_deref(),
+            Some(r#"say "hi""#)
+        );
         assert_eq!(parse_string(r#"h"secret""#).as_deref(), Some("secret"));
-        assert_eq!(parse_string("```multi\nline```").as_deref(), Some("multi\nline"));
+        assert_eq!(
+            parse_string("```multi\nline```").as_deref(),
+            Some("multi\nline")
+        );
     }
 
     #[test]
@@ -581,18 +697,36 @@ mod tests {
         assert_eq!(parse_timespan("100ms"), Some(100_000_000));
         assert_eq!(parse_timespan("10tick"), Some(1_000));
         assert_eq!(parse_timespan("30m"), Some(1_800 * NANOS_PER_SECOND));
-        assert_eq!(parse_timespan("time(1.02:03:04)"), Some(((26 * 60 + 3) * 60 + 4) * NANOS_PER_SECOND));
-        assert_eq!(parse_timespan("timespan(2h)"), Some(7_200 * NANOS_PER_SECOND));
+        assert_eq!(
+            parse_timespan("time(1.02:03:04)"),
+            Some(((26 * 60 + 3) * 60 + 4) * NANOS_PER_SECOND)
+        );
+        assert_eq!(
+            parse_timespan("timespan(2h)"),
+            Some(7_200 * NANOS_PER_SECOND)
+        );
         assert_eq!(parse_timespan("2x"), None);
     }
 
     #[test]
     fn datetime_literal_forms() {
         let expected = Literal::Datetime(1_547_529_864_010_000_000);
-        assert_eq!(parse_datetime_literal("datetime(2019-01-15 05:24:24.010)"), Some(expected.clone()));
-        assert_eq!(parse_datetime_literal("datetime(2019-01-15T05:24:24.01Z)"), Some(expected));
-        assert_eq!(parse_datetime_literal("datetime(2019-01-15)"), Some(Literal::Datetime(1_547_510_400_000_000_000)));
-        assert_eq!(parse_datetime_literal("datetime(null)"), Some(Literal::Null));
+        assert_eq!(
+            parse_datetime_literal("datetime(2019-01-15 05:24:24.010)"),
+            Some(expected.clone())
+        );
+        assert_eq!(
+            parse_datetime_literal("datetime(2019-01-15T05:24:24.01Z)"),
+            Some(expected)
+        );
+        assert_eq!(
+            parse_datetime_literal("datetime(2019-01-15)"),
+            Some(Literal::Datetime(1_547_510_400_000_000_000))
+        );
+        assert_eq!(
+            parse_datetime_literal("datetime(null)"),
+            Some(Literal::Null)
+        );
         assert_eq!(parse_datetime_literal("datetime(yesterday)"), None);
     }
 
@@ -603,11 +737,20 @@ mod tests {
         assert_eq!(query.pipeline.source.name, "SecurityEvent");
         assert_eq!(query.pipeline.source.range, range_of(text, "SecurityEvent"));
         assert_eq!(query.pipeline.operators.len(), 3);
-        assert_eq!(query.pipeline.operators[0].range, range_of(text, "where EventID == 4625"));
+        assert_eq!(
+            query.pipeline.operators[0].range,
+            range_of(text, "where EventID == 4625")
+        );
         let OperatorKind::Summarize { aggregates, by } = &query.pipeline.operators[1].kind else {
-            panic!("expected summarize, got {:?}", query.pipeline.operators[1].kind);
+            panic!(
+                "expected summarize, got {:?}",
+                query.pipeline.operators[1].kind
+            );
         };
-        assert_eq!(aggregates[0].name.as_ref().map(|n| n.name.as_str()), Some("n"));
+        assert_eq!(
+            aggregates[0].name.as_ref().map(|n| n.name.as_str()),
+            Some("n")
+        );
         assert_eq!(by[0].expr.as_name(), Some("IpAddress"));
         let OperatorKind::Top { key, .. } = &query.pipeline.operators[2].kind else {
             panic!("expected top");
@@ -620,42 +763,82 @@ mod tests {
         let text = "let span = 1h;\nT | where Name !has_cs \"x\" and not(A in~ (\"a\", \"b\"))";
         let query = lower_query(text).unwrap();
         assert_eq!(query.lets.len(), 1);
-        assert_eq!(query.lets[0].value.kind, ExprKind::Literal(Literal::Timespan(3_600 * NANOS_PER_SECOND)));
+        assert_eq!(
+            query.lets[0].value.kind,
+            ExprKind::Literal(Literal::Timespan(3_600 * NANOS_PER_SECOND))
+        );
         let OperatorKind::Where(predicate) = &query.pipeline.operators[0].kind else {
             panic!("expected where");
         };
-        let ExprKind::Binary { op: BinaryOp::And, lhs, rhs } = &predicate.kind else {
+        let ExprKind::Binary {
+            op: BinaryOp::And,
+            lhs,
+            rhs,
+        } = &predicate.kind
+        else {
             panic!("expected and, got {predicate:?}");
         };
-        let ExprKind::Binary { op: BinaryOp::Str(op), .. } = &lhs.kind else {
+        let ExprKind::Binary {
+            op: BinaryOp::Str(op),
+            ..
+        } = &lhs.kind
+        else {
             panic!("expected a string operator");
         };
-        assert_eq!(*op, StringOp { kind: StringOpKind::Has, case_sensitive: true, negated: true });
+        assert_eq!(
+            *op,
+            StringOp {
+                kind: StringOpKind::Has,
+                case_sensitive: true,
+                negated: true
+            }
+        );
         let ExprKind::Not(inner) = &rhs.kind else {
             panic!("expected not");
         };
-        assert!(matches!(inner.kind, ExprKind::In { negated: false, case_sensitive: false, .. }));
+        assert!(matches!(
+            inner.kind,
+            ExprKind::In {
+                negated: false,
+                case_sensitive: false,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn unsupported_operator_names_itself() {
         let text = "T | mv-expand Items";
         let query = lower_query(text).unwrap();
-        assert_eq!(query.pipeline.operators[0].kind, OperatorKind::Unsupported("mv-expand".into()));
-        assert_eq!(query.pipeline.operators[0].range, range_of(text, "mv-expand Items"));
+        assert_eq!(
+            query.pipeline.operators[0].kind,
+            OperatorKind::Unsupported("mv-expand".into())
+        );
+        assert_eq!(
+            query.pipeline.operators[0].range,
+            range_of(text, "mv-expand Items")
+        );
     }
 
     #[test]
     fn syntax_error_has_range() {
         let error = lower_query("T | where").unwrap_err();
-        assert!(error.message.starts_with("syntax error"), "{}", error.message);
+        assert!(
+            error.message.starts_with("syntax error"),
+            "{}",
+            error.message
+        );
         assert!(error.range.is_some());
     }
 
     #[test]
     fn several_blocks_are_rejected() {
         let error = lower_query("T | take 1\n\nU | take 2").unwrap_err();
-        assert!(error.message.contains("2 query blocks"), "{}", error.message);
+        assert!(
+            error.message.contains("2 query blocks"),
+            "{}",
+            error.message
+        );
         assert_eq!(error.range, Some(12..22));
     }
 }

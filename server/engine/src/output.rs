@@ -21,13 +21,20 @@ pub fn to_output(frame: &DataFrame, max_rows: usize) -> Result<QueryOutput, Engi
         })
         .collect();
 
-    let mut rows: Vec<Vec<Value>> = (0..shown).map(|_| Vec::with_capacity(columns.len())).collect();
+    let mut rows: Vec<Vec<Value>> = (0..shown)
+        .map(|_| Vec::with_capacity(columns.len()))
+        .collect();
     for column in head.columns() {
         for (row, cell) in rows.iter_mut().zip(column_values(column)?) {
             row.push(cell);
         }
     }
-    Ok(QueryOutput { columns, rows, row_count, truncated: shown < row_count })
+    Ok(QueryOutput {
+        columns,
+        rows,
+        row_count,
+        truncated: shown < row_count,
+    })
 }
 
 fn type_name(dtype: &DataType) -> &'static str {
@@ -38,9 +45,12 @@ fn column_values(column: &Column) -> Result<Vec<Value>, EngineError> {
     let series = column.as_materialized_series();
     let mut values = Vec::with_capacity(series.len());
     for index in 0..series.len() {
-        let value = series
-            .get(index)
-            .map_err(|error| EngineError::new(format!("cannot read the result column `{}`: {error}", column.name())))?;
+        let value = series.get(index).map_err(|error| {
+            EngineError::new(format!(
+                "cannot read the result column `{}`: {error}",
+                column.name()
+            ))
+        })?;
         values.push(any_value_to_json(&value));
     }
     Ok(values)
@@ -66,11 +76,18 @@ pub fn any_value_to_json(value: &AnyValue<'_>) -> Value {
         AnyValue::Float64(v) => float(*v),
         AnyValue::Datetime(v, unit, _) => Value::String(format_datetime(to_nanos(*v, *unit))),
         AnyValue::DatetimeOwned(v, unit, _) => Value::String(format_datetime(to_nanos(*v, *unit))),
-        AnyValue::Date(days) => Value::String(format_datetime(i64::from(*days) * 86_400_000_000_000)),
+        AnyValue::Date(days) => {
+            Value::String(format_datetime(i64::from(*days) * 86_400_000_000_000))
+        }
         AnyValue::Duration(v, unit) => Value::String(format_timespan(to_nanos(*v, *unit))),
         AnyValue::List(series) => {
             let items = (0..series.len())
-                .map(|i| series.get(i).map(|v| any_value_to_json(&v)).unwrap_or(Value::Null))
+                .map(|i| {
+                    series
+                        .get(i)
+                        .map(|v| any_value_to_json(&v))
+                        .unwrap_or(Value::Null)
+                })
                 .collect();
             Value::Array(items)
         }
@@ -80,7 +97,9 @@ pub fn any_value_to_json(value: &AnyValue<'_>) -> Value {
 
 /// NaN and infinities have no JSON number; they are written as null.
 fn float(value: f64) -> Value {
-    serde_json::Number::from_f64(value).map(Value::Number).unwrap_or(Value::Null)
+    serde_json::Number::from_f64(value)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 fn to_nanos(value: i64, unit: TimeUnit) -> i64 {
@@ -133,7 +152,10 @@ mod tests {
     #[test]
     fn timespan_formats() {
         assert_eq!(format_timespan(90 * 60 * 1_000_000_000), "01:30:00");
-        assert_eq!(format_timespan(-(2 * 86_400 * 1_000_000_000 + 500_000_000)), "-2.00:00:00.5000000");
+        assert_eq!(
+            format_timespan(-(2 * 86_400 * 1_000_000_000 + 500_000_000)),
+            "-2.00:00:00.5000000"
+        );
         assert_eq!(format_timespan(0), "00:00:00");
     }
 }

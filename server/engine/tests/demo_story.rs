@@ -22,7 +22,10 @@ fn password_spray_stands_out() {
          | where accounts >= 10",
     );
     assert_eq!(strings(&output, "IpAddress"), [story::ATTACKER_IP]);
-    assert_eq!(longs(&output, "accounts"), [Some(story::SPRAYED_ACCOUNTS as i64)]);
+    assert_eq!(
+        longs(&output, "accounts"),
+        [Some(story::SPRAYED_ACCOUNTS as i64)]
+    );
 
     let output = hunt(
         "SigninLogs | where ResultType == '50126' | summarize users = dcount(UserPrincipalName) by IPAddress | top 1 by users",
@@ -36,7 +39,10 @@ fn sprayed_account_then_logs_on() {
         "SecurityEvent | where EventID == 4624 and IpAddress == '{}' | project TargetUserName, Computer, LogonType",
         story::ATTACKER_IP
     ));
-    assert_eq!(strings(&output, "TargetUserName"), [story::COMPROMISED_USER]);
+    assert_eq!(
+        strings(&output, "TargetUserName"),
+        [story::COMPROMISED_USER]
+    );
     assert_eq!(strings(&output, "Computer"), ["RDS01.contoso.com"]);
     assert_eq!(longs(&output, "LogonType"), [Some(10)]);
 
@@ -44,7 +50,10 @@ fn sprayed_account_then_logs_on() {
         "SigninLogs | where IPAddress == '{}' and ResultType == '0' | project UserPrincipalName",
         story::ATTACKER_IP
     ));
-    assert_eq!(strings(&output, "UserPrincipalName"), ["jordan.lee@contoso.com"]);
+    assert_eq!(
+        strings(&output, "UserPrincipalName"),
+        ["jordan.lee@contoso.com"]
+    );
 }
 
 #[test]
@@ -57,7 +66,8 @@ fn encoded_powershell_is_found() {
     assert_eq!(strings(&output, "AccountName"), [story::COMPROMISED_USER]);
     assert_eq!(strings(&output, "InitiatingProcessFileName"), ["cmd.exe"]);
 
-    let output = hunt("SecurityEvent | where EventID == 4688 and CommandLine contains ' -enc ' | count");
+    let output =
+        hunt("SecurityEvent | where EventID == 4688 and CommandLine contains ' -enc ' | count");
     assert_eq!(longs(&output, "Count"), [Some(1)]);
 }
 
@@ -77,7 +87,11 @@ fn beacon_is_regular() {
         "DeviceNetworkEvents | where RemoteIP == '{}' | summarize n = count() by bin(TimeGenerated, 1h) | where n >= 55",
         story::C2_IP
     ));
-    assert!(output.row_count >= 4, "{} full hours of beaconing", output.row_count);
+    assert!(
+        output.row_count >= 4,
+        "{} full hours of beaconing",
+        output.row_count
+    );
 }
 
 #[test]
@@ -85,7 +99,10 @@ fn system_clock_ago_finds_the_story() {
     // With the real clock, the dataset is anchored to today, so `ago(2d)` always covers the intrusion.
     let output = Session::new(DataSource::Demo)
         .run(
-            &format!("DeviceNetworkEvents | where TimeGenerated > ago(2d) and RemoteIP == '{}' | count", story::C2_IP),
+            &format!(
+                "DeviceNetworkEvents | where TimeGenerated > ago(2d) and RemoteIP == '{}' | count",
+                story::C2_IP
+            ),
             &RunOptions::default(),
         )
         .unwrap();

@@ -5,7 +5,7 @@ mod common;
 use std::fs::File;
 
 use common::*;
-use polars::prelude::{DataFrame, NamedFrom as _, ParquetWriter, Series, IntoColumn as _};
+use polars::prelude::{DataFrame, IntoColumn as _, NamedFrom as _, ParquetWriter, Series};
 use quarry_engine::{DataSource, RunOptions, Session, run_query};
 use serde_json::json;
 
@@ -17,7 +17,10 @@ Iso,Space,Zulu,NotTime
 2024-03-10T10:00:00,2019-01-15 05:24:25.000,2024-03-10T10:00:00Z,later
 ";
     let output = run_ok(&[("t.csv", csv)], "t | take 1");
-    assert_eq!(column_types(&output), ["datetime", "datetime", "datetime", "string"]);
+    assert_eq!(
+        column_types(&output),
+        ["datetime", "datetime", "datetime", "string"]
+    );
     assert_eq!(
         output.rows[0],
         vec![
@@ -55,9 +58,15 @@ fn unnamed_column_that_is_not_an_index_is_named() {
 fn tsv_and_json_lines_load() {
     let tsv = "Host\tPort\nweb\t443\ndb\t5432\n";
     let jsonl = "{\"Host\":\"web\",\"Seen\":\"2024-03-10T09:05:00Z\",\"Ok\":true}\n{\"Host\":\"db\",\"Seen\":\"2024-03-10T10:05:00Z\",\"Ok\":false}\n";
-    let output = run_ok(&[("ports.tsv", tsv), ("seen.jsonl", jsonl)], "ports | where Port > 1000");
+    let output = run_ok(
+        &[("ports.tsv", tsv), ("seen.jsonl", jsonl)],
+        "ports | where Port > 1000",
+    );
     assert_eq!(strings(&output, "Host"), ["db"]);
-    let output = run_ok(&[("ports.tsv", tsv), ("seen.jsonl", jsonl)], "seen | where Ok | project Seen");
+    let output = run_ok(
+        &[("ports.tsv", tsv), ("seen.jsonl", jsonl)],
+        "seen | where Ok | project Seen",
+    );
     assert_eq!(column_types(&output), ["datetime"]);
     assert_eq!(strings(&output, "Seen"), ["2024-03-10T09:05:00.0000000Z"]);
 }
@@ -75,7 +84,9 @@ fn parquet_loads() {
     .unwrap();
     let file = File::create(folder.path.join("flows.parquet")).unwrap();
     ParquetWriter::new(file).finish(&mut frame).unwrap();
-    let output = session(&folder.path).run("flows | summarize sum(Bytes)", &RunOptions::default()).unwrap();
+    let output = session(&folder.path)
+        .run("flows | summarize sum(Bytes)", &RunOptions::default())
+        .unwrap();
     assert_eq!(output.rows, vec![vec![json!(30)]]);
 }
 
@@ -94,8 +105,14 @@ fn same_stem_twice_is_an_error() {
     let folder = TempFolder::new();
     folder.write("a.csv", "x\n1\n");
     folder.write("a.tsv", "x\n1\n");
-    let error = session(&folder.path).run("a", &RunOptions::default()).unwrap_err();
-    assert!(error.message.contains("define the table `a`"), "{}", error.message);
+    let error = session(&folder.path)
+        .run("a", &RunOptions::default())
+        .unwrap_err();
+    assert!(
+        error.message.contains("define the table `a`"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
@@ -103,34 +120,74 @@ fn session_reloads_changed_files() {
     let folder = TempFolder::new();
     let path = folder.write("t.csv", "x\n1\n");
     let session = session(&folder.path);
-    assert_eq!(session.run("t | count", &RunOptions::default()).unwrap().rows, vec![vec![json!(1)]]);
+    assert_eq!(
+        session
+            .run("t | count", &RunOptions::default())
+            .unwrap()
+            .rows,
+        vec![vec![json!(1)]]
+    );
     std::fs::write(&path, "x\n1\n2\n").unwrap();
     // Give the file a clearly different modification time, whatever the file system's precision.
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-    File::options().write(true).open(&path).unwrap().set_modified(later).unwrap();
-    assert_eq!(session.run("t | count", &RunOptions::default()).unwrap().rows, vec![vec![json!(2)]]);
+    File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_eq!(
+        session
+            .run("t | count", &RunOptions::default())
+            .unwrap()
+            .rows,
+        vec![vec![json!(2)]]
+    );
 }
 
 #[test]
 fn missing_folder_names_path_and_fix() {
     let missing = std::env::temp_dir().join("quarry-no-such-folder");
-    let error = run_query(&DataSource::Folder(missing.clone()), "t", &RunOptions::default()).unwrap_err();
-    assert!(error.message.contains(&missing.display().to_string()), "{}", error.message);
-    assert!(error.message.contains("set the data folder"), "{}", error.message);
+    let error = run_query(
+        &DataSource::Folder(missing.clone()),
+        "t",
+        &RunOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error.message.contains(&missing.display().to_string()),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("set the data folder"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
 fn bad_file_names_file_and_fix() {
     let folder = TempFolder::new();
     folder.write("broken.jsonl", "{\"x\": 1}\nthis is not json\n");
-    let error = session(&folder.path).run("broken", &RunOptions::default()).unwrap_err();
+    let error = session(&folder.path)
+        .run("broken", &RunOptions::default())
+        .unwrap_err();
     assert!(error.message.contains("broken.jsonl"), "{}", error.message);
-    assert!(error.message.contains("check that the file is valid JSON lines"), "{}", error.message);
+    assert!(
+        error
+            .message
+            .contains("check that the file is valid JSON lines"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
 fn demo_dataset_answers_without_folder() {
-    let output = Session::new(DataSource::Demo).run("SecurityEvent | count", &RunOptions::default()).unwrap();
+    let output = Session::new(DataSource::Demo)
+        .run("SecurityEvent | count", &RunOptions::default())
+        .unwrap();
     let count = output.rows[0][0].as_i64().unwrap();
     assert!(count > 2_000, "{count}");
 }

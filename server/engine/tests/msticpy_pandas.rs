@@ -13,7 +13,10 @@ use quarry_engine::{DataSource, QueryOutput, RunOptions, Session};
 use serde_json::Value;
 
 fn fixture_folder() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msticpy"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/msticpy"
+    ))
 }
 
 /// The pandas side: each entry computes the rows of one KQL query below, by name.
@@ -55,9 +58,18 @@ const QUERIES: &[(&str, &str)] = &[
         "cmd_by_account",
         r#"processes_on_host | where NewProcessName endswith "cmd.exe" | summarize n = count() by Account | order by n desc"#,
     ),
-    ("parents_by_account", "processes_on_host | summarize dcount(ParentProcessName) by Account"),
-    ("per_hour", "processes_on_host | summarize count() by bin(TimeGenerated, 1h)"),
-    ("net_by_host", "process_tree | where CommandLine has 'net' | summarize count() by Computer"),
+    (
+        "parents_by_account",
+        "processes_on_host | summarize dcount(ParentProcessName) by Account",
+    ),
+    (
+        "per_hour",
+        "processes_on_host | summarize count() by bin(TimeGenerated, 1h)",
+    ),
+    (
+        "net_by_host",
+        "process_tree | where CommandLine has 'net' | summarize count() by Computer",
+    ),
     (
         "logons_by_user_type",
         "host_logons | where LogonType in (3, 4, 10) | summarize n = count() by TargetUserName, LogonType",
@@ -70,7 +82,9 @@ fn run_pandas() -> BTreeMap<String, Vec<Value>> {
         .arg(PANDAS_SCRIPT)
         .arg(fixture_folder())
         .output()
-        .unwrap_or_else(|error| panic!("cannot run python3 ({error}); install Python 3 and run `pip install pandas`"));
+        .unwrap_or_else(|error| {
+            panic!("cannot run python3 ({error}); install Python 3 and run `pip install pandas`")
+        });
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         if stderr.contains("No module named 'pandas'") {
@@ -95,7 +109,11 @@ fn engine_rows(output: &QueryOutput) -> Vec<Value> {
                     other => Value::String(other.to_string()),
                 })
                 .collect();
-            let key = if key_count == 1 { keys[0].clone() } else { Value::Array(keys) };
+            let key = if key_count == 1 {
+                keys[0].clone()
+            } else {
+                Value::Array(keys)
+            };
             Value::Array(vec![key, row[key_count].clone()])
         })
         .collect();
@@ -113,7 +131,10 @@ fn msticpy_results_match_pandas() {
             .unwrap_or_else(|error| panic!("{name}: the query failed: {error}\n{query}"));
         let mut want = expected[*name].clone();
         want.sort_by_key(|row| row.to_string());
-        assert!(!want.is_empty(), "{name}: pandas found no rows, so the comparison would prove nothing");
+        assert!(
+            !want.is_empty(),
+            "{name}: pandas found no rows, so the comparison would prove nothing"
+        );
         assert_eq!(engine_rows(&output), want, "{name}: {query}");
     }
 }
@@ -135,11 +156,23 @@ fn cmd_query_orders_by_count() {
 #[test]
 fn pandas_index_column_is_dropped_and_times_parsed() {
     let session = Session::new(DataSource::Folder(fixture_folder()));
-    let output = session.run("processes_on_host | take 1", &RunOptions::default()).unwrap();
-    assert_eq!(output.columns[0].name, "TenantId", "the unnamed pandas index is dropped");
-    let types: BTreeMap<&str, &str> = output.columns.iter().map(|c| (c.name.as_str(), c.ty.as_str())).collect();
+    let output = session
+        .run("processes_on_host | take 1", &RunOptions::default())
+        .unwrap();
+    assert_eq!(
+        output.columns[0].name, "TenantId",
+        "the unnamed pandas index is dropped"
+    );
+    let types: BTreeMap<&str, &str> = output
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty.as_str()))
+        .collect();
     assert_eq!(types["TimeGenerated"], "datetime");
     assert_eq!(types["TimeCreatedUtc"], "datetime");
     assert_eq!(types["EventID"], "long");
-    assert_eq!(output.rows[0][3], Value::from("2019-01-15T05:24:24.0100000Z"));
+    assert_eq!(
+        output.rows[0][3],
+        Value::from("2019-01-15T05:24:24.0100000Z")
+    );
 }

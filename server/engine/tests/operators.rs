@@ -37,7 +37,10 @@ fn range_of(text: &str, needle: &str) -> std::ops::Range<usize> {
 #[test]
 fn where_numeric_comparison() {
     let output = events("Events | where EventID == 4625 | project Account");
-    assert_eq!(strings(&output, "Account"), ["CONTOSO\\bob", "CONTOSO\\alice"]);
+    assert_eq!(
+        strings(&output, "Account"),
+        ["CONTOSO\\bob", "CONTOSO\\alice"]
+    );
     let output = events("Events | where EventID > 4624 and EventID != 4688");
     assert_eq!(output.row_count, 2);
     let output = events("Events | where EventID < 4625 or Computer == 'WKS-2'");
@@ -52,9 +55,18 @@ fn where_not_and_parentheses() {
 
 #[test]
 fn equality_is_case_sensitive_and_tilde_is_not() {
-    assert_eq!(events("Events | where Account == 'CONTOSO\\\\alice'").row_count, 2);
-    assert_eq!(events("Events | where Account =~ 'contoso\\\\ALICE'").row_count, 3);
-    assert_eq!(events("Events | where Account !~ 'contoso\\\\alice'").row_count, 3);
+    assert_eq!(
+        events("Events | where Account == 'CONTOSO\\\\alice'").row_count,
+        2
+    );
+    assert_eq!(
+        events("Events | where Account =~ 'contoso\\\\ALICE'").row_count,
+        3
+    );
+    assert_eq!(
+        events("Events | where Account !~ 'contoso\\\\alice'").row_count,
+        3
+    );
 }
 
 #[test]
@@ -62,49 +74,112 @@ fn has_matches_whole_terms_only() {
     let output = events("Events | where CommandLine has 'cmd.exe' | project CommandLine");
     assert_eq!(
         strings(&output, "CommandLine"),
-        ["cmd.exe /c whoami", "C:\\Windows\\System32\\cmd.exe", "CMD.EXE /C dir"],
+        [
+            "cmd.exe /c whoami",
+            "C:\\Windows\\System32\\cmd.exe",
+            "CMD.EXE /C dir"
+        ],
         "`has` is case-insensitive and must not match inside `xcmd.exe`"
     );
     let output = events("Events | where CommandLine has 'cmd'");
-    assert_eq!(output.row_count, 3, "`cmd` is a term of `cmd.exe` but not of `xcmd.exe`");
-    assert_eq!(events("Events | where CommandLine has 'whoam'").row_count, 0, "a term prefix is no match");
+    assert_eq!(
+        output.row_count, 3,
+        "`cmd` is a term of `cmd.exe` but not of `xcmd.exe`"
+    );
+    assert_eq!(
+        events("Events | where CommandLine has 'whoam'").row_count,
+        0,
+        "a term prefix is no match"
+    );
     assert_eq!(events("Events | where CommandLine has '-enc'").row_count, 1);
     assert_eq!(events("Events | where CommandLine !has 'cmd'").row_count, 3);
 }
 
 #[test]
 fn has_cs_and_prefix_suffix() {
-    assert_eq!(events("Events | where CommandLine has_cs 'CMD'").row_count, 1);
-    assert_eq!(events("Events | where CommandLine hasprefix 'power'").row_count, 1);
-    assert_eq!(events("Events | where CommandLine hasprefix 'ower'").row_count, 0);
-    assert_eq!(events("Events | where CommandLine hassuffix 'shell'").row_count, 1);
+    assert_eq!(
+        events("Events | where CommandLine has_cs 'CMD'").row_count,
+        1
+    );
+    assert_eq!(
+        events("Events | where CommandLine hasprefix 'power'").row_count,
+        1
+    );
+    assert_eq!(
+        events("Events | where CommandLine hasprefix 'ower'").row_count,
+        0
+    );
+    assert_eq!(
+        events("Events | where CommandLine hassuffix 'shell'").row_count,
+        1
+    );
 }
 
 #[test]
 fn contains_startswith_endswith_ignore_case() {
-    assert_eq!(events("Events | where CommandLine contains 'CMD'").row_count, 4);
-    assert_eq!(events("Events | where CommandLine contains_cs 'CMD'").row_count, 1);
-    assert_eq!(events("Events | where CommandLine !contains 'cmd'").row_count, 2);
-    assert_eq!(events("Events | where CommandLine startswith 'cmd'").row_count, 2);
-    assert_eq!(events("Events | where CommandLine startswith_cs 'cmd'").row_count, 1);
-    assert_eq!(events("Events | where CommandLine endswith 'CMD.exe'").row_count, 1);
-    assert_eq!(events("Events | where CommandLine !endswith 'cmd.exe'").row_count, 5);
+    assert_eq!(
+        events("Events | where CommandLine contains 'CMD'").row_count,
+        4
+    );
+    assert_eq!(
+        events("Events | where CommandLine contains_cs 'CMD'").row_count,
+        1
+    );
+    assert_eq!(
+        events("Events | where CommandLine !contains 'cmd'").row_count,
+        2
+    );
+    assert_eq!(
+        events("Events | where CommandLine startswith 'cmd'").row_count,
+        2
+    );
+    assert_eq!(
+        events("Events | where CommandLine startswith_cs 'cmd'").row_count,
+        1
+    );
+    assert_eq!(
+        events("Events | where CommandLine endswith 'CMD.exe'").row_count,
+        1
+    );
+    assert_eq!(
+        events("Events | where CommandLine !endswith 'cmd.exe'").row_count,
+        5
+    );
 }
 
 #[test]
 fn in_and_not_in() {
-    assert_eq!(events("Events | where EventID in (4624, 4625)").row_count, 4);
-    assert_eq!(events("Events | where EventID !in (4624, 4625)").row_count, 2);
-    assert_eq!(events("Events | where Computer in ('WKS-1', 'SRV-1')").row_count, 4);
+    assert_eq!(
+        events("Events | where EventID in (4624, 4625)").row_count,
+        4
+    );
+    assert_eq!(
+        events("Events | where EventID !in (4624, 4625)").row_count,
+        2
+    );
+    assert_eq!(
+        events("Events | where Computer in ('WKS-1', 'SRV-1')").row_count,
+        4
+    );
     assert_eq!(events("Events | where Computer in ('wks-1')").row_count, 0);
     assert_eq!(events("Events | where Computer in~ ('wks-1')").row_count, 2);
-    assert_eq!(events("Events | where Computer !in~ ('wks-1', 'srv-1')").row_count, 2);
+    assert_eq!(
+        events("Events | where Computer !in~ ('wks-1', 'srv-1')").row_count,
+        2
+    );
 }
 
 #[test]
 fn between_numbers() {
-    assert_eq!(events("Events | where Bytes between (50 .. 300)").row_count, 3);
-    assert_eq!(events("Events | where Bytes !between (50 .. 300)").row_count, 1, "nulls match neither form");
+    assert_eq!(
+        events("Events | where Bytes between (50 .. 300)").row_count,
+        3
+    );
+    assert_eq!(
+        events("Events | where Bytes !between (50 .. 300)").row_count,
+        1,
+        "nulls match neither form"
+    );
 }
 
 #[test]
@@ -117,7 +192,11 @@ fn empty_strings_and_nulls() {
     assert_eq!(events("Events | where isnotnull(Bytes)").row_count, 4);
     // A KQL string is never null: an empty cell reads as "".
     assert_eq!(events("Events | where Account == ''").row_count, 1);
-    assert_eq!(events("Events | where Bytes > 0").row_count, 4, "null comparisons drop the row");
+    assert_eq!(
+        events("Events | where Bytes > 0").row_count,
+        4,
+        "null comparisons drop the row"
+    );
 }
 
 #[test]
@@ -133,14 +212,25 @@ fn empty_result_keeps_columns() {
 
 #[test]
 fn project_renames_and_computes() {
-    let output = events("Events | take 1 | project Host = Computer, Id = EventID + 1, tolower(Account), EventID");
+    let output = events(
+        "Events | take 1 | project Host = Computer, Id = EventID + 1, tolower(Account), EventID",
+    );
     assert_eq!(column_names(&output), ["Host", "Id", "Column1", "EventID"]);
-    assert_eq!(output.rows[0], vec![json!("WKS-1"), json!(4625), json!("contoso\\alice"), json!(4624)]);
+    assert_eq!(
+        output.rows[0],
+        vec![
+            json!("WKS-1"),
+            json!(4625),
+            json!("contoso\\alice"),
+            json!(4624)
+        ]
+    );
 }
 
 #[test]
 fn extend_sees_earlier_columns() {
-    let output = events("Events | take 1 | extend Kb = Bytes / 10, Double = Kb * 2 | project Kb, Double");
+    let output =
+        events("Events | take 1 | extend Kb = Bytes / 10, Double = Kb * 2 | project Kb, Double");
     assert_eq!(output.rows[0], vec![json!(10), json!(20)]);
 }
 
@@ -148,13 +238,22 @@ fn extend_sees_earlier_columns() {
 fn extend_replaces_existing_column() {
     let output = events("Events | take 1 | extend Computer = strcat(Computer, '.contoso.com')");
     assert_eq!(strings(&output, "Computer"), ["WKS-1.contoso.com"]);
-    assert_eq!(column_names(&output).len(), 6, "the column is replaced in place, not added");
+    assert_eq!(
+        column_names(&output).len(),
+        6,
+        "the column is replaced in place, not added"
+    );
 }
 
 #[test]
 fn project_away_and_rename() {
-    let output = events("Events | take 1 | project-away CommandLine, Bytes | project-rename Host = Computer");
-    assert_eq!(column_names(&output), ["TimeGenerated", "Host", "Account", "EventID"]);
+    let output = events(
+        "Events | take 1 | project-away CommandLine, Bytes | project-rename Host = Computer",
+    );
+    assert_eq!(
+        column_names(&output),
+        ["TimeGenerated", "Host", "Account", "EventID"]
+    );
 }
 
 #[test]
@@ -162,18 +261,31 @@ fn string_functions() {
     let output = events(
         "Events | take 1 | project u = toupper(Computer), l = tolower(Account), s = strcat(Computer, '/', EventID), n = strlen(Computer)",
     );
-    assert_eq!(output.rows[0], vec![json!("WKS-1"), json!("contoso\\alice"), json!("WKS-1/4624"), json!(5)]);
+    assert_eq!(
+        output.rows[0],
+        vec![
+            json!("WKS-1"),
+            json!("contoso\\alice"),
+            json!("WKS-1/4624"),
+            json!(5)
+        ]
+    );
 }
 
 #[test]
 fn iff_picks_branch_and_handles_null() {
     let output = events("Events | project Size = iff(Bytes > 100, 'big', 'small')");
-    assert_eq!(strings(&output, "Size"), ["small", "small", "big", "small", "small", "big"]);
+    assert_eq!(
+        strings(&output, "Size"),
+        ["small", "small", "big", "small", "small", "big"]
+    );
 }
 
 #[test]
 fn arithmetic_types() {
-    let output = events("Events | take 1 | project a = Bytes / 3, b = Bytes / 3.0, c = Bytes % 7, d = -Bytes");
+    let output = events(
+        "Events | take 1 | project a = Bytes / 3, b = Bytes / 3.0, c = Bytes % 7, d = -Bytes",
+    );
     assert_eq!(column_types(&output), ["long", "real", "long", "long"]);
     assert_eq!(output.rows[0][0], json!(33));
     assert_eq!(output.rows[0][2], json!(2));
@@ -195,22 +307,39 @@ fn let_scalars_are_usable_as_constants() {
 #[test]
 fn ago_and_now_use_the_query_clock() {
     // The clock is 2024-03-10T12:00:00Z.
-    assert_eq!(events("Events | where TimeGenerated > ago(1h)").row_count, 1);
-    assert_eq!(events("Events | where TimeGenerated > ago(1d)").row_count, 6);
-    assert_eq!(events("Events | where TimeGenerated >= now(-2h)").row_count, 3);
+    assert_eq!(
+        events("Events | where TimeGenerated > ago(1h)").row_count,
+        1
+    );
+    assert_eq!(
+        events("Events | where TimeGenerated > ago(1d)").row_count,
+        6
+    );
+    assert_eq!(
+        events("Events | where TimeGenerated >= now(-2h)").row_count,
+        3
+    );
     let output = events("Events | take 1 | project t = now()");
-    assert_eq!(column(&output, "t"), [json!("2024-03-10T12:00:00.0000000Z")]);
+    assert_eq!(
+        column(&output, "t"),
+        [json!("2024-03-10T12:00:00.0000000Z")]
+    );
 }
 
 #[test]
 fn datetime_literals_compare() {
-    assert_eq!(events("Events | where TimeGenerated < datetime(2024-03-10)").row_count, 1);
+    assert_eq!(
+        events("Events | where TimeGenerated < datetime(2024-03-10)").row_count,
+        1
+    );
     assert_eq!(events("Events | where TimeGenerated between (datetime(2024-03-10 09:00) .. datetime(2024-03-10 10:00))").row_count, 2);
 }
 
 #[test]
 fn bin_on_datetimes_counts_per_hour() {
-    let output = events("Events | summarize n = count() by bin(TimeGenerated, 1h) | order by TimeGenerated asc");
+    let output = events(
+        "Events | summarize n = count() by bin(TimeGenerated, 1h) | order by TimeGenerated asc",
+    );
     assert_eq!(column_names(&output), ["TimeGenerated", "n"]);
     assert_eq!(column_types(&output), ["datetime", "long"]);
     assert_eq!(
@@ -227,29 +356,55 @@ fn bin_on_datetimes_counts_per_hour() {
 
 #[test]
 fn bin_on_numbers() {
-    let output = events("Events | where isnotnull(Bytes) | project b = bin(Bytes, 250), r = bin(Bytes * 1.0, 0.5)");
-    assert_eq!(longs(&output, "b"), [Some(0), Some(250), Some(0), Some(500)]);
+    let output = events(
+        "Events | where isnotnull(Bytes) | project b = bin(Bytes, 250), r = bin(Bytes * 1.0, 0.5)",
+    );
+    assert_eq!(
+        longs(&output, "b"),
+        [Some(0), Some(250), Some(0), Some(500)]
+    );
     assert_eq!(column_types(&output), ["long", "real"]);
 }
 
 #[test]
 fn datetime_arithmetic_gives_timespans() {
-    let output = events("Events | take 1 | project age = now() - TimeGenerated, later = TimeGenerated + 30m");
+    let output = events(
+        "Events | take 1 | project age = now() - TimeGenerated, later = TimeGenerated + 30m",
+    );
     assert_eq!(column_types(&output), ["timespan", "datetime"]);
-    assert_eq!(output.rows[0], vec![json!("02:55:00"), json!("2024-03-10T09:35:00.0000000Z")]);
+    assert_eq!(
+        output.rows[0],
+        vec![json!("02:55:00"), json!("2024-03-10T09:35:00.0000000Z")]
+    );
 }
 
 // ----- summarize -----
 
 #[test]
 fn summarize_default_names() {
-    let output = events("Events | summarize count(), dcount(Account), sum(Bytes), min(Bytes), max(Bytes), avg(Bytes), countif(EventID == 4625)");
+    let output = events(
+        "Events | summarize count(), dcount(Account), sum(Bytes), min(Bytes), max(Bytes), avg(Bytes), countif(EventID == 4625)",
+    );
     assert_eq!(
         column_names(&output),
-        ["count_", "dcount_Account", "sum_Bytes", "min_Bytes", "max_Bytes", "avg_Bytes", "countif_"]
+        [
+            "count_",
+            "dcount_Account",
+            "sum_Bytes",
+            "min_Bytes",
+            "max_Bytes",
+            "avg_Bytes",
+            "countif_"
+        ]
     );
-    assert_eq!(column_types(&output), ["long", "long", "long", "long", "long", "real", "long"]);
-    assert_eq!(output.rows[0][..5], [json!(6), json!(5), json!(1150), json!(50), json!(700)]);
+    assert_eq!(
+        column_types(&output),
+        ["long", "long", "long", "long", "long", "real", "long"]
+    );
+    assert_eq!(
+        output.rows[0][..5],
+        [json!(6), json!(5), json!(1150), json!(50), json!(700)]
+    );
     assert_eq!(output.rows[0][5], json!(287.5));
     assert_eq!(output.rows[0][6], json!(2));
 }
@@ -265,10 +420,20 @@ fn summarize_by_columns_keeps_first_seen_order() {
 #[test]
 fn summarize_make_set() {
     let output = events("Events | summarize Ids = make_set(EventID) by Computer");
-    assert_eq!(column(&output, "Ids"), [json!([4624, 4625]), json!([4625, 4688]), json!([4688, 4624])]);
+    assert_eq!(
+        column(&output, "Ids"),
+        [
+            json!([4624, 4625]),
+            json!([4625, 4688]),
+            json!([4688, 4624])
+        ]
+    );
     assert_eq!(column_types(&output), ["string", "dynamic"]);
     let output = events("Events | summarize make_set(Computer)");
-    assert_eq!(column(&output, "make_set_Computer"), [json!(["WKS-1", "WKS-2", "SRV-1"])]);
+    assert_eq!(
+        column(&output, "make_set_Computer"),
+        [json!(["WKS-1", "WKS-2", "SRV-1"])]
+    );
 }
 
 #[test]
@@ -281,7 +446,11 @@ fn summarize_expression_of_aggregates() {
 #[test]
 fn summarize_on_empty_input() {
     let output = events("Events | where EventID == 1 | summarize count()");
-    assert_eq!(output.rows, vec![vec![json!(0)]], "no `by`: one row, as in Kusto");
+    assert_eq!(
+        output.rows,
+        vec![vec![json!(0)]],
+        "no `by`: one row, as in Kusto"
+    );
     let output = events("Events | where EventID == 1 | summarize count() by Computer");
     assert_eq!(output.row_count, 0);
 }
@@ -297,17 +466,36 @@ fn summarize_null_handling() {
 #[test]
 fn order_defaults_to_descending() {
     let output = events("Events | order by EventID | project EventID");
-    assert_eq!(longs(&output, "EventID"), [Some(4688), Some(4688), Some(4625), Some(4625), Some(4624), Some(4624)]);
+    assert_eq!(
+        longs(&output, "EventID"),
+        [
+            Some(4688),
+            Some(4688),
+            Some(4625),
+            Some(4625),
+            Some(4624),
+            Some(4624)
+        ]
+    );
     let output = events("Events | sort by Computer asc, TimeGenerated desc | project Computer");
-    assert_eq!(strings(&output, "Computer"), ["SRV-1", "SRV-1", "WKS-1", "WKS-1", "WKS-2", "WKS-2"]);
+    assert_eq!(
+        strings(&output, "Computer"),
+        ["SRV-1", "SRV-1", "WKS-1", "WKS-1", "WKS-2", "WKS-2"]
+    );
 }
 
 #[test]
 fn order_puts_nulls_like_kusto() {
     let output = events("Events | order by Bytes desc | project Bytes");
-    assert_eq!(longs(&output, "Bytes"), [Some(700), Some(300), Some(100), Some(50), None, None]);
+    assert_eq!(
+        longs(&output, "Bytes"),
+        [Some(700), Some(300), Some(100), Some(50), None, None]
+    );
     let output = events("Events | order by Bytes asc | project Bytes");
-    assert_eq!(longs(&output, "Bytes"), [None, None, Some(50), Some(100), Some(300), Some(700)]);
+    assert_eq!(
+        longs(&output, "Bytes"),
+        [None, None, Some(50), Some(100), Some(300), Some(700)]
+    );
     let output = events("Events | order by Bytes asc nulls last | project Bytes");
     assert_eq!(longs(&output, "Bytes")[4..], [None, None]);
 }
@@ -330,7 +518,10 @@ fn distinct_and_count() {
     let output = events("Events | distinct Computer, EventID");
     assert_eq!(output.row_count, 6);
     let output = events("Events | distinct tolower(Account)");
-    assert_eq!(strings(&output, "Column1"), ["contoso\\alice", "contoso\\bob", "contoso\\carol", ""]);
+    assert_eq!(
+        strings(&output, "Column1"),
+        ["contoso\\alice", "contoso\\bob", "contoso\\carol", ""]
+    );
     assert_eq!(events("Events | distinct *").row_count, 6);
     let output = events("Events | where EventID == 4625 | count");
     assert_eq!(column_names(&output), ["Count"]);
@@ -341,7 +532,9 @@ fn distinct_and_count() {
 fn max_rows_truncates_but_counts_all() {
     let folder = TempFolder::new();
     folder.write("Events.csv", EVENTS);
-    let output = session(&folder.path).run("Events", &quarry_engine::RunOptions { max_rows: 4 }).unwrap();
+    let output = session(&folder.path)
+        .run("Events", &quarry_engine::RunOptions { max_rows: 4 })
+        .unwrap();
     assert_eq!(output.row_count, 6);
     assert_eq!(output.rows.len(), 4);
     assert!(output.truncated);
@@ -353,15 +546,26 @@ fn max_rows_truncates_but_counts_all() {
 fn unsupported_operator_is_named_with_range() {
     let query = "Events | join (Events) on Computer";
     let error = events_error(query);
-    assert!(error.message.contains("`join` operator"), "{}", error.message);
-    assert_eq!(error.range, Some(range_of(query, "join (Events) on Computer")));
+    assert!(
+        error.message.contains("`join` operator"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        error.range,
+        Some(range_of(query, "join (Events) on Computer"))
+    );
 }
 
 #[test]
 fn unsupported_function_is_named_with_range() {
     let query = "Events | extend x = base64_decode_tostring(CommandLine)";
     let error = events_error(query);
-    assert!(error.message.contains("`base64_decode_tostring()`"), "{}", error.message);
+    assert!(
+        error.message.contains("`base64_decode_tostring()`"),
+        "{}",
+        error.message
+    );
     assert_eq!(error.range, Some(range_of(query, "base64_decode_tostring")));
 }
 
@@ -369,16 +573,32 @@ fn unsupported_function_is_named_with_range() {
 fn unknown_column_suggests_case() {
     let query = "Events | where computer == 'x'";
     let error = events_error(query);
-    assert!(error.message.contains("unknown column or name `computer`"), "{}", error.message);
-    assert!(error.message.contains("did you mean `Computer`"), "{}", error.message);
+    assert!(
+        error.message.contains("unknown column or name `computer`"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("did you mean `Computer`"),
+        "{}",
+        error.message
+    );
     assert_eq!(error.range, Some(range_of(query, "computer")));
 }
 
 #[test]
 fn unknown_table_lists_tables() {
     let error = events_error("Evnts | take 1");
-    assert!(error.message.contains("unknown table `Evnts`"), "{}", error.message);
-    assert!(error.message.contains("available tables: Events"), "{}", error.message);
+    assert!(
+        error.message.contains("unknown table `Evnts`"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("available tables: Events"),
+        "{}",
+        error.message
+    );
     assert_eq!(error.range, Some(0..5));
 }
 
@@ -386,7 +606,11 @@ fn unknown_table_lists_tables() {
 fn type_errors_point_at_expression() {
     let query = "Events | where Computer > 5";
     let error = events_error(query);
-    assert!(error.message.contains("cannot compare string with long"), "{}", error.message);
+    assert!(
+        error.message.contains("cannot compare string with long"),
+        "{}",
+        error.message
+    );
     assert_eq!(error.range, Some(range_of(query, "Computer > 5")));
 
     let error = events_error("Events | where Bytes");
@@ -404,20 +628,30 @@ fn aggregate_outside_summarize_is_an_error() {
 #[test]
 fn summarize_without_aggregate_is_an_error() {
     let error = events_error("Events | summarize x = Computer by EventID");
-    assert!(error.message.contains("needs an aggregate"), "{}", error.message);
+    assert!(
+        error.message.contains("needs an aggregate"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
 fn dynamic_access_is_unsupported() {
     let query = "Events | where Account.name == 'x'";
     let error = events_error(query);
-    assert!(error.message.contains("dynamic property access"), "{}", error.message);
+    assert!(
+        error.message.contains("dynamic property access"),
+        "{}",
+        error.message
+    );
     assert_eq!(error.range, Some(range_of(query, "Account.name")));
 }
 
 #[test]
 fn output_values_are_json() {
-    let output = events("Events | take 1 | project TimeGenerated, EventID, Bytes, Computer, ok = EventID == 4624, r = 1.5");
+    let output = events(
+        "Events | take 1 | project TimeGenerated, EventID, Bytes, Computer, ok = EventID == 4624, r = 1.5",
+    );
     assert_eq!(
         output.rows[0],
         vec![
@@ -429,5 +663,8 @@ fn output_values_are_json() {
             json!(1.5)
         ]
     );
-    assert_eq!(column_types(&output), ["datetime", "long", "long", "string", "bool", "real"]);
+    assert_eq!(
+        column_types(&output),
+        ["datetime", "long", "long", "string", "bool", "real"]
+    );
 }

@@ -1,10 +1,331 @@
-//! `quarry run` (placeholder until its slice lands).
+//! `quarry run`: runs one KQL query on a data folder or the built-in demo dataset.
+//!
+//! Output is an aligned text table (long cells shortened), CSV, or JSON in the same shape as
+//! the `quarry.runQuery` LSP command's result. CSV and JSON carry every value unshortened.
+//! A query error prints the query line with a caret under the problem and exits with code 1.
 
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {}
+use anyhow::Context;
+use quarry_engine::{DataSource, EngineError, QueryOutput, RunOptions, Session};
+use quarry_syntax::LineIndex;
+use serde_json::Value;
 
-pub fn main(_args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`quarry run` is not built yet")
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The KQL query to run.
+    #[arg(
+        value_name = "QUERY",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    query: Option<String>,
+
+    /// Read the query from a file instead (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+
+    /// Folder of CSV, TSV, JSON-lines and Parquet files, one table per file named by its stem.
+    /// `demo`, or no value, runs on the built-in demo dataset.
+    #[arg(long, value_name = "DIR")]
+    data: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Write the output to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// The maximum number of rows to output; by default every row.
+    #[arg(long, value_name = "N")]
+    max_rows: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Aligned columns for reading in a terminal; cells longer than 60 characters are shortened.
+    Table,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object: columns with their KQL types, rows, rowCount and truncated.
+    Json,
+}
+
+/// Cells longer than this, in characters, are shortened in table output.
+const MAX_CELL_CHARS: usize = 60;
+
+pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let (query, origin) = match (&args.query, &args.file) {
+        (Some(query), _) => (query.clone(), "query".to_owned()),
+        (None, Some(path)) => (read_query(path)?, path.display().to_string()),
+        (None, None) => anyhow::bail!("give a query, or a file with -f FILE"),
+    };
+    let source = match args.data.as_deref() {
+        None | Some("demo") => DataSource::Demo,
+        Some(folder) => DataSource::Folder(PathBuf::from(folder)),
+    };
+
+    let session = Session::new(source);
+    let options = RunOptions {
+        max_rows: args.max_rows.unwrap_or(usize::MAX),
+    };
+    let output = match session.run(&query, &options) {
+        Ok(output) => output,
+        Err(error) => {
+            eprint!("{}", render_error(&error, &query, &origin));
+            return Ok(ExitCode::from(1));
+        }
+    };
+
+    let text = match args.format {
+        Format::Table => render_table(&output),
+        Format::Csv => render_csv(&output),
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(&output)
+                .context("failed to encode the result as JSON")?;
+            json.push('\n');
+            json
+        }
+    };
+    match &args.out {
+        Some(path) => fs::write(path, text)
+            .with_context(|| format!("failed to write `{}`", path.display()))?,
+        None => {
+            let mut stdout = io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .context("failed to write to standard output")?;
+            stdout
+                .flush()
+                .context("failed to write to standard output")?;
+        }
+    }
+    if output.truncated {
+        eprintln!(
+            "note: showing {} of {} rows; raise --max-rows to see more",
+            output.rows.len(),
+            output.row_count
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_query(path: &PathBuf) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .context("failed to read the query from standard input")?;
+        return Ok(text);
+    }
+    fs::read_to_string(path)
+        .with_context(|| format!("failed to read the query file `{}`", path.display()))
+}
+
+/// Formats an engine error; when it has a place in the query, shows that line with a caret.
+fn render_error(error: &EngineError, query: &str, origin: &str) -> String {
+    let Some(range) = &error.range else {
+        return format!("error: {}\n", error.message);
+    };
+    let index = LineIndex::new(query);
+    let start = range.start.min(query.len());
+    let line = index.line_col(start).line as usize;
+    let line_start = index.line_start(line as u32).unwrap_or(0);
+    let line_end = query[line_start..]
+        .find('\n')
+        .map_or(query.len(), |i| line_start + i);
+    let line_text = query[line_start..line_end].trim_end_matches('\r');
+    let column = query[line_start..start].chars().count();
+    let end = range.end.clamp(start, line_start + line_text.len());
+    let width = query[start..end].chars().count().max(1);
+    let number = (line + 1).to_string();
+    let gutter = " ".repeat(number.len());
+    format!(
+        "error: {}\n{gutter}--> {origin}:{}:{}\n{gutter} |\n{number} | {line_text}\n{gutter} | {}{}\n",
+        error.message,
+        line + 1,
+        column + 1,
+        " ".repeat(column),
+        "^".repeat(width),
+    )
+}
+
+/// Returns the text of a cell: strings as they are, null as empty, other values as JSON.
+fn cell_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Shortens `text` to [`MAX_CELL_CHARS`] characters and shows control characters as escapes.
+fn table_cell(value: &Value) -> String {
+    let text = cell_text(value)
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t");
+    if text.chars().count() <= MAX_CELL_CHARS {
+        return text;
+    }
+    let mut short: String = text.chars().take(MAX_CELL_CHARS - 1).collect();
+    short.push('…');
+    short
+}
+
+fn render_table(output: &QueryOutput) -> String {
+    let headers: Vec<String> = output.columns.iter().map(|c| c.name.clone()).collect();
+    let cells: Vec<Vec<String>> = output
+        .rows
+        .iter()
+        .map(|row| row.iter().map(table_cell).collect())
+        .collect();
+    let numeric: Vec<bool> = output
+        .columns
+        .iter()
+        .map(|c| matches!(c.ty.as_str(), "long" | "int" | "real"))
+        .collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+
+    let mut text = String::new();
+    let line = |text: &mut String, values: &[String]| {
+        let mut parts = Vec::with_capacity(values.len());
+        for (index, value) in values.iter().enumerate() {
+            let padding = " ".repeat(widths[index] - value.chars().count());
+            parts.push(if numeric[index] {
+                format!("{padding}{value}")
+            } else {
+                format!("{value}{padding}")
+            });
+        }
+        text.push_str(parts.join("  ").trim_end());
+        text.push('\n');
+    };
+    line(&mut text, &headers);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    text.push_str(&rule.join("  "));
+    text.push('\n');
+    for row in &cells {
+        line(&mut text, row);
+    }
+    let noun = if output.row_count == 1 { "row" } else { "rows" };
+    if output.truncated {
+        text.push_str(&format!(
+            "({} of {} {noun})\n",
+            output.rows.len(),
+            output.row_count
+        ));
+    } else {
+        text.push_str(&format!("({} {noun})\n", output.row_count));
+    }
+    text
+}
+
+fn render_csv(output: &QueryOutput) -> String {
+    let mut text = String::new();
+    let header: Vec<String> = output.columns.iter().map(|c| csv_field(&c.name)).collect();
+    text.push_str(&header.join(","));
+    text.push('\n');
+    for row in &output.rows {
+        let fields: Vec<String> = row
+            .iter()
+            .map(|value| csv_field(&cell_text(value)))
+            .collect();
+        text.push_str(&fields.join(","));
+        text.push('\n');
+    }
+    text
+}
+
+/// Quotes a CSV field when it holds a comma, a quote, a line break or edge spaces.
+fn csv_field(text: &str) -> String {
+    let needs_quotes =
+        text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
+    if needs_quotes {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quarry_engine::ColumnInfo;
+    use serde_json::json;
+
+    fn output(columns: &[(&str, &str)], rows: Vec<Vec<Value>>) -> QueryOutput {
+        QueryOutput {
+            columns: columns
+                .iter()
+                .map(|(n, t)| ColumnInfo {
+                    name: (*n).into(),
+                    ty: (*t).into(),
+                })
+                .collect(),
+            row_count: rows.len(),
+            rows,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn table_aligns_and_right_aligns_numbers() {
+        let out = output(
+            &[("Account", "string"), ("n", "long")],
+            vec![
+                vec![json!("alice"), json!(26)],
+                vec![json!("bob"), json!(2)],
+            ],
+        );
+        assert_eq!(
+            render_table(&out),
+            "Account   n\n-------  --\nalice    26\nbob       2\n(2 rows)\n"
+        );
+    }
+
+    #[test]
+    fn table_shortens_long_cells() {
+        let long = "x".repeat(100);
+        let out = output(&[("CommandLine", "string")], vec![vec![json!(long)]]);
+        let table = render_table(&out);
+        let row = table.lines().nth(2).unwrap();
+        assert_eq!(row.chars().count(), MAX_CELL_CHARS);
+        assert!(row.ends_with('…'));
+    }
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        let out = output(
+            &[("a", "string"), ("b", "long"), ("c", "dynamic")],
+            vec![
+                vec![json!("x,y \"z\""), Value::Null, json!(["p", "q"])],
+                vec![json!("plain"), json!(3), json!([])],
+            ],
+        );
+        assert_eq!(
+            render_csv(&out),
+            "a,b,c\n\"x,y \"\"z\"\"\",,\"[\"\"p\"\",\"\"q\"\"]\"\nplain,3,[]\n"
+        );
+    }
+
+    #[test]
+    fn error_shows_line_and_caret() {
+        let query = "T\n| where computer == 1";
+        let error = EngineError::at("unknown column or name `computer`", 10..18);
+        assert_eq!(
+            render_error(&error, query, "query"),
+            "error: unknown column or name `computer`\n --> query:2:9\n  |\n2 | | where computer == 1\n  |         ^^^^^^^^\n"
+        );
+    }
 }

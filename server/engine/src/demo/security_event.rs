@@ -82,7 +82,12 @@ fn logon_type_name(logon_type: i32) -> &'static str {
 }
 
 fn push_logon(table: &mut TableBuilder, rng: &mut ChaCha8Rng, logon: &Logon<'_>) {
-    let computer_short = logon.computer.split('.').next().unwrap_or_default().to_owned();
+    let computer_short = logon
+        .computer
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let event_id = if logon.success { 4624 } else { 4625 };
     let activity = if logon.success {
         "4624 - An account was successfully logged on."
@@ -91,27 +96,79 @@ fn push_logon(table: &mut TableBuilder, rng: &mut ChaCha8Rng, logon: &Logon<'_>)
     };
     let account = format!("{}\\{}", logon.domain, logon.user_name);
     let mut row = table.row();
-    common(&mut row, logon.time, &logon.computer, event_id, activity, 12544);
+    common(
+        &mut row,
+        logon.time,
+        &logon.computer,
+        event_id,
+        activity,
+        12544,
+    );
     row.str("Account", account.clone())
-        .str("AccountType", if logon.domain == "NT AUTHORITY" { "Machine" } else { "User" })
+        .str(
+            "AccountType",
+            if logon.domain == "NT AUTHORITY" {
+                "Machine"
+            } else {
+                "User"
+            },
+        )
         .str("SubjectUserSid", "S-1-5-18")
         .str("SubjectUserName", format!("{computer_short}$"))
         .str("SubjectDomainName", DOMAIN)
         .str("SubjectLogonId", "0x3e7")
-        .str("TargetUserSid", if logon.success { logon.user_sid } else { "S-1-0-0" })
+        .str(
+            "TargetUserSid",
+            if logon.success {
+                logon.user_sid
+            } else {
+                "S-1-0-0"
+            },
+        )
         .str("TargetUserName", logon.user_name)
         .str("TargetDomainName", logon.domain)
         .str("TargetAccount", account)
         .int("LogonType", logon.logon_type)
         .str("LogonTypeName", logon_type_name(logon.logon_type))
-        .str("LogonProcessName", if logon.logon_type == 3 { "NtLmSsp " } else { "User32 " })
-        .str("AuthenticationPackageName", if logon.logon_type == 3 { "NTLM" } else { "Negotiate" })
+        .str(
+            "LogonProcessName",
+            if logon.logon_type == 3 {
+                "NtLmSsp "
+            } else {
+                "User32 "
+            },
+        )
+        .str(
+            "AuthenticationPackageName",
+            if logon.logon_type == 3 {
+                "NTLM"
+            } else {
+                "Negotiate"
+            },
+        )
         .str("WorkstationName", logon.workstation)
         .str("IpAddress", logon.ip)
-        .str("IpPort", if logon.ip == "-" { "-".to_owned() } else { rng.random_range(49_152..65_535).to_string() })
-        .str("Process", if logon.logon_type == 3 { "-" } else { "svchost.exe" });
+        .str(
+            "IpPort",
+            if logon.ip == "-" {
+                "-".to_owned()
+            } else {
+                rng.random_range(49_152..65_535).to_string()
+            },
+        )
+        .str(
+            "Process",
+            if logon.logon_type == 3 {
+                "-"
+            } else {
+                "svchost.exe"
+            },
+        );
     if logon.success {
-        row.str("TargetLogonId", format!("0x{:x}", rng.random_range(0x10_0000..0xff_ffff)));
+        row.str(
+            "TargetLogonId",
+            format!("0x{:x}", rng.random_range(0x10_0000..0xff_ffff)),
+        );
     } else {
         row.str("Status", BAD_PASSWORD_STATUS)
             .str("SubStatus", BAD_PASSWORD_SUBSTATUS)
@@ -119,7 +176,14 @@ fn push_logon(table: &mut TableBuilder, rng: &mut ChaCha8Rng, logon: &Logon<'_>)
     }
 }
 
-fn common(row: &mut super::table::Row<'_>, time: i64, computer: &str, event_id: i32, activity: &str, task: i32) {
+fn common(
+    row: &mut super::table::Row<'_>,
+    time: i64,
+    computer: &str,
+    event_id: i32,
+    activity: &str,
+    task: i32,
+) {
     row.str("TenantId", TENANT_ID)
         .time("TimeGenerated", time)
         .str("SourceSystem", "OpsManager")
@@ -139,7 +203,14 @@ fn push_process(table: &mut TableBuilder, org: &Org, launch: &ProcessLaunch) {
     let (account, sid, user_name, domain, logon_id, elevation) = match launch.user {
         Some(user) => {
             let user = &org.users[user];
-            (user.account(), user.sid.clone(), user.sam.clone(), DOMAIN.to_owned(), "0x5b3c1f", "%%1938")
+            (
+                user.account(),
+                user.sid.clone(),
+                user.sam.clone(),
+                DOMAIN.to_owned(),
+                "0x5b3c1f",
+                "%%1938",
+            )
         }
         None => (
             format!("{DOMAIN}\\{computer_short}$"),
@@ -151,9 +222,23 @@ fn push_process(table: &mut TableBuilder, org: &Org, launch: &ProcessLaunch) {
         ),
     };
     let mut row = table.row();
-    common(&mut row, launch.time, &host.fqdn(), 4688, "4688 - A new process has been created.", 13312);
+    common(
+        &mut row,
+        launch.time,
+        &host.fqdn(),
+        4688,
+        "4688 - A new process has been created.",
+        13312,
+    );
     row.str("Account", account)
-        .str("AccountType", if launch.user.is_some() { "User" } else { "Machine" })
+        .str(
+            "AccountType",
+            if launch.user.is_some() {
+                "User"
+            } else {
+                "Machine"
+            },
+        )
         .str("SubjectUserSid", sid)
         .str("SubjectUserName", user_name)
         .str("SubjectDomainName", domain)
@@ -185,10 +270,25 @@ pub(super) fn generate(
         let (computer, logon_type, ip, from) = match rng.random_range(0..10) {
             0..=3 => {
                 let logon_type = [2, 7, 11][rng.random_range(0..3)];
-                (workstation.fqdn(), logon_type, "127.0.0.1", workstation.name.as_str())
+                (
+                    workstation.fqdn(),
+                    logon_type,
+                    "127.0.0.1",
+                    workstation.name.as_str(),
+                )
             }
-            4..=8 => (org.host("FS01").fqdn(), 3, workstation.ip.as_str(), workstation.name.as_str()),
-            _ => (org.host("RDS01").fqdn(), 10, workstation.ip.as_str(), workstation.name.as_str()),
+            4..=8 => (
+                org.host("FS01").fqdn(),
+                3,
+                workstation.ip.as_str(),
+                workstation.name.as_str(),
+            ),
+            _ => (
+                org.host("RDS01").fqdn(),
+                10,
+                workstation.ip.as_str(),
+                workstation.name.as_str(),
+            ),
         };
         let time = office_time(rng, start, end);
         push_logon(
@@ -271,7 +371,11 @@ pub(super) fn generate(
             },
         );
     }
-    let victim = org.users.iter().find(|u| u.sam == story::COMPROMISED_USER).expect("the story user exists");
+    let victim = org
+        .users
+        .iter()
+        .find(|u| u.sam == story::COMPROMISED_USER)
+        .expect("the story user exists");
     let time = timeline.logon + rng.random_range(0..30) * NANOS_PER_SECOND;
     push_logon(
         &mut table,
@@ -297,9 +401,17 @@ pub(super) fn generate(
 
 /// The accounts the spray targets: the compromised user and the first others in the directory.
 pub(super) fn sprayed_users(org: &Org) -> Vec<&super::org::User> {
-    let mut users: Vec<&super::org::User> =
-        org.users.iter().filter(|u| u.sam != story::COMPROMISED_USER).take(story::SPRAYED_ACCOUNTS - 1).collect();
-    let victim = org.users.iter().find(|u| u.sam == story::COMPROMISED_USER).expect("the story user exists");
+    let mut users: Vec<&super::org::User> = org
+        .users
+        .iter()
+        .filter(|u| u.sam != story::COMPROMISED_USER)
+        .take(story::SPRAYED_ACCOUNTS - 1)
+        .collect();
+    let victim = org
+        .users
+        .iter()
+        .find(|u| u.sam == story::COMPROMISED_USER)
+        .expect("the story user exists");
     users.insert(users.len() / 2, victim);
     users
 }

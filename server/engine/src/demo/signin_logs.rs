@@ -46,15 +46,20 @@ const COLUMNS: &[(&str, T)] = &[
 
 /// Applications users sign in to: display name and application id.
 const APPS: &[(&str, &str)] = &[
-    ("Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000"),
+    (
+        "Office 365 Exchange Online",
+        "00000002-0000-0ff1-ce00-000000000000",
+    ),
     ("Microsoft Teams", "1fec8e78-bce4-4aaf-ab1b-5451cc387264"),
-    ("Office 365 SharePoint Online", "00000003-0000-0ff1-ce00-000000000000"),
+    (
+        "Office 365 SharePoint Online",
+        "00000003-0000-0ff1-ce00-000000000000",
+    ),
     ("Azure Portal", "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"),
     ("My Apps", "2793995e-0a7d-40d7-bd35-6968ba142197"),
 ];
 
-const BROWSER_AGENT: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+const BROWSER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 const SPRAY_AGENT: &str = "python-requests/2.31.0";
 
 /// The office's internet egress addresses (RFC 5737 TEST-NET-1).
@@ -78,7 +83,10 @@ fn push(table: &mut TableBuilder, rng: &mut ChaCha8Rng, sign_in: &SignIn<'_>) {
         .row()
         .str("TenantId", TENANT_ID)
         .time("TimeGenerated", sign_in.time)
-        .time("CreatedDateTime", sign_in.time - rng.random_range(0..3) * NANOS_PER_SECOND)
+        .time(
+            "CreatedDateTime",
+            sign_in.time - rng.random_range(0..3) * NANOS_PER_SECOND,
+        )
         .str("OperationName", "Sign-in activity")
         .str("Category", "SignInLogs")
         .str("Id", guid(rng))
@@ -94,23 +102,45 @@ fn push(table: &mut TableBuilder, rng: &mut ChaCha8Rng, sign_in: &SignIn<'_>) {
         .str("IPAddress", sign_in.ip)
         .str("Location", sign_in.location)
         .str("ResultType", sign_in.result.0)
-        .str("ResultSignature", if success { "SUCCESS" } else { "FAILURE" })
+        .str(
+            "ResultSignature",
+            if success { "SUCCESS" } else { "FAILURE" },
+        )
         .str("ResultDescription", sign_in.result.1)
-        .str("ConditionalAccessStatus", if success { "success" } else { "notApplied" })
+        .str(
+            "ConditionalAccessStatus",
+            if success { "success" } else { "notApplied" },
+        )
         .str("AuthenticationRequirement", "singleFactorAuthentication")
         .bool("IsInteractive", true)
         .str("RiskLevelDuringSignIn", sign_in.risk)
-        .str("RiskState", if sign_in.risk == "none" { "none" } else { "atRisk" })
+        .str(
+            "RiskState",
+            if sign_in.risk == "none" {
+                "none"
+            } else {
+                "atRisk"
+            },
+        )
         .str("UserAgent", sign_in.agent)
         .str("SourceSystem", "Azure AD")
         .str("Type", "SigninLogs");
 }
 
 const SUCCESS: (&str, &str) = ("0", "");
-const BAD_PASSWORD: (&str, &str) = ("50126", "Error validating credentials due to invalid username or password.");
+const BAD_PASSWORD: (&str, &str) = (
+    "50126",
+    "Error validating credentials due to invalid username or password.",
+);
 const MFA_REQUIRED: (&str, &str) = ("50074", "Strong Authentication is required.");
 
-pub(super) fn generate(org: &Org, rng: &mut ChaCha8Rng, timeline: &Timeline, start: i64, end: i64) -> DataFrame {
+pub(super) fn generate(
+    org: &Org,
+    rng: &mut ChaCha8Rng,
+    timeline: &Timeline,
+    start: i64,
+    end: i64,
+) -> DataFrame {
     let mut table = TableBuilder::new(COLUMNS);
 
     for _ in 0..2_000 {
@@ -162,7 +192,11 @@ pub(super) fn generate(org: &Org, rng: &mut ChaCha8Rng, timeline: &Timeline, sta
             },
         );
     }
-    let victim = org.users.iter().find(|u| u.sam == story::COMPROMISED_USER).expect("the story user exists");
+    let victim = org
+        .users
+        .iter()
+        .find(|u| u.sam == story::COMPROMISED_USER)
+        .expect("the story user exists");
     push(
         &mut table,
         rng,

@@ -1,6 +1,8 @@
 //! A row-at-a-time builder for the demo tables, with typed columns.
 
-use polars::prelude::{DataFrame, DataType, IntoColumn as _, NamedFrom as _, Series, SortMultipleOptions, TimeUnit};
+use polars::prelude::{
+    DataFrame, DataType, IntoColumn as _, NamedFrom as _, Series, SortMultipleOptions, TimeUnit,
+};
 
 /// The KQL type of a demo column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +32,10 @@ pub struct TableBuilder {
 
 impl TableBuilder {
     pub fn new(columns: &[(&'static str, ColumnType)]) -> TableBuilder {
-        TableBuilder { columns: columns.to_vec(), rows: Vec::new() }
+        TableBuilder {
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+        }
     }
 
     /// Starts a new row; set its cells with [`Row::set`].
@@ -95,10 +100,14 @@ impl TableBuilder {
             };
             series.push(column.into_column());
         }
-        let frame = DataFrame::new(self.rows.len(), series).expect("every demo column has one value per row");
+        let frame = DataFrame::new(self.rows.len(), series)
+            .expect("every demo column has one value per row");
         if frame.schema().contains("TimeGenerated") {
             frame
-                .sort(["TimeGenerated"], SortMultipleOptions::default().with_maintain_order(true))
+                .sort(
+                    ["TimeGenerated"],
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
                 .expect("TimeGenerated is sortable")
         } else {
             frame

@@ -10,7 +10,10 @@ use super::*;
 const ANCHOR: i64 = 1_710_028_800 * 1_000_000_000;
 
 fn sentinel_columns() -> BTreeMap<String, BTreeMap<String, String>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/sentinel-columns.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/sentinel-columns.json"
+    );
     let text = std::fs::read_to_string(path).expect("the Sentinel column fixture exists");
     serde_json::from_str(&text).expect("the fixture is a map of tables to column types")
 }
@@ -27,7 +30,10 @@ fn generation_is_deterministic() {
     let first = generate(ANCHOR);
     let second = generate(ANCHOR);
     for (name, frame) in &first {
-        assert!(frame.equals_missing(&second[name]), "table {name} differs between runs");
+        assert!(
+            frame.equals_missing(&second[name]),
+            "table {name} differs between runs"
+        );
     }
 }
 
@@ -45,12 +51,19 @@ fn tables_have_sentinel_columns_and_types() {
     let dataset = generate(ANCHOR);
     assert_eq!(
         dataset.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["DeviceNetworkEvents", "DeviceProcessEvents", "SecurityEvent", "SigninLogs"]
+        [
+            "DeviceNetworkEvents",
+            "DeviceProcessEvents",
+            "SecurityEvent",
+            "SigninLogs"
+        ]
     );
     for (table, frame) in &dataset {
         let columns = &reference[table];
         for (name, dtype) in frame.schema().iter() {
-            let expected = columns.get(name.as_str()).unwrap_or_else(|| panic!("{table}.{name} is not a Sentinel column"));
+            let expected = columns
+                .get(name.as_str())
+                .unwrap_or_else(|| panic!("{table}.{name} is not a Sentinel column"));
             let actual = crate::eval::types::KqlType::from_polars(dtype).name();
             assert_eq!(actual, expected, "type of {table}.{name}");
         }
@@ -61,11 +74,23 @@ fn tables_have_sentinel_columns_and_types() {
 fn tables_have_a_few_thousand_rows_in_range() {
     let dataset = generate(ANCHOR);
     for (table, frame) in dataset.iter() {
-        assert!((2_000..10_000).contains(&frame.height()), "{table} has {} rows", frame.height());
-        let times = frame.column("TimeGenerated").unwrap().as_materialized_series().cast(&DataType::Int64).unwrap();
+        assert!(
+            (2_000..10_000).contains(&frame.height()),
+            "{table} has {} rows",
+            frame.height()
+        );
+        let times = frame
+            .column("TimeGenerated")
+            .unwrap()
+            .as_materialized_series()
+            .cast(&DataType::Int64)
+            .unwrap();
         let min = times.i64().unwrap().min().unwrap();
         let max = times.i64().unwrap().max().unwrap();
-        assert!(min >= ANCHOR - DAYS * NANOS_PER_DAY, "{table} starts too early");
+        assert!(
+            min >= ANCHOR - DAYS * NANOS_PER_DAY,
+            "{table} starts too early"
+        );
         assert!(max < ANCHOR, "{table} has events after the anchor");
     }
 }

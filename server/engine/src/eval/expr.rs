@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use polars::prelude::{
-    DataType, Expr as PlExpr, IntoLazy as _, NamedFrom as _, Null, Schema, Series, TimeUnit, col, concat_str, lit,
-    when,
+    DataType, Expr as PlExpr, IntoLazy as _, NamedFrom as _, Null, Schema, Series, TimeUnit, col,
+    concat_str, lit, when,
 };
 
 use crate::EngineError;
@@ -27,7 +27,11 @@ pub struct Compiled {
 
 impl Compiled {
     fn new(expr: PlExpr, ty: KqlType) -> Compiled {
-        Compiled { expr, ty, constant: None }
+        Compiled {
+            expr,
+            ty,
+            constant: None,
+        }
     }
 
     pub fn from_literal(literal: &Literal) -> Compiled {
@@ -41,11 +45,16 @@ impl Compiled {
                 lit(*nanos).cast(DataType::Datetime(TimeUnit::Nanoseconds, None)),
                 KqlType::Datetime,
             ),
-            Literal::Timespan(nanos) => {
-                (lit(*nanos).cast(DataType::Duration(TimeUnit::Nanoseconds)), KqlType::Timespan)
-            }
+            Literal::Timespan(nanos) => (
+                lit(*nanos).cast(DataType::Duration(TimeUnit::Nanoseconds)),
+                KqlType::Timespan,
+            ),
         };
-        Compiled { expr, ty, constant: Some(literal.clone()) }
+        Compiled {
+            expr,
+            ty,
+            constant: Some(literal.clone()),
+        }
     }
 
     fn constant_string(&self) -> Option<&str> {
@@ -84,7 +93,11 @@ pub struct ExprCompiler<'a> {
 
 impl<'a> ExprCompiler<'a> {
     pub fn new(scope: &'a Scope<'a>, mode: AggregateMode) -> ExprCompiler<'a> {
-        ExprCompiler { scope, mode, saw_aggregate: Cell::new(false) }
+        ExprCompiler {
+            scope,
+            mode,
+            saw_aggregate: Cell::new(false),
+        }
     }
 
     /// Returns a compiler for the arguments of an aggregate, where aggregates may not nest.
@@ -113,19 +126,36 @@ impl<'a> ExprCompiler<'a> {
                 let rhs_compiled = self.compile(rhs)?;
                 compile_binary(*op, lhs_compiled, rhs_compiled, expr.range.clone())
             }
-            ExprKind::In { expr: value, list, negated, case_sensitive } => {
-                self.compile_in(value, list, *negated, *case_sensitive, expr.range.clone())
-            }
-            ExprKind::Between { expr: value, low, high, negated } => {
+            ExprKind::In {
+                expr: value,
+                list,
+                negated,
+                case_sensitive,
+            } => self.compile_in(value, list, *negated, *case_sensitive, expr.range.clone()),
+            ExprKind::Between {
+                expr: value,
+                low,
+                high,
+                negated,
+            } => {
                 let value = self.compile(value)?;
                 let low = self.compile(low)?;
                 let high = self.compile(high)?;
                 for bound in [&low, &high] {
                     if !value.ty.is_comparable_with(bound.ty) {
-                        return Err(comparison_error("between", value.ty, bound.ty, expr.range.clone()));
+                        return Err(comparison_error(
+                            "between",
+                            value.ty,
+                            bound.ty,
+                            expr.range.clone(),
+                        ));
                     }
                 }
-                let inside = value.expr.clone().gt_eq(low.expr).and(value.expr.lt_eq(high.expr));
+                let inside = value
+                    .expr
+                    .clone()
+                    .gt_eq(low.expr)
+                    .and(value.expr.lt_eq(high.expr));
                 let result = if *negated { inside.not() } else { inside };
                 Ok(Compiled::new(result, KqlType::Bool))
             }
@@ -160,9 +190,14 @@ impl<'a> ExprCompiler<'a> {
             .schema
             .iter_names()
             .find(|candidate| candidate.eq_ignore_ascii_case(name))
-            .map(|candidate| format!("; did you mean `{candidate}`? Column names are case-sensitive"))
+            .map(|candidate| {
+                format!("; did you mean `{candidate}`? Column names are case-sensitive")
+            })
             .unwrap_or_default();
-        Err(EngineError::at(format!("unknown column or name `{name}`{suggestion}"), range))
+        Err(EngineError::at(
+            format!("unknown column or name `{name}`{suggestion}"),
+            range,
+        ))
     }
 
     fn compile_in(
@@ -184,7 +219,12 @@ impl<'a> ExprCompiler<'a> {
                 ));
             };
             if !value.ty.is_comparable_with(compiled.ty) {
-                return Err(comparison_error("in", value.ty, compiled.ty, item.range.clone()));
+                return Err(comparison_error(
+                    "in",
+                    value.ty,
+                    compiled.ty,
+                    item.range.clone(),
+                ));
             }
             items.push(constant);
         }
@@ -199,25 +239,41 @@ impl<'a> ExprCompiler<'a> {
                         _ => None,
                     })
                     .collect();
-                let lhs = if case_sensitive { value.expr } else { value.expr.str().to_lowercase() };
+                let lhs = if case_sensitive {
+                    value.expr
+                } else {
+                    value.expr.str().to_lowercase()
+                };
                 (lhs, Series::new("in".into(), strings))
             }
             KqlType::Real => {
                 let reals: Vec<Option<f64>> = items.iter().map(literal_as_f64).collect();
-                (value.expr.cast(DataType::Float64), Series::new("in".into(), reals))
+                (
+                    value.expr.cast(DataType::Float64),
+                    Series::new("in".into(), reals),
+                )
             }
             KqlType::Long | KqlType::Int | KqlType::Null => {
                 if items.iter().any(|item| matches!(item, Literal::Real(_))) {
                     let reals: Vec<Option<f64>> = items.iter().map(literal_as_f64).collect();
-                    (value.expr.cast(DataType::Float64), Series::new("in".into(), reals))
+                    (
+                        value.expr.cast(DataType::Float64),
+                        Series::new("in".into(), reals),
+                    )
                 } else {
                     let longs: Vec<Option<i64>> = items.iter().map(literal_as_i64).collect();
-                    (value.expr.cast(DataType::Int64), Series::new("in".into(), longs))
+                    (
+                        value.expr.cast(DataType::Int64),
+                        Series::new("in".into(), longs),
+                    )
                 }
             }
             KqlType::Datetime | KqlType::Timespan => {
                 let nanos: Vec<Option<i64>> = items.iter().map(literal_as_i64).collect();
-                (value.expr.cast(DataType::Int64), Series::new("in".into(), nanos))
+                (
+                    value.expr.cast(DataType::Int64),
+                    Series::new("in".into(), nanos),
+                )
             }
             KqlType::Bool => {
                 let bools: Vec<Option<bool>> = items
@@ -258,7 +314,10 @@ impl<'a> ExprCompiler<'a> {
                     format!("{min} to {max}")
                 };
                 return Err(EngineError::at(
-                    format!("`{name}()` takes {expected} arguments, got {}", compiled.len()),
+                    format!(
+                        "`{name}()` takes {expected} arguments, got {}",
+                        compiled.len()
+                    ),
                     range.clone(),
                 ));
             }
@@ -272,12 +331,16 @@ impl<'a> ExprCompiler<'a> {
                     Some(arg) => constant_timespan(arg, name, args[0].range.clone())?,
                     None => 0,
                 };
-                Ok(Compiled::from_literal(&Literal::Datetime(self.scope.now_nanos + offset)))
+                Ok(Compiled::from_literal(&Literal::Datetime(
+                    self.scope.now_nanos + offset,
+                )))
             }
             "ago" => {
                 arity(1, 1)?;
                 let span = constant_timespan(&compiled[0], name, args[0].range.clone())?;
-                Ok(Compiled::from_literal(&Literal::Datetime(self.scope.now_nanos - span)))
+                Ok(Compiled::from_literal(&Literal::Datetime(
+                    self.scope.now_nanos - span,
+                )))
             }
             "bin" | "floor" => {
                 arity(2, 2)?;
@@ -300,24 +363,39 @@ impl<'a> ExprCompiler<'a> {
             }
             "strlen" => {
                 arity(1, 1)?;
-                let length = as_string(&compiled[0]).str().len_chars().cast(DataType::Int64);
+                let length = as_string(&compiled[0])
+                    .str()
+                    .len_chars()
+                    .cast(DataType::Int64);
                 Ok(Compiled::new(length, KqlType::Long))
             }
             "isempty" | "isnotempty" => {
                 arity(1, 1)?;
                 let value = &compiled[0];
                 let empty = if value.ty == KqlType::String {
-                    value.expr.clone().is_null().or(value.expr.clone().eq(lit("")))
+                    value
+                        .expr
+                        .clone()
+                        .is_null()
+                        .or(value.expr.clone().eq(lit("")))
                 } else {
                     value.expr.clone().is_null()
                 };
-                let result = if name == "isempty" { empty } else { empty.not() };
+                let result = if name == "isempty" {
+                    empty
+                } else {
+                    empty.not()
+                };
                 Ok(Compiled::new(result, KqlType::Bool))
             }
             "isnull" | "isnotnull" => {
                 arity(1, 1)?;
                 let value = compiled[0].expr.clone();
-                let result = if name == "isnull" { value.is_null() } else { value.is_not_null() };
+                let result = if name == "isnull" {
+                    value.is_null()
+                } else {
+                    value.is_not_null()
+                };
                 Ok(Compiled::new(result, KqlType::Bool))
             }
             "iff" | "iif" => {
@@ -347,7 +425,10 @@ impl<'a> ExprCompiler<'a> {
             }
             "tostring" => {
                 arity(1, 1)?;
-                Ok(Compiled::new(as_string(&compiled[0]).fill_null(lit("")), KqlType::String))
+                Ok(Compiled::new(
+                    as_string(&compiled[0]).fill_null(lit("")),
+                    KqlType::String,
+                ))
             }
             "tolong" | "toint" | "toreal" | "todouble" => {
                 arity(1, 1)?;
@@ -359,7 +440,12 @@ impl<'a> ExprCompiler<'a> {
                 let source = &compiled[0];
                 // NOTE: a failed conversion gives null, as in Kusto; the non-strict cast does that.
                 let expr = if source.ty == KqlType::String {
-                    source.expr.clone().str().strip_chars(lit(Null {})).cast(ty.to_polars())
+                    source
+                        .expr
+                        .clone()
+                        .str()
+                        .strip_chars(lit(Null {}))
+                        .cast(ty.to_polars())
                 } else {
                     source.expr.clone().cast(ty.to_polars())
                 };
@@ -401,13 +487,19 @@ fn unify(a: KqlType, b: KqlType) -> Option<KqlType> {
     match (a, b) {
         _ if a == b => Some(a),
         (KqlType::Null, other) | (other, KqlType::Null) => Some(other),
-        (KqlType::Real, other) | (other, KqlType::Real) if other.is_numeric() => Some(KqlType::Real),
+        (KqlType::Real, other) | (other, KqlType::Real) if other.is_numeric() => {
+            Some(KqlType::Real)
+        }
         _ if a.is_numeric() && b.is_numeric() => Some(KqlType::Long),
         _ => None,
     }
 }
 
-fn constant_timespan(value: &Compiled, function: &str, range: Range<usize>) -> Result<i64, EngineError> {
+fn constant_timespan(
+    value: &Compiled,
+    function: &str,
+    range: Range<usize>,
+) -> Result<i64, EngineError> {
     match value.constant {
         Some(Literal::Timespan(nanos)) => Ok(nanos),
         _ => Err(EngineError::at(
@@ -430,7 +522,10 @@ fn expect_type(
 }
 
 fn type_error(context: &str, ty: KqlType, range: Range<usize>) -> EngineError {
-    EngineError::at(format!("`{context}` cannot take a value of type {}", ty.name()), range)
+    EngineError::at(
+        format!("`{context}` cannot take a value of type {}", ty.name()),
+        range,
+    )
 }
 
 fn comparison_error(op: &str, lhs: KqlType, rhs: KqlType, range: Range<usize>) -> EngineError {
@@ -454,12 +549,22 @@ fn compile_bin(
     match (value.ty, size.ty) {
         (KqlType::Datetime | KqlType::Timespan | KqlType::Null, KqlType::Timespan) => {
             let Some(Literal::Timespan(step)) = size.constant else {
-                return Err(EngineError::at("`bin()` needs a constant bin size", size_range));
+                return Err(EngineError::at(
+                    "`bin()` needs a constant bin size",
+                    size_range,
+                ));
             };
             if step <= 0 {
-                return Err(EngineError::at("`bin()` needs a positive bin size", size_range));
+                return Err(EngineError::at(
+                    "`bin()` needs a positive bin size",
+                    size_range,
+                ));
             }
-            let ty = if value.ty == KqlType::Null { KqlType::Datetime } else { value.ty };
+            let ty = if value.ty == KqlType::Null {
+                KqlType::Datetime
+            } else {
+                value.ty
+            };
             let ticks = value.expr.clone().cast(DataType::Int64);
             let floored = ticks.floor_div(lit(step)) * lit(step);
             Ok(Compiled::new(floored.cast(ty.to_polars()), ty))
@@ -468,11 +573,17 @@ fn compile_bin(
             if value_ty != KqlType::Real && size_ty != KqlType::Real {
                 let value = value.expr.clone().cast(DataType::Int64);
                 let size = size.expr.clone().cast(DataType::Int64);
-                Ok(Compiled::new(value.floor_div(size.clone()) * size, KqlType::Long))
+                Ok(Compiled::new(
+                    value.floor_div(size.clone()) * size,
+                    KqlType::Long,
+                ))
             } else {
                 let value = value.expr.clone().cast(DataType::Float64);
                 let size = size.expr.clone().cast(DataType::Float64);
-                Ok(Compiled::new((value / size.clone()).floor() * size, KqlType::Real))
+                Ok(Compiled::new(
+                    (value / size.clone()).floor() * size,
+                    KqlType::Real,
+                ))
             }
         }
         (value_ty, size_ty) => Err(EngineError::at(
@@ -498,10 +609,19 @@ fn compile_binary(
             let name = if op == BinaryOp::And { "and" } else { "or" };
             expect_type(&lhs, &[T::Bool], name, range.clone())?;
             expect_type(&rhs, &[T::Bool], name, range)?;
-            let expr = if op == BinaryOp::And { lhs.expr.and(rhs.expr) } else { lhs.expr.or(rhs.expr) };
+            let expr = if op == BinaryOp::And {
+                lhs.expr.and(rhs.expr)
+            } else {
+                lhs.expr.or(rhs.expr)
+            };
             Ok(Compiled::new(expr, T::Bool))
         }
-        BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
+        BinaryOp::Eq
+        | BinaryOp::NotEq
+        | BinaryOp::Lt
+        | BinaryOp::LtEq
+        | BinaryOp::Gt
+        | BinaryOp::GtEq => {
             let symbol = match op {
                 BinaryOp::Eq => "==",
                 BinaryOp::NotEq => "!=",
@@ -527,7 +647,11 @@ fn compile_binary(
             let lower_lhs = lowercase(&lhs);
             let lower_rhs = lowercase(&rhs);
             let equal = lower_lhs.eq(lower_rhs);
-            let expr = if op == BinaryOp::EqIgnoreCase { equal } else { equal.not() };
+            let expr = if op == BinaryOp::EqIgnoreCase {
+                equal
+            } else {
+                equal.not()
+            };
             Ok(Compiled::new(expr, T::Bool))
         }
         BinaryOp::Str(string_op) => compile_string_op(string_op, &lhs, &rhs, range),
@@ -568,7 +692,9 @@ fn compile_arithmetic(
                 T::Long
             }
         }
-        (BinaryOp::Add, T::Datetime, T::Timespan) | (BinaryOp::Add, T::Timespan, T::Datetime) => T::Datetime,
+        (BinaryOp::Add, T::Datetime, T::Timespan) | (BinaryOp::Add, T::Timespan, T::Datetime) => {
+            T::Datetime
+        }
         (BinaryOp::Sub, T::Datetime, T::Timespan) => T::Datetime,
         (BinaryOp::Sub, T::Datetime, T::Datetime) => T::Timespan,
         (BinaryOp::Add | BinaryOp::Sub, T::Timespan, T::Timespan) => T::Timespan,
@@ -577,7 +703,11 @@ fn compile_arithmetic(
         (BinaryOp::Div, T::Timespan, T::Timespan) => T::Real,
         _ => {
             return Err(EngineError::at(
-                format!("cannot apply `{symbol}` to {} and {}", lhs.ty.name(), rhs.ty.name()),
+                format!(
+                    "cannot apply `{symbol}` to {} and {}",
+                    lhs.ty.name(),
+                    rhs.ty.name()
+                ),
                 range,
             ));
         }
@@ -660,8 +790,14 @@ pub fn term_pattern(needle: &str, kind: StringOpKind, case_sensitive: bool) -> S
     if !case_sensitive {
         pattern.push_str("(?i)");
     }
-    let starts_with_term_char = needle.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let ends_with_term_char = needle.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+    let starts_with_term_char = needle
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let ends_with_term_char = needle
+        .chars()
+        .last()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     let check_start = matches!(kind, StringOpKind::Has | StringOpKind::HasPrefix);
     let check_end = matches!(kind, StringOpKind::Has | StringOpKind::HasSuffix);
     if check_start && starts_with_term_char {
@@ -680,7 +816,23 @@ fn escape_regex(text: &str) -> String {
     for c in text.chars() {
         if matches!(
             c,
-            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~'
+            '\\' | '.'
+                | '+'
+                | '*'
+                | '?'
+                | '('
+                | ')'
+                | '|'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '^'
+                | '$'
+                | '#'
+                | '&'
+                | '-'
+                | '~'
         ) {
             escaped.push('\\');
         }
@@ -731,8 +883,17 @@ mod tests {
             term_pattern("cmd.exe", StringOpKind::Has, false),
             r"(?i)(?:^|[^A-Za-z0-9])cmd\.exe(?:$|[^A-Za-z0-9])"
         );
-        assert_eq!(term_pattern("-enc", StringOpKind::Has, true), r"\-enc(?:$|[^A-Za-z0-9])");
-        assert_eq!(term_pattern("pow", StringOpKind::HasPrefix, true), r"(?:^|[^A-Za-z0-9])pow");
-        assert_eq!(term_pattern("shell", StringOpKind::HasSuffix, true), r"shell(?:$|[^A-Za-z0-9])");
+        assert_eq!(
+            term_pattern("-enc", StringOpKind::Has, true),
+            r"\-enc(?:$|[^A-Za-z0-9])"
+        );
+        assert_eq!(
+            term_pattern("pow", StringOpKind::HasPrefix, true),
+            r"(?:^|[^A-Za-z0-9])pow"
+        );
+        assert_eq!(
+            term_pattern("shell", StringOpKind::HasSuffix, true),
+            r"shell(?:$|[^A-Za-z0-9])"
+        );
     }
 }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use polars::prelude::{
-    DataFrame, DataType, Expr as PlExpr, IdxSize, IntoLazy as _, LazyFrame, Schema, SortMultipleOptions,
-    UniqueKeepStrategy, col, len,
+    DataFrame, DataType, Expr as PlExpr, IdxSize, IntoLazy as _, LazyFrame, Schema,
+    SortMultipleOptions, UniqueKeepStrategy, col, len,
 };
 
 use crate::EngineError;
@@ -27,12 +27,21 @@ pub trait TableProvider {
 }
 
 /// Builds the lazy plan for `query`. `now_nanos` is the value of `now()` for the whole query.
-pub fn plan_query(query: &Query, tables: &dyn TableProvider, now_nanos: i64) -> Result<LazyFrame, EngineError> {
+pub fn plan_query(
+    query: &Query,
+    tables: &dyn TableProvider,
+    now_nanos: i64,
+) -> Result<LazyFrame, EngineError> {
     let empty = Schema::default();
     let mut lets: HashMap<String, Compiled> = HashMap::new();
     for statement in &query.lets {
-        let scope = Scope { schema: &empty, lets: &lets, now_nanos };
-        let compiled = ExprCompiler::new(&scope, AggregateMode::Forbidden).compile(&statement.value)?;
+        let scope = Scope {
+            schema: &empty,
+            lets: &lets,
+            now_nanos,
+        };
+        let compiled =
+            ExprCompiler::new(&scope, AggregateMode::Forbidden).compile(&statement.value)?;
         // Folding the value lets `take n` and `ago(span)` accept a `let` name as their constant.
         let compiled = match evaluate_constant(&compiled) {
             Some(literal) => Compiled::from_literal(&literal),
@@ -48,7 +57,11 @@ pub fn plan_query(query: &Query, tables: &dyn TableProvider, now_nanos: i64) -> 
     let mut frame = frame.lazy();
     for operator in &query.pipeline.operators {
         let schema = current_schema(&mut frame, operator.range.clone())?;
-        let scope = Scope { schema: &schema, lets: &lets, now_nanos };
+        let scope = Scope {
+            schema: &schema,
+            lets: &lets,
+            now_nanos,
+        };
         frame = apply_operator(frame, operator, &scope)?;
     }
     Ok(frame)
@@ -60,17 +73,29 @@ fn unknown_table(source: &Ident, tables: &dyn TableProvider) -> EngineError {
         "the data source has no tables".to_owned()
     } else {
         let shown: Vec<&str> = names.iter().take(20).map(String::as_str).collect();
-        let more = if names.len() > shown.len() { ", ..." } else { "" };
+        let more = if names.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        };
         format!("available tables: {}{more}", shown.join(", "))
     };
-    EngineError::at(format!("unknown table `{}`; {listed}", source.name), source.range.clone())
+    EngineError::at(
+        format!("unknown table `{}`; {listed}", source.name),
+        source.range.clone(),
+    )
 }
 
 fn current_schema(frame: &mut LazyFrame, range: Range<usize>) -> Result<Schema, EngineError> {
     frame
         .collect_schema()
         .map(|schema| schema.as_ref().clone())
-        .map_err(|error| EngineError::at(format!("the query before this operator is invalid: {error}"), range))
+        .map_err(|error| {
+            EngineError::at(
+                format!("the query before this operator is invalid: {error}"),
+                range,
+            )
+        })
 }
 
 /// Returns `base` followed by the first number from 1 that gives a name not in `taken`.
@@ -81,14 +106,21 @@ pub fn unique_name(base: &str, taken: &[String]) -> String {
         .expect("an unbounded range always has an unused name")
 }
 
-fn apply_operator(frame: LazyFrame, operator: &Operator, scope: &Scope<'_>) -> Result<LazyFrame, EngineError> {
+fn apply_operator(
+    frame: LazyFrame,
+    operator: &Operator,
+    scope: &Scope<'_>,
+) -> Result<LazyFrame, EngineError> {
     let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
     match &operator.kind {
         OperatorKind::Where(predicate) => {
             let compiled = compiler.compile(predicate)?;
             if compiled.ty != KqlType::Bool && compiled.ty != KqlType::Null {
                 return Err(EngineError::at(
-                    format!("`where` needs a bool condition, but this expression is a {}", compiled.ty.name()),
+                    format!(
+                        "`where` needs a bool condition, but this expression is a {}",
+                        compiled.ty.name()
+                    ),
                     predicate.range.clone(),
                 ));
             }
@@ -117,10 +149,12 @@ fn apply_operator(frame: LazyFrame, operator: &Operator, scope: &Scope<'_>) -> R
             let renamed: Vec<PlExpr> = scope
                 .schema
                 .iter_names()
-                .map(|name| match pairs.iter().find(|(_, old)| old.name == name.as_str()) {
-                    Some((new, _)) => col(name.clone()).alias(new.name.as_str()),
-                    None => col(name.clone()),
-                })
+                .map(
+                    |name| match pairs.iter().find(|(_, old)| old.name == name.as_str()) {
+                        Some((new, _)) => col(name.clone()).alias(new.name.as_str()),
+                        None => col(name.clone()),
+                    },
+                )
                 .collect();
             Ok(frame.select(renamed))
         }
@@ -142,7 +176,9 @@ fn apply_operator(frame: LazyFrame, operator: &Operator, scope: &Scope<'_>) -> R
                 return Ok(frame.unique_stable(None, UniqueKeepStrategy::First));
             }
             let exprs = named_exprs(&compiler, columns, scope, false)?;
-            Ok(frame.select(exprs).unique_stable(None, UniqueKeepStrategy::First))
+            Ok(frame
+                .select(exprs)
+                .unique_stable(None, UniqueKeepStrategy::First))
         }
         OperatorKind::Count => Ok(frame.select([len().cast(DataType::Int64).alias("Count")])),
         OperatorKind::Unsupported(name) => Err(EngineError::at(
@@ -156,7 +192,10 @@ fn require_column(scope: &Scope<'_>, column: &Ident) -> Result<(), EngineError> 
     if scope.schema.contains(&column.name) {
         Ok(())
     } else {
-        Err(EngineError::at(format!("unknown column `{}`", column.name), column.range.clone()))
+        Err(EngineError::at(
+            format!("unknown column `{}`", column.name),
+            column.range.clone(),
+        ))
     }
 }
 
@@ -167,8 +206,11 @@ fn named_exprs(
     scope: &Scope<'_>,
     avoid_existing: bool,
 ) -> Result<Vec<PlExpr>, EngineError> {
-    let mut taken: Vec<String> =
-        if avoid_existing { scope.schema.iter_names().map(|n| n.to_string()).collect() } else { Vec::new() };
+    let mut taken: Vec<String> = if avoid_existing {
+        scope.schema.iter_names().map(|n| n.to_string()).collect()
+    } else {
+        Vec::new()
+    };
     let mut outputs: Vec<String> = Vec::new();
     let mut exprs = Vec::with_capacity(columns.len());
     for column in columns {
@@ -179,7 +221,10 @@ fn named_exprs(
             (None, None) => unique_name("Column", &taken),
         };
         if outputs.contains(&name) {
-            return Err(EngineError::at(format!("the column `{name}` appears twice"), column.expr.range.clone()));
+            return Err(EngineError::at(
+                format!("the column `{name}` appears twice"),
+                column.expr.range.clone(),
+            ));
         }
         taken.push(name.clone());
         outputs.push(name.clone());
@@ -189,10 +234,18 @@ fn named_exprs(
 }
 
 /// Applies `extend`: each column is added in turn, so later items can use earlier ones.
-fn extend(mut frame: LazyFrame, columns: &[NamedExpr], scope: &Scope<'_>) -> Result<LazyFrame, EngineError> {
+fn extend(
+    mut frame: LazyFrame,
+    columns: &[NamedExpr],
+    scope: &Scope<'_>,
+) -> Result<LazyFrame, EngineError> {
     let mut schema = scope.schema.clone();
     for column in columns {
-        let inner = Scope { schema: &schema, lets: scope.lets, now_nanos: scope.now_nanos };
+        let inner = Scope {
+            schema: &schema,
+            lets: scope.lets,
+            now_nanos: scope.now_nanos,
+        };
         let compiler = ExprCompiler::new(&inner, AggregateMode::Forbidden);
         let compiled = compiler.compile(&column.expr)?;
         let name = match &column.name {
@@ -213,7 +266,11 @@ fn extend(mut frame: LazyFrame, columns: &[NamedExpr], scope: &Scope<'_>) -> Res
     Ok(frame)
 }
 
-fn sort(frame: LazyFrame, compiler: &ExprCompiler<'_>, keys: &[SortKey]) -> Result<LazyFrame, EngineError> {
+fn sort(
+    frame: LazyFrame,
+    compiler: &ExprCompiler<'_>,
+    keys: &[SortKey],
+) -> Result<LazyFrame, EngineError> {
     let mut exprs = Vec::with_capacity(keys.len());
     let mut descending = Vec::with_capacity(keys.len());
     let mut nulls_last = Vec::with_capacity(keys.len());
@@ -233,7 +290,11 @@ fn sort(frame: LazyFrame, compiler: &ExprCompiler<'_>, keys: &[SortKey]) -> Resu
     Ok(frame.sort_by_exprs(exprs, options))
 }
 
-fn constant_count(compiler: &ExprCompiler<'_>, count: &crate::ast::Expr, operator: &str) -> Result<IdxSize, EngineError> {
+fn constant_count(
+    compiler: &ExprCompiler<'_>,
+    count: &crate::ast::Expr,
+    operator: &str,
+) -> Result<IdxSize, EngineError> {
     let compiled = compiler.compile(count)?;
     match evaluate_constant(&compiled) {
         Some(Literal::Long(n)) if n >= 0 => Ok(IdxSize::try_from(n).unwrap_or(IdxSize::MAX)),

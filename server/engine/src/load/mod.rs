@@ -65,13 +65,19 @@ pub fn list_tables(folder: &Path) -> Result<BTreeMap<String, TableFile>, EngineE
     let mut tables = BTreeMap::new();
     for entry in entries {
         let entry = entry.map_err(|error| {
-            EngineError::new(format!("cannot list the data folder `{}`: {error}", folder.display()))
+            EngineError::new(format!(
+                "cannot list the data folder `{}`: {error}",
+                folder.display()
+            ))
         })?;
         let path = entry.path();
         if !path.is_file() {
             continue;
         }
-        let Some(format) = path.extension().and_then(|e| e.to_str()).and_then(FileFormat::from_extension)
+        let Some(format) = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(FileFormat::from_extension)
         else {
             continue;
         };
@@ -79,7 +85,12 @@ pub fn list_tables(folder: &Path) -> Result<BTreeMap<String, TableFile>, EngineE
             continue;
         };
         let modified = entry.metadata().and_then(|m| m.modified()).ok();
-        let file = TableFile { name: name.clone(), path, format, modified };
+        let file = TableFile {
+            name: name.clone(),
+            path,
+            format,
+            modified,
+        };
         if let Some(previous) = tables.insert(name.clone(), file) {
             return Err(EngineError::new(format!(
                 "two files in `{}` define the table `{name}`: `{}` and `{}`; rename or remove one",
@@ -104,7 +115,10 @@ pub fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
         ))
     })?;
     normalize(frame).map_err(|error| {
-        EngineError::new(format!("cannot prepare the columns of `{}`: {error}", file.path.display()))
+        EngineError::new(format!(
+            "cannot prepare the columns of `{}`: {error}",
+            file.path.display()
+        ))
     })
 }
 
@@ -120,8 +134,14 @@ fn format_name(format: FileFormat) -> &'static str {
 fn read_file(file: &TableFile) -> PolarsResult<DataFrame> {
     match file.format {
         FileFormat::Csv | FileFormat::Tsv => {
-            let separator = if file.format == FileFormat::Tsv { b'\t' } else { b',' };
-            let strict = csv_options(separator).try_into_reader_with_file_path(Some(file.path.clone()))?.finish();
+            let separator = if file.format == FileFormat::Tsv {
+                b'\t'
+            } else {
+                b','
+            };
+            let strict = csv_options(separator)
+                .try_into_reader_with_file_path(Some(file.path.clone()))?
+                .finish();
             match strict {
                 Ok(frame) => Ok(frame),
                 Err(error) => {
@@ -263,7 +283,9 @@ fn detect_datetime_format(column: &Series) -> PolarsResult<Option<&'static str>>
         return Ok(None);
     }
     let format = DATETIME_FORMATS.iter().copied().find(|format| {
-        sample.iter().all(|value| chrono::NaiveDateTime::parse_from_str(value, format).is_ok())
+        sample
+            .iter()
+            .all(|value| chrono::NaiveDateTime::parse_from_str(value, format).is_ok())
     });
     Ok(format)
 }

@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn requote_keeps_strict_csv_values() {
         assert_eq!(requote("a,b\n1,\"x,y\"\n", ','), "a,b\n1,\"x,y\"\n");
-        assert_eq!(requote("a\n\"say \"\"hi\"\"\"\n", ','), "a\n\"say \"\"hi\"\"\"\n");
+        assert_eq!(
+            requote("a\n\"say \"\"hi\"\"\"\n", ','),
+            "a\n\"say \"\"hi\"\"\"\n"
+        );
         assert_eq!(requote("a,b\r\n1,2", ','), "a,b\n1,2\n");
         assert_eq!(requote("a,b\n\"plain\",\n", ','), "a,b\nplain,\n");
     }

@@ -1,6 +1,9 @@
 //! Helpers shared by the engine's integration tests: temporary data folders and query runs.
 
-#![allow(dead_code, reason = "each test binary uses a different subset of the helpers")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,7 +24,8 @@ impl TempFolder {
     pub fn new() -> TempFolder {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!("quarry-engine-test-{}-{n}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("quarry-engine-test-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("the temporary directory is writable");
         TempFolder { path }
@@ -41,7 +45,10 @@ impl Drop for TempFolder {
 }
 
 pub fn session(folder: &Path) -> Session {
-    Session::with_clock(DataSource::Folder(folder.to_owned()), Arc::new(FixedClock(NOW)))
+    Session::with_clock(
+        DataSource::Folder(folder.to_owned()),
+        Arc::new(FixedClock(NOW)),
+    )
 }
 
 /// Runs `query` over CSV tables given as (file name, contents).
@@ -50,12 +57,18 @@ pub fn run_csv(tables: &[(&str, &str)], query: &str) -> Result<QueryOutput, Engi
     for (name, contents) in tables {
         folder.write(name, contents);
     }
-    session(&folder.path).run(query, &RunOptions { max_rows: usize::MAX })
+    session(&folder.path).run(
+        query,
+        &RunOptions {
+            max_rows: usize::MAX,
+        },
+    )
 }
 
 /// Runs `query` and panics with the engine's message if it fails.
 pub fn run_ok(tables: &[(&str, &str)], query: &str) -> QueryOutput {
-    run_csv(tables, query).unwrap_or_else(|error| panic!("query failed: {error} at {:?}\n{query}", error.range))
+    run_csv(tables, query)
+        .unwrap_or_else(|error| panic!("query failed: {error} at {:?}\n{query}", error.range))
 }
 
 pub fn column_names(output: &QueryOutput) -> Vec<&str> {
@@ -90,5 +103,8 @@ pub fn strings(output: &QueryOutput, name: &str) -> Vec<String> {
 
 /// Returns one integer column of the output; nulls become `None`.
 pub fn longs(output: &QueryOutput, name: &str) -> Vec<Option<i64>> {
-    column(output, name).into_iter().map(|v| v.as_i64()).collect()
+    column(output, name)
+        .into_iter()
+        .map(|v| v.as_i64())
+        .collect()
 }
