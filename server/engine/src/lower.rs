@@ -36,7 +36,7 @@ pub fn lower_query(text: &str) -> Result<Query, EngineError> {
         [block] => Lowerer { text }.block(*block),
         [_, second, ..] => Err(EngineError::at(
             format!(
-                "the text holds {} query blocks separated by blank lines; run one block at a time",
+                "the text contains {} query blocks separated by blank lines; run one block at a time",
                 blocks.len()
             ),
             second.byte_range(),

@@ -47,7 +47,7 @@ fn pandas_index_column_is_dropped() {
 }
 
 #[test]
-fn unnamed_column_that_is_not_an_index_is_named() {
+fn unnamed_non_index_column_is_named() {
     let csv = ",Name\nx,a\ny,b\n";
     let output = run_ok(&[("t.csv", csv)], "t");
     assert_eq!(column_names(&output), ["Column1", "Name"]);

@@ -247,7 +247,7 @@ fn render_csv(output: &QueryOutput) -> String {
     text
 }
 
-/// Quotes a CSV field when it holds a comma, a quote, a line break or edge spaces.
+/// Quotes a CSV field when it contains a comma, a quote, a line break or edge spaces.
 fn csv_field(text: &str) -> String {
     let needs_quotes =
         text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');

@@ -7,7 +7,7 @@
 //! timestamps move. They are offsets from the *anchor*, midnight UTC at the start of the
 //! current day (from the session's clock), and cover the [`DAYS`] days before it. So the same
 //! day always gives the same rows, and `ago(7d)` always finds the whole dataset. The intrusion
-//! happens in the last hours before the anchor, so `ago(2d)` or wider always sees all of it.
+//! happens in the last hours before the anchor, so `ago(2d)` or wider always covers all of it.
 //!
 //! **The intrusion** (see [`story`] for the exact values):
 //! 1. a password spray from one public IP: many failed logons (`SecurityEvent` 4625 and

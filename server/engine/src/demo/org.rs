@@ -58,12 +58,12 @@ pub struct Host {
 }
 
 impl Host {
-    /// The fully qualified name that Windows logs as `Computer`.
+    /// Returns the fully qualified name that Windows logs as `Computer`.
     pub fn fqdn(&self) -> String {
         format!("{}.{DNS_SUFFIX}", self.name)
     }
 
-    /// The lowercase name that Defender logs as `DeviceName`.
+    /// Returns the lowercase name that Defender logs as `DeviceName`.
     pub fn device_name(&self) -> String {
         self.fqdn().to_lowercase()
     }
@@ -140,14 +140,14 @@ fn capitalize(word: &str) -> String {
     }
 }
 
-/// A random lowercase hexadecimal string of `digits` digits.
+/// Returns a random lowercase hexadecimal string of `digits` digits.
 pub fn hex_id(rng: &mut ChaCha8Rng, digits: usize) -> String {
     (0..digits)
         .map(|_| char::from_digit(rng.random_range(0..16), 16).expect("digit below 16"))
         .collect()
 }
 
-/// A random GUID in its usual text form.
+/// Returns a random GUID in its usual text form.
 pub fn guid(rng: &mut ChaCha8Rng) -> String {
     format!(
         "{}-{}-{}-{}-{}",
@@ -159,7 +159,7 @@ pub fn guid(rng: &mut ChaCha8Rng) -> String {
     )
 }
 
-/// A random time in `[start, end)`, weighted towards working hours (08:00 to 18:00 UTC).
+/// Returns a random time in `[start, end)`, weighted towards working hours (08:00 to 18:00 UTC).
 pub fn office_time(rng: &mut ChaCha8Rng, start: i64, end: i64) -> i64 {
     let days = ((end - start) / NANOS_PER_DAY).max(1);
     for _ in 0..8 {

@@ -399,7 +399,7 @@ pub(super) fn generate(
     table.finish()
 }
 
-/// The accounts the spray targets: the compromised user and the first others in the directory.
+/// Returns the accounts the spray targets: the compromised user and the first others in the directory.
 pub(super) fn sprayed_users(org: &Org) -> Vec<&super::org::User> {
     let mut users: Vec<&super::org::User> = org
         .users

@@ -205,8 +205,8 @@ pub fn compile_aggregate(
                 Some(n) => values.head(Some(n)),
                 None => values,
             };
-            // NOTE: inside `group_by().agg()` polars gathers a non-scalar expression into a list
-            // per group by itself; over the whole table the list has to be built explicitly.
+            // NOTE: inside `group_by().agg()`, polars gathers a non-scalar expression into one
+            // list per group by itself. Over the whole table, `implode` builds the list.
             let expr = if compiler.mode == AggregateMode::Whole {
                 values.implode(true)
             } else {

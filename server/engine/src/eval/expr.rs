@@ -65,7 +65,7 @@ impl Compiled {
     }
 }
 
-/// Where aggregate functions such as `count()` may appear.
+/// The places where aggregate functions such as `count()` may appear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AggregateMode {
     /// Outside `summarize`: aggregates are an error.
@@ -76,7 +76,7 @@ pub enum AggregateMode {
     Whole,
 }
 
-/// What an expression can refer to: the columns of the current table, `let` names and `now()`.
+/// The names an expression can refer to: the columns of the current table, `let` names and `now()`.
 pub struct Scope<'a> {
     pub schema: &'a Schema,
     pub lets: &'a HashMap<String, Compiled>,

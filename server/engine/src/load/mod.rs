@@ -266,7 +266,7 @@ const DATETIME_FORMATS: &[&str] = &[
     "%Y-%m-%dT%H:%M",
 ];
 
-/// Values sampled from a text column to decide whether it holds datetimes.
+/// Values sampled from a text column to decide whether it contains datetimes.
 const DATETIME_SAMPLE: usize = 200;
 
 /// Returns the datetime format that every sampled non-empty value of `column` matches.
