@@ -43,7 +43,7 @@ const TIMESPAN_UNITS = [
 ];
 
 /**
- * One or more `rule`s separated by commas.
+ * Matches one or more `rule`s separated by commas.
  * @param {RuleOrLiteral} rule
  */
 function commaSep1(rule) {
@@ -51,7 +51,7 @@ function commaSep1(rule) {
 }
 
 /**
- * Zero or more `rule`s separated by commas.
+ * Matches zero or more `rule`s separated by commas.
  * @param {RuleOrLiteral} rule
  */
 function commaSep(rule) {
@@ -59,7 +59,7 @@ function commaSep(rule) {
 }
 
 /**
- * A case-insensitive keyword such as `True` or `TRUE`, matched as one word.
+ * Matches a keyword in lower case, upper case or capitalized, such as `true`, `TRUE` or `True`.
  * @param {string} word
  */
 function anyCase(word) {
@@ -75,10 +75,15 @@ module.exports = grammar({
 
   externals: $ => [
     $.block_separator,
+    // An integer directly followed by `..`, as in `between (1..10)`. The internal lexer would
+    // read `1.` as a real number.
+    $._integer_before_range_dots,
     // Never emitted. Listing it in `extras` makes tree-sitter call the
     // scanner in every parse state, so a blank line ends the block even in
     // the middle of an unfinished expression.
     $._blank_line_probe,
+    // Never used in a rule, so it is valid only while the parser recovers from an error.
+    $._error_sentinel,
   ],
 
   conflicts: $ => [
@@ -419,7 +424,9 @@ module.exports = grammar({
       field('entity_group', $._expression),
       'as',
       field('name', $._name),
-      '(', field('body', $._query), ')',
+      '(',
+      optional(seq($._statement, repeat(seq(';', optional($._statement))))),
+      ')',
     ),
 
     make_graph_operator: $ => prec.right(seq(
@@ -789,6 +796,7 @@ module.exports = grammar({
       $.index_expression,
       $.datatable_expression,
       $.externaldata_expression,
+      $.entity_group,
       $.star,
     ),
 
@@ -845,6 +853,9 @@ module.exports = grammar({
       optional(seq('with', '(', commaSep(field('property', $.named_argument)), ')')),
     )),
 
+    // `entity_group [T1, T2]`, the tables a `macro-expand` runs over.
+    entity_group: $ => seq('entity_group', '[', commaSep1(field('entity', $._expression)), ']'),
+
     star: $ => '*',
 
     _name: $ => choice($.identifier, $.bracketed_name),
@@ -866,6 +877,7 @@ module.exports = grammar({
 
     _literal: $ => choice(
       $._single_literal,
+      alias($._integer_before_range_dots, $.integer_literal),
       $.concatenated_string,
     ),
 

@@ -1,9 +1,10 @@
-//! Checks that the committed generated parser matches `grammar.js`.
+//! Checks with the tree-sitter CLI: the committed generated parser matches `grammar.js`, and the
+//! corpus tests under `test/corpus` pass.
 //!
-//! The test regenerates the parser into a temporary directory with the pinned tree-sitter CLI and
-//! compares it with `src/`. The CLI path comes from `QUARRY_TREE_SITTER`, by default
-//! `$HOME/.cache/quarry-tools/bin/tree-sitter`. The test fails when the CLI is missing, because
-//! a skipped check would let the two drift apart unnoticed.
+//! The drift test regenerates the parser into a temporary directory with the pinned tree-sitter
+//! CLI and compares it with `src/`. The CLI path comes from `QUARRY_TREE_SITTER`, by default
+//! `$HOME/.cache/quarry-tools/bin/tree-sitter`. Both tests fail when the CLI is missing, because a
+//! skipped check would let the grammar and its outputs drift apart unnoticed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,8 +30,9 @@ fn tree_sitter_cli() -> PathBuf {
     Path::new(&home).join(".cache/quarry-tools/bin/tree-sitter")
 }
 
-#[test]
-fn generated_parser_matches_grammar() {
+/// Returns the path of the pinned tree-sitter CLI, failing the test when it is missing or of
+/// another version.
+fn pinned_cli() -> PathBuf {
     let cli = tree_sitter_cli();
     assert!(
         cli.is_file(),
@@ -51,9 +53,32 @@ fn generated_parser_matches_grammar() {
         cli.display(),
         version.trim()
     );
+    cli
+}
 
+#[test]
+fn corpus_tests_pass() {
+    let cli = pinned_cli();
+    let output = Command::new(&cli)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("test")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|error| panic!("failed to run {}: {error}", cli.display()));
+    assert!(
+        output.status.success(),
+        "`tree-sitter test` failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn generated_parser_matches_grammar() {
+    let cli = pinned_cli();
     let grammar_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output_dir = std::env::temp_dir().join(format!("tree-sitter-kql-generate-{}", std::process::id()));
+    let output_dir =
+        std::env::temp_dir().join(format!("tree-sitter-kql-generate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&output_dir);
     std::fs::create_dir_all(&output_dir).unwrap();
 
@@ -65,7 +90,10 @@ fn generated_parser_matches_grammar() {
         .arg(&output_dir)
         .status()
         .unwrap_or_else(|error| panic!("failed to run {}: {error}", cli.display()));
-    assert!(status.success(), "`tree-sitter generate` failed with {status}");
+    assert!(
+        status.success(),
+        "`tree-sitter generate` failed with {status}"
+    );
 
     let mut drifted = Vec::new();
     for file in GENERATED_FILES {

@@ -11,7 +11,7 @@ pub const CODE_EXPECTED: &str = "KQL001";
 /// Code of errors where the parser found a token it cannot place.
 pub const CODE_UNEXPECTED: &str = "KQL002";
 
-/// Longest token text, in characters, quoted in a message before it is shortened.
+/// Maximum number of characters of a token quoted in a message; longer tokens are shortened.
 const MAX_QUOTED_CHARS: usize = 30;
 
 /// A syntax error in a KQL document.
@@ -194,7 +194,7 @@ fn field_name_of<'tree>(parent: Node<'tree>, child: Node<'tree>) -> Option<&'tre
     }
 }
 
-/// The last token before `node`, skipping comments and MISSING nodes.
+/// Finds the last token before `node`, skipping comments and MISSING nodes.
 fn previous_leaf(node: Node<'_>) -> Option<Node<'_>> {
     let mut current = node;
     loop {
@@ -210,7 +210,7 @@ fn previous_leaf(node: Node<'_>) -> Option<Node<'_>> {
     }
 }
 
-/// The tokens under `node` in document order, without comments, separators and MISSING nodes.
+/// Collects the tokens under `node` in document order, without comments, separators and MISSING nodes.
 /// A token the parser skipped is an ERROR node without children and counts as a token.
 fn leaves_of(node: Node<'_>) -> Vec<Node<'_>> {
     let mut leaves = Vec::new();
@@ -231,13 +231,13 @@ fn leaves_of(node: Node<'_>) -> Vec<Node<'_>> {
     leaves
 }
 
-/// The text of a token in backticks, shortened when long.
+/// Quotes the text of a token in backticks, shortened when long.
 fn quote(node: Node<'_>, text: &str) -> String {
     let token = text.get(node.byte_range()).unwrap_or(node.kind());
     let first_line = token.lines().next().unwrap_or("");
-    let mut shown: String = first_line.chars().take(MAX_QUOTED_CHARS).collect();
-    if shown.len() < token.len() {
-        shown.push('…');
+    let mut quoted: String = first_line.chars().take(MAX_QUOTED_CHARS).collect();
+    if quoted.len() < token.len() {
+        quoted.push('…');
     }
-    format!("`{shown}`")
+    format!("`{quoted}`")
 }

@@ -28,6 +28,7 @@ pub const DATETIME_LITERAL: &str = "datetime_literal";
 pub const DECLARE_QUERY_PARAMETERS_STATEMENT: &str = "declare_query_parameters_statement";
 pub const DISTINCT_OPERATOR: &str = "distinct_operator";
 pub const DYNAMIC_LITERAL: &str = "dynamic_literal";
+pub const ENTITY_GROUP: &str = "entity_group";
 pub const EVALUATE_OPERATOR: &str = "evaluate_operator";
 pub const EXPRESSION_LIST: &str = "expression_list";
 pub const EXTEND_OPERATOR: &str = "extend_operator";
@@ -150,6 +151,7 @@ pub const ALL: &[&str] = &[
     DECLARE_QUERY_PARAMETERS_STATEMENT,
     DISTINCT_OPERATOR,
     DYNAMIC_LITERAL,
+    ENTITY_GROUP,
     EVALUATE_OPERATOR,
     EXPRESSION_LIST,
     EXTEND_OPERATOR,

@@ -1,10 +1,10 @@
 //! KQL syntax trees for Quarry.
 //!
 //! This crate wraps the tree-sitter grammar in `grammars/tree-sitter-kql`. Parsing never fails:
-//! [`parse`] returns a tree plus a list of [`SyntaxError`]s, one for each ERROR or MISSING node.
-//! [`reparse`] reuses the previous tree after an edit. [`LineIndex`] converts between byte
-//! offsets, which the tree and the errors use, and the line/UTF-16 column positions that editors
-//! use. Node kind names are listed in [`kinds`].
+//! [`parse`] returns a tree plus a list of [`SyntaxError`]s, one for each outermost ERROR node
+//! and each MISSING node outside an ERROR node. [`reparse`] reuses the previous tree after an
+//! edit. [`LineIndex`] converts between byte offsets, which the tree and the errors use, and the
+//! line/UTF-16 column positions that editors use. Node kind names are listed in [`kinds`].
 
 pub mod kinds;
 
@@ -27,7 +27,7 @@ pub struct Parse {
 }
 
 impl Parse {
-    /// The root `source_file` node.
+    /// Returns the root `source_file` node.
     pub fn root(&self) -> Node<'_> {
         self.tree.root_node()
     }
@@ -109,7 +109,7 @@ pub fn query_blocks(parse: &Parse, text: &str) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// The tree-sitter point (row, byte column) of a byte offset.
+/// Returns the tree-sitter point (row, byte column) of a byte offset.
 fn point_at(text: &str, offset: usize) -> Point {
     let before = &text[..offset];
     let row = before.matches('\n').count();

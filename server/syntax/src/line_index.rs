@@ -67,7 +67,7 @@ impl LineIndex {
         self.line_starts.get(line as usize).copied()
     }
 
-    /// The line and UTF-16 column of a byte offset.
+    /// Returns the line and UTF-16 column of a byte offset.
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = self.char_start(offset.min(self.len));
         let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
@@ -79,7 +79,7 @@ impl LineIndex {
         }
     }
 
-    /// The byte offset of a line and UTF-16 column. A column past the end of the line is clamped
+    /// Returns the byte offset of a line and UTF-16 column. A column past the end of the line is clamped
     /// to the line end, and a line past the end of the text gives `None`.
     pub fn offset(&self, position: LineCol) -> Option<usize> {
         let line_start = self.line_start(position.line)?;
@@ -91,7 +91,7 @@ impl LineIndex {
         Some(self.byte_offset(target).min(line_end))
     }
 
-    /// The UTF-16 offset of a byte offset.
+    /// Returns the UTF-16 offset of a byte offset.
     pub fn utf16_offset(&self, offset: usize) -> usize {
         let offset = self.char_start(offset.min(self.len));
         let before = self
@@ -105,7 +105,7 @@ impl LineIndex {
         }
     }
 
-    /// The byte offset of a UTF-16 offset. An offset between the two halves of a surrogate pair
+    /// Returns the byte offset of a UTF-16 offset. An offset between the two halves of a surrogate pair
     /// maps to the start of the character, and an offset past the end maps to the end.
     pub fn byte_offset(&self, utf16_offset: usize) -> usize {
         let before = self
