@@ -64,6 +64,23 @@ async function clickLine(page, text) {
   await page.keyboard.press('End');
 }
 
+/**
+ * Polls a locator's text until it contains `expected`. The locator is re-resolved on each poll
+ * because the workbench replaces status bar elements when they change.
+ */
+async function waitForText(locator, expected, timeout) {
+  const deadline = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await locator.innerText().catch(() => '');
+    if (text.includes(expected)) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`expected text containing "${expected}", last saw "${text}"`);
+}
+
 /** Returns the frame locator of the visible results webview's content. */
 function resultsFrame(page) {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
@@ -217,7 +234,27 @@ async function main() {
       assert.equal(table.hostileScripts, 0, 'a hostile cell added a <script> element');
     });
 
-    await step(page, '07-run-error', async () => {
+    await step(page, '07-run-selection', async () => {
+      // Select the first two lines of the second block: the whole table, filtered to WS03.
+      const first = page.locator('.monaco-editor .view-line', { hasText: 'results panel must show' }).first();
+      await first.click();
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+ArrowDown');
+      await page.keyboard.press('Shift+End');
+      await page.keyboard.press('Shift+Enter');
+      const frame = resultsFrame(page);
+      await frame.locator('table.grid th', { hasText: 'Computer' }).waitFor({ timeout: 60_000 });
+      const table = await readTable(frame);
+      assert.deepEqual(
+        table.headers.map(([name]) => name),
+        ['TimeGenerated', 'Account', 'Computer', 'Result', 'CommandLine'],
+      );
+      assert.equal(table.rows.length, 3);
+      assert.ok(table.rows.every((row) => row[2] === 'WS03'));
+    });
+
+    await step(page, '08-run-error', async () => {
       await clickLine(page, 'logons | where Result == (');
       await page.keyboard.press('Shift+Enter');
       const frame = resultsFrame(page);
@@ -232,11 +269,13 @@ async function main() {
       await clickLine(page, '// Failed logons per account');
       await location.click();
       const cursor = page.locator('#status\\.editor\\.selection');
-      await page.waitForFunction(
-        ([element, expected]) => element.textContent.includes(expected),
-        [await cursor.elementHandle(), `Ln ${line}, Col ${column}`],
-        { timeout: 10_000 },
-      );
+      await waitForText(cursor, `Ln ${line}, Col ${column}`, 10_000);
+    });
+
+    await step(page, '09-progress-closed', async () => {
+      // Every run has finished, so no progress notification may remain.
+      const progress = page.locator('.notification-toast', { hasText: 'Quarry: running query' });
+      await progress.first().waitFor({ state: 'detached', timeout: 15_000 });
     });
 
     assert.deepEqual(dialogs, [], 'a dialog opened, so hostile content ran');

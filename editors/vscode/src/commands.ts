@@ -12,6 +12,9 @@ import {
 } from './lsp_ext';
 import { type ErrorTarget, ResultsPanel } from './panels/results';
 
+/** Cancellation of the run whose outcome the results panel waits for. */
+let currentRun: vscode.CancellationTokenSource | undefined;
+
 export function registerCommands(ctx: Ctx): void {
   ctx.pushDisposable(vscode.commands.registerCommand('quarry.runQuery', () => runQuery(ctx)));
   ctx.pushDisposable(
@@ -50,33 +53,52 @@ async function runQuery(ctx: Ctx): Promise<void> {
     active: selection.active,
   });
 
+  // The panel shows one run at a time, so a new run cancels the one still in flight.
+  currentRun?.cancel();
+  const run = new vscode.CancellationTokenSource();
+  currentRun = run;
+  const token = run.token;
+
   const panel = ResultsPanel.createOrShow(ctx.extensionUri);
   panel.showRunning();
 
-  await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: vscode.l10n.t('Quarry: running query'),
-      cancellable: true,
-    },
-    async (_progress, token) => {
-      try {
-        const response: unknown = await client.sendRequest(
-          ExecuteCommandRequest.type,
-          { command: RUN_QUERY_COMMAND, arguments: [args] },
-          token,
-        );
-        if (token.isCancellationRequested) {
-          panel.showError(vscode.l10n.t('The query was cancelled.'), undefined);
-          return;
+  try {
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Quarry: running query'),
+        cancellable: true,
+      },
+      async (_progress, progressToken) => {
+        progressToken.onCancellationRequested(() => run.cancel());
+        try {
+          const response: unknown = await client.sendRequest(
+            ExecuteCommandRequest.type,
+            { command: RUN_QUERY_COMMAND, arguments: [args] },
+            token,
+          );
+          if (currentRun !== run) {
+            return;
+          }
+          if (token.isCancellationRequested) {
+            panel.showError(vscode.l10n.t('The query was cancelled.'), undefined);
+            return;
+          }
+          panel.showResult(parseRunQueryResult(response));
+        } catch (error) {
+          ctx.log(`quarry.runQuery failed: ${String(error)}`);
+          if (currentRun === run) {
+            panel.showError(...describeRunError(error, document.uri, token));
+          }
         }
-        panel.showResult(parseRunQueryResult(response));
-      } catch (error) {
-        ctx.log(`quarry.runQuery failed: ${String(error)}`);
-        panel.showError(...describeRunError(error, document.uri, token));
-      }
-    },
-  );
+      },
+    );
+  } finally {
+    if (currentRun === run) {
+      currentRun = undefined;
+    }
+    run.dispose();
+  }
 }
 
 function describeRunError(

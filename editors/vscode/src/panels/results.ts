@@ -157,6 +157,7 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & 
 }
 
 function resultsLabels(): ResultsLabels {
+  // Placeholders pass through as `{0}` and `{1}`, so media/results.js fills them in.
   return {
     running: vscode.l10n.t('Running query…'),
     rowCount: vscode.l10n.t('{0} rows', '{0}'),
