@@ -234,7 +234,43 @@ pub struct YamlError {
 }
 
 /// Parses the first document of `text`. An empty document is `Value::Null`.
+///
+/// PyYAML accepts continuation lines of a quoted scalar that are indented no deeper than the
+/// key (`query: '` followed by lines at the key's indentation), which MSTICPy's own files use;
+/// the YAML specification and saphyr reject them. Such lines are indented by the missing
+/// spaces and parsed again; the added spaces do not change the value, because line folding
+/// drops leading whitespace, and spans are mapped back to the original text.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
+    let mut current = text.to_string();
+    let mut insertions: Vec<(usize, usize)> = Vec::new();
+    loop {
+        match parse_once(&current) {
+            Ok(mut node) => {
+                remap_spans(&mut node, &insertions);
+                return Ok(node);
+            }
+            Err(error) => {
+                let fixable = error
+                    .message
+                    .contains("invalid indentation in quoted scalar")
+                    || error.message.contains("tab cannot be used as indentation");
+                let fixed = fixable && insertions.len() < 10_000 && {
+                    let before = insertions.len();
+                    indent_quoted_scalar(&mut current, error.offset, &mut insertions);
+                    insertions.len() > before
+                };
+                if !fixed {
+                    return Err(YamlError {
+                        offset: original_offset(error.offset, &insertions),
+                        message: error.message,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn parse_once(text: &str) -> Result<Node, YamlError> {
     let offsets = CharOffsets::new(text);
     let mut builder = TreeBuilder::default();
     for event in Parser::new_from_str(text) {
@@ -253,6 +289,121 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     Ok(builder
         .document
         .unwrap_or_else(|| Node::new(Value::Null, 0..0)))
+}
+
+/// Indents the under-indented continuation lines of the quoted scalar that contains `offset`
+/// (or starts on its line). Records each insertion as (offset in the text at that time, number
+/// of spaces).
+fn indent_quoted_scalar(text: &mut String, offset: usize, insertions: &mut Vec<(usize, usize)>) {
+    let Some((indent, start, end)) = find_quoted_scalar(text, offset.min(text.len())) else {
+        return;
+    };
+    let mut line_starts: Vec<usize> = text[start..end]
+        .match_indices('\n')
+        .map(|(index, _)| start + index + 1)
+        .collect();
+    // Insert from the back so earlier offsets stay valid.
+    line_starts.reverse();
+    let mut applied = Vec::new();
+    for position in line_starts {
+        let rest = &text[position..];
+        let spaces = rest.len() - rest.trim_start_matches(' ').len();
+        let blank = rest[spaces..].starts_with(['\n', '\r']) || rest[spaces..].is_empty();
+        if blank || spaces > indent {
+            continue;
+        }
+        let count = indent + 1 - spaces;
+        text.insert_str(position, &" ".repeat(count));
+        applied.push((position, count));
+    }
+    // Recorded in application order: from the back of the text to the front.
+    insertions.extend(applied);
+}
+
+/// Finds the quoted scalar (a value starting with a quote after `key:` or `-`) that starts on
+/// the line of `offset` or spans it. Returns the indentation of its first line and the byte
+/// range of its body.
+fn find_quoted_scalar(text: &str, offset: usize) -> Option<(usize, usize, usize)> {
+    let mut line_start = text[..offset].rfind('\n').map_or(0, |index| index + 1);
+    for _ in 0..2000 {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |index| line_start + index);
+        let line = &text[line_start..line_end];
+        let opening = line.char_indices().find(|(index, ch)| {
+            (*ch == '\'' || *ch == '"') && {
+                let before = line[..*index].trim_end();
+                before.ends_with(':') || before.ends_with('-')
+            }
+        });
+        if let Some((quote_index, quote)) = opening {
+            let start = line_start + quote_index + 1;
+            let end = quoted_scalar_end(text, start, quote);
+            if end >= offset {
+                let indent = line.len() - line.trim_start_matches(' ').len();
+                return Some((indent, start, end));
+            }
+        }
+        if line_start == 0 {
+            return None;
+        }
+        line_start = text[..line_start - 1]
+            .rfind('\n')
+            .map_or(0, |index| index + 1);
+    }
+    None
+}
+
+fn quoted_scalar_end(text: &str, start: usize, quote: char) -> usize {
+    let bytes = text.as_bytes();
+    let mut index = start;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if quote == '"' && byte == b'\\' {
+            index += 2;
+            continue;
+        }
+        if byte == quote as u8 {
+            if quote == '\'' && bytes.get(index + 1) == Some(&b'\'') {
+                index += 2;
+                continue;
+            }
+            return index;
+        }
+        index += 1;
+    }
+    text.len()
+}
+
+/// Maps an offset in the edited text back to the original text.
+fn original_offset(offset: usize, insertions: &[(usize, usize)]) -> usize {
+    let mut offset = offset;
+    for (position, count) in insertions.iter().rev() {
+        if offset >= position + count {
+            offset -= count;
+        } else if offset > *position {
+            offset = *position;
+        }
+    }
+    offset
+}
+
+fn remap_spans(node: &mut Node, insertions: &[(usize, usize)]) {
+    if insertions.is_empty() {
+        return;
+    }
+    node.span =
+        original_offset(node.span.start, insertions)..original_offset(node.span.end, insertions);
+    match &mut node.value {
+        Value::Seq(items) => items
+            .iter_mut()
+            .for_each(|item| remap_spans(item, insertions)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(key, value)| {
+            remap_spans(key, insertions);
+            remap_spans(value, insertions);
+        }),
+        _ => {}
+    }
 }
 
 /// Converts the parser's character indexes into byte offsets.
@@ -702,6 +853,18 @@ mod tests {
             root.get("q").unwrap().as_str(),
             Some(" T | where x\n| take 1")
         );
+    }
+
+    #[test]
+    fn underindented_quoted_scalar_loads_like_pyyaml() {
+        let text = "a:\n  query: '\n  | x\n    y\n\t\t| z'\nb: 1\n";
+        let root = parse(text).unwrap();
+        let inner = root.get("a").unwrap();
+        let query = inner.get("query").unwrap();
+        assert_eq!(query.as_str(), Some(" | x y | z"));
+        assert_eq!(&text[query.span.clone()], "'\n  | x\n    y\n\t\t| z'");
+        let b = root.get("b").unwrap();
+        assert_eq!(&text[b.span.clone()], "1");
     }
 
     #[test]
