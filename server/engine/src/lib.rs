@@ -195,10 +195,11 @@ impl Session {
             .cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(cached) = cache.get(&file.path) {
-            if cached.modified == file.modified && file.modified.is_some() {
-                return Ok(cached.frame.clone());
-            }
+        if let Some(cached) = cache.get(&file.path)
+            && cached.modified == file.modified
+            && file.modified.is_some()
+        {
+            return Ok(cached.frame.clone());
         }
         let frame = load::load_table(file)?;
         cache.insert(

@@ -100,16 +100,18 @@ pub type Dataset = BTreeMap<String, DataFrame>;
 
 /// Returns the demo dataset for the day of `now_nanos`, generating it on first use that day.
 pub fn dataset_for(now_nanos: i64) -> Arc<Dataset> {
-    static CACHE: OnceLock<Mutex<Option<(i64, Arc<Dataset>)>>> = OnceLock::new();
+    /// The anchor and dataset of the last generated day.
+    type DayCache = Option<(i64, Arc<Dataset>)>;
+    static CACHE: OnceLock<Mutex<DayCache>> = OnceLock::new();
     let anchor = anchor_for(now_nanos);
     let mut cache = CACHE
         .get_or_init(|| Mutex::new(None))
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    if let Some((cached_anchor, dataset)) = cache.as_ref() {
-        if *cached_anchor == anchor {
-            return Arc::clone(dataset);
-        }
+    if let Some((cached_anchor, dataset)) = cache.as_ref()
+        && *cached_anchor == anchor
+    {
+        return Arc::clone(dataset);
     }
     let dataset = Arc::new(generate(anchor));
     *cache = Some((anchor, Arc::clone(&dataset)));

@@ -108,8 +108,8 @@ impl Org {
         }
 
         let mut users: Vec<User> = Vec::new();
-        let mut rid = 1104;
-        for sam in names {
+        // Domain accounts get relative ids from 1104 up, after the built-in and admin accounts.
+        for (rid, sam) in (1104..).zip(names) {
             let display_name = sam.split('.').map(capitalize).collect::<Vec<_>>().join(" ");
             let workstation = users.len() % WORKSTATIONS;
             users.push(User {
@@ -119,7 +119,6 @@ impl Org {
                 object_id: guid(rng),
                 workstation,
             });
-            rid += 1;
         }
         Org { users, hosts }
     }
