@@ -78,7 +78,7 @@ mod tests {
     fn edit_reparse_matches_full_parse() {
         let mut file = SourceFile::parse("SecurityEvent\n| where EventID == 4625\n");
         let edits: [(Range<usize>, &str); 3] = [
-            (23..27, "46"),         // "4625" -> "46"
+            (33..37, "46"),         // "4625" -> "46"
             (14..14, "| take 5\n"), // insert a line
             (0..13, "SigninLogs"),  // rename the table
         ];

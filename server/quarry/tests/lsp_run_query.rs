@@ -209,7 +209,7 @@ fn run_query_keeps_server_responsive() {
     let mut client = LspClient::start(Value::Null);
     client.did_open(URI, "SecurityEvent\n| where EventID == 4625\n");
 
-    // Several runs in a row, each followed by a hover that must still answer.
+    // Several runs in a row, each followed by a hover that must still return.
     for _ in 0..3 {
         run_query(
             &mut client,

@@ -70,7 +70,7 @@ impl Config {
     }
 }
 
-/// An empty folder setting means "no folder", as VS Code sends `""` for an unset string.
+/// Converts an empty folder setting to `None`, because VS Code sends `""` for an unset string.
 fn non_empty_path(folder: Option<String>) -> Option<PathBuf> {
     folder
         .filter(|folder| !folder.trim().is_empty())

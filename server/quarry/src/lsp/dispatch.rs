@@ -1,8 +1,9 @@
 //! The transport-side wrapper around the `tower-lsp-server` service.
 //!
-//! `tower-lsp-server` runs up to four handlers at once and gives no ordering guarantee between
-//! them. [`OrderedService::call`] runs on the reader loop, once per message and in arrival order,
-//! so document notifications are applied there, synchronously, before the next message is read.
+//! `tower-lsp-server` 0.23 runs up to four handlers at once and gives no ordering guarantee
+//! between them. [`OrderedService::call`] runs on the reader loop, once per message and in
+//! arrival order, so document notifications are applied there, synchronously, before the next
+//! message is read.
 //! Requests go on to the inner service, each inside a span carrying its id and method, and a
 //! panic inside one becomes an `InternalError` response for that request alone.
 

@@ -98,7 +98,6 @@ impl Documents {
     }
 }
 
-/// Returns the text of a snapshot as a shared string.
 impl DocumentSnapshot {
     pub fn text(&self) -> &Arc<str> {
         self.file.text()

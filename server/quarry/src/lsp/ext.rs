@@ -26,7 +26,7 @@ pub struct RunQueryArgs {
     pub max_rows: Option<usize>,
 }
 
-/// What `quarry.runQuery` runs.
+/// The text `quarry.runQuery` runs, in one of the three argument forms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryTarget {
     /// The query block containing `position`.

@@ -7,7 +7,7 @@ use tower_lsp_server::ls_types;
 
 /// Converts an LSP position (UTF-16 code units) to a byte offset in `rope`.
 ///
-/// As the protocol asks, a line past the end means the end of the document and a character
+/// As the LSP specification requires, a line past the end means the end of the document and a character
 /// past the end of its line means the end of that line.
 pub fn offset(rope: &Rope, position: ls_types::Position) -> usize {
     let line = position.line as usize;
@@ -30,7 +30,7 @@ pub fn text_range(rope: &Rope, range: ls_types::Range) -> Range<usize> {
     start.min(end)..start.max(end)
 }
 
-/// The length of the line break at the end of `line`: 2 for CRLF, 1 for LF or CR, else 0.
+/// Returns the length of the line break at the end of `line`: 2 for CRLF, 1 for LF or CR, else 0.
 fn line_terminator_units(line: &ropey::RopeSlice<'_>) -> usize {
     let chars = line.len_chars();
     let last = (chars > 0).then(|| line.char(chars - 1));

@@ -16,8 +16,8 @@ use tower_lsp_server::ls_types::Uri;
 use super::documents::DocumentSnapshot;
 use super::server::Session;
 
-/// Returns the snapshot of an open document, or `None` (logged) when it is not open, which
-/// a read request answers with an empty result.
+/// Returns the snapshot of an open document, or `None` (logged) when it is not open, so the
+/// read request returns an empty result.
 fn snapshot(session: &Session, uri: &Uri) -> jsonrpc::Result<Option<DocumentSnapshot>> {
     let snapshot = session.documents.snapshot(uri);
     if snapshot.is_none() {

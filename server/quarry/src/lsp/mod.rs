@@ -66,7 +66,7 @@ async fn serve() {
 /// Sends `tracing` output to stderr, because stdout carries the JSON-RPC stream.
 ///
 /// `tower_lsp_server::codec` logs every whole message at trace level, document text included,
-/// so it stays at `warn` whatever the filter says.
+/// so it stays at `warn` whatever the filter sets.
 fn init_logging(filter: Option<&str>) {
     use tracing_subscriber::EnvFilter;
 

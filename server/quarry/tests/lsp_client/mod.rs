@@ -1,6 +1,6 @@
 //! A small JSON-RPC client that drives `quarry lsp` over its stdio for end-to-end tests.
 //!
-//! It frames messages with `Content-Length` headers, numbers requests, answers requests the
+//! It frames messages with `Content-Length` headers, numbers requests, replies to requests the
 //! server sends to the client with a `null` result, and keeps notifications in a queue until a
 //! test waits for them.
 
@@ -118,7 +118,7 @@ impl LspClient {
         result
     }
 
-    /// The server's stderr so far, for failure messages.
+    /// Returns the server's stderr so far, for failure messages.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
@@ -271,7 +271,7 @@ impl LspClient {
         }
     }
 
-    /// Answers a request from the server (such as `client/registerCapability`) with `null`.
+    /// Replies to a request from the server (such as `client/registerCapability`) with `null`.
     fn answer_server_request(&mut self, request: &Value) {
         self.send(&json!({ "jsonrpc": "2.0", "id": request["id"], "result": null }));
     }
