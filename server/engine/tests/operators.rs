@@ -148,6 +148,12 @@ fn contains_startswith_endswith_ignore_case() {
 }
 
 #[test]
+fn matches_regex_is_case_sensitive() {
+    assert_eq!(events("Events | where CommandLine matches regex @'^cmd'").row_count, 1);
+    assert_eq!(events("Events | where CommandLine matches regex @'(?i)^cmd'").row_count, 2);
+}
+
+#[test]
 fn in_and_not_in() {
     assert_eq!(
         events("Events | where EventID in (4624, 4625)").row_count,
