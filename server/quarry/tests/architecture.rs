@@ -4,19 +4,29 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Returns the `members` entries of the root Cargo.toml.
 fn workspace_members(root: &Path) -> Vec<String> {
     let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let start = manifest.find("members = [").expect("root Cargo.toml has a members list");
+    let start = manifest
+        .find("members = [")
+        .expect("root Cargo.toml has a members list");
     let list = &manifest[start..];
     let end = list.find(']').unwrap();
     list[..end]
         .lines()
         .skip(1)
-        .map(|line| line.trim().trim_end_matches(',').trim_matches('"').to_owned())
+        .map(|line| {
+            line.trim()
+                .trim_end_matches(',')
+                .trim_matches('"')
+                .to_owned()
+        })
         .filter(|member| !member.is_empty())
         .collect()
 }
