@@ -3,16 +3,19 @@
 // reads the results webview. run.sh starts code-server and sets the environment below.
 //
 // Environment: QUARRY_E2E_URL (workbench URL), QUARRY_E2E_OUT (screenshot folder),
+// QUARRY_E2E_WORKSPACE (the workspace copy that code-server opened, which the test edits),
 // QUARRY_E2E_CHROMIUM (browser executable). Exits non-zero on the first failed check.
 
 'use strict';
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
 const WORKBENCH_URL = requireEnv('QUARRY_E2E_URL');
 const OUT = requireEnv('QUARRY_E2E_OUT');
+const WORKSPACE = requireEnv('QUARRY_E2E_WORKSPACE');
 const CHROMIUM = process.env.QUARRY_E2E_CHROMIUM || '/usr/bin/chromium';
 
 const HOSTILE_ACCOUNT = '<img src=x onerror=alert(1)>';
@@ -272,7 +275,35 @@ async function main() {
       await waitForText(cursor, `Ln ${line}, Col ${column}`, 10_000);
     });
 
-    await step(page, '09-progress-closed', async () => {
+    await step(page, '09-folder-without-table', async () => {
+      await clickLine(page, '| where EventID == 4625');
+      await page.keyboard.press('Shift+Enter');
+      const message = resultsFrame(page).locator('#error .error-message');
+      await waitForText(message, 'SecurityEvent', 60_000);
+    });
+
+    await step(page, '10-demo-after-setting-change', async () => {
+      // Clearing the folder setting switches the server to the demo dataset without a restart.
+      fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), '{ "quarry.data.folder": null }\n');
+      const frame = resultsFrame(page);
+      const deadline = Date.now() + 30_000;
+      // The settings file watcher needs a moment, so run again until the demo source answers.
+      while (Date.now() < deadline) {
+        await clickLine(page, '| where EventID == 4625');
+        await page.keyboard.press('Shift+Enter');
+        await page.waitForTimeout(1_000);
+        if ((await frame.locator('#summary .source').count()) > 0) {
+          break;
+        }
+      }
+      assert.equal(await frame.locator('#summary .source').innerText(), 'Source: demo');
+      const table = await readTable(frame);
+      assert.deepEqual(table.headers, [['Count', 'long']]);
+      assert.equal(table.rows.length, 1);
+      assert.ok(Number(table.rows[0][0]) > 0, `demo data has no failed logons: ${table.rows[0][0]}`);
+    });
+
+    await step(page, '11-progress-closed', async () => {
       // Every run has finished, so no progress notification may remain.
       const progress = page.locator('.notification-toast', { hasText: 'Quarry: running query' });
       await progress.first().waitFor({ state: 'detached', timeout: 15_000 });

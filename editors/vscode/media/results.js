@@ -52,6 +52,7 @@
     /** @type {Record<string, string>} */
     const fallback = {
       running: 'Running query…',
+      rowCountOne: '1 row',
       rowCount: '{0} rows',
       truncated: 'Showing the first {0} of {1} rows.',
       elapsed: '{0} ms',
@@ -190,7 +191,11 @@
     clear();
 
     summary.append(
-      textElement('span', 'row-count', format(labels.rowCount, String(result.rowCount))),
+      textElement(
+        'span',
+        'row-count',
+        result.rowCount === 1 ? labels.rowCountOne : format(labels.rowCount, String(result.rowCount)),
+      ),
       textElement('span', 'elapsed', format(labels.elapsed, formatElapsed(result.elapsedMs))),
       textElement('span', 'source', format(labels.source, result.source)),
     );

@@ -90,6 +90,22 @@ describe('results webview', () => {
     assert.equal(summary?.querySelector('.truncated'), null);
   });
 
+  it('uses the singular for one row', () => {
+    const view = loadWebview();
+
+    view.receive({ type: 'result', result: result({ rows: [['a', 1, null, true]], rowCount: 1 }) });
+
+    assert.equal(view.document.querySelector('#summary .row-count')?.textContent, '1 row');
+  });
+
+  it('uses the plural for zero rows', () => {
+    const view = loadWebview();
+
+    view.receive({ type: 'result', result: result({ rows: [], rowCount: 0 }) });
+
+    assert.equal(view.document.querySelector('#summary .row-count')?.textContent, '0 rows');
+  });
+
   it('marks a truncated result', () => {
     const view = loadWebview();
 

@@ -29,7 +29,9 @@ export type WebviewMessage =
  */
 export interface ResultsLabels {
   running: string;
-  /** `{0}`: number of rows. */
+  /** Row count of a result with exactly one row. */
+  rowCountOne: string;
+  /** `{0}`: number of rows, for any count other than one. */
   rowCount: string;
   /** `{0}`: rows shown, `{1}`: rows in the full result. */
   truncated: string;

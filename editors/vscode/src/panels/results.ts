@@ -75,7 +75,7 @@ export class ResultsPanel implements vscode.Disposable {
     this.post({ type: 'result', result });
   }
 
-  /** Shows a failed run; `target`, when known, lets the user jump to the error's place. */
+  /** Shows a failed run. `target`, when known, lets the user jump to the error's place. */
   showError(message: string, target: ErrorTarget | undefined): void {
     this.errorTarget = target;
     const location = target === undefined ? null : { ...target.range.start };
@@ -160,6 +160,7 @@ function resultsLabels(): ResultsLabels {
   // Placeholders pass through as `{0}` and `{1}`, so media/results.js fills them in.
   return {
     running: vscode.l10n.t('Running query…'),
+    rowCountOne: vscode.l10n.t('1 row'),
     rowCount: vscode.l10n.t('{0} rows', '{0}'),
     truncated: vscode.l10n.t('Showing the first {0} of {1} rows (quarry.run.maxRows).', '{0}', '{1}'),
     elapsed: vscode.l10n.t('{0} ms', '{0}'),

@@ -9,6 +9,7 @@ import { buildResultsHtml } from '../../src/panels/results_html';
 
 export const LABELS: ResultsLabels = {
   running: 'Running query…',
+  rowCountOne: '1 row',
   rowCount: '{0} rows',
   truncated: 'Showing the first {0} of {1} rows.',
   elapsed: '{0} ms',
