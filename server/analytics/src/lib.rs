@@ -5,3 +5,6 @@ pub mod input;
 pub mod sequences;
 pub mod stl;
 pub mod timeseries;
+
+/// The `chrono` version whose types appear in this crate's API.
+pub use chrono;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod check;
 mod lsp;
 mod run;
@@ -23,6 +24,8 @@ enum Command {
     Run(run::RunArgs),
     /// Serve the Language Server Protocol over stdin and stdout.
     Lsp(lsp::LspArgs),
+    /// Run MSTICPy's hunting analyses (time-series anomalies, anomalous sequences) on CSV files.
+    Analyze(analyze::AnalyzeArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::main(args),
         Command::Run(args) => run::main(args),
         Command::Lsp(args) => lsp::main(args),
+        Command::Analyze(args) => analyze::main(args),
     };
     match result {
         Ok(code) => code,
