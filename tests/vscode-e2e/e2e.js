@@ -284,7 +284,10 @@ async function main() {
 
     await step(page, '10-demo-after-setting-change', async () => {
       // Clearing the folder setting switches the server to the demo dataset without a restart.
-      fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), '{ "quarry.data.folder": null }\n');
+      fs.writeFileSync(
+        path.join(WORKSPACE, '.vscode', 'settings.json'),
+        '{ "quarry.data.folder": null, "quarry.run.maxRows": 1000 }\n',
+      );
       const frame = resultsFrame(page);
       const deadline = Date.now() + 30_000;
       // The settings file watcher needs a moment, so run again until the demo source answers.
@@ -303,7 +306,28 @@ async function main() {
       assert.ok(Number(table.rows[0][0]) > 0, `demo data has no failed logons: ${table.rows[0][0]}`);
     });
 
-    await step(page, '11-progress-closed', async () => {
+    await step(page, '11-truncated-result', async () => {
+      await clickLine(page, '| take 5000');
+      await page.keyboard.press('Shift+Enter');
+      const frame = resultsFrame(page);
+      const notice = frame.locator('#summary .truncated');
+      await notice.waitFor({ timeout: 60_000 });
+      const [, shown, total] = /first (\d+) of (\d+) rows/.exec(await notice.innerText());
+      assert.equal(shown, '1000');
+      assert.ok(Number(total) > 1000, `the demo SecurityEvent table has only ${total} rows`);
+      assert.equal(await frame.locator('table.grid tbody tr').count(), 1000);
+
+      // After scrolling down, the header row stays at the top of the table's box.
+      const offsets = await frame.locator('#results').evaluate((box) => {
+        box.scrollTop = 5000;
+        const header = box.querySelector('th').getBoundingClientRect();
+        return { header: header.top, box: box.getBoundingClientRect().top, scrolled: box.scrollTop };
+      });
+      assert.ok(offsets.scrolled > 0, 'the results box did not scroll');
+      assert.ok(Math.abs(offsets.header - offsets.box) <= 1, `header at ${offsets.header}, box at ${offsets.box}`);
+    });
+
+    await step(page, '12-progress-closed', async () => {
       // Every run has finished, so no progress notification may remain.
       const progress = page.locator('.notification-toast', { hasText: 'Quarry: running query' });
       await progress.first().waitFor({ state: 'detached', timeout: 15_000 });
