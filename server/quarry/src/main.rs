@@ -8,6 +8,7 @@ mod analyze;
 mod check;
 mod lsp;
 mod run;
+mod templates;
 
 #[derive(Debug, Parser)]
 #[command(name = "quarry", version, about = "KQL language server and threat-hunting CLI")]
@@ -22,6 +23,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run a KQL query on local files or the built-in demo dataset.
     Run(run::RunArgs),
+    /// List, show, render and validate MSTICPy-format query templates.
+    Templates(templates::TemplatesArgs),
     /// Serve the Language Server Protocol over stdin and stdout.
     Lsp(lsp::LspArgs),
     /// Run MSTICPy's hunting analyses (time-series anomalies, anomalous sequences) on CSV files.
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::main(args),
         Command::Run(args) => run::main(args),
+        Command::Templates(args) => templates::main(args),
         Command::Lsp(args) => lsp::main(args),
         Command::Analyze(args) => analyze::main(args),
     };

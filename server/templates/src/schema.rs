@@ -165,7 +165,8 @@ fn check_metadata(node: &Node, path: &str, file_level: bool, sink: &mut ProblemS
             _ => sink.error(
                 key.span.clone(),
                 format!(
-                    "unknown key `{key_path}`; metadata allows only {}",
+                    "unknown key `{key_path}`{}; metadata allows only {}",
+                    suggestion(&name, &METADATA_KEYS),
                     quoted_list(&METADATA_KEYS)
                 ),
             ),
@@ -306,7 +307,8 @@ fn check_parameters(node: &Node, path: &str, sink: &mut ProblemSink<'_>) {
                 _ => sink.error(
                     field_key.span.clone(),
                     format!(
-                        "unknown key `{field_path}`; a parameter allows only {}",
+                        "unknown key `{field_path}`{}; a parameter allows only {}",
+                        suggestion(&field, &PARAMETER_KEYS),
                         quoted_list(&PARAMETER_KEYS)
                     ),
                 ),
@@ -549,6 +551,32 @@ fn describe(node: &Node) -> String {
 fn article(noun: &str) -> String {
     let vowel = noun.starts_with(['a', 'e', 'i', 'o', 'u']);
     format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
+/// Returns " (did you mean `x`?)" for the allowed key closest to `key`, when one is within two
+/// edits.
+fn suggestion(key: &str, allowed: &[&str]) -> String {
+    allowed
+        .iter()
+        .map(|candidate| (edit_distance(key, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, candidate)| format!(" (did you mean `{candidate}`?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 pub(crate) fn quoted_list(items: &[&str]) -> String {

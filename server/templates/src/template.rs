@@ -58,7 +58,10 @@ pub struct Parameter {
     /// The key that declares the parameter: in the query when the query declares it, else in
     /// `defaults.parameters`.
     pub name_span: Range<usize>,
+    /// The type, or `None` when `type` is missing or not one of the five names.
     pub param_type: Option<ParamType>,
+    /// Whether the merged definition has a `type` key at all.
+    pub type_declared: bool,
     pub description: Option<String>,
     /// The default value. `Some(Null)` (written `default:` or `default: null`) counts as no
     /// value when rendering, as in MSTICPy.
@@ -178,7 +181,8 @@ impl TemplateFile {
                 crate::validate::check_template(template, &mut sink);
             }
         }
-        let problems = sink.problems;
+        let mut problems = sink.problems;
+        problems.sort_by_key(|problem| (problem.range.start, problem.severity));
         TemplateFile {
             path,
             text,
@@ -373,6 +377,7 @@ fn collect_parameters(parameters: &Node, source: &Node) -> Vec<Parameter> {
                 .and_then(|own| own.entry(&name))
                 .map_or(key.span.clone(), |(own_key, _)| own_key.span.clone());
             Some(Parameter {
+                type_declared: value.get("type").is_some(),
                 param_type: value
                     .get("type")
                     .and_then(Node::as_str)

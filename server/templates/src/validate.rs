@@ -60,11 +60,12 @@ pub(crate) fn check_template(template: &Template, sink: &mut ProblemSink<'_>) {
     }
 
     for param in &template.parameters {
-        if param.param_type.is_none() {
+        // An invalid `type` value is reported by the schema check at the value itself.
+        if !param.type_declared {
             sink.error(
                 param.name_span.clone(),
                 format!(
-                    "parameter `{}` of query `{}` has no valid `type`; {}",
+                    "parameter `{}` of query `{}` has no `type`; {}",
                     param.name,
                     template.name,
                     parameter_hint("type")

@@ -137,25 +137,47 @@ fn now() -> DateTime<Utc> {
 
 fn load(text: &str) -> TemplateFile {
     let file = TemplateFile::parse(Path::new("injection.yaml"), text.to_string());
-    assert!(file.is_valid(), "test templates are valid: {:?}", file.problems);
+    assert!(
+        file.is_valid(),
+        "test templates are valid: {:?}",
+        file.problems
+    );
     file
 }
 
 fn template<'a>(file: &'a TemplateFile, name: &str) -> &'a Template {
-    file.templates.iter().find(|t| t.name == name).expect("test template exists")
+    file.templates
+        .iter()
+        .find(|t| t.name == name)
+        .expect("test template exists")
 }
 
-fn render_safe(template: &Template, name: &str, value: ArgValue, dialect: Dialect) -> Result<String, String> {
-    let options = RenderOptions { dialect, escaping: Escaping::Safe, now: now() };
+fn render_safe(
+    template: &Template,
+    name: &str,
+    value: ArgValue,
+    dialect: Dialect,
+) -> Result<String, String> {
+    let options = RenderOptions {
+        dialect,
+        escaping: Escaping::Safe,
+        now: now(),
+    };
     render(template, &[(name.to_string(), value)], &options).map_err(|error| error.message)
 }
 
 /// Decodes the body of a KQL string literal as Kusto reads it.
 fn decode_kql_literal(literal: &str) -> String {
-    if let Some(body) = literal.strip_prefix("@\"").and_then(|b| b.strip_suffix('"')) {
+    if let Some(body) = literal
+        .strip_prefix("@\"")
+        .and_then(|b| b.strip_suffix('"'))
+    {
         return body.replace("\"\"", "\"");
     }
-    if let Some(body) = literal.strip_prefix("@'").and_then(|b| b.strip_suffix('\'')) {
+    if let Some(body) = literal
+        .strip_prefix("@'")
+        .and_then(|b| b.strip_suffix('\''))
+    {
         return body.replace("''", "'");
     }
     let body = &literal[1..literal.len() - 1];
@@ -183,7 +205,11 @@ fn decode_kql_literal(literal: &str) -> String {
 /// Returns the string literals of a KQL parse (outermost first) and the text outside them.
 fn kql_literals(text: &str) -> (Vec<String>, String) {
     let parse = quarry_syntax::parse(text);
-    assert!(parse.errors.is_empty(), "rendered KQL has syntax errors: {:?}\n{text}", parse.errors);
+    assert!(
+        parse.errors.is_empty(),
+        "rendered KQL has syntax errors: {:?}\n{text}",
+        parse.errors
+    );
     let mut literals = Vec::new();
     let mut ranges = Vec::new();
     let mut stack = vec![parse.root()];
@@ -212,12 +238,25 @@ fn kql_literals(text: &str) -> (Vec<String>, String) {
 fn kql_double_quoted_value_stays_one_literal() {
     let file = load(KQL_TEMPLATES);
     for value in hostile_values() {
-        let rendered = render_safe(template(&file, "double_quoted"), "value", ArgValue::Text(value.clone()), Dialect::Kql).unwrap();
+        let rendered = render_safe(
+            template(&file, "double_quoted"),
+            "value",
+            ArgValue::Text(value.clone()),
+            Dialect::Kql,
+        )
+        .unwrap();
         let (literals, outside) = kql_literals(&rendered);
         assert_eq!(literals.len(), 1, "one literal for {value:?}: {rendered}");
         assert_eq!(decode_kql_literal(&literals[0]), value, "literal content");
-        assert_eq!(outside.matches('|').count(), 2, "pipeline stages for {value:?}: {outside}");
-        assert!(!outside.contains("//"), "no comment outside literals: {outside}");
+        assert_eq!(
+            outside.matches('|').count(),
+            2,
+            "pipeline stages for {value:?}: {outside}"
+        );
+        assert!(
+            !outside.contains("//"),
+            "no comment outside literals: {outside}"
+        );
     }
 }
 
@@ -225,11 +264,21 @@ fn kql_double_quoted_value_stays_one_literal() {
 fn kql_single_quoted_value_stays_one_literal() {
     let file = load(KQL_TEMPLATES);
     for value in hostile_values() {
-        let rendered = render_safe(template(&file, "single_quoted"), "value", ArgValue::Text(value.clone()), Dialect::Kql).unwrap();
+        let rendered = render_safe(
+            template(&file, "single_quoted"),
+            "value",
+            ArgValue::Text(value.clone()),
+            Dialect::Kql,
+        )
+        .unwrap();
         let (literals, outside) = kql_literals(&rendered);
         assert_eq!(literals.len(), 1, "one literal for {value:?}: {rendered}");
         assert_eq!(decode_kql_literal(&literals[0]), value, "literal content");
-        assert_eq!(outside.matches('|').count(), 2, "pipeline stages for {value:?}: {outside}");
+        assert_eq!(
+            outside.matches('|').count(),
+            2,
+            "pipeline stages for {value:?}: {outside}"
+        );
     }
 }
 
@@ -237,8 +286,15 @@ fn kql_single_quoted_value_stays_one_literal() {
 fn kql_verbatim_value_stays_one_literal_or_is_rejected() {
     let file = load(KQL_TEMPLATES);
     for value in hostile_values() {
-        let result = render_safe(template(&file, "verbatim"), "value", ArgValue::Text(value.clone()), Dialect::Kql);
-        let has_break = value.chars().any(|c| (c as u32) < 0x20 || matches!(c, '\u{7f}' | '\u{85}' | '\u{2028}' | '\u{2029}'));
+        let result = render_safe(
+            template(&file, "verbatim"),
+            "value",
+            ArgValue::Text(value.clone()),
+            Dialect::Kql,
+        );
+        let has_break = value.chars().any(|c| {
+            (c as u32) < 0x20 || matches!(c, '\u{7f}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+        });
         if has_break {
             let message = result.expect_err("a line break cannot be written in a verbatim literal");
             assert!(message.contains("verbatim"), "{message}");
@@ -248,7 +304,11 @@ fn kql_verbatim_value_stays_one_literal_or_is_rejected() {
         let (literals, outside) = kql_literals(&rendered);
         assert_eq!(literals.len(), 1, "one literal for {value:?}: {rendered}");
         assert_eq!(decode_kql_literal(&literals[0]), value, "literal content");
-        assert_eq!(outside.matches('|').count(), 2, "pipeline stages for {value:?}");
+        assert_eq!(
+            outside.matches('|').count(),
+            2,
+            "pipeline stages for {value:?}"
+        );
     }
 }
 
@@ -257,22 +317,41 @@ fn kql_list_items_stay_literals() {
     let file = load(KQL_TEMPLATES);
     let values = hostile_values();
     let items: Vec<ArgValue> = values.iter().cloned().map(ArgValue::Text).collect();
-    let rendered = render_safe(template(&file, "list_items"), "values", ArgValue::List(items), Dialect::Kql).unwrap();
+    let rendered = render_safe(
+        template(&file, "list_items"),
+        "values",
+        ArgValue::List(items),
+        Dialect::Kql,
+    )
+    .unwrap();
     let (literals, outside) = kql_literals(&rendered);
-    let decoded: Vec<String> = literals.iter().map(|literal| decode_kql_literal(literal)).collect();
+    let decoded: Vec<String> = literals
+        .iter()
+        .map(|literal| decode_kql_literal(literal))
+        .collect();
     let mut expected = values.clone();
     expected.sort();
     let mut actual = decoded;
     actual.sort();
     assert_eq!(actual, expected);
-    assert_eq!(outside.matches('|').count(), 2, "pipeline stages: {outside}");
+    assert_eq!(
+        outside.matches('|').count(),
+        2,
+        "pipeline stages: {outside}"
+    );
 }
 
 #[test]
 fn kql_comment_value_cannot_break_the_line() {
     let file = load(KQL_TEMPLATES);
     for value in hostile_values() {
-        let rendered = render_safe(template(&file, "in_comment"), "value", ArgValue::Text(value.clone()), Dialect::Kql).unwrap();
+        let rendered = render_safe(
+            template(&file, "in_comment"),
+            "value",
+            ArgValue::Text(value.clone()),
+            Dialect::Kql,
+        )
+        .unwrap();
         assert_eq!(rendered.lines().count(), 3, "three lines for {value:?}");
         let parse = quarry_syntax::parse(&rendered);
         assert!(parse.errors.is_empty(), "{rendered}");
@@ -283,8 +362,17 @@ fn kql_comment_value_cannot_break_the_line() {
 fn kql_integer_parameter_rejects_text() {
     let file = load(KQL_TEMPLATES);
     let number = template(&file, "number");
-    assert_eq!(render_safe(number, "count", ArgValue::Text("25".into()), Dialect::Kql).unwrap(), "SecurityEvent\n| take 25\n");
-    let error = render_safe(number, "count", ArgValue::Text("1 | take 0".into()), Dialect::Kql).unwrap_err();
+    assert_eq!(
+        render_safe(number, "count", ArgValue::Text("25".into()), Dialect::Kql).unwrap(),
+        "SecurityEvent\n| take 25\n"
+    );
+    let error = render_safe(
+        number,
+        "count",
+        ArgValue::Text("1 | take 0".into()),
+        Dialect::Kql,
+    )
+    .unwrap_err();
     assert!(error.contains("not an integer"), "{error}");
 }
 
@@ -292,21 +380,57 @@ fn kql_integer_parameter_rejects_text() {
 fn kql_code_field_must_close_its_literals() {
     let file = load(KQL_TEMPLATES);
     let code = template(&file, "code_field");
-    let rendered = render_safe(code, "add_query_items", ArgValue::Text("| where Account == \"a|b\"".into()), Dialect::Kql).unwrap();
-    assert_eq!(rendered, "SecurityEvent\n| where Account == \"a|b\"\n| take 10\n");
-    let error = render_safe(code, "add_query_items", ArgValue::Text("| where Account == \"open".into()), Dialect::Kql).unwrap_err();
-    assert!(error.contains("leaves a string literal or comment open"), "{error}");
-    let error = render_safe(code, "add_query_items", ArgValue::Text("// trailing comment".into()), Dialect::Kql).unwrap_err();
+    let rendered = render_safe(
+        code,
+        "add_query_items",
+        ArgValue::Text("| where Account == \"a|b\"".into()),
+        Dialect::Kql,
+    )
+    .unwrap();
+    assert_eq!(
+        rendered,
+        "SecurityEvent\n| where Account == \"a|b\"\n| take 10\n"
+    );
+    let error = render_safe(
+        code,
+        "add_query_items",
+        ArgValue::Text("| where Account == \"open".into()),
+        Dialect::Kql,
+    )
+    .unwrap_err();
+    assert!(
+        error.contains("leaves a string literal or comment open"),
+        "{error}"
+    );
+    let error = render_safe(
+        code,
+        "add_query_items",
+        ArgValue::Text("// trailing comment".into()),
+        Dialect::Kql,
+    )
+    .unwrap_err();
     assert!(error.contains("open"), "{error}");
 }
 
 #[test]
 fn msticpy_mode_inserts_values_unchanged() {
     let file = load(KQL_TEMPLATES);
-    let options = RenderOptions { dialect: Dialect::Kql, escaping: Escaping::Msticpy, now: now() };
+    let options = RenderOptions {
+        dialect: Dialect::Kql,
+        escaping: Escaping::Msticpy,
+        now: now(),
+    };
     let value = r#"x" | take 0 //"#;
-    let rendered = render(template(&file, "double_quoted"), &[("value".into(), ArgValue::Text(value.into()))], &options).unwrap();
-    assert_eq!(rendered, "SecurityEvent\n| where Computer has \"x\" | take 0 //\"\n| take 10\n");
+    let rendered = render(
+        template(&file, "double_quoted"),
+        &[("value".into(), ArgValue::Text(value.into()))],
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        rendered,
+        "SecurityEvent\n| where Computer has \"x\" | take 0 //\"\n| take 10\n"
+    );
 }
 
 /// Splits SPL text into double-quoted literals (decoded) and the text outside them.
@@ -338,10 +462,23 @@ fn spl_literals(text: &str) -> (Vec<String>, String) {
 fn spl_quoted_value_stays_one_literal() {
     let file = load(SPL_TEMPLATES);
     for value in hostile_values() {
-        let rendered = render_safe(template(&file, "quoted"), "value", ArgValue::Text(value.clone()), Dialect::Splunk).unwrap();
+        let rendered = render_safe(
+            template(&file, "quoted"),
+            "value",
+            ArgValue::Text(value.clone()),
+            Dialect::Splunk,
+        )
+        .unwrap();
         let (literals, outside) = spl_literals(&rendered);
-        assert_eq!(literals, vec![value.clone()], "literal content for {value:?}");
-        assert_eq!(outside, "search index=main user=<lit> | head 10", "{value:?}");
+        assert_eq!(
+            literals,
+            vec![value.clone()],
+            "literal content for {value:?}"
+        );
+        assert_eq!(
+            outside, "search index=main user=<lit> | head 10",
+            "{value:?}"
+        );
     }
 }
 
@@ -349,14 +486,32 @@ fn spl_quoted_value_stays_one_literal() {
 fn spl_field_value_is_quoted_unless_plain() {
     let file = load(SPL_TEMPLATES);
     let field = template(&file, "field_value");
-    assert_eq!(render_safe(field, "value", ArgValue::Text("main*".into()), Dialect::Splunk).unwrap(), "search index=main* | head 10");
+    assert_eq!(
+        render_safe(
+            field,
+            "value",
+            ArgValue::Text("main*".into()),
+            Dialect::Splunk
+        )
+        .unwrap(),
+        "search index=main* | head 10"
+    );
     for value in hostile_values() {
-        let rendered = render_safe(field, "value", ArgValue::Text(value.clone()), Dialect::Splunk).unwrap();
+        let rendered = render_safe(
+            field,
+            "value",
+            ArgValue::Text(value.clone()),
+            Dialect::Splunk,
+        )
+        .unwrap();
         let (literals, outside) = spl_literals(&rendered);
         if let [single] = literals.as_slice() {
             assert_eq!(outside, "search index=<lit> | head 10", "{value:?}");
             // A value that was already one quoted string is kept as written.
-            assert!(single == &value || format!("\"{single}\"") == value, "{value:?}");
+            assert!(
+                single == &value || format!("\"{single}\"") == value,
+                "{value:?}"
+            );
         } else {
             panic!("one literal expected for {value:?}: {rendered}");
         }
@@ -368,7 +523,13 @@ fn spl_list_items_stay_literals() {
     let file = load(SPL_TEMPLATES);
     let values = hostile_values();
     let items: Vec<ArgValue> = values.iter().cloned().map(ArgValue::Text).collect();
-    let rendered = render_safe(template(&file, "list_items"), "values", ArgValue::List(items), Dialect::Splunk).unwrap();
+    let rendered = render_safe(
+        template(&file, "list_items"),
+        "values",
+        ArgValue::List(items),
+        Dialect::Splunk,
+    )
+    .unwrap();
     let (literals, outside) = spl_literals(&rendered);
     assert_eq!(literals, values);
     assert_eq!(outside.matches('|').count(), 2, "{outside}");

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use quarry_templates::{
-    ArgValue, Dialect, Escaping, Library, RenderOptions, Template, render,
-};
+use quarry_templates::{ArgValue, Dialect, Escaping, Library, RenderOptions, Template, render};
 use serde_json::Value;
 
 fn repo_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
 }
 
 fn arg_from_json(value: &Value) -> ArgValue {
@@ -35,22 +35,36 @@ fn arg_from_json(value: &Value) -> ArgValue {
 #[test]
 fn rendering_matches_msticpy_snapshot() {
     let fixtures = repo_path("tests/fixtures/msticpy-queries");
-    let snapshot_text = std::fs::read_to_string(repo_path("tests/msticpy-compat/msticpy_renderings.json"))
-        .expect("snapshot is readable");
+    let snapshot_text =
+        std::fs::read_to_string(repo_path("tests/msticpy-compat/msticpy_renderings.json"))
+            .expect("snapshot is readable");
     let snapshot: Value = serde_json::from_str(&snapshot_text).expect("snapshot is JSON");
-    let now: DateTime<Utc> = snapshot["now"].as_str().unwrap().parse().expect("snapshot time");
+    let now: DateTime<Utc> = snapshot["now"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .expect("snapshot time");
 
     let library = Library::load(&[fixtures.clone()]).expect("fixtures load");
     let mut templates: HashMap<(String, String), &Template> = HashMap::new();
     for file in &library.files {
-        let relative = file.path.strip_prefix(&fixtures).unwrap().to_string_lossy().replace('\\', "/");
+        let relative = file
+            .path
+            .strip_prefix(&fixtures)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         for template in &file.templates {
             templates.insert((relative.clone(), template.name.clone()), template);
         }
     }
 
     let renderings = snapshot["renderings"].as_array().expect("renderings list");
-    assert!(renderings.len() >= 1200, "snapshot has {} renderings", renderings.len());
+    assert!(
+        renderings.len() >= 1200,
+        "snapshot has {} renderings",
+        renderings.len()
+    );
     let mut mismatches = Vec::new();
     let mut compared = 0;
     for entry in renderings {
@@ -70,7 +84,11 @@ fn rendering_matches_msticpy_snapshot() {
             .iter()
             .map(|(key, value)| (key.clone(), arg_from_json(value)))
             .collect();
-        let options = RenderOptions { dialect, escaping: Escaping::Msticpy, now };
+        let options = RenderOptions {
+            dialect,
+            escaping: Escaping::Msticpy,
+            now,
+        };
         let ours = render(template, &args, &options);
         compared += 1;
         match (entry.get("rendered").and_then(Value::as_str), ours) {
@@ -86,6 +104,11 @@ fn rendering_matches_msticpy_snapshot() {
         mismatches.is_empty(),
         "{} of {compared} renderings differ; first ones:\n{}",
         mismatches.len(),
-        mismatches.iter().take(8).cloned().collect::<Vec<_>>().join("\n")
+        mismatches
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }

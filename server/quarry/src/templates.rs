@@ -1,0 +1,420 @@
+//! `quarry templates`: list, show, render and validate MSTICPy-format query templates.
+//!
+//! Templates are read from the repository's bundled `queries/` folder, from each `--path`
+//! folder and from the folders in `QUARRY_TEMPLATE_PATH`, in that order; a later definition of
+//! the same `Family.name` replaces an earlier one.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use quarry_templates::library::{env_template_paths, template_dialect};
+use quarry_templates::{
+    ArgValue, Dialect, Entry, Escaping, Library, ParamType, RenderOptions, Severity, Template,
+    TemplateFile, render,
+};
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct TemplatesArgs {
+    /// A folder (or file) of template YAML files to read besides the bundled library;
+    /// repeatable. `QUARRY_TEMPLATE_PATH` adds more, separated like PATH.
+    #[arg(long = "path", value_name = "DIR", global = true)]
+    paths: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    command: TemplatesCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum TemplatesCommand {
+    /// List templates as Family.name with their descriptions.
+    List {
+        /// Only templates whose name, description, parameters or query contain TEXT
+        /// (case-insensitive).
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show a template's description, parameters and query.
+    Show {
+        /// Family.name, or name alone when only one family has it.
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Render a template with parameter values and print the query.
+    Render {
+        /// Family.name, or name alone when only one family has it.
+        name: String,
+        /// A parameter value as NAME=VALUE; repeatable. Aliases are accepted. A list
+        /// parameter takes comma-separated items.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Query language of the output; the default follows the template's data environment
+        /// (splunk for Splunk, kql otherwise).
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+        /// Insert values exactly as MSTICPy does, without Quarry's escaping of quotes and line
+        /// breaks inside string literals.
+        #[arg(long)]
+        msticpy_compatible: bool,
+        /// The time relative datetimes such as -3d count from (RFC 3339); default: now.
+        #[arg(long, value_name = "TIME")]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Check template files; exits with 1 when any file has an error.
+    Validate {
+        /// Template files or folders to check.
+        #[arg(required = true, value_name = "PATH")]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DialectArg {
+    Kql,
+    Splunk,
+}
+
+pub fn main(args: TemplatesArgs) -> anyhow::Result<ExitCode> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match args.command {
+        TemplatesCommand::Validate { files, format } => validate(&files, format, &mut out),
+        TemplatesCommand::List { search, format } => {
+            let library = load_library(&args.paths)?;
+            let entries = match &search {
+                Some(text) => library.search(text),
+                None => library.entries(),
+            };
+            list(&entries, format, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        TemplatesCommand::Show { name, format } => {
+            let library = load_library(&args.paths)?;
+            let entry = library.find(&name)?;
+            show(entry, format, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        TemplatesCommand::Render {
+            name,
+            params,
+            dialect,
+            msticpy_compatible,
+            now,
+        } => {
+            let library = load_library(&args.paths)?;
+            let entry = library.find(&name)?;
+            let template = entry.template;
+            let values = parse_params(template, &params)?;
+            let options = RenderOptions {
+                dialect: match dialect {
+                    Some(DialectArg::Kql) => Dialect::Kql,
+                    Some(DialectArg::Splunk) => Dialect::Splunk,
+                    None => template_dialect(template),
+                },
+                escaping: if msticpy_compatible {
+                    Escaping::Msticpy
+                } else {
+                    Escaping::Safe
+                },
+                now: now.unwrap_or_else(Utc::now),
+            };
+            let query = render(template, &values, &options)
+                .with_context(|| format!("cannot render `{}`", entry.qualified_name()))?;
+            writeln!(out, "{query}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The template folders in search order: the bundled library, `--path`, then the environment.
+fn search_paths(extra: &[PathBuf]) -> Vec<PathBuf> {
+    let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+    let mut paths = Vec::new();
+    if bundled.is_dir() {
+        paths.push(bundled);
+    }
+    paths.extend(extra.iter().cloned());
+    paths.extend(env_template_paths());
+    paths
+}
+
+fn load_library(extra: &[PathBuf]) -> anyhow::Result<Library> {
+    let paths = search_paths(extra);
+    for path in &paths {
+        if !path.exists() {
+            bail!(
+                "template path {} does not exist; check --path and QUARRY_TEMPLATE_PATH",
+                path.display()
+            );
+        }
+    }
+    let library = Library::load(&paths).context("cannot read the template folders")?;
+    for file in library.files.iter().filter(|file| !file.is_valid()) {
+        eprintln!(
+            "warning: skipping {} because it has errors; run `quarry templates validate {}`",
+            file.path.display(),
+            file.path.display()
+        );
+    }
+    Ok(library)
+}
+
+/// Parses `NAME=VALUE` arguments. Values stay text, as MSTICPy receives them from a notebook
+/// user typing strings, except that a list parameter's text is split at commas by the renderer.
+fn parse_params(template: &Template, params: &[String]) -> anyhow::Result<Vec<(String, ArgValue)>> {
+    params
+        .iter()
+        .map(|param| {
+            let Some((name, value)) = param.split_once('=') else {
+                bail!("invalid --param {param:?}: write NAME=VALUE");
+            };
+            let name = name.trim();
+            if template.resolve_parameter(name).is_none() {
+                let known: Vec<&str> = template
+                    .parameters
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
+                bail!(
+                    "unknown parameter `{name}` for `{}`; its parameters are: {}",
+                    template.name,
+                    known.join(", ")
+                );
+            }
+            Ok((name.to_string(), ArgValue::Text(value.to_string())))
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ListItem<'a> {
+    name: String,
+    family: &'a str,
+    template: &'a str,
+    description: &'a str,
+    environments: &'a [String],
+    file: String,
+}
+
+fn list(entries: &[Entry<'_>], format: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    match format {
+        Format::Json => {
+            let items: Vec<ListItem<'_>> = entries
+                .iter()
+                .map(|entry| ListItem {
+                    name: entry.qualified_name(),
+                    family: entry.family,
+                    template: &entry.template.name,
+                    description: &entry.template.description,
+                    environments: &entry.template.environments,
+                    file: entry.template.path.display().to_string(),
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &items)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            let width = entries
+                .iter()
+                .map(|entry| entry.qualified_name().len())
+                .max()
+                .unwrap_or(0);
+            for entry in entries {
+                writeln!(
+                    out,
+                    "{:width$}  {}",
+                    entry.qualified_name(),
+                    entry.template.description
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ParameterInfo<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    param_type: Option<ParamType>,
+    description: Option<&'a str>,
+    required: bool,
+    default: Option<serde_json::Value>,
+    aliases: &'a [String],
+}
+
+#[derive(Serialize)]
+struct TemplateInfo<'a> {
+    name: String,
+    description: &'a str,
+    families: &'a [String],
+    environments: &'a [String],
+    file: String,
+    line: usize,
+    parameters: Vec<ParameterInfo<'a>>,
+    query: &'a str,
+}
+
+fn show(entry: Entry<'_>, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    let template = entry.template;
+    let line = TemplateFile::read(&template.path)
+        .map(|file| {
+            file.lines
+                .line_column(&file.text, template.name_span.start)
+                .0
+        })
+        .unwrap_or(0);
+    let mut parameters: Vec<ParameterInfo<'_>> = template
+        .parameters
+        .iter()
+        .map(|param| ParameterInfo {
+            name: &param.name,
+            param_type: param.param_type,
+            description: param.description.as_deref(),
+            required: param.is_required(),
+            default: param
+                .default
+                .as_ref()
+                .and_then(ArgValue::from_node)
+                .map(|value| arg_to_json(&value)),
+            aliases: &param.aliases,
+        })
+        .collect();
+    parameters.sort_by_key(|param| (!param.required, param.name));
+    let info = TemplateInfo {
+        name: entry.qualified_name(),
+        description: &template.description,
+        families: &template.families,
+        environments: &template.environments,
+        file: template.path.display().to_string(),
+        line,
+        parameters,
+        query: &template.query,
+    };
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &info)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            writeln!(out, "{}\n  {}", info.name, info.description)?;
+            writeln!(out, "  defined in {}:{}", info.file, info.line)?;
+            writeln!(out, "  families: {}", info.families.join(", "))?;
+            writeln!(out, "  environments: {}", info.environments.join(", "))?;
+            writeln!(out, "\nParameters:")?;
+            for param in &info.parameters {
+                let type_name = param.param_type.map_or("(no type)", ParamType::name);
+                let status = if param.required {
+                    "required".to_string()
+                } else {
+                    "optional".to_string()
+                };
+                writeln!(out, "  {}: {type_name}, {status}", param.name)?;
+                if let Some(description) = param.description {
+                    writeln!(out, "      {description}")?;
+                }
+                if let Some(default) = &param.default {
+                    writeln!(
+                        out,
+                        "      default: {}",
+                        abbreviate(&default.to_string(), 70)
+                    )?;
+                }
+                if !param.aliases.is_empty() {
+                    writeln!(out, "      aliases: {}", param.aliases.join(", "))?;
+                }
+            }
+            writeln!(out, "\nQuery:\n{}", info.query.trim())?;
+        }
+    }
+    Ok(())
+}
+
+fn arg_to_json(value: &ArgValue) -> serde_json::Value {
+    match value {
+        ArgValue::Text(text) => serde_json::Value::from(text.as_str()),
+        ArgValue::Int(number) => serde_json::Value::from(*number),
+        ArgValue::Float(number) => serde_json::Value::from(*number),
+        ArgValue::Bool(flag) => serde_json::Value::from(*flag),
+        ArgValue::List(items) => items.iter().map(arg_to_json).collect(),
+        ArgValue::Time(time) => serde_json::Value::from(time.isoformat('T')),
+    }
+}
+
+fn abbreviate(text: &str, max_chars: usize) -> String {
+    let single_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if single_line.chars().count() <= max_chars {
+        return single_line;
+    }
+    let cut: String = single_line.chars().take(max_chars).collect();
+    format!("{cut}...")
+}
+
+fn validate(paths: &[PathBuf], format: Format, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let library = Library::load(paths).context("cannot read the files to validate")?;
+    if library.files.is_empty() {
+        bail!(
+            "no .yaml or .yml files found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mut error_count = 0;
+    let mut warning_count = 0;
+    for file in &library.files {
+        for problem in &file.problems {
+            match problem.severity {
+                Severity::Error => error_count += 1,
+                Severity::Warning => warning_count += 1,
+            }
+            match format {
+                Format::Json => {
+                    serde_json::to_writer(&mut *out, problem)?;
+                    writeln!(out)?;
+                }
+                Format::Text => writeln!(out, "{problem}")?,
+            }
+        }
+    }
+    let templates: usize = library.files.iter().map(|file| file.templates.len()).sum();
+    eprintln!(
+        "{}, {}: {}, {}",
+        plural(library.files.len(), "file"),
+        plural(templates, "template"),
+        plural(error_count, "error"),
+        plural(warning_count, "warning")
+    );
+    Ok(if error_count > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
