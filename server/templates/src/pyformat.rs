@@ -154,14 +154,12 @@ pub fn msticpy_placeholders(query: &str) -> Vec<(String, Range<usize>)> {
         let opens = bytes[index] == b'{'
             && (index == 0 || bytes[index - 1] != b'{')
             && bytes.get(index + 1).is_some_and(|next| *next != b'{');
-        if opens {
-            if let Some(length) = query[index + 1..].find('}') {
-                let close = index + 1 + length;
-                if length > 0 && bytes.get(close + 1) != Some(&b'}') {
-                    out.push((query[index + 1..close].to_string(), index..close + 1));
-                    index = close + 1;
-                    continue;
-                }
+        if opens && let Some(length) = query[index + 1..].find('}') {
+            let close = index + 1 + length;
+            if length > 0 && bytes.get(close + 1) != Some(&b'}') {
+                out.push((query[index + 1..close].to_string(), index..close + 1));
+                index = close + 1;
+                continue;
             }
         }
         index += 1;

@@ -222,10 +222,8 @@ pub fn is_single_splunk_string(value: &str) -> bool {
     let mut chars = body.chars();
     while let Some(ch) = chars.next() {
         match ch {
-            '\\' => {
-                if chars.next().is_none() {
-                    return false;
-                }
+            '\\' if chars.next().is_none() => {
+                return false;
             }
             '"' => return false,
             _ => {}

@@ -115,6 +115,10 @@ fn error(message: impl Into<String>) -> RenderError {
 /// A value after conversion and formatting, ready to be placed in the query.
 struct Prepared {
     text: String,
+    /// Whether the caller supplied the value. Defaults are part of the template, written by its
+    /// author for the place they go (MSTICPy's own defaults include KQL-escaped text such as
+    /// `\\`), so safe mode inserts them as written.
+    supplied: bool,
     /// Whether the text was written by the renderer (datetimes, lists, checked numbers) rather
     /// than taken from the caller, so it is safe to place in code as it is.
     generated: bool,
@@ -135,6 +139,11 @@ struct Prepared {
 /// - a string placed in code (a field such as `{table}` or `{add_query_items}`, whose purpose
 ///   is to insert query text) is inserted as it is, but may not leave a literal or comment open.
 ///
+/// Defaults are not escaped: they are part of the template and written for their place.
+/// Supplied values are taken as plain text, so a caller who passes text already escaped for
+/// KQL, as MSTICPy users must (`\\` for one backslash), gets it escaped twice; such callers
+/// pass the plain value, or use [`Escaping::Msticpy`].
+///
 /// Values without quotes, backslashes or control characters render identically in both modes.
 pub fn render(
     template: &Template,
@@ -144,9 +153,10 @@ pub fn render(
     let values = collect_values(template, args)?;
     let mut prepared: HashMap<&str, Prepared> = HashMap::new();
     for param in &template.parameters {
-        let value = &values[param.name.as_str()];
-        let text = prepare(param, value, options)
+        let (value, supplied) = &values[param.name.as_str()];
+        let mut text = prepare(param, value, options)
             .map_err(|message| error(format!("parameter `{}`: {message}", param.name)))?;
+        text.supplied = *supplied;
         prepared.insert(param.name.as_str(), text);
     }
 
@@ -175,6 +185,7 @@ pub fn render(
                     value.text.clone()
                 };
                 match options.escaping {
+                    Escaping::Safe if !value.supplied => out.push_str(&text),
                     Escaping::Msticpy => out.push_str(&text),
                     Escaping::Safe => {
                         let generated = value.generated;
@@ -187,11 +198,12 @@ pub fn render(
     Ok(collapse_blank_lines(&out))
 }
 
-/// Resolves aliases, rejects unknown names and fills in defaults.
+/// Resolves aliases, rejects unknown names and fills in defaults. Each value comes with
+/// whether the caller supplied it.
 fn collect_values<'t>(
     template: &'t Template,
     args: &[(String, ArgValue)],
-) -> Result<HashMap<&'t str, ArgValue>, RenderError> {
+) -> Result<HashMap<&'t str, (ArgValue, bool)>, RenderError> {
     let mut supplied: HashMap<&str, (&str, &ArgValue)> = HashMap::new();
     for (name, value) in args {
         let Some(param) = template.resolve_parameter(name) else {
@@ -213,8 +225,12 @@ fn collect_values<'t>(
     let mut missing = Vec::new();
     for param in &template.parameters {
         let value = match supplied.get(param.name.as_str()) {
-            Some((_, value)) => Some((*value).clone()),
-            None => param.default.as_ref().and_then(ArgValue::from_node),
+            Some((_, value)) => Some(((*value).clone(), true)),
+            None => param
+                .default
+                .as_ref()
+                .and_then(ArgValue::from_node)
+                .map(|value| (value, false)),
         };
         match value {
             Some(value) => {
@@ -292,7 +308,11 @@ fn prepare(
         Some(format) => apply_format_option(format, &formatted)?,
         None => formatted,
     };
-    Ok(Prepared { text, generated })
+    Ok(Prepared {
+        text,
+        generated,
+        supplied: true,
+    })
 }
 
 fn to_time(value: &ArgValue, now: DateTime<Utc>) -> Result<TimeValue, String> {

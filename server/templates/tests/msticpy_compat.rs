@@ -45,7 +45,7 @@ fn rendering_matches_msticpy_snapshot() {
         .parse()
         .expect("snapshot time");
 
-    let library = Library::load(&[fixtures.clone()]).expect("fixtures load");
+    let library = Library::load(std::slice::from_ref(&fixtures)).expect("fixtures load");
     let mut templates: HashMap<(String, String), &Template> = HashMap::new();
     for file in &library.files {
         let relative = file
@@ -66,6 +66,7 @@ fn rendering_matches_msticpy_snapshot() {
         renderings.len()
     );
     let mut mismatches = Vec::new();
+    let mut safe_mismatches = Vec::new();
     let mut compared = 0;
     for entry in renderings {
         let file = entry["file"].as_str().unwrap();
@@ -90,6 +91,21 @@ fn rendering_matches_msticpy_snapshot() {
             now,
         };
         let ours = render(template, &args, &options);
+
+        // The generated values of the other cases contain no quotes, backslashes or control
+        // characters, so Quarry's safe mode must render them exactly as MSTICPy does too.
+        if case != "quotes" {
+            let safe = RenderOptions {
+                escaping: Escaping::Safe,
+                ..options
+            };
+            let safe_output = render(template, &args, &safe);
+            if safe_output.as_ref().ok() != ours.as_ref().ok() {
+                safe_mismatches.push(format!(
+                    "{file} {name} [{case}]\n  msticpy mode: {ours:?}\n  safe mode:    {safe_output:?}"
+                ));
+            }
+        }
         compared += 1;
         match (entry.get("rendered").and_then(Value::as_str), ours) {
             (Some(expected), Ok(actual)) if expected == actual => {}
@@ -100,6 +116,17 @@ fn rendering_matches_msticpy_snapshot() {
         }
     }
     assert_eq!(compared, renderings.len());
+    assert!(
+        safe_mismatches.is_empty(),
+        "{} renderings differ between safe and MSTICPy mode; first ones:\n{}",
+        safe_mismatches.len(),
+        safe_mismatches
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert!(
         mismatches.is_empty(),
         "{} of {compared} renderings differ; first ones:\n{}",
