@@ -1,0 +1,15 @@
+//! Entities and enrichment for threat hunting: indicator extraction from text, IP address
+//! types, GeoIP and ASN lookups in MaxMind DB files, and threat-intelligence lookups across
+//! remote providers and offline sources behind one result type.
+//!
+//! Everything here works on plain data (strings, byte ranges, serde structs), so the CLI and the
+//! language server can both call it.
+
+pub mod domain;
+pub mod extract;
+pub mod indicator;
+pub mod iptype;
+
+pub use extract::{classify, extract};
+pub use indicator::{Indicator, IocType};
+pub use iptype::{IpType, ip_type};
