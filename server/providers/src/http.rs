@@ -269,7 +269,13 @@ impl OneApiError {
     pub fn from_json(json: &Json) -> Option<OneApiError> {
         let error = json.get("error").unwrap_or(json);
         let code = error.get("code")?.as_str().unwrap_or_default().to_string();
-        let message = error.get("message").and_then(Json::as_str).unwrap_or_default().to_string();
+        // Azure Data Explorer puts the detailed text, with the position, in `@message`.
+        let message = error
+            .get("@message")
+            .or_else(|| error.get("message"))
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
         let mut parsed = OneApiError { code, message, ..OneApiError::default() };
         parsed.location = location_of(error);
         parsed.collect_inner(error);

@@ -8,11 +8,14 @@
 //! the editor can hand in secrets and show sign-in prompts.
 
 pub mod auth;
+pub mod defender;
 pub mod error;
 pub mod http;
+pub mod kusto;
 pub mod log_analytics;
 pub mod query;
 pub mod secret;
+pub mod splunk;
 pub mod table;
 
 pub use error::{ProviderError, QueryError, Service, SourceLocation};
