@@ -291,7 +291,7 @@ async function main() {
       );
       const frame = resultsFrame(page);
       const deadline = Date.now() + 30_000;
-      // The settings file watcher needs a moment, so run again until the demo source answers.
+      // The settings file watcher needs a moment, so run again until a result from the demo dataset arrives.
       while (Date.now() < deadline) {
         await clickLine(page, '| where EventID == 4625');
         await page.keyboard.press('Shift+Enter');

@@ -70,7 +70,7 @@ if [ -z "${QUARRY_BIN:-}" ]; then
     (cd "$root" && cargo build -p quarry)
     QUARRY_BIN=$CARGO_TARGET_DIR/debug/quarry
 fi
-[ -x "$QUARRY_BIN" ] || { echo "quarry binary not found at $QUARRY_BIN" >&2; exit 1; }
+[ -x "$QUARRY_BIN" ] || { echo "quarry binary not found at $QUARRY_BIN; build it or set QUARRY_BIN" >&2; exit 1; }
 phase_done "quarry binary"
 
 # Each run gets fresh VS Code state and its own copy of the workspace, so nothing is written
