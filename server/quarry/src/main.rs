@@ -6,12 +6,17 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod check;
+mod iocs;
 mod lsp;
 mod run;
 mod templates;
 
 #[derive(Debug, Parser)]
-#[command(name = "quarry", version, about = "KQL language server and threat-hunting CLI")]
+#[command(
+    name = "quarry",
+    version,
+    about = "KQL language server and threat-hunting CLI"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,6 +30,8 @@ enum Command {
     Run(run::RunArgs),
     /// List, show, render and validate MSTICPy-format query templates.
     Templates(templates::TemplatesArgs),
+    /// Extract indicators (IPs, domains, URLs, hashes, e-mail addresses, paths) from text.
+    Iocs(iocs::IocsArgs),
     /// Serve the Language Server Protocol over stdin and stdout.
     Lsp(lsp::LspArgs),
     /// Run MSTICPy's hunting analyses (time-series anomalies, anomalous sequences) on CSV files.
@@ -37,6 +44,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::main(args),
         Command::Run(args) => run::main(args),
         Command::Templates(args) => templates::main(args),
+        Command::Iocs(args) => iocs::main(args),
         Command::Lsp(args) => lsp::main(args),
         Command::Analyze(args) => analyze::main(args),
     };
