@@ -1,7 +1,7 @@
 //! `quarry templates`: list, show, render and validate MSTICPy-format query templates.
 //!
 //! Templates are read from the repository's bundled `queries/` folder, from each `--path`
-//! folder and from the folders in `QUARRY_TEMPLATE_PATH`, in that order; a later definition of
+//! folder and from the folders in `QUARRY_TEMPLATE_PATH`, in that order. A later definition of
 //! the same `Family.name` replaces an earlier one.
 
 use std::io::{self, Write};
@@ -143,7 +143,8 @@ pub fn main(args: TemplatesArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The template folders in search order: the bundled library, `--path`, then the environment.
+/// Returns the template folders in search order: the bundled library, `--path`, then
+/// `QUARRY_TEMPLATE_PATH`.
 fn search_paths(extra: &[PathBuf]) -> Vec<PathBuf> {
     let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../queries");
     let mut paths = Vec::new();

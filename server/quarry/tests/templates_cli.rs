@@ -30,7 +30,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A scratch folder unique to this test process and test name.
+/// Creates a scratch folder unique to this test process and test name.
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("quarry-templates-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch folder");

@@ -1,10 +1,10 @@
 //! A set of template folders, read the way MSTICPy reads its query folders.
 //!
 //! Every `*.yaml` and `*.yml` file under each folder is read, recursively, in path order. A
-//! query is listed as `Family.name` under each of its data families; a later file that defines
-//! the same family and name replaces the earlier query, as in MSTICPy. Files with errors are
+//! query is listed as `Family.name` under each of its data families. As in MSTICPy, a later
+//! file that defines the same family and name replaces the earlier query. Files with errors are
 //! kept with their problems, but their queries are not listed (MSTICPy skips such files or
-//! refuses to load them).
+//! rejects them).
 
 use std::path::{Path, PathBuf};
 

@@ -1,11 +1,11 @@
 //! Lexical contexts of query text and the escaping that keeps a value inside its context.
 //!
-//! The renderer asks, for each `{param}` field, what the text before it has opened: a string
+//! For each `{param}` field, the renderer finds what the text before it has opened: a string
 //! literal, a comment or nothing (code). A value placed inside a string literal is escaped so
 //! that no character of it can end the literal; a value placed in a comment cannot break the
 //! line. These rules are Quarry's own: MSTICPy inserts values as they are.
 
-/// Query languages the renderer knows the literal syntax of.
+/// Query language whose literal syntax the renderer follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
@@ -15,7 +15,7 @@ pub enum Dialect {
     Splunk,
 }
 
-/// Where the end of a piece of query text is, lexically.
+/// Lexical context at the end of a piece of query text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
     Code,

@@ -1,10 +1,10 @@
 //! Rendering a template with parameter values, as MSTICPy's `QuerySource.create_query` does.
 //!
-//! The steps (msticpy 3.0.2): start from each parameter's default, apply the supplied values
-//! (resolving aliases), fail on parameters still without a value, convert datetime and list
-//! values, apply the back end's datetime and list formatting, substitute the fields with
-//! Python's `str.format`, then collapse every run of whitespace that contains two or more line
-//! breaks into one line break.
+//! The steps (msticpy 3.0.2) are these. Start from each parameter's default and apply the
+//! supplied values, resolving aliases. Fail on parameters still without a value. Convert
+//! datetime and list values and apply the back end's datetime and list formatting. Substitute
+//! the fields with Python's `str.format`. Finally, collapse every run of whitespace that
+//! contains two or more line breaks into one line break.
 //!
 //! With [`Escaping::Msticpy`] the output is byte-for-byte MSTICPy's. With [`Escaping::Safe`]
 //! (Quarry's default) values are also escaped for the lexical context their field sits in, see
@@ -22,7 +22,7 @@ use crate::template::{ParamType, Parameter, Template};
 use crate::time::{self, TimeValue};
 use crate::yaml::{self, Node, Value};
 
-/// How values are written into the query.
+/// Escaping policy for values written into the query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Escaping {
     /// Exactly as MSTICPy writes them.
@@ -128,9 +128,9 @@ struct Prepared {
 ///
 /// In [`Escaping::Safe`] mode, Quarry differs from MSTICPy on purpose:
 /// - a string value inside a string literal of the template (`"{host}"`) is escaped for that
-///   literal (KQL: `\\`, `\"`, `\n` and `\uXXXX` for control and line-separator characters; SPL:
-///   `\\` and `\"`), so it can never end the literal; MSTICPy inserts it unchanged, so a value
-///   such as `x" | take 0 //` would end the literal and add a pipeline stage;
+///   literal, so it can never end the literal. KQL gets `\\`, `\"`, `\n` and `\uXXXX` for control
+///   and line-separator characters, SPL gets `\\` and `\"`. MSTICPy inserts the value unchanged,
+///   so a value such as `x" | take 0 //` ends the literal and adds a pipeline stage;
 /// - list items are escaped for the `'...'` (KQL) or `"..."` (SPL) literal the list formatter
 ///   writes around them;
 /// - a value in a KQL `//` comment has its line breaks replaced by spaces;

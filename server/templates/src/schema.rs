@@ -1,8 +1,8 @@
 //! Structural checks of a template file: MSTICPy's JSON schema for query files
 //! (`queries.schema.json`, draft 7) and the file checks MSTICPy makes when it reads a file.
 //!
-//! The schema is small, so it is checked by hand here: that gives each problem the position
-//! of the offending key or value and a message that says what to write instead.
+//! The schema is small, so it is checked by hand here. That gives each problem the position
+//! of the offending key or value and a message that names what to write instead.
 
 use crate::problem::ProblemSink;
 use crate::yaml::{Node, Value};
@@ -33,7 +33,7 @@ pub const QUERY_KEYS: [&str; 5] = [
     "query_macros",
 ];
 
-/// Data environment names that MSTICPy 3.0.2 knows (`DataEnvironment` with its aliases), plus
+/// Data environment names that MSTICPy 3.0.2 defines (`DataEnvironment` with its aliases), plus
 /// `AzureSecurityCenter`, which the schema's enumeration also lists.
 pub const DATA_ENVIRONMENTS: &[&str] = &[
     "MSSentinel",

@@ -1,8 +1,8 @@
 //! Datetime parameter values: parsing, relative offsets and MSTICPy's formatting.
 //!
-//! MSTICPy 3.0.2 (`QuerySource._convert_datetime`) turns a value into a datetime like this:
-//! a number is an offset in days from now; a string that Python's `int()` accepts is the same;
-//! a string that `dateutil` parses is a date or timestamp; anything else is a relative offset
+//! MSTICPy 3.0.2 (`QuerySource._convert_datetime`) turns a value into a datetime as follows.
+//! A number is an offset in days from now, and so is a string that Python's `int()` accepts.
+//! A string that `dateutil` parses is a date or timestamp. Anything else is a relative offset
 //! such as `-3d` or `-3d@d` (`_calc_timeoffset`). Quarry follows the same rules for every input
 //! whose meaning is clear and rejects the rest with an error, where MSTICPy would silently pick a
 //! surprising time:
@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
-/// A datetime as MSTICPy holds it: naive or with a UTC offset.
+/// A datetime as MSTICPy represents it: naive or with a UTC offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeValue {
     /// The wall-clock time (in the offset's zone when there is one).

@@ -3,7 +3,7 @@
 //! MSTICPy reads template files with PyYAML's `safe_load`, which resolves plain scalars by the
 //! YAML 1.1 rules (`yes`, `on` and `off` are booleans, `0o17`-style octals do not exist, `017`
 //! is octal). The tree here applies the same rules so that values compare equal to what MSTICPy
-//! sees, and it keeps positions so that problems, hover and completion can point into the file.
+//! reads, and it keeps positions so that problems, hover and completion can point into the file.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -236,8 +236,8 @@ pub struct YamlError {
 /// Parses the first document of `text`. An empty document is `Value::Null`.
 ///
 /// PyYAML accepts continuation lines of a quoted scalar that are indented no deeper than the
-/// key (`query: '` followed by lines at the key's indentation), which MSTICPy's own files use;
-/// the YAML specification and saphyr reject them. Such lines are indented by the missing
+/// key (`query: '` followed by lines at the key's indentation), and MSTICPy's own files use
+/// them. The YAML specification and saphyr reject them. Such lines are indented by the missing
 /// spaces and parsed again; the added spaces do not change the value, because line folding
 /// drops leading whitespace, and spans are mapped back to the original text.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
@@ -709,6 +709,7 @@ fn parse_yaml11_float(text: &str) -> Option<f64> {
         ".nan" | ".NaN" | ".NAN" if sign == 1 && !text.starts_with('+') => return Some(f64::NAN),
         _ => {}
     }
+
     if !body.contains('.') {
         return None;
     }
@@ -726,6 +727,8 @@ fn parse_yaml11_float(text: &str) -> Option<f64> {
             return None;
         }
     }
+
+    // Base 60, such as `1:30.5`.
     if number_part.contains(':') {
         let (whole, fraction) = number_part.rsplit_once('.')?;
         let mut total = 0f64;
@@ -739,6 +742,7 @@ fn parse_yaml11_float(text: &str) -> Option<f64> {
         let fraction_value: f64 = format!("0.{fraction}0").parse().ok()?;
         return Some(sign as f64 * (total + fraction_value));
     }
+
     let (whole, fraction) = number_part.split_once('.')?;
     let whole_ok = whole.is_empty()
         || (whole.starts_with(|c: char| c.is_ascii_digit())
@@ -750,6 +754,7 @@ fn parse_yaml11_float(text: &str) -> Option<f64> {
     if whole.is_empty() && !fraction.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
+
     let cleaned: String = body.chars().filter(|c| *c != '_').collect();
     let cleaned = if cleaned.ends_with('.') {
         format!("{cleaned}0")
