@@ -115,6 +115,38 @@ impl Template {
         })
     }
 
+    /// Returns each `{name}` field of the query with its byte range in the file text, for
+    /// hover and diagnostics. Fields are matched in order to their spelling in the YAML source of
+    /// `args.query`.
+    ///
+    /// NOTE: a field whose braces the YAML source splits across a line fold, or spells with an
+    /// escape such as `\x7b`, is not found and gets the range of the whole query value.
+    pub fn field_spans(&self, file_text: &str) -> Vec<(String, Range<usize>)> {
+        let source = file_text.get(self.query_span.clone()).unwrap_or_default();
+        let Ok(pieces) = crate::pyformat::parse(&self.query) else {
+            return Vec::new();
+        };
+        let mut search_from = 0;
+        let mut spans = Vec::new();
+        for piece in pieces {
+            let crate::pyformat::Piece::Field { name, span, .. } = piece else {
+                continue;
+            };
+            let spelling = &self.query[span];
+            let range = match source[search_from..].find(spelling) {
+                Some(offset) => {
+                    let start = search_from + offset;
+                    search_from = start + spelling.len();
+                    let file_start = self.query_span.start + start;
+                    file_start..file_start + spelling.len()
+                }
+                None => self.query_span.clone(),
+            };
+            spans.push((name, range));
+        }
+        spans
+    }
+
     /// Returns `Family.name` for each family of the template.
     pub fn qualified_names(&self) -> Vec<String> {
         self.families

@@ -85,6 +85,20 @@ pub(crate) fn check_template(template: &Template, sink: &mut ProblemSink<'_>) {
         }
     }
 
+    for param in &template.parameters {
+        for alias in &param.aliases {
+            if template.parameter(alias).is_some() && alias != &param.name {
+                sink.warning(
+                    param.name_span.clone(),
+                    format!(
+                        "alias `{alias}` of parameter `{}` in query `{}` is also a parameter name, so the alias is never used; remove or rename it",
+                        param.name, template.name
+                    ),
+                );
+            }
+        }
+    }
+
     let raw_query = sink
         .text
         .get(template.query_span.clone())

@@ -469,10 +469,10 @@ impl TreeBuilder {
                 }
                 self.add(node)
             }
+            // An alias keeps the span of the anchored node, where its text is written.
             Event::Alias(anchor) => match self.anchors.get(&anchor) {
                 Some(node) => {
-                    let mut node = node.clone();
-                    node.span = range;
+                    let node = node.clone();
                     self.add(node)
                 }
                 None => Some(YamlError {

@@ -37,3 +37,53 @@ fn corpus_loads_without_errors() {
     let templates: usize = library.files.iter().map(|file| file.templates.len()).sum();
     assert_eq!(templates, 308, "templates in the corpus");
 }
+
+#[test]
+fn field_spans_point_into_the_file() {
+    let library = Library::load(&[corpus_dir()]).expect("corpus folder is readable");
+    let mut checked = 0;
+    let mut fallbacks = 0;
+    for file in &library.files {
+        for template in &file.templates {
+            for (name, range) in template.field_spans(&file.text) {
+                // A field that comes from a macro value or an aliased query (`*anchor`) is not
+                // spelled in the query's own source and falls back to the whole value.
+                if range == template.query_span {
+                    fallbacks += 1;
+                    continue;
+                }
+                assert_eq!(
+                    &file.text[range.clone()],
+                    format!("{{{name}}}"),
+                    "{}:{} field {name}",
+                    file.path.display(),
+                    template.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 1000,
+        "{checked} fields checked, {fallbacks} without a position"
+    );
+    assert!(
+        fallbacks < checked / 10,
+        "{fallbacks} fields without their own position"
+    );
+}
+
+#[test]
+fn template_spans_cover_names_and_queries() {
+    let library = Library::load(&[corpus_dir()]).expect("corpus folder is readable");
+    for file in &library.files {
+        for template in &file.templates {
+            assert_eq!(&file.text[template.name_span.clone()], template.name);
+            let query_source = &file.text[template.query_span.clone()];
+            assert!(!query_source.is_empty(), "{}", template.name);
+            for param in &template.parameters {
+                assert_eq!(&file.text[param.name_span.clone()], param.name);
+            }
+        }
+    }
+}
