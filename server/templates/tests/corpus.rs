@@ -87,3 +87,24 @@ fn template_spans_cover_names_and_queries() {
         }
     }
 }
+
+/// Loading must report problems, never panic, whatever the text: every prefix of every corpus
+/// file (cut at character boundaries, in steps) is loaded.
+#[test]
+fn truncated_files_load_without_panics() {
+    let library = Library::load(&[corpus_dir()]).expect("corpus folder is readable");
+    let mut loaded = 0;
+    for file in &library.files {
+        let boundaries: Vec<usize> = file.text.char_indices().map(|(index, _)| index).collect();
+        for cut in boundaries.iter().step_by(97) {
+            let prefix = file.text[..*cut].to_string();
+            let partial = quarry_templates::TemplateFile::parse(&file.path, prefix);
+            for problem in &partial.problems {
+                assert!(problem.range.start <= *cut, "{problem}");
+                assert!(problem.line >= 1 && problem.column >= 1, "{problem}");
+            }
+            loaded += 1;
+        }
+    }
+    assert!(loaded > 1000, "{loaded} prefixes loaded");
+}
