@@ -7,9 +7,13 @@
 
 pub mod domain;
 pub mod extract;
+pub mod geoip;
 pub mod indicator;
 pub mod iptype;
+pub mod mmdb_writer;
+pub mod paths;
 
 pub use extract::{classify, extract};
+pub use geoip::{GeoIp, GeoIpConfig, GeoIpReport, GeoLocation};
 pub use indicator::{Indicator, IocType};
 pub use iptype::{IpType, ip_type};
