@@ -149,8 +149,14 @@ fn contains_startswith_endswith_ignore_case() {
 
 #[test]
 fn matches_regex_is_case_sensitive() {
-    assert_eq!(events("Events | where CommandLine matches regex @'^cmd'").row_count, 1);
-    assert_eq!(events("Events | where CommandLine matches regex @'(?i)^cmd'").row_count, 2);
+    assert_eq!(
+        events("Events | where CommandLine matches regex @'^cmd'").row_count,
+        1
+    );
+    assert_eq!(
+        events("Events | where CommandLine matches regex @'(?i)^cmd'").row_count,
+        2
+    );
 }
 
 #[test]
@@ -447,6 +453,27 @@ fn summarize_expression_of_aggregates() {
     let output = events("Events | summarize failed = 100.0 * countif(EventID == 4625) / count()");
     let failed = output.rows[0][0].as_f64().unwrap();
     assert!((failed - 33.333).abs() < 0.01, "{failed}");
+}
+
+#[test]
+fn conditional_aggregates_and_lists() {
+    let output = events(
+        "Events | summarize s = sumif(Bytes, EventID == 4624), a = avgif(Bytes, EventID == 4624), \
+         d = dcountif(Account, EventID == 4625), l = make_list(EventID, 2), t = take_any(Computer)",
+    );
+    assert_eq!(output.rows[0][0], json!(800));
+    assert_eq!(output.rows[0][1], json!(400.0));
+    assert_eq!(output.rows[0][2], json!(2));
+    assert_eq!(
+        output.rows[0][3],
+        json!([4624, 4625]),
+        "make_list keeps order and its size limit"
+    );
+    assert_eq!(output.rows[0][4], json!("WKS-1"));
+    assert_eq!(
+        column_types(&output),
+        ["long", "real", "long", "dynamic", "string"]
+    );
 }
 
 #[test]
