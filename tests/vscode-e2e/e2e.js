@@ -4,6 +4,7 @@
 //
 // Environment: QUARRY_E2E_URL (workbench URL), QUARRY_E2E_OUT (screenshot folder),
 // QUARRY_E2E_WORKSPACE (the workspace copy that code-server opened, which the test edits),
+// QUARRY_E2E_MACHINE_SETTINGS (code-server's machine settings file, which the test edits),
 // QUARRY_E2E_CHROMIUM (browser executable). Exits non-zero on the first failed check.
 
 'use strict';
@@ -16,6 +17,7 @@ const { chromium } = require('playwright-core');
 const WORKBENCH_URL = requireEnv('QUARRY_E2E_URL');
 const OUT = requireEnv('QUARRY_E2E_OUT');
 const WORKSPACE = requireEnv('QUARRY_E2E_WORKSPACE');
+const MACHINE_SETTINGS = requireEnv('QUARRY_E2E_MACHINE_SETTINGS');
 const CHROMIUM = process.env.QUARRY_E2E_CHROMIUM || '/usr/bin/chromium';
 
 const HOSTILE_ACCOUNT = '<img src=x onerror=alert(1)>';
@@ -287,11 +289,12 @@ async function main() {
       // Clearing the folder setting switches the server to the demo dataset without a restart.
       fs.writeFileSync(
         path.join(WORKSPACE, '.vscode', 'settings.json'),
-        '{ "quarry.data.folder": null, "quarry.run.maxRows": 1000 }\n',
+        '{ "quarry.data.folder": "", "quarry.run.maxRows": 1000 }\n',
       );
       const frame = resultsFrame(page);
       const deadline = Date.now() + 30_000;
-      // The settings file watcher needs a moment, so run again until a result from the demo dataset arrives.
+      // The settings file watcher needs a moment, so run again until a result from the demo
+      // dataset arrives.
       while (Date.now() < deadline) {
         await clickLine(page, '| where EventID == 4625');
         await page.keyboard.press('Shift+Enter');
@@ -346,7 +349,39 @@ async function main() {
       assert.deepEqual(table.headers, [['Count', 'long']]);
     });
 
-    await step(page, '13-progress-closed', async () => {
+    await step(page, '13-missing-binary', async () => {
+      // A server path without a file restarts the client, which reports the setting and offers
+      // to open it.
+      const original = fs.readFileSync(MACHINE_SETTINGS, 'utf8');
+      fs.writeFileSync(MACHINE_SETTINGS, '{ "quarry.server.path": "/nonexistent/quarry" }\n');
+      const toast = page.locator('.notification-toast', { hasText: '/nonexistent/quarry' });
+      await toast.waitFor({ timeout: 30_000 });
+      await toast.locator('a.monaco-button', { hasText: 'Open Settings' }).click();
+      const settingsEditor = page.locator('.settings-editor');
+      await settingsEditor.waitFor({ timeout: 15_000 });
+      const setting = page.locator('.setting-item-contents', { hasText: 'Path of the' }).first();
+      await setting.waitFor({ timeout: 15_000 });
+      // The setting is a plain text box, so a user can paste a path into it.
+      await setting.locator('input').waitFor({ timeout: 5_000 });
+      await page.screenshot({ path: path.join(OUT, '13-missing-binary-settings.png') });
+      await page.keyboard.press('Escape');
+      await settingsEditor.waitFor({ state: 'detached', timeout: 10_000 });
+
+      // Restoring the path restarts the server, and runs work again.
+      fs.writeFileSync(MACHINE_SETTINGS, original);
+      const frame = resultsFrame(page);
+      const deadline = Date.now() + 30_000;
+      let rowCount = '';
+      while (Date.now() < deadline && rowCount !== '1 row') {
+        await clickLine(page, '| count');
+        await page.keyboard.press('Shift+Enter');
+        await page.waitForTimeout(1_000);
+        rowCount = await frame.locator('#summary .row-count').innerText().catch(() => '');
+      }
+      assert.equal(rowCount, '1 row');
+    });
+
+    await step(page, '14-progress-closed', async () => {
       // Every run has finished, so no progress notification may remain.
       const progress = page.locator('.notification-toast', { hasText: 'Quarry: running query' });
       await progress.first().waitFor({ state: 'detached', timeout: 15_000 });

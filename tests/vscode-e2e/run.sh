@@ -136,6 +136,7 @@ status=0
 QUARRY_E2E_URL="http://127.0.0.1:$port/?folder=$workspace" \
     QUARRY_E2E_OUT="$out" \
     QUARRY_E2E_WORKSPACE="$workspace" \
+    QUARRY_E2E_MACHINE_SETTINGS="$user_data/Machine/settings.json" \
     NODE_PATH=$driver_modules \
     node "$here/e2e.js" || status=$?
 phase_done "browser test"

@@ -140,7 +140,15 @@ export class Ctx implements vscode.Disposable {
     const openSettings = vscode.l10n.t('Open Settings');
     const choice = await vscode.window.showErrorMessage(message, openSettings);
     if (choice === openSettings) {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'quarry.server.path');
+      // The setting has machine scope, which the User tab of a remote window (SSH, containers,
+      // code-server) leaves out, so open the Remote tab there.
+      if (vscode.env.remoteName === undefined) {
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'quarry.server.path');
+      } else {
+        await vscode.commands.executeCommand('workbench.action.openRemoteSettings', {
+          query: 'quarry.server.path',
+        });
+      }
     }
   }
 }

@@ -70,6 +70,13 @@ describe('package.json', () => {
     assert.equal(file.scopeName, grammar.scopeName);
   });
 
+  it('restricts the server path in untrusted workspaces', () => {
+    const untrusted = manifest.capabilities.untrustedWorkspaces;
+
+    assert.equal(untrusted.supported, 'limited');
+    assert.deepEqual(untrusted.restrictedConfigurations, ['quarry.server.path']);
+  });
+
   it('binds Run Query to Shift+Enter in KQL editors', () => {
     const binding = manifest.contributes.keybindings.find(
       (item: { command: string }) => item.command === 'quarry.runQuery',
