@@ -33,6 +33,20 @@ Iso,Space,Zulu,NotTime
 }
 
 #[test]
+fn datetime_offsets_convert_to_utc() {
+    let csv = "When\n2024-03-10T09:05:00+02:00\n2024-03-10T09:05:00.5-01:00\n";
+    let output = run_ok(&[("t.csv", csv)], "t");
+    assert_eq!(column_types(&output), ["datetime"]);
+    assert_eq!(
+        strings(&output, "When"),
+        [
+            "2024-03-10T07:05:00.0000000Z",
+            "2024-03-10T10:05:00.5000000Z"
+        ]
+    );
+}
+
+#[test]
 fn datetime_column_with_empty_cells() {
     let csv = "When,N\n2024-03-10 09:05:00,1\n,2\n";
     let output = run_ok(&[("t.csv", csv)], "t | where isnull(When) | project N");

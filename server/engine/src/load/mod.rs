@@ -264,7 +264,21 @@ const DATETIME_FORMATS: &[&str] = &[
     "%Y-%m-%d %H:%M:%S%.fZ",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S%.f%:z",
+    "%Y-%m-%d %H:%M:%S%.f%:z",
 ];
+
+/// Parses `value` with `format` into nanoseconds since the Unix epoch, UTC.
+///
+/// Formats with a UTC offset (`%:z`) are converted to UTC; the others are read as UTC.
+fn parse_datetime(value: &str, format: &str) -> Option<i64> {
+    if format.ends_with("%:z") {
+        let datetime = chrono::DateTime::parse_from_str(value, format).ok()?;
+        return datetime.timestamp_nanos_opt();
+    }
+    let datetime = chrono::NaiveDateTime::parse_from_str(value, format).ok()?;
+    datetime.and_utc().timestamp_nanos_opt()
+}
 
 /// Values sampled from a text column to decide whether it contains datetimes.
 const DATETIME_SAMPLE: usize = 200;
@@ -285,7 +299,7 @@ fn detect_datetime_format(column: &Series) -> PolarsResult<Option<&'static str>>
     let format = DATETIME_FORMATS.iter().copied().find(|format| {
         sample
             .iter()
-            .all(|value| chrono::NaiveDateTime::parse_from_str(value, format).is_ok())
+            .all(|value| parse_datetime(value, format).is_some())
     });
     Ok(format)
 }
@@ -298,13 +312,9 @@ fn parse_datetimes(column: &Series, format: &str) -> PolarsResult<Option<Series>
         .iter()
         .map(|value| {
             let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-            match chrono::NaiveDateTime::parse_from_str(value, format) {
-                Ok(datetime) => datetime.and_utc().timestamp_nanos_opt(),
-                Err(_) => {
-                    failed = true;
-                    None
-                }
-            }
+            let nanos = parse_datetime(value, format);
+            failed |= nanos.is_none();
+            nanos
         })
         .collect();
     if failed {
