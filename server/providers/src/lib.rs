@@ -8,6 +8,7 @@
 //! the editor can hand in secrets and show sign-in prompts.
 
 pub mod auth;
+pub mod config;
 pub mod defender;
 pub mod error;
 pub mod http;

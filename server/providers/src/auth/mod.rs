@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 
 pub use azure_cli::AzureCliCredential;
-pub use oauth::{ClientCredentials, DeviceCodeFlow, DeviceCodePrompt, OAuthEndpoints, PollTiming};
+pub use oauth::{ClientCredentials, DeviceCodeFlow, DeviceCodePrompt, OAuthEndpoints, PollTiming, PromptCallback};
 
 use crate::secret::Secret;
 
