@@ -190,6 +190,26 @@ impl Session {
         .table_names()
     }
 
+    /// Returns the columns of `table` with their KQL types, or `None` when no table has that name.
+    pub fn table_columns(&self, table: &str) -> Result<Option<Vec<ColumnInfo>>, EngineError> {
+        let tables = SessionTables {
+            session: self,
+            now: self.clock.now_nanos(),
+        };
+        let Some(frame) = tables.table(table)? else {
+            return Ok(None);
+        };
+        let columns = frame
+            .schema()
+            .iter()
+            .map(|(name, dtype)| ColumnInfo {
+                name: name.to_string(),
+                ty: eval::types::KqlType::from_polars(dtype).name().to_owned(),
+            })
+            .collect();
+        Ok(Some(columns))
+    }
+
     fn folder_table(&self, file: &load::TableFile) -> Result<DataFrame, EngineError> {
         let mut cache = self
             .cache

@@ -115,6 +115,28 @@ fn table_names_list_supported_files_only() {
 }
 
 #[test]
+fn table_columns_have_kql_types() {
+    let folder = TempFolder::new();
+    folder.write("t.csv", "When,Name,N,Ok\n2024-03-10 09:05:00,a,1,true\n");
+    let session = session(&folder.path);
+    let columns = session.table_columns("t").unwrap().unwrap();
+    let described: Vec<(&str, &str)> = columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty.as_str()))
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("When", "datetime"),
+            ("Name", "string"),
+            ("N", "long"),
+            ("Ok", "bool")
+        ]
+    );
+    assert!(session.table_columns("missing").unwrap().is_none());
+}
+
+#[test]
 fn same_stem_twice_is_an_error() {
     let folder = TempFolder::new();
     folder.write("a.csv", "x\n1\n");
