@@ -189,6 +189,37 @@ async function main() {
       assert.ok(errorCount >= 1, `status bar shows ${errorCount} errors`);
     });
 
+    await step(page, '04b-hover-and-completion', async () => {
+      // Hover over the `summarize` operator shows the server's documentation.
+      const word = page.locator('.monaco-editor .view-line span', { hasText: /^summarize$/ }).first();
+      await word.hover();
+      const hover = page.locator('.monaco-hover-content').first();
+      await hover.waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match(await hover.innerText(), /summarize/i);
+      await page.keyboard.press('Escape');
+
+      // Completion after a new pipe offers the tabular operators. The list only renders the
+      // rows in view, so a prefix narrows it to the one under test.
+      await clickLine(page, '| order by Failures desc');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('| wh');
+      await page.keyboard.press('Control+Space');
+      const suggest = page.locator('.suggest-widget .monaco-list-row');
+      await suggest.first().waitFor({ state: 'visible', timeout: 30_000 });
+      const labels = await suggest.allInnerTexts();
+      assert.ok(
+        labels.some((label) => label.startsWith('where')),
+        `no "where" among ${labels.slice(0, 10).join(', ')}`,
+      );
+      await page.screenshot({ path: path.join(OUT, '04b-completion.png') });
+      await page.keyboard.press('Escape');
+      // Remove the typed line so that later steps see the file as it was.
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End');
+      await page.keyboard.press('Backspace');
+      await page.keyboard.press('Backspace');
+    });
+
     await step(page, '05-run-from-palette', async () => {
       await clickLine(page, '| summarize Failures');
       await runFromPalette(page, 'Quarry: Run Query');
