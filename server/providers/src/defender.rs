@@ -54,7 +54,11 @@ pub struct DefenderConfig {
 
 impl DefenderConfig {
     pub fn new(api: DefenderApi) -> DefenderConfig {
-        DefenderConfig { api, endpoint: api.default_endpoint(), scope: None }
+        DefenderConfig {
+            api,
+            endpoint: api.default_endpoint(),
+            scope: None,
+        }
     }
 }
 
@@ -66,8 +70,16 @@ pub struct Defender {
 }
 
 impl Defender {
-    pub fn new(config: DefenderConfig, credential: Credential, http: &HttpOptions) -> Result<Defender, ProviderError> {
-        Ok(Defender { config, credential, transport: Transport::new(http)? })
+    pub fn new(
+        config: DefenderConfig,
+        credential: Credential,
+        http: &HttpOptions,
+    ) -> Result<Defender, ProviderError> {
+        Ok(Defender {
+            config,
+            credential,
+            transport: Transport::new(http)?,
+        })
     }
 
     async fn run_query(&self, request: &QueryRequest) -> Result<QueryResult, ProviderError> {
@@ -89,7 +101,10 @@ impl Defender {
                         message: "the older advanced hunting API takes no time range: filter on Timestamp in the query instead".to_string(),
                     });
                 }
-                (format!("{base}/api/advancedqueries/run"), json!({"Query": request.query}))
+                (
+                    format!("{base}/api/advancedqueries/run"),
+                    json!({"Query": request.query}),
+                )
             }
         };
         let body = body.to_string();
@@ -102,10 +117,19 @@ impl Defender {
                 .body(body.clone())
         };
 
-        let scope = self.config.scope.clone().unwrap_or_else(|| default_scope(&self.config.endpoint));
-        let response = send_authorized(&self.transport, &self.credential, &scope, service, build).await?;
+        let scope = self
+            .config
+            .scope
+            .clone()
+            .unwrap_or_else(|| default_scope(&self.config.endpoint));
+        let response =
+            send_authorized(&self.transport, &self.credential, &scope, service, build).await?;
         if !response.status.is_success() {
-            return Err(status_error(service, &response, self.credential.unauthorized_action()));
+            return Err(status_error(
+                service,
+                &response,
+                self.credential.unauthorized_action(),
+            ));
         }
         let reply: HuntingReply = parse_json(service, &response.body)?;
         let mut result = reply.into_result(service, request.options.row_limit)?;
@@ -119,11 +143,17 @@ impl Provider for Defender {
         self.config.api.service()
     }
 
-    fn run<'a>(&'a self, request: &'a QueryRequest) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
+    fn run<'a>(
+        &'a self,
+        request: &'a QueryRequest,
+    ) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
         Box::pin(with_limits(&request.options, self.run_query(request)))
     }
 
-    fn schema<'a>(&'a self, _options: &'a RunOptions) -> BoxFuture<'a, Result<Schema, ProviderError>> {
+    fn schema<'a>(
+        &'a self,
+        _options: &'a RunOptions,
+    ) -> BoxFuture<'a, Result<Schema, ProviderError>> {
         Box::pin(async {
             Err(ProviderError::Unsupported(
                 "Defender XDR has no schema endpoint: the advanced hunting tables come from Quarry's catalog".to_string(),
@@ -152,23 +182,43 @@ struct SchemaColumn {
 }
 
 impl HuntingReply {
-    fn into_result(self, service: Service, row_limit: Option<usize>) -> Result<QueryResult, ProviderError> {
+    fn into_result(
+        self,
+        service: Service,
+        row_limit: Option<usize>,
+    ) -> Result<QueryResult, ProviderError> {
         let columns: Vec<Column> = self
             .schema
             .into_iter()
             .map(|column| {
                 // The APIs document no closed list of type names; an unknown one keeps its JSON.
-                let column_type = ColumnType::from_service_name(&column.column_type).unwrap_or(ColumnType::Dynamic);
+                let column_type = ColumnType::from_service_name(&column.column_type)
+                    .unwrap_or(ColumnType::Dynamic);
                 Column::new(column.name, column_type)
             })
             .collect();
         let rows: Vec<Vec<Json>> = self
             .results
             .into_iter()
-            .map(|mut object| columns.iter().map(|column| object.remove(&column.name).unwrap_or(Json::Null)).collect())
+            .map(|mut object| {
+                columns
+                    .iter()
+                    .map(|column| object.remove(&column.name).unwrap_or(Json::Null))
+                    .collect()
+            })
             .collect();
-        let table = Table::from_json_rows("PrimaryResult".to_string(), columns, rows, DynamicEncoding::JsonText, row_limit)
-            .map_err(|detail| ProviderError::MalformedResponse { service, detail })?;
-        Ok(QueryResult { tables: vec![table], statistics: self.stats, ..QueryResult::default() })
+        let table = Table::from_json_rows(
+            "PrimaryResult".to_string(),
+            columns,
+            rows,
+            DynamicEncoding::JsonText,
+            row_limit,
+        )
+        .map_err(|detail| ProviderError::MalformedResponse { service, detail })?;
+        Ok(QueryResult {
+            tables: vec![table],
+            statistics: self.stats,
+            ..QueryResult::default()
+        })
     }
 }

@@ -37,7 +37,9 @@ impl Service {
             Service::Splunk => {
                 "Check that the Splunk role has the search capability and may read the indexes in the query"
             }
-            Service::SignIn => "Check the tenant, the client id and the app registration's permissions",
+            Service::SignIn => {
+                "Check the tenant, the client id and the app registration's permissions"
+            }
         }
     }
 }
@@ -89,7 +91,11 @@ impl fmt::Display for QueryError {
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     #[error("{service} rejected the credentials (HTTP 401): {detail}. {action}")]
-    Unauthorized { service: Service, detail: String, action: String },
+    Unauthorized {
+        service: Service,
+        detail: String,
+        action: String,
+    },
 
     #[error("{service} denied access (HTTP 403): {detail}. {}", service.access_hint())]
     Forbidden { service: Service, detail: String },
@@ -101,15 +107,28 @@ pub enum ProviderError {
         "{service} is throttling requests (HTTP 429) and {attempts} attempts failed{}: wait a while, then run the query again",
         retry_after.map(|delay| format!(" (it asked to wait {} s)", delay.as_secs())).unwrap_or_default()
     )]
-    Throttled { service: Service, attempts: u32, retry_after: Option<Duration> },
+    Throttled {
+        service: Service,
+        attempts: u32,
+        retry_after: Option<Duration>,
+    },
 
     #[error(
         "{service} failed with HTTP {status} after {attempts} attempts: {detail}. Run the query again later; if it keeps failing, check the service status"
     )]
-    Server { service: Service, status: u16, attempts: u32, detail: String },
+    Server {
+        service: Service,
+        status: u16,
+        attempts: u32,
+        detail: String,
+    },
 
     #[error("{service} returned HTTP {status}: {detail}")]
-    Http { service: Service, status: u16, detail: String },
+    Http {
+        service: Service,
+        status: u16,
+        detail: String,
+    },
 
     #[error(
         "the query timed out after {} s: raise the timeout, narrow the time range or reduce the result",
@@ -120,8 +139,14 @@ pub enum ProviderError {
     #[error("the query was cancelled")]
     Cancelled,
 
-    #[error("could not reach {service} at {url}: {detail}. Check the URL, the network and any proxy")]
-    Transport { service: Service, url: String, detail: String },
+    #[error(
+        "could not reach {service} at {url}: {detail}. Check the URL, the network and any proxy"
+    )]
+    Transport {
+        service: Service,
+        url: String,
+        detail: String,
+    },
 
     #[error(
         "{service} sent a response that could not be read: {detail}. Run the query again; if it repeats, a proxy may be cutting the response off"

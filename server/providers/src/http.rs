@@ -44,7 +44,10 @@ pub struct HttpOptions {
 
 impl Default for HttpOptions {
     fn default() -> HttpOptions {
-        HttpOptions { retry: RetryPolicy::default(), use_env_proxy: true }
+        HttpOptions {
+            retry: RetryPolicy::default(),
+            use_env_proxy: true,
+        }
     }
 }
 
@@ -73,10 +76,13 @@ impl Transport {
         if !options.use_env_proxy {
             builder = builder.no_proxy();
         }
-        let client = builder
-            .build()
-            .map_err(|error| ProviderError::Unsupported(format!("could not set up the HTTP client: {error}")))?;
-        Ok(Transport { client, retry: options.retry.clone() })
+        let client = builder.build().map_err(|error| {
+            ProviderError::Unsupported(format!("could not set up the HTTP client: {error}"))
+        })?;
+        Ok(Transport {
+            client,
+            retry: options.retry.clone(),
+        })
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -107,7 +113,11 @@ impl Transport {
                         tokio::time::sleep(delay).await;
                         continue;
                     }
-                    return Err(ProviderError::Transport { service, url, detail: error_chain(&error) });
+                    return Err(ProviderError::Transport {
+                        service,
+                        url,
+                        detail: error_chain(&error),
+                    });
                 }
             };
 
@@ -137,16 +147,28 @@ impl Transport {
                         detail: format!("the body ended early: {}", error_chain(&error)),
                     }
                 } else {
-                    ProviderError::Transport { service, url, detail: error_chain(&error) }
+                    ProviderError::Transport {
+                        service,
+                        url,
+                        detail: error_chain(&error),
+                    }
                 }
             })?;
-            return Ok(HttpResponse { status, headers, body: body.to_vec(), attempts });
+            return Ok(HttpResponse {
+                status,
+                headers,
+                body: body.to_vec(),
+                attempts,
+            });
         }
     }
 
     fn backoff(&self, attempts: u32) -> Duration {
         let factor = 1u32 << attempts.saturating_sub(1).min(16);
-        self.retry.initial_backoff.saturating_mul(factor).min(self.retry.max_backoff)
+        self.retry
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.retry.max_backoff)
     }
 }
 
@@ -211,19 +233,32 @@ pub(crate) fn status_error(
     let status = response.status;
     let detail = error_detail(&response.body);
     match status {
-        StatusCode::UNAUTHORIZED => ProviderError::Unauthorized { service, detail, action: unauthorized_action },
+        StatusCode::UNAUTHORIZED => ProviderError::Unauthorized {
+            service,
+            detail,
+            action: unauthorized_action,
+        },
         StatusCode::FORBIDDEN => ProviderError::Forbidden { service, detail },
         StatusCode::TOO_MANY_REQUESTS => ProviderError::Throttled {
             service,
             attempts: response.attempts,
             retry_after: parse_retry_after(&response.headers),
         },
-        status if status.is_server_error() => {
-            ProviderError::Server { service, status: status.as_u16(), attempts: response.attempts, detail }
-        }
+        status if status.is_server_error() => ProviderError::Server {
+            service,
+            status: status.as_u16(),
+            attempts: response.attempts,
+            detail,
+        },
         status => match one_api_error(&response.body) {
-            Some(error) if error.looks_like_query_error() => ProviderError::Query(error.into_query_error(service)),
-            _ => ProviderError::Http { service, status: status.as_u16(), detail },
+            Some(error) if error.looks_like_query_error() => {
+                ProviderError::Query(error.into_query_error(service))
+            }
+            _ => ProviderError::Http {
+                service,
+                status: status.as_u16(),
+                detail,
+            },
         },
     }
 }
@@ -237,7 +272,10 @@ pub(crate) fn error_detail(body: &[u8]) -> String {
     if let Ok(json) = serde_json::from_slice::<Json>(body)
         && let Some(messages) = json.get("messages").and_then(Json::as_array)
     {
-        let texts: Vec<&str> = messages.iter().filter_map(|m| m.get("text")?.as_str()).collect();
+        let texts: Vec<&str> = messages
+            .iter()
+            .filter_map(|m| m.get("text")?.as_str())
+            .collect();
         if !texts.is_empty() {
             return texts.join("; ");
         }
@@ -276,7 +314,11 @@ impl OneApiError {
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_string();
-        let mut parsed = OneApiError { code, message, ..OneApiError::default() };
+        let mut parsed = OneApiError {
+            code,
+            message,
+            ..OneApiError::default()
+        };
         parsed.location = location_of(error);
         parsed.collect_inner(error);
         Some(parsed)
@@ -292,7 +334,10 @@ impl OneApiError {
         }
         for inner in nested {
             let code = inner.get("code").and_then(Json::as_str).unwrap_or_default();
-            let message = inner.get("message").and_then(Json::as_str).unwrap_or_default();
+            let message = inner
+                .get("message")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
             self.inner.push((code.to_string(), message.to_string()));
             if let Some(location) = location_of(inner) {
                 self.location = Some(location);
@@ -303,18 +348,26 @@ impl OneApiError {
 
     /// Returns whether the error is about the query text rather than the request or service.
     pub fn looks_like_query_error(&self) -> bool {
-        let codes = std::iter::once(self.code.as_str()).chain(self.inner.iter().map(|(code, _)| code.as_str()));
+        let codes = std::iter::once(self.code.as_str())
+            .chain(self.inner.iter().map(|(code, _)| code.as_str()));
         let query_code = codes.clone().any(|code| {
             code.starts_with("SYN")
                 || code.starts_with("SEM")
-                || matches!(code, "SyntaxError" | "SemanticError" | "BadArgumentError" | "General_BadRequest")
+                || matches!(
+                    code,
+                    "SyntaxError" | "SemanticError" | "BadArgumentError" | "General_BadRequest"
+                )
         });
         query_code || self.location.is_some()
     }
 
     /// The outer message, followed by the innermost one when it adds something.
     pub fn summary(&self) -> String {
-        let innermost = self.inner.iter().rev().find(|(_, message)| !message.is_empty());
+        let innermost = self
+            .inner
+            .iter()
+            .rev()
+            .find(|(_, message)| !message.is_empty());
         match innermost {
             Some((_, message)) if *message != self.message && !self.message.is_empty() => {
                 format!("{}: {message}", self.message)
@@ -358,12 +411,28 @@ fn location_of(error: &Json) -> Option<SourceLocation> {
     let line = error.get("line").and_then(Json::as_u64);
     let column = error.get("pos").and_then(Json::as_u64);
     if let (Some(line), Some(column)) = (line, column) {
-        return Some(SourceLocation { line: line as u32, column: column as u32 });
+        return Some(SourceLocation {
+            line: line as u32,
+            column: column as u32,
+        });
     }
-    let text = error.get("@message").or_else(|| error.get("message"))?.as_str()?;
+    let text = error
+        .get("@message")
+        .or_else(|| error.get("message"))?
+        .as_str()?;
     let captures = POSITION.captures(text)?;
-    let line = captures.get(1).or_else(|| captures.get(3))?.as_str().parse().ok()?;
-    let column = captures.get(2).or_else(|| captures.get(4))?.as_str().parse().ok()?;
+    let line = captures
+        .get(1)
+        .or_else(|| captures.get(3))?
+        .as_str()
+        .parse()
+        .ok()?;
+    let column = captures
+        .get(2)
+        .or_else(|| captures.get(4))?
+        .as_str()
+        .parse()
+        .ok()?;
     Some(SourceLocation { line, column })
 }
 
@@ -380,9 +449,16 @@ mod tests {
                     "line": 2, "pos": 7, "token": "x"}}}});
         let error = one_api_error(body.to_string().as_bytes()).expect("a OneAPI error");
         let query_error = error.into_query_error(Service::LogAnalytics);
-        assert_eq!(query_error.location, Some(SourceLocation { line: 2, column: 7 }));
+        assert_eq!(
+            query_error.location,
+            Some(SourceLocation { line: 2, column: 7 })
+        );
         assert_eq!(query_error.code.as_deref(), Some("SYN0002"));
-        assert!(query_error.message.contains("could not be parsed at 'x'"), "{}", query_error.message);
+        assert!(
+            query_error.message.contains("could not be parsed at 'x'"),
+            "{}",
+            query_error.message
+        );
     }
 
     #[test]
@@ -390,7 +466,13 @@ mod tests {
         let body = serde_json::json!({"error": {"code": "General_BadRequest", "message": "Request is invalid",
             "@message": "Syntax error: SYN0002: A recognition error occurred. [line:position=3:14]"}});
         let error = one_api_error(body.to_string().as_bytes()).expect("a OneAPI error");
-        assert_eq!(error.location, Some(SourceLocation { line: 3, column: 14 }));
+        assert_eq!(
+            error.location,
+            Some(SourceLocation {
+                line: 3,
+                column: 14
+            })
+        );
     }
 
     #[test]

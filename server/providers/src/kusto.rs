@@ -45,23 +45,40 @@ impl DataExplorer {
         credential: Credential,
         http: &HttpOptions,
     ) -> Result<DataExplorer, ProviderError> {
-        Ok(DataExplorer { config, credential, transport: Transport::new(http)? })
+        Ok(DataExplorer {
+            config,
+            credential,
+            transport: Transport::new(http)?,
+        })
     }
 
     fn scope(&self) -> String {
-        self.config.scope.clone().unwrap_or_else(|| default_scope(&self.config.cluster))
+        self.config
+            .scope
+            .clone()
+            .unwrap_or_else(|| default_scope(&self.config.cluster))
     }
 
     fn endpoint(&self, path: &str) -> String {
-        format!("{}{path}", self.config.cluster.as_str().trim_end_matches('/'))
+        format!(
+            "{}{path}",
+            self.config.cluster.as_str().trim_end_matches('/')
+        )
     }
 
     /// Posts `{"db", "csl", "properties"}` to `path` and returns the successful body.
-    async fn post(&self, path: &str, csl: &str, timeout: Duration) -> Result<Vec<u8>, ProviderError> {
+    async fn post(
+        &self,
+        path: &str,
+        csl: &str,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, ProviderError> {
         // The service stops the query at `servertimeout`, so it does not run on after the client
         // gives up. The property travels as a JSON string, as the REST documentation shows it.
         let properties = json!({"Options": {"servertimeout": TimeSpan::from(timeout).to_string()}});
-        let body = json!({"db": self.config.database, "csl": csl, "properties": properties.to_string()}).to_string();
+        let body =
+            json!({"db": self.config.database, "csl": csl, "properties": properties.to_string()})
+                .to_string();
         let url = self.endpoint(path);
         let request_id = client_request_id();
         let build = || {
@@ -71,21 +88,37 @@ impl DataExplorer {
                 .header("Content-Type", "application/json; charset=utf-8")
                 .header("Accept", "application/json")
                 .header("x-ms-app", "quarry")
-                .header("x-ms-client-version", concat!("quarry/", env!("CARGO_PKG_VERSION")))
+                .header(
+                    "x-ms-client-version",
+                    concat!("quarry/", env!("CARGO_PKG_VERSION")),
+                )
                 .header("x-ms-client-request-id", &request_id)
                 .body(body.clone())
         };
         let scope = self.scope();
-        let response = send_authorized(&self.transport, &self.credential, &scope, Service::DataExplorer, build).await?;
+        let response = send_authorized(
+            &self.transport,
+            &self.credential,
+            &scope,
+            Service::DataExplorer,
+            build,
+        )
+        .await?;
         if !response.status.is_success() {
             tracing::debug!(%request_id, status = response.status.as_u16(), "query failed");
-            return Err(status_error(Service::DataExplorer, &response, self.credential.unauthorized_action()));
+            return Err(status_error(
+                Service::DataExplorer,
+                &response,
+                self.credential.unauthorized_action(),
+            ));
         }
         Ok(response.body)
     }
 
     async fn run_query(&self, request: &QueryRequest) -> Result<QueryResult, ProviderError> {
-        let body = self.post("/v2/rest/query", &request.query, request.options.timeout).await?;
+        let body = self
+            .post("/v2/rest/query", &request.query, request.options.timeout)
+            .await?;
         let frames: Vec<Frame> = parse_json(Service::DataExplorer, &body)?;
         let mut result = frames_to_result(frames, request.options.row_limit)?;
         if request.time_range.is_some() {
@@ -98,8 +131,13 @@ impl DataExplorer {
     }
 
     async fn fetch_schema(&self, options: &RunOptions) -> Result<Schema, ProviderError> {
-        let command = format!(".show database {} schema as json", quote_name(&self.config.database));
-        let body = self.post("/v1/rest/mgmt", &command, options.timeout).await?;
+        let command = format!(
+            ".show database {} schema as json",
+            quote_name(&self.config.database)
+        );
+        let body = self
+            .post("/v1/rest/mgmt", &command, options.timeout)
+            .await?;
         let reply: V1Reply = parse_json(Service::DataExplorer, &body)?;
         let text = reply
             .tables
@@ -107,9 +145,14 @@ impl DataExplorer {
             .and_then(|table| table.rows.first())
             .and_then(|row| row.first())
             .and_then(Json::as_str)
-            .ok_or_else(|| malformed("the schema command returned no DatabaseSchema cell".to_string()))?;
-        let schema: DatabaseSchemaJson = serde_json::from_str(text)
-            .map_err(|error| malformed(format!("the DatabaseSchema cell is not valid JSON ({error})")))?;
+            .ok_or_else(|| {
+                malformed("the schema command returned no DatabaseSchema cell".to_string())
+            })?;
+        let schema: DatabaseSchemaJson = serde_json::from_str(text).map_err(|error| {
+            malformed(format!(
+                "the DatabaseSchema cell is not valid JSON ({error})"
+            ))
+        })?;
         Ok(schema.into_schema(&self.config.database))
     }
 }
@@ -119,37 +162,61 @@ impl Provider for DataExplorer {
         Service::DataExplorer
     }
 
-    fn run<'a>(&'a self, request: &'a QueryRequest) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
+    fn run<'a>(
+        &'a self,
+        request: &'a QueryRequest,
+    ) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
         Box::pin(with_limits(&request.options, self.run_query(request)))
     }
 
-    fn schema<'a>(&'a self, options: &'a RunOptions) -> BoxFuture<'a, Result<Schema, ProviderError>> {
+    fn schema<'a>(
+        &'a self,
+        options: &'a RunOptions,
+    ) -> BoxFuture<'a, Result<Schema, ProviderError>> {
         Box::pin(with_limits(options, self.fetch_schema(options)))
     }
 }
 
 impl From<Duration> for TimeSpan {
     fn from(duration: Duration) -> TimeSpan {
-        TimeSpan { ticks: i64::try_from(duration.as_nanos() / 100).unwrap_or(i64::MAX) }
+        TimeSpan {
+            ticks: i64::try_from(duration.as_nanos() / 100).unwrap_or(i64::MAX),
+        }
     }
 }
 
 /// A unique id per request, so a query can be found in the cluster's logs.
 fn client_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("quarry;{nanos:x}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "quarry;{nanos:x}-{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Quotes a database name as `['name']` unless it is a plain identifier.
 fn quote_name(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain { name.to_string() } else { format!("['{}']", name.replace('\'', "\\'")) }
+    if plain {
+        name.to_string()
+    } else {
+        format!("['{}']", name.replace('\'', "\\'"))
+    }
 }
 
 fn malformed(detail: String) -> ProviderError {
-    ProviderError::MalformedResponse { service: Service::DataExplorer, detail }
+    ProviderError::MalformedResponse {
+        service: Service::DataExplorer,
+        detail,
+    }
 }
 
 #[derive(Deserialize)]
@@ -192,7 +259,10 @@ struct CompletionFrame {
     one_api_errors: Vec<Json>,
 }
 
-fn frames_to_result(frames: Vec<Frame>, row_limit: Option<usize>) -> Result<QueryResult, ProviderError> {
+fn frames_to_result(
+    frames: Vec<Frame>,
+    row_limit: Option<usize>,
+) -> Result<QueryResult, ProviderError> {
     let mut result = QueryResult::default();
     let mut completed = false;
     let mut errors: Vec<OneApiError> = Vec::new();
@@ -212,10 +282,18 @@ fn frames_to_result(frames: Vec<Frame>, row_limit: Option<usize>) -> Result<Quer
             Frame::DataSetCompletion(completion) => {
                 completed = true;
                 if completion.cancelled {
-                    result.warnings.push(Warning { code: None, message: "the service cancelled the query".to_string() });
+                    result.warnings.push(Warning {
+                        code: None,
+                        message: "the service cancelled the query".to_string(),
+                    });
                 }
                 if completion.has_errors {
-                    errors.extend(completion.one_api_errors.iter().filter_map(OneApiError::from_json));
+                    errors.extend(
+                        completion
+                            .one_api_errors
+                            .iter()
+                            .filter_map(OneApiError::from_json),
+                    );
                 }
             }
             _ => {}
@@ -223,30 +301,44 @@ fn frames_to_result(frames: Vec<Frame>, row_limit: Option<usize>) -> Result<Quer
     }
 
     if !completed {
-        return Err(malformed("the frame list ended without a DataSetCompletion frame".to_string()));
+        return Err(malformed(
+            "the frame list ended without a DataSetCompletion frame".to_string(),
+        ));
     }
     if result.tables.is_empty()
         && let Some(error) = errors.first()
     {
-        return Err(ProviderError::Query(error.clone().into_query_error(Service::DataExplorer)));
+        return Err(ProviderError::Query(
+            error.clone().into_query_error(Service::DataExplorer),
+        ));
     }
     for error in errors {
         let code = (!error.code.is_empty()).then(|| error.code.clone());
-        result.warnings.push(Warning { code, message: error.summary() });
+        result.warnings.push(Warning {
+            code,
+            message: error.summary(),
+        });
     }
     Ok(result)
 }
 
 /// Converts a primary result table. A row that is an object rather than an array carries
 /// `OneApiErrors` raised while the table streamed; those come back beside the table.
-fn convert_table(table: DataTableFrame, row_limit: Option<usize>) -> Result<(Table, Vec<OneApiError>), ProviderError> {
+fn convert_table(
+    table: DataTableFrame,
+    row_limit: Option<usize>,
+) -> Result<(Table, Vec<OneApiError>), ProviderError> {
     let columns = table
         .columns
         .into_iter()
         .map(|column| {
-            let column_type = ColumnType::from_service_name(&column.column_type).ok_or_else(|| {
-                malformed(format!("column `{}` has the unknown type `{}`", column.column_name, column.column_type))
-            })?;
+            let column_type =
+                ColumnType::from_service_name(&column.column_type).ok_or_else(|| {
+                    malformed(format!(
+                        "column `{}` has the unknown type `{}`",
+                        column.column_name, column.column_type
+                    ))
+                })?;
             Ok(Column::new(column.column_name, column_type))
         })
         .collect::<Result<Vec<_>, ProviderError>>()?;
@@ -257,13 +349,29 @@ fn convert_table(table: DataTableFrame, row_limit: Option<usize>) -> Result<(Tab
         match row {
             Json::Array(cells) => rows.push(cells),
             Json::Object(object) => {
-                let listed = object.get("OneApiErrors").and_then(Json::as_array).cloned().unwrap_or_default();
+                let listed = object
+                    .get("OneApiErrors")
+                    .and_then(Json::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 errors.extend(listed.iter().filter_map(OneApiError::from_json));
             }
-            other => return Err(malformed(format!("a row of `{}` is neither an array nor an object: {other}", table.table_name))),
+            other => {
+                return Err(malformed(format!(
+                    "a row of `{}` is neither an array nor an object: {other}",
+                    table.table_name
+                )));
+            }
         }
     }
-    let table = Table::from_json_rows(table.table_name, columns, rows, DynamicEncoding::Native, row_limit).map_err(malformed)?;
+    let table = Table::from_json_rows(
+        table.table_name,
+        columns,
+        rows,
+        DynamicEncoding::Native,
+        row_limit,
+    )
+    .map_err(malformed)?;
     Ok((table, errors))
 }
 
@@ -271,7 +379,9 @@ fn convert_table(table: DataTableFrame, row_limit: Option<usize>) -> Result<(Tab
 fn read_query_properties(table: &DataTableFrame, result: &mut QueryResult) {
     let key_index = table.columns.iter().position(|c| c.column_name == "Key");
     let value_index = table.columns.iter().position(|c| c.column_name == "Value");
-    let (Some(key_index), Some(value_index)) = (key_index, value_index) else { return };
+    let (Some(key_index), Some(value_index)) = (key_index, value_index) else {
+        return;
+    };
     for row in &table.rows {
         if row.get(key_index).and_then(Json::as_str) != Some("Visualization") {
             continue;
@@ -285,7 +395,9 @@ fn read_query_properties(table: &DataTableFrame, result: &mut QueryResult) {
             // The payload spells the kind `Visualization`; the shared reader expects lower case.
             if let Some(kind) = value.get("Visualization").cloned() {
                 value["visualization"] = kind;
-                value.as_object_mut().map(|object| object.remove("Visualization"));
+                value
+                    .as_object_mut()
+                    .map(|object| object.remove("Visualization"));
             }
             result.render = render_hint(&value);
         }
@@ -295,7 +407,12 @@ fn read_query_properties(table: &DataTableFrame, result: &mut QueryResult) {
 /// Collects warnings and errors (`Level` 2 and 3) and the resource consumption statistics.
 fn read_completion_information(table: &DataTableFrame, result: &mut QueryResult) {
     let index = |name: &str| table.columns.iter().position(|c| c.column_name == name);
-    let (level, status, event, payload) = (index("Level"), index("StatusCodeName"), index("EventTypeName"), index("Payload"));
+    let (level, status, event, payload) = (
+        index("Level"),
+        index("StatusCodeName"),
+        index("EventTypeName"),
+        index("Payload"),
+    );
     for row in &table.rows {
         let cell = |position: Option<usize>| position.and_then(|i| row.get(i));
         let payload_text = cell(payload).and_then(Json::as_str).unwrap_or_default();
@@ -312,7 +429,10 @@ fn read_completion_information(table: &DataTableFrame, result: &mut QueryResult)
             .and_then(|json| json.get("Text").and_then(Json::as_str).map(str::to_string))
             .unwrap_or_else(|| payload_text.to_string());
         let code = cell(status).and_then(Json::as_str).map(str::to_string);
-        result.warnings.push(Warning { code, message: text });
+        result.warnings.push(Warning {
+            code,
+            message: text,
+        });
     }
 }
 
@@ -361,7 +481,11 @@ struct ColumnJson {
 
 impl DatabaseSchemaJson {
     fn into_schema(mut self, database: &str) -> Schema {
-        let Some(database) = self.databases.remove(database).or_else(|| self.databases.into_values().next()) else {
+        let Some(database) = self
+            .databases
+            .remove(database)
+            .or_else(|| self.databases.into_values().next())
+        else {
             return Schema::default();
         };
         let tables = database
@@ -374,7 +498,8 @@ impl DatabaseSchemaJson {
                     .into_iter()
                     .map(|column| {
                         let type_name = column.csl_type.or(column.clr_type).unwrap_or_default();
-                        let column_type = ColumnType::from_service_name(&type_name).unwrap_or(ColumnType::Dynamic);
+                        let column_type = ColumnType::from_service_name(&type_name)
+                            .unwrap_or(ColumnType::Dynamic);
                         Column::new(column.name, column_type)
                     })
                     .collect(),

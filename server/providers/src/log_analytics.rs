@@ -14,7 +14,8 @@ use crate::error::{ProviderError, Service};
 use crate::http::{HttpOptions, OneApiError, Transport, parse_json, send_authorized, status_error};
 use crate::query::{Provider, QueryRequest, RunOptions, with_limits};
 use crate::table::{
-    Column, ColumnType, DynamicEncoding, QueryResult, RenderHint, Schema, Table, TableSchema, Warning,
+    Column, ColumnType, DynamicEncoding, QueryResult, RenderHint, Schema, Table, TableSchema,
+    Warning,
 };
 
 /// The public cloud's endpoint; sovereign clouds and proxies use their own.
@@ -42,7 +43,9 @@ impl LogAnalyticsConfig {
     }
 
     fn scope(&self) -> String {
-        self.scope.clone().unwrap_or_else(|| default_scope(&self.endpoint))
+        self.scope
+            .clone()
+            .unwrap_or_else(|| default_scope(&self.endpoint))
     }
 
     fn workspace_url(&self, operation: &str) -> String {
@@ -72,7 +75,11 @@ impl LogAnalytics {
         credential: Credential,
         http: &HttpOptions,
     ) -> Result<LogAnalytics, ProviderError> {
-        Ok(LogAnalytics { config, credential, transport: Transport::new(http)? })
+        Ok(LogAnalytics {
+            config,
+            credential,
+            transport: Transport::new(http)?,
+        })
     }
 
     async fn run_query(&self, request: &QueryRequest) -> Result<QueryResult, ProviderError> {
@@ -100,9 +107,20 @@ impl LogAnalytics {
         };
 
         let scope = self.config.scope();
-        let response = send_authorized(&self.transport, &self.credential, &scope, Service::LogAnalytics, build).await?;
+        let response = send_authorized(
+            &self.transport,
+            &self.credential,
+            &scope,
+            Service::LogAnalytics,
+            build,
+        )
+        .await?;
         if !response.status.is_success() {
-            return Err(status_error(Service::LogAnalytics, &response, self.credential.unauthorized_action()));
+            return Err(status_error(
+                Service::LogAnalytics,
+                &response,
+                self.credential.unauthorized_action(),
+            ));
         }
         let reply: QueryReply = parse_json(Service::LogAnalytics, &response.body)?;
         reply.into_result(request.options.row_limit)
@@ -112,9 +130,20 @@ impl LogAnalytics {
         let url = self.config.workspace_url("metadata");
         let build = || self.transport.client().get(&url);
         let scope = self.config.scope();
-        let response = send_authorized(&self.transport, &self.credential, &scope, Service::LogAnalytics, build).await?;
+        let response = send_authorized(
+            &self.transport,
+            &self.credential,
+            &scope,
+            Service::LogAnalytics,
+            build,
+        )
+        .await?;
         if !response.status.is_success() {
-            return Err(status_error(Service::LogAnalytics, &response, self.credential.unauthorized_action()));
+            return Err(status_error(
+                Service::LogAnalytics,
+                &response,
+                self.credential.unauthorized_action(),
+            ));
         }
         let metadata: MetadataReply = parse_json(Service::LogAnalytics, &response.body)?;
         Ok(metadata.into_schema())
@@ -126,11 +155,17 @@ impl Provider for LogAnalytics {
         Service::LogAnalytics
     }
 
-    fn run<'a>(&'a self, request: &'a QueryRequest) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
+    fn run<'a>(
+        &'a self,
+        request: &'a QueryRequest,
+    ) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
         Box::pin(with_limits(&request.options, self.run_query(request)))
     }
 
-    fn schema<'a>(&'a self, options: &'a RunOptions) -> BoxFuture<'a, Result<Schema, ProviderError>> {
+    fn schema<'a>(
+        &'a self,
+        options: &'a RunOptions,
+    ) -> BoxFuture<'a, Result<Schema, ProviderError>> {
         Box::pin(with_limits(options, self.fetch_schema()))
     }
 }
@@ -160,15 +195,22 @@ struct QueryReply {
 
 impl QueryReply {
     fn into_result(self, row_limit: Option<usize>) -> Result<QueryResult, ProviderError> {
-        let mut result = QueryResult { statistics: self.statistics, ..QueryResult::default() };
+        let mut result = QueryResult {
+            statistics: self.statistics,
+            ..QueryResult::default()
+        };
         result.render = self.render.as_ref().and_then(render_hint);
 
         if let Some(error) = &self.error {
             let Some(parsed) = OneApiError::from_json(error) else {
-                return Err(malformed(format!("the `error` member is not an error object: {error}")));
+                return Err(malformed(format!(
+                    "the `error` member is not an error object: {error}"
+                )));
             };
             if self.tables.is_empty() {
-                return Err(ProviderError::Query(parsed.into_query_error(Service::LogAnalytics)));
+                return Err(ProviderError::Query(
+                    parsed.into_query_error(Service::LogAnalytics),
+                ));
             }
             result.warnings.extend(partial_error_warnings(&parsed));
         }
@@ -183,15 +225,30 @@ impl QueryReply {
 /// Turns a partial error into warnings: one per detail, or the error itself.
 fn partial_error_warnings(error: &OneApiError) -> Vec<Warning> {
     if error.inner.is_empty() {
-        return vec![Warning { code: Some(error.code.clone()), message: error.message.clone() }];
+        return vec![Warning {
+            code: Some(error.code.clone()),
+            message: error.message.clone(),
+        }];
     }
-    let innermost = error.inner.iter().rev().find(|(_, message)| !message.is_empty());
+    let innermost = error
+        .inner
+        .iter()
+        .rev()
+        .find(|(_, message)| !message.is_empty());
     let message = match innermost {
         Some((_, inner)) if *inner != error.message => format!("{}: {inner}", error.message),
         _ => error.message.clone(),
     };
-    let code = error.inner.iter().rev().map(|(code, _)| code).find(|code| !code.is_empty());
-    vec![Warning { code: code.cloned().or(Some(error.code.clone())), message }]
+    let code = error
+        .inner
+        .iter()
+        .rev()
+        .map(|(code, _)| code)
+        .find(|code| !code.is_empty());
+    vec![Warning {
+        code: code.cloned().or(Some(error.code.clone())),
+        message,
+    }]
 }
 
 fn convert_table(table: ReplyTable, row_limit: Option<usize>) -> Result<Table, ProviderError> {
@@ -199,13 +256,24 @@ fn convert_table(table: ReplyTable, row_limit: Option<usize>) -> Result<Table, P
         .columns
         .into_iter()
         .map(|column| {
-            let column_type = ColumnType::from_service_name(&column.column_type).ok_or_else(|| {
-                malformed(format!("column `{}` has the unknown type `{}`", column.name, column.column_type))
-            })?;
+            let column_type =
+                ColumnType::from_service_name(&column.column_type).ok_or_else(|| {
+                    malformed(format!(
+                        "column `{}` has the unknown type `{}`",
+                        column.name, column.column_type
+                    ))
+                })?;
             Ok(Column::new(column.name, column_type))
         })
         .collect::<Result<Vec<_>, ProviderError>>()?;
-    Table::from_json_rows(table.name, columns, table.rows, DynamicEncoding::JsonText, row_limit).map_err(malformed)
+    Table::from_json_rows(
+        table.name,
+        columns,
+        table.rows,
+        DynamicEncoding::JsonText,
+        row_limit,
+    )
+    .map_err(malformed)
 }
 
 /// Reads `{"visualization": "timechart", ...}`; a `null` or `"table"` visualization is no hint.
@@ -217,11 +285,17 @@ pub(crate) fn render_hint(render: &Json) -> Option<RenderHint> {
     }
     let mut properties = object.clone();
     properties.remove("visualization");
-    Some(RenderHint { visualization, properties })
+    Some(RenderHint {
+        visualization,
+        properties,
+    })
 }
 
 fn malformed(detail: String) -> ProviderError {
-    ProviderError::MalformedResponse { service: Service::LogAnalytics, detail }
+    ProviderError::MalformedResponse {
+        service: Service::LogAnalytics,
+        detail,
+    }
 }
 
 #[derive(Deserialize)]
@@ -249,8 +323,8 @@ impl MetadataReply {
                     .into_iter()
                     .map(|column| {
                         // An unknown type in the schema should not hide the whole table.
-                        let column_type =
-                            ColumnType::from_service_name(&column.column_type).unwrap_or(ColumnType::Dynamic);
+                        let column_type = ColumnType::from_service_name(&column.column_type)
+                            .unwrap_or(ColumnType::Dynamic);
                         Column::new(column.name, column_type)
                     })
                     .collect(),

@@ -36,7 +36,10 @@ impl Default for RunOptions {
 pub enum TimeRange {
     /// The period ending now.
     Last(Duration),
-    Between { start: DateTime<Utc>, end: DateTime<Utc> },
+    Between {
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
 }
 
 impl TimeRange {
@@ -63,7 +66,10 @@ pub struct QueryRequest {
 
 impl QueryRequest {
     pub fn new(query: impl Into<String>) -> QueryRequest {
-        QueryRequest { query: query.into(), ..QueryRequest::default() }
+        QueryRequest {
+            query: query.into(),
+            ..QueryRequest::default()
+        }
     }
 }
 
@@ -73,10 +79,16 @@ pub trait Provider: Send + Sync {
     fn service(&self) -> Service;
 
     /// Runs the query and returns its tables, or an error that says what to do.
-    fn run<'a>(&'a self, request: &'a QueryRequest) -> BoxFuture<'a, Result<QueryResult, ProviderError>>;
+    fn run<'a>(
+        &'a self,
+        request: &'a QueryRequest,
+    ) -> BoxFuture<'a, Result<QueryResult, ProviderError>>;
 
     /// Fetches the tables and columns the connection can query.
-    fn schema<'a>(&'a self, options: &'a RunOptions) -> BoxFuture<'a, Result<Schema, ProviderError>>;
+    fn schema<'a>(
+        &'a self,
+        options: &'a RunOptions,
+    ) -> BoxFuture<'a, Result<Schema, ProviderError>>;
 }
 
 /// Runs `work` under the options' timeout and cancellation token.

@@ -16,7 +16,9 @@ use crate::auth::Credential;
 use crate::error::{ProviderError, QueryError, Service};
 use crate::http::{HttpOptions, Transport, error_detail, send_authorized, status_error};
 use crate::query::{Provider, QueryRequest, RunOptions, TimeRange, with_limits};
-use crate::table::{Column, ColumnType, DynamicEncoding, QueryResult, Schema, Table, Warning, parse_datetime};
+use crate::table::{
+    Column, ColumnType, DynamicEncoding, QueryResult, Schema, Table, Warning, parse_datetime,
+};
 
 #[derive(Clone, Debug)]
 pub struct SplunkConfig {
@@ -32,8 +34,16 @@ pub struct Splunk {
 }
 
 impl Splunk {
-    pub fn new(config: SplunkConfig, credential: Credential, http: &HttpOptions) -> Result<Splunk, ProviderError> {
-        Ok(Splunk { config, credential, transport: Transport::new(http)? })
+    pub fn new(
+        config: SplunkConfig,
+        credential: Credential,
+        http: &HttpOptions,
+    ) -> Result<Splunk, ProviderError> {
+        Ok(Splunk {
+            config,
+            credential,
+            transport: Transport::new(http)?,
+        })
     }
 
     async fn run_search(&self, request: &QueryRequest) -> Result<QueryResult, ProviderError> {
@@ -52,10 +62,20 @@ impl Splunk {
             }
             None => {}
         }
-        let url = format!("{}/services/search/jobs/export", self.config.base_url.as_str().trim_end_matches('/'));
+        let url = format!(
+            "{}/services/search/jobs/export",
+            self.config.base_url.as_str().trim_end_matches('/')
+        );
         let build = || self.transport.client().post(&url).form(&form);
 
-        let response = send_authorized(&self.transport, &self.credential, "", Service::Splunk, build).await?;
+        let response = send_authorized(
+            &self.transport,
+            &self.credential,
+            "",
+            Service::Splunk,
+            build,
+        )
+        .await?;
         if response.status == StatusCode::BAD_REQUEST {
             return Err(ProviderError::Query(QueryError {
                 service: Service::Splunk,
@@ -65,7 +85,11 @@ impl Splunk {
             }));
         }
         if !response.status.is_success() {
-            return Err(status_error(Service::Splunk, &response, self.credential.unauthorized_action()));
+            return Err(status_error(
+                Service::Splunk,
+                &response,
+                self.credential.unauthorized_action(),
+            ));
         }
         parse_export(&response.body, request.options.row_limit)
     }
@@ -76,14 +100,21 @@ impl Provider for Splunk {
         Service::Splunk
     }
 
-    fn run<'a>(&'a self, request: &'a QueryRequest) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
+    fn run<'a>(
+        &'a self,
+        request: &'a QueryRequest,
+    ) -> BoxFuture<'a, Result<QueryResult, ProviderError>> {
         Box::pin(with_limits(&request.options, self.run_search(request)))
     }
 
-    fn schema<'a>(&'a self, _options: &'a RunOptions) -> BoxFuture<'a, Result<Schema, ProviderError>> {
+    fn schema<'a>(
+        &'a self,
+        _options: &'a RunOptions,
+    ) -> BoxFuture<'a, Result<Schema, ProviderError>> {
         Box::pin(async {
             Err(ProviderError::Unsupported(
-                "Splunk has no fixed schema: fields depend on the events each search reads".to_string(),
+                "Splunk has no fixed schema: fields depend on the events each search reads"
+                    .to_string(),
             ))
         })
     }
@@ -93,9 +124,9 @@ impl Provider for Splunk {
 /// command (`| tstats ...`) or already with `search`.
 pub fn search_command(spl: &str) -> String {
     let trimmed = spl.trim_start();
-    let starts_with_search = trimmed
-        .get(..7)
-        .is_some_and(|head| head.eq_ignore_ascii_case("search ") || head.eq_ignore_ascii_case("search\n"));
+    let starts_with_search = trimmed.get(..7).is_some_and(|head| {
+        head.eq_ignore_ascii_case("search ") || head.eq_ignore_ascii_case("search\n")
+    });
     if trimmed.starts_with('|') || starts_with_search {
         trimmed.to_string()
     } else {
@@ -120,7 +151,10 @@ struct Message {
 }
 
 fn malformed(detail: String) -> ProviderError {
-    ProviderError::MalformedResponse { service: Service::Splunk, detail }
+    ProviderError::MalformedResponse {
+        service: Service::Splunk,
+        detail,
+    }
 }
 
 fn parse_export(body: &[u8], row_limit: Option<usize>) -> Result<QueryResult, ProviderError> {
@@ -134,12 +168,16 @@ fn parse_export(body: &[u8], row_limit: Option<usize>) -> Result<QueryResult, Pr
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let line: ExportLine = serde_json::from_slice(line)
-            .map_err(|error| malformed(format!("line {} is not valid JSON ({error})", number + 1)))?;
+        let line: ExportLine = serde_json::from_slice(line).map_err(|error| {
+            malformed(format!("line {} is not valid JSON ({error})", number + 1))
+        })?;
         for message in line.messages {
             match message.kind.as_str() {
                 "FATAL" | "ERROR" => errors.push(message),
-                "WARN" => warnings.push(Warning { code: Some(message.kind), message: message.text }),
+                "WARN" => warnings.push(Warning {
+                    code: Some(message.kind),
+                    message: message.text,
+                }),
                 _ => {}
             }
         }
@@ -162,11 +200,18 @@ fn parse_export(body: &[u8], row_limit: Option<usize>) -> Result<QueryResult, Pr
         return Err(ProviderError::Query(QueryError {
             service: Service::Splunk,
             code: Some(first.kind.clone()),
-            message: errors.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("; "),
+            message: errors
+                .iter()
+                .map(|m| m.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
             location: None,
         }));
     }
-    warnings.extend(errors.into_iter().map(|m| Warning { code: Some(m.kind), message: m.text }));
+    warnings.extend(errors.into_iter().map(|m| Warning {
+        code: Some(m.kind),
+        message: m.text,
+    }));
 
     let typed_columns: Vec<Column> = columns
         .iter()
@@ -174,11 +219,26 @@ fn parse_export(body: &[u8], row_limit: Option<usize>) -> Result<QueryResult, Pr
         .collect();
     let rows: Vec<Vec<Json>> = records
         .into_iter()
-        .map(|mut record| columns.iter().map(|name| record.remove(name).unwrap_or(Json::Null)).collect())
+        .map(|mut record| {
+            columns
+                .iter()
+                .map(|name| record.remove(name).unwrap_or(Json::Null))
+                .collect()
+        })
         .collect();
-    let table = Table::from_json_rows("results".to_string(), typed_columns, rows, DynamicEncoding::Native, row_limit)
-        .map_err(malformed)?;
-    Ok(QueryResult { tables: vec![table], warnings, ..QueryResult::default() })
+    let table = Table::from_json_rows(
+        "results".to_string(),
+        typed_columns,
+        rows,
+        DynamicEncoding::Native,
+        row_limit,
+    )
+    .map_err(malformed)?;
+    Ok(QueryResult {
+        tables: vec![table],
+        warnings,
+        ..QueryResult::default()
+    })
 }
 
 /// Splunk sends every field as text, or as an array for a multivalue field. `_time` becomes a
@@ -188,7 +248,13 @@ fn field_type(name: &str, records: &[serde_json::Map<String, Json>]) -> ColumnTy
     if values().any(Json::is_array) {
         return ColumnType::Dynamic;
     }
-    if name == "_time" && values().all(|value| value.as_str().is_some_and(|text| parse_datetime(text).is_some())) {
+    if name == "_time"
+        && values().all(|value| {
+            value
+                .as_str()
+                .is_some_and(|text| parse_datetime(text).is_some())
+        })
+    {
         return ColumnType::DateTime;
     }
     ColumnType::String
@@ -200,7 +266,10 @@ mod tests {
 
     #[test]
     fn search_command_added_when_needed() {
-        assert_eq!(search_command("index=main error"), "search index=main error");
+        assert_eq!(
+            search_command("index=main error"),
+            "search index=main error"
+        );
         assert_eq!(search_command("| tstats count"), "| tstats count");
         assert_eq!(search_command("  search index=main"), "search index=main");
         assert_eq!(search_command("SEARCH index=main"), "SEARCH index=main");

@@ -78,7 +78,10 @@ pub struct Column {
 
 impl Column {
     pub fn new(name: impl Into<String>, column_type: ColumnType) -> Column {
-        Column { name: name.into(), column_type }
+        Column {
+            name: name.into(),
+            column_type,
+        }
     }
 }
 
@@ -128,8 +131,12 @@ impl TimeSpan {
             Some(_) => return None,
         };
         let whole_seconds = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
-        let ticks = whole_seconds.checked_mul(TICKS_PER_SECOND)?.checked_add(fraction_ticks)?;
-        Some(TimeSpan { ticks: if negative { -ticks } else { ticks } })
+        let ticks = whole_seconds
+            .checked_mul(TICKS_PER_SECOND)?
+            .checked_add(fraction_ticks)?;
+        Some(TimeSpan {
+            ticks: if negative { -ticks } else { ticks },
+        })
     }
 }
 
@@ -212,7 +219,9 @@ impl Value {
                 Ok(integer) => Value::Long(integer),
                 Err(_) => return Err(format!("invalid integer value `{text}`")),
             },
-            (ColumnType::Real, Json::Number(number)) => Value::Real(number.as_f64().unwrap_or(f64::NAN)),
+            (ColumnType::Real, Json::Number(number)) => {
+                Value::Real(number.as_f64().unwrap_or(f64::NAN))
+            }
             // Kusto writes the IEEE special values as strings.
             (ColumnType::Real, Json::String(text)) => match text.as_str() {
                 "NaN" => Value::Real(f64::NAN),
@@ -245,7 +254,9 @@ impl Value {
             }
             (ColumnType::Dynamic, other) => Value::Dynamic(other),
             (column_type, other) => {
-                return Err(format!("a {column_type} cell cannot be the JSON value `{other}`"));
+                return Err(format!(
+                    "a {column_type} cell cannot be the JSON value `{other}`"
+                ));
             }
         };
         Ok(value)
@@ -304,14 +315,23 @@ impl Table {
             }
             let mut row = Vec::with_capacity(columns.len());
             for (column, cell) in columns.iter().zip(json_row) {
-                let value = Value::from_json(column.column_type, cell, dynamic).map_err(|reason| {
-                    format!("table `{name}` row {index} column `{}`: {reason}", column.name)
-                })?;
+                let value =
+                    Value::from_json(column.column_type, cell, dynamic).map_err(|reason| {
+                        format!(
+                            "table `{name}` row {index} column `{}`: {reason}",
+                            column.name
+                        )
+                    })?;
                 row.push(value);
             }
             rows.push(row);
         }
-        Ok(Table { name, columns, rows, total_rows })
+        Ok(Table {
+            name,
+            columns,
+            rows,
+            total_rows,
+        })
     }
 }
 
@@ -366,7 +386,12 @@ mod tests {
 
     #[test]
     fn timespan_round_trips() {
-        for text in ["00:05:00", "1.02:03:04.5000000", "-00:00:01", "10.00:00:00.0000001"] {
+        for text in [
+            "00:05:00",
+            "1.02:03:04.5000000",
+            "-00:00:01",
+            "10.00:00:00.0000001",
+        ] {
             let span = TimeSpan::parse(text).unwrap_or_else(|| panic!("{text} should parse"));
             assert_eq!(span.to_string(), text);
         }
@@ -381,7 +406,10 @@ mod tests {
 
     #[test]
     fn timespan_fraction_is_ticks() {
-        assert_eq!(TimeSpan::parse("00:00:00.5").map(|s| s.ticks), Some(5_000_000));
+        assert_eq!(
+            TimeSpan::parse("00:00:00.5").map(|s| s.ticks),
+            Some(5_000_000)
+        );
     }
 
     #[test]
@@ -405,10 +433,22 @@ mod tests {
 
     #[test]
     fn type_names_from_services() {
-        assert_eq!(ColumnType::from_service_name("DateTime"), Some(ColumnType::DateTime));
-        assert_eq!(ColumnType::from_service_name("Int64"), Some(ColumnType::Long));
-        assert_eq!(ColumnType::from_service_name("System.String"), Some(ColumnType::String));
-        assert_eq!(ColumnType::from_service_name("Object"), Some(ColumnType::Dynamic));
+        assert_eq!(
+            ColumnType::from_service_name("DateTime"),
+            Some(ColumnType::DateTime)
+        );
+        assert_eq!(
+            ColumnType::from_service_name("Int64"),
+            Some(ColumnType::Long)
+        );
+        assert_eq!(
+            ColumnType::from_service_name("System.String"),
+            Some(ColumnType::String)
+        );
+        assert_eq!(
+            ColumnType::from_service_name("Object"),
+            Some(ColumnType::Dynamic)
+        );
         assert_eq!(ColumnType::from_service_name("blob"), None);
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{FakeServer, Reply, test_http_options};
 use quarry_providers::auth::{
-    ClientCredentials, Credential, DeviceCodeFlow, DeviceCodePrompt, OAuthEndpoints, PollTiming, TokenCache,
-    TokenSource,
+    ClientCredentials, Credential, DeviceCodeFlow, DeviceCodePrompt, OAuthEndpoints, PollTiming,
+    TokenCache, TokenSource,
 };
 use quarry_providers::http::Transport;
 use quarry_providers::log_analytics::{LogAnalytics, LogAnalyticsConfig};
@@ -29,21 +29,35 @@ fn transport() -> Transport {
 }
 
 fn token_reply(token: &str) -> Reply {
-    Reply::json(200, &json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}))
+    Reply::json(
+        200,
+        &json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}),
+    )
 }
 
 fn oauth_error(code: &str, description: &str) -> Reply {
-    Reply::json(400, &json!({"error": code, "error_description": description, "error_codes": [70016]}))
+    Reply::json(
+        400,
+        &json!({"error": code, "error_description": description, "error_codes": [70016]}),
+    )
 }
 
 fn empty_tables() -> Reply {
-    Reply::json(200, &json!({"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]}))
+    Reply::json(
+        200,
+        &json!({"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]}),
+    )
 }
 
 #[tokio::test]
 async fn client_credentials_posts_form() {
     let server = FakeServer::start(|_, _| token_reply("cc-token-1")).await;
-    let source = ClientCredentials::new(endpoints(&server), "app-id".to_string(), Secret::new(CLIENT_SECRET), transport());
+    let source = ClientCredentials::new(
+        endpoints(&server),
+        "app-id".to_string(),
+        Secret::new(CLIENT_SECRET),
+        transport(),
+    );
     let token = source.token(SCOPE).await.expect("token");
 
     assert_eq!(token.token.expose(), "cc-token-1");
@@ -51,7 +65,10 @@ async fn client_credentials_posts_form() {
     let sent = &server.requests()[0];
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.path(), format!("/{TENANT}/oauth2/v2.0/token"));
-    assert_eq!(sent.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        sent.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
     let form = sent.form();
     assert_eq!(form["grant_type"], "client_credentials");
     assert_eq!(form["client_id"], "app-id");
@@ -68,23 +85,43 @@ async fn client_credentials_rejection_explains() {
         }))
     })
     .await;
-    let source = ClientCredentials::new(endpoints(&server), "app-id".to_string(), Secret::new(CLIENT_SECRET), transport());
+    let source = ClientCredentials::new(
+        endpoints(&server),
+        "app-id".to_string(),
+        Secret::new(CLIENT_SECRET),
+        transport(),
+    );
     let error = source.token(SCOPE).await.expect_err("rejected");
 
     let message = error.to_string();
-    assert!(message.contains("AADSTS7000215: Invalid client secret provided."), "{message}");
+    assert!(
+        message.contains("AADSTS7000215: Invalid client secret provided."),
+        "{message}"
+    );
     assert!(!message.contains("Trace ID"), "{message}");
-    assert!(message.contains("check the client id, the secret and the tenant"), "{message}");
+    assert!(
+        message.contains("check the client id, the secret and the tenant"),
+        "{message}"
+    );
     assert!(!message.contains(CLIENT_SECRET), "{message}");
 }
 
 #[tokio::test]
 async fn cached_token_reused_across_queries() {
     let server = FakeServer::start(|request, _| {
-        if request.path().ends_with("/token") { token_reply("cached-token") } else { empty_tables() }
+        if request.path().ends_with("/token") {
+            token_reply("cached-token")
+        } else {
+            empty_tables()
+        }
     })
     .await;
-    let source = ClientCredentials::new(endpoints(&server), "app-id".to_string(), Secret::new(CLIENT_SECRET), transport());
+    let source = ClientCredentials::new(
+        endpoints(&server),
+        "app-id".to_string(),
+        Secret::new(CLIENT_SECRET),
+        transport(),
+    );
     let credential = Credential::Bearer(Arc::new(TokenCache::new(source)));
     let mut config = LogAnalyticsConfig::new("ws");
     config.endpoint = server.url();
@@ -95,9 +132,15 @@ async fn cached_token_reused_across_queries() {
     client.run(&QueryRequest::new("T")).await.expect("second");
 
     let requests = server.requests();
-    let token_requests = requests.iter().filter(|r| r.path().ends_with("/token")).count();
+    let token_requests = requests
+        .iter()
+        .filter(|r| r.path().ends_with("/token"))
+        .count();
     assert_eq!(token_requests, 1);
-    let queries: Vec<_> = requests.iter().filter(|r| r.path().ends_with("/query")).collect();
+    let queries: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path().ends_with("/query"))
+        .collect();
     assert_eq!(queries.len(), 2);
     for query in queries {
         assert_eq!(query.header("authorization"), Some("Bearer cached-token"));
@@ -121,15 +164,27 @@ async fn rejected_token_fetched_again() {
         }
     })
     .await;
-    let source = ClientCredentials::new(endpoints(&server), "app-id".to_string(), Secret::new(CLIENT_SECRET), transport());
+    let source = ClientCredentials::new(
+        endpoints(&server),
+        "app-id".to_string(),
+        Secret::new(CLIENT_SECRET),
+        transport(),
+    );
     let credential = Credential::Bearer(Arc::new(TokenCache::new(source)));
     let mut config = LogAnalyticsConfig::new("ws");
     config.endpoint = server.url();
     let client = LogAnalytics::new(config, credential, &test_http_options()).unwrap();
 
-    client.run(&QueryRequest::new("T")).await.expect("succeeds with the second token");
+    client
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect("succeeds with the second token");
     assert_eq!(*tokens_issued.lock().unwrap(), 2);
-    let queries: Vec<_> = server.requests().into_iter().filter(|r| r.path().ends_with("/query")).collect();
+    let queries: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path().ends_with("/query"))
+        .collect();
     assert_eq!(queries.len(), 2);
     assert_eq!(queries[1].header("authorization"), Some("Bearer token-2"));
 }
@@ -158,7 +213,10 @@ async fn device_code_server(poll_replies: Vec<Reply>) -> FakeServer {
 }
 
 fn fast_timing() -> PollTiming {
-    PollTiming { interval_override: Some(Duration::from_millis(20)), slow_down_increment: Duration::from_millis(30) }
+    PollTiming {
+        interval_override: Some(Duration::from_millis(20)),
+        slow_down_increment: Duration::from_millis(30),
+    }
 }
 
 #[tokio::test]
@@ -183,14 +241,20 @@ async fn device_code_polls_until_signed_in() {
     let token = flow.token(SCOPE).await.expect("signed in");
     assert_eq!(token.token.expose(), "device-token");
 
-    let prompts = prompts.lock().unwrap();
-    assert_eq!(prompts.len(), 1);
-    assert_eq!(prompts[0].user_code, "FJ7K-2QWM");
-    assert_eq!(prompts[0].verification_uri, "https://microsoft.com/devicelogin");
-    assert_eq!(prompts[0].expires_in, Duration::from_secs(900));
+    let shown_prompts = prompts.lock().unwrap().clone();
+    assert_eq!(shown_prompts.len(), 1);
+    assert_eq!(shown_prompts[0].user_code, "FJ7K-2QWM");
+    assert_eq!(
+        shown_prompts[0].verification_uri,
+        "https://microsoft.com/devicelogin"
+    );
+    assert_eq!(shown_prompts[0].expires_in, Duration::from_secs(900));
 
     let requests = server.requests();
-    assert_eq!(requests[0].path(), format!("/{TENANT}/oauth2/v2.0/devicecode"));
+    assert_eq!(
+        requests[0].path(),
+        format!("/{TENANT}/oauth2/v2.0/devicecode")
+    );
     let start_form = requests[0].form();
     assert_eq!(start_form["client_id"], "public-client");
     assert_eq!(start_form["scope"], format!("{SCOPE} offline_access"));
@@ -198,7 +262,10 @@ async fn device_code_polls_until_signed_in() {
     assert_eq!(polls.len(), 4);
     for poll in polls {
         let form = poll.form();
-        assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:device_code");
+        assert_eq!(
+            form["grant_type"],
+            "urn:ietf:params:oauth:grant-type:device_code"
+        );
         assert_eq!(form["device_code"], "device-code-abc");
         assert_eq!(form["client_id"], "public-client");
     }
@@ -209,14 +276,23 @@ async fn device_code_polls_until_signed_in() {
     let last = server.requests().pop().unwrap().form();
     assert_eq!(last["grant_type"], "refresh_token");
     assert_eq!(last["refresh_token"], "refresh-1");
-    assert_eq!(prompts.len(), 1);
+    assert_eq!(prompts.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn device_code_declined() {
-    let server = device_code_server(vec![oauth_error("authorization_declined", "The user declined")]).await;
-    let flow = DeviceCodeFlow::new(endpoints(&server), "public-client".to_string(), transport(), Arc::new(|_: &DeviceCodePrompt| {}))
-        .with_timing(fast_timing());
+    let server = device_code_server(vec![oauth_error(
+        "authorization_declined",
+        "The user declined",
+    )])
+    .await;
+    let flow = DeviceCodeFlow::new(
+        endpoints(&server),
+        "public-client".to_string(),
+        transport(),
+        Arc::new(|_: &DeviceCodePrompt| {}),
+    )
+    .with_timing(fast_timing());
     let error = flow.token(SCOPE).await.expect_err("declined");
     assert!(error.to_string().contains("was declined"), "{error}");
 }
@@ -224,8 +300,13 @@ async fn device_code_declined() {
 #[tokio::test]
 async fn device_code_expired() {
     let server = device_code_server(vec![oauth_error("authorization_pending", "pending")]).await;
-    let flow = DeviceCodeFlow::new(endpoints(&server), "public-client".to_string(), transport(), Arc::new(|_: &DeviceCodePrompt| {}))
-        .with_timing(fast_timing());
+    let flow = DeviceCodeFlow::new(
+        endpoints(&server),
+        "public-client".to_string(),
+        transport(),
+        Arc::new(|_: &DeviceCodePrompt| {}),
+    )
+    .with_timing(fast_timing());
     let error = flow.token(SCOPE).await.expect_err("expired");
     assert!(error.to_string().contains("device code expired"), "{error}");
     assert!(error.to_string().contains("enter the new code"), "{error}");
@@ -233,10 +314,24 @@ async fn device_code_expired() {
 
 #[tokio::test]
 async fn unreachable_token_endpoint() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let authority = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
     let endpoints = OAuthEndpoints::azure(&authority, TENANT).unwrap();
-    let source = ClientCredentials::new(endpoints, "app-id".to_string(), Secret::new(CLIENT_SECRET), transport());
+    let source = ClientCredentials::new(
+        endpoints,
+        "app-id".to_string(),
+        Secret::new(CLIENT_SECRET),
+        transport(),
+    );
     let error = source.token(SCOPE).await.expect_err("nothing listens");
-    assert!(error.to_string().contains("could not reach the token endpoint"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("could not reach the token endpoint"),
+        "{error}"
+    );
 }

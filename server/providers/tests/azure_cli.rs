@@ -46,25 +46,45 @@ fn azure_cli_tokens_from_path() {
     let log = write_stub(&good, false);
     write_stub(&bad, true);
     let system_path = std::env::var("PATH").unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
 
     // SAFETY: this binary runs only this test, so no other thread reads the environment while
     // PATH changes. The runtime is single-threaded and child processes inherit a complete PATH.
     unsafe { std::env::set_var("PATH", format!("{}:{system_path}", good.display())) };
     runtime.block_on(async {
         let credential = AzureCliCredential::new(Some("tenant-1".to_string()));
-        let token = credential.token("https://api.loganalytics.io/.default").await.expect("token from the stub");
+        let token = credential
+            .token("https://api.loganalytics.io/.default")
+            .await
+            .expect("token from the stub");
         assert_eq!(token.token.expose(), CLI_TOKEN);
         let expiry = token.expires_at.expect("expiry");
-        assert_eq!(expiry.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(), 4_070_908_800);
+        assert_eq!(
+            expiry
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+            4_070_908_800
+        );
 
         // The token goes into the query's Authorization header.
         let server = FakeServer::start(|_, _| Reply::json(200, &json!({"tables": []}))).await;
         let mut config = LogAnalyticsConfig::new("ws");
         config.endpoint = server.url();
-        let client = LogAnalytics::new(config, Credential::Bearer(Arc::new(credential)), &test_http_options()).unwrap();
+        let client = LogAnalytics::new(
+            config,
+            Credential::Bearer(Arc::new(credential)),
+            &test_http_options(),
+        )
+        .unwrap();
         client.run(&QueryRequest::new("T")).await.expect("query");
-        assert_eq!(server.requests()[0].header("authorization"), Some(format!("Bearer {CLI_TOKEN}").as_str()));
+        assert_eq!(
+            server.requests()[0].header("authorization"),
+            Some(format!("Bearer {CLI_TOKEN}").as_str())
+        );
     });
     let args = std::fs::read_to_string(&log).expect("stub log");
     let first = args.lines().next().expect("one call");
@@ -76,27 +96,61 @@ fn azure_cli_tokens_from_path() {
     unsafe { std::env::set_var("PATH", format!("{}:{system_path}", bad.display())) };
     runtime.block_on(async {
         let credential = AzureCliCredential::new(Some("tenant-1".to_string()));
-        let error = credential.token("https://api.loganalytics.io/.default").await.expect_err("signed out");
+        let error = credential
+            .token("https://api.loganalytics.io/.default")
+            .await
+            .expect_err("signed out");
         let message = error.to_string();
-        assert!(message.contains("Please run 'az login' to setup account."), "{message}");
-        assert!(message.contains("Run `az login --tenant tenant-1`"), "{message}");
+        assert!(
+            message.contains("Please run 'az login' to setup account."),
+            "{message}"
+        );
+        assert!(
+            message.contains("Run `az login --tenant tenant-1`"),
+            "{message}"
+        );
 
         // A 401 from the service with a CLI token says to sign in again.
-        let server = FakeServer::start(|_, _| Reply::json(401, &json!({"error": {"code": "InvalidTokenError", "message": "expired"}}))).await;
+        let server = FakeServer::start(|_, _| {
+            Reply::json(
+                401,
+                &json!({"error": {"code": "InvalidTokenError", "message": "expired"}}),
+            )
+        })
+        .await;
         let mut config = LogAnalyticsConfig::new("ws");
         config.endpoint = server.url();
         let with_good_token = AzureCliCredential::new(None).with_program(good.join("az"));
-        let client = LogAnalytics::new(config, Credential::Bearer(Arc::new(with_good_token)), &test_http_options()).unwrap();
+        let client = LogAnalytics::new(
+            config,
+            Credential::Bearer(Arc::new(with_good_token)),
+            &test_http_options(),
+        )
+        .unwrap();
         let error = client.run(&QueryRequest::new("T")).await.expect_err("401");
-        assert!(matches!(error, ProviderError::Unauthorized { .. }), "{error:?}");
-        assert!(error.to_string().contains("Run `az login` with an account that can read"), "{error}");
+        assert!(
+            matches!(error, ProviderError::Unauthorized { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("Run `az login` with an account that can read"),
+            "{error}"
+        );
         assert!(!error.to_string().contains(CLI_TOKEN), "{error}");
     });
 
     unsafe { std::env::set_var("PATH", empty.display().to_string()) };
     runtime.block_on(async {
-        let error = AzureCliCredential::new(None).token("scope").await.expect_err("no az");
-        assert!(error.to_string().contains("was not found on PATH"), "{error}");
+        let error = AzureCliCredential::new(None)
+            .token("scope")
+            .await
+            .expect_err("no az");
+        assert!(
+            error.to_string().contains("was not found on PATH"),
+            "{error}"
+        );
     });
 
     unsafe { std::env::set_var("PATH", system_path) };

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use common::{FakeServer, Reply, test_http_options};
 use quarry_providers::config::{
-    AuthMethod, AzureCloud, Backend, BuildOptions, ConfigSources, Environment, LoadedConfig, SecretRef, build_provider,
-    check_connection, read_msticpy_yaml, read_quarry_toml,
+    AuthMethod, AzureCloud, Backend, BuildOptions, ConfigSources, Environment, LoadedConfig,
+    SecretRef, build_provider, check_connection, read_msticpy_yaml, read_quarry_toml,
 };
 use quarry_providers::defender::DefenderApi;
 use quarry_providers::{QueryRequest, Secret};
@@ -46,7 +46,11 @@ fn toml(text: &str) -> LoadedConfig {
 
 fn msticpy(text: &str) -> LoadedConfig {
     let mut loaded = LoadedConfig::default();
-    read_msticpy_yaml(Path::new("/home/me/.msticpy/msticpyconfig.yaml"), text, &mut loaded);
+    read_msticpy_yaml(
+        Path::new("/home/me/.msticpy/msticpyconfig.yaml"),
+        text,
+        &mut loaded,
+    );
     loaded
 }
 
@@ -93,15 +97,41 @@ fn quarry_toml_connections() {
             additional_workspaces: vec!["second".to_string()]
         }
     );
-    assert_eq!(prod.auth, AuthMethod::AzureCli { tenant: Some("contoso.onmicrosoft.com".to_string()) });
-    assert_eq!(loaded.connection("adx").unwrap().auth, AuthMethod::DeviceCode { tenant: None, client_id: None });
+    assert_eq!(
+        prod.auth,
+        AuthMethod::AzureCli {
+            tenant: Some("contoso.onmicrosoft.com".to_string())
+        }
+    );
+    assert_eq!(
+        loaded.connection("adx").unwrap().auth,
+        AuthMethod::DeviceCode {
+            tenant: None,
+            client_id: None
+        }
+    );
     let mde = loaded.connection("mde").unwrap();
-    assert_eq!(mde.backend, Backend::Defender { api: DefenderApi::AdvancedHunting, endpoint: None });
+    assert_eq!(
+        mde.backend,
+        Backend::Defender {
+            api: DefenderApi::AdvancedHunting,
+            endpoint: None
+        }
+    );
     assert_eq!(
         mde.auth,
-        AuthMethod::ClientSecret { tenant: "t1".to_string(), client_id: "app".to_string(), secret: SecretRef::Env("MDE_SECRET".to_string()) }
+        AuthMethod::ClientSecret {
+            tenant: "t1".to_string(),
+            client_id: "app".to_string(),
+            secret: SecretRef::Env("MDE_SECRET".to_string())
+        }
     );
-    assert_eq!(loaded.connection("splunk").unwrap().auth, AuthMethod::Token { token: SecretRef::Env("SPLUNK_TOKEN".to_string()) });
+    assert_eq!(
+        loaded.connection("splunk").unwrap().auth,
+        AuthMethod::Token {
+            token: SecretRef::Env("SPLUNK_TOKEN".to_string())
+        }
+    );
 }
 
 #[test]
@@ -131,9 +161,14 @@ fn toml_syntax_error_has_line() {
 
 #[test]
 fn literal_secret_not_printed_in_problem() {
-    let loaded = toml("[connections.s]\nkind = \"splunk\"\nurl = \"https://s:8089\"\nauth = { method = \"token\", token = 12345 }\n");
+    let loaded = toml(
+        "[connections.s]\nkind = \"splunk\"\nurl = \"https://s:8089\"\nauth = { method = \"token\", token = 12345 }\n",
+    );
     let message = loaded.problems[0].to_string();
-    assert!(message.contains("must be a string or a table, not a integer"), "{message}");
+    assert!(
+        message.contains("must be a string or a table, not a integer"),
+        "{message}"
+    );
     assert!(!message.contains("12345"), "{message}");
 }
 
@@ -191,11 +226,25 @@ fn msticpy_sections_become_connections() {
     let loaded = msticpy(MSTICPY_YAML);
 
     let names: Vec<&str> = loaded.connections.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["sentinel:Default", "kusto:MDE", "kusto:Integrated", "defender", "splunk"]);
+    assert_eq!(
+        names,
+        [
+            "sentinel:Default",
+            "kusto:MDE",
+            "kusto:Integrated",
+            "defender",
+            "splunk"
+        ]
+    );
 
     let sentinel = loaded.connection("sentinel:Default").unwrap();
     assert_eq!(sentinel.cloud, AzureCloud::UsGov);
-    assert_eq!(sentinel.auth, AuthMethod::AzureCli { tenant: Some("22222222-2222-2222-2222-222222222222".to_string()) });
+    assert_eq!(
+        sentinel.auth,
+        AuthMethod::AzureCli {
+            tenant: Some("22222222-2222-2222-2222-222222222222".to_string())
+        }
+    );
     assert_eq!(sentinel.origin.key, "AzureSentinel.Workspaces.Default");
     assert_eq!(sentinel.origin.line, Some(8));
 
@@ -208,20 +257,39 @@ fn msticpy_sections_become_connections() {
             secret: SecretRef::Env("KUSTO_SECRET".to_string())
         }
     );
-    assert!(matches!(&mde.backend, Backend::DataExplorer { database: Some(db), .. } if db == "Hunting"));
+    assert!(
+        matches!(&mde.backend, Backend::DataExplorer { database: Some(db), .. } if db == "Hunting")
+    );
     let integrated = loaded.connection("kusto:Integrated").unwrap();
-    assert_eq!(integrated.auth, AuthMethod::AzureCli { tenant: Some("tenant-d".to_string()) });
+    assert_eq!(
+        integrated.auth,
+        AuthMethod::AzureCli {
+            tenant: Some("tenant-d".to_string())
+        }
+    );
 
     let splunk = loaded.connection("splunk").unwrap();
-    assert_eq!(splunk.backend, Backend::Splunk { url: url::Url::parse("https://splunk.contoso.com:8089").unwrap() });
+    assert_eq!(
+        splunk.backend,
+        Backend::Splunk {
+            url: url::Url::parse("https://splunk.contoso.com:8089").unwrap()
+        }
+    );
     assert_eq!(
         splunk.auth,
-        AuthMethod::Basic { username: "hunter".to_string(), password: SecretRef::Env("SPLUNK_PASSWORD".to_string()) }
+        AuthMethod::Basic {
+            username: "hunter".to_string(),
+            password: SecretRef::Env("SPLUNK_PASSWORD".to_string())
+        }
     );
 
     let problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("AzureSentinel.Workspaces.Broken.WorkspaceId: is missing"), "{}", problems[0]);
+    assert!(
+        problems[0].contains("AzureSentinel.Workspaces.Broken.WorkspaceId: is missing"),
+        "{}",
+        problems[0]
+    );
     assert_eq!(loaded.other_sections.len(), 1);
     assert_eq!(loaded.other_sections[0].entries, ["OTX", "VirusTotal"]);
 }
@@ -236,17 +304,39 @@ fn msticpy_checks_report_secrets() {
 
     let defender = check_connection(loaded.connection("defender").unwrap(), &env);
     assert_eq!(defender.len(), 1);
-    assert!(defender[0].message.contains("Key Vault secret"), "{}", defender[0]);
-    assert!(defender[0].message.contains("use EnvironmentVar"), "{}", defender[0]);
+    assert!(
+        defender[0].message.contains("Key Vault secret"),
+        "{}",
+        defender[0]
+    );
+    assert!(
+        defender[0].message.contains("use EnvironmentVar"),
+        "{}",
+        defender[0]
+    );
 
     let splunk = check_connection(loaded.connection("splunk").unwrap(), &env);
     assert_eq!(splunk.len(), 1);
-    assert!(splunk[0].message.contains("environment variable SPLUNK_PASSWORD is not set"), "{}", splunk[0]);
+    assert!(
+        splunk[0]
+            .message
+            .contains("environment variable SPLUNK_PASSWORD is not set"),
+        "{}",
+        splunk[0]
+    );
 
     let integrated = check_connection(loaded.connection("kusto:Integrated").unwrap(), &env);
     let messages: Vec<String> = integrated.iter().map(ToString::to_string).collect();
-    assert!(messages.iter().any(|m| m.contains("Args.database") || m.contains("database: is not set")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("`az` is not on PATH")), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Args.database") || m.contains("database: is not set")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("`az` is not on PATH")),
+        "{messages:?}"
+    );
     for message in &messages {
         assert!(!message.contains("s3cret-value"), "{message}");
     }
@@ -254,17 +344,30 @@ fn msticpy_checks_report_secrets() {
 
 #[test]
 fn unsupported_auth_methods_reported() {
-    let loaded = msticpy("Azure:\n  auth_methods: [msi, interactive]\nAzureSentinel:\n  Workspaces:\n    W:\n      WorkspaceId: abc\n");
-    assert_eq!(loaded.connection("sentinel:W").unwrap().auth, AuthMethod::AzureCli { tenant: None });
+    let loaded = msticpy(
+        "Azure:\n  auth_methods: [msi, interactive]\nAzureSentinel:\n  Workspaces:\n    W:\n      WorkspaceId: abc\n",
+    );
+    assert_eq!(
+        loaded.connection("sentinel:W").unwrap().auth,
+        AuthMethod::AzureCli { tenant: None }
+    );
     assert_eq!(loaded.problems.len(), 1);
-    assert!(loaded.problems[0].message.contains("Add cli or devicecode"), "{}", loaded.problems[0]);
+    assert!(
+        loaded.problems[0].message.contains("Add cli or devicecode"),
+        "{}",
+        loaded.problems[0]
+    );
 }
 
 #[test]
 fn invalid_yaml_has_line() {
     let loaded = msticpy("AzureSentinel:\n  Workspaces:\n    W: [unclosed\n");
     assert_eq!(loaded.problems.len(), 1);
-    assert!(loaded.problems[0].message.starts_with("invalid YAML"), "{}", loaded.problems[0]);
+    assert!(
+        loaded.problems[0].message.starts_with("invalid YAML"),
+        "{}",
+        loaded.problems[0]
+    );
     assert!(loaded.problems[0].origin.line.is_some());
 }
 
@@ -282,23 +385,45 @@ fn discovery_order_and_override() {
     std::fs::create_dir_all(home.join(".msticpy")).unwrap();
     std::fs::create_dir_all(home.join(".config/quarry")).unwrap();
     std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(home.join(".msticpy/msticpyconfig.yaml"), "AzureSentinel:\n  Workspaces:\n    W:\n      WorkspaceId: from-home\n").unwrap();
-    std::fs::write(home.join(".config/quarry/quarry.toml"), "[connections.user]\nkind = \"log-analytics\"\nworkspace-id = \"u\"\n").unwrap();
+    std::fs::write(
+        home.join(".msticpy/msticpyconfig.yaml"),
+        "AzureSentinel:\n  Workspaces:\n    W:\n      WorkspaceId: from-home\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.join(".config/quarry/quarry.toml"),
+        "[connections.user]\nkind = \"log-analytics\"\nworkspace-id = \"u\"\n",
+    )
+    .unwrap();
     std::fs::write(
         work.join("quarry.toml"),
         "[connections.\"sentinel:W\"]\nkind = \"log-analytics\"\nworkspace-id = \"from-workspace\"\n",
     )
     .unwrap();
 
-    let env = MapEnvironment { home: Some(home.clone()), ..MapEnvironment::default() };
+    let env = MapEnvironment {
+        home: Some(home.clone()),
+        ..MapEnvironment::default()
+    };
     let sources = ConfigSources::discover(&work, &env);
-    assert_eq!(sources.msticpy, Some(home.join(".msticpy/msticpyconfig.yaml")));
-    assert_eq!(sources.quarry, [home.join(".config/quarry/quarry.toml"), work.join("quarry.toml")]);
+    assert_eq!(
+        sources.msticpy,
+        Some(home.join(".msticpy/msticpyconfig.yaml"))
+    );
+    assert_eq!(
+        sources.quarry,
+        [
+            home.join(".config/quarry/quarry.toml"),
+            work.join("quarry.toml")
+        ]
+    );
 
     let loaded = sources.load();
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     let overridden = loaded.connection("sentinel:W").unwrap();
-    assert!(matches!(&overridden.backend, Backend::LogAnalytics { workspace_id, .. } if workspace_id == "from-workspace"));
+    assert!(
+        matches!(&overridden.backend, Backend::LogAnalytics { workspace_id, .. } if workspace_id == "from-workspace")
+    );
     assert!(loaded.connection("user").is_some());
 
     // MSTICPYCONFIG wins over the home folder.
@@ -328,17 +453,30 @@ async fn configured_client_secret_runs_query() {
     let loaded = toml(&text);
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     let env = MapEnvironment::default().with("APP_SECRET", "the-app-secret");
-    let options = BuildOptions { http: test_http_options(), ..BuildOptions::default() };
-    let provider = build_provider(loaded.connection("prod").unwrap(), &env, &options).expect("provider");
+    let options = BuildOptions {
+        http: test_http_options(),
+        ..BuildOptions::default()
+    };
+    let provider =
+        build_provider(loaded.connection("prod").unwrap(), &env, &options).expect("provider");
 
-    let result = provider.run(&QueryRequest::new("print n = 1")).await.expect("query");
+    let result = provider
+        .run(&QueryRequest::new("print n = 1"))
+        .await
+        .expect("query");
     assert_eq!(result.tables[0].rows.len(), 1);
     let requests = server.requests();
     assert_eq!(requests[0].path(), "/t1/oauth2/v2.0/token");
     assert_eq!(requests[0].form()["client_secret"], "the-app-secret");
-    assert_eq!(requests[0].form()["scope"], format!("{}/.default", server.url().as_str().trim_end_matches('/')));
+    assert_eq!(
+        requests[0].form()["scope"],
+        format!("{}/.default", server.url().as_str().trim_end_matches('/'))
+    );
     assert_eq!(requests[1].path(), "/v1/workspaces/ws/query");
-    assert_eq!(requests[1].header("authorization"), Some("Bearer from-config"));
+    assert_eq!(
+        requests[1].header("authorization"),
+        Some("Bearer from-config")
+    );
 }
 
 #[test]

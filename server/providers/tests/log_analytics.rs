@@ -8,7 +8,9 @@ use chrono::{TimeZone, Utc};
 use common::{FakeServer, Reply, TEST_TOKEN, assert_no_token, test_credential, test_http_options};
 use quarry_providers::log_analytics::{LogAnalytics, LogAnalyticsConfig};
 use quarry_providers::table::{ColumnType, TimeSpan, Value};
-use quarry_providers::{Provider, ProviderError, QueryRequest, RunOptions, SourceLocation, TimeRange};
+use quarry_providers::{
+    Provider, ProviderError, QueryRequest, RunOptions, SourceLocation, TimeRange,
+};
 use serde_json::json;
 
 const WORKSPACE: &str = "6b0f1c9e-52d3-4a8c-9f1e-3d2c1b0a9f8e";
@@ -44,11 +46,13 @@ fn typed_table() -> serde_json::Value {
 
 #[tokio::test]
 async fn query_sends_documented_request() {
-    let server = FakeServer::start(|_, _| Reply::json(200, &json!({"tables": [typed_table()]}))).await;
+    let server =
+        FakeServer::start(|_, _| Reply::json(200, &json!({"tables": [typed_table()]}))).await;
     let mut config = LogAnalyticsConfig::new(WORKSPACE);
     config.endpoint = server.url();
     config.additional_workspaces = vec!["second-workspace".to_string()];
-    let client = LogAnalytics::new(config, test_credential(), &test_http_options()).expect("client");
+    let client =
+        LogAnalytics::new(config, test_credential(), &test_http_options()).expect("client");
 
     let start = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
     let end = Utc.with_ymd_and_hms(2024, 3, 2, 0, 0, 0).unwrap();
@@ -62,12 +66,21 @@ async fn query_sends_documented_request() {
     let sent = &requests[0];
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.path(), format!("/v1/workspaces/{WORKSPACE}/query"));
-    assert_eq!(sent.header("authorization"), Some(format!("Bearer {TEST_TOKEN}").as_str()));
-    assert_eq!(sent.header("prefer"), Some("wait=30, include-statistics=true, include-render=true"));
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {TEST_TOKEN}").as_str())
+    );
+    assert_eq!(
+        sent.header("prefer"),
+        Some("wait=30, include-statistics=true, include-render=true")
+    );
     assert_eq!(sent.header("content-type"), Some("application/json"));
     let body = sent.json();
     assert_eq!(body["query"], "SecurityEvent | take 2");
-    assert_eq!(body["timespan"], "2024-03-01T00:00:00Z/2024-03-02T00:00:00Z");
+    assert_eq!(
+        body["timespan"],
+        "2024-03-01T00:00:00Z/2024-03-02T00:00:00Z"
+    );
     assert_eq!(body["workspaces"], json!(["second-workspace"]));
 }
 
@@ -79,7 +92,10 @@ async fn query_keeps_kusto_types() {
         "render": {"visualization": "timechart", "title": "Logons"}
     });
     let server = FakeServer::start(move |_, _| Reply::json(200, &reply)).await;
-    let result = client(&server).run(&QueryRequest::new("T")).await.expect("query succeeds");
+    let result = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect("query succeeds");
 
     assert_eq!(result.tables.len(), 1);
     let table = &result.tables[0];
@@ -100,12 +116,24 @@ async fn query_keeps_kusto_types() {
         ]
     );
     let first = &table.rows[0];
-    let expected_time = Utc.with_ymd_and_hms(2024, 3, 1, 10, 0, 0).unwrap() + chrono::Duration::nanoseconds(123_456_700);
+    let expected_time = Utc.with_ymd_and_hms(2024, 3, 1, 10, 0, 0).unwrap()
+        + chrono::Duration::nanoseconds(123_456_700);
     assert_eq!(first[0], Value::DateTime(expected_time));
     assert_eq!(first[2], Value::Long(4624));
-    assert_eq!(first[5], Value::Decimal("12.3400000000000000001".to_string()));
-    assert_eq!(first[7], Value::TimeSpan(TimeSpan { ticks: 37_230_000_000 }));
-    assert_eq!(first[8], Value::Guid("0f8fad5b-d9cb-469f-a165-70867728950e".to_string()));
+    assert_eq!(
+        first[5],
+        Value::Decimal("12.3400000000000000001".to_string())
+    );
+    assert_eq!(
+        first[7],
+        Value::TimeSpan(TimeSpan {
+            ticks: 37_230_000_000
+        })
+    );
+    assert_eq!(
+        first[8],
+        Value::Guid("0f8fad5b-d9cb-469f-a165-70867728950e".to_string())
+    );
     assert_eq!(first[9], Value::Dynamic(json!({"LogonType": 3})));
     let second = &table.rows[1];
     assert_eq!(second[0], Value::Null);
@@ -115,7 +143,10 @@ async fn query_keeps_kusto_types() {
     let render = result.render.expect("render hint");
     assert_eq!(render.visualization, "timechart");
     assert_eq!(render.properties.get("title"), Some(&json!("Logons")));
-    assert_eq!(result.statistics, Some(json!({"query": {"executionTime": 0.04}})));
+    assert_eq!(
+        result.statistics,
+        Some(json!({"query": {"executionTime": 0.04}}))
+    );
 }
 
 #[tokio::test]
@@ -124,7 +155,10 @@ async fn query_returns_several_tables() {
     second["name"] = json!("PrimaryResult1");
     let reply = json!({"tables": [typed_table(), second]});
     let server = FakeServer::start(move |_, _| Reply::json(200, &reply)).await;
-    let result = client(&server).run(&QueryRequest::new("T | fork (take 1) (take 2)")).await.expect("query succeeds");
+    let result = client(&server)
+        .run(&QueryRequest::new("T | fork (take 1) (take 2)"))
+        .await
+        .expect("query succeeds");
     let names: Vec<&str> = result.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["PrimaryResult", "PrimaryResult1"]);
 }
@@ -149,14 +183,27 @@ async fn partial_error_becomes_warning() {
         }
     });
     let server = FakeServer::start(move |_, _| Reply::json(200, &reply)).await;
-    let result = client(&server).run(&QueryRequest::new("T")).await.expect("rows despite the error");
+    let result = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect("rows despite the error");
 
     assert_eq!(result.tables[0].rows.len(), 2);
     assert_eq!(result.warnings.len(), 1);
     let warning = &result.warnings[0];
     assert_eq!(warning.code.as_deref(), Some("-2133196797"));
-    assert!(warning.message.starts_with("There were some errors"), "{}", warning.message);
-    assert!(warning.message.contains("exceeded the internal record count limit"), "{}", warning.message);
+    assert!(
+        warning.message.starts_with("There were some errors"),
+        "{}",
+        warning.message
+    );
+    assert!(
+        warning
+            .message
+            .contains("exceeded the internal record count limit"),
+        "{}",
+        warning.message
+    );
 }
 
 #[tokio::test]
@@ -176,14 +223,25 @@ async fn syntax_error_carries_position() {
         }
     }});
     let server = FakeServer::start(move |_, _| Reply::json(400, &reply)).await;
-    let error = client(&server).run(&QueryRequest::new("T\n| whre x")).await.expect_err("syntax error");
+    let error = client(&server)
+        .run(&QueryRequest::new("T\n| whre x"))
+        .await
+        .expect_err("syntax error");
 
-    let ProviderError::Query(query_error) = &error else { panic!("expected a query error, got {error:?}") };
-    assert_eq!(query_error.location, Some(SourceLocation { line: 2, column: 3 }));
+    let ProviderError::Query(query_error) = &error else {
+        panic!("expected a query error, got {error:?}")
+    };
+    assert_eq!(
+        query_error.location,
+        Some(SourceLocation { line: 2, column: 3 })
+    );
     assert_eq!(query_error.code.as_deref(), Some("SYN0002"));
     let message = error.to_string();
     assert!(message.contains("at line 2, column 3"), "{message}");
-    assert!(message.contains("could not be parsed at 'whre'"), "{message}");
+    assert!(
+        message.contains("could not be parsed at 'whre'"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -201,9 +259,14 @@ async fn semantic_error_names_column() {
         }
     }});
     let server = FakeServer::start(move |_, _| Reply::json(400, &reply)).await;
-    let error = client(&server).run(&QueryRequest::new("T | where Acount == 1")).await.expect_err("semantic error");
+    let error = client(&server)
+        .run(&QueryRequest::new("T | where Acount == 1"))
+        .await
+        .expect_err("semantic error");
 
-    let ProviderError::Query(query_error) = &error else { panic!("expected a query error, got {error:?}") };
+    let ProviderError::Query(query_error) = &error else {
+        panic!("expected a query error, got {error:?}")
+    };
     assert_eq!(query_error.code.as_deref(), Some("SEM0100"));
     assert_eq!(query_error.location, None);
     assert!(error.to_string().contains("named 'Acount'"), "{error}");
@@ -213,9 +276,15 @@ async fn semantic_error_names_column() {
 async fn unauthorized_says_what_to_do() {
     let reply = json!({"error": {"code": "InvalidTokenError", "message": "The provided authentication is not valid for this resource"}});
     let server = FakeServer::start(move |_, _| Reply::json(401, &reply)).await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("401");
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("401");
 
-    assert!(matches!(error, ProviderError::Unauthorized { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::Unauthorized { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(message.contains("HTTP 401"), "{message}");
     assert!(message.contains("not valid for this resource"), "{message}");
@@ -230,9 +299,15 @@ async fn unauthorized_says_what_to_do() {
 async fn forbidden_names_the_role() {
     let reply = json!({"error": {"code": "InsufficientAccessError", "message": "The provided credentials have insufficient access to perform the requested operation"}});
     let server = FakeServer::start(move |_, _| Reply::json(403, &reply)).await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("403");
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("403");
 
-    assert!(matches!(error, ProviderError::Forbidden { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::Forbidden { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(message.contains("insufficient access"), "{message}");
     assert!(message.contains("Log Analytics Reader"), "{message}");
@@ -242,43 +317,70 @@ async fn forbidden_names_the_role() {
 async fn throttling_honours_retry_after() {
     let server = FakeServer::start(|_, index| {
         if index == 0 {
-            Reply::json(429, &json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}}))
-                .with_header("Retry-After", "1")
+            Reply::json(
+                429,
+                &json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}}),
+            )
+            .with_header("Retry-After", "1")
         } else {
             Reply::json(200, &json!({"tables": [typed_table()]}))
         }
     })
     .await;
     let started = Instant::now();
-    let result = client(&server).run(&QueryRequest::new("T")).await.expect("succeeds after the retry");
+    let result = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect("succeeds after the retry");
 
     assert_eq!(result.tables[0].rows.len(), 2);
     assert_eq!(server.requests().len(), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn throttling_gives_up_after_retries() {
     let server = FakeServer::start(|_, _| {
-        Reply::json(429, &json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}}))
-            .with_header("Retry-After", "0")
+        Reply::json(
+            429,
+            &json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}}),
+        )
+        .with_header("Retry-After", "0")
     })
     .await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("still throttled");
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("still throttled");
 
     // One request and the two retries that the test policy allows.
     assert_eq!(server.requests().len(), 3);
-    assert!(matches!(error, ProviderError::Throttled { attempts: 3, .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::Throttled { attempts: 3, .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("wait a while"), "{error}");
 }
 
 #[tokio::test]
 async fn long_retry_after_fails_at_once() {
-    let server = FakeServer::start(|_, _| Reply::json(429, &json!({})).with_header("Retry-After", "3600")).await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("throttled");
+    let server =
+        FakeServer::start(|_, _| Reply::json(429, &json!({})).with_header("Retry-After", "3600"))
+            .await;
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("throttled");
 
     assert_eq!(server.requests().len(), 1);
-    assert!(error.to_string().contains("it asked to wait 3600 s"), "{error}");
+    assert!(
+        error.to_string().contains("it asked to wait 3600 s"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -287,12 +389,23 @@ async fn server_error_retried_with_backoff() {
         Reply::json(500, &json!({"error": {"code": "InternalServerError", "message": "An internal error occurred"}}))
     })
     .await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("500");
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("500");
 
     assert_eq!(server.requests().len(), 3);
-    let ProviderError::Server { status, attempts, .. } = &error else { panic!("expected a server error, got {error:?}") };
+    let ProviderError::Server {
+        status, attempts, ..
+    } = &error
+    else {
+        panic!("expected a server error, got {error:?}")
+    };
     assert_eq!((*status, *attempts), (500, 3));
-    assert!(error.to_string().contains("An internal error occurred"), "{error}");
+    assert!(
+        error.to_string().contains("An internal error occurred"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -302,7 +415,10 @@ async fn server_error_then_success() {
         _ => Reply::json(200, &json!({"tables": [typed_table()]})),
     })
     .await;
-    let result = client(&server).run(&QueryRequest::new("T")).await.expect("succeeds after the retry");
+    let result = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect("succeeds after the retry");
     assert_eq!(result.tables.len(), 1);
     assert_eq!(server.requests().len(), 2);
 }
@@ -319,7 +435,11 @@ async fn slow_response_times_out() {
     let error = client(&server).run(&request).await.expect_err("times out");
 
     assert!(matches!(error, ProviderError::Timeout { .. }), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(error.to_string().contains("raise the timeout"), "{error}");
 }
 
@@ -351,20 +471,42 @@ async fn cancellation_closes_connection() {
 async fn truncated_body_is_reported() {
     let body = json!({"tables": [typed_table()]}).to_string().into_bytes();
     let cut = body.len() / 2;
-    let server = FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone()).cut_at(cut)).await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("cut off");
+    let server = FakeServer::start(move |_, _| {
+        Reply::raw(200, "application/json", body.clone()).cut_at(cut)
+    })
+    .await;
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("cut off");
 
-    assert!(matches!(error, ProviderError::MalformedResponse { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::MalformedResponse { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("could not be read"), "{error}");
 }
 
 #[tokio::test]
 async fn malformed_json_is_reported() {
-    let server = FakeServer::start(|_, _| Reply::raw(200, "application/json", b"{\"tables\": [ {\"name\": ".to_vec())).await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("invalid JSON");
+    let server = FakeServer::start(|_, _| {
+        Reply::raw(
+            200,
+            "application/json",
+            b"{\"tables\": [ {\"name\": ".to_vec(),
+        )
+    })
+    .await;
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("invalid JSON");
 
     let message = error.to_string();
-    assert!(matches!(error, ProviderError::MalformedResponse { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::MalformedResponse { .. }),
+        "{error:?}"
+    );
     assert!(message.contains("invalid JSON"), "{message}");
 }
 
@@ -372,14 +514,27 @@ async fn malformed_json_is_reported() {
 async fn mistyped_cell_is_reported() {
     let reply = json!({"tables": [{"name": "PrimaryResult", "columns": [{"name": "When", "type": "datetime"}], "rows": [["yesterday"]]}]});
     let server = FakeServer::start(move |_, _| Reply::json(200, &reply)).await;
-    let error = client(&server).run(&QueryRequest::new("T")).await.expect_err("bad cell");
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("bad cell");
     let message = error.to_string();
-    assert!(message.contains("row 0 column `When`: invalid datetime value `yesterday`"), "{message}");
+    assert!(
+        message.contains("row 0 column `When`: invalid datetime value `yesterday`"),
+        "{message}"
+    );
 }
 
 fn big_reply(rows: usize) -> Vec<u8> {
     let rows: Vec<serde_json::Value> = (0..rows)
-        .map(|i| json!([format!("2024-03-01T00:00:{:02}Z", i % 60), format!("host-{i}"), i, "{\"k\":1}"]))
+        .map(|i| {
+            json!([
+                format!("2024-03-01T00:00:{:02}Z", i % 60),
+                format!("host-{i}"),
+                i,
+                "{\"k\":1}"
+            ])
+        })
         .collect();
     json!({"tables": [{
         "name": "PrimaryResult",
@@ -398,15 +553,22 @@ fn big_reply(rows: usize) -> Vec<u8> {
 #[tokio::test]
 async fn hundred_thousand_rows() {
     let body = big_reply(100_000);
-    let server = FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
     let started = Instant::now();
-    let result = client(&server).run(&QueryRequest::new("T")).await.expect("large result");
+    let result = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect("large result");
     let elapsed = started.elapsed();
 
     let table = &result.tables[0];
     assert_eq!(table.rows.len(), 100_000);
     assert_eq!(table.total_rows, 100_000);
-    assert_eq!(table.rows[99_999][1], Value::String("host-99999".to_string()));
+    assert_eq!(
+        table.rows[99_999][1],
+        Value::String("host-99999".to_string())
+    );
     assert!(!result.is_truncated());
     // Generous bound for debug builds on a small CI machine; it catches quadratic parsing.
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
@@ -415,7 +577,8 @@ async fn hundred_thousand_rows() {
 #[tokio::test]
 async fn row_limit_truncates() {
     let body = big_reply(1_000);
-    let server = FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
     let mut request = QueryRequest::new("T");
     request.options.row_limit = Some(10);
     let result = client(&server).run(&request).await.expect("result");
@@ -429,14 +592,29 @@ async fn row_limit_truncates() {
 #[tokio::test]
 async fn connection_refused_is_transport_error() {
     // Bind and drop a listener to get a port that nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut config = LogAnalyticsConfig::new(WORKSPACE);
     config.endpoint = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
     let client = LogAnalytics::new(config, test_credential(), &test_http_options()).unwrap();
-    let error = client.run(&QueryRequest::new("T")).await.expect_err("nothing listens");
+    let error = client
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("nothing listens");
 
-    assert!(matches!(error, ProviderError::Transport { .. }), "{error:?}");
-    assert!(error.to_string().contains("Check the URL, the network and any proxy"), "{error}");
+    assert!(
+        matches!(error, ProviderError::Transport { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("Check the URL, the network and any proxy"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -450,11 +628,17 @@ async fn metadata_gives_schema() {
         "functions": [], "workspaces": []
     });
     let server = FakeServer::start(move |_, _| Reply::json(200, &reply)).await;
-    let schema = client(&server).schema(&RunOptions::default()).await.expect("schema");
+    let schema = client(&server)
+        .schema(&RunOptions::default())
+        .await
+        .expect("schema");
 
     let requests = server.requests();
     assert_eq!(requests[0].method, "GET");
-    assert_eq!(requests[0].path(), format!("/v1/workspaces/{WORKSPACE}/metadata"));
+    assert_eq!(
+        requests[0].path(),
+        format!("/v1/workspaces/{WORKSPACE}/metadata")
+    );
     assert_eq!(schema.tables.len(), 2);
     assert_eq!(schema.tables[0].name, "SecurityEvent");
     assert_eq!(schema.tables[0].columns[1].column_type, ColumnType::Int);

@@ -14,11 +14,22 @@ use serde_json::json;
 const SPLUNK_TOKEN: &str = "splunk-token-91ab";
 
 fn client(server: &FakeServer, credential: Credential) -> Splunk {
-    Splunk::new(SplunkConfig { base_url: server.url() }, credential, &test_http_options()).expect("client")
+    Splunk::new(
+        SplunkConfig {
+            base_url: server.url(),
+        },
+        credential,
+        &test_http_options(),
+    )
+    .expect("client")
 }
 
 fn export_body(lines: &[serde_json::Value]) -> Vec<u8> {
-    lines.iter().map(|line| format!("{line}\n")).collect::<String>().into_bytes()
+    lines
+        .iter()
+        .map(|line| format!("{line}\n"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 #[tokio::test]
@@ -27,15 +38,22 @@ async fn export_request_and_rows() {
         json!({"preview": false, "offset": 0, "result": {"_time": "2024-03-01T10:00:00.000+00:00", "host": "web-1", "status": "404"}}),
         json!({"preview": false, "offset": 1, "lastrow": true, "result": {"_time": "2024-03-01T10:01:00.000+00:00", "host": "web-2", "status": "500", "uri": ["/a", "/b"]}}),
     ]);
-    let server = FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
     let mut request = QueryRequest::new("index=web status>=400");
     request.time_range = Some(TimeRange::Last(Duration::from_secs(86_400)));
-    let result = client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN))).run(&request).await.expect("search succeeds");
+    let result = client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN)))
+        .run(&request)
+        .await
+        .expect("search succeeds");
 
     let sent = &server.requests()[0];
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.path(), "/services/search/jobs/export");
-    assert_eq!(sent.header("authorization"), Some(format!("Bearer {SPLUNK_TOKEN}").as_str()));
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {SPLUNK_TOKEN}").as_str())
+    );
     let form = sent.form();
     assert_eq!(form["search"], "search index=web status>=400");
     assert_eq!(form["output_mode"], "json");
@@ -55,8 +73,14 @@ async fn export_request_and_rows() {
 #[tokio::test]
 async fn basic_auth_is_sent() {
     let server = FakeServer::start(|_, _| Reply::raw(200, "application/json", Vec::new())).await;
-    let credential = Credential::Basic { username: "hunter".to_string(), password: Secret::new("pa55") };
-    client(&server, credential).run(&QueryRequest::new("| tstats count")).await.expect("search succeeds");
+    let credential = Credential::Basic {
+        username: "hunter".to_string(),
+        password: Secret::new("pa55"),
+    };
+    client(&server, credential)
+        .run(&QueryRequest::new("| tstats count"))
+        .await
+        .expect("search succeeds");
 
     let sent = &server.requests()[0];
     // base64("hunter:pa55")
@@ -73,18 +97,27 @@ async fn bad_spl_is_query_error() {
         .await
         .expect_err("bad SPL");
     assert!(matches!(error, ProviderError::Query(_)), "{error:?}");
-    assert!(error.to_string().contains("unbalanced parentheses"), "{error}");
+    assert!(
+        error.to_string().contains("unbalanced parentheses"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn streamed_fatal_without_rows_is_error() {
-    let body = export_body(&[json!({"preview": false, "messages": [{"type": "FATAL", "text": "Unknown search command 'foo'."}]})]);
-    let server = FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let body = export_body(&[
+        json!({"preview": false, "messages": [{"type": "FATAL", "text": "Unknown search command 'foo'."}]}),
+    ]);
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
     let error = client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN)))
         .run(&QueryRequest::new("| foo"))
         .await
         .expect_err("fatal");
-    assert!(error.to_string().contains("Unknown search command 'foo'"), "{error}");
+    assert!(
+        error.to_string().contains("Unknown search command 'foo'"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -93,7 +126,8 @@ async fn warning_message_beside_rows() {
         json!({"preview": false, "messages": [{"type": "WARN", "text": "Search filter truncated."}, {"type": "INFO", "text": "ok"}]}),
         json!({"preview": false, "offset": 0, "lastrow": true, "result": {"host": "web-1"}}),
     ]);
-    let server = FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
     let result = client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN)))
         .run(&QueryRequest::new("index=web"))
         .await
@@ -107,21 +141,35 @@ async fn warning_message_beside_rows() {
 async fn unauthorized_names_the_user() {
     let reply = json!({"messages": [{"type": "WARN", "text": "call not properly authenticated"}]});
     let server = FakeServer::start(move |_, _| Reply::json(401, &reply)).await;
-    let credential = Credential::Basic { username: "hunter".to_string(), password: Secret::new("wrong-pass") };
-    let error = client(&server, credential).run(&QueryRequest::new("index=web")).await.expect_err("401");
+    let credential = Credential::Basic {
+        username: "hunter".to_string(),
+        password: Secret::new("wrong-pass"),
+    };
+    let error = client(&server, credential)
+        .run(&QueryRequest::new("index=web"))
+        .await
+        .expect_err("401");
     let message = error.to_string();
-    assert!(message.contains("call not properly authenticated"), "{message}");
+    assert!(
+        message.contains("call not properly authenticated"),
+        "{message}"
+    );
     assert!(message.contains("Splunk user `hunter`"), "{message}");
     assert!(!message.contains("wrong-pass"), "{message}");
 }
 
 #[tokio::test]
 async fn malformed_line_is_reported() {
-    let body = b"{\"preview\":false,\"result\":{\"host\":\"a\"}}\n{\"preview\":false,\"resu".to_vec();
-    let server = FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let body =
+        b"{\"preview\":false,\"result\":{\"host\":\"a\"}}\n{\"preview\":false,\"resu".to_vec();
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
     let error = client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN)))
         .run(&QueryRequest::new("index=web"))
         .await
         .expect_err("cut line");
-    assert!(error.to_string().contains("line 2 is not valid JSON"), "{error}");
+    assert!(
+        error.to_string().contains("line 2 is not valid JSON"),
+        "{error}"
+    );
 }

@@ -21,7 +21,10 @@ pub struct AzureCliCredential {
 impl AzureCliCredential {
     /// Uses `az` from `PATH`.
     pub fn new(tenant: Option<String>) -> AzureCliCredential {
-        AzureCliCredential { program: OsString::from("az"), tenant }
+        AzureCliCredential {
+            program: OsString::from("az"),
+            tenant,
+        }
     }
 
     /// Uses another program, such as `az.cmd` on Windows or a wrapper script.
@@ -39,7 +42,14 @@ impl AzureCliCredential {
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, AuthError> {
         let mut command = tokio::process::Command::new(&self.program);
-        command.args(["account", "get-access-token", "--scope", scope, "--output", "json"]);
+        command.args([
+            "account",
+            "get-access-token",
+            "--scope",
+            scope,
+            "--output",
+            "json",
+        ]);
         if let Some(tenant) = &self.tenant {
             command.args(["--tenant", tenant]);
         }
@@ -76,7 +86,10 @@ impl AzureCliCredential {
             ))
         })?;
         let expires_at = reply.expiry();
-        Ok(AccessToken { token: Secret::new(reply.access_token), expires_at })
+        Ok(AccessToken {
+            token: Secret::new(reply.access_token),
+            expires_at,
+        })
     }
 }
 

@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 
 pub use azure_cli::AzureCliCredential;
-pub use oauth::{ClientCredentials, DeviceCodeFlow, DeviceCodePrompt, OAuthEndpoints, PollTiming, PromptCallback};
+pub use oauth::{
+    ClientCredentials, DeviceCodeFlow, DeviceCodePrompt, OAuthEndpoints, PollTiming, PromptCallback,
+};
 
 use crate::secret::Secret;
 
@@ -45,7 +47,9 @@ pub struct AuthError {
 
 impl AuthError {
     pub fn new(message: impl Into<String>) -> AuthError {
-        AuthError { message: message.into() }
+        AuthError {
+            message: message.into(),
+        }
     }
 }
 
@@ -73,17 +77,28 @@ pub struct StaticToken {
 impl StaticToken {
     /// `origin` names where the token came from, for messages (`the QUARRY_TOKEN variable`).
     pub fn new(token: Secret, origin: impl Into<String>) -> StaticToken {
-        StaticToken { token, origin: origin.into() }
+        StaticToken {
+            token,
+            origin: origin.into(),
+        }
     }
 }
 
 impl TokenSource for StaticToken {
     fn token<'a>(&'a self, _scope: &'a str) -> BoxFuture<'a, Result<AccessToken, AuthError>> {
-        Box::pin(async move { Ok(AccessToken { token: self.token.clone(), expires_at: None }) })
+        Box::pin(async move {
+            Ok(AccessToken {
+                token: self.token.clone(),
+                expires_at: None,
+            })
+        })
     }
 
     fn unauthorized_action(&self) -> String {
-        format!("The token from {} was rejected: put a fresh token there", self.origin)
+        format!(
+            "The token from {} was rejected: put a fresh token there",
+            self.origin
+        )
     }
 }
 
@@ -113,7 +128,8 @@ impl<S: TokenSource> TokenSource for TokenCache<S> {
             // Holding the lock across the fetch makes concurrent callers wait for one sign-in
             // instead of each starting their own.
             let mut tokens = self.tokens.lock().await;
-            let stale: Vec<String> = std::mem::take(&mut *self.invalidated.lock().expect("lock poisoned"));
+            let stale: Vec<String> =
+                std::mem::take(&mut *self.invalidated.lock().expect("lock poisoned"));
             for scope in stale {
                 tokens.remove(&scope);
             }
@@ -129,7 +145,10 @@ impl<S: TokenSource> TokenSource for TokenCache<S> {
     }
 
     fn invalidate(&self, scope: &str) -> bool {
-        self.invalidated.lock().expect("lock poisoned").push(scope.to_string());
+        self.invalidated
+            .lock()
+            .expect("lock poisoned")
+            .push(scope.to_string());
         self.source.invalidate(scope);
         true
     }
@@ -172,7 +191,9 @@ impl Credential {
                 let token = source.token(scope).await?;
                 Ok(request.bearer_auth(token.token.expose()))
             }
-            Credential::Basic { username, password } => Ok(request.basic_auth(username, Some(password.expose()))),
+            Credential::Basic { username, password } => {
+                Ok(request.basic_auth(username, Some(password.expose())))
+            }
             Credential::SplunkToken(token) => Ok(request.bearer_auth(token.expose())),
         }
     }
@@ -189,7 +210,9 @@ impl Credential {
         match self {
             Credential::Bearer(source) => source.unauthorized_action(),
             Credential::Basic { username, .. } => {
-                format!("Check the password of Splunk user `{username}` and that the account is not locked")
+                format!(
+                    "Check the password of Splunk user `{username}` and that the account is not locked"
+                )
             }
             Credential::SplunkToken(_) => {
                 "Check that the Splunk token is valid, enabled and not expired".to_string()

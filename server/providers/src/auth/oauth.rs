@@ -65,7 +65,10 @@ struct OAuthError {
 impl OAuthError {
     /// The first line of the description: Entra appends trace and correlation ids on later lines.
     fn description(&self) -> &str {
-        self.error_description.as_deref().and_then(|text| text.lines().next()).unwrap_or("")
+        self.error_description
+            .as_deref()
+            .and_then(|text| text.lines().next())
+            .unwrap_or("")
     }
 }
 
@@ -85,14 +88,16 @@ async fn post_token_form(
         .send(crate::error::Service::SignIn, request)
         .await
         .map_err(|error| match error {
-            crate::error::ProviderError::Transport { detail, .. } => {
-                AuthError::new(format!("could not reach the token endpoint {endpoint}: {detail}"))
-            }
+            crate::error::ProviderError::Transport { detail, .. } => AuthError::new(format!(
+                "could not reach the token endpoint {endpoint}: {detail}"
+            )),
             other => AuthError::new(format!("the token endpoint {endpoint} failed: {other}")),
         })?;
     if response.status.is_success() {
         let token: TokenResponse = serde_json::from_slice(&response.body).map_err(|error| {
-            AuthError::new(format!("the token endpoint {endpoint} sent a response that is not a token ({error})"))
+            AuthError::new(format!(
+                "the token endpoint {endpoint} sent a response that is not a token ({error})"
+            ))
         })?;
         return Ok(TokenReply::Token(token));
     }
@@ -120,7 +125,12 @@ impl ClientCredentials {
         client_secret: Secret,
         transport: Transport,
     ) -> ClientCredentials {
-        ClientCredentials { endpoints, client_id, client_secret, transport }
+        ClientCredentials {
+            endpoints,
+            client_id,
+            client_secret,
+            transport,
+        }
     }
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, AuthError> {
@@ -179,7 +189,10 @@ pub struct PollTiming {
 
 impl Default for PollTiming {
     fn default() -> PollTiming {
-        PollTiming { interval_override: None, slow_down_increment: Duration::from_secs(5) }
+        PollTiming {
+            interval_override: None,
+            slow_down_increment: Duration::from_secs(5),
+        }
     }
 }
 
@@ -240,7 +253,12 @@ impl DeviceCodeFlow {
     }
 
     async fn refresh(&self, scope: &str) -> Option<AccessToken> {
-        let refresh_token = self.refresh_tokens.lock().expect("lock poisoned").get(scope).cloned()?;
+        let refresh_token = self
+            .refresh_tokens
+            .lock()
+            .expect("lock poisoned")
+            .get(scope)
+            .cloned()?;
         let form = [
             ("grant_type", "refresh_token"),
             ("client_id", self.client_id.as_str()),
@@ -254,7 +272,10 @@ impl DeviceCodeFlow {
             }
             Ok(TokenReply::Error(error)) => {
                 tracing::info!(error = %error.error, "refresh token rejected, starting a new sign-in");
-                self.refresh_tokens.lock().expect("lock poisoned").remove(scope);
+                self.refresh_tokens
+                    .lock()
+                    .expect("lock poisoned")
+                    .remove(scope);
                 None
             }
             Err(error) => {
@@ -270,13 +291,22 @@ impl DeviceCodeFlow {
         }
 
         let scopes = format!("{scope} offline_access");
-        let form = [("client_id", self.client_id.as_str()), ("scope", scopes.as_str())];
-        let request = self.transport.client().post(self.endpoints.device_code.clone()).form(&form);
+        let form = [
+            ("client_id", self.client_id.as_str()),
+            ("scope", scopes.as_str()),
+        ];
+        let request = self
+            .transport
+            .client()
+            .post(self.endpoints.device_code.clone())
+            .form(&form);
         let response = self
             .transport
             .send(crate::error::Service::SignIn, request)
             .await
-            .map_err(|error| AuthError::new(format!("could not start the device-code sign-in: {error}")))?;
+            .map_err(|error| {
+                AuthError::new(format!("could not start the device-code sign-in: {error}"))
+            })?;
         if !response.status.is_success() {
             let detail = serde_json::from_slice::<OAuthError>(&response.body)
                 .map(|error| format!("{}: {}", error.error, error.description()))
@@ -286,9 +316,12 @@ impl DeviceCodeFlow {
                 self.endpoints.device_code, self.client_id
             )));
         }
-        let device: DeviceCodeResponse = serde_json::from_slice(&response.body).map_err(|error| {
-            AuthError::new(format!("the device-code endpoint sent an unexpected response ({error})"))
-        })?;
+        let device: DeviceCodeResponse =
+            serde_json::from_slice(&response.body).map_err(|error| {
+                AuthError::new(format!(
+                    "the device-code endpoint sent an unexpected response ({error})"
+                ))
+            })?;
 
         let expires_in = Duration::from_secs(device.expires_in);
         (self.prompt)(&DeviceCodePrompt {
@@ -359,7 +392,10 @@ impl TokenSource for DeviceCodeFlow {
     }
 
     fn invalidate(&self, scope: &str) -> bool {
-        self.refresh_tokens.lock().expect("lock poisoned").remove(scope);
+        self.refresh_tokens
+            .lock()
+            .expect("lock poisoned")
+            .remove(scope);
         false
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::{AuthMethod, Backend, ConfigProblem, Connection, Environment};
 use crate::auth::{
-    AzureCliCredential, ClientCredentials, Credential, DeviceCodeFlow, OAuthEndpoints, PollTiming, StaticToken,
-    TokenCache,
+    AzureCliCredential, ClientCredentials, Credential, DeviceCodeFlow, OAuthEndpoints, PollTiming,
+    StaticToken, TokenCache,
 };
 use crate::auth::{DeviceCodePrompt, PromptCallback};
 use crate::defender::{Defender, DefenderConfig};
@@ -50,26 +50,44 @@ pub fn build_provider(
     let problem = |key: &str, message: String| ConfigProblem {
         origin: super::Origin {
             file: connection.origin.file.clone(),
-            key: if key.is_empty() { connection.origin.key.clone() } else { format!("{}.{key}", connection.origin.key) },
+            key: if key.is_empty() {
+                connection.origin.key.clone()
+            } else {
+                format!("{}.{key}", connection.origin.key)
+            },
             line: connection.origin.line,
         },
         message,
     };
     let to_problem = |error: crate::ProviderError| problem("", error.to_string());
-    let credential = credential(connection, env, options).map_err(|message| problem("auth", message))?;
+    let credential =
+        credential(connection, env, options).map_err(|message| problem("auth", message))?;
 
     let provider: Box<dyn Provider> = match &connection.backend {
-        Backend::LogAnalytics { workspace_id, endpoint, additional_workspaces } => {
+        Backend::LogAnalytics {
+            workspace_id,
+            endpoint,
+            additional_workspaces,
+        } => {
             let mut config = LogAnalyticsConfig::new(workspace_id.clone());
-            config.endpoint = endpoint.clone().unwrap_or_else(|| connection.cloud.log_analytics_endpoint());
+            config.endpoint = endpoint
+                .clone()
+                .unwrap_or_else(|| connection.cloud.log_analytics_endpoint());
             config.additional_workspaces = additional_workspaces.clone();
             Box::new(LogAnalytics::new(config, credential, &options.http).map_err(to_problem)?)
         }
         Backend::DataExplorer { cluster, database } => {
             let database = database.clone().ok_or_else(|| {
-                problem("database", "is not set: name the database that queries run in".to_string())
+                problem(
+                    "database",
+                    "is not set: name the database that queries run in".to_string(),
+                )
             })?;
-            let config = DataExplorerConfig { cluster: cluster.clone(), database, scope: None };
+            let config = DataExplorerConfig {
+                cluster: cluster.clone(),
+                database,
+                scope: None,
+            };
             Box::new(DataExplorer::new(config, credential, &options.http).map_err(to_problem)?)
         }
         Backend::Defender { api, endpoint } => {
@@ -81,19 +99,39 @@ pub fn build_provider(
         }
         Backend::Splunk { url } => {
             if matches!(credential, Credential::Bearer(_)) {
-                return Err(problem("auth", "Splunk needs method token or basic".to_string()));
+                return Err(problem(
+                    "auth",
+                    "Splunk needs method token or basic".to_string(),
+                ));
             }
-            Box::new(Splunk::new(SplunkConfig { base_url: url.clone() }, credential, &options.http).map_err(to_problem)?)
+            Box::new(
+                Splunk::new(
+                    SplunkConfig {
+                        base_url: url.clone(),
+                    },
+                    credential,
+                    &options.http,
+                )
+                .map_err(to_problem)?,
+            )
         }
     };
     Ok(provider)
 }
 
-fn credential(connection: &Connection, env: &dyn Environment, options: &BuildOptions) -> Result<Credential, String> {
+fn credential(
+    connection: &Connection,
+    env: &dyn Environment,
+    options: &BuildOptions,
+) -> Result<Credential, String> {
     let is_splunk = matches!(connection.backend, Backend::Splunk { .. });
-    let authority = connection.authority.clone().unwrap_or_else(|| connection.cloud.authority_host());
+    let authority = connection
+        .authority
+        .clone()
+        .unwrap_or_else(|| connection.cloud.authority_host());
     let endpoints = |tenant: &str| {
-        OAuthEndpoints::azure(&authority, tenant).map_err(|error| format!("the authority `{authority}` is not usable ({error})"))
+        OAuthEndpoints::azure(&authority, tenant)
+            .map_err(|error| format!("the authority `{authority}` is not usable ({error})"))
     };
     let transport = || Transport::new(&options.http).map_err(|error| error.to_string());
 
@@ -103,30 +141,59 @@ fn credential(connection: &Connection, env: &dyn Environment, options: &BuildOpt
             if is_splunk {
                 Credential::SplunkToken(token)
             } else {
-                Credential::Bearer(Arc::new(StaticToken::new(token, connection.auth.secret().map(ToString::to_string).unwrap_or_default())))
+                Credential::Bearer(Arc::new(StaticToken::new(
+                    token,
+                    connection
+                        .auth
+                        .secret()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                )))
             }
         }
         AuthMethod::Basic { username, password } => {
             if !is_splunk {
                 return Err("basic authentication works only for Splunk: use azure-cli, client-secret or device-code".to_string());
             }
-            Credential::Basic { username: username.clone(), password: password.resolve(env)? }
+            Credential::Basic {
+                username: username.clone(),
+                password: password.resolve(env)?,
+            }
         }
         _ if is_splunk => {
-            return Err(format!("method {} does not work for Splunk: use token or basic", connection.auth.name()));
+            return Err(format!(
+                "method {} does not work for Splunk: use token or basic",
+                connection.auth.name()
+            ));
         }
-        AuthMethod::AzureCli { tenant } => {
-            Credential::Bearer(Arc::new(TokenCache::new(AzureCliCredential::new(tenant.clone()))))
-        }
-        AuthMethod::ClientSecret { tenant, client_id, secret } => {
-            let source = ClientCredentials::new(endpoints(tenant)?, client_id.clone(), secret.resolve(env)?, transport()?);
+        AuthMethod::AzureCli { tenant } => Credential::Bearer(Arc::new(TokenCache::new(
+            AzureCliCredential::new(tenant.clone()),
+        ))),
+        AuthMethod::ClientSecret {
+            tenant,
+            client_id,
+            secret,
+        } => {
+            let source = ClientCredentials::new(
+                endpoints(tenant)?,
+                client_id.clone(),
+                secret.resolve(env)?,
+                transport()?,
+            );
             Credential::Bearer(Arc::new(TokenCache::new(source)))
         }
         AuthMethod::DeviceCode { tenant, client_id } => {
             let tenant = tenant.as_deref().unwrap_or("organizations");
-            let client_id = client_id.clone().unwrap_or_else(|| AZURE_CLI_CLIENT_ID.to_string());
-            let flow = DeviceCodeFlow::new(endpoints(tenant)?, client_id, transport()?, options.prompt.clone())
-                .with_timing(options.poll_timing.clone());
+            let client_id = client_id
+                .clone()
+                .unwrap_or_else(|| AZURE_CLI_CLIENT_ID.to_string());
+            let flow = DeviceCodeFlow::new(
+                endpoints(tenant)?,
+                client_id,
+                transport()?,
+                options.prompt.clone(),
+            )
+            .with_timing(options.poll_timing.clone());
             Credential::Bearer(Arc::new(TokenCache::new(flow)))
         }
     };
@@ -150,7 +217,9 @@ pub fn check_connection(connection: &Connection, env: &dyn Environment) -> Vec<C
 }
 
 fn program_on_path(program: &str, env: &dyn Environment) -> bool {
-    let Some(path) = env.var("PATH") else { return false };
+    let Some(path) = env.var("PATH") else {
+        return false;
+    };
     std::env::split_paths(&path).any(|dir| is_executable(&dir.join(program)))
 }
 
@@ -158,7 +227,8 @@ fn is_executable(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        path.metadata()
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
     }
     #[cfg(not(unix))]
     {

@@ -67,7 +67,9 @@ impl Environment for ProcessEnvironment {
     }
 
     fn home_dir(&self) -> Option<PathBuf> {
-        std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(PathBuf::from)
+        std::env::var_os("HOME")
+            .or_else(|| std::env::var_os("USERPROFILE"))
+            .map(PathBuf::from)
     }
 }
 
@@ -78,12 +80,18 @@ impl SecretRef {
             SecretRef::Literal(secret) => Ok(secret.clone()),
             SecretRef::Env(name) => match env.var(name) {
                 Some(value) if !value.is_empty() => Ok(Secret::new(value)),
-                Some(_) => Err(format!("environment variable {name} is empty: set it to the secret")),
-                None => Err(format!("environment variable {name} is not set: export it before starting Quarry")),
+                Some(_) => Err(format!(
+                    "environment variable {name} is empty: set it to the secret"
+                )),
+                None => Err(format!(
+                    "environment variable {name} is not set: export it before starting Quarry"
+                )),
             },
             SecretRef::Keyring(name) => match env.keyring(name)? {
                 Some(secret) => Ok(secret),
-                None => Err(format!("keyring entry {name} was not found: add it to the OS keyring")),
+                None => Err(format!(
+                    "keyring entry {name} was not found: add it to the OS keyring"
+                )),
             },
             SecretRef::KeyVault(name) => Err(format!(
                 "Key Vault secret {name} cannot be read yet: put the secret in an environment variable and use EnvironmentVar"
@@ -134,10 +142,22 @@ impl AzureCloud {
 /// What the connection queries.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Backend {
-    LogAnalytics { workspace_id: String, endpoint: Option<Url>, additional_workspaces: Vec<String> },
-    DataExplorer { cluster: Url, database: Option<String> },
-    Defender { api: DefenderApi, endpoint: Option<Url> },
-    Splunk { url: Url },
+    LogAnalytics {
+        workspace_id: String,
+        endpoint: Option<Url>,
+        additional_workspaces: Vec<String>,
+    },
+    DataExplorer {
+        cluster: Url,
+        database: Option<String>,
+    },
+    Defender {
+        api: DefenderApi,
+        endpoint: Option<Url>,
+    },
+    Splunk {
+        url: Url,
+    },
 }
 
 impl Backend {
@@ -158,8 +178,14 @@ impl Backend {
                 Some(database) => format!("{cluster} database {database}"),
                 None => format!("{cluster} (no database)"),
             },
-            Backend::Defender { api: DefenderApi::Graph, .. } => "Microsoft Graph runHuntingQuery".to_string(),
-            Backend::Defender { api: DefenderApi::AdvancedHunting, .. } => "advanced hunting API".to_string(),
+            Backend::Defender {
+                api: DefenderApi::Graph,
+                ..
+            } => "Microsoft Graph runHuntingQuery".to_string(),
+            Backend::Defender {
+                api: DefenderApi::AdvancedHunting,
+                ..
+            } => "advanced hunting API".to_string(),
             Backend::Splunk { url } => url.to_string(),
         }
     }
@@ -168,13 +194,27 @@ impl Backend {
 /// How the connection signs in.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuthMethod {
-    AzureCli { tenant: Option<String> },
-    ClientSecret { tenant: String, client_id: String, secret: SecretRef },
-    DeviceCode { tenant: Option<String>, client_id: Option<String> },
+    AzureCli {
+        tenant: Option<String>,
+    },
+    ClientSecret {
+        tenant: String,
+        client_id: String,
+        secret: SecretRef,
+    },
+    DeviceCode {
+        tenant: Option<String>,
+        client_id: Option<String>,
+    },
     /// A ready bearer token (or a Splunk token).
-    Token { token: SecretRef },
+    Token {
+        token: SecretRef,
+    },
     /// Splunk's username and password.
-    Basic { username: String, password: SecretRef },
+    Basic {
+        username: String,
+        password: SecretRef,
+    },
 }
 
 impl AuthMethod {
@@ -263,13 +303,23 @@ pub struct LoadedConfig {
 
 impl LoadedConfig {
     pub fn connection(&self, name: &str) -> Option<&Connection> {
-        self.connections.iter().find(|connection| connection.name == name)
+        self.connections
+            .iter()
+            .find(|connection| connection.name == name)
     }
 
     fn add(&mut self, connection: Connection) {
-        self.connections.retain(|existing| existing.name != connection.name);
+        self.connections
+            .retain(|existing| existing.name != connection.name);
         self.connections.push(connection);
     }
+}
+
+/// Every path searched for configuration, in search order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConfigCandidates {
+    pub msticpy: Vec<PathBuf>,
+    pub quarry: Vec<PathBuf>,
 }
 
 /// The files to read, in order of increasing precedence.
@@ -281,18 +331,32 @@ pub struct ConfigSources {
 }
 
 impl ConfigSources {
-    /// Finds the files that exist: MSTICPy's config through `MSTICPYCONFIG`, then the working
-    /// folder, then `~/.msticpy/`; Quarry's in `$XDG_CONFIG_HOME/quarry/` (or
-    /// `~/.config/quarry/`) and in the working folder.
+    /// Finds the files that exist among [`ConfigSources::candidates`]: the first MSTICPy file,
+    /// and every `quarry.toml`.
     pub fn discover(working_dir: &Path, env: &dyn Environment) -> ConfigSources {
-        let home = env.home_dir();
-        let mut msticpy_candidates: Vec<PathBuf> = Vec::new();
-        if let Some(path) = env.var("MSTICPYCONFIG").filter(|path| !path.is_empty()) {
-            msticpy_candidates.push(PathBuf::from(path));
+        let candidates = ConfigSources::candidates(working_dir, env);
+        ConfigSources {
+            msticpy: candidates.msticpy.into_iter().find(|path| path.is_file()),
+            quarry: candidates
+                .quarry
+                .into_iter()
+                .filter(|path| path.is_file())
+                .collect(),
         }
-        msticpy_candidates.push(working_dir.join("msticpyconfig.yaml"));
+    }
+
+    /// Lists the places searched, whether or not a file is there. MSTICPy's config comes
+    /// through `MSTICPYCONFIG`, then the working folder, then `~/.msticpy/`; Quarry's from
+    /// `$XDG_CONFIG_HOME/quarry/` (or `~/.config/quarry/`), then the working folder.
+    pub fn candidates(working_dir: &Path, env: &dyn Environment) -> ConfigCandidates {
+        let home = env.home_dir();
+        let mut msticpy = Vec::new();
+        if let Some(path) = env.var("MSTICPYCONFIG").filter(|path| !path.is_empty()) {
+            msticpy.push(PathBuf::from(path));
+        }
+        msticpy.push(working_dir.join("msticpyconfig.yaml"));
         if let Some(home) = &home {
-            msticpy_candidates.push(home.join(".msticpy").join("msticpyconfig.yaml"));
+            msticpy.push(home.join(".msticpy").join("msticpyconfig.yaml"));
         }
 
         let config_home = env
@@ -300,16 +364,12 @@ impl ConfigSources {
             .filter(|path| !path.is_empty())
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|home| home.join(".config")));
-        let mut quarry_candidates: Vec<PathBuf> = Vec::new();
+        let mut quarry = Vec::new();
         if let Some(config_home) = config_home {
-            quarry_candidates.push(config_home.join("quarry").join("quarry.toml"));
+            quarry.push(config_home.join("quarry").join("quarry.toml"));
         }
-        quarry_candidates.push(working_dir.join("quarry.toml"));
-
-        ConfigSources {
-            msticpy: msticpy_candidates.into_iter().find(|path| path.is_file()),
-            quarry: quarry_candidates.into_iter().filter(|path| path.is_file()).collect(),
-        }
+        quarry.push(working_dir.join("quarry.toml"));
+        ConfigCandidates { msticpy, quarry }
     }
 
     /// Reads the files. MSTICPy's connections come first, so `quarry.toml` can override them.
@@ -335,7 +395,11 @@ impl ConfigSources {
 
 fn unreadable(path: &Path, error: &std::io::Error) -> ConfigProblem {
     ConfigProblem {
-        origin: Origin { file: path.to_path_buf(), key: String::new(), line: None },
+        origin: Origin {
+            file: path.to_path_buf(),
+            key: String::new(),
+            line: None,
+        },
         message: format!("could not read the file: {error}"),
     }
 }

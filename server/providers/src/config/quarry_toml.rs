@@ -12,7 +12,9 @@ use std::path::Path;
 use toml::{Table, Value};
 use url::Url;
 
-use super::{AuthMethod, AzureCloud, Backend, ConfigProblem, Connection, LoadedConfig, Origin, SecretRef};
+use super::{
+    AuthMethod, AzureCloud, Backend, ConfigProblem, Connection, LoadedConfig, Origin, SecretRef,
+};
 use crate::defender::DefenderApi;
 use crate::secret::Secret;
 
@@ -23,24 +25,37 @@ pub(super) fn read(path: &Path, text: &str, loaded: &mut LoadedConfig) {
     let table: Table = match text.parse() {
         Ok(table) => table,
         Err(error) => {
-            let line = error.span().map(|span| text[..span.start].matches('\n').count() + 1);
+            let line = error
+                .span()
+                .map(|span| text[..span.start].matches('\n').count() + 1);
             loaded.problems.push(ConfigProblem {
-                origin: Origin { file: path.to_path_buf(), key: String::new(), line },
+                origin: Origin {
+                    file: path.to_path_buf(),
+                    key: String::new(),
+                    line,
+                },
                 message: format!("invalid TOML: {}", error.message()),
             });
             return;
         }
     };
-    let Some(connections) = table.get("connections") else { return };
+    let Some(connections) = table.get("connections") else {
+        return;
+    };
     let reader = Reader { path };
     let Some(connections) = connections.as_table() else {
-        loaded.problems.push(reader.problem("connections", "must be a table of named connections, such as [connections.prod]"));
+        loaded.problems.push(reader.problem(
+            "connections",
+            "must be a table of named connections, such as [connections.prod]",
+        ));
         return;
     };
     for (name, value) in connections {
         let key = format!("connections.{name}");
         let Some(settings) = value.as_table() else {
-            loaded.problems.push(reader.problem(&key, "must be a table"));
+            loaded
+                .problems
+                .push(reader.problem(&key, "must be a table"));
             continue;
         };
         match reader.connection(name, &key, settings) {
@@ -57,32 +72,60 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn problem(&self, key: &str, message: impl Into<String>) -> ConfigProblem {
         ConfigProblem {
-            origin: Origin { file: self.path.to_path_buf(), key: key.to_string(), line: None },
+            origin: Origin {
+                file: self.path.to_path_buf(),
+                key: key.to_string(),
+                line: None,
+            },
             message: message.into(),
         }
     }
 
-    fn string(&self, table: &Table, parent: &str, key: &str) -> Result<Option<String>, ConfigProblem> {
+    fn string(
+        &self,
+        table: &Table,
+        parent: &str,
+        key: &str,
+    ) -> Result<Option<String>, ConfigProblem> {
         match table.get(key) {
             None => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(other) => Err(self.problem(&format!("{parent}.{key}"), format!("must be a string, not `{other}`"))),
+            Some(other) => Err(self.problem(
+                &format!("{parent}.{key}"),
+                format!("must be a string, not `{other}`"),
+            )),
         }
     }
 
-    fn required(&self, table: &Table, parent: &str, key: &str, hint: &str) -> Result<String, ConfigProblem> {
+    fn required(
+        &self,
+        table: &Table,
+        parent: &str,
+        key: &str,
+        hint: &str,
+    ) -> Result<String, ConfigProblem> {
         self.string(table, parent, key)?
             .ok_or_else(|| self.problem(&format!("{parent}.{key}"), format!("is missing: {hint}")))
     }
 
     fn url(&self, table: &Table, parent: &str, key: &str) -> Result<Option<Url>, ConfigProblem> {
-        let Some(text) = self.string(table, parent, key)? else { return Ok(None) };
-        Url::parse(&text)
-            .map(Some)
-            .map_err(|error| self.problem(&format!("{parent}.{key}"), format!("`{text}` is not a valid URL ({error})")))
+        let Some(text) = self.string(table, parent, key)? else {
+            return Ok(None);
+        };
+        Url::parse(&text).map(Some).map_err(|error| {
+            self.problem(
+                &format!("{parent}.{key}"),
+                format!("`{text}` is not a valid URL ({error})"),
+            )
+        })
     }
 
-    fn connection(&self, name: &str, key: &str, settings: &Table) -> Result<Connection, ConfigProblem> {
+    fn connection(
+        &self,
+        name: &str,
+        key: &str,
+        settings: &Table,
+    ) -> Result<Connection, ConfigProblem> {
         let kind = self.required(settings, key, "kind", &format!("set it to one of {KINDS}"))?;
         let backend = match kind.as_str() {
             "log-analytics" | "sentinel" => Backend::LogAnalytics {
@@ -122,7 +165,10 @@ impl Reader<'_> {
         let cloud = match self.string(settings, key, "cloud")? {
             None => AzureCloud::Global,
             Some(name) => AzureCloud::parse(&name).ok_or_else(|| {
-                self.problem(&format!("{key}.cloud"), format!("unknown value `{name}`: use global, usgov or cn"))
+                self.problem(
+                    &format!("{key}.cloud"),
+                    format!("unknown value `{name}`: use global, usgov or cn"),
+                )
             })?,
         };
         let auth = self.auth(settings, key, &backend)?;
@@ -136,54 +182,114 @@ impl Reader<'_> {
             auth,
             cloud,
             authority,
-            origin: Origin { file: self.path.to_path_buf(), key: key.to_string(), line: None },
+            origin: Origin {
+                file: self.path.to_path_buf(),
+                key: key.to_string(),
+                line: None,
+            },
         })
     }
 
-    fn string_list(&self, table: &Table, parent: &str, key: &str) -> Result<Vec<String>, ConfigProblem> {
-        let Some(value) = table.get(key) else { return Ok(Vec::new()) };
-        let items = value.as_array().ok_or_else(|| self.problem(&format!("{parent}.{key}"), "must be a list of strings"))?;
+    fn string_list(
+        &self,
+        table: &Table,
+        parent: &str,
+        key: &str,
+    ) -> Result<Vec<String>, ConfigProblem> {
+        let Some(value) = table.get(key) else {
+            return Ok(Vec::new());
+        };
+        let items = value
+            .as_array()
+            .ok_or_else(|| self.problem(&format!("{parent}.{key}"), "must be a list of strings"))?;
         items
             .iter()
             .map(|item| {
-                item.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| self.problem(&format!("{parent}.{key}"), format!("must be a list of strings, not contain `{item}`")))
+                item.as_str().map(str::to_string).ok_or_else(|| {
+                    self.problem(
+                        &format!("{parent}.{key}"),
+                        format!("must be a list of strings, not contain `{item}`"),
+                    )
+                })
             })
             .collect()
     }
 
     /// Reads `auth`, either a method name or a table with `method` and its settings. Without
     /// it, Azure back ends use the Azure CLI; Splunk has no default.
-    fn auth(&self, settings: &Table, key: &str, backend: &Backend) -> Result<AuthMethod, ConfigProblem> {
+    fn auth(
+        &self,
+        settings: &Table,
+        key: &str,
+        backend: &Backend,
+    ) -> Result<AuthMethod, ConfigProblem> {
         let auth_key = format!("{key}.auth");
         let empty = Table::new();
         let (method, table) = match settings.get("auth") {
             None if matches!(backend, Backend::Splunk { .. }) => {
-                return Err(self.problem(&auth_key, "is missing: Splunk needs method = \"token\" or \"basic\""));
+                return Err(self.problem(
+                    &auth_key,
+                    "is missing: Splunk needs method = \"token\" or \"basic\"",
+                ));
             }
             None => ("azure-cli".to_string(), &empty),
             Some(Value::String(method)) => (method.clone(), &empty),
-            Some(Value::Table(table)) => {
-                (self.required(table, &auth_key, "method", &format!("set it to one of {METHODS}"))?, table)
+            Some(Value::Table(table)) => (
+                self.required(
+                    table,
+                    &auth_key,
+                    "method",
+                    &format!("set it to one of {METHODS}"),
+                )?,
+                table,
+            ),
+            Some(other) => {
+                return Err(self.problem(
+                    &auth_key,
+                    format!("must be a method name or a table, not `{other}`"),
+                ));
             }
-            Some(other) => return Err(self.problem(&auth_key, format!("must be a method name or a table, not `{other}`"))),
         };
         let tenant = self.string(table, &auth_key, "tenant-id")?;
         let method = match method.as_str() {
             "azure-cli" => AuthMethod::AzureCli { tenant },
-            "device-code" => AuthMethod::DeviceCode { tenant, client_id: self.string(table, &auth_key, "client-id")? },
+            "device-code" => AuthMethod::DeviceCode {
+                tenant,
+                client_id: self.string(table, &auth_key, "client-id")?,
+            },
             "client-secret" => AuthMethod::ClientSecret {
-                tenant: tenant.ok_or_else(|| self.problem(&format!("{auth_key}.tenant-id"), "is missing: client-secret needs the tenant id"))?,
-                client_id: self.required(table, &auth_key, "client-id", "set it to the app registration's client id")?,
+                tenant: tenant.ok_or_else(|| {
+                    self.problem(
+                        &format!("{auth_key}.tenant-id"),
+                        "is missing: client-secret needs the tenant id",
+                    )
+                })?,
+                client_id: self.required(
+                    table,
+                    &auth_key,
+                    "client-id",
+                    "set it to the app registration's client id",
+                )?,
                 secret: self.secret(table, &auth_key, "client-secret")?,
             },
-            "token" => AuthMethod::Token { token: self.secret(table, &auth_key, "token")? },
+            "token" => AuthMethod::Token {
+                token: self.secret(table, &auth_key, "token")?,
+            },
             "basic" => AuthMethod::Basic {
-                username: self.required(table, &auth_key, "username", "set it to the Splunk user name")?,
+                username: self.required(
+                    table,
+                    &auth_key,
+                    "username",
+                    "set it to the Splunk user name",
+                )?,
                 password: self.secret(table, &auth_key, "password")?,
             },
-            other => return Err(self.problem(&format!("{auth_key}.method"), format!("unknown value `{other}`: use one of {METHODS}"))),
+            other => {
+                return Err(self.problem(
+                    &format!("{auth_key}.method"),
+                    format!("unknown value `{other}`: use one of {METHODS}"),
+                ));
+            }
         };
         Ok(method)
     }
@@ -192,7 +298,10 @@ impl Reader<'_> {
     fn secret(&self, table: &Table, parent: &str, key: &str) -> Result<SecretRef, ConfigProblem> {
         let full_key = format!("{parent}.{key}");
         match table.get(key) {
-            None => Err(self.problem(&full_key, "is missing: set it to { env = \"VARIABLE\" } or { keyring = \"ENTRY\" }")),
+            None => Err(self.problem(
+                &full_key,
+                "is missing: set it to { env = \"VARIABLE\" } or { keyring = \"ENTRY\" }",
+            )),
             Some(Value::String(text)) => Ok(SecretRef::Literal(Secret::new(text.clone()))),
             Some(Value::Table(reference)) => {
                 if let Some(Value::String(name)) = reference.get("env") {
@@ -200,11 +309,17 @@ impl Reader<'_> {
                 } else if let Some(Value::String(name)) = reference.get("keyring") {
                     Ok(SecretRef::Keyring(name.clone()))
                 } else {
-                    Err(self.problem(&full_key, "must have env = \"VARIABLE\" or keyring = \"ENTRY\""))
+                    Err(self.problem(
+                        &full_key,
+                        "must have env = \"VARIABLE\" or keyring = \"ENTRY\"",
+                    ))
                 }
             }
             // Printing the value could print a secret, so the message shows only its type.
-            Some(other) => Err(self.problem(&full_key, format!("must be a string or a table, not a {}", other.type_str()))),
+            Some(other) => Err(self.problem(
+                &full_key,
+                format!("must be a string or a table, not a {}", other.type_str()),
+            )),
         }
     }
 }

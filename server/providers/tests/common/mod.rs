@@ -39,7 +39,9 @@ impl RecordedRequest {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -48,7 +50,9 @@ impl RecordedRequest {
 
     /// Decodes an `application/x-www-form-urlencoded` body.
     pub fn form(&self) -> HashMap<String, String> {
-        url::form_urlencoded::parse(&self.body).into_owned().collect()
+        url::form_urlencoded::parse(&self.body)
+            .into_owned()
+            .collect()
     }
 }
 
@@ -66,7 +70,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: u16, body: &serde_json::Value) -> Reply {
-        Reply::raw(status, "application/json; charset=utf-8", body.to_string().into_bytes())
+        Reply::raw(
+            status,
+            "application/json; charset=utf-8",
+            body.to_string().into_bytes(),
+        )
     }
 
     pub fn raw(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
@@ -107,8 +115,12 @@ pub struct FakeServer {
 
 impl FakeServer {
     /// Starts a server on an ephemeral port. `handler` gets each request and its 0-based index.
-    pub async fn start(handler: impl Fn(&RecordedRequest, usize) -> Reply + Send + Sync + 'static) -> FakeServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    pub async fn start(
+        handler: impl Fn(&RecordedRequest, usize) -> Reply + Send + Sync + 'static,
+    ) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local address");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let abandoned = Arc::new(AtomicUsize::new(0));
@@ -117,14 +129,20 @@ impl FakeServer {
         let (log, dropped) = (requests.clone(), abandoned.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let (handler, log, dropped) = (handler.clone(), log.clone(), dropped.clone());
                 tokio::spawn(async move {
                     let _ = serve_connection(stream, handler, log, dropped).await;
                 });
             }
         });
-        FakeServer { addr, requests, abandoned }
+        FakeServer {
+            addr,
+            requests,
+            abandoned,
+        }
     }
 
     pub fn url(&self) -> Url {
@@ -146,7 +164,9 @@ async fn serve_connection(
     log: Arc<Mutex<Vec<RecordedRequest>>>,
     abandoned: Arc<AtomicUsize>,
 ) -> std::io::Result<()> {
-    let Some(request) = read_request(&mut stream).await? else { return Ok(()) };
+    let Some(request) = read_request(&mut stream).await? else {
+        return Ok(());
+    };
     let index = {
         let mut log = log.lock().expect("lock");
         log.push(request.clone());
@@ -169,13 +189,19 @@ async fn serve_connection(
     }
 
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
-    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n", reply.body.len()));
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n",
+        reply.body.len()
+    ));
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
-    let sent = reply.cut_body_at.unwrap_or(reply.body.len()).min(reply.body.len());
+    let sent = reply
+        .cut_body_at
+        .unwrap_or(reply.body.len())
+        .min(reply.body.len());
     stream.write_all(&reply.body[..sent]).await?;
     stream.shutdown().await
 }
@@ -206,7 +232,10 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Recorded
         }
     }
 
-    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = buffer[header_end + 4..].to_vec();
     while body.len() < length {
         let read = stream.read(&mut chunk).await?;
@@ -215,7 +244,12 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Recorded
         }
         body.extend_from_slice(&chunk[..read]);
     }
-    Ok(Some(RecordedRequest { method, target, headers, body }))
+    Ok(Some(RecordedRequest {
+        method,
+        target,
+        headers,
+        body,
+    }))
 }
 
 fn reason(status: u16) -> &'static str {
@@ -246,10 +280,16 @@ pub fn test_http_options() -> HttpOptions {
 }
 
 pub fn test_credential() -> Credential {
-    Credential::Bearer(Arc::new(StaticToken::new(Secret::new(TEST_TOKEN), "the test")))
+    Credential::Bearer(Arc::new(StaticToken::new(
+        Secret::new(TEST_TOKEN),
+        "the test",
+    )))
 }
 
 /// Asserts that an error's message does not leak the test token.
 pub fn assert_no_token(message: &str) {
-    assert!(!message.contains(TEST_TOKEN), "the token leaked into: {message}");
+    assert!(
+        !message.contains(TEST_TOKEN),
+        "the token leaked into: {message}"
+    );
 }
