@@ -522,7 +522,7 @@ fn loess_smooth(
     let newnj = njump.min(n - 1);
     let n_i = n as i64;
     let len_i = len as i64;
-    let mut estimate_at = |ys: &mut [f64], i: usize, nleft: i64, nright: i64| {
+    let estimate_at = |ys: &mut [f64], res: &mut [f64], i: usize, nleft: i64, nright: i64| {
         ys[i] = loess_estimate(y, n, len, ideg, i as i64 + 1, nleft, nright, res, userw, rw)
             .unwrap_or(y[i]);
     };
@@ -534,18 +534,38 @@ fn loess_smooth(
     if len >= n {
         let mut i = 0;
         while i < n {
-            estimate_at(ys, i, nleft, nright);
+            estimate_at(ys, res, i, nleft, nright);
             i += newnj;
         }
     } else if newnj == 1 {
         let nsh = (len_i + 2) / 2;
         nright = len_i;
+        // Without robustness weights, every window whose centre sits `nsh - 1` positions from
+        // its left end has the same weights, so they are computed once and reused. This only
+        // changes rounding: the reference recomputes them from absolute positions.
+        let mut kernel: Vec<f64> = Vec::new();
         for i in 0..n {
             if i as i64 + 1 > nsh && nright != n_i {
                 nleft += 1;
                 nright += 1;
             }
-            estimate_at(ys, i, nleft, nright);
+            let centred = i as i64 + 1 - nleft == nsh - 1;
+            if userw || !centred {
+                estimate_at(ys, res, i, nleft, nright);
+                continue;
+            }
+            let lo = (nleft - 1) as usize;
+            let hi = nright as usize;
+            if kernel.is_empty() {
+                estimate_at(ys, res, i, nleft, nright);
+                kernel.extend_from_slice(&res[lo..hi]);
+                continue;
+            }
+            ys[i] = kernel
+                .iter()
+                .zip(&y[lo..hi])
+                .map(|(w, value)| w * value)
+                .sum();
         }
     } else {
         let nsh = (len_i + 1) / 2;
@@ -562,7 +582,7 @@ fn loess_smooth(
                 nleft = position - nsh + 1;
                 nright = len_i + position - nsh;
             }
-            estimate_at(ys, i, nleft, nright);
+            estimate_at(ys, res, i, nleft, nright);
             i += newnj;
         }
     }
@@ -580,7 +600,7 @@ fn loess_smooth(
     }
     let k = ((n - 1) / newnj) * newnj + 1;
     if k != n {
-        estimate_at(ys, n - 1, nleft, nright);
+        estimate_at(ys, res, n - 1, nleft, nright);
         if k != n - 1 {
             let delta = (ys[n - 1] - ys[k - 1]) / (n - k) as f64;
             for j in k..n {
