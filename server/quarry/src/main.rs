@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod check;
+mod connections;
 mod iocs;
 mod lsp;
 mod run;
@@ -34,6 +35,8 @@ enum Command {
     Iocs(iocs::IocsArgs),
     /// Serve the Language Server Protocol over stdin and stdout.
     Lsp(lsp::LspArgs),
+    /// Inspect remote connections from quarry.toml and msticpyconfig.yaml.
+    Config(connections::ConfigArgs),
     /// Run MSTICPy's hunting analyses (time-series anomalies, anomalous sequences) on CSV files.
     Analyze(analyze::AnalyzeArgs),
 }
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Iocs(args) => iocs::main(args),
         Command::Lsp(args) => lsp::main(args),
         Command::Analyze(args) => analyze::main(args),
+        Command::Config(args) => connections::main(args),
     };
     match result {
         Ok(code) => code,

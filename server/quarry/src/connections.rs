@@ -1,0 +1,188 @@
+//! `quarry config check`: lists the remote connections found in `quarry.toml` and
+//! `msticpyconfig.yaml`, and what would stop each from working.
+//!
+//! The check contacts no service. It reads the files, resolves secret references (printing only
+//! where a secret comes from, never the secret), and looks for `az` when a connection uses the
+//! Azure CLI.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use quarry_providers::config::{
+    ConfigSources, Connection, LoadedConfig, ProcessEnvironment, check_connection,
+};
+use serde_json::json;
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    command: ConfigCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ConfigCommand {
+    /// List configured connections and the problems that would stop them from working.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Folder whose `quarry.toml` and `msticpyconfig.yaml` are read; the current folder by default.
+    #[arg(long, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Human,
+    /// One JSON document with files, connections and problems.
+    Json,
+}
+
+pub fn main(args: ConfigArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        ConfigCommand::Check(args) => check(args),
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let working_dir = match args.workspace {
+        Some(dir) => dir,
+        None => std::env::current_dir().context("could not read the current folder")?,
+    };
+    let env = ProcessEnvironment;
+    let sources = ConfigSources::discover(&working_dir, &env);
+    let mut loaded = sources.load();
+    for connection in &loaded.connections {
+        let problems = check_connection(connection, &env);
+        loaded.problems.extend(problems);
+    }
+
+    let mut out = io::stdout().lock();
+    match args.format {
+        Format::Human => {
+            let candidates = ConfigSources::candidates(&working_dir, &env);
+            write_human(&mut out, &loaded, &candidates)?;
+        }
+        Format::Json => writeln!(out, "{}", to_json(&loaded))?,
+    }
+
+    let healthy = loaded.problems.is_empty() && !loaded.connections.is_empty();
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn write_human(
+    out: &mut impl Write,
+    loaded: &LoadedConfig,
+    candidates: &quarry_providers::config::ConfigCandidates,
+) -> io::Result<()> {
+    if loaded.files.is_empty() {
+        writeln!(out, "No configuration found. Searched:")?;
+        for path in candidates.msticpy.iter().chain(&candidates.quarry) {
+            writeln!(out, "  {}", path.display())?;
+        }
+        writeln!(
+            out,
+            "Create quarry.toml with a [connections.NAME] table (kind, workspace-id or cluster, auth), or point MSTICPYCONFIG at msticpyconfig.yaml."
+        )?;
+        return Ok(());
+    }
+
+    writeln!(out, "Configuration files:")?;
+    for file in &loaded.files {
+        writeln!(out, "  {}", file.display())?;
+    }
+
+    writeln!(out, "\nConnections:")?;
+    if loaded.connections.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    let width = loaded
+        .connections
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    for connection in &loaded.connections {
+        writeln!(
+            out,
+            "  {:width$}  {:19}  {}  auth {}{}  ({})",
+            connection.name,
+            connection.backend.kind(),
+            connection.backend.target(),
+            connection.auth.name(),
+            secret_source(connection),
+            connection.origin,
+        )?;
+    }
+
+    if !loaded.other_sections.is_empty() {
+        writeln!(out, "\nOther MSTICPy sections (not query connections):")?;
+        for section in &loaded.other_sections {
+            writeln!(out, "  {}: {}", section.section, section.entries.join(", "))?;
+        }
+    }
+
+    if !loaded.problems.is_empty() {
+        writeln!(out, "\nProblems:")?;
+        for problem in &loaded.problems {
+            writeln!(out, "  {problem}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\n{} connections, {} problems",
+        loaded.connections.len(),
+        loaded.problems.len()
+    )
+}
+
+/// Names where the connection's secret comes from, such as ` (secret from environment variable X)`.
+fn secret_source(connection: &Connection) -> String {
+    match connection.auth.secret() {
+        Some(secret) => format!(" (secret from {secret})"),
+        None => String::new(),
+    }
+}
+
+fn to_json(loaded: &LoadedConfig) -> serde_json::Value {
+    let connections: Vec<_> = loaded
+        .connections
+        .iter()
+        .map(|connection| {
+            json!({
+                "name": connection.name,
+                "kind": connection.backend.kind(),
+                "target": connection.backend.target(),
+                "auth": connection.auth.name(),
+                "secret": connection.auth.secret().map(ToString::to_string),
+                "file": connection.origin.file,
+                "key": connection.origin.key,
+                "line": connection.origin.line,
+            })
+        })
+        .collect();
+    let problems: Vec<_> = loaded
+        .problems
+        .iter()
+        .map(|problem| {
+            json!({
+                "file": problem.origin.file,
+                "key": problem.origin.key,
+                "line": problem.origin.line,
+                "message": problem.message,
+            })
+        })
+        .collect();
+    json!({"files": loaded.files, "connections": connections, "problems": problems})
+}
