@@ -86,9 +86,7 @@ module.exports = grammar({
     $._error_sentinel,
   ],
 
-  conflicts: $ => [
-    [$._primary, $._name],
-  ],
+  conflicts: $ => [],
 
   supertypes: $ => [
     $._statement,
@@ -97,13 +95,12 @@ module.exports = grammar({
   ],
 
   rules: {
+    // Written so that one token of lookahead decides every step: an ambiguous form would
+    // make tree-sitter mark the top-level nodes as fragile and stop reusing them when it
+    // reparses after an edit.
     source_file: $ => seq(
-      repeat($.block_separator),
-      optional(seq(
-        $.query_block,
-        repeat(seq(repeat1($.block_separator), $.query_block)),
-        repeat($.block_separator),
-      )),
+      optional($.query_block),
+      repeat(seq($.block_separator, optional($.query_block))),
     ),
 
     query_block: $ => seq(
@@ -716,11 +713,11 @@ module.exports = grammar({
     // `Name = expr`, `(A, B) = expr` or a bare expression.
     _column_expression: $ => choice($.assignment, $._expression),
 
-    assignment: $ => prec.dynamic(1, seq(
+    assignment: $ => seq(
       field('name', choice($._name, $.name_list)),
       '=',
       field('value', $._expression),
-    )),
+    ),
 
     name_list: $ => seq('(', commaSep1($._name), ')'),
 
@@ -858,7 +855,9 @@ module.exports = grammar({
 
     star: $ => '*',
 
-    _name: $ => choice($.identifier, $.bracketed_name),
+    // Where a name and an expression can both start, as in `extend a = b`, the name wins, so
+    // `a = b` is an assignment there and an equality test elsewhere, as in `where a = b`.
+    _name: $ => choice(prec(1, $.identifier), prec(1, $.bracketed_name)),
 
     bracketed_name: $ => seq('[', $.string_literal, ']'),
 
