@@ -678,9 +678,11 @@ mod tests {
             decompose(&y, &StlParams::new(1)),
             Err(StlError::InvalidPeriod(1))
         );
+
         let mut params = StlParams::new(24);
         params.seasonal = 8;
         assert_eq!(decompose(&y, &params), Err(StlError::InvalidSeasonal(8)));
+
         let mut params = StlParams::new(24);
         params.trend = Some(23);
         assert_eq!(
@@ -690,6 +692,7 @@ mod tests {
                 period: 24
             })
         );
+
         assert_eq!(
             decompose(&y[..40], &StlParams::new(24)),
             Err(StlError::TooShort {
@@ -697,6 +700,7 @@ mod tests {
                 needed: 48
             })
         );
+
         let mut with_nan = y.clone();
         with_nan[7] = f64::NAN;
         assert_eq!(

@@ -112,14 +112,14 @@ fn sessions_match_msticpy() {
     }
 }
 
-fn assert_close(actual: f64, expected: &serde_json::Value, what: &str) {
+fn assert_close(actual: f64, expected: &serde_json::Value, context: &str) {
     let expected = expected
         .as_f64()
-        .unwrap_or_else(|| panic!("{what}: reference has no number"));
+        .unwrap_or_else(|| panic!("{context}: reference has no number"));
     let error = common::relative_error(actual, expected);
     assert!(
         error <= TOLERANCE,
-        "{what}: {actual} vs {expected} (relative error {error:e})"
+        "{context}: {actual} vs {expected} (relative error {error:e})"
     );
 }
 
@@ -159,10 +159,10 @@ fn check_model(kind: ModelKind, section: &str) {
                 } else {
                     format!("rarest_window{window_len}_likelihood")
                 };
-                let what = format!("{section} {name} {key}");
+                let context = format!("{section} {name} {key}");
                 match model.rarest_window(session, window_len, geo) {
                     Some(window) => {
-                        assert_close(window.likelihood, &expected[&name], &what);
+                        assert_close(window.likelihood, &expected[&name], &context);
                         if !geo {
                             let commands: Vec<&str> = session.events
                                 [window.start..window.start + window.len]
@@ -176,10 +176,10 @@ fn check_model(kind: ModelKind, section: &str) {
                                 .iter()
                                 .map(|c| c.as_str().unwrap())
                                 .collect();
-                            assert_eq!(commands, expected_window, "{what}");
+                            assert_eq!(commands, expected_window, "{context}");
                         }
                     }
-                    None => assert!(expected[&name].is_null(), "{what}: expected a window"),
+                    None => assert!(expected[&name].is_null(), "{context}: expected a window"),
                 }
             }
         }
