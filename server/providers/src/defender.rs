@@ -8,6 +8,7 @@
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::auth::Credential;
@@ -17,7 +18,7 @@ use crate::log_analytics::default_scope;
 use crate::query::{Provider, QueryRequest, RunOptions, with_limits};
 use crate::table::{Column, ColumnType, DynamicEncoding, QueryResult, Schema, Table, Warning};
 
-/// Which of the two hunting APIs to call.
+/// The hunting API a client calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DefenderApi {
     /// Microsoft Graph `runHuntingQuery`, the current API.
@@ -34,7 +35,7 @@ impl DefenderApi {
         }
     }
 
-    /// The public cloud's endpoint for the API.
+    /// Returns the public cloud's endpoint for the API.
     pub fn default_endpoint(self) -> Url {
         let text = match self {
             DefenderApi::Graph => "https://graph.microsoft.com",
@@ -141,6 +142,20 @@ impl Defender {
 impl Provider for Defender {
     fn service(&self) -> Service {
         self.config.api.service()
+    }
+
+    fn sign_in<'a>(
+        &'a self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let scope = self
+                .config
+                .scope
+                .clone()
+                .unwrap_or_else(|| default_scope(&self.config.endpoint));
+            self.credential.sign_in(&scope, cancel).await
+        })
     }
 
     fn run<'a>(

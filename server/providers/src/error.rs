@@ -1,5 +1,5 @@
-//! Errors of the remote back ends. Every message says what failed and what to do next, and none
-//! carries a secret: request headers and bodies never go into an error.
+//! Errors of the remote back ends. Every message states what failed and what to do next. No
+//! message contains a secret, because request headers and bodies never go into an error.
 
 use std::fmt;
 use std::time::Duration;

@@ -223,8 +223,8 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// Maps a non-success response to an error. `unauthorized_action` tells the user how to get a
-/// valid credential for the credential kind in use.
+/// Maps a non-success response to an error. `unauthorized_action` is the step that gets a valid
+/// credential of the kind in use.
 pub(crate) fn status_error(
     service: Service,
     response: &HttpResponse,
@@ -361,7 +361,7 @@ impl OneApiError {
         query_code || self.location.is_some()
     }
 
-    /// The outer message, followed by the innermost one when it adds something.
+    /// Returns the outer message, followed by the innermost one when it adds something.
     pub fn summary(&self) -> String {
         let innermost = self
             .inner

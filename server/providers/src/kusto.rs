@@ -1,6 +1,6 @@
 //! Azure Data Explorer (Kusto) over REST: queries on the v2 endpoint, the schema over `/v1/rest/mgmt`.
 //!
-//! `POST {cluster}/v2/rest/query` with `{"db", "csl", "properties"}` answers with a JSON array of
+//! `POST {cluster}/v2/rest/query` with `{"db", "csl", "properties"}` returns a JSON array of
 //! frames: a `DataSetHeader`, one `DataTable` per table (`TableKind` tells the primary results from
 //! the query properties and the completion information), and a `DataSetCompletion` that reports
 //! `HasErrors` with `OneApiErrors`.
@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::auth::Credential;
@@ -22,7 +23,7 @@ use crate::table::{
     Column, ColumnType, DynamicEncoding, QueryResult, Schema, Table, TableSchema, TimeSpan, Warning,
 };
 
-/// Where and what to query.
+/// The cluster and database to query.
 #[derive(Clone, Debug)]
 pub struct DataExplorerConfig {
     /// The cluster URL, such as `https://help.kusto.windows.net`.
@@ -162,6 +163,16 @@ impl Provider for DataExplorer {
         Service::DataExplorer
     }
 
+    fn sign_in<'a>(
+        &'a self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let scope = self.scope();
+            self.credential.sign_in(&scope, cancel).await
+        })
+    }
+
     fn run<'a>(
         &'a self,
         request: &'a QueryRequest,
@@ -185,7 +196,7 @@ impl From<Duration> for TimeSpan {
     }
 }
 
-/// A unique id per request, so a query can be found in the cluster's logs.
+/// Returns a unique id per request, so a query can be found in the cluster's logs.
 fn client_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()

@@ -7,6 +7,7 @@
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::auth::Credential;
@@ -21,7 +22,7 @@ use crate::table::{
 /// The public cloud's endpoint; sovereign clouds and proxies use their own.
 pub const DEFAULT_ENDPOINT: &str = "https://api.loganalytics.io";
 
-/// Where and what to query.
+/// The workspace to query and the endpoint that serves it.
 #[derive(Clone, Debug)]
 pub struct LogAnalyticsConfig {
     pub endpoint: Url,
@@ -153,6 +154,16 @@ impl LogAnalytics {
 impl Provider for LogAnalytics {
     fn service(&self) -> Service {
         Service::LogAnalytics
+    }
+
+    fn sign_in<'a>(
+        &'a self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let scope = self.config.scope();
+            self.credential.sign_in(&scope, cancel).await
+        })
     }
 
     fn run<'a>(

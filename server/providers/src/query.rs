@@ -1,4 +1,4 @@
-//! What every back end takes and returns: the query request, run options and the provider trait.
+//! The request, run options and provider trait that every back end shares.
 
 use std::time::Duration;
 
@@ -22,8 +22,8 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
-            // Log Analytics and Azure Data Explorer stop queries at 10 minutes by default; a
-            // shorter client timeout keeps a forgotten run from holding the editor that long.
+            // Log Analytics and Azure Data Explorer stop queries at 10 minutes by default. A
+            // shorter client timeout keeps a forgotten run from blocking the editor that long.
             timeout: Duration::from_secs(180),
             row_limit: None,
             cancel: CancellationToken::new(),
@@ -78,11 +78,19 @@ impl QueryRequest {
 pub trait Provider: Send + Sync {
     fn service(&self) -> Service;
 
-    /// Runs the query and returns its tables, or an error that says what to do.
+    /// Runs the query and returns its tables, or an error that names the fix.
     fn run<'a>(
         &'a self,
         request: &'a QueryRequest,
     ) -> BoxFuture<'a, Result<QueryResult, ProviderError>>;
+
+    /// Gets the credential ready before a run, running an interactive sign-in such as the device
+    /// code flow if one is needed. The run's timeout then does not have to cover a person typing
+    /// a code. Credentials without a token cache fetch again at the run.
+    fn sign_in<'a>(
+        &'a self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
 
     /// Fetches the tables and columns the connection can query.
     fn schema<'a>(

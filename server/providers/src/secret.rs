@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A password, client secret or access token. `Debug` and `Display` print `[redacted]`; only
-/// [`Secret::expose`] gives the text, and callers use it only to build a request.
+/// [`Secret::expose`] gives the text, and this crate calls it only where it builds a request.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 

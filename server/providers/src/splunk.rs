@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value as Json;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::auth::Credential;
@@ -98,6 +99,16 @@ impl Splunk {
 impl Provider for Splunk {
     fn service(&self) -> Service {
         Service::Splunk
+    }
+
+    fn sign_in<'a>(
+        &'a self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let scope = "";
+            self.credential.sign_in(&scope, cancel).await
+        })
     }
 
     fn run<'a>(

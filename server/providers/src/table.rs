@@ -166,7 +166,7 @@ impl fmt::Display for TimeSpan {
 pub enum Value {
     Null,
     Bool(bool),
-    /// Both `int` and `long` cells; the column type tells them apart.
+    /// Both `int` and `long` cells. The column type distinguishes them.
     Long(i64),
     Real(f64),
     /// The decimal's exact text, because `f64` would round it.
@@ -179,7 +179,7 @@ pub enum Value {
     Dynamic(serde_json::Value),
 }
 
-/// How a service encodes `dynamic` cells in JSON.
+/// The JSON encoding a service uses for `dynamic` cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DynamicEncoding {
     /// The cell is the JSON value itself (Azure Data Explorer v2).

@@ -189,8 +189,8 @@ async fn rejected_token_fetched_again() {
     assert_eq!(queries[1].header("authorization"), Some("Bearer token-2"));
 }
 
-/// A device-code server: issues a code, answers `authorization_pending` and `slow_down`, then a
-/// token with a refresh token; refresh grants get a new access token.
+/// Starts a device-code server. It issues a code, replies to polls with `poll_replies` in order
+/// (then `expired_token`), and grants a new access token for any refresh token.
 async fn device_code_server(poll_replies: Vec<Reply>) -> FakeServer {
     let replies = Arc::new(Mutex::new(poll_replies.into_iter()));
     FakeServer::start(move |request, _| {
@@ -333,5 +333,94 @@ async fn unreachable_token_endpoint() {
             .to_string()
             .contains("could not reach the token endpoint"),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_before_short_run() {
+    let server = device_code_server(vec![
+        oauth_error("authorization_pending", "pending"),
+        Reply::json(200, &json!({"access_token": "device-token", "refresh_token": "refresh-1", "expires_in": 3600})),
+    ])
+    .await;
+    let flow = DeviceCodeFlow::new(
+        endpoints(&server),
+        "public-client".to_string(),
+        transport(),
+        Arc::new(|_: &DeviceCodePrompt| {}),
+    )
+    .with_timing(fast_timing());
+    let mut config = LogAnalyticsConfig::new("ws");
+    config.endpoint = server.url();
+    let client = LogAnalytics::new(
+        config,
+        Credential::Bearer(Arc::new(TokenCache::new(flow))),
+        &test_http_options(),
+    )
+    .unwrap();
+
+    client
+        .sign_in(&tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("signed in");
+    let requests_after_sign_in = server.requests().len();
+    assert_eq!(
+        requests_after_sign_in, 3,
+        "device code, one pending poll, one granted poll"
+    );
+
+    // The run reuses the cached token, so its short timeout covers only the query. The device
+    // code fake replies to the query path with an OAuth error, which is enough to see the header.
+    let mut request = QueryRequest::new("T");
+    request.options.timeout = Duration::from_millis(500);
+    let error = client
+        .run(&request)
+        .await
+        .expect_err("the fake does not serve queries");
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        requests_after_sign_in + 1,
+        "no new sign-in request"
+    );
+    let query = requests.last().unwrap();
+    assert_eq!(query.path(), "/v1/workspaces/ws/query");
+    assert_eq!(query.header("authorization"), Some("Bearer device-token"));
+    assert!(
+        !matches!(error, quarry_providers::ProviderError::Timeout { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_cancelled() {
+    let server =
+        device_code_server(vec![oauth_error("authorization_pending", "pending"); 1000]).await;
+    let flow = DeviceCodeFlow::new(
+        endpoints(&server),
+        "public-client".to_string(),
+        transport(),
+        Arc::new(|_: &DeviceCodePrompt| {}),
+    )
+    .with_timing(fast_timing());
+    let mut config = LogAnalyticsConfig::new("ws");
+    config.endpoint = server.url();
+    let client = LogAnalytics::new(
+        config,
+        Credential::Bearer(Arc::new(TokenCache::new(flow))),
+        &test_http_options(),
+    )
+    .unwrap();
+
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        trigger.cancel();
+    });
+    let error = client.sign_in(&cancel).await.expect_err("cancelled");
+    assert!(
+        matches!(error, quarry_providers::ProviderError::Cancelled),
+        "{error:?}"
     );
 }

@@ -1,6 +1,6 @@
 //! Azure CLI tokens from a stub `az` script put on `PATH`.
 //!
-//! This binary holds a single test because it changes `PATH` for the whole process.
+//! This binary contains a single test because it changes `PATH` for the whole process.
 
 #![cfg(unix)]
 
@@ -110,7 +110,7 @@ fn azure_cli_tokens_from_path() {
             "{message}"
         );
 
-        // A 401 from the service with a CLI token says to sign in again.
+        // A 401 from the service with a CLI token asks the user to sign in again.
         let server = FakeServer::start(|_, _| {
             Reply::json(
                 401,

@@ -459,7 +459,7 @@ async fn cancellation_closes_connection() {
     let error = client.run(&request).await.expect_err("cancelled");
     assert!(matches!(error, ProviderError::Cancelled), "{error:?}");
 
-    // The server sees the client hang up while it is still delaying the reply.
+    // The server detects the client closing the connection while it still delays the reply.
     let deadline = Instant::now() + Duration::from_secs(5);
     while server.abandoned_connections() == 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

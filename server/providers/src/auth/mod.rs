@@ -38,7 +38,7 @@ impl AccessToken {
     }
 }
 
-/// A failed attempt to get a credential; the message says what to do.
+/// A failed attempt to get a credential. The message names the fix.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct AuthError {
@@ -158,7 +158,7 @@ impl<S: TokenSource> TokenSource for TokenCache<S> {
     }
 }
 
-/// How a client proves who it is to the service.
+/// The proof of identity a client sends to the service.
 #[derive(Clone)]
 pub enum Credential {
     /// An OAuth bearer token for the service's scope (the Azure services).
@@ -203,6 +203,23 @@ impl Credential {
         match self {
             Credential::Bearer(source) => source.invalidate(scope),
             _ => false,
+        }
+    }
+
+    /// Gets a token for `scope` ahead of a run, so that an interactive sign-in happens outside
+    /// the run's timeout. Splunk credentials need no preparation.
+    pub(crate) async fn sign_in(
+        &self,
+        scope: &str,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<(), crate::ProviderError> {
+        let Credential::Bearer(source) = self else {
+            return Ok(());
+        };
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(crate::ProviderError::Cancelled),
+            token = source.token(scope) => token.map(|_| ()).map_err(Into::into),
         }
     }
 

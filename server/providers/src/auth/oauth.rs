@@ -63,7 +63,8 @@ struct OAuthError {
 }
 
 impl OAuthError {
-    /// The first line of the description: Entra appends trace and correlation ids on later lines.
+    /// Returns the first line of the description, because Entra appends trace and correlation
+    /// ids on later lines.
     fn description(&self) -> &str {
         self.error_description
             .as_deref()
@@ -165,7 +166,7 @@ impl TokenSource for ClientCredentials {
     }
 }
 
-/// What the user needs to finish a device-code sign-in: open the URL and enter the code.
+/// The code and URL a user needs to finish a device-code sign-in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeviceCodePrompt {
     pub user_code: String,
@@ -178,7 +179,7 @@ pub struct DeviceCodePrompt {
 /// Receives the device-code prompt, for the editor or terminal to show.
 pub type PromptCallback = Arc<dyn Fn(&DeviceCodePrompt) + Send + Sync>;
 
-/// How often the device-code flow polls the token endpoint.
+/// The polling schedule of the device-code flow.
 #[derive(Clone, Debug)]
 pub struct PollTiming {
     /// Replaces the service's `interval`; for tests and proxies that need faster polling.

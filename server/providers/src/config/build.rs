@@ -24,7 +24,7 @@ const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 #[derive(Clone)]
 pub struct BuildOptions {
     pub http: HttpOptions,
-    /// Shows the device-code prompt: the editor sends it to the user, the CLI prints it.
+    /// The callback that shows the device-code prompt. The editor forwards it to the user.
     pub prompt: PromptCallback,
     pub poll_timing: PollTiming,
 }

@@ -19,7 +19,7 @@ pub use build::{BuildOptions, build_provider, check_connection};
 use crate::defender::DefenderApi;
 use crate::secret::Secret;
 
-/// Where a secret comes from.
+/// The source of a secret.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SecretRef {
     /// Written in the file itself.
@@ -50,7 +50,7 @@ pub trait Environment {
 
     fn home_dir(&self) -> Option<PathBuf>;
 
-    /// Looks up a keyring entry. The default has no keyring and says so.
+    /// Looks up a keyring entry. The default has no keyring and returns an error saying so.
     fn keyring(&self, name: &str) -> Result<Option<Secret>, String> {
         let _ = name;
         Err("the OS keyring is not supported yet: use an environment variable".to_string())
@@ -139,7 +139,7 @@ impl AzureCloud {
     }
 }
 
-/// What the connection queries.
+/// The service and target a connection queries.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Backend {
     LogAnalytics {
@@ -170,7 +170,7 @@ impl Backend {
         }
     }
 
-    /// A one-line description of the target, for listings.
+    /// Returns a one-line description of the target, for listings.
     pub fn target(&self) -> String {
         match self {
             Backend::LogAnalytics { workspace_id, .. } => format!("workspace {workspace_id}"),
@@ -191,7 +191,7 @@ impl Backend {
     }
 }
 
-/// How the connection signs in.
+/// The sign-in method of a connection.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuthMethod {
     AzureCli {

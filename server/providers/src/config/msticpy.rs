@@ -181,7 +181,7 @@ impl AzureAuth {
     }
 }
 
-/// The keys of a mapping with their values.
+/// Lists the keys of a mapping with their values.
 fn entries(node: &Node) -> impl Iterator<Item = (String, &Node)> {
     node.as_map()
         .unwrap_or_default()
@@ -189,7 +189,7 @@ fn entries(node: &Node) -> impl Iterator<Item = (String, &Node)> {
         .filter_map(|(key, value)| Some((key.key_text()?, value)))
 }
 
-/// The text of a scalar; numbers become their decimal text (a port, an id written unquoted).
+/// Returns the text of a scalar. Numbers become their decimal text (a port, an unquoted id).
 fn scalar_text(node: &Node) -> Option<String> {
     match &node.value {
         YamlValue::Str(text) | YamlValue::Timestamp(text) => {
