@@ -1,12 +1,17 @@
-//! KQL knowledge for Quarry: the catalog of tabular operators and built-in functions.
+//! KQL knowledge for Quarry: the catalog of tabular operators and built-in functions, the
+//! table schemas ([`schema`]) and the Windows Security event IDs.
 //!
 //! The catalog is plain data (names, syntax lines, signatures, summaries, examples and
 //! completion snippets) kept as JSON under `data/` and embedded in the binary. It is parsed
 //! once, on the first call to [`Catalog::get`], and shared for the life of the process.
 //! The crate has no LSP dependency, so hover text is Markdown in a plain `String`.
 
+mod builtins;
 mod function;
 mod operator;
+pub mod schema;
+mod types;
+mod windows_events;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -16,6 +21,12 @@ pub use function::{
     display_return_type,
 };
 pub use operator::{Operator, OperatorParameter};
+pub use schema::{
+    BundledSchema, ColumnSchema, Schema, SchemaError, SchemaFile, SchemaSource, TableSchema,
+    parse_schema_json,
+};
+pub use types::ScalarType;
+pub use windows_events::{WindowsEvent, windows_security_event};
 
 const OPERATORS_JSON: &str = include_str!("../data/operators.json");
 const FUNCTIONS_JSON: &str = include_str!("../data/functions.json");
@@ -27,6 +38,8 @@ pub struct Catalog {
     functions: Vec<Function>,
     operator_index: HashMap<String, usize>,
     function_index: HashMap<String, usize>,
+    /// Every Kusto.Language built-in, documented or not, by name.
+    builtins: HashMap<String, Function>,
 }
 
 impl Catalog {
@@ -77,11 +90,17 @@ impl Catalog {
             }
         }
 
+        let builtins = builtins::load()?
+            .into_iter()
+            .map(|function| (function.name.clone(), function))
+            .collect();
+
         Ok(Catalog {
             operators,
             functions,
             operator_index,
             function_index,
+            builtins,
         })
     }
 
@@ -106,5 +125,22 @@ impl Catalog {
     /// Iterates over the functions, aggregates and plugins in catalog order.
     pub fn functions(&self) -> impl Iterator<Item = &Function> {
         self.functions.iter()
+    }
+
+    /// Looks up any Kusto.Language built-in by name: the documented entry when the catalog has
+    /// one, otherwise the reference entry with signatures and an empty summary and example.
+    pub fn builtin(&self, name: &str) -> Option<&Function> {
+        self.function(name).or_else(|| self.builtins.get(name))
+    }
+
+    /// Iterates over every built-in once, documented entries first, then the rest by name.
+    pub fn builtins(&self) -> impl Iterator<Item = &Function> {
+        let mut undocumented: Vec<&Function> = self
+            .builtins
+            .values()
+            .filter(|function| !self.function_index.contains_key(&function.name))
+            .collect();
+        undocumented.sort_by(|a, b| a.name.cmp(&b.name));
+        self.functions.iter().chain(undocumented)
     }
 }
