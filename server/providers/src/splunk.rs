@@ -105,10 +105,8 @@ impl Provider for Splunk {
         &'a self,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
-            let scope = "";
-            self.credential.sign_in(&scope, cancel).await
-        })
+        // Splunk credentials are a token or a password, so there is nothing to fetch.
+        Box::pin(self.credential.sign_in("", cancel))
     }
 
     fn run<'a>(
