@@ -71,6 +71,7 @@ struct TimeseriesArgs {
     /// Include dips (anomalies of -1) in the anomaly periods, not only spikes.
     #[arg(long)]
     include_dips: bool,
+    /// Output format, written to standard output.
     #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
     format: OutputFormat,
 }
@@ -91,6 +92,7 @@ struct SequencesArgs {
     /// Comma-separated columns that identify a user; a change in any of them starts a session.
     #[arg(long, value_delimiter = ',', required = true)]
     user_columns: Vec<String>,
+    /// Column with the event timestamps.
     #[arg(long, default_value = "TimeGenerated")]
     time_column: String,
     /// Column with the command name.
@@ -99,9 +101,11 @@ struct SequencesArgs {
     /// Column with the parameters as JSON: an array of {"Name", "Value"} objects or an object.
     #[arg(long, requires = "params_mode")]
     params_column: Option<String>,
+    /// How the parameters column is modelled; without it only the commands are.
     #[arg(long, value_enum, requires = "params_column")]
     params_mode: Option<ParamsMode>,
-    /// Comma-separated parameters whose values are modelled, instead of MSTICPy's rule.
+    /// Comma-separated parameters whose values are modelled with `--params-mode values`,
+    /// instead of MSTICPy's rule.
     #[arg(long, value_delimiter = ',')]
     modellable_params: Option<Vec<String>>,
     /// Sliding window length, in commands.
@@ -116,6 +120,7 @@ struct SequencesArgs {
     /// Use the geometric mean of each window's likelihood.
     #[arg(long)]
     geo_mean: bool,
+    /// Output format, written to standard output.
     #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
     format: OutputFormat,
 }

@@ -57,8 +57,8 @@ impl Drop for TempCsv {
 }
 
 /// Runs `quarry analyze timeseries` on TimeSeriesDemo.csv with `seasonal` as the seasonal
-/// smoother length, period 24 and score threshold 3.
-fn timeseries_with(seasonal: &str, extra: &[&str]) -> Output {
+/// smoother length, `threshold` as the score threshold and period 24.
+fn timeseries_with(seasonal: &str, threshold: &str, extra: &[&str]) -> Output {
     let input = fixture("TimeSeriesDemo.csv");
     let mut args = vec![
         "analyze",
@@ -74,14 +74,14 @@ fn timeseries_with(seasonal: &str, extra: &[&str]) -> Output {
         "--seasonal",
         seasonal,
         "--score-threshold",
-        "3",
+        threshold,
     ];
     args.extend_from_slice(extra);
     quarry(&args)
 }
 
 fn timeseries_demo(extra: &[&str]) -> Output {
-    timeseries_with("7", extra)
+    timeseries_with("7", "3", extra)
 }
 
 #[test]
@@ -138,8 +138,49 @@ fn timeseries_kql_format_prints_filter_only() {
 }
 
 #[test]
+fn timeseries_options_change_results() {
+    let truncated: Value =
+        serde_json::from_str(&stdout_of(&timeseries_demo(&["--format", "json"]))).unwrap();
+    let fractional: Value = serde_json::from_str(&stdout_of(&timeseries_demo(&[
+        "--format",
+        "json",
+        "--keep-fractions",
+    ])))
+    .unwrap();
+    let trend = fractional["rows"][0]["trend"].as_f64().unwrap();
+    assert_ne!(trend.fract(), 0.0);
+    assert_eq!(
+        truncated["rows"][0]["trend"].as_f64().unwrap(),
+        trend.trunc()
+    );
+
+    let robust: Value = serde_json::from_str(&stdout_of(&timeseries_demo(&[
+        "--format", "json", "--robust",
+    ])))
+    .unwrap();
+    let weights: Vec<f64> = robust["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["weights"].as_f64().unwrap())
+        .collect();
+    // Robust weights lie in [0, 1] and MSTICPy's integer truncation leaves 0 or 1.
+    assert!(weights.iter().all(|&weight| weight == 0.0 || weight == 1.0));
+    assert!(weights.contains(&0.0));
+
+    let dips = stdout_of(&timeseries_with(
+        "7",
+        "2",
+        &["--format", "kql", "--include-dips"],
+    ));
+    let spikes = stdout_of(&timeseries_with("7", "2", &["--format", "kql"]));
+    // At threshold 2 the demo has 19 spikes and 14 dips, some in hours without a spike.
+    assert!(dips.matches(" between ").count() > spikes.matches(" between ").count());
+}
+
+#[test]
 fn timeseries_rejects_invalid_input() {
-    let output = timeseries_with("8", &[]);
+    let output = timeseries_with("8", "3", &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr_of(&output).contains("seasonal smoother length must be an odd integer >= 3, got 8")
