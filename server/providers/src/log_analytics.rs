@@ -22,6 +22,9 @@ use crate::table::{
 /// The public cloud's endpoint; sovereign clouds and proxies use their own.
 pub const DEFAULT_ENDPOINT: &str = "https://api.loganalytics.io";
 
+/// The longest server-side query time Log Analytics allows, in seconds.
+const MAX_WAIT_SECONDS: u64 = 600;
+
 /// The workspace to query and the endpoint that serves it.
 #[derive(Clone, Debug)]
 pub struct LogAnalyticsConfig {
@@ -92,11 +95,10 @@ impl LogAnalytics {
             body["workspaces"] = json!(self.config.additional_workspaces);
         }
         let body = body.to_string();
-        // The service waits at most `wait` seconds before giving up on the query itself.
-        let prefer = format!(
-            "wait={}, include-statistics=true, include-render=true",
-            request.options.timeout.as_secs().max(1)
-        );
+        // The service stops the query after `wait` seconds. Log Analytics runs a query for at most
+        // 10 minutes, so a longer client timeout is not passed on.
+        let wait = request.options.timeout.as_secs().clamp(1, MAX_WAIT_SECONDS);
+        let prefer = format!("wait={wait}, include-statistics=true, include-render=true");
         let url = self.config.workspace_url("query");
         let build = || {
             self.transport

@@ -643,3 +643,15 @@ async fn metadata_gives_schema() {
     assert_eq!(schema.tables[0].name, "SecurityEvent");
     assert_eq!(schema.tables[0].columns[1].column_type, ColumnType::Int);
 }
+
+#[tokio::test]
+async fn long_timeout_caps_wait() {
+    let server = FakeServer::start(|_, _| Reply::json(200, &json!({"tables": []}))).await;
+    let mut request = QueryRequest::new("T");
+    request.options.timeout = Duration::from_secs(3600);
+    client(&server).run(&request).await.expect("query succeeds");
+    assert_eq!(
+        server.requests()[0].header("prefer"),
+        Some("wait=600, include-statistics=true, include-render=true")
+    );
+}
