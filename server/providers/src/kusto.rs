@@ -1,8 +1,8 @@
 //! Azure Data Explorer (Kusto) over REST: queries on the v2 endpoint, the schema over `/v1/rest/mgmt`.
 //!
 //! `POST {cluster}/v2/rest/query` with `{"db", "csl", "properties"}` returns a JSON array of
-//! frames: a `DataSetHeader`, one `DataTable` per table (`TableKind` tells the primary results from
-//! the query properties and the completion information), and a `DataSetCompletion` that reports
+//! frames: a `DataSetHeader`, one `DataTable` per table (`TableKind` marks each as primary results,
+//! query properties or completion information), and a `DataSetCompletion` that reports
 //! `HasErrors` with `OneApiErrors`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,7 +75,8 @@ impl DataExplorer {
         timeout: Duration,
     ) -> Result<Vec<u8>, ProviderError> {
         // The service stops the query at `servertimeout`, so it does not run on after the client
-        // gives up. The property travels as a JSON string, as the REST documentation shows it.
+        // gives up. NOTE: the property bag goes as a JSON-encoded string. This client has not
+        // been run against a live cluster, so that form is unverified there.
         let properties = json!({"Options": {"servertimeout": TimeSpan::from(timeout).to_string()}});
         let body =
             json!({"db": self.config.database, "csl": csl, "properties": properties.to_string()})

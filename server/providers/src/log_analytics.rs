@@ -22,7 +22,7 @@ use crate::table::{
 /// The public cloud's endpoint; sovereign clouds and proxies use their own.
 pub const DEFAULT_ENDPOINT: &str = "https://api.loganalytics.io";
 
-/// The longest server-side query time Log Analytics allows, in seconds.
+/// The maximum server-side query time Log Analytics allows, in seconds.
 const MAX_WAIT_SECONDS: u64 = 600;
 
 /// The workspace to query and the endpoint that serves it.
