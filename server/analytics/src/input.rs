@@ -81,6 +81,35 @@ impl Table {
     }
 }
 
+/// A CSV table with all its columns.
+#[derive(Debug, Clone)]
+pub struct FullTable {
+    pub header: Vec<String>,
+    /// One entry per data row, one cell per header column (empty when the row is short).
+    pub rows: Vec<Vec<String>>,
+}
+
+impl FullTable {
+    /// Reads CSV text with a header row. Quoted fields may span lines.
+    pub fn read_csv<R: Read>(reader: R) -> Result<FullTable, InputError> {
+        let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let header: Vec<String> = csv
+            .headers()?
+            .iter()
+            .map(|name| name.trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let mut rows = Vec::new();
+        for record in csv.records() {
+            let record = record?;
+            let row = (0..header.len())
+                .map(|index| record.get(index).unwrap_or("").to_string())
+                .collect();
+            rows.push(row);
+        }
+        Ok(FullTable { header, rows })
+    }
+}
+
 /// Parses a timestamp as pandas' `to_datetime` reads the common log formats: RFC 3339 with an
 /// offset or `Z`, or a date and time without an offset, taken as UTC. The separator may be `T`
 /// or a space, and fractional seconds are optional.

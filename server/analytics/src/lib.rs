@@ -1,7 +1,8 @@
-//! Hunting analytics with MSTICPy's definitions: STL time-series anomalies and anomalous command
-//! sequences. Each module names the MSTICPy or statsmodels source it follows.
+//! Hunting analytics with MSTICPy's definitions: STL time-series anomalies, anomalous command
+//! sequences and process trees. Each module names the MSTICPy or statsmodels source it follows.
 
 pub mod input;
+pub mod proctree;
 pub mod sequences;
 pub mod stl;
 pub mod timeseries;
