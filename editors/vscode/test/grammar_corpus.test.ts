@@ -7,8 +7,8 @@ import * as textmate from 'vscode-textmate';
 
 // Tests run from out/test, two levels below the extension folder.
 const EXTENSION_ROOT = path.resolve(__dirname, '..', '..');
-// The corpus of real queries sits in the shared folder beside the repository checkout.
-const CORPUS_DIR = path.resolve(EXTENSION_ROOT, '..', '..', '..', 'shared', 'corpus', 'kql');
+// Real queries from public hunting repositories and the KQL docs, one JSON object a line.
+const CORPUS_DIR = path.resolve(EXTENSION_ROOT, '..', '..', 'tests', 'fixtures', 'corpus', 'kql');
 
 async function loadGrammar(): Promise<textmate.IGrammar> {
   const wasm = fs.readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));
