@@ -1,5 +1,5 @@
-//! `quarry analyze`: MSTICPy's hunting analyses on CSV files (time-series anomalies and
-//! anomalous command sequences), printed as CSV or JSON.
+//! `quarry analyze`: MSTICPy's hunting analyses on CSV files (time-series anomalies, anomalous
+//! command sequences and process trees), printed as CSV or JSON.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use quarry_analytics::chrono::{self, DateTime, Duration, Utc};
-use quarry_analytics::input::{Table, number_at, timestamp_at};
+use quarry_analytics::input::{FullTable, Table, number_at, timestamp_at};
+use quarry_analytics::proctree;
 use quarry_analytics::sequences::{
     self, Event, ModelKind, ScoreOptions, ScoredSession, SessionLimits,
 };
@@ -29,6 +30,8 @@ enum Analysis {
     Timeseries(TimeseriesArgs),
     /// Score user sessions of commands with Markov models and find each session's rarest window.
     Sequences(SequencesArgs),
+    /// Build process trees from process-creation events (Windows 4688, Sysmon 1, auditd).
+    Proctree(ProctreeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -125,12 +128,27 @@ struct SequencesArgs {
     format: OutputFormat,
 }
 
+#[derive(Debug, clap::Args)]
+struct ProctreeArgs {
+    /// CSV file with a header row.
+    #[arg(long)]
+    input: PathBuf,
+    /// Schema of the events, by default the one whose columns match best: windows-4688,
+    /// linux-auditd, sysmon-1, osquery or hx-process-event.
+    #[arg(long)]
+    schema: Option<String>,
+    /// Output format, written to standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+    format: OutputFormat,
+}
+
 pub fn main(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::new(stdout);
     let result = match args.analysis {
         Analysis::Timeseries(args) => run_timeseries(&args, &mut out),
         Analysis::Sequences(args) => run_sequences(&args, &mut out),
+        Analysis::Proctree(args) => run_proctree(&args, &mut out),
     }
     .and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {
@@ -412,6 +430,85 @@ fn write_sessions_csv(
             serde_json::to_string(&session.rarest_window)?,
         ]);
         write_csv_row(out, row)?;
+    }
+    Ok(())
+}
+
+fn run_proctree(args: &ProctreeArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    if args.format == OutputFormat::Kql {
+        bail!("--format kql applies to `quarry analyze timeseries` only; use csv or json");
+    }
+    let schema = match &args.schema {
+        None => None,
+        Some(name) => {
+            let found = proctree::SCHEMAS.iter().find(|schema| schema.name == name);
+            let names: Vec<&str> = proctree::SCHEMAS.iter().map(|schema| schema.name).collect();
+            Some(found.with_context(|| {
+                format!(
+                    "unknown schema `{name}`; expected one of {}",
+                    names.join(", ")
+                )
+            })?)
+        }
+    };
+    let file = open_input(&args.input)?;
+    let table = FullTable::read_csv(file)
+        .with_context(|| format!("failed to read {}", args.input.display()))?;
+    let processes =
+        proctree::build_process_tree(&table.header, &table.rows, schema).with_context(|| {
+            format!(
+                "failed to build a process tree from {}",
+                args.input.display()
+            )
+        })?;
+
+    if args.format == OutputFormat::Json {
+        let document = serde_json::json!({
+            "summary": proctree::summarize(&processes),
+            "processes": processes,
+        });
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+
+    let header = [
+        "path",
+        "depth",
+        "key",
+        "parent_key",
+        "is_root",
+        "is_leaf",
+        "is_branch",
+        "inferred",
+        "time",
+        "host",
+        "process_id",
+        "parent_id",
+        "name",
+        "command_line",
+    ];
+    write_csv_row(out, header.iter().map(|name| name.to_string()))?;
+    for process in &processes {
+        write_csv_row(
+            out,
+            [
+                process.path.clone(),
+                process.depth.to_string(),
+                process.key.clone(),
+                process.parent_key.clone().unwrap_or_default(),
+                process.is_root.to_string(),
+                process.is_leaf.to_string(),
+                process.is_branch.to_string(),
+                process.inferred.to_string(),
+                format_time(process.time),
+                process.host.clone().unwrap_or_default(),
+                process.process_id.clone(),
+                process.parent_id.clone().unwrap_or_default(),
+                process.name.clone(),
+                process.command_line.clone().unwrap_or_default(),
+            ],
+        )?;
     }
     Ok(())
 }

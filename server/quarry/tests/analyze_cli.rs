@@ -407,6 +407,51 @@ fn sequences_reject_invalid_parameters() {
     );
 }
 
+#[test]
+fn proctree_json_matches_reference_summary() {
+    let input = fixture("processes_on_host.csv");
+    let args = ["analyze", "proctree", "--input", &input, "--format", "json"];
+    let json: Value = serde_json::from_str(&stdout_of(&quarry(&args))).unwrap();
+    let summary = &json["summary"];
+    assert_eq!(summary["processes"], 369);
+    assert_eq!(summary["roots"], 6);
+    assert_eq!(summary["leaves"], 279);
+    assert_eq!(summary["branches"], 84);
+    assert_eq!(summary["max_depth"], 5);
+    let first = &json["processes"][0];
+    assert_eq!(first["is_root"], true);
+    assert_eq!(first["inferred"], true);
+}
+
+#[test]
+fn proctree_csv_escapes_command_lines() {
+    let input = fixture("processes_on_host.csv");
+    let text = stdout_of(&quarry(&["analyze", "proctree", "--input", &input]));
+    let rows = csv_cells(&text);
+    assert_eq!(rows[0][0], "path");
+    assert_eq!(rows.len(), 370);
+    assert!(rows.iter().all(|row| row.len() == 14));
+    let quoted = rows.iter().filter(|row| row[13].contains('"')).count();
+    assert!(quoted > 0);
+}
+
+#[test]
+fn proctree_rejects_unknown_schema() {
+    let input = fixture("processes_on_host.csv");
+    let output = quarry(&["analyze", "proctree", "--input", &input, "--schema", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("unknown schema `nope`; expected one of windows-4688"));
+
+    let input = fixture("TimeSeriesDemo.csv");
+    let output = quarry(&["analyze", "proctree", "--input", &input]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("no process schema matches the columns"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
 /// Splits CSV text into cells, honouring quoted fields.
 fn csv_cells(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
