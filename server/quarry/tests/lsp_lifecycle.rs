@@ -44,6 +44,15 @@ fn initialize_announces_capabilities() {
 }
 
 #[test]
+fn stdio_flag_is_accepted() {
+    let mut client = LspClient::spawn_with_args_and_env(&["--stdio"], &[]);
+
+    let result = client.initialize(Value::Null);
+
+    assert_eq!(result["serverInfo"]["name"], "quarry");
+}
+
+#[test]
 fn shutdown_then_exit_ends_process() {
     let client = LspClient::start(Value::Null);
 

@@ -32,6 +32,9 @@ pub struct LspArgs {
     /// Log filter in `tracing` syntax, such as `info` or `quarry=debug`; overrides `QUARRY_LOG`.
     #[arg(long, value_name = "FILTER")]
     log: Option<String>,
+    /// Accepted for clients that always pass it (stdio is the only transport).
+    #[arg(long)]
+    stdio: bool,
 }
 
 /// Environment variable that sets the log filter when `--log` is absent (default `info`).

@@ -32,9 +32,15 @@ pub struct LspClient {
 impl LspClient {
     /// Starts `quarry lsp` with extra environment variables.
     pub fn spawn_with_env(env: &[(&str, &str)]) -> LspClient {
+        LspClient::spawn_with_args_and_env(&[], env)
+    }
+
+    /// Starts `quarry lsp` with extra command-line arguments and environment variables.
+    pub fn spawn_with_args_and_env(args: &[&str], env: &[(&str, &str)]) -> LspClient {
         let mut command = Command::new(env!("CARGO_BIN_EXE_quarry"));
         command
             .arg("lsp")
+            .args(args)
             .env("QUARRY_LOG", "trace")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
