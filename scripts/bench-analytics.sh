@@ -40,7 +40,7 @@ cargo build --quiet --release -p quarry-analytics --example analytics_bench
 quarry_bench=$CARGO_TARGET_DIR/release/examples/analytics_bench
 
 files=(tests/fixtures/analytics/TimeSeriesDemo.csv "$work/series_$series_points.csv"
-    tests/fixtures/analytics/demo_exchange_data.csv)
+    tests/fixtures/analytics/demo_exchange_data.csv tests/fixtures/analytics/processes_on_host.csv)
 msticpy_files=("${files[@]}")
 for count in "${event_counts[@]}"; do
     files+=("$work/events_$count.csv")

@@ -3,7 +3,7 @@
 `generate DIR --points N --events N` writes a synthetic hourly series of N points
 (series_N.csv) and N synthetic Exchange-style events (events_N.csv) with a deterministic seed.
 `run FILE...` times MSTICPy on each file: STL anomalies for series files (value column
-"Value", period 24, seasonal 7), and sessionizing plus the parameter-value model with rarest
+"Value", period 24, seasonal 7), the process tree for processes*.csv files, and sessionizing plus the parameter-value model with rarest
 windows of length 3 for event files (columns as in demo_exchange_data.csv). Reading the CSV and
 parsing the parameter JSON are not timed. Each case prints one JSON line with the best of
 `--repeat` runs, in seconds.
@@ -117,6 +117,14 @@ def run_events(path: Path, repeat: int) -> dict:
     return {"case": path.name, "rows": len(data), "seconds": time_best(analyze, repeat)}
 
 
+def run_processes(path: Path, repeat: int) -> dict:
+    import pandas as pd
+    from msticpy.transform.proc_tree_builder import build_process_tree
+
+    data = pd.read_csv(path, index_col=0, parse_dates=["TimeGenerated"])
+    return {"case": path.name, "rows": len(data), "seconds": time_best(lambda: build_process_tree(data), repeat)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -138,8 +146,12 @@ def main() -> None:
         return
 
     for path in args.files:
-        is_series = path.name.startswith("series_") or "TimeSeries" in path.name
-        result = run_series(path, args.repeat) if is_series else run_events(path, args.repeat)
+        if path.name.startswith("series_") or "TimeSeries" in path.name:
+            result = run_series(path, args.repeat)
+        elif path.name.startswith("processes"):
+            result = run_processes(path, args.repeat)
+        else:
+            result = run_events(path, args.repeat)
         print(json.dumps(result), flush=True)
 
 

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::Duration;
-use quarry_analytics::input::{Table, number_at, timestamp_at};
+use quarry_analytics::input::{FullTable, Table, number_at, timestamp_at};
+use quarry_analytics::proctree::build_process_tree;
 use quarry_analytics::sequences::{
     self, Event, ModelKind, ScoreOptions, SessionLimits, parse_parameters,
 };
@@ -95,6 +96,15 @@ fn bench_events(path: &Path, repeat: usize) -> (usize, f64) {
     (events.len(), seconds)
 }
 
+fn bench_processes(path: &Path, repeat: usize) -> (usize, f64) {
+    let table = FullTable::read_csv(File::open(path).unwrap()).unwrap();
+    let seconds = time_best(repeat, || {
+        let tree = build_process_tree(&table.header, &table.rows, None).unwrap();
+        std::hint::black_box(tree);
+    });
+    (table.rows.len(), seconds)
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut repeat = 3;
@@ -107,9 +117,10 @@ fn main() {
     for file in &args {
         let path = Path::new(file);
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let is_series = name.starts_with("series_") || name.contains("TimeSeries");
-        let (rows, seconds) = if is_series {
+        let (rows, seconds) = if name.starts_with("series_") || name.contains("TimeSeries") {
             bench_series(path, repeat)
+        } else if name.starts_with("processes") {
+            bench_processes(path, repeat)
         } else {
             bench_events(path, repeat)
         };
