@@ -376,7 +376,8 @@ fn clean_events(
                 column: schema.time_stamp.to_string(),
                 value: row[time].clone(),
             })?;
-        // MSTICPy names a parent with an empty name "unknown".
+        // MSTICPy names a parent with an empty name "unknown". NOTE: pandas reads an empty CSV
+        // cell as NaN, which MSTICPy leaves as is, so its trees can differ for such rows.
         let logged_parent = parent_name.map(|i| {
             if row[i].is_empty() {
                 "unknown".to_string()
