@@ -57,9 +57,10 @@ impl Splunk {
                 form.push(("earliest_time", format!("-{}s", duration.as_secs())));
                 form.push(("latest_time", "now".to_string()));
             }
+            // Epoch seconds need no `time_format`, unlike formatted dates.
             Some(TimeRange::Between { start, end }) => {
-                form.push(("earliest_time", start.to_rfc3339()));
-                form.push(("latest_time", end.to_rfc3339()));
+                form.push(("earliest_time", start.timestamp().to_string()));
+                form.push(("latest_time", end.timestamp().to_string()));
             }
             None => {}
         }

@@ -173,3 +173,20 @@ async fn malformed_line_is_reported() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn absolute_range_in_epoch_seconds() {
+    let server = FakeServer::start(|_, _| Reply::raw(200, "application/json", Vec::new())).await;
+    let mut request = QueryRequest::new("index=web");
+    let start = chrono::DateTime::from_timestamp(1_709_251_200, 0).unwrap();
+    let end = chrono::DateTime::from_timestamp(1_709_337_600, 0).unwrap();
+    request.time_range = Some(TimeRange::Between { start, end });
+    client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN)))
+        .run(&request)
+        .await
+        .expect("search succeeds");
+
+    let form = server.requests()[0].form();
+    assert_eq!(form["earliest_time"], "1709251200");
+    assert_eq!(form["latest_time"], "1709337600");
+}
