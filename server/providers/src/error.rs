@@ -42,6 +42,19 @@ impl Service {
             }
         }
     }
+
+    /// Names the settings a 404 usually means are wrong.
+    pub fn not_found_hint(self) -> &'static str {
+        match self {
+            Service::LogAnalytics => "Check the workspace id and the endpoint of the connection",
+            Service::DataExplorer => "Check the cluster URL and the database name",
+            Service::DefenderGraph | Service::DefenderLegacy => {
+                "Check the endpoint of the connection"
+            }
+            Service::Splunk => "Check the Splunk management URL and port (8089 unless changed)",
+            Service::SignIn => "Check the authority and the tenant",
+        }
+    }
 }
 
 impl fmt::Display for Service {
@@ -122,6 +135,9 @@ pub enum ProviderError {
         attempts: u32,
         detail: String,
     },
+
+    #[error("{service} was not found at that address (HTTP 404): {detail}. {}", service.not_found_hint())]
+    NotFound { service: Service, detail: String },
 
     #[error("{service} returned HTTP {status}: {detail}")]
     Http {

@@ -247,6 +247,7 @@ pub(crate) fn status_error(
             action: unauthorized_action,
         },
         StatusCode::FORBIDDEN => ProviderError::Forbidden { service, detail },
+        StatusCode::NOT_FOUND => ProviderError::NotFound { service, detail },
         StatusCode::TOO_MANY_REQUESTS => ProviderError::Throttled {
             service,
             attempts: response.attempts,

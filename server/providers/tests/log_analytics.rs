@@ -655,3 +655,21 @@ async fn long_timeout_caps_wait() {
         Some("wait=600, include-statistics=true, include-render=true")
     );
 }
+
+#[tokio::test]
+async fn unknown_workspace_names_setting() {
+    let reply = json!({"error": {"code": "WorkspaceNotFoundError", "message": "The workspace could not be found"}});
+    let server = FakeServer::start(move |_, _| Reply::json(404, &reply)).await;
+    let error = client(&server)
+        .run(&QueryRequest::new("T"))
+        .await
+        .expect_err("404");
+
+    assert!(matches!(error, ProviderError::NotFound { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("The workspace could not be found"),
+        "{message}"
+    );
+    assert!(message.contains("Check the workspace id"), "{message}");
+}
