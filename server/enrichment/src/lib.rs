@@ -5,6 +5,7 @@
 //! Everything here works on plain data (strings, byte ranges, serde structs), so the CLI and the
 //! language server can both call it.
 
+pub mod config;
 pub mod domain;
 pub mod extract;
 pub mod geoip;
@@ -12,8 +13,13 @@ pub mod indicator;
 pub mod iptype;
 pub mod mmdb_writer;
 pub mod paths;
+pub mod secret;
+pub mod ti;
 
+pub use config::EnrichmentConfig;
 pub use extract::{classify, extract};
 pub use geoip::{GeoIp, GeoIpConfig, GeoIpReport, GeoLocation};
 pub use indicator::{Indicator, IocType};
 pub use iptype::{IpType, ip_type};
+pub use secret::Secret;
+pub use ti::{Enricher, LookupStatus, Observable, PartialLookup, Severity, TiResult, Verdict};

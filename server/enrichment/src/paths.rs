@@ -52,9 +52,7 @@ pub fn expand_home(path: &str) -> PathBuf {
             return home.join(rest);
         }
     } else if path == "~" {
-        if let Some(home) = home() {
-            return home;
-        }
+        return home().unwrap_or_else(|| PathBuf::from(path));
     }
     PathBuf::from(path)
 }

@@ -1,0 +1,139 @@
+//! A disk cache of lookup results with a time to live, one JSON file per provider.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::result::{Observable, TiResult};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CacheEntry {
+    /// Seconds since the Unix epoch when the result was stored.
+    stored_at: u64,
+    result: TiResult,
+}
+
+type ProviderEntries = HashMap<String, CacheEntry>;
+
+/// Results by provider, loaded from disk on first use and written back on every store.
+/// Only answers (found or not found) are stored; errors are retried on the next lookup.
+pub struct DiskCache {
+    folder: PathBuf,
+    ttl: Duration,
+    providers: Mutex<HashMap<String, ProviderEntries>>,
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+fn key(observable: &Observable) -> String {
+    format!(
+        "{}:{}",
+        observable.ioc_type.as_str(),
+        observable.normalized()
+    )
+}
+
+/// A file name from a provider name: ASCII letters, digits, `-` and `_` only.
+fn file_name(provider: &str) -> String {
+    let stem: String = provider
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
+                ch.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{stem}.json")
+}
+
+impl DiskCache {
+    pub fn new(folder: impl Into<PathBuf>, ttl: Duration) -> DiskCache {
+        DiskCache {
+            folder: folder.into(),
+            ttl,
+            providers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    fn load(&self, provider: &str) -> ProviderEntries {
+        let path = self.folder.join(file_name(provider));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return ProviderEntries::new();
+        };
+        serde_json::from_str(&text).unwrap_or_else(|error| {
+            tracing::warn!(path = %path.display(), %error, "ignoring an unreadable cache file");
+            ProviderEntries::new()
+        })
+    }
+
+    /// Returns the stored result when it is younger than the time to live.
+    pub fn get(&self, provider: &str, observable: &Observable) -> Option<TiResult> {
+        let mut providers = self.providers.lock().expect("cache lock");
+        let entries = providers
+            .entry(provider.to_owned())
+            .or_insert_with(|| self.load(provider));
+        let entry = entries.get(&key(observable))?;
+        let age = now_seconds().saturating_sub(entry.stored_at);
+        if age >= self.ttl.as_secs() {
+            return None;
+        }
+        let mut result = entry.result.clone();
+        result.cached = true;
+        Some(result)
+    }
+
+    /// Stores `result` when it is an answer, and writes the provider's file.
+    pub fn put(&self, provider: &str, observable: &Observable, result: &TiResult) {
+        if !result.status.is_answer() {
+            return;
+        }
+        let snapshot = {
+            let mut providers = self.providers.lock().expect("cache lock");
+            let entries = providers
+                .entry(provider.to_owned())
+                .or_insert_with(|| self.load(provider));
+            let ttl = self.ttl.as_secs();
+            let now = now_seconds();
+            entries.retain(|_, entry| now.saturating_sub(entry.stored_at) < ttl);
+            let mut stored = result.clone();
+            stored.cached = false;
+            entries.insert(
+                key(observable),
+                CacheEntry {
+                    stored_at: now,
+                    result: stored,
+                },
+            );
+            serde_json::to_vec(entries).expect("cache entries serialize")
+        };
+        if let Err(error) = self.write(provider, &snapshot) {
+            tracing::warn!(folder = %self.folder.display(), provider, %error, "failed to write the lookup cache");
+        }
+    }
+
+    /// Writes through a temporary file and a rename, so a crash never leaves half a file.
+    fn write(&self, provider: &str, bytes: &[u8]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.folder)?;
+        let path = self.folder.join(file_name(provider));
+        let temporary = self.folder.join(format!(
+            ".{}.{}.tmp",
+            file_name(provider),
+            std::process::id()
+        ));
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, &path)
+    }
+}
