@@ -16,7 +16,8 @@ use crate::error::{ProviderError, QueryError, Service, SourceLocation};
 pub struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
-    /// Wait before the first retry when the service sends no `Retry-After`; it doubles per retry.
+    /// Wait before the first retry when the service sends no `Retry-After`. It doubles per retry,
+    /// before the random jitter that [`Transport`] applies.
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
     /// Longest `Retry-After` the client honours; a longer one ends the run with a throttling error.
@@ -163,12 +164,17 @@ impl Transport {
         }
     }
 
+    /// Returns the wait before retry number `attempts`: the initial backoff doubled per retry,
+    /// capped, then scaled by a random factor in [0.5, 1) so that clients throttled together do
+    /// not retry together.
     fn backoff(&self, attempts: u32) -> Duration {
         let factor = 1u32 << attempts.saturating_sub(1).min(16);
-        self.retry
+        let capped = self
+            .retry
             .initial_backoff
             .saturating_mul(factor)
-            .min(self.retry.max_backoff)
+            .min(self.retry.max_backoff);
+        capped.mul_f64(rand::random_range(0.5..1.0))
     }
 }
 

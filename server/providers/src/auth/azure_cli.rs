@@ -19,10 +19,11 @@ pub struct AzureCliCredential {
 }
 
 impl AzureCliCredential {
-    /// Uses `az` from `PATH`.
+    /// Uses `az` from `PATH` (`az.cmd` on Windows, where the CLI is a batch file).
     pub fn new(tenant: Option<String>) -> AzureCliCredential {
+        let program = if cfg!(windows) { "az.cmd" } else { "az" };
         AzureCliCredential {
-            program: OsString::from("az"),
+            program: OsString::from(program),
             tenant,
         }
     }
