@@ -7,9 +7,8 @@
 //! commands, parameters and values never seen in training get the unknown token's probability.
 //! Products are taken in MSTICPy's order so that the likelihoods agree to rounding error.
 
-use std::collections::HashMap;
-
 use super::{Event, Session};
+use crate::fasthash::FastHashMap;
 
 /// Which parts of an event the model uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +36,7 @@ const MAX_DISTINCT_PERCENT: f64 = 10.0;
 /// Map from names to dense ids, with ids below `reserved` kept for tokens.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<String, u32>,
+    ids: FastHashMap<String, u32>,
     names: Vec<String>,
 }
 
@@ -78,7 +77,7 @@ pub struct Model {
     command_counts: Vec<u64>,
     total_commands: u64,
     /// Raw transition counts keyed by (previous, current) command id.
-    transitions: HashMap<(u32, u32), u64>,
+    transitions: FastHashMap<(u32, u32), u64>,
     /// Laplace-smoothed total of each row of the transition counts.
     transition_row_totals: Vec<u64>,
     params: Interner,
@@ -89,7 +88,7 @@ pub struct Model {
     modellable: Vec<bool>,
     values: Interner,
     /// Raw count of each (parameter, value) pair.
-    value_counts: HashMap<(u32, u32), u64>,
+    value_counts: FastHashMap<(u32, u32), u64>,
     /// Laplace-smoothed total of the value counts of each parameter id.
     value_row_totals: Vec<u64>,
     /// Command id of each event given to [`Model::train`].
@@ -127,13 +126,13 @@ impl Model {
             commands: Interner::with_tokens(&["##START##", "##END##", "##UNK##"]),
             command_counts: Vec::new(),
             total_commands: 0,
-            transitions: HashMap::new(),
+            transitions: FastHashMap::default(),
             transition_row_totals: Vec::new(),
             params: Interner::with_tokens(&["##UNK##"]),
             param_given_command: Vec::new(),
             modellable: Vec::new(),
             values: Interner::default(),
-            value_counts: HashMap::new(),
+            value_counts: FastHashMap::default(),
             value_row_totals: Vec::new(),
             event_commands: vec![UNKNOWN; events.len()],
             event_param_probs: vec![1.0; events.len()],
@@ -168,8 +167,8 @@ impl Model {
             command_params: vec![Vec::new(); command_total],
             param_values: Vec::new(),
         };
-        let mut command_param_slot: HashMap<(u32, u32), usize> = HashMap::new();
-        let mut param_value_slot: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut command_param_slot: FastHashMap<(u32, u32), usize> = FastHashMap::default();
+        let mut param_value_slot: FastHashMap<(u32, u32), usize> = FastHashMap::default();
 
         for session in sessions {
             let mut previous = START;

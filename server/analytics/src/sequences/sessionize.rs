@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Event;
+use crate::fasthash::FastHashMap;
 
 /// Limits that end a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +33,24 @@ pub struct Session {
 /// the time since the session's first event would exceed `max_session`. Equal limits do not split,
 /// as in MSTICPy.
 pub fn sessionize(events: &[Event], limits: SessionLimits) -> Vec<Session> {
+    // Sorting by each user's rank instead of the user strings keeps the comparisons cheap.
+    let mut ids: FastHashMap<&Vec<Option<String>>, usize> = FastHashMap::default();
+    let event_ids: Vec<usize> = events
+        .iter()
+        .map(|event| {
+            let next = ids.len();
+            *ids.entry(&event.user).or_insert(next)
+        })
+        .collect();
+    let mut users: Vec<(&Vec<Option<String>>, usize)> = ids.into_iter().collect();
+    users.sort_unstable();
+    let mut rank_of_id = vec![0; users.len()];
+    for (rank, &(_, id)) in users.iter().enumerate() {
+        rank_of_id[id] = rank;
+    }
+    let event_ranks: Vec<usize> = event_ids.iter().map(|&id| rank_of_id[id]).collect();
     let mut order: Vec<usize> = (0..events.len()).collect();
-    order.sort_by(|&a, &b| {
-        events[a]
-            .user
-            .cmp(&events[b].user)
-            .then(events[a].time.cmp(&events[b].time))
-    });
+    order.sort_by_key(|&index| (event_ranks[index], events[index].time));
 
     let mut sessions: Vec<Session> = Vec::new();
     let mut elapsed = Duration::zero();
@@ -47,7 +59,7 @@ pub fn sessionize(events: &[Event], limits: SessionLimits) -> Vec<Session> {
         let continues = position > 0 && {
             let previous = &events[order[position - 1]];
             let gap = event.time - previous.time;
-            let same_user = previous.user == event.user;
+            let same_user = event_ranks[order[position - 1]] == event_ranks[index];
             let within = gap <= limits.max_gap && elapsed + gap <= limits.max_session;
             if same_user && within {
                 elapsed += gap;
