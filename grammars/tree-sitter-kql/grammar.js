@@ -59,6 +59,42 @@ function commaSep(rule) {
 }
 
 /**
+ * Matches an operator's parameters such as `kind=inner`: hints or one of `names`. Each operator
+ * lists its own names, so that a misplaced name is a syntax error. Every list of names needs an
+ * entry in PARAMETER_NAME_SETS.
+ * @param {GrammarSymbols<string>} $
+ * @param {string[]} names
+ */
+function parameters($, ...names) {
+  if (names.length === 0) {
+    return repeat(field('parameter', $.operator_parameter));
+  }
+  const rule = $[parameterRuleName(names)];
+  return repeat(field('parameter', choice($.operator_parameter, alias(rule, $.operator_parameter))));
+}
+
+/**
+ * Names the hidden rule for the operator parameters named `names`.
+ * @param {string[]} names
+ */
+function parameterRuleName(names) {
+  return '_' + names.join('_') + '_parameter';
+}
+
+// The lists of parameter names that operators accept besides hints.
+const PARAMETER_NAME_SETS = [
+  ['decodeblocks'],
+  ['withsource', 'with_source', 'datascope', 'isfuzzy'],
+  ['kind'],
+  ['kind', 'isfuzzy'],
+  ['cycles'],
+  ['bagexpansion', 'with_itemindex', 'kind'],
+  ['kind', 'flags'],
+  ['with_match_id'],
+  ['kind', 'withsource', 'with_source', 'isfuzzy'],
+];
+
+/**
  * Matches a keyword in lower case, upper case or capitalized, such as `true`, `TRUE` or `True`.
  * @param {string} word
  */
@@ -328,12 +364,9 @@ module.exports = grammar({
       $.where_operator,
     ),
 
+    // `hint.strategy=shuffle` and the like; every operator with parameters accepts hints.
     operator_parameter: $ => seq(
-      field('name', choice(
-        $.hint_name,
-        'kind', 'withsource', 'with_source', 'isfuzzy', 'bagexpansion',
-        'with_itemindex', 'flags', 'datascope', 'decodeblocks', 'with_match_id',
-      )),
+      field('name', $.hint_name),
       '=',
       field('value', $._parameter_value),
     ),
@@ -348,23 +381,23 @@ module.exports = grammar({
 
     as_operator: $ => seq(
       'as',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($),
       field('name', $._name),
     ),
 
-    consume_operator: $ => seq('consume', repeat(field('parameter', $.operator_parameter))),
+    consume_operator: $ => seq('consume', parameters($, 'decodeblocks')),
 
     count_operator: $ => 'count',
 
     distinct_operator: $ => prec.right(seq(
       'distinct',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($),
       commaSep1(field('column', $._expression)),
     )),
 
     evaluate_operator: $ => seq(
       'evaluate',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($),
       field('plugin', $.call_expression),
       optional(seq(':', field('schema', $.tabular_type))),
     ),
@@ -379,7 +412,7 @@ module.exports = grammar({
 
     find_operator: $ => prec.right(seq(
       'find',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'withsource', 'with_source', 'datascope', 'isfuzzy'),
       optional(seq('in', '(', commaSep1(field('table', choice($._expression, $.wildcard_name))), ')')),
       optional('where'),
       field('predicate', $._expression),
@@ -402,14 +435,14 @@ module.exports = grammar({
 
     join_operator: $ => prec.right(seq(
       'join',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind'),
       field('right', $._expression),
       optional(seq('on', commaSep1(field('condition', $._expression)))),
     )),
 
     lookup_operator: $ => prec.right(seq(
       'lookup',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind'),
       field('right', $._expression),
       'on',
       commaSep1(field('condition', $._expression)),
@@ -417,7 +450,7 @@ module.exports = grammar({
 
     macro_expand_operator: $ => seq(
       'macro-expand',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind', 'isfuzzy'),
       field('entity_group', $._expression),
       'as',
       field('name', $._name),
@@ -437,7 +470,7 @@ module.exports = grammar({
 
     graph_match_operator: $ => prec.right(seq(
       'graph-match',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'cycles'),
       commaSep1(field('pattern', $.graph_pattern)),
       optional(seq('where', field('predicate', $._expression))),
       optional(seq('project', commaSep1(field('column', $._column_expression)))),
@@ -459,7 +492,7 @@ module.exports = grammar({
 
     make_series_operator: $ => prec.right(seq(
       'make-series',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind'),
       commaSep1(field('aggregate', $.make_series_aggregate)),
       'on', field('axis', $._expression),
       choice(
@@ -482,7 +515,7 @@ module.exports = grammar({
 
     mv_apply_operator: $ => prec.right(seq(
       'mv-apply',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'bagexpansion', 'with_itemindex', 'kind'),
       commaSep1(field('column', $.mv_column)),
       optional(seq('limit', field('limit', $._expression))),
       'on',
@@ -491,7 +524,7 @@ module.exports = grammar({
 
     mv_expand_operator: $ => prec.right(seq(
       choice('mv-expand', 'mvexpand'),
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'bagexpansion', 'with_itemindex', 'kind'),
       commaSep1(field('column', $.mv_column)),
       optional(seq('limit', field('limit', $._expression))),
     )),
@@ -503,7 +536,7 @@ module.exports = grammar({
 
     parse_operator: $ => prec.right(seq(
       'parse',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind', 'flags'),
       field('source', $._expression),
       'with',
       repeat1(field('pattern', $._parse_pattern_item)),
@@ -511,7 +544,7 @@ module.exports = grammar({
 
     parse_where_operator: $ => prec.right(seq(
       'parse-where',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind', 'flags'),
       field('source', $._expression),
       'with',
       repeat1(field('pattern', $._parse_pattern_item)),
@@ -538,7 +571,7 @@ module.exports = grammar({
 
     partition_operator: $ => seq(
       'partition',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($),
       'by',
       field('key', $._name),
       choice(
@@ -588,7 +621,7 @@ module.exports = grammar({
 
     reduce_operator: $ => prec.right(seq(
       'reduce',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind'),
       'by', field('key', $._expression),
       optional(seq('with', commaSep1(field('property', $.named_argument)))),
     )),
@@ -613,7 +646,7 @@ module.exports = grammar({
 
     scan_operator: $ => prec.right(seq(
       'scan',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'with_match_id'),
       optional(seq('order', 'by', commaSep1(field('order', $.sort_expression)))),
       optional(seq('partition', 'by', commaSep1(field('partition', $._expression)))),
       optional(seq('declare', '(', commaSep1(field('declaration', $.parameter)), ')')),
@@ -633,7 +666,7 @@ module.exports = grammar({
 
     search_operator: $ => prec.right(seq(
       'search',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind'),
       optional(seq('in', '(', commaSep1(field('table', choice($._expression, $.wildcard_name))), ')')),
       field('predicate', $._expression),
     )),
@@ -645,7 +678,7 @@ module.exports = grammar({
 
     sort_operator: $ => prec.right(seq(
       choice('sort', 'order'),
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($),
       'by',
       commaSep1(field('key', $.sort_expression)),
     )),
@@ -658,14 +691,14 @@ module.exports = grammar({
 
     summarize_operator: $ => prec.right(seq(
       'summarize',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($),
       commaSep(field('aggregate', $._column_expression)),
       optional(seq('by', commaSep1(field('group', $._column_expression)))),
     )),
 
     take_operator: $ => seq(
       choice('take', 'limit'),
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($),
       field('count', $._expression),
     ),
 
@@ -701,7 +734,7 @@ module.exports = grammar({
 
     union_operator: $ => prec.right(seq(
       'union',
-      repeat(field('parameter', $.operator_parameter)),
+      parameters($, 'kind', 'withsource', 'with_source', 'isfuzzy'),
       commaSep1(field('table', choice($._expression, $.wildcard_name))),
     )),
 
@@ -965,5 +998,15 @@ module.exports = grammar({
     ),
 
     comment: $ => token(seq('//', /[^\n]*/)),
+
+    ...Object.fromEntries(PARAMETER_NAME_SETS.map(names => [
+      parameterRuleName(names),
+      /** @param {GrammarSymbols<string>} $ */
+      $ => seq(
+        field('name', names.length === 1 ? names[0] : choice(...names)),
+        '=',
+        field('value', $._parameter_value),
+      ),
+    ])),
   },
 });

@@ -81,9 +81,12 @@ fn error_for_error_node(node: Node<'_>, text: &str) -> SyntaxError {
         };
     };
 
-    // A dangling keyword or operator at the end of a block, as in `summarize count() by`:
-    // report what should have followed it.
-    if ends_block(node) && is_keyword_or_punctuation(last, text) {
+    // Dangling keywords or operators at the end of a block, as in `summarize count() by`:
+    // report what should have followed the last one.
+    let only_keywords = leaves
+        .iter()
+        .all(|&leaf| is_keyword_or_punctuation(leaf, text));
+    if ends_block(node) && only_keywords {
         let expected = if token_text(last, text) == "|" {
             "a tabular operator"
         } else {
@@ -112,6 +115,26 @@ fn error_for_error_node(node: Node<'_>, text: &str) -> SyntaxError {
         };
     }
 
+    // A token that the grammar does not allow after the one before it, as in `order x`:
+    // name the tokens that were expected there when there are few of them.
+    if let Some(rejected) = first_rejected_token(&leaves, text) {
+        let found = quote(rejected.token, text);
+        let expected = describe_expected(&rejected.expected);
+        let message = match (expected, rejected.previous) {
+            (Some(expected), Some(previous)) => format!(
+                "expected {expected} after {}, found {found}",
+                quote(previous, text)
+            ),
+            (Some(expected), None) => format!("expected {expected}, found {found}"),
+            (None, _) => format!("unexpected {found}"),
+        };
+        return SyntaxError {
+            range: rejected.token.byte_range(),
+            code: CODE_UNEXPECTED,
+            message,
+        };
+    }
+
     // Otherwise blame the first token the parser skipped, or the first token of the error.
     let culprit = leaves
         .iter()
@@ -130,6 +153,74 @@ fn error_for_error_node(node: Node<'_>, text: &str) -> SyntaxError {
         code: CODE_UNEXPECTED,
         message,
     }
+}
+
+/// A token the parser could not accept after `previous`, with the token kinds it expected.
+struct RejectedToken<'tree> {
+    previous: Option<Node<'tree>>,
+    token: Node<'tree>,
+    expected: Vec<(String, bool)>,
+}
+
+/// Finds the first token among `leaves` that its parse state does not allow: the state the
+/// first token was read in, and for later tokens the state after the token before. The states
+/// are those the parser recorded before it met the error, so the search stops at the first
+/// token the parser skipped.
+fn first_rejected_token<'tree>(leaves: &[Node<'tree>], text: &str) -> Option<RejectedToken<'tree>> {
+    let first = *leaves.first()?;
+    let mut previous: Option<Node<'tree>> = None;
+    for &token in leaves {
+        let state = match previous {
+            Some(before) if before.is_error() => return None,
+            Some(before) => before.next_parse_state(),
+            None if token.is_error() => return None,
+            None => first.parse_state(),
+        };
+        let language = token.language();
+        let valid: Vec<u16> = language.lookahead_iterator(state)?.collect();
+        let symbol = if token.is_error() {
+            language.id_for_node_kind(token_text(token, text), false)
+        } else {
+            token.grammar_id()
+        };
+        if valid.contains(&symbol) {
+            previous = Some(token);
+            continue;
+        }
+        let expected = valid
+            .iter()
+            .filter(|&&id| language.node_kind_is_visible(id))
+            .filter_map(|&id| {
+                let kind = language.node_kind_for_id(id)?;
+                let ignored = [kinds::COMMENT, kinds::BLOCK_SEPARATOR, "end", "ERROR"];
+                (!ignored.contains(&kind))
+                    .then(|| (kind.to_string(), language.node_kind_is_named(id)))
+            })
+            .collect();
+        return Some(RejectedToken {
+            previous,
+            token,
+            expected,
+        });
+    }
+    None
+}
+
+/// Describes the expected keywords and punctuation, such as "`by`" or "`)` or `,`", leaving out
+/// names and literals. Returns `None` when there are none or more than three of them, because
+/// a long list makes a poor message.
+fn describe_expected(expected: &[(String, bool)]) -> Option<String> {
+    const MAX_LISTED: usize = 3;
+    let keywords: Vec<&str> = expected
+        .iter()
+        .filter(|(_, named)| !named)
+        .map(|(kind, _)| kind.as_str())
+        .collect();
+    if keywords.is_empty() || keywords.len() > MAX_LISTED {
+        return None;
+    }
+    let quoted: Vec<String> = keywords.iter().map(|kind| format!("`{kind}`")).collect();
+    Some(quoted.join(" or "))
 }
 
 /// Returns true for tokens that the grammar spells out, such as `by`, `|` or `==`, as opposed

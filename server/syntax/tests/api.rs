@@ -58,6 +58,22 @@ fn unknown_operator_after_pipe() {
 }
 
 #[test]
+fn expected_keyword_is_named() {
+    let text = "T | order x desc";
+    let errors = parse(text).errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(&text[errors[0].range.clone()], "x");
+    assert_eq!(errors[0].message, "expected `by` after `order`, found `x`");
+}
+
+#[test]
+fn parameter_of_another_operator_is_rejected() {
+    // `kind` is a parameter of join, not of summarize.
+    let errors = parse("T | summarize kind=inner count()").errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+}
+
+#[test]
 fn blocks_split_on_blank_lines() {
     let text = "// first\nT | take 1\n   \n\nlet x = 1;\nU | where y == x\n\n";
     let result = parse(text);
