@@ -260,6 +260,12 @@ async fn device_code_polls_until_signed_in() {
     assert_eq!(start_form["scope"], format!("{SCOPE} offline_access"));
     let polls = &requests[1..];
     assert_eq!(polls.len(), 4);
+    // The third poll follows the `slow_down` reply, so it waits the interval plus the increment.
+    let gap = polls[2].received_at - polls[1].received_at;
+    assert!(
+        gap >= Duration::from_millis(50),
+        "waited {gap:?} after slow_down"
+    );
     for poll in polls {
         let form = poll.form();
         assert_eq!(

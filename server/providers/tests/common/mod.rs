@@ -31,6 +31,7 @@ pub struct RecordedRequest {
     /// Header names in lower case.
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -249,6 +250,7 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Recorded
         target,
         headers,
         body,
+        received_at: std::time::Instant::now(),
     }))
 }
 
