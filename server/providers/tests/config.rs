@@ -485,3 +485,28 @@ fn secret_ref_display_hides_literal() {
     assert_eq!(literal.to_string(), "a value written in the file");
     assert_eq!(format!("{literal:?}"), "Literal([redacted])");
 }
+
+#[test]
+fn unknown_keys_are_reported() {
+    let loaded = toml(
+        "[connections.x]\nkind = \"log-analytics\"\nworkspace_id = \"a\"\nworkspace-id = \"a\"\nendpiont = \"https://x\"\n\
+         auth = { method = \"azure-cli\", tenant = \"t\" }\n",
+    );
+    let messages: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(
+        messages.contains(&"/work/quarry.toml: connections.x.workspace_id: unknown key, ignored: did you mean `workspace-id`?".to_string()),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.starts_with("/work/quarry.toml: connections.x.endpiont: unknown key, ignored: known keys are kind, auth")), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("connections.x.auth.tenant: unknown key")),
+        "{messages:?}"
+    );
+    assert!(
+        loaded.connection("x").is_some(),
+        "the connection still loads"
+    );
+}

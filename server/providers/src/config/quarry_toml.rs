@@ -58,6 +58,7 @@ pub(super) fn read(path: &Path, text: &str, loaded: &mut LoadedConfig) {
                 .push(reader.problem(&key, "must be a table"));
             continue;
         };
+        loaded.problems.extend(reader.unknown_keys(&key, settings));
         match reader.connection(name, &key, settings) {
             Ok(connection) => loaded.add(connection),
             Err(problem) => loaded.problems.push(problem),
@@ -65,11 +66,64 @@ pub(super) fn read(path: &Path, text: &str, loaded: &mut LoadedConfig) {
     }
 }
 
+/// Keys a connection table may have, whatever its kind; a kind uses only some of them.
+const CONNECTION_KEYS: &[&str] = &[
+    "kind",
+    "auth",
+    "cloud",
+    "workspace-id",
+    "additional-workspaces",
+    "endpoint",
+    "cluster",
+    "database",
+    "api",
+    "url",
+];
+
+/// Keys an `auth` table may have.
+const AUTH_KEYS: &[&str] = &[
+    "method",
+    "tenant-id",
+    "client-id",
+    "client-secret",
+    "token",
+    "username",
+    "password",
+    "authority",
+];
+
 struct Reader<'a> {
     path: &'a Path,
 }
 
 impl Reader<'_> {
+    /// Reports keys that Quarry does not read, which are usually typos such as `workspace_id`.
+    fn unknown_keys(&self, key: &str, settings: &Table) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut check = |parent: &str, table: &Table, allowed: &[&str]| {
+            for name in table.keys() {
+                if allowed.contains(&name.as_str()) {
+                    continue;
+                }
+                let dashed = name.replace('_', "-").to_ascii_lowercase();
+                let hint = if allowed.contains(&dashed.as_str()) {
+                    format!("did you mean `{dashed}`?")
+                } else {
+                    format!("known keys are {}", allowed.join(", "))
+                };
+                problems.push(self.problem(
+                    &format!("{parent}.{name}"),
+                    format!("unknown key, ignored: {hint}"),
+                ));
+            }
+        };
+        check(key, settings, CONNECTION_KEYS);
+        if let Some(auth) = settings.get("auth").and_then(Value::as_table) {
+            check(&format!("{key}.auth"), auth, AUTH_KEYS);
+        }
+        problems
+    }
+
     fn problem(&self, key: &str, message: impl Into<String>) -> ConfigProblem {
         ConfigProblem {
             origin: Origin {
