@@ -81,6 +81,7 @@ impl DataExplorer {
         let body =
             json!({"db": self.config.database, "csl": csl, "properties": properties.to_string()})
                 .to_string();
+
         let url = self.endpoint(path);
         let request_id = client_request_id();
         let build = || {
@@ -97,6 +98,7 @@ impl DataExplorer {
                 .header("x-ms-client-request-id", &request_id)
                 .body(body.clone())
         };
+
         let scope = self.scope();
         let response = send_authorized(
             &self.transport,

@@ -100,6 +100,7 @@ impl TimeSpan {
             Some(rest) => (true, rest),
             None => (false, text),
         };
+
         let (clock, fraction) = match rest.split_once(':') {
             None => return None,
             Some(_) => match rest.rsplit_once('.') {
@@ -112,6 +113,7 @@ impl TimeSpan {
             Some((days, clock)) => (days.parse::<i64>().ok()?, clock),
             None => (0, clock),
         };
+
         let mut parts = clock.split(':');
         let hours: i64 = parts.next()?.parse().ok()?;
         let minutes: i64 = parts.next()?.parse().ok()?;
@@ -119,6 +121,7 @@ impl TimeSpan {
         if parts.next().is_some() || minutes >= 60 || seconds >= 60 {
             return None;
         }
+
         let fraction_ticks = match fraction {
             None => 0,
             Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
@@ -130,6 +133,7 @@ impl TimeSpan {
             }
             Some(_) => return None,
         };
+
         let whole_seconds = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
         let ticks = whole_seconds
             .checked_mul(TICKS_PER_SECOND)?
