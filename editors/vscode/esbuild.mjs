@@ -1,11 +1,13 @@
-// Bundles the extension into dist/main.js. The `vscode` module is provided by the editor at
-// run time, so it stays external.
+// Bundles the extension into dist/main.js and the results webview, with Chart.js, into
+// media/results.js. The `vscode` module is provided by the editor at run time, so it stays
+// external. The webview bundle is a browser script: the panel's Content Security Policy allows
+// only that one file, so everything it needs must be inside it.
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
-const options = {
+const extension = {
   entryPoints: ['src/main.ts'],
   bundle: true,
   outfile: 'dist/main.js',
@@ -18,9 +20,24 @@ const options = {
   logLevel: 'info',
 };
 
+const webview = {
+  entryPoints: ['webview/results/main.ts'],
+  bundle: true,
+  outfile: 'media/results.js',
+  format: 'iife',
+  platform: 'browser',
+  // VS Code 1.82 ships Chromium 114.
+  target: 'chrome114',
+  sourcemap: false,
+  minify: production,
+  logLevel: 'info',
+};
+
 if (watch) {
-  const context = await esbuild.context(options);
-  await context.watch();
+  for (const options of [extension, webview]) {
+    const context = await esbuild.context(options);
+    await context.watch();
+  }
 } else {
-  await esbuild.build(options);
+  await Promise.all([esbuild.build(extension), esbuild.build(webview)]);
 }

@@ -35,10 +35,21 @@ export interface ConfigurationSettings {
 
 export const RUN_QUERY_COMMAND = 'quarry.runQuery';
 
+/**
+ * Time window that a run applies to every table with a `TimeGenerated` column. Both ends are
+ * ISO-8601 instants in UTC; `start` is inclusive and `end` exclusive.
+ */
+export interface TimeRange {
+  start: string;
+  end: string;
+}
+
 /** Per-run overrides accepted in every argument form. */
 export interface RunQueryOverrides {
   dataFolder?: string | null;
   maxRows?: number;
+  /** Absent: no time filter. */
+  timeRange?: TimeRange;
 }
 
 /** Runs the query block (text between blank lines) that contains `position`. */
@@ -82,6 +93,28 @@ export interface ResultColumn {
 /** A cell value: strings, numbers, booleans and null, or any JSON value for `dynamic` columns. */
 export type CellValue = unknown;
 
+/** Chart types of the KQL `render` operator that the results panel draws. */
+export const RENDER_KINDS = [
+  'timechart',
+  'linechart',
+  'areachart',
+  'barchart',
+  'columnchart',
+  'piechart',
+  'scatterchart',
+  'anomalychart',
+] as const;
+
+/** A value in a `render ... with (...)` clause; lists such as `ycolumns` are arrays. */
+export type RenderPropertyValue = string | number | boolean | string[];
+
+/** The `render` operator that ended a query: its chart kind and its `with (...)` properties. */
+export interface RenderHint {
+  /** A chart kind, normally one of `RENDER_KINDS`; the panel shows a notice for any other. */
+  kind: string;
+  properties: Record<string, RenderPropertyValue>;
+}
+
 /** Result of `quarry.runQuery`. */
 export interface RunQueryResult {
   query: string;
@@ -93,6 +126,8 @@ export interface RunQueryResult {
   rowCount: number;
   truncated: boolean;
   elapsedMs: number;
+  /** Present when the query ended in a `render` operator. */
+  render?: RenderHint;
 }
 
 /** `data` of the JSON-RPC error that `quarry.runQuery` returns when the problem has a place. */
@@ -184,7 +219,7 @@ export function parseRunQueryResult(value: unknown): RunQueryResult {
   if (typeof elapsedMs !== 'number' || !Number.isFinite(elapsedMs)) {
     throw new InvalidResponseError('`elapsedMs` is not a finite number');
   }
-  return {
+  const result: RunQueryResult = {
     query,
     source,
     columns: columns.map((column) => ({ name: column.name, type: column.type })),
@@ -193,6 +228,40 @@ export function parseRunQueryResult(value: unknown): RunQueryResult {
     truncated,
     elapsedMs,
   };
+  if (value.render !== undefined && value.render !== null) {
+    const render = parseRenderHint(value.render);
+    if (render === undefined) {
+      throw new InvalidResponseError('`render` needs a string `kind` and an object `properties`');
+    }
+    result.render = render;
+  }
+  return result;
+}
+
+/** Returns `value` as a `RenderHint`, or undefined when it does not have that shape. */
+export function parseRenderHint(value: unknown): RenderHint | undefined {
+  if (!isRecord(value) || typeof value.kind !== 'string' || !isRecord(value.properties)) {
+    return undefined;
+  }
+  const properties: Record<string, RenderPropertyValue> = {};
+  for (const [name, property] of Object.entries(value.properties)) {
+    if (!isRenderPropertyValue(property)) {
+      return undefined;
+    }
+    properties[name] = Array.isArray(property) ? property.slice() : property;
+  }
+  return { kind: value.kind, properties };
+}
+
+function isRenderPropertyValue(value: unknown): value is RenderPropertyValue {
+  if (Array.isArray(value)) {
+    return value.every((item) => typeof item === 'string');
+  }
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
 }
 
 /** Returns the error range from a `quarry.runQuery` error's `data`, or undefined when it has none. */

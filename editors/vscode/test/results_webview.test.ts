@@ -34,7 +34,7 @@ function result(overrides: Partial<RunQueryResult> = {}): RunQueryResult {
 }
 
 function cellTexts(document: Document): string[][] {
-  return Array.from(document.querySelectorAll('tbody tr')).map((row) =>
+  return Array.from(document.querySelectorAll('tbody tr.row')).map((row) =>
     Array.from(row.querySelectorAll('td')).map((cell) => cell.textContent ?? ''),
   );
 }
@@ -73,7 +73,7 @@ describe('results webview', () => {
       ['CONTOSO\\alice', '4624', '{"ip":"10.0.0.5","ports":[445,3389]}', 'true'],
       ['', '4625', '', 'false'],
     ]);
-    const firstRow = view.document.querySelectorAll('tbody tr')[1];
+    const firstRow = view.document.querySelectorAll('tbody tr.row')[1];
     assert.equal(firstRow.querySelectorAll('td.null').length, 2);
     assert.equal(firstRow.querySelectorAll('td.number').length, 1);
   });
@@ -229,7 +229,7 @@ describe('results webview', () => {
       view.receive(message);
 
       assert.equal(view.warnings.length, 1);
-      assert.equal(view.document.querySelectorAll('tbody tr').length, 2);
+      assert.equal(view.document.querySelectorAll('tbody tr.row').length, 2);
       assert.equal(view.document.querySelectorAll('img').length, 0);
       assert.equal((view.state() as { type: string }).type, 'result');
     });

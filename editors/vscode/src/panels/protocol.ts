@@ -1,8 +1,10 @@
-// Messages between the results panel (extension side) and media/results.js (webview side).
-// media/results.js checks the extension's messages against the same shapes; keep the two in step.
+// Messages between the results panel (extension side) and the webview script, which is bundled
+// from webview/results/ into media/results.js. The webview checks the extension's messages in
+// webview/results/messages.ts and the extension checks the webview's here; keep both in step.
 // No `vscode` import, so unit tests load it in plain Node.
 
-import type { RunQueryResult } from '../lsp_ext';
+import type { CellValue, ResultColumn, RunQueryResult } from '../lsp_ext';
+import type { ExportFormat } from '../export';
 
 /** A place in the queried document, zero-based as in LSP. */
 export interface ErrorLocation {
@@ -21,11 +23,18 @@ export type WebviewMessage =
   /** The script has loaded and listens; the extension then posts the current state. */
   | { type: 'ready' }
   /** The user clicked the error location; the extension selects it in the editor. */
-  | { type: 'revealError' };
+  | { type: 'revealError' }
+  /** The user copied cells; the extension puts `text` on the clipboard. */
+  | { type: 'copy'; text: string }
+  /**
+   * The user asked to export the rows in view, in their sorted and filtered order. The extension
+   * asks where to save them.
+   */
+  | { type: 'export'; format: ExportFormat; columns: ResultColumn[]; rows: CellValue[][] };
 
 /**
  * Localised texts for the webview, embedded in its HTML. `{0}` and `{1}` are placeholders that
- * media/results.js fills in.
+ * the webview script fills in.
  */
 export interface ResultsLabels {
   running: string;
@@ -44,16 +53,67 @@ export interface ResultsLabels {
   /** `{0}`: one-based line, `{1}`: one-based column. */
   errorLocation: string;
   empty: string;
+  /** Placeholder of the filter box. */
+  filterPlaceholder: string;
+  /** `{0}`: rows that match the filter, `{1}`: rows in the grid. */
+  filterMatches: string;
+  copyCell: string;
+  copyRow: string;
+  copySelection: string;
+  exportCsv: string;
+  exportJson: string;
+  /** Tooltip of a column header. */
+  sortHint: string;
+  /** Tooltip of the handle between column headers. */
+  resizeHint: string;
+  /** `{0}`: the chart kind of a `render` operator that the panel cannot draw. */
+  chartUnsupported: string;
+  /** Shown when the result has no columns that the chart kind can plot. */
+  chartNoData: string;
+  /** `{0}`: points drawn, `{1}`: points in the result. */
+  chartTruncated: string;
 }
+
+const EXPORT_FORMATS: ReadonlySet<string> = new Set(['csv', 'json']);
 
 /** Returns `value` as a `WebviewMessage`, or undefined when it is not one. */
 export function parseWebviewMessage(value: unknown): WebviewMessage | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     return undefined;
   }
-  const type = (value as { type?: unknown }).type;
-  if (type === 'ready' || type === 'revealError') {
-    return { type };
+  switch (value.type) {
+    case 'ready':
+    case 'revealError':
+      return { type: value.type };
+    case 'copy':
+      return typeof value.text === 'string' ? { type: 'copy', text: value.text } : undefined;
+    case 'export': {
+      const { format, columns, rows } = value;
+      if (typeof format !== 'string' || !EXPORT_FORMATS.has(format)) {
+        return undefined;
+      }
+      if (!Array.isArray(columns) || !columns.every(isColumn)) {
+        return undefined;
+      }
+      if (!Array.isArray(rows) || !rows.every((row) => Array.isArray(row) && row.length === columns.length)) {
+        return undefined;
+      }
+      return {
+        type: 'export',
+        format: format as ExportFormat,
+        columns: columns.map((column) => ({ name: column.name, type: column.type })),
+        rows: rows as CellValue[][],
+      };
+    }
+    default:
+      return undefined;
   }
-  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isColumn(value: unknown): value is ResultColumn {
+  return isRecord(value) && typeof value.name === 'string' && typeof value.type === 'string';
 }

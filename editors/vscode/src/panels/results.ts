@@ -1,7 +1,9 @@
 // The "Quarry Results" webview panel: one instance, reused for every run.
 
 import * as vscode from 'vscode';
-import type { Range, RunQueryResult } from '../lsp_ext';
+import * as path from 'path';
+import { type ExportFormat, exportText } from '../export';
+import type { CellValue, Range, ResultColumn, RunQueryResult } from '../lsp_ext';
 import {
   type ExtensionMessage,
   type ResultsLabels,
@@ -113,6 +115,50 @@ export class ResultsPanel implements vscode.Disposable {
       case 'revealError':
         void this.revealError();
         break;
+      case 'copy':
+        void this.copy(message.text);
+        break;
+      case 'export':
+        void this.exportRows(message.format, message.columns, message.rows);
+        break;
+    }
+  }
+
+  private async copy(text: string): Promise<void> {
+    await vscode.env.clipboard.writeText(text);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('Copied to the clipboard.'), 3_000);
+  }
+
+  /** Asks where to save the rows, then writes them as CSV or JSON. */
+  private async exportRows(
+    format: ExportFormat,
+    columns: ResultColumn[],
+    rows: CellValue[][],
+  ): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const fileName = `quarry-results.${format}`;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder === undefined ? undefined : vscode.Uri.joinPath(folder, fileName),
+      filters:
+        format === 'csv'
+          ? { [vscode.l10n.t('CSV files')]: ['csv'] }
+          : { [vscode.l10n.t('JSON files')]: ['json'] },
+      saveLabel: vscode.l10n.t('Export'),
+      title: vscode.l10n.t('Export {0} rows', rows.length),
+    });
+    if (target === undefined) {
+      return;
+    }
+    try {
+      const text = exportText(format, columns, rows);
+      await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Exported {0} rows to {1}.', rows.length, path.basename(target.path)),
+      );
+    } catch (error) {
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('Export to {0} failed: {1}', target.fsPath, String(error)),
+      );
     }
   }
 
@@ -169,5 +215,17 @@ function resultsLabels(): ResultsLabels {
     errorTitle: vscode.l10n.t('The query failed'),
     errorLocation: vscode.l10n.t('Line {0}, column {1}', '{0}', '{1}'),
     empty: vscode.l10n.t('Run a query with Quarry: Run Query (Shift+Enter in a KQL file).'),
+    filterPlaceholder: vscode.l10n.t('Filter rows'),
+    filterMatches: vscode.l10n.t('{0} of {1} rows', '{0}', '{1}'),
+    copyCell: vscode.l10n.t('Copy cell'),
+    copyRow: vscode.l10n.t('Copy row'),
+    copySelection: vscode.l10n.t('Copy selection'),
+    exportCsv: vscode.l10n.t('Export CSV'),
+    exportJson: vscode.l10n.t('Export JSON'),
+    sortHint: vscode.l10n.t('Sort by this column: ascending, descending, then unsorted'),
+    resizeHint: vscode.l10n.t('Drag to resize the column; double-click to fit it'),
+    chartUnsupported: vscode.l10n.t('The results panel cannot draw a {0}; the rows are below.', '{0}'),
+    chartNoData: vscode.l10n.t('The result has no numeric column that this chart can plot.'),
+    chartTruncated: vscode.l10n.t('The chart shows {0} of {1} points.', '{0}', '{1}'),
   };
 }

@@ -1,5 +1,6 @@
 // The results panel's HTML shell: a strict Content Security Policy, one stylesheet and one
-// script loaded from media/, and no data. Rows arrive later through postMessage.
+// script loaded from media/ (the script bundles Chart.js), and no data. Rows arrive later
+// through postMessage.
 // No `vscode` import, so unit tests render it in plain Node.
 
 import { randomBytes } from 'crypto';
@@ -47,6 +48,8 @@ export function buildResultsHtml(input: ResultsHtmlInput): string {
 <body>
 <header id="summary" class="summary"></header>
 <section id="error" class="error" hidden></section>
+<section id="chart" class="chart" hidden></section>
+<nav id="toolbar" class="toolbar" hidden></nav>
 <main id="results" class="results"></main>
 <script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>
