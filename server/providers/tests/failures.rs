@@ -188,7 +188,7 @@ async fn cut_body_everywhere() {
 
 #[tokio::test]
 async fn html_error_page_everywhere() {
-    // A proxy or gateway in front of the service answers with HTML rather than JSON.
+    // A proxy or gateway in front of the service replies with HTML rather than JSON.
     let page = b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec();
     for kind in KINDS {
         let (error, _) = run_against(
