@@ -166,6 +166,9 @@ struct RejectedToken<'tree> {
 /// first token was read in, and for later tokens the state after the token before. The states
 /// are those the parser recorded before it met the error, so the search stops at the first
 /// token the parser skipped.
+///
+/// NOTE: after an incremental reparse, reused tokens keep the states of the earlier parse, so in
+/// text with several nearby errors this can blame another token than a full parse would.
 fn first_rejected_token<'tree>(leaves: &[Node<'tree>], text: &str) -> Option<RejectedToken<'tree>> {
     let first = *leaves.first()?;
     let mut previous: Option<Node<'tree>> = None;

@@ -157,3 +157,59 @@ fn render_kinds_module() -> String {
 fn kinds_match_node_types() {
     expect_test::expect_file!["../src/kinds.rs"].assert_eq(&render_kinds_module());
 }
+
+#[test]
+fn reparse_matches_full_parse_on_random_edits() {
+    let mut text = String::from(
+        "let threshold = 5;\nSecurityEvent\n| where EventID in (4624, 4625)\n| summarize n = count() by Account\n\n\
+         T | join kind=inner (U | where x == 1) on $left.a == $right.b\n| project a, b = dynamic([1, 2])\n\n\
+         print s = 'text', d = datetime(2020-01-01), t = 1.5h\n",
+    );
+    let insertions = [
+        "|", " ", "\n", "\n\n", "(", ")", "x", "where ", "'", "1", ";", "by", "é",
+    ];
+    let mut current = parse(&text);
+    // A fixed linear congruential generator keeps the edits the same on every run.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |bound: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % bound.max(1)
+    };
+
+    for step in 0..300 {
+        let mut start = next(text.len() + 1);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + next(4)).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let inserted = if next(3) == 0 {
+            ""
+        } else {
+            insertions[next(insertions.len())]
+        };
+
+        let edit = TextEdit::replace(&text, start..end, inserted);
+        text.replace_range(start..end, inserted);
+        let incremental = reparse(&text, &current, &edit);
+        let full = parse(&text);
+
+        assert_eq!(
+            incremental.root().to_sexp(),
+            full.root().to_sexp(),
+            "step {step}: trees differ after replacing {start}..{end} with {inserted:?} in {text:?}"
+        );
+        // NOTE: only the number of errors is compared. Reused tokens keep the parse states of
+        // the earlier parse, which can change which token an error message blames.
+        assert_eq!(
+            incremental.errors.len(),
+            full.errors.len(),
+            "step {step}: error counts differ in {text:?}"
+        );
+        current = incremental;
+    }
+}
