@@ -92,6 +92,14 @@ describe('parseRunQueryResult', () => {
     assert.equal(result.rows[1][0], null);
   });
 
+  it('reads the optional render hint', () => {
+    const render = { kind: 'timechart', properties: { title: 'Logons', ycolumns: ['A', 'B'], ymin: 0, accumulate: true } };
+
+    assert.deepEqual(parseRunQueryResult({ ...validResult(), render }).render, render);
+    assert.equal(parseRunQueryResult(validResult()).render, undefined);
+    assert.equal(parseRunQueryResult({ ...validResult(), render: null }).render, undefined);
+  });
+
   it('drops unknown column fields', () => {
     const value = validResult();
     value.columns = [
@@ -116,6 +124,9 @@ describe('parseRunQueryResult', () => {
     ['fractional rowCount', (v) => ({ ...v, rowCount: 1.5 }), /`rowCount`/],
     ['string truncated', (v) => ({ ...v, truncated: 'no' }), /`truncated`/],
     ['infinite elapsedMs', (v) => ({ ...v, elapsedMs: Infinity }), /`elapsedMs`/],
+    ['render without kind', (v) => ({ ...v, render: { properties: {} } }), /`render`/],
+    ['render property of an object', (v) => ({ ...v, render: { kind: 'piechart', properties: { title: {} } } }), /`render`/],
+    ['render list of numbers', (v) => ({ ...v, render: { kind: 'timechart', properties: { ycolumns: [1] } } }), /`render`/],
   ];
   for (const [name, mutate, message] of invalid) {
     it(`rejects ${name}`, () => {

@@ -8,6 +8,34 @@ describe('parseWebviewMessage', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'revealError' }), { type: 'revealError' });
   });
 
+  it('accepts copy and export messages', () => {
+    const columns = [{ name: 'A', type: 'string' }];
+
+    assert.deepEqual(parseWebviewMessage({ type: 'copy', text: 'a\tb' }), { type: 'copy', text: 'a\tb' });
+    assert.deepEqual(parseWebviewMessage({ type: 'export', format: 'json', columns, rows: [['x'], [null]] }), {
+      type: 'export',
+      format: 'json',
+      columns,
+      rows: [['x'], [null]],
+    });
+  });
+
+  it('rejects malformed copy and export messages', () => {
+    const columns = [{ name: 'A', type: 'string' }];
+    const invalid = [
+      { type: 'copy' },
+      { type: 'copy', text: 42 },
+      { type: 'export', format: 'xlsx', columns, rows: [] },
+      { type: 'export', format: 'csv', columns: [{ name: 'A' }], rows: [] },
+      { type: 'export', format: 'csv', columns, rows: [['x', 'y']] },
+      { type: 'export', format: 'csv', columns, rows: 'x' },
+      { type: 'export', format: 'csv', rows: [] },
+    ];
+    for (const value of invalid) {
+      assert.equal(parseWebviewMessage(value), undefined, `accepted ${JSON.stringify(value)}`);
+    }
+  });
+
   it('drops extra fields', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready', command: 'rm -rf' }), { type: 'ready' });
   });

@@ -220,6 +220,7 @@ describe('results webview', () => {
     ['a column without type', { type: 'result', result: { ...result(), columns: [{ name: 'a' }] } }],
     ['an error without message', { type: 'error', location: null }],
     ['an error with a bad location', { type: 'error', message: 'x', location: { line: 'one' } }],
+    ['a result with a bad render hint', { type: 'result', result: { ...result(), render: { kind: 3 } } }],
   ];
   for (const [name, message] of invalidMessages) {
     it(`ignores ${name}`, () => {
@@ -250,5 +251,67 @@ describe('results webview', () => {
 
     assert.equal(view.document.querySelectorAll('table').length, 0);
     assert.equal(view.document.getElementById('summary')?.textContent, 'Run a query.');
+  });
+
+  it('shows a chart area for a render hint', () => {
+    const view = loadWebview();
+
+    view.receive({
+      type: 'result',
+      result: result({
+        columns: [
+          { name: 'TimeGenerated', type: 'datetime' },
+          { name: 'Failures', type: 'long' },
+        ],
+        rows: [['2024-01-15T00:00:00Z', 3]],
+        rowCount: 1,
+        render: { kind: 'timechart', properties: { title: '<img src=x onerror=alert(1)>' } },
+      }),
+    });
+
+    const chart = view.document.getElementById('chart');
+    assert.equal(chart?.hidden, false);
+    assert.equal(chart?.dataset.kind, 'timechart');
+    const canvas = chart?.querySelector('canvas');
+    assert.equal(canvas?.getAttribute('aria-label'), '<img src=x onerror=alert(1)>');
+    // jsdom has no 2D context, so only the attempt to draw is visible here; the end-to-end test
+    // checks the drawn pixels in Chromium.
+    assert.equal(view.notImplemented.length, 1);
+    assert.equal(view.document.querySelectorAll('img').length, 0);
+    assert.equal(view.document.querySelectorAll('tbody tr.row').length, 1);
+  });
+
+  it('explains a chart kind it cannot draw', () => {
+    const view = loadWebview();
+
+    view.receive({ type: 'result', result: result({ render: { kind: 'ladderchart', properties: {} } }) });
+
+    assert.equal(view.document.querySelector('#chart .chart-notice')?.textContent, 'Cannot draw a ladderchart.');
+    assert.equal(view.document.querySelector('#chart canvas'), null);
+  });
+
+  it('explains a result the chart cannot plot', () => {
+    const view = loadWebview();
+
+    view.receive({
+      type: 'result',
+      result: result({
+        columns: [{ name: 'Account', type: 'string' }],
+        rows: [['alice']],
+        rowCount: 1,
+        render: { kind: 'piechart', properties: {} },
+      }),
+    });
+
+    assert.equal(view.document.querySelector('#chart .chart-notice')?.textContent, 'Nothing to plot.');
+  });
+
+  it('hides the chart for a result without render', () => {
+    const view = loadWebview();
+    view.receive({ type: 'result', result: result({ render: { kind: 'ladderchart', properties: {} } }) });
+
+    view.receive({ type: 'result', result: result() });
+
+    assert.equal(view.document.getElementById('chart')?.hidden, true);
   });
 });
