@@ -14,6 +14,7 @@ pub mod iptype;
 pub mod mmdb_writer;
 pub mod paths;
 pub mod secret;
+pub mod setup;
 pub mod ti;
 
 pub use config::EnrichmentConfig;

@@ -39,7 +39,7 @@ impl Default for GeoIpConfig {
 }
 
 /// Folder under the cache folder where `quarry setup geoip` stores databases.
-pub(crate) fn user_cache_folder() -> Option<PathBuf> {
+pub fn user_cache_folder() -> Option<PathBuf> {
     cache_dir().map(|dir| dir.join("geoip"))
 }
 

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::iptype::{IpType, ip_type};
 
-pub use discover::{GeoIpConfig, msticpy_db_folder};
+pub use discover::{GeoIpConfig, msticpy_db_folder, user_cache_folder};
 
 /// Errors from opening GeoIP databases.
 #[derive(Debug, thiserror::Error)]

@@ -33,7 +33,7 @@ impl Request {
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub body: Vec<u8>,
     /// Wait before answering, to play a slow server.
     pub delay: Duration,
 }
@@ -43,7 +43,7 @@ impl Response {
         Response {
             status,
             headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
-            body: body.to_string(),
+            body: body.to_string().into_bytes(),
             delay: Duration::ZERO,
         }
     }
@@ -52,7 +52,19 @@ impl Response {
         Response {
             status,
             headers: vec![("Content-Type".to_owned(), "text/html".to_owned())],
-            body: body.to_owned(),
+            body: body.as_bytes().to_vec(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn bytes(status: u16, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            headers: vec![(
+                "Content-Type".to_owned(),
+                "application/octet-stream".to_owned(),
+            )],
+            body,
             delay: Duration::ZERO,
         }
     }
@@ -111,7 +123,7 @@ impl FakeServer {
                     }
                     head.push_str("\r\n");
                     let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(response.body.as_bytes()).await;
+                    let _ = stream.write_all(&response.body).await;
                     let _ = stream.shutdown().await;
                 });
             }
