@@ -127,10 +127,11 @@ impl Catalog {
         self.functions.iter()
     }
 
-    /// Looks up any Kusto.Language built-in by name: the documented entry when the catalog has
-    /// one, otherwise the reference entry with signatures and an empty summary and example.
+    /// Looks up any Kusto.Language built-in by name, with every overload Kusto.Language lists
+    /// for it. The summary and example are empty; [`Catalog::function`] has them for the
+    /// documented functions. Names missing from the reference list fall back to the catalog.
     pub fn builtin(&self, name: &str) -> Option<&Function> {
-        self.function(name).or_else(|| self.builtins.get(name))
+        self.builtins.get(name).or_else(|| self.function(name))
     }
 
     /// Iterates over every built-in once, documented entries first, then the rest by name.

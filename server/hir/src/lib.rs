@@ -1,0 +1,31 @@
+//! The KQL semantic model for Quarry: scopes, name binding, the schema flowing through each
+//! tabular operator, and expression types.
+//!
+//! [`analyze`] walks a tree-sitter tree from `quarry-syntax` with a table [`Schema`] and the
+//! built-in function catalog, and returns a [`Model`]: what each name refers to, the columns
+//! visible inside each operator, the `let` bindings visible at each point, and semantic
+//! diagnostics. The crate knows nothing of LSP; positions are byte offsets.
+//!
+//! Binding is lenient where Quarry's knowledge ends. A table missing from the schema, a plugin
+//! whose output is not modelled or a subquery that failed to parse yields an *open* row type,
+//! and names looked up in an open row type are never reported as unknown.
+
+mod binder;
+pub mod codes;
+mod infer;
+mod model;
+mod naming;
+mod suggest;
+
+use quarry_analysis::{Catalog, Schema};
+use quarry_syntax::Parse;
+
+pub use model::{
+    Column, Diagnostic, Model, Origin, Reference, RowScope, RowType, Target, Value, Variable,
+    VariableKind, VisibleVariable, describe_row,
+};
+
+/// Binds every query block of a document against `schema` and `catalog`.
+pub fn analyze(text: &str, parse: &Parse, catalog: &Catalog, schema: &Schema) -> Model {
+    binder::Binder::new(text, catalog, schema).run(parse.root())
+}
