@@ -3,20 +3,37 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, ResponseError } from 'vscode-languageclient/node';
 import type { Ctx } from './ctx';
+import { readConfig } from './config';
 import {
-  buildRunQueryArgs,
   InvalidResponseError,
   parseRunQueryErrorData,
   parseRunQueryResult,
+  type Position,
+  type RenderHint,
   RUN_QUERY_COMMAND,
+  type RunQueryArgs,
 } from './lsp_ext';
 import { type ErrorTarget, ResultsPanel } from './panels/results';
+import { queryBlockAt } from './query_blocks';
+import { splitRenderOperator } from './render_operator';
+import { timeRangeFor } from './time_range';
 
 /** Cancellation of the run whose outcome the results panel waits for. */
 let currentRun: vscode.CancellationTokenSource | undefined;
 
 export function registerCommands(ctx: Ctx): void {
-  ctx.pushDisposable(vscode.commands.registerCommand('quarry.runQuery', () => runQuery(ctx)));
+  ctx.pushDisposable(vscode.commands.registerCommand('quarry.runQuery', () => runFromEditor(ctx, false)));
+  ctx.pushDisposable(vscode.commands.registerCommand('quarry.runSelection', () => runFromEditor(ctx, true)));
+  ctx.pushDisposable(
+    vscode.commands.registerCommand('quarry.runBlock', async (uri: unknown, position: unknown) => {
+      if (!(uri instanceof vscode.Uri) || !(position instanceof vscode.Position)) {
+        ctx.log('quarry.runBlock needs a document URI and a position');
+        return;
+      }
+      const document = await vscode.workspace.openTextDocument(uri);
+      await runQuery(ctx, document, { position });
+    }),
+  );
   ctx.pushDisposable(
     vscode.commands.registerCommand('quarry.restartServer', async () => {
       ctx.log('restart requested');
@@ -25,11 +42,14 @@ export function registerCommands(ctx: Ctx): void {
   );
 }
 
+/** What to run in a document: the block at a position, or a range of text. */
+export type RunTarget = { position: vscode.Position } | { range: vscode.Range };
+
 /**
- * Runs the query block under the cursor, or the selection when it is non-empty, through the
- * server's `quarry.runQuery` command, and shows the outcome in the results panel.
+ * Runs the query block under the cursor, or the selection when it is non-empty. With
+ * `selectionOnly`, an empty selection is reported instead of running the block.
  */
-async function runQuery(ctx: Ctx): Promise<void> {
+async function runFromEditor(ctx: Ctx, selectionOnly: boolean): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (editor === undefined || editor.document.languageId !== 'kql') {
     void vscode.window.showWarningMessage(
@@ -37,6 +57,57 @@ async function runQuery(ctx: Ctx): Promise<void> {
     );
     return;
   }
+  const selection = editor.selection;
+  if (selection.isEmpty && selectionOnly) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('Select the query text to run first.'));
+    return;
+  }
+  const target: RunTarget = selection.isEmpty
+    ? { position: selection.active }
+    : { range: new vscode.Range(selection.start, selection.end) };
+  await runQuery(ctx, editor.document, target);
+}
+
+/**
+ * Builds the `quarry.runQuery` argument for `target`. When the text ends in a `render`
+ * operator, the argument covers the text before it, because the local engine does not run
+ * `render`, and the render hint is returned for the results panel.
+ */
+async function prepareRun(
+  ctx: Ctx,
+  document: vscode.TextDocument,
+  target: RunTarget,
+): Promise<{ args: RunQueryArgs; render: RenderHint | undefined }> {
+  const uri = document.uri.toString();
+  let range = 'range' in target ? target.range : undefined;
+  if (range === undefined && 'position' in target) {
+    try {
+      range = await queryBlockAt(document, target.position);
+    } catch (error) {
+      ctx.log(`finding the query block failed: ${String(error)}`);
+    }
+  }
+
+  const split = range === undefined ? undefined : splitRenderOperator(document.getText(range));
+  if (range !== undefined && split !== undefined) {
+    const end = document.positionAt(document.offsetAt(range.start) + split.queryLength);
+    return {
+      args: { uri, range: { start: toPosition(range.start), end: toPosition(end) } },
+      render: split.render,
+    };
+  }
+  if ('range' in target) {
+    return { args: { uri, range: { start: toPosition(target.range.start), end: toPosition(target.range.end) } }, render: undefined };
+  }
+  return { args: { uri, position: toPosition(target.position) }, render: undefined };
+}
+
+function toPosition(position: vscode.Position): Position {
+  return { line: position.line, character: position.character };
+}
+
+/** Runs `target` through the server's `quarry.runQuery` command and shows the outcome. */
+export async function runQuery(ctx: Ctx, document: vscode.TextDocument, target: RunTarget): Promise<void> {
   const client = ctx.client;
   if (client === undefined) {
     void vscode.window.showErrorMessage(
@@ -44,14 +115,6 @@ async function runQuery(ctx: Ctx): Promise<void> {
     );
     return;
   }
-
-  const document = editor.document;
-  const selection = editor.selection;
-  const args = buildRunQueryArgs(document.uri.toString(), {
-    start: selection.start,
-    end: selection.end,
-    active: selection.active,
-  });
 
   // The panel shows one run at a time, so a new run cancels the one still in flight.
   currentRun?.cancel();
@@ -63,6 +126,11 @@ async function runQuery(ctx: Ctx): Promise<void> {
   panel.showRunning();
 
   try {
+    const { args, render } = await prepareRun(ctx, document, target);
+    const timeRange = timeRangeFor(readConfig().timeRange, new Date());
+    if (timeRange !== undefined) {
+      args.timeRange = timeRange;
+    }
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
@@ -84,7 +152,12 @@ async function runQuery(ctx: Ctx): Promise<void> {
             panel.showError(vscode.l10n.t('The query was cancelled.'), undefined);
             return;
           }
-          panel.showResult(parseRunQueryResult(response));
+          const result = parseRunQueryResult(response);
+          // A render hint from the server wins over the one read from the query text.
+          if (result.render === undefined && render !== undefined) {
+            result.render = render;
+          }
+          panel.showResult(result);
         } catch (error) {
           ctx.log(`quarry.runQuery failed: ${String(error)}`);
           if (currentRun === run) {

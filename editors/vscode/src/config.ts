@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { ConfigurationSettings, InitializationOptions } from './lsp_ext';
 import { resolveUserPath } from './server_binary';
+import { DEFAULT_TIME_RANGE, isTimeRangePreset, type TimeRangePreset } from './time_range';
 
 export const DEFAULT_MAX_ROWS = 10_000;
 
@@ -13,6 +14,8 @@ export interface Config {
   dataFolder: string | null;
   /** `quarry.run.maxRows`, a positive integer. */
   maxRows: number;
+  /** `quarry.run.timeRange`: the window each run asks the server to apply. */
+  timeRange: TimeRangePreset;
 }
 
 export function readConfig(): Config {
@@ -26,7 +29,10 @@ export function readConfig(): Config {
   const maxRows =
     Number.isInteger(rawMaxRows) && rawMaxRows > 0 ? rawMaxRows : DEFAULT_MAX_ROWS;
 
-  return { serverPath, dataFolder, maxRows };
+  const rawTimeRange = section.get<string>('run.timeRange', DEFAULT_TIME_RANGE);
+  const timeRange = isTimeRangePreset(rawTimeRange) ? rawTimeRange : DEFAULT_TIME_RANGE;
+
+  return { serverPath, dataFolder, maxRows, timeRange };
 }
 
 /** Returns the filesystem path of the first workspace folder, if it is on disk. */

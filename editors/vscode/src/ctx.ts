@@ -18,10 +18,13 @@ export class Ctx implements vscode.Disposable {
   private languageClient: LanguageClient | undefined;
   private config: Config;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly serverStarted = new vscode.EventEmitter<void>();
+  /** Fires each time `quarry lsp` has started, so that features can fetch their data again. */
+  readonly onDidStartServer = this.serverStarted.event;
 
   constructor(readonly extensionContext: vscode.ExtensionContext) {
     this.outputChannel = vscode.window.createOutputChannel(vscode.l10n.t('Quarry'));
-    this.disposables.push(this.outputChannel);
+    this.disposables.push(this.outputChannel, this.serverStarted);
     this.config = readConfig();
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((event) => this.onDidChangeConfiguration(event)),
@@ -81,6 +84,7 @@ export class Ctx implements vscode.Disposable {
     this.languageClient = client;
     try {
       await client.start();
+      this.serverStarted.fire();
     } catch (error) {
       this.log(`quarry lsp failed to start: ${String(error)}`);
       void vscode.window.showErrorMessage(

@@ -138,34 +138,6 @@ export interface RunQueryErrorData {
 /** JSON-RPC error code RequestFailed, used by `quarry.runQuery` for query errors. */
 export const REQUEST_FAILED = -32803;
 
-/** The selection of an editor, in LSP coordinates. `active` is the cursor. */
-export interface EditorSelection {
-  start: Position;
-  end: Position;
-  active: Position;
-}
-
-/**
- * Builds the `quarry.runQuery` argument for a document: the selection form when the selection is
- * non-empty, else the cursor form at the cursor.
- */
-export function buildRunQueryArgs(uri: string, selection: EditorSelection): RunQueryArgs {
-  const empty =
-    selection.start.line === selection.end.line &&
-    selection.start.character === selection.end.character;
-  if (empty) {
-    return { uri, position: copyPosition(selection.active) };
-  }
-  return {
-    uri,
-    range: { start: copyPosition(selection.start), end: copyPosition(selection.end) },
-  };
-}
-
-function copyPosition(position: Position): Position {
-  return { line: position.line, character: position.character };
-}
-
 /** Raised when a server response does not have the shape that docs/lsp-extensions.md gives. */
 export class InvalidResponseError extends Error {
   constructor(detail: string) {

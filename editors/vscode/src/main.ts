@@ -1,9 +1,12 @@
 // Extension entry point: VS Code calls `activate` when a KQL file opens.
 
 import * as vscode from 'vscode';
+import { registerCodeLens } from './codelens';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import { registerDemoHunt } from './demo_hunt';
 import { RESULTS_VIEW_TYPE, ResultsPanel } from './panels/results';
+import { registerStatusBar } from './status_bar';
 
 let ctx: Ctx | undefined;
 
@@ -11,6 +14,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx = new Ctx(context);
   context.subscriptions.push(ctx);
   registerCommands(ctx);
+  registerCodeLens(ctx);
+  registerStatusBar(ctx);
+  registerDemoHunt(ctx);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(RESULTS_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => {

@@ -1,69 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  buildRunQueryArgs,
   InvalidResponseError,
   parseRunQueryErrorData,
   parseRunQueryResult,
 } from '../src/lsp_ext';
-
-const URI = 'file:///hunt/logons.kql';
-
-describe('buildRunQueryArgs', () => {
-  it('sends the cursor for an empty selection', () => {
-    const cursor = { line: 4, character: 7 };
-
-    const args = buildRunQueryArgs(URI, { start: cursor, end: cursor, active: cursor });
-
-    assert.deepEqual(args, { uri: URI, position: { line: 4, character: 7 } });
-  });
-
-  it('sends the range for a selection', () => {
-    const args = buildRunQueryArgs(URI, {
-      start: { line: 1, character: 0 },
-      end: { line: 3, character: 12 },
-      active: { line: 3, character: 12 },
-    });
-
-    assert.deepEqual(args, {
-      uri: URI,
-      range: { start: { line: 1, character: 0 }, end: { line: 3, character: 12 } },
-    });
-  });
-
-  it('sends start before end for a backward selection', () => {
-    // VS Code's Selection keeps start <= end and puts the cursor in `active`.
-    const args = buildRunQueryArgs(URI, {
-      start: { line: 2, character: 0 },
-      end: { line: 2, character: 9 },
-      active: { line: 2, character: 0 },
-    });
-
-    assert.deepEqual(args, {
-      uri: URI,
-      range: { start: { line: 2, character: 0 }, end: { line: 2, character: 9 } },
-    });
-  });
-
-  it('copies plain objects out of editor positions', () => {
-    // vscode.Position carries methods; the request must hold plain JSON.
-    class EditorPosition {
-      constructor(
-        readonly line: number,
-        readonly character: number,
-      ) {}
-      translate(): EditorPosition {
-        return this;
-      }
-    }
-    const cursor = new EditorPosition(0, 3);
-
-    const args = buildRunQueryArgs(URI, { start: cursor, end: cursor, active: cursor });
-
-    assert.equal(JSON.stringify(args), JSON.stringify({ uri: URI, position: { line: 0, character: 3 } }));
-    assert.ok(!('position' in args && args.position instanceof EditorPosition));
-  });
-});
 
 function validResult(): Record<string, unknown> {
   return {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { TIME_RANGE_PRESETS } from '../src/time_range';
 
 // Tests run from out/test, two levels below the extension folder.
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -95,5 +96,55 @@ describe('package.json', () => {
   it('points main at the esbuild output', () => {
     assert.equal(manifest.main, './dist/main.js');
     assert.match(fs.readFileSync(path.join(ROOT, 'esbuild.mjs'), 'utf8'), /outfile: 'dist\/main\.js'/);
+  });
+
+  it('declares the time range presets that the code knows', () => {
+    const setting = manifest.contributes.configuration.properties['quarry.run.timeRange'];
+
+    assert.deepEqual(setting.enum, [...TIME_RANGE_PRESETS]);
+    assert.equal(setting.default, 'all');
+    assert.equal(setting.enumDescriptions.length, setting.enum.length);
+  });
+
+  it('hides the lens-only command from the palette', () => {
+    const hidden = manifest.contributes.menus.commandPalette.find(
+      (entry: { command: string }) => entry.command === 'quarry.runBlock',
+    );
+
+    assert.equal(hidden.when, 'false');
+  });
+
+  it('offers Run Selection only with a selection', () => {
+    const entry = manifest.contributes.menus['editor/context'].find(
+      (item: { command: string }) => item.command === 'quarry.runSelection',
+    );
+
+    assert.match(entry.when, /editorHasSelection/);
+  });
+
+  it('ships the media of every walkthrough step', () => {
+    const steps = manifest.contributes.walkthroughs[0].steps;
+
+    assert.ok(steps.length >= 5);
+    for (const step of steps) {
+      assert.ok(fs.existsSync(path.join(ROOT, step.media.markdown)), `${step.id}: ${step.media.markdown} is missing`);
+      assert.ok(step.completionEvents.length > 0, `${step.id} never completes`);
+    }
+  });
+
+  it('links walkthrough steps only to declared commands', () => {
+    const declared = new Set(manifest.contributes.commands.map((command: { command: string }) => command.command));
+    declared.add('workbench.action.openSettings');
+
+    for (const step of manifest.contributes.walkthroughs[0].steps) {
+      const description = nls[step.description.slice(1, -1)];
+      for (const match of description.matchAll(/\(command:([\w.]+)/g)) {
+        assert.ok(declared.has(match[1]), `${step.id} links to unknown command ${match[1]}`);
+      }
+      for (const event of step.completionEvents) {
+        const command = /^onCommand:(.+)$/.exec(event)?.[1];
+        assert.ok(command === undefined || declared.has(command), `${step.id} waits for unknown ${command}`);
+      }
+    }
   });
 });

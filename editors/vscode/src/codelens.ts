@@ -1,0 +1,69 @@
+// CodeLens "Run" above each query block and "Run selection" above a non-empty selection. The
+// blocks come from the server's document symbols, so a lens runs the same text as Shift+Enter.
+
+import * as vscode from 'vscode';
+import { KQL_SELECTOR } from './client';
+import type { Ctx } from './ctx';
+import { queryBlocks } from './query_blocks';
+
+class RunCodeLensProvider implements vscode.CodeLensProvider {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+
+  /** Asks VS Code to fetch the lenses again, after a selection change or a server restart. */
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    const lenses = (await queryBlocks(document)).map(
+      (block) =>
+        new vscode.CodeLens(new vscode.Range(block.start, block.start), {
+          title: vscode.l10n.t('$(play) Run'),
+          tooltip: vscode.l10n.t('Run this query block (Shift+Enter)'),
+          command: 'quarry.runBlock',
+          arguments: [document.uri, block.start],
+        }),
+    );
+
+    const editor = vscode.window.activeTextEditor;
+    if (editor?.document === document && !editor.selection.isEmpty) {
+      const start = editor.selection.start;
+      lenses.push(
+        new vscode.CodeLens(new vscode.Range(start.line, 0, start.line, 0), {
+          title: vscode.l10n.t('$(play) Run selection'),
+          tooltip: vscode.l10n.t('Run the selected text'),
+          command: 'quarry.runSelection',
+        }),
+      );
+    }
+    return lenses;
+  }
+}
+
+/** Registers the lens provider and refreshes it when the selection of a KQL editor changes. */
+export function registerCodeLens(ctx: Ctx): void {
+  const provider = new RunCodeLensProvider();
+  ctx.pushDisposable(provider);
+  ctx.pushDisposable(vscode.languages.registerCodeLensProvider(KQL_SELECTOR, provider));
+
+  // A selection changes on every cursor move; refresh only when it becomes or stops being empty.
+  let hadSelection = false;
+  ctx.pushDisposable(
+    vscode.window.onDidChangeTextEditorSelection((event) => {
+      if (event.textEditor.document.languageId !== 'kql') {
+        return;
+      }
+      const hasSelection = !event.selections[0].isEmpty;
+      if (hasSelection || hadSelection) {
+        provider.refresh();
+      }
+      hadSelection = hasSelection;
+    }),
+  );
+  ctx.onDidStartServer(() => provider.refresh());
+}
