@@ -26,6 +26,14 @@ const HOSTILE_URL = 'javascript:alert(3)';
 
 const timings = {};
 const checks = [];
+/** Grid and chart timings measured in the browser, printed in the report. */
+const measurements = {};
+
+/** Rows of the generated flows table, and the Bytes value of each: a permutation of 0..N-1. */
+const FLOW_COUNT = 100_000;
+function flowBytes(index) {
+  return (index * 7919) % FLOW_COUNT;
+}
 
 function requireEnv(name) {
   const value = process.env[name];
@@ -98,7 +106,8 @@ async function readTable(frame) {
       th.querySelector('.column-name').textContent,
       th.querySelector('.column-type').textContent,
     ]),
-    rows: Array.from(table.querySelectorAll('tbody tr')).map((tr) =>
+    // Only the rows in view are in the DOM; spacer rows stand in for the others.
+    rows: Array.from(table.querySelectorAll('tbody tr.row')).map((tr) =>
       Array.from(tr.querySelectorAll('td')).map((td) => td.textContent),
     ),
     images: document.querySelectorAll('img').length,
@@ -123,7 +132,12 @@ async function main() {
       '--disable-sync',
     ],
   });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  // Clipboard permissions let the test read what the grid's copy buttons put there.
+  const context = await browser.newContext({
+    viewport: { width: 1600, height: 900 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  const page = await context.newPage();
   const dialogs = [];
   page.on('dialog', async (dialog) => {
     dialogs.push(dialog.message());
@@ -232,7 +246,7 @@ async function main() {
       await clickLine(page, '| summarize Failures');
       await runFromPalette(page, 'Quarry: Run Query');
       const frame = resultsFrame(page);
-      await frame.locator('table.grid tbody tr').first().waitFor({ timeout: 60_000 });
+      await frame.locator('table.grid tbody tr.row').first().waitFor({ timeout: 60_000 });
       const table = await readTable(frame);
       assert.deepEqual(table.headers, [
         ['Account', 'string'],
@@ -358,7 +372,10 @@ async function main() {
       const [, shown, total] = /first (\d+) of (\d+) rows/.exec(await notice.innerText());
       assert.equal(shown, '1000');
       assert.ok(Number(total) > 1000, `the demo SecurityEvent table has only ${total} rows`);
-      assert.equal(await frame.locator('table.grid tbody tr').count(), 1000);
+      // The grid puts only the rows in view into the DOM.
+      const inDom = await frame.locator('table.grid tbody tr.row').count();
+      assert.ok(inDom > 10 && inDom < 100, `${inDom} rows in the DOM`);
+      assert.equal(await frame.locator('#toolbar .filter-count').innerText(), '1000 of 1000 rows');
 
       // After scrolling down, the header row stays at the top of the table's box.
       const offsets = await frame.locator('#results').evaluate((box) => {
@@ -442,12 +459,218 @@ async function main() {
       await progress.first().waitFor({ state: 'detached', timeout: 15_000 });
     });
 
+    await workbenchSteps(page);
+
     assert.deepEqual(dialogs, [], 'a dialog opened, so hostile content ran');
   } finally {
-    const report = { checks, timings, dialogs, blockedRequests: blocked };
+    const report = { checks, timings, measurements, dialogs, blockedRequests: blocked };
     console.log(JSON.stringify(report, null, 2));
     await browser.close();
   }
+}
+
+/** Writes the flows table: FLOW_COUNT rows, one second apart, with a known Bytes permutation. */
+function writeFlows(file) {
+  const ports = [443, 80, 22, 3389];
+  const base = Date.UTC(2024, 0, 15);
+  const lines = ['TimeGenerated,Host,RemoteIP,Port,Bytes'];
+  for (let index = 0; index < FLOW_COUNT; index++) {
+    const time = new Date(base + index * 1_000).toISOString();
+    lines.push(`${time},host-${index % 97},10.0.${index % 256}.${index % 7},${ports[index % 4]},${flowBytes(index)}`);
+  }
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/** Returns the locator of the Run lens above the `index`-th query block of the editor. */
+function runLens(page, index) {
+  return page.locator('.codelens-decoration a').filter({ hasText: /^\s*Run\s*$/ }).nth(index);
+}
+
+/** Reads the Bytes column (the fifth) of the rows in the DOM, as numbers. */
+async function visibleBytes(frame) {
+  const table = await readTable(frame);
+  return table.rows.map((row) => Number(row[4]));
+}
+
+/** Steps for the grid, the Run lenses, the status bar pickers, charts, copy and export. */
+async function workbenchSteps(page) {
+  await step(page, '15-lenses-and-status-bar', async () => {
+    writeFlows(path.join(WORKSPACE, 'data', 'flows.csv'));
+    fs.writeFileSync(
+      path.join(WORKSPACE, '.vscode', 'settings.json'),
+      '{ "quarry.data.folder": "data", "quarry.run.maxRows": 100000 }\n',
+    );
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('workbench.kql');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'workbench.kql' }).first().waitFor();
+    await page.keyboard.press('Enter');
+
+    // One Run lens per query block, from the server's document symbols.
+    await runLens(page, 2).waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('.codelens-decoration a').filter({ hasText: /^\s*Run\s*$/ }).count(), 3);
+
+    // The data source item names the folder once the settings file is read.
+    const dataSource = page.locator('.statusbar-item').filter({ hasText: /^\s*data\s*$/ });
+    await dataSource.first().waitFor({ timeout: 30_000 });
+
+    // The time range picker writes the setting and the item shows the choice.
+    await page.locator('.statusbar-item', { hasText: 'All time' }).first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Last 24 hours' }).first().click();
+    await page.locator('.statusbar-item', { hasText: 'Last 24 hours' }).first().waitFor({ timeout: 10_000 });
+    const settings = fs.readFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), 'utf8');
+    assert.match(settings, /"quarry\.run\.timeRange": "24h"/);
+  });
+
+  await step(page, '16-sort-10000-rows', async () => {
+    await runLens(page, 0).click();
+    const frame = resultsFrame(page);
+    await waitForText(frame.locator('#summary .row-count'), '10000 rows', 120_000, { exact: true });
+    const expected = Array.from({ length: 10_000 }, (_, index) => flowBytes(index)).sort((a, b) => a - b);
+
+    const header = frame.locator('table.grid th', { hasText: 'Bytes' });
+    measurements.sort10000AscendingMs = await header.evaluate((th) => {
+      const started = performance.now();
+      th.click();
+      return performance.now() - started;
+    });
+    assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+    let bytes = await visibleBytes(frame);
+    assert.deepEqual(bytes, expected.slice(0, bytes.length));
+
+    // The last rows, after scrolling to the end of the grid.
+    await frame.locator('#results').evaluate(async (box) => {
+      box.scrollTop = box.scrollHeight;
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    });
+    bytes = await visibleBytes(frame);
+    assert.equal(bytes.at(-1), expected.at(-1));
+
+    measurements.sort10000DescendingMs = await header.evaluate((th) => {
+      const started = performance.now();
+      th.click();
+      return performance.now() - started;
+    });
+    bytes = await visibleBytes(frame);
+    assert.deepEqual(bytes.slice(0, 3), expected.slice(-3).reverse());
+
+    // The filter keeps matching rows, in the sorted order.
+    const filter = frame.locator('#toolbar input.filter');
+    await filter.fill('host-42');
+    const count = await frame.locator('#toolbar .filter-count').innerText();
+    const matching = Array.from({ length: 10_000 }, (_, index) => index).filter((index) => `host-${index % 97}` === 'host-42').length;
+    assert.equal(count, `${matching} of 10000 rows`);
+    bytes = await visibleBytes(frame);
+    assert.deepEqual(bytes, bytes.slice().sort((a, b) => b - a));
+  });
+
+  await step(page, '17-grid-100000-rows', async () => {
+    const started = Date.now();
+    await runLens(page, 1).click();
+    const frame = resultsFrame(page);
+    await waitForText(frame.locator('#summary .row-count'), '100000 rows', 180_000, { exact: true });
+    measurements.run100000EndToEndMs = Date.now() - started;
+
+    const grid = await frame.locator('#results').evaluate(async (box) => {
+      const render = performance.getEntriesByName('quarry.renderResult').at(-1);
+      const rowsInDom = box.querySelectorAll('tbody tr.row').length;
+      const scrolls = [];
+      const firstRows = [];
+      for (const fraction of [0.25, 0.5, 0.75, 1, 0.1]) {
+        const scrollStarted = performance.now();
+        box.scrollTop = Math.round(box.scrollHeight * fraction);
+        await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+        scrolls.push(Math.round((performance.now() - scrollStarted) * 10) / 10);
+        firstRows.push(Number(box.querySelector('tbody tr.row').dataset.viewRow));
+      }
+      return {
+        renderMs: render ? Math.round(render.duration * 10) / 10 : null,
+        rowsInDom,
+        rowsInDomAfterScroll: box.querySelectorAll('tbody tr.row').length,
+        scrolls,
+        firstRows,
+      };
+    });
+    measurements.grid100000 = grid;
+    assert.ok(grid.rowsInDom > 10 && grid.rowsInDom < 100, `${grid.rowsInDom} rows in the DOM`);
+    assert.ok(grid.rowsInDomAfterScroll < 100, `${grid.rowsInDomAfterScroll} rows in the DOM after scrolling`);
+    assert.ok(grid.firstRows[3] > 99_000, `the end of the grid shows row ${grid.firstRows[3]}`);
+    const last = await readTable(frame);
+    assert.equal(last.rows.length, grid.rowsInDomAfterScroll);
+  });
+
+  await step(page, '18-render-timechart', async () => {
+    await runLens(page, 2).click();
+    const frame = resultsFrame(page);
+    const canvas = frame.locator('#chart canvas');
+    await canvas.waitFor({ timeout: 60_000 });
+    // Chart.js draws without animation, but a resize right after the first layout redraws it.
+    await page.waitForTimeout(500);
+    const drawn = await canvas.evaluate((element) => {
+      const context = element.getContext('2d');
+      const { width, height } = element;
+      const pixels = context.getImageData(0, 0, width, height).data;
+      let painted = 0;
+      for (let index = 3; index < pixels.length; index += 4) {
+        if (pixels[index] > 0) {
+          painted++;
+        }
+      }
+      return { width, height, painted };
+    });
+    measurements.chartCanvas = drawn;
+    assert.ok(drawn.width > 100 && drawn.height > 100, `canvas is ${drawn.width}x${drawn.height}`);
+    assert.ok(drawn.painted > 1_000, `only ${drawn.painted} pixels drawn`);
+    assert.equal(await frame.locator('#chart').getAttribute('data-kind'), 'timechart');
+
+    // The rows stay below the chart, and the hostile account is text in the grid.
+    const table = await readTable(frame);
+    assert.deepEqual(table.headers, [
+      ['TimeGenerated', 'datetime'],
+      ['Account', 'string'],
+      ['Logons', 'long'],
+    ]);
+    assert.ok(table.rows.some((row) => row[1] === HOSTILE_ACCOUNT));
+    assert.equal(table.images, 0, 'a hostile cell became an <img> element');
+  });
+
+  await step(page, '19-copy-and-export', async () => {
+    const frame = resultsFrame(page);
+    await frame.locator('table.grid td', { hasText: HOSTILE_ACCOUNT }).first().click();
+    await frame.locator('#toolbar .copy-cell').click();
+    const deadline = Date.now() + 10_000;
+    let copied = '';
+    while (Date.now() < deadline && copied !== HOSTILE_ACCOUNT) {
+      copied = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '');
+      await page.waitForTimeout(200);
+    }
+    assert.equal(copied, HOSTILE_ACCOUNT);
+
+    // Export CSV asks where to save; code-server's file dialog proposes the workspace folder.
+    await frame.locator('#toolbar .export-csv').click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    // The dialog shows the parent folder first and fills in the proposed path a moment later.
+    const pathDeadline = Date.now() + 10_000;
+    let proposed = '';
+    while (Date.now() < pathDeadline && !proposed.endsWith('quarry-results.csv')) {
+      proposed = await input.inputValue();
+      await page.waitForTimeout(200);
+    }
+    assert.equal(proposed, path.join(WORKSPACE, 'quarry-results.csv'));
+    await page.keyboard.press('Enter');
+    const file = path.join(WORKSPACE, 'quarry-results.csv');
+    const fileDeadline = Date.now() + 10_000;
+    while (Date.now() < fileDeadline && !fs.existsSync(file)) {
+      await page.waitForTimeout(200);
+    }
+    const csv = fs.readFileSync(file, 'utf8');
+    const lines = csv.split('\r\n');
+    assert.equal(lines[0], 'TimeGenerated,Account,Logons');
+    assert.ok(lines.some((line) => line.includes(`,${HOSTILE_ACCOUNT},`)), csv);
+    await page.locator('.notification-toast', { hasText: 'Exported' }).first().waitFor({ timeout: 10_000 });
+  });
 }
 
 main().then(

@@ -113,10 +113,30 @@ function translucent(color: string, alpha: number): string {
   return `rgba(${value >> 16}, ${(value >> 8) & 0xff}, ${value & 0xff}, ${alpha})`;
 }
 
-/** Formats epoch milliseconds as `YYYY-MM-DD HH:MM` in UTC, the zone of KQL datetimes. */
-function formatTime(milliseconds: number): string {
+/**
+ * Formats epoch milliseconds in UTC, the zone of KQL datetimes: `YYYY-MM-DD HH:MM`, with seconds
+ * when the axis spans less than 10 minutes, and the date alone at midnight.
+ */
+function formatTime(milliseconds: number, spanMilliseconds: number): string {
   const iso = new Date(milliseconds).toISOString();
-  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  if (iso.endsWith('T00:00:00.000Z')) {
+    return iso.slice(0, 10);
+  }
+  const clock = spanMilliseconds < 600_000 ? iso.slice(11, 19) : iso.slice(11, 16);
+  return `${iso.slice(0, 10)} ${clock}`;
+}
+
+/** Returns the distance between the smallest and largest x value of all series. */
+function xSpan(data: XyChart): number {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const series of data.series) {
+    for (const point of series.points) {
+      min = Math.min(min, point.x);
+      max = Math.max(max, point.x);
+    }
+  }
+  return max > min ? max - min : 0;
 }
 
 function commonOptions(data: ChartData) {
@@ -170,10 +190,11 @@ function xyConfig(data: XyChart): ChartConfiguration {
     } as ChartDataset);
   }
 
+  const span = xSpan(data);
   const tickFormat = (value: number | string): string => {
     const number = Number(value);
     if (data.xAxis === 'time') {
-      return formatTime(number);
+      return formatTime(number, span);
     }
     if (data.xAxis === 'category') {
       return data.categories[number] ?? '';
