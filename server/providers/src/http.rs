@@ -98,6 +98,30 @@ impl Transport {
         service: Service,
         request: reqwest::RequestBuilder,
     ) -> Result<HttpResponse, ProviderError> {
+        let (response, attempts) = self.send_streaming(service, request).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let url = response.url().to_string();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| body_error(service, url, &error))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: body.to_vec(),
+            attempts,
+        })
+    }
+
+    /// Sends the request with the same retries as [`Transport::send`] but leaves the final
+    /// response's body unread, for callers that stream it. Returns the response and the number
+    /// of requests sent.
+    pub async fn send_streaming(
+        &self,
+        service: Service,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::Response, u32), ProviderError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -138,29 +162,7 @@ impl Transport {
                     continue;
                 }
             }
-
-            let headers = response.headers().clone();
-            let url = response.url().to_string();
-            let body = response.bytes().await.map_err(|error| {
-                if error.is_decode() || error.is_body() {
-                    ProviderError::MalformedResponse {
-                        service,
-                        detail: format!("the body ended early: {}", error_chain(&error)),
-                    }
-                } else {
-                    ProviderError::Transport {
-                        service,
-                        url,
-                        detail: error_chain(&error),
-                    }
-                }
-            })?;
-            return Ok(HttpResponse {
-                status,
-                headers,
-                body: body.to_vec(),
-                attempts,
-            });
+            return Ok((response, attempts));
         }
     }
 
@@ -197,6 +199,23 @@ pub(crate) async fn send_authorized(
             continue;
         }
         return Ok(response);
+    }
+}
+
+/// Maps a failure while reading a body: a cut-off body is a malformed response, anything else
+/// a transport error.
+pub(crate) fn body_error(service: Service, url: String, error: &reqwest::Error) -> ProviderError {
+    if error.is_decode() || error.is_body() {
+        ProviderError::MalformedResponse {
+            service,
+            detail: format!("the body ended early: {}", error_chain(error)),
+        }
+    } else {
+        ProviderError::Transport {
+            service,
+            url,
+            detail: error_chain(error),
+        }
     }
 }
 

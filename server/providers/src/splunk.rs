@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::auth::Credential;
 use crate::error::{ProviderError, QueryError, Service};
-use crate::http::{HttpOptions, Transport, error_detail, send_authorized, status_error};
+use crate::http::{HttpOptions, HttpResponse, Transport, body_error, error_detail, status_error};
 use crate::query::{Provider, QueryRequest, RunOptions, TimeRange, with_limits};
 use crate::table::{
     Column, ColumnType, DynamicEncoding, QueryResult, Schema, Table, Warning, parse_datetime,
@@ -48,6 +48,7 @@ impl Splunk {
     }
 
     async fn run_search(&self, request: &QueryRequest) -> Result<QueryResult, ProviderError> {
+        let row_limit = request.options.row_limit;
         let mut form: Vec<(&str, String)> = vec![
             ("search", search_command(&request.query)),
             ("output_mode", "json".to_string()),
@@ -68,32 +69,54 @@ impl Splunk {
             "{}/services/search/jobs/export",
             self.config.base_url.as_str().trim_end_matches('/')
         );
-        let build = || self.transport.client().post(&url).form(&form);
+        let request = self
+            .credential
+            .authorize(self.transport.client().post(&url).form(&form), "")
+            .await?;
+        let (mut response, attempts) = self
+            .transport
+            .send_streaming(Service::Splunk, request)
+            .await?;
 
-        let response = send_authorized(
-            &self.transport,
-            &self.credential,
-            "",
-            Service::Splunk,
-            build,
-        )
-        .await?;
-        if response.status == StatusCode::BAD_REQUEST {
-            return Err(ProviderError::Query(QueryError {
-                service: Service::Splunk,
-                code: None,
-                message: error_detail(&response.body),
-                location: None,
-            }));
-        }
-        if !response.status.is_success() {
+        if !response.status().is_success() {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|error| body_error(Service::Splunk, url.clone(), &error))?;
+            let failed = HttpResponse {
+                status,
+                headers,
+                body: body.to_vec(),
+                attempts,
+            };
+            if status == StatusCode::BAD_REQUEST {
+                return Err(ProviderError::Query(QueryError {
+                    service: Service::Splunk,
+                    code: None,
+                    message: error_detail(&failed.body),
+                    location: None,
+                }));
+            }
             return Err(status_error(
                 Service::Splunk,
-                &response,
+                &failed,
                 self.credential.unauthorized_action(),
             ));
         }
-        parse_export(&response.body, request.options.row_limit)
+
+        // The export can return far more events than the row limit keeps, so the body is read
+        // chunk by chunk and rows past the limit are counted, not stored.
+        let mut reader = ExportReader::new(row_limit);
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| body_error(Service::Splunk, url.clone(), &error))?
+        {
+            reader.feed(&chunk)?;
+        }
+        reader.finish()
     }
 }
 
@@ -148,9 +171,56 @@ pub fn search_command(spl: &str) -> String {
 struct ExportLine {
     #[serde(default)]
     preview: bool,
-    result: Option<serde_json::Map<String, Json>>,
+    result: Option<Record>,
     #[serde(default)]
     messages: Vec<Message>,
+}
+
+/// One result's fields in the order Splunk sent them, which is the order of the search's
+/// `table` or `fields` command. `serde_json::Map` would sort them by name.
+struct Record(Vec<(String, Json)>);
+
+impl Record {
+    fn get(&self, name: &str) -> Option<&Json> {
+        self.0
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value)
+    }
+
+    fn take(&mut self, name: &str) -> Json {
+        match self.0.iter().position(|(field, _)| field == name) {
+            Some(index) => self.0.swap_remove(index).1,
+            None => Json::Null,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Record, D::Error> {
+        struct RecordVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+            type Value = Record;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an object of fields")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Record, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((name, value)) = map.next_entry::<String, Json>()? {
+                    fields.push((name, value));
+                }
+                Ok(Record(fields))
+            }
+        }
+
+        deserializer.deserialize_map(RecordVisitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -167,93 +237,144 @@ fn malformed(detail: String) -> ProviderError {
     }
 }
 
-fn parse_export(body: &[u8], row_limit: Option<usize>) -> Result<QueryResult, ProviderError> {
-    let mut columns: Vec<String> = Vec::new();
-    let mut positions: HashMap<String, usize> = HashMap::new();
-    let mut records: Vec<serde_json::Map<String, Json>> = Vec::new();
-    let mut errors: Vec<Message> = Vec::new();
-    let mut warnings: Vec<Warning> = Vec::new();
+/// Reads the export's JSON lines as they arrive.
+struct ExportReader {
+    row_limit: usize,
+    /// Bytes of a line whose end has not arrived yet.
+    pending: Vec<u8>,
+    line_number: usize,
+    columns: Vec<String>,
+    positions: HashMap<String, usize>,
+    records: Vec<Record>,
+    /// Final (not preview) results seen, kept or not.
+    total_rows: usize,
+    errors: Vec<Message>,
+    warnings: Vec<Warning>,
+}
 
-    for (number, line) in body.split(|byte| *byte == b'\n').enumerate() {
+impl ExportReader {
+    fn new(row_limit: Option<usize>) -> ExportReader {
+        ExportReader {
+            row_limit: row_limit.unwrap_or(usize::MAX),
+            pending: Vec::new(),
+            line_number: 0,
+            columns: Vec::new(),
+            positions: HashMap::new(),
+            records: Vec::new(),
+            total_rows: 0,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), ProviderError> {
+        self.pending.extend_from_slice(chunk);
+        while let Some(end) = self.pending.iter().position(|byte| *byte == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            self.read_line(&line[..end])?;
+        }
+        Ok(())
+    }
+
+    fn read_line(&mut self, line: &[u8]) -> Result<(), ProviderError> {
+        self.line_number += 1;
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return Ok(());
         }
         let line: ExportLine = serde_json::from_slice(line).map_err(|error| {
-            malformed(format!("line {} is not valid JSON ({error})", number + 1))
+            malformed(format!(
+                "line {} is not valid JSON ({error})",
+                self.line_number
+            ))
         })?;
         for message in line.messages {
             match message.kind.as_str() {
-                "FATAL" | "ERROR" => errors.push(message),
-                "WARN" => warnings.push(Warning {
+                "FATAL" | "ERROR" => self.errors.push(message),
+                "WARN" => self.warnings.push(Warning {
                     code: Some(message.kind),
                     message: message.text,
                 }),
                 _ => {}
             }
         }
-        let Some(record) = line.result else { continue };
+        let Some(record) = line.result else {
+            return Ok(());
+        };
         if line.preview {
-            continue;
+            return Ok(());
         }
-        for field in record.keys() {
-            if !positions.contains_key(field) {
-                positions.insert(field.clone(), columns.len());
-                columns.push(field.clone());
+        self.total_rows += 1;
+        if self.records.len() >= self.row_limit {
+            return Ok(());
+        }
+        for (field, _) in &record.0 {
+            if !self.positions.contains_key(field) {
+                self.positions.insert(field.clone(), self.columns.len());
+                self.columns.push(field.clone());
             }
         }
-        records.push(record);
+        self.records.push(record);
+        Ok(())
     }
 
-    if records.is_empty()
-        && let Some(first) = errors.first()
-    {
-        return Err(ProviderError::Query(QueryError {
-            service: Service::Splunk,
-            code: Some(first.kind.clone()),
-            message: errors
-                .iter()
-                .map(|m| m.text.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-            location: None,
+    fn finish(mut self) -> Result<QueryResult, ProviderError> {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.read_line(&rest)?;
+        }
+
+        if self.records.is_empty()
+            && let Some(first) = self.errors.first()
+        {
+            return Err(ProviderError::Query(QueryError {
+                service: Service::Splunk,
+                code: Some(first.kind.clone()),
+                message: self
+                    .errors
+                    .iter()
+                    .map(|m| m.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                location: None,
+            }));
+        }
+        let mut warnings = self.warnings;
+        warnings.extend(self.errors.into_iter().map(|m| Warning {
+            code: Some(m.kind),
+            message: m.text,
         }));
-    }
-    warnings.extend(errors.into_iter().map(|m| Warning {
-        code: Some(m.kind),
-        message: m.text,
-    }));
 
-    let typed_columns: Vec<Column> = columns
-        .iter()
-        .map(|name| Column::new(name.clone(), field_type(name, &records)))
-        .collect();
-    let rows: Vec<Vec<Json>> = records
-        .into_iter()
-        .map(|mut record| {
-            columns
-                .iter()
-                .map(|name| record.remove(name).unwrap_or(Json::Null))
-                .collect()
+        let typed_columns: Vec<Column> = self
+            .columns
+            .iter()
+            .map(|name| Column::new(name.clone(), field_type(name, &self.records)))
+            .collect();
+        let columns = self.columns;
+        let rows: Vec<Vec<Json>> = self
+            .records
+            .into_iter()
+            .map(|mut record| columns.iter().map(|name| record.take(name)).collect())
+            .collect();
+        let mut table = Table::from_json_rows(
+            "results".to_string(),
+            typed_columns,
+            rows,
+            DynamicEncoding::Native,
+            None,
+        )
+        .map_err(malformed)?;
+        table.total_rows = self.total_rows;
+        Ok(QueryResult {
+            tables: vec![table],
+            warnings,
+            ..QueryResult::default()
         })
-        .collect();
-    let table = Table::from_json_rows(
-        "results".to_string(),
-        typed_columns,
-        rows,
-        DynamicEncoding::Native,
-        row_limit,
-    )
-    .map_err(malformed)?;
-    Ok(QueryResult {
-        tables: vec![table],
-        warnings,
-        ..QueryResult::default()
-    })
+    }
 }
 
 /// Splunk sends every field as text, or as an array for a multivalue field. `_time` becomes a
 /// datetime when every value parses; a field with any array becomes dynamic.
-fn field_type(name: &str, records: &[serde_json::Map<String, Json>]) -> ColumnType {
+fn field_type(name: &str, records: &[Record]) -> ColumnType {
     let values = || records.iter().filter_map(|record| record.get(name));
     if values().any(Json::is_array) {
         return ColumnType::Dynamic;

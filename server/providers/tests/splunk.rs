@@ -190,3 +190,52 @@ async fn absolute_range_in_epoch_seconds() {
     assert_eq!(form["earliest_time"], "1709251200");
     assert_eq!(form["latest_time"], "1709337600");
 }
+
+#[tokio::test]
+async fn row_limit_counts_streamed_rows() {
+    // Written by hand because `json!` would sort the fields, and their order matters here.
+    let lines: Vec<String> = (0..50_000)
+        .map(|i| {
+            format!(
+                r#"{{"preview":false,"offset":{i},"result":{{"host":"web-{i}","bytes":"{i}"}}}}"#
+            )
+        })
+        .collect();
+    // No newline after the last line: the reader must still take it.
+    let body = lines.join("\n").into_bytes();
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let mut request = QueryRequest::new("index=web");
+    request.options.row_limit = Some(10);
+    let result = client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN)))
+        .run(&request)
+        .await
+        .expect("rows");
+
+    let table = &result.tables[0];
+    assert_eq!(table.rows.len(), 10);
+    assert_eq!(table.total_rows, 50_000);
+    assert!(result.is_truncated());
+    let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["host", "bytes"], "Splunk's field order");
+    assert_eq!(table.rows[9][0], Value::String("web-9".to_string()));
+}
+
+#[tokio::test]
+async fn preview_rows_are_skipped() {
+    let body = export_body(&[
+        json!({"preview": true, "offset": 0, "result": {"count": "1"}}),
+        json!({"preview": false, "offset": 0, "lastrow": true, "result": {"count": "7"}}),
+    ]);
+    let server =
+        FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
+    let result = client(&server, Credential::SplunkToken(Secret::new(SPLUNK_TOKEN)))
+        .run(&QueryRequest::new("index=web | stats count"))
+        .await
+        .expect("rows");
+    assert_eq!(
+        result.tables[0].rows,
+        vec![vec![Value::String("7".to_string())]]
+    );
+    assert_eq!(result.tables[0].total_rows, 1);
+}
