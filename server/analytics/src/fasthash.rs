@@ -1,8 +1,7 @@
 //! A fast, non-cryptographic hasher for the analyses' internal maps, whose keys are short
-//! strings and integer pairs from the input. It uses the multiply-rotate scheme of rustc's
-//! FxHasher. It is not resistant to collision attacks, which matters little for a local analysis
-//! of the user's own files.
-
+//! strings and integer pairs from the input. It mixes each 8-byte word into the state with a
+//! rotate, an xor and a multiply. It is not resistant to collision attacks, which matters little
+//! for a local analysis of the user's own files.
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
