@@ -2,9 +2,10 @@
 
 `generate DIR --points N --events N` writes a synthetic hourly series of N points
 (series_N.csv) and N synthetic Exchange-style events (events_N.csv) with a deterministic seed.
-`run FILE...` times MSTICPy on each file: STL anomalies for series files (value column
-"Value", period 24, seasonal 7), the process tree for processes*.csv files, and sessionizing plus the parameter-value model with rarest
-windows of length 3 for event files (columns as in demo_exchange_data.csv). Reading the CSV and
+`run FILE...` times MSTICPy on each file. Series files get STL anomalies (value column
+"Value", period 24, seasonal 7), and processes*.csv files get the process tree. Event files
+(columns as in demo_exchange_data.csv) get sessionizing plus the parameter-value model with
+rarest windows of length 3. Reading the CSV and
 parsing the parameter JSON are not timed. Each case prints one JSON line with the best of
 `--repeat` runs, in seconds.
 """

@@ -2,6 +2,7 @@
 //! strings and integer pairs from the input. It mixes each 8-byte word into the state with a
 //! rotate, an xor and a multiply. It is not resistant to collision attacks, which matters little
 //! for a local analysis of the user's own files.
+
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
