@@ -1,5 +1,6 @@
-//! The HTTP layer shared by the clients: retries on 429 and 5xx, deadlines, and the mapping of
-//! error responses to [`ProviderError`].
+//! The HTTP layer shared by the clients: retries on 429 and 5xx, reading bodies, and the
+//! mapping of error responses to [`ProviderError`]. Timeouts and cancellation wrap whole runs
+//! in `query.rs`.
 
 use std::sync::LazyLock;
 use std::time::Duration;
