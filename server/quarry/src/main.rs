@@ -6,10 +6,12 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod check;
+mod enrich;
 mod connections;
 mod iocs;
 mod lsp;
 mod run;
+mod setup;
 mod templates;
 
 #[derive(Debug, Parser)]
@@ -33,6 +35,10 @@ enum Command {
     Templates(templates::TemplatesArgs),
     /// Extract indicators (IPs, domains, URLs, hashes, e-mail addresses, paths) from text.
     Iocs(iocs::IocsArgs),
+    /// Look indicators up: IP type, GeoIP and ASN, and threat-intelligence verdicts.
+    Enrich(enrich::EnrichArgs),
+    /// Download optional data, such as the free GeoIP databases (`quarry setup geoip`).
+    Setup(setup::SetupArgs),
     /// Serve the Language Server Protocol over stdin and stdout.
     Lsp(lsp::LspArgs),
     /// Inspect remote connections from quarry.toml and msticpyconfig.yaml.
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run::main(args),
         Command::Templates(args) => templates::main(args),
         Command::Iocs(args) => iocs::main(args),
+        Command::Enrich(args) => enrich::main(args),
+        Command::Setup(args) => setup::main(args),
         Command::Lsp(args) => lsp::main(args),
         Command::Analyze(args) => analyze::main(args),
         Command::Config(args) => connections::main(args),

@@ -1,0 +1,200 @@
+//! `quarry enrich`: the IP type, GeoIP/ASN data and threat-intelligence verdicts for each
+//! indicator given on the command line.
+//!
+//! Settings come from `enrichment.toml` in Quarry's configuration folder or from `--config`.
+//! No remote provider is asked unless that file enables it, and the privacy guard keeps
+//! private addresses and internal names from every remote provider.
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use quarry_enrichment::geoip::GeoIpReport;
+use quarry_enrichment::paths::cache_dir;
+use quarry_enrichment::{EnrichmentConfig, GeoIp, IocType, Observable, TiResult, ip_type};
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct EnrichArgs {
+    /// Indicators to look up: IP addresses, domains, URLs, hashes or e-mail addresses.
+    /// Defanged forms such as `evil[.]com` are accepted.
+    #[arg(required = true, value_name = "IOC")]
+    iocs: Vec<String>,
+
+    /// Treat every indicator as this type (MSTICPy names such as ipv4, dns, url, md5_hash)
+    /// instead of detecting it.
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    ioc_type: Option<IocType>,
+
+    /// Enrichment configuration file (default: enrichment.toml in the Quarry configuration
+    /// folder, `$QUARRY_CONFIG_DIR` or `~/.config/quarry`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Skip the GeoIP and ASN lookup.
+    #[arg(long)]
+    no_geoip: bool,
+
+    /// Neither read nor write the threat-intelligence cache.
+    #[arg(long)]
+    no_cache: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// One block per indicator.
+    Human,
+    /// A JSON array with one object per indicator.
+    Json,
+}
+
+/// Everything known about one indicator, as printed in JSON.
+#[derive(Debug, Serialize)]
+struct Enrichment {
+    ioc: String,
+    #[serde(rename = "type")]
+    ioc_type: IocType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    geoip: Option<GeoIpReport>,
+    threat_intel: Vec<TiResult>,
+}
+
+pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
+    let config = EnrichmentConfig::load(args.config.as_deref())?;
+    let observables = parse_iocs(&args)?;
+
+    let geoip = if args.no_geoip {
+        None
+    } else {
+        Some(GeoIp::discover(&config.geoip).context("failed to open the GeoIP databases")?)
+    };
+    let cache_folder = if args.no_cache {
+        None
+    } else {
+        cache_dir().map(|dir| dir.join("ti"))
+    };
+    let enricher = config.ti.build(cache_folder.as_deref())?;
+    if !enricher.has_providers() {
+        eprintln!(
+            "note: no threat-intelligence provider is configured; add one to enrichment.toml (see `quarry enrich --help`)"
+        );
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let lookups = runtime.block_on(futures::future::join_all(
+        observables
+            .iter()
+            .map(|observable| enricher.lookup(observable)),
+    ));
+
+    let enrichments: Vec<Enrichment> = observables
+        .into_iter()
+        .zip(lookups)
+        .map(|(observable, threat_intel)| {
+            let geoip_report = match (&geoip, observable.value.parse::<IpAddr>()) {
+                (Some(geoip), Ok(address)) => Some(geoip.lookup(address)),
+                _ => None,
+            };
+            Enrichment {
+                ioc: observable.value,
+                ioc_type: observable.ioc_type,
+                geoip: geoip_report,
+                threat_intel,
+            }
+        })
+        .collect();
+
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Human => write_human(&enrichments, &mut out)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &enrichments)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush().context("failed to write to standard output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_iocs(args: &EnrichArgs) -> anyhow::Result<Vec<Observable>> {
+    let mut observables = Vec::new();
+    for text in &args.iocs {
+        let observable = match args.ioc_type {
+            Some(kind) => Some(Observable::new(text.trim(), kind)),
+            None => Observable::parse(text),
+        };
+        match observable {
+            Some(observable) => observables.push(observable),
+            None => bail!(
+                "`{text}` is not an IP address, domain, URL, hash or e-mail address; pass --type to look it up anyway"
+            ),
+        }
+    }
+    Ok(observables)
+}
+
+fn write_human(enrichments: &[Enrichment], out: &mut impl Write) -> anyhow::Result<()> {
+    for (index, enrichment) in enrichments.iter().enumerate() {
+        if index > 0 {
+            writeln!(out)?;
+        }
+        let address_type = enrichment
+            .ioc
+            .parse::<IpAddr>()
+            .map(|address| format!("  ({})", ip_type(address)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}  {}{address_type}",
+            enrichment.ioc, enrichment.ioc_type
+        )?;
+
+        if let Some(location) = enrichment
+            .geoip
+            .as_ref()
+            .and_then(|report| report.location.as_ref())
+        {
+            let mut place = Vec::new();
+            if let Some(city) = &location.city {
+                place.push(city.clone());
+            }
+            if let Some(country) = location.country.as_ref().or(location.country_code.as_ref()) {
+                place.push(country.clone());
+            }
+            let mut line = place.join(", ");
+            if let Some(asn) = location.asn {
+                let organization = location.as_organization.as_deref().unwrap_or("");
+                line.push_str(&format!(
+                    "{}AS{asn} {organization}",
+                    if line.is_empty() { "" } else { "; " }
+                ));
+            }
+            writeln!(out, "  geoip        {}", line.trim_end())?;
+        }
+
+        for result in &enrichment.threat_intel {
+            let cached = if result.cached { " (cached)" } else { "" };
+            writeln!(
+                out,
+                "  {:<12} {:<11} {}{cached}",
+                result.provider,
+                result.severity.as_str(),
+                result.summary
+            )?;
+            if let Some(link) = &result.reference {
+                writeln!(out, "  {:<12} {:<11} {link}", "", "")?;
+            }
+        }
+    }
+    Ok(())
+}
