@@ -1,12 +1,13 @@
-//! Completion: tabular operators after `|`, functions in expression positions.
+//! Completion: tabular operators after `|`; tables and `let` names at the start of a query;
+//! the columns reaching the operator, visible variables and functions in expressions.
 
 use std::ops::Range;
 
-use quarry_analysis::{Catalog, FunctionKind};
+use quarry_analysis::FunctionKind;
 
-use crate::SourceFile;
 use crate::cursor;
 use crate::lexer::TokenKind;
+use crate::{Analysis, SourceFile, semantic};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completions {
@@ -23,6 +24,8 @@ pub struct CompletionItem {
     pub detail: String,
     /// Markdown documentation.
     pub documentation: String,
+    /// The key editors sort by: columns first, then variables, tables, operators and functions.
+    pub sort_text: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +34,29 @@ pub enum CompletionKind {
     Function,
     Aggregate,
     Plugin,
+    Column,
+    Table,
+    Variable,
+}
+
+impl CompletionKind {
+    /// Returns the group that orders items of this kind in the list.
+    fn sort_group(self) -> char {
+        match self {
+            CompletionKind::Column => '0',
+            CompletionKind::Variable => '1',
+            CompletionKind::Table => '2',
+            CompletionKind::Operator => '3',
+            CompletionKind::Function | CompletionKind::Aggregate | CompletionKind::Plugin => '4',
+        }
+    }
 }
 
 /// Operators whose arguments may contain aggregation functions.
 const AGGREGATING_OPERATORS: [&str; 4] = ["summarize", "make-series", "top-nested", "count"];
 
-pub fn completions(catalog: &Catalog, file: &SourceFile, offset: usize) -> Option<Completions> {
+pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Option<Completions> {
+    let catalog = analysis.catalog;
     let text = file.text();
     let tokens = file.tokens();
     if in_string_or_comment(file, offset) {
@@ -51,19 +71,25 @@ pub fn completions(catalog: &Catalog, file: &SourceFile, offset: usize) -> Optio
 
     if after_pipe(file, prefix_start) || at_query_start(file, prefix_start) {
         let starts_query_only = !after_pipe(file, prefix_start);
-        let items = catalog
+        let mut items: Vec<CompletionItem> = catalog
             .operators()
             .filter(|operator| !starts_query_only || operator.starts_query)
             .flat_map(|operator| operator.names().map(move |name| (name, operator)))
-            .map(|(name, operator)| CompletionItem {
-                label: name.to_owned(),
-                kind: CompletionKind::Operator,
-                detail: first_sentence(&operator.summary),
-                documentation: operator.hover_markdown(),
-            });
+            .map(|(name, operator)| {
+                item(
+                    name.to_owned(),
+                    CompletionKind::Operator,
+                    first_sentence(&operator.summary),
+                    operator.hover_markdown(),
+                )
+            })
+            .collect();
+        if starts_query_only {
+            items.extend(tables_and_variables(analysis, file, offset));
+        }
         return Some(Completions {
             replace,
-            items: sorted(items),
+            items: sorted(items.into_iter()),
         });
     }
 
@@ -78,32 +104,146 @@ pub fn completions(catalog: &Catalog, file: &SourceFile, offset: usize) -> Optio
     let aggregates_allowed =
         segment_operator.is_some_and(|name| AGGREGATING_OPERATORS.contains(&name));
 
-    let items = catalog
+    let mut items: Vec<CompletionItem> = catalog
         .functions()
         .filter(|function| match function.kind {
             FunctionKind::Plugin => after_evaluate,
             FunctionKind::Aggregate => !after_evaluate && aggregates_allowed,
             FunctionKind::Scalar => !after_evaluate,
         })
-        .map(|function| CompletionItem {
-            label: function.name.clone(),
-            kind: match function.kind {
-                FunctionKind::Scalar => CompletionKind::Function,
-                FunctionKind::Aggregate => CompletionKind::Aggregate,
-                FunctionKind::Plugin => CompletionKind::Plugin,
-            },
-            detail: function.signature_label(0),
-            documentation: function.hover_markdown(),
-        });
+        .map(|function| {
+            item(
+                function.name.clone(),
+                match function.kind {
+                    FunctionKind::Scalar => CompletionKind::Function,
+                    FunctionKind::Aggregate => CompletionKind::Aggregate,
+                    FunctionKind::Plugin => CompletionKind::Plugin,
+                },
+                function.signature_label(0),
+                function.hover_markdown(),
+            )
+        })
+        .collect();
+
+    // Replacing the name of a call (`| where is|empty(x)`) with a column would leave `Column(x)`,
+    // so only functions are offered there, as Kusto.Language does.
+    // Likewise, a name followed by `=` is a new column being named (`| extend Name = ...`).
+    let rest = &text[offset..];
+    let name_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let after_name = &rest[name_end..];
+    let at_call_name = after_name.starts_with('(');
+    let at_assigned_name = {
+        let after_space = after_name.trim_start();
+        after_space.starts_with('=')
+            && !after_space.starts_with("==")
+            && !after_space.starts_with("=~")
+    };
+    // Kusto.Language offers no columns inside `count(`, whose only useful form takes none.
+    let in_count_call = text[..replace.start].trim_end().ends_with("count(");
+    if !after_evaluate && !at_call_name && !at_assigned_name && !in_count_call {
+        items.extend(columns_and_variables(analysis, file, replace.start, offset));
+    }
     Some(Completions {
         replace,
-        items: sorted(items),
+        items: sorted(items.into_iter()),
     })
 }
 
+fn item(
+    label: String,
+    kind: CompletionKind,
+    detail: String,
+    documentation: String,
+) -> CompletionItem {
+    CompletionItem {
+        sort_text: format!("{}{label}", kind.sort_group()),
+        label,
+        kind,
+        detail,
+        documentation,
+    }
+}
+
+/// Returns the columns reaching the operator at `start` and the variables visible at `offset`.
+fn columns_and_variables(
+    analysis: &Analysis,
+    file: &SourceFile,
+    start: usize,
+    offset: usize,
+) -> Vec<CompletionItem> {
+    let text = file.text();
+    let model = analysis.model(file);
+    let mut items = Vec::new();
+    if let Some(scope) = semantic::row_scope_at(&model, text, start) {
+        for column in &scope.row.columns {
+            items.push(item(
+                semantic::quoted_name(&column.name),
+                CompletionKind::Column,
+                column.ty.to_string(),
+                semantic::column_markdown(column, text),
+            ));
+        }
+    }
+    for variable in model.variables_at(offset) {
+        items.push(item(
+            variable.name.clone(),
+            CompletionKind::Variable,
+            variable.description.clone(),
+            semantic::variable_markdown(variable, text),
+        ));
+    }
+    items
+}
+
+/// Returns the schema's tables and the variables visible at `offset`, for the start of a query.
+fn tables_and_variables(
+    analysis: &Analysis,
+    file: &SourceFile,
+    offset: usize,
+) -> Vec<CompletionItem> {
+    let text = file.text();
+    let model = analysis.model(file);
+    let mut items: Vec<CompletionItem> = model
+        .variables_at(offset)
+        .into_iter()
+        .map(|variable| {
+            item(
+                variable.name.clone(),
+                CompletionKind::Variable,
+                variable.description.clone(),
+                semantic::variable_markdown(variable, text),
+            )
+        })
+        .collect();
+    for table in analysis.schema.tables() {
+        let row = quarry_hir::RowType {
+            columns: table
+                .columns
+                .iter()
+                .map(|column| quarry_hir::Column {
+                    name: column.name.clone(),
+                    ty: column.ty,
+                    origin: quarry_hir::Origin::Table(table.name.clone()),
+                })
+                .collect(),
+            open: false,
+        };
+        items.push(item(
+            semantic::quoted_name(&table.name),
+            CompletionKind::Table,
+            format!("table, {} columns", table.columns.len()),
+            semantic::table_markdown(&table.name, &row, &table.source),
+        ));
+    }
+    items
+}
+
+/// Sorts by label; a name that is both a variable and a column keeps both items.
 fn sorted(items: impl Iterator<Item = CompletionItem>) -> Vec<CompletionItem> {
     let mut items: Vec<CompletionItem> = items.collect();
-    items.sort_by(|a, b| a.label.cmp(&b.label));
+    items.sort_by(|a, b| a.label.cmp(&b.label).then(a.sort_text.cmp(&b.sort_text)));
     items
 }
 
@@ -164,6 +304,7 @@ fn first_sentence(summary: &str) -> String {
 #[cfg(test)]
 mod tests {
     use expect_test::{Expect, expect};
+    use quarry_analysis::Catalog;
 
     use super::*;
     use crate::fixture;
@@ -172,7 +313,7 @@ mod tests {
     fn check(fixture: &str, expect: Expect) {
         let (text, offset) = fixture::cursor(fixture);
         let file = SourceFile::parse(&text);
-        let actual = match completions(Catalog::get(), &file, offset) {
+        let actual = match completions(&Analysis::new(Catalog::get()), &file, offset) {
             Some(completions) => {
                 let mut lines = vec![format!("replace {:?}", &text[completions.replace])];
                 lines.extend(
@@ -192,7 +333,7 @@ mod tests {
     fn labels(fixture: &str) -> Vec<String> {
         let (text, offset) = fixture::cursor(fixture);
         let file = SourceFile::parse(&text);
-        completions(Catalog::get(), &file, offset)
+        completions(&Analysis::new(Catalog::get()), &file, offset)
             .map(|completions| {
                 completions
                     .items
@@ -269,7 +410,7 @@ mod tests {
     fn completion_operator_prefix_with_hyphen() {
         let (text, offset) = fixture::cursor("T | mv-ex$0");
         let file = SourceFile::parse(&text);
-        let completions = completions(Catalog::get(), &file, offset).unwrap();
+        let completions = completions(&Analysis::new(Catalog::get()), &file, offset).unwrap();
         assert_eq!(&text[completions.replace], "mv-ex");
         assert!(
             completions
@@ -283,7 +424,7 @@ mod tests {
     fn completion_operator_detail_is_one_line() {
         let (text, offset) = fixture::cursor("T | $0");
         let file = SourceFile::parse(&text);
-        let completions = completions(Catalog::get(), &file, offset).unwrap();
+        let completions = completions(&Analysis::new(Catalog::get()), &file, offset).unwrap();
         for item in &completions.items {
             assert!(!item.detail.is_empty(), "{} has no detail", item.label);
             assert!(
@@ -327,5 +468,95 @@ mod tests {
         check("T | where x == 'ab$0'", expect!["no completions"]);
         check("T // note $0", expect!["no completions"]);
         check("T | where x == \"open$0", expect!["no completions"]);
+    }
+
+    /// Renders the items of one kind as `label: detail`.
+    fn items_of_kind(fixture: &str, kind: CompletionKind) -> Vec<String> {
+        let (text, offset) = fixture::cursor(fixture);
+        let file = SourceFile::parse(&text);
+        completions(&Analysis::new(Catalog::get()), &file, offset)
+            .map(|completions| {
+                completions
+                    .items
+                    .into_iter()
+                    .filter(|item| item.kind == kind)
+                    .map(|item| format!("{}: {}", item.label, item.detail))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn completion_columns_after_where() {
+        let columns = items_of_kind(
+            "SecurityEvent\n| project TimeGenerated, Account, EventID\n| where $0",
+            CompletionKind::Column,
+        );
+        assert_eq!(
+            columns,
+            ["Account: string", "EventID: int", "TimeGenerated: datetime"]
+        );
+    }
+
+    #[test]
+    fn completion_columns_after_summarize() {
+        let columns = items_of_kind(
+            "SecurityEvent\n| summarize count(), Hosts = dcount(Computer) by Account, bin(TimeGenerated, 1h)\n| project $0",
+            CompletionKind::Column,
+        );
+        assert_eq!(
+            columns,
+            [
+                "Account: string",
+                "Hosts: long",
+                "TimeGenerated: datetime",
+                "count_: long"
+            ]
+        );
+    }
+
+    #[test]
+    fn completion_columns_in_by_and_arguments() {
+        let by = items_of_kind(
+            "SigninLogs | project UserPrincipalName, IPAddress | summarize count() by $0",
+            CompletionKind::Column,
+        );
+        assert_eq!(by, ["IPAddress: string", "UserPrincipalName: string"]);
+        let argument = items_of_kind(
+            "SigninLogs | project UserPrincipalName, IPAddress | extend u = tolower($0)",
+            CompletionKind::Column,
+        );
+        assert_eq!(argument, ["IPAddress: string", "UserPrincipalName: string"]);
+    }
+
+    #[test]
+    fn completion_columns_bracketed_when_needed() {
+        let columns = items_of_kind(
+            "print ['Account Name'] = 'x', Plain = 1\n| where $0",
+            CompletionKind::Column,
+        );
+        assert_eq!(columns, ["Plain: long", "['Account Name']: string"]);
+    }
+
+    #[test]
+    fn completion_tables_and_lets_at_query_start() {
+        let tables = items_of_kind("let recent = 1h;\nSecurityEv$0", CompletionKind::Table);
+        assert!(
+            tables
+                .iter()
+                .any(|table| table.starts_with("SecurityEvent: table")),
+            "{tables:?}"
+        );
+        let variables = items_of_kind("let recent = 1h;\nSecurityEv$0", CompletionKind::Variable);
+        assert_eq!(variables, ["recent: timespan"]);
+    }
+
+    #[test]
+    fn completion_no_columns_on_call_name() {
+        let columns = items_of_kind(
+            "SecurityEvent | where $0isnotempty(Account)",
+            CompletionKind::Column,
+        );
+        assert!(columns.is_empty(), "{columns:?}");
     }
 }

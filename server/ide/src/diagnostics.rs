@@ -1,8 +1,9 @@
-//! Diagnostics: the syntax errors of the tree-sitter parse.
+//! Diagnostics: the syntax errors of the tree-sitter parse and the semantic errors of the
+//! binder (unknown tables, columns and functions, wrong argument counts).
 
 use std::ops::Range;
 
-use crate::SourceFile;
+use crate::{Analysis, SourceFile};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -11,33 +12,79 @@ pub struct Diagnostic {
     /// A stable code such as `KQL001`.
     pub code: String,
     pub message: String,
+    /// What to do about the problem, such as a "did you mean" suggestion.
+    pub help: Option<String>,
 }
 
-pub fn diagnostics(file: &SourceFile) -> Vec<Diagnostic> {
-    file.syntax()
-        .errors
+pub fn diagnostics(analysis: &Analysis, file: &SourceFile) -> Vec<Diagnostic> {
+    let syntax_errors = &file.syntax().errors;
+    let mut diagnostics: Vec<Diagnostic> = syntax_errors
         .iter()
         .map(|error| Diagnostic {
             range: error.range.clone(),
             code: error.code.to_owned(),
             message: error.message.clone(),
+            help: None,
         })
-        .collect()
+        .collect();
+
+    // A block with syntax errors is bound from a partial tree, where names often look unknown
+    // only because the parser skipped the text that defines them.
+    // An ERROR node may lie outside the block it belongs to, so each block extends to the start
+    // of the next.
+    let blocks = quarry_syntax::query_blocks(file.syntax(), file.text());
+    let broken_blocks: Vec<Range<usize>> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, block)| {
+            let end = blocks
+                .get(i + 1)
+                .map_or(file.text().len(), |next| next.start);
+            block.start..end
+        })
+        .filter(|block| {
+            syntax_errors
+                .iter()
+                .any(|error| block.start <= error.range.start && error.range.start <= block.end)
+        })
+        .collect();
+    let model = analysis.model(file);
+    diagnostics.extend(
+        model
+            .diagnostics
+            .into_iter()
+            .filter(|diagnostic| {
+                !broken_blocks.iter().any(|block| {
+                    block.start <= diagnostic.range.start && diagnostic.range.end <= block.end
+                })
+            })
+            .map(|diagnostic| Diagnostic {
+                range: diagnostic.range,
+                code: diagnostic.code.to_owned(),
+                message: diagnostic.message,
+                help: diagnostic.help,
+            }),
+    );
+    diagnostics.sort_by_key(|diagnostic| diagnostic.range.start);
+    diagnostics
 }
 
 #[cfg(test)]
 mod tests {
     use expect_test::{Expect, expect};
 
+    use quarry_analysis::Catalog;
+
     use super::*;
 
     fn check(text: &str, expect: Expect) {
         let file = SourceFile::parse(text);
-        let lines: Vec<String> = diagnostics(&file)
+        let lines: Vec<String> = diagnostics(&Analysis::new(Catalog::get()), &file)
             .into_iter()
             .map(|d| {
+                let help = d.help.map(|help| format!(" ({help})")).unwrap_or_default();
                 format!(
-                    "{} {:?} {:?}: {}",
+                    "{} {:?} {:?}: {}{help}",
                     d.code,
                     d.range,
                     &text[d.range.clone()],
@@ -69,6 +116,44 @@ mod tests {
         check(
             "SecurityEvent | where EventID == ) 4625",
             expect![[r#"KQL002 33..34 ")": unexpected `)`"#]],
+        );
+    }
+
+    #[test]
+    fn diagnostics_unknown_column_with_suggestion() {
+        check(
+            "SecurityEvent\n| where Acount == 'x'",
+            expect![[
+                r#"KQL102 22..28 "Acount": unknown name `Acount`: no column, variable, table or function has this name (did you mean `Account`?)"#
+            ]],
+        );
+    }
+
+    #[test]
+    fn diagnostics_unknown_table_and_function() {
+        check(
+            "SecurityEvnt | take 1\n\nSigninLogs | extend x = to_lower(UserPrincipalName)",
+            expect![[r#"
+                KQL101 0..12 "SecurityEvnt": unknown table `SecurityEvnt`: no table, tabular variable or function has this name (did you mean `SecurityEvent`?)
+                KQL103 47..55 "to_lower": unknown function `to_lower`: it is neither built in nor defined with `let` (did you mean `tolower`?)"#]],
+        );
+    }
+
+    #[test]
+    fn diagnostics_argument_count() {
+        check(
+            "SigninLogs | where strlen(UserPrincipalName, 2) > 3",
+            expect![[
+                r#"KQL104 19..25 "strlen": `strlen` expects 1 argument, but the call passes 2 (signature: strlen(string: string|dynamic): long)"#
+            ]],
+        );
+    }
+
+    #[test]
+    fn diagnostics_semantic_skipped_in_broken_block() {
+        check(
+            "SecurityEvent | where Nope == (",
+            expect![[r#"KQL001 30..31 "(": expected an expression after `(`"#]],
         );
     }
 }

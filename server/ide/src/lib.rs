@@ -12,7 +12,9 @@ mod folding;
 mod highlight;
 mod hover;
 mod lexer;
+mod literals;
 mod query_blocks;
+mod semantic;
 mod source_file;
 mod symbols;
 
@@ -21,7 +23,7 @@ mod fixture;
 
 use std::ops::Range;
 
-use quarry_analysis::Catalog;
+use quarry_analysis::{BundledSchema, Catalog, Schema};
 
 pub use completion::{CompletionItem, CompletionKind, Completions};
 pub use diagnostics::Diagnostic;
@@ -31,31 +33,48 @@ pub use hover::HoverResult;
 pub use source_file::SourceFile;
 pub use symbols::{Symbol, SymbolKind};
 
-/// The editor features over one catalog.
+/// The editor features over one catalog and one table schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Analysis {
     catalog: &'static Catalog,
+    schema: &'static Schema,
 }
 
 impl Analysis {
+    /// Creates the features with the bundled Sentinel and Defender XDR tables as the schema.
     pub fn new(catalog: &'static Catalog) -> Analysis {
-        Analysis { catalog }
+        Analysis::with_schema(catalog, BundledSchema::Sentinel.get())
     }
 
-    /// Syntax errors, in document order.
+    /// Creates the features over a given schema, for example one merged from schema files.
+    pub fn with_schema(catalog: &'static Catalog, schema: &'static Schema) -> Analysis {
+        Analysis { catalog, schema }
+    }
+
+    /// Syntax errors, then the semantic errors of query blocks without syntax errors, in
+    /// document order.
     pub fn diagnostics(&self, file: &SourceFile) -> Vec<Diagnostic> {
-        diagnostics::diagnostics(file)
+        diagnostics::diagnostics(self, file)
     }
 
-    /// Documentation of the tabular operator or function at `offset`.
+    /// Hover at `offset`: operators and functions, columns, tables and `let` bindings,
+    /// timespan and datetime literals, and Windows event IDs compared with `EventID`.
     pub fn hover(&self, file: &SourceFile, offset: usize) -> Option<HoverResult> {
-        hover::hover(self.catalog, file, offset)
+        hover::hover(self, file, offset)
     }
 
-    /// Completions at `offset`: operators after `|`, functions in expressions, none inside
-    /// strings and comments.
+    /// Completions at `offset`: operators after `|`; tables and `let` names at the start of a
+    /// query; columns, variables and functions in expressions; none inside strings and
+    /// comments.
     pub fn completions(&self, file: &SourceFile, offset: usize) -> Option<Completions> {
-        completion::completions(self.catalog, file, offset)
+        completion::completions(self, file, offset)
+    }
+
+    /// Binds the document and returns its semantic model.
+    // NOTE: the model is recomputed on every request; caching it per document version would
+    // spare the work on large documents.
+    pub fn model(&self, file: &SourceFile) -> quarry_hir::Model {
+        quarry_hir::analyze(file.text(), file.syntax(), self.catalog, self.schema)
     }
 
     /// Query blocks with the `let` statements inside them as children.

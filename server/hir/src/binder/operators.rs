@@ -738,7 +738,9 @@ impl<'t> Binder<'t> {
             self.fuzzy_union += 1;
         }
         for table in field_children(node, "table") {
-            let row = if table.kind() == kinds::WILDCARD_NAME {
+            let row = if table.kind() == kinds::STAR {
+                self.wildcard_tables("*")
+            } else if table.kind() == kinds::WILDCARD_NAME {
                 self.wildcard_tables(&self.text[table.byte_range()])
             } else {
                 as_row(self.expression(table, &Context::default(), Expect::Tabular))

@@ -43,7 +43,10 @@ pub fn diagnostic(rope: &Rope, diagnostic: Diagnostic) -> ls_types::Diagnostic {
         severity: Some(ls_types::DiagnosticSeverity::ERROR),
         code: Some(ls_types::NumberOrString::String(diagnostic.code)),
         source: Some("quarry".to_owned()),
-        message: diagnostic.message,
+        message: match diagnostic.help {
+            Some(help) => format!("{}\n{help}", diagnostic.message),
+            None => diagnostic.message,
+        },
         ..ls_types::Diagnostic::default()
     }
 }
@@ -70,7 +73,11 @@ pub fn completion_response(rope: &Rope, completions: Completions) -> ls_types::C
                     ls_types::CompletionItemKind::FUNCTION
                 }
                 CompletionKind::Plugin => ls_types::CompletionItemKind::MODULE,
+                CompletionKind::Column => ls_types::CompletionItemKind::FIELD,
+                CompletionKind::Table => ls_types::CompletionItemKind::CLASS,
+                CompletionKind::Variable => ls_types::CompletionItemKind::VARIABLE,
             }),
+            sort_text: Some(item.sort_text),
             detail: Some(item.detail),
             documentation: Some(ls_types::Documentation::MarkupContent(
                 ls_types::MarkupContent {
