@@ -3,6 +3,10 @@
 //! Output is an aligned text table (long cells shortened), CSV, or JSON in the same shape as
 //! the `quarry.runQuery` LSP command's result. CSV and JSON carry every value unshortened.
 //! A query error prints the query line with a caret under the problem and exits with code 1.
+//!
+//! With `--connection NAME` the query runs on a configured remote back end instead (see
+//! `quarry config check`), and its result goes through the same output. The service's warnings
+//! and partial errors go to standard error.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -44,6 +48,26 @@ pub struct RunArgs {
     /// The maximum number of rows to output; by default every row.
     #[arg(long, value_name = "N")]
     max_rows: Option<usize>,
+
+    /// Run on this remote connection from quarry.toml or msticpyconfig.yaml instead of local data.
+    #[arg(long, value_name = "NAME", conflicts_with = "data")]
+    connection: Option<String>,
+
+    /// With --connection: the period ending now that the query covers, such as P1D or 7d.
+    #[arg(long, value_name = "DURATION", requires = "connection")]
+    timespan: Option<String>,
+
+    /// With --connection: the start of the time range (2024-05-01T00:00:00Z, 2024-05-01 or -7d).
+    #[arg(long, value_name = "TIME", requires = "connection")]
+    start: Option<String>,
+
+    /// With --connection: the end of the time range; now by default.
+    #[arg(long, value_name = "TIME", requires = "start")]
+    end: Option<String>,
+
+    /// With --connection: seconds allowed for the run after sign-in.
+    #[arg(long, value_name = "SECS", default_value_t = 180, requires = "connection")]
+    timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -65,6 +89,18 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, Some(path)) => (read_query(path)?, path.display().to_string()),
         (None, None) => anyhow::bail!("give a query, or a file with -f FILE"),
     };
+    if let Some(name) = &args.connection {
+        return match remote_run(&args, name, &query)? {
+            Ok(output) => {
+                write_output(&args, &output)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(error) => {
+                eprint!("{}", render_error(&error, &query, &origin));
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
     let source = match args.data.as_deref() {
         None | Some("demo") => DataSource::Demo,
         Some(folder) => DataSource::Folder(PathBuf::from(folder)),
@@ -81,10 +117,15 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    write_output(&args, &output)?;
+    Ok(ExitCode::SUCCESS)
+}
 
+/// Prints `output` in the chosen format, then a note on stderr when rows were left out.
+fn write_output(args: &RunArgs, output: &QueryOutput) -> anyhow::Result<()> {
     let text = match args.format {
-        Format::Table => render_table(&output),
-        Format::Csv => render_csv(&output),
+        Format::Table => render_table(output),
+        Format::Csv => render_csv(output),
         Format::Json => {
             let mut json = serde_json::to_string_pretty(&output)
                 .context("failed to encode the result as JSON")?;
@@ -112,7 +153,77 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             output.row_count
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// Runs `query` on the connection `name`. The outer error is a setup problem (exit code 2); the
+/// inner one is a failed run, shown like a local query error (exit code 1).
+fn remote_run(
+    args: &RunArgs,
+    name: &str,
+    query: &str,
+) -> anyhow::Result<Result<QueryOutput, EngineError>> {
+    use quarry_providers::config::{BuildOptions, ProcessEnvironment, build_provider};
+    use quarry_providers::{ProviderError, QueryRequest, RunOptions};
+
+    let time_range = crate::remote::time_range(
+        args.timespan.as_deref(),
+        args.start.as_deref(),
+        args.end.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let working_dir = std::env::current_dir().context("could not read the current folder")?;
+    let loaded = crate::remote::load_connections(&working_dir);
+    let connection = crate::remote::find_connection(&loaded, name).map_err(anyhow::Error::msg)?;
+    let options = BuildOptions {
+        prompt: std::sync::Arc::new(|prompt: &quarry_providers::auth::DeviceCodePrompt| {
+            let fallback = format!(
+                "To sign in, open {} and enter the code {}",
+                prompt.verification_uri, prompt.user_code
+            );
+            eprintln!("{}", prompt.message.clone().unwrap_or(fallback));
+        }),
+        ..BuildOptions::default()
+    };
+    let provider = build_provider(connection, &ProcessEnvironment, &options)
+        .map_err(|problem| anyhow::anyhow!("{problem}"))?;
+    let request = QueryRequest {
+        query: query.to_owned(),
+        time_range,
+        options: RunOptions {
+            timeout: std::time::Duration::from_secs(args.timeout),
+            row_limit: args.max_rows,
+            ..RunOptions::default()
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let outcome = runtime.block_on(async {
+        provider.sign_in(&request.options.cancel).await?;
+        provider.run(&request).await
+    });
+    match outcome {
+        Ok(result) => {
+            let remote = crate::remote::to_output(&result);
+            for warning in &remote.warnings {
+                eprintln!("warning: {warning}");
+            }
+            Ok(Ok(remote.output))
+        }
+        Err(ProviderError::Query(error)) => {
+            let range = crate::remote::error_range(query, &error);
+            Ok(Err(EngineError {
+                message: error.to_string(),
+                range,
+            }))
+        }
+        Err(error) => Ok(Err(EngineError {
+            message: error.to_string(),
+            range: None,
+        })),
+    }
 }
 
 fn read_query(path: &PathBuf) -> anyhow::Result<String> {

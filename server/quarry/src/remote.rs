@@ -1,0 +1,314 @@
+//! Remote runs, shared by `quarry run --connection` and the language server: finding a
+//! configured connection, reading time ranges, and turning a back end's result into the table
+//! model that local runs print.
+
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use quarry_engine::{ColumnInfo, QueryOutput};
+use quarry_providers::config::{
+    AuthMethod, Connection, ConfigSources, Environment, LoadedConfig, ProcessEnvironment,
+};
+use quarry_providers::{QueryError, QueryResult, TimeRange, Value};
+
+/// Reads `quarry.toml` and `msticpyconfig.yaml` as `quarry config check` does.
+pub fn load_connections(working_dir: &Path) -> LoadedConfig {
+    ConfigSources::discover(working_dir, &ProcessEnvironment).load()
+}
+
+/// Finds the connection `name`, or says which names exist.
+pub fn find_connection<'a>(loaded: &'a LoadedConfig, name: &str) -> Result<&'a Connection, String> {
+    if let Some(connection) = loaded.connection(name) {
+        return Ok(connection);
+    }
+    let known: Vec<&str> = loaded.connections.iter().map(|c| c.name.as_str()).collect();
+    Err(if known.is_empty() {
+        format!(
+            "no connection is named `{name}`, and no connections are configured; add one to quarry.toml (see `quarry config check`)"
+        )
+    } else {
+        format!(
+            "no connection is named `{name}`; configured: {}",
+            known.join(", ")
+        )
+    })
+}
+
+/// Returns whether the connection's credentials are in place: its secret resolves, or its
+/// method (Azure CLI, device code) signs in without a stored secret.
+pub fn credentials_configured(connection: &Connection, env: &dyn Environment) -> bool {
+    match &connection.auth {
+        AuthMethod::AzureCli { .. } | AuthMethod::DeviceCode { .. } => true,
+        method => method
+            .secret()
+            .is_some_and(|secret| secret.resolve(env).is_ok()),
+    }
+}
+
+/// Reads a duration: ISO 8601 (`P1D`, `PT12H`, `P1DT30M`) or a relative form (`7d`, `-7d`,
+/// `24h`, `30m`, `90s`). The sign of a relative form is ignored.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix(['P', 'p']) {
+        return parse_iso_duration(rest);
+    }
+    let body = text.strip_prefix('-').unwrap_or(text);
+    let unit_at = body.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = body.split_at(unit_at);
+    let number: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return None,
+    };
+    number.checked_mul(seconds).map(Duration::from_secs)
+}
+
+fn parse_iso_duration(rest: &str) -> Option<Duration> {
+    let mut seconds: u64 = 0;
+    let mut in_time = false;
+    let mut number = String::new();
+    let mut any = false;
+    for c in rest.chars() {
+        match c.to_ascii_uppercase() {
+            'T' if !in_time && number.is_empty() => in_time = true,
+            '0'..='9' => number.push(c),
+            unit => {
+                let value: u64 = number.parse().ok()?;
+                number.clear();
+                let factor = match (in_time, unit) {
+                    (false, 'W') => 604_800,
+                    (false, 'D') => 86_400,
+                    (true, 'H') => 3_600,
+                    (true, 'M') => 60,
+                    (true, 'S') => 1,
+                    _ => return None,
+                };
+                seconds = seconds.checked_add(value.checked_mul(factor)?)?;
+                any = true;
+            }
+        }
+    }
+    (any && number.is_empty()).then(|| Duration::from_secs(seconds))
+}
+
+/// Reads an instant: RFC 3339 (`2024-05-01T00:00:00Z`), a date (`2024-05-01`), `now`, or a
+/// relative form counted back from `now` (`-7d`).
+pub fn parse_instant(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("now") {
+        return Some(now);
+    }
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Some(instant.with_timezone(&Utc));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0).map(|naive| naive.and_utc());
+    }
+    if text.starts_with('-') {
+        let back = chrono::Duration::from_std(parse_duration(text)?).ok()?;
+        return now.checked_sub_signed(back);
+    }
+    None
+}
+
+/// Builds the time range from a duration, or from a start and an optional end (`now` when
+/// absent). Returns `None` when none is given, which leaves the range to the query.
+pub fn time_range(
+    timespan: Option<&str>,
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Result<Option<TimeRange>, String> {
+    let now = Utc::now();
+    match (timespan, start, end) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            Err("give either a timespan or a start and end, not both".to_owned())
+        }
+        (Some(span), None, None) => parse_duration(span)
+            .map(|span| Some(TimeRange::Last(span)))
+            .ok_or_else(|| {
+                format!("`{span}` is not a duration; write it as P1D, PT12H or 7d")
+            }),
+        (None, None, Some(_)) => Err("an end needs a start".to_owned()),
+        (None, Some(start_text), end_text) => {
+            let start = parse_instant(start_text, now).ok_or_else(|| {
+                format!("`{start_text}` is not a time; write it as 2024-05-01T00:00:00Z or -7d")
+            })?;
+            let end = match end_text {
+                None => now,
+                Some(text) => parse_instant(text, now).ok_or_else(|| {
+                    format!("`{text}` is not a time; write it as 2024-05-01T00:00:00Z or now")
+                })?,
+            };
+            if end <= start {
+                return Err("the end of the time range must be after its start".to_owned());
+            }
+            Ok(Some(TimeRange::Between { start, end }))
+        }
+        (None, None, None) => Ok(None),
+    }
+}
+
+/// A remote result in the local table model, with the notes to show beside it.
+pub struct RemoteOutput {
+    pub output: QueryOutput,
+    /// The service's warnings and partial errors, and a note when tables were left out.
+    pub warnings: Vec<String>,
+}
+
+/// Converts the first table of `result`; Kusto type names stay on the columns.
+pub fn to_output(result: &QueryResult) -> RemoteOutput {
+    let mut warnings: Vec<String> = result
+        .warnings
+        .iter()
+        .map(|warning| match &warning.code {
+            Some(code) => format!("{} ({code})", warning.message),
+            None => warning.message.clone(),
+        })
+        .collect();
+    if result.tables.len() > 1 {
+        warnings.push(format!(
+            "the query returned {} tables; showing the first, `{}`",
+            result.tables.len(),
+            result.tables[0].name
+        ));
+    }
+    let output = match result.tables.first() {
+        None => QueryOutput {
+            columns: Vec::new(),
+            rows: Vec::new(),
+            row_count: 0,
+            truncated: false,
+        },
+        Some(table) => QueryOutput {
+            columns: table
+                .columns
+                .iter()
+                .map(|column| ColumnInfo {
+                    name: column.name.clone(),
+                    ty: column.column_type.kusto_name().to_owned(),
+                })
+                .collect(),
+            rows: table
+                .rows
+                .iter()
+                .map(|row| row.iter().map(value_json).collect())
+                .collect(),
+            row_count: table.total_rows,
+            truncated: table.is_truncated(),
+        },
+    };
+    RemoteOutput { output, warnings }
+}
+
+/// Encodes a cell as local runs do: datetimes as ISO 8601 in UTC, timespans in Kusto's
+/// `d.hh:mm:ss` form, decimals and GUIDs as text, dynamic values as JSON.
+pub fn value_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Long(n) => Json::from(*n),
+        Value::Real(x) => serde_json::Number::from_f64(*x)
+            .map(Json::Number)
+            .unwrap_or_else(|| Json::String(x.to_string())),
+        Value::Decimal(text) | Value::String(text) | Value::Guid(text) => Json::String(text.clone()),
+        Value::DateTime(instant) => {
+            Json::String(instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        }
+        Value::TimeSpan(span) => Json::String(span.to_string()),
+        Value::Dynamic(json) => json.clone(),
+    }
+}
+
+/// Maps the service's 1-based line and column to a byte range in `query`: the word there, or
+/// one character.
+pub fn error_range(query: &str, error: &QueryError) -> Option<Range<usize>> {
+    let location = error.location?;
+    let line_start = if location.line <= 1 {
+        0
+    } else {
+        query
+            .match_indices('\n')
+            .nth(location.line as usize - 2)
+            .map(|(index, _)| index + 1)?
+    };
+    let line_end = query[line_start..]
+        .find('\n')
+        .map_or(query.len(), |index| line_start + index);
+    let line = &query[line_start..line_end];
+    let column = location.column.saturating_sub(1) as usize;
+    let start = line
+        .char_indices()
+        .nth(column)
+        .map_or(line.len(), |(index, _)| index);
+    let rest = &line[start..];
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let length = match rest.find(|c: char| !word(c)) {
+        Some(0) => rest.chars().next().map_or(0, char::len_utf8),
+        Some(length) => length,
+        None => rest.len(),
+    };
+    Some(line_start + start..line_start + start + length)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quarry_providers::{Service, SourceLocation};
+
+    #[test]
+    fn durations_in_both_forms() {
+        let day = Duration::from_secs(86_400);
+        assert_eq!(parse_duration("P1D"), Some(day));
+        assert_eq!(parse_duration("PT12H"), Some(day / 2));
+        assert_eq!(parse_duration("P1DT30M"), Some(day + Duration::from_secs(1_800)));
+        assert_eq!(parse_duration("-7d"), Some(day * 7));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        for bad in ["", "P", "PT", "P1H", "7", "7y", "P1D2"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn instants_absolute_and_relative() {
+        let now = DateTime::parse_from_rfc3339("2024-05-08T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            parse_instant("-7d", now).unwrap().to_rfc3339(),
+            "2024-05-01T12:00:00+00:00"
+        );
+        assert_eq!(
+            parse_instant("2024-05-01", now).unwrap().to_rfc3339(),
+            "2024-05-01T00:00:00+00:00"
+        );
+        assert_eq!(parse_instant("now", now), Some(now));
+        assert_eq!(parse_instant("yesterday", now), None);
+    }
+
+    #[test]
+    fn time_range_rejects_mixed_and_reversed() {
+        assert!(time_range(Some("P1D"), Some("-2d"), None).is_err());
+        assert!(time_range(None, Some("2024-05-02"), Some("2024-05-01")).is_err());
+        assert!(time_range(None, None, Some("now")).is_err());
+        assert_eq!(time_range(None, None, None), Ok(None));
+    }
+
+    #[test]
+    fn error_range_covers_the_word() {
+        let error = QueryError {
+            service: Service::LogAnalytics,
+            code: None,
+            message: String::new(),
+            location: Some(SourceLocation { line: 2, column: 3 }),
+        };
+        let query = "T\n| whre x";
+        let range = error_range(query, &error).unwrap();
+        assert_eq!(&query[range], "whre");
+    }
+}
