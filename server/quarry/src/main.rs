@@ -10,6 +10,7 @@ mod enrich;
 mod connections;
 mod iocs;
 mod lsp;
+mod remote;
 mod run;
 mod setup;
 mod templates;
