@@ -6,10 +6,10 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use quarry_engine::{ColumnInfo, QueryOutput};
 use quarry_providers::config::{
-    AuthMethod, Connection, ConfigSources, Environment, LoadedConfig, ProcessEnvironment,
+    AuthMethod, ConfigSources, Connection, Environment, LoadedConfig, ProcessEnvironment,
 };
 use quarry_providers::{QueryError, QueryResult, TimeRange, Value};
 
@@ -130,9 +130,7 @@ pub fn time_range(
         }
         (Some(span), None, None) => parse_duration(span)
             .map(|span| Some(TimeRange::Last(span)))
-            .ok_or_else(|| {
-                format!("`{span}` is not a duration; write it as P1D, PT12H or 7d")
-            }),
+            .ok_or_else(|| format!("`{span}` is not a duration; write it as P1D, PT12H or 7d")),
         (None, None, Some(_)) => Err("an end needs a start".to_owned()),
         (None, Some(start_text), end_text) => {
             let start = parse_instant(start_text, now).ok_or_else(|| {
@@ -216,13 +214,25 @@ pub fn value_json(value: &Value) -> serde_json::Value {
         Value::Real(x) => serde_json::Number::from_f64(*x)
             .map(Json::Number)
             .unwrap_or_else(|| Json::String(x.to_string())),
-        Value::Decimal(text) | Value::String(text) | Value::Guid(text) => Json::String(text.clone()),
-        Value::DateTime(instant) => {
-            Json::String(instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        Value::Decimal(text) | Value::String(text) | Value::Guid(text) => {
+            Json::String(text.clone())
         }
+        Value::DateTime(instant) => Json::String(datetime_text(instant)),
         Value::TimeSpan(span) => Json::String(span.to_string()),
         Value::Dynamic(json) => json.clone(),
     }
+}
+
+/// Formats an instant as ISO 8601 in UTC with only the fraction digits it needs, as Kusto
+/// prints it: `2024-03-01T10:00:00.1234567Z`.
+fn datetime_text(instant: &DateTime<Utc>) -> String {
+    let seconds = instant.format("%Y-%m-%dT%H:%M:%S");
+    let nanos = instant.timestamp_subsec_nanos();
+    if nanos == 0 {
+        return format!("{seconds}Z");
+    }
+    let fraction = format!("{nanos:09}");
+    format!("{seconds}.{}Z", fraction.trim_end_matches('0'))
 }
 
 /// Maps the service's 1-based line and column to a byte range in `query`: the word there, or
@@ -266,7 +276,10 @@ mod tests {
         let day = Duration::from_secs(86_400);
         assert_eq!(parse_duration("P1D"), Some(day));
         assert_eq!(parse_duration("PT12H"), Some(day / 2));
-        assert_eq!(parse_duration("P1DT30M"), Some(day + Duration::from_secs(1_800)));
+        assert_eq!(
+            parse_duration("P1DT30M"),
+            Some(day + Duration::from_secs(1_800))
+        );
         assert_eq!(parse_duration("-7d"), Some(day * 7));
         assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
         for bad in ["", "P", "PT", "P1H", "7", "7y", "P1D2"] {

@@ -66,7 +66,12 @@ pub struct RunArgs {
     end: Option<String>,
 
     /// With --connection: seconds allowed for the run after sign-in.
-    #[arg(long, value_name = "SECS", default_value_t = 180, requires = "connection")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 180,
+        requires = "connection"
+    )]
     timeout: u64,
 }
 

@@ -24,6 +24,7 @@ mod documents;
 mod ext;
 mod from_proto;
 mod handlers;
+mod remote;
 mod server;
 mod to_proto;
 
@@ -59,7 +60,9 @@ async fn serve() {
         "language server starting"
     );
 
-    let (service, socket) = LspService::new(server::Server::new);
+    let (service, socket) = LspService::build(server::Server::new)
+        .custom_method(remote::LIST_CONNECTIONS, server::Server::list_connections)
+        .finish();
     let service = dispatch::OrderedService::new(service);
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
         .serve(service)

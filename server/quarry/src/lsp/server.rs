@@ -115,6 +115,7 @@ impl LanguageServer for Server {
             .as_ref()
             .map_or("unknown", |info| info.name.as_str());
         tracing::info!(client = client_name, "initialize");
+        super::remote::remember_workspace(&params);
 
         match Config::from_initialization_options(params.initialization_options.as_ref()) {
             Ok(config) => {
@@ -192,6 +193,11 @@ impl LanguageServer for Server {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        if let Some(result) =
+            super::remote::execute_command(&self.session, &self.client, &params).await
+        {
+            return result;
+        }
         handlers::execute_command::handle(Arc::clone(&self.session), params).await
     }
 }

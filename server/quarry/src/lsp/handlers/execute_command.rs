@@ -17,7 +17,7 @@ use crate::lsp::server::Session;
 use crate::lsp::{from_proto, to_proto};
 
 /// JSON-RPC error code of a request that was valid but failed (LSP `RequestFailed`).
-const REQUEST_FAILED: i64 = -32803;
+pub(crate) const REQUEST_FAILED: i64 = -32803;
 
 pub async fn handle(session: Arc<Session>, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
     match params.command.as_str() {
@@ -36,7 +36,7 @@ pub async fn handle(session: Arc<Session>, params: ExecuteCommandParams) -> Resu
     }
 }
 
-fn single_argument(arguments: &[Value]) -> Result<RunQueryArgs> {
+pub(crate) fn single_argument(arguments: &[Value]) -> Result<RunQueryArgs> {
     let [argument] = arguments else {
         return Err(Error::invalid_params(format!(
             "`{}` takes one argument object, got {} arguments",
@@ -50,11 +50,11 @@ fn single_argument(arguments: &[Value]) -> Result<RunQueryArgs> {
 }
 
 /// The query text to run and how to map engine byte ranges back to LSP ranges.
-struct ResolvedQuery {
-    query: String,
+pub(crate) struct ResolvedQuery {
+    pub(crate) query: String,
     /// The text the query came from, and the byte offset of the query in it.
-    origin: Rope,
-    origin_offset: usize,
+    pub(crate) origin: Rope,
+    pub(crate) origin_offset: usize,
 }
 
 async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResult> {
@@ -113,7 +113,7 @@ async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResu
     })
 }
 
-fn resolve_target(session: &Session, target: QueryTarget) -> Result<ResolvedQuery> {
+pub(crate) fn resolve_target(session: &Session, target: QueryTarget) -> Result<ResolvedQuery> {
     let (snapshot, range) = match target {
         QueryTarget::Text(query) => {
             let origin = Rope::from_str(&query);
@@ -185,7 +185,10 @@ fn engine_error(resolved: &ResolvedQuery, error: quarry_engine::EngineError) -> 
     request_failed(error.message, range)
 }
 
-fn request_failed(message: String, range: Option<tower_lsp_server::ls_types::Range>) -> Error {
+pub(crate) fn request_failed(
+    message: String,
+    range: Option<tower_lsp_server::ls_types::Range>,
+) -> Error {
     Error {
         code: ErrorCode::ServerError(REQUEST_FAILED),
         message: Cow::Owned(message),
