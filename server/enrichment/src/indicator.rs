@@ -128,4 +128,9 @@ impl Indicator {
     pub fn range(&self) -> Range<usize> {
         self.start..self.end
     }
+
+    /// Returns the indicator as a lookup key for GeoIP and threat intelligence.
+    pub fn observable(&self) -> crate::ti::Observable {
+        crate::ti::Observable::new(self.value.clone(), self.ioc_type)
+    }
 }

@@ -18,7 +18,7 @@ pub mod setup;
 pub mod ti;
 
 pub use config::EnrichmentConfig;
-pub use extract::{classify, extract};
+pub use extract::{classify, extract, indicators_at};
 pub use geoip::{GeoIp, GeoIpConfig, GeoIpReport, GeoLocation};
 pub use indicator::{Indicator, IocType};
 pub use iptype::{IpType, ip_type};

@@ -54,7 +54,7 @@ pub enum SetupError {
     Build(#[from] crate::mmdb_writer::MmdbWriteError),
 }
 
-/// Where to download from and where to install.
+/// Download source and install folder.
 #[derive(Debug, Clone)]
 pub struct SetupOptions {
     /// The npm registry, such as `https://registry.npmjs.org/`.
@@ -66,8 +66,8 @@ pub struct SetupOptions {
 }
 
 impl SetupOptions {
-    /// The registry from `npm_config_registry` (as npm itself reads it) or npm's default, and
-    /// the user-cache GeoIP folder.
+    /// Returns options with the registry from `npm_config_registry` (as npm itself reads it) or
+    /// npm's default, and the user-cache GeoIP folder.
     pub fn with_defaults() -> Option<SetupOptions> {
         let registry = std::env::var("npm_config_registry")
             .ok()
@@ -83,7 +83,7 @@ impl SetupOptions {
     }
 }
 
-/// What was installed.
+/// Summary of an installation.
 #[derive(Debug, Clone, Serialize)]
 pub struct SetupReport {
     pub destination: PathBuf,
@@ -132,7 +132,7 @@ pub async fn setup_geoip(options: &SetupOptions) -> Result<SetupReport, SetupErr
     {
         return Err(SetupError::Unpack {
             package: COUNTRY_PACKAGE.to_owned(),
-            message: "the package holds no .mmdb file".to_owned(),
+            message: "the package contains no .mmdb file".to_owned(),
         });
     }
 
@@ -168,7 +168,7 @@ pub async fn setup_geoip(options: &SetupOptions) -> Result<SetupReport, SetupErr
     if asn_ranges == 0 {
         return Err(SetupError::Unpack {
             package: ASN_PACKAGE.to_owned(),
-            message: "the package holds no asn-ipv4.csv or asn-ipv6.csv ranges".to_owned(),
+            message: "the package contains no asn-ipv4.csv or asn-ipv6.csv ranges".to_owned(),
         });
     }
     written.push(write_atomic(
@@ -211,12 +211,12 @@ fn is_license(name: &str) -> bool {
 }
 
 /// Fetches the latest version of `package` and returns its version and the files whose names
-/// `wanted` accepts, as `(file name, bytes)`.
+/// `keep` accepts, as `(file name, bytes)`.
 async fn fetch_package(
     client: &reqwest::Client,
     registry: &Url,
     package: &str,
-    wanted: impl Fn(&str) -> bool,
+    keep: impl Fn(&str) -> bool,
 ) -> Result<(String, Vec<(String, Vec<u8>)>), SetupError> {
     // The registry addresses a scoped package with its slash encoded.
     let encoded = package.replace('/', "%2f");
@@ -236,7 +236,7 @@ async fn fetch_package(
     })?;
     verify_integrity(package, &integrity, &tarball)?;
 
-    let files = unpack(package, &tarball, wanted)?;
+    let files = unpack(package, &tarball, keep)?;
     tracing::info!(package, version = %version.version, files = files.len(), "downloaded an npm package");
     Ok((version.version, files))
 }
@@ -284,12 +284,12 @@ fn verify_integrity(package: &str, integrity: &str, bytes: &[u8]) -> Result<(), 
     }
 }
 
-/// Returns the wanted files of a gzip-compressed npm tarball by their base names. Entry paths
+/// Returns the files that `keep` accepts from a gzip-compressed npm tarball by their base names. Entry paths
 /// are never used as output paths, so a hostile archive cannot write outside the destination.
 fn unpack(
     package: &str,
     tarball: &[u8],
-    wanted: impl Fn(&str) -> bool,
+    keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<(String, Vec<u8>)>, SetupError> {
     let failure = |message: String| SetupError::Unpack {
         package: package.to_owned(),
@@ -313,7 +313,7 @@ fn unpack(
         else {
             continue;
         };
-        if !wanted(&name) {
+        if !keep(&name) {
             continue;
         }
         let mut bytes = Vec::new();

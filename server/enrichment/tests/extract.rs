@@ -1,7 +1,7 @@
 //! Indicator extraction on realistic text: plain and defanged forms, byte ranges, MSTICPy's
 //! priority rule and the false positives that query text invites.
 
-use quarry_enrichment::{IocType, classify, extract};
+use quarry_enrichment::{IocType, classify, extract, indicators_at};
 
 /// Returns `(type, value, original text of the range)` for every indicator in `text`.
 fn found(text: &str) -> Vec<(IocType, String, String)> {
@@ -75,6 +75,17 @@ fn domains_checked_against_suffix_list() {
         ["evil-domain.co.uk", "cdn.example.com"]
     );
     assert!(values_of("SecurityEvent.TimeGenerated and host.local", IocType::Dns).is_empty());
+    assert!(
+        values_of(
+            "extend n = p.Name, c = LocationDetails.city, a = InitiatedBy.app",
+            IocType::Dns
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        values_of("see GitHub.com and EXAMPLE.ORG", IocType::Dns),
+        ["GitHub.com", "EXAMPLE.ORG"]
+    );
 }
 
 #[test]
@@ -274,4 +285,22 @@ fn kql_query_text() {
             (IocType::WindowsPath, r"C:\Users\Public"),
         ]
     );
+}
+
+#[test]
+fn indicators_at_cursor() {
+    let text = "x = \"https://evil.example.com/a\" // 8.8.8.8";
+    let host_offset = text.find("evil").unwrap() + 2;
+    let around: Vec<IocType> = indicators_at(text, host_offset)
+        .into_iter()
+        .map(|indicator| indicator.ioc_type)
+        .collect();
+    assert_eq!(around, [IocType::Url, IocType::Dns]);
+
+    let after_ip = text.len();
+    let ip = indicators_at(text, after_ip);
+    assert_eq!(ip.len(), 1);
+    assert_eq!(ip[0].observable().value, "8.8.8.8");
+
+    assert!(indicators_at(text, 1).is_empty());
 }

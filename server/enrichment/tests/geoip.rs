@@ -135,6 +135,10 @@ fn city_database_fields() {
     let dir = temp_dir("city");
     let path = dir.join("GeoLite2-City.mmdb");
     write_city_db(&path);
+    maxminddb::Reader::open_readfile(&path)
+        .unwrap()
+        .verify()
+        .expect("the written database passes the reader's format check");
     let geoip = GeoIp::open_files(&[path]).unwrap();
 
     let report = geoip.lookup(ip("1.0.0.77"));

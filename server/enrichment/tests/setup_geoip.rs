@@ -132,6 +132,10 @@ async fn setup_installs_databases() {
     assert!(folder.join("asn-ROUTEVIEWS-LICENSE").is_file());
     assert!(!folder.join("package.json").exists());
     assert!(!folder.join("asn-ipv4-num.csv").exists());
+    let built = maxminddb::Reader::open_readfile(folder.join(ASN_DATABASE)).unwrap();
+    built
+        .verify()
+        .expect("the built ASN database passes the reader's format check");
     let sources = std::fs::read_to_string(folder.join("SOURCES.json")).unwrap();
     assert!(sources.contains("CC BY 4.0"), "{sources}");
 

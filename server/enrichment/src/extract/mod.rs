@@ -15,6 +15,8 @@
 //! - Linux paths need at least two components (`/etc/passwd`, not `/60`) and no whitespace.
 //! - Trailing sentence punctuation, quotes, pipes and backticks are not part of a URL.
 //! - An e-mail local part starts at a letter or digit.
+//! - Names that read as KQL property accesses (`p.Name`, `LocationDetails.city`) are not
+//!   domains, although `name` and `city` are top-level domains.
 
 mod refang;
 
@@ -81,6 +83,18 @@ pub fn extract(text: &str) -> Vec<Indicator> {
             }
         })
         .collect()
+}
+
+/// Returns the indicators whose range contains byte `offset` (an offset equal to the end
+/// counts, as an editor cursor right after a word does), outermost first: on a URL's host that
+/// is the URL, then the host.
+pub fn indicators_at(text: &str, offset: usize) -> Vec<Indicator> {
+    let mut found: Vec<Indicator> = extract(text)
+        .into_iter()
+        .filter(|indicator| indicator.start <= offset && offset <= indicator.end)
+        .collect();
+    found.sort_by_key(|indicator| std::cmp::Reverse(indicator.end - indicator.start));
+    found
 }
 
 /// Returns the type of `value` when the whole string is one indicator, as MSTICPy's
@@ -260,6 +274,7 @@ fn find_domains(text: &str, out: &mut Vec<Candidate>) {
         });
         if before_ok
             && !followed_by_name_byte(text, found.end())
+            && !looks_like_property_access(found.as_str())
             && is_public_domain(found.as_str())
         {
             out.push(Candidate {
@@ -269,6 +284,30 @@ fn find_domains(text: &str, out: &mut Vec<Candidate>) {
             });
         }
     }
+}
+
+/// Returns true for KQL property accesses that happen to end in a top-level domain, such as
+/// `p.Name` or `LocationDetails.city`. Either the last label is mixed case (`Name`), or a
+/// two-label name starts with a camelCase label. A camelCase name that ends in an original gTLD
+/// or a two-letter country code (`GitHub.com`) stays a domain.
+fn looks_like_property_access(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    let last = labels.last().copied().unwrap_or_default();
+    let mixed_case = last.bytes().any(|byte| byte.is_ascii_uppercase())
+        && last.bytes().any(|byte| byte.is_ascii_lowercase());
+    if mixed_case {
+        return true;
+    }
+    let camel_case = |label: &str| {
+        label
+            .as_bytes()
+            .windows(2)
+            .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
+    };
+    let common_suffix = last.len() == 2
+        || ["com", "net", "org", "edu", "gov", "mil", "int"]
+            .contains(&last.to_ascii_lowercase().as_str());
+    labels.len() == 2 && camel_case(labels[0]) && !common_suffix
 }
 
 fn find_hashes(text: &str, out: &mut Vec<Candidate>) {

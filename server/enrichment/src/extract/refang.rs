@@ -22,7 +22,7 @@ impl Refanged {
     }
 }
 
-/// Defanging tokens and their replacements. `needs_word_around` asks for a letter or digit on
+/// Defanging tokens and their replacements. `needs_word_around` requires a letter or digit on
 /// both sides, so KQL such as `extract("(.)", ...)` or `arr[at]` is left alone unless it sits
 /// inside a name.
 struct Token {

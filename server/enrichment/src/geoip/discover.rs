@@ -1,4 +1,4 @@
-//! Where GeoIP databases are found: configured files and folders, MSTICPy's `GeoIPLite`
+//! GeoIP database discovery: configured files and folders, MSTICPy's `GeoIPLite`
 //! `DBFolder` setting, and the folder `quarry setup geoip` fills.
 
 use std::path::{Path, PathBuf};
@@ -118,8 +118,8 @@ fn is_mmdb(path: &Path) -> bool {
 
 impl GeoIp {
     /// Opens every database the configuration points to. Configured files and folders must
-    /// exist; the MSTICPy folder and the user cache are used when present, and a database there
-    /// that fails to open is skipped with a warning.
+    /// exist. The MSTICPy folder and the user cache are optional, so a database there that fails
+    /// to open is skipped with a warning.
     pub fn discover(config: &GeoIpConfig) -> Result<GeoIp, GeoIpError> {
         let mut geoip = GeoIp::default();
         for path in &config.databases {

@@ -33,7 +33,7 @@ pub enum GeoIpError {
     },
 }
 
-/// What the databases store about one address. Every field is optional because each database
+/// Location and network data for one address. Every field is optional because each database
 /// layout has a different subset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GeoLocation {
@@ -63,8 +63,8 @@ impl GeoLocation {
     }
 }
 
-/// The answer for one address: its type, and its location when the address is public and a
-/// database knows it.
+/// The GeoIP result for one address: its type, and its location when the address is public and
+/// a database has it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GeoIpReport {
     pub address: IpAddr,
@@ -182,7 +182,7 @@ impl GeoIp {
     fn locate(&self, address: IpAddr) -> GeoLocation {
         let mut location = GeoLocation::default();
         for database in &self.databases {
-            // An IPv4-only database cannot answer for an IPv6 address.
+            // An IPv4-only database has no records for IPv6 addresses.
             if address.is_ipv6() && database.info.ip_version == 4 {
                 continue;
             }

@@ -19,7 +19,7 @@ struct CacheEntry {
 type ProviderEntries = HashMap<String, CacheEntry>;
 
 /// Results by provider, loaded from disk on first use and written back on every store.
-/// Only answers (found or not found) are stored; errors are retried on the next lookup.
+/// Only found and not-found results are stored, so errors are retried on the next lookup.
 pub struct DiskCache {
     folder: PathBuf,
     ttl: Duration,
@@ -40,7 +40,7 @@ fn key(observable: &Observable) -> String {
     )
 }
 
-/// A file name from a provider name: ASCII letters, digits, `-` and `_` only.
+/// Returns the cache file name for a provider: ASCII letters, digits, `-` and `_` only.
 fn file_name(provider: &str) -> String {
     let stem: String = provider
         .chars()
@@ -95,7 +95,7 @@ impl DiskCache {
         Some(result)
     }
 
-    /// Stores `result` when it is an answer, and writes the provider's file.
+    /// Stores `result` when it is a found or not-found result, and writes the provider's file.
     pub fn put(&self, provider: &str, observable: &Observable, result: &TiResult) {
         if !result.status.is_answer() {
             return;

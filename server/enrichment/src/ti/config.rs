@@ -1,7 +1,7 @@
 //! The `[ti]` table of the enrichment configuration and the [`Enricher`] built from it.
 //!
-//! No remote provider runs unless its table enables it: a provider with an API key is enabled
-//! unless it says `enabled = false`, and GreyNoise's community API, which needs no key, runs
+//! No remote provider runs unless its table enables it. A provider with an API key is enabled
+//! unless its table sets `enabled = false`. GreyNoise's community API needs no key, so it runs
 //! only with `enabled = true`.
 
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ pub struct ProviderConfig {
     /// Turns the provider on or off. Unset means "on when it has a key".
     pub enabled: Option<bool>,
     pub api_key: Option<Secret>,
-    /// Name of an environment variable that holds the API key.
+    /// Name of an environment variable that contains the API key.
     pub api_key_env: Option<String>,
     /// X-Force's API password (X-Force authenticates with key and password).
     pub api_password: Option<Secret>,
@@ -66,7 +66,7 @@ pub struct ProviderConfig {
     pub burst: Option<u32>,
     /// Retries after HTTP 429, 502, 503 or 504 (default 2).
     pub max_retries: Option<u32>,
-    /// Longest wait before a retry, in seconds (default 30).
+    /// Maximum wait before a retry, in seconds (default 30).
     pub max_retry_wait_seconds: Option<f64>,
 }
 
@@ -121,9 +121,9 @@ pub struct TiConfig {
     /// A Tor exit-node list in the `exit-addresses` format or one address a line.
     pub tor_exit_list: Option<PathBuf>,
     pub privacy: PrivacyGuard,
-    /// Stores answers under the cache folder (default true).
+    /// Caches found and not-found results under the cache folder (default true).
     pub cache: bool,
-    /// How long a stored answer stays valid, in hours (default 24).
+    /// Time to live of a cached result, in hours (default 24).
     pub cache_ttl_hours: f64,
 }
 

@@ -19,7 +19,7 @@ pub struct HttpSettings {
     pub rate_limit: RateLimit,
     /// Retries after HTTP 429, 502, 503 or 504.
     pub max_retries: u32,
-    /// The longest wait before a retry. A `Retry-After` longer than this ends the lookup as
+    /// The maximum wait before a retry. A `Retry-After` longer than this ends the lookup as
     /// rate limited instead of waiting.
     pub max_retry_wait: Duration,
 }
@@ -129,8 +129,8 @@ impl HttpCore {
         url
     }
 
-    /// Sends `request` and returns the status code and body of the final answer. 401, 403,
-    /// 404 and other statuses come back as answers; 429 and 502-504 are retried first.
+    /// Sends `request` and returns the status code and body of the final response. 401,
+    /// 403, 404 and other statuses are returned as they are, but 429 and 502-504 are retried first.
     pub async fn send(&self, request: &ApiRequest) -> Result<(u16, Vec<u8>), HttpFailure> {
         let url = self.url(&request.path);
         let mut attempt = 0u32;
@@ -204,7 +204,7 @@ impl HttpCore {
 
     fn transport_failure(&self, error: &reqwest::Error) -> HttpFailure {
         // reqwest's message can include the URL; every key travels in headers, so the URL
-        // holds no secret.
+        // contains no secret.
         if error.is_timeout() {
             HttpFailure {
                 status: LookupStatus::TimedOut,

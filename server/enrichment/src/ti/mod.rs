@@ -45,7 +45,7 @@ pub trait Provider: Send + Sync {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PartialLookup {
     pub results: Vec<TiResult>,
-    /// Providers whose answer had not arrived; it goes to the cache when it does.
+    /// Providers whose result had not arrived. It goes to the cache when it does.
     pub pending: Vec<String>,
 }
 
@@ -90,7 +90,7 @@ impl Enricher {
             .collect()
     }
 
-    /// Answers without a request when it can: a blocked result from the privacy guard, or a
+    /// Returns a result without a request when it can: a blocked result from the privacy guard, or a
     /// cached result.
     fn immediate(&self, provider: &dyn Provider, observable: &Observable) -> Option<TiResult> {
         let verdict = if provider.is_third_party() {
@@ -146,7 +146,7 @@ impl Enricher {
 
     /// Returns the results that are ready within `wait`: cached and blocked ones at once, and
     /// fresh ones that arrive in time. Lookups still running carry on in the background and
-    /// store their answer in the cache, so a later call returns it at once. A lookup already
+    /// store their result in the cache, so a later call returns it at once. A lookup already
     /// running for the same provider and indicator is not started again.
     ///
     /// Must be called inside a Tokio runtime.

@@ -34,7 +34,7 @@ struct Entry {
 /// A local list of known-bad (or known-good) indicators.
 ///
 /// Severity: CSV files may give it per row (`severity` column with MSTICPy's names; `high`
-/// otherwise). STIX indicators are high unless their `indicator_types` say `benign`
+/// otherwise). STIX indicators are high unless their `indicator_types` contain `benign`
 /// (information) or `anomalous-activity` (warning). MISP attributes with `to_ids` set are high,
 /// the others warning.
 pub struct IndicatorFile {

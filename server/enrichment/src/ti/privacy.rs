@@ -1,9 +1,9 @@
 //! The privacy guard: which indicators may leave the machine.
 //!
-//! A third-party provider never receives an address that is not public (private, loopback,
-//! link-local, shared, documentation, multicast or reserved), a name under a configured internal
-//! domain suffix, a configured internal host name, a name without a public suffix (`fileserver`,
-//! `host.corp`, `printer.local`), or a file path. URLs and e-mail addresses are judged by their
+//! The guard keeps these from third-party providers: addresses that are not public (private,
+//! loopback, link-local, shared, documentation, multicast or reserved), names under a configured
+//! internal domain suffix, configured internal host names, names without a public suffix
+//! (`fileserver`, `host.corp`, `printer.local`) and file paths. URLs and e-mail addresses are judged by their
 //! host and domain. Hashes always pass.
 
 use std::net::IpAddr;
@@ -19,10 +19,10 @@ use crate::iptype::{IpType, ip_type};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PrivacyGuard {
-    /// Domain suffixes such as `corp.example.com`; the suffix itself and every name under it
+    /// Domain suffixes such as `corp.example.com`. The suffix itself and every name under it
     /// are internal.
     pub internal_domains: Vec<String>,
-    /// Host names such as `dc01`; the name and its fully qualified forms (`dc01.anything`) are
+    /// Host names such as `dc01`. The name and its fully qualified forms (`dc01.anything`) are
     /// internal.
     pub internal_hosts: Vec<String>,
 }

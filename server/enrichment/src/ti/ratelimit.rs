@@ -1,4 +1,4 @@
-//! A token bucket per provider, which a 429 answer can also pause.
+//! A token bucket per provider, which an HTTP 429 response can also pause.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -79,7 +79,7 @@ impl TokenBucket {
         }
     }
 
-    /// Stops handing out tokens for `duration`, as a provider's `Retry-After` asks.
+    /// Stops handing out tokens for `duration`, as a provider's `Retry-After` requests.
     pub fn pause_for(&self, duration: Duration) {
         let mut state = self.state.lock().expect("rate limiter lock");
         let until = Instant::now() + duration;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::indicator::IocType;
 
-/// How worrying a result is, with MSTICPy's `ResultSeverity` levels. The order is
+/// The severity of a result, with MSTICPy's `ResultSeverity` levels. The order is
 /// `Unknown < Information < Warning < High`, as MSTICPy's values -1, 0, 1, 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,7 +35,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The provider's answer in one word.
+/// The provider's conclusion in one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -43,17 +43,17 @@ pub enum Verdict {
     Suspicious,
     Harmless,
     NotFound,
-    /// The lookup did not produce an answer (error, timeout, blocked, rate limited).
+    /// The lookup produced no result (error, timeout, blocked, rate limited).
     Unknown,
 }
 
-/// What happened to the lookup.
+/// The outcome of a lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LookupStatus {
-    /// The provider knows the indicator.
+    /// The provider has a record of the indicator.
     Ok,
-    /// The provider answered and has no record of the indicator.
+    /// The provider responded and has no record of the indicator.
     NotFound,
     /// The privacy guard kept the indicator from a third-party provider; no request was sent.
     Blocked,
@@ -69,7 +69,7 @@ pub enum LookupStatus {
 }
 
 impl LookupStatus {
-    /// True for answers worth caching: the provider said something about the indicator.
+    /// Returns true for outcomes worth caching, where the provider returned a record or "not found".
     pub fn is_answer(self) -> bool {
         matches!(self, LookupStatus::Ok | LookupStatus::NotFound)
     }
@@ -92,7 +92,7 @@ pub struct TiResult {
     /// A page for a person to read about the indicator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    /// Why the lookup failed or was blocked.
+    /// The reason the lookup failed or was blocked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// True when the result came from the disk cache.
@@ -101,7 +101,7 @@ pub struct TiResult {
 }
 
 impl TiResult {
-    /// A result where the provider knows the indicator; the verdict follows the severity.
+    /// Builds a result for an indicator the provider has a record of. The verdict follows the severity.
     pub fn found(
         provider: &str,
         observable: &Observable,
@@ -131,8 +131,8 @@ impl TiResult {
         }
     }
 
-    /// A result where the provider has no record. Severity is `information`, as MSTICPy
-    /// reports "Not found."
+    /// Builds a result for an indicator the provider has no record of. Severity is
+    /// `information`, as in MSTICPy's "Not found." results.
     pub fn not_found(
         provider: &str,
         observable: &Observable,
@@ -153,7 +153,7 @@ impl TiResult {
         }
     }
 
-    /// A result without an answer: an error, a timeout or a blocked lookup.
+    /// Builds a result for a lookup that failed, timed out or was blocked.
     pub fn failure(
         provider: &str,
         observable: &Observable,
@@ -202,7 +202,8 @@ impl Observable {
         Some(Observable::new(indicator.value, indicator.ioc_type))
     }
 
-    /// The value providers and caches compare: lowercase for case-insensitive types.
+    /// Returns the value that providers and caches compare: lowercase for case-insensitive
+    /// types, and the canonical form of an IPv6 address.
     pub fn normalized(&self) -> String {
         match self.ioc_type {
             IocType::Dns | IocType::Email | IocType::Md5 | IocType::Sha1 | IocType::Sha256 => {

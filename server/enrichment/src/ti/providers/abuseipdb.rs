@@ -21,7 +21,8 @@ impl AbuseIpDb {
     pub const BASE_URL: &'static str = "https://api.abuseipdb.com/";
     const HIGH_SEVERITY: i64 = 50;
 
-    /// The free plan allows 1,000 checks a day; 30 a minute keeps bursts small.
+    /// Builds the provider. The default of 30 requests a minute is an estimate that keeps bursts
+    /// small within the free plan's 1,000 checks a day.
     pub fn provider(api_key: Secret, overrides: &HttpOverrides) -> RemoteProvider {
         let settings =
             HttpSettings::new(Self::BASE_URL, RateLimit::per_minute(30)).with_overrides(overrides);

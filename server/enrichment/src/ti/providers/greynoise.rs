@@ -20,7 +20,8 @@ impl GreyNoise {
     pub const NAME: &'static str = "GreyNoise";
     pub const BASE_URL: &'static str = "https://api.greynoise.io/";
 
-    /// The community API has a small daily quota; 10 a minute avoids spending it in a burst.
+    /// Builds the provider. The default of 10 requests a minute is an estimate that avoids
+    /// spending the community API's small daily quota in one burst.
     pub fn provider(api_key: Option<Secret>, overrides: &HttpOverrides) -> RemoteProvider {
         let settings =
             HttpSettings::new(Self::BASE_URL, RateLimit::per_minute(10)).with_overrides(overrides);

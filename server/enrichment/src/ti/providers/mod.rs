@@ -1,5 +1,5 @@
-//! Remote threat-intelligence providers. Each one describes its request and how to read its
-//! answer ([`RemoteApi`]); [`RemoteProvider`] adds the HTTP client, rate limit and retries and
+//! Remote threat-intelligence providers. Each one describes its request and how to read the
+//! response ([`RemoteApi`]). [`RemoteProvider`] adds the HTTP client, rate limit and retries and
 //! maps HTTP errors to the common result.
 
 mod abuseipdb;
@@ -22,7 +22,7 @@ pub use otx::Otx;
 pub use virustotal::VirusTotal;
 pub use xforce::XForce;
 
-/// What a provider makes of a successful answer.
+/// A provider's reading of a successful response.
 pub(crate) struct Reading {
     pub severity: Severity,
     pub summary: String,
@@ -35,11 +35,11 @@ pub(crate) trait RemoteApi: Send + Sync {
 
     fn request(&self, observable: &Observable) -> ApiRequest;
 
-    /// Reads an HTTP 200 answer. `Ok(None)` means the body says the indicator is unknown;
-    /// `Err` describes a body that does not have the documented shape.
+    /// Reads an HTTP 200 response. `Ok(None)` means the body reports the indicator as unknown,
+    /// and `Err` describes a body without the documented shape.
     fn read(&self, observable: &Observable, body: &Value) -> Result<Option<Reading>, String>;
 
-    /// Reads an HTTP 404 answer. The default treats it as "not found".
+    /// Reads an HTTP 404 response. The default treats it as "not found".
     fn read_not_found(&self, _observable: &Observable, _body: Option<&Value>) -> Option<Reading> {
         None
     }

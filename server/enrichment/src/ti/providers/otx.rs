@@ -20,7 +20,8 @@ impl Otx {
     pub const NAME: &'static str = "OTX";
     pub const BASE_URL: &'static str = "https://otx.alienvault.com/";
 
-    /// OTX publishes no per-minute quota; 60 a minute is a conservative default.
+    /// Builds the provider. OTX publishes no per-minute quota, so the default of 60 a minute
+    /// is an estimate.
     pub fn provider(api_key: Secret, overrides: &HttpOverrides) -> RemoteProvider {
         let settings =
             HttpSettings::new(Self::BASE_URL, RateLimit::per_minute(60)).with_overrides(overrides);

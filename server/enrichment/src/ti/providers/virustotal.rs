@@ -23,7 +23,7 @@ impl VirusTotal {
     pub const NAME: &'static str = "VirusTotal";
     pub const BASE_URL: &'static str = "https://www.virustotal.com/";
 
-    /// The public API allows 4 lookups a minute (VirusTotal's published quota for free keys).
+    /// Builds the provider with VirusTotal's published quota for free keys, 4 lookups a minute.
     pub fn provider(api_key: Secret, overrides: &HttpOverrides) -> RemoteProvider {
         let settings =
             HttpSettings::new(Self::BASE_URL, RateLimit::per_minute(4)).with_overrides(overrides);
@@ -39,7 +39,7 @@ impl VirusTotal {
         }
     }
 
-    /// The object id: the value itself, or the unpadded URL-safe base64 of a URL.
+    /// Returns the object id: the value itself, or the unpadded URL-safe base64 of a URL.
     fn object_id(observable: &Observable) -> String {
         if observable.ioc_type == IocType::Url {
             URL_SAFE_NO_PAD.encode(observable.value.as_bytes())

@@ -24,7 +24,8 @@ impl XForce {
     const MEDIUM_SEVERITY: i64 = 2;
     const HIGH_SEVERITY: i64 = 5;
 
-    /// The free tier allows 5,000 calls a month; 30 a minute keeps bursts small.
+    /// Builds the provider. The default of 30 requests a minute is an estimate that keeps bursts
+    /// small within the free tier's monthly quota.
     pub fn provider(
         api_key: Secret,
         api_password: Secret,
@@ -97,7 +98,7 @@ impl RemoteApi for XForce {
             }));
         }
 
-        // URL and domain answers wrap the report in `result`; IP answers do not.
+        // URL and domain responses wrap the report in `result`, but IP responses do not.
         let report = body.get("result").unwrap_or(body);
         let score = number(report.get("score")).unwrap_or(0);
         let severity = if score < Self::MEDIUM_SEVERITY {
