@@ -381,7 +381,8 @@ async function main() {
       assert.ok(Number(total) > 1000, `the demo SecurityEvent table has only ${total} rows`);
       // The grid puts only the rows in view into the DOM.
       const inDom = await frame.locator('table.grid tbody tr.row').count();
-      assert.ok(inDom > 10 && inDom < 100, `${inDom} rows in the DOM`);
+      assert.ok(inDom > 10, `${inDom} rows in the DOM`);
+      assert.ok(inDom < 100, `${inDom} rows in the DOM`);
       assert.equal(await frame.locator('#toolbar .filter-count').innerText(), '1000 of 1000 rows');
 
       // After scrolling down, the header row stays at the top of the table's box.
@@ -600,7 +601,8 @@ async function workbenchSteps(page) {
       };
     });
     measurements.grid100000 = grid;
-    assert.ok(grid.rowsInDom > 10 && grid.rowsInDom < 100, `${grid.rowsInDom} rows in the DOM`);
+    assert.ok(grid.rowsInDom > 10, `${grid.rowsInDom} rows in the DOM`);
+    assert.ok(grid.rowsInDom < 100, `${grid.rowsInDom} rows in the DOM`);
     assert.ok(grid.rowsInDomAfterScroll < 100, `${grid.rowsInDomAfterScroll} rows in the DOM after scrolling`);
     assert.ok(grid.firstRows[3] > 99_000, `the end of the grid shows row ${grid.firstRows[3]}`);
     const last = await readTable(frame);
@@ -627,7 +629,8 @@ async function workbenchSteps(page) {
       return { width, height, painted };
     });
     measurements.chartCanvas = drawn;
-    assert.ok(drawn.width > 100 && drawn.height > 100, `canvas is ${drawn.width}x${drawn.height}`);
+    assert.ok(drawn.width > 100, `canvas is ${drawn.width}x${drawn.height}`);
+    assert.ok(drawn.height > 100, `canvas is ${drawn.width}x${drawn.height}`);
     assert.ok(drawn.painted > 1_000, `only ${drawn.painted} pixels drawn`);
     assert.equal(await frame.locator('#chart').getAttribute('data-kind'), 'timechart');
 
@@ -654,7 +657,7 @@ async function workbenchSteps(page) {
     }
     assert.equal(copied, HOSTILE_ACCOUNT);
 
-    // Export CSV asks where to save; code-server's file dialog proposes the workspace folder.
+    // Export CSV opens a save dialog, and code-server's dialog proposes the workspace folder.
     await frame.locator('#toolbar .export-csv').click();
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
@@ -680,8 +683,8 @@ async function workbenchSteps(page) {
   });
 
   await step(page, '20-walkthrough-demo-hunt', async () => {
-    // The walkthrough opens a demo hunt; the data source picker switches to the demo dataset,
-    // and the chart block of the hunt draws a column chart.
+    // The walkthrough opens a demo hunt. The data source picker switches to the demo dataset,
+    // and then the chart block of the hunt draws a column chart.
     await runFromPalette(page, 'Welcome: Open Walkthrough...');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'First hunt with Quarry' }).first().click();
     const walkthrough = page.locator('.gettingStartedContainer');

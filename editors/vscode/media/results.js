@@ -13879,9 +13879,24 @@
     const value = Number.parseInt(hex2[1], 16);
     return `rgba(${value >> 16}, ${value >> 8 & 255}, ${value & 255}, ${alpha2})`;
   }
-  function formatTime(milliseconds) {
+  function formatTime(milliseconds, spanMilliseconds) {
     const iso = new Date(milliseconds).toISOString();
-    return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+    if (iso.endsWith("T00:00:00.000Z")) {
+      return iso.slice(0, 10);
+    }
+    const clock = spanMilliseconds < 6e5 ? iso.slice(11, 19) : iso.slice(11, 16);
+    return `${iso.slice(0, 10)} ${clock}`;
+  }
+  function xSpan(data) {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const series of data.series) {
+      for (const point of series.points) {
+        min = Math.min(min, point.x);
+        max = Math.max(max, point.x);
+      }
+    }
+    return max > min ? max - min : 0;
   }
   function commonOptions(data) {
     const foreground = themeColor("--vscode-foreground", "#cccccc");
@@ -13907,16 +13922,23 @@
   }
   function xyConfig(data) {
     const { foreground, grid: grid2, base } = commonOptions(data);
-    const pointRadius = data.kind === "scatter" ? 3 : data.pointCount > 500 ? 0 : 2;
+    let pointRadius = data.pointCount > 500 ? 0 : 2;
+    if (data.kind === "scatter") {
+      pointRadius = 3;
+    }
     const datasets = data.series.map((series, index2) => {
       const color2 = seriesColor(index2);
+      let fill2 = false;
+      if (data.kind === "area") {
+        fill2 = data.options.stacked && index2 > 0 ? "-1" : "origin";
+      }
       return {
         type: data.kind === "scatter" ? "scatter" : "line",
         label: series.name,
         data: series.points,
         borderColor: color2,
         backgroundColor: data.kind === "area" ? translucent(color2, 0.35) : color2,
-        fill: data.kind === "area" ? data.options.stacked ? index2 === 0 ? "origin" : "-1" : "origin" : false,
+        fill: fill2,
         pointRadius,
         borderWidth: 1.5,
         showLine: data.kind !== "scatter"
@@ -13932,10 +13954,11 @@
         pointRadius: 4
       });
     }
+    const span = xSpan(data);
     const tickFormat = (value) => {
       const number = Number(value);
       if (data.xAxis === "time") {
-        return formatTime(number);
+        return formatTime(number, span);
       }
       if (data.xAxis === "category") {
         return data.categories[number] ?? "";
@@ -14267,7 +14290,8 @@
     if (named.length > 0) {
       return named;
     }
-    return columns.map((_, index2) => index2).filter((index2) => !excluded.has(index2) && columns[index2].type === "string");
+    const first = columns.findIndex((column, index2) => !excluded.has(index2) && column.type === "string");
+    return first < 0 ? [] : [first];
   }
   function xValue(value, time) {
     if (typeof value === "number") {
@@ -14344,7 +14368,10 @@
     };
     for (const row of rows) {
       const group = seriesColumns.map((index2) => cellText(row[index2])).join(", ");
-      const xs = arrays ? Array.isArray(row[x]) ? row[x] : [] : [row[x]];
+      let xs = [row[x]];
+      if (arrays) {
+        xs = Array.isArray(row[x]) ? row[x] : [];
+      }
       xs.forEach((rawX, position) => {
         const pointX = toX(rawX);
         if (pointX === void 0) {
@@ -14372,10 +14399,16 @@
       name,
       points: kind === "scatter" ? points : points.sort((a, b) => a.x - b.x)
     }));
+    let xAxis = "linear";
+    if (isTime) {
+      xAxis = "time";
+    } else if (isCategory) {
+      xAxis = "category";
+    }
     return {
       type: "xy",
       kind,
-      xAxis: isTime ? "time" : isCategory ? "category" : "linear",
+      xAxis,
       categories,
       series,
       anomalies,
@@ -14720,7 +14753,7 @@
       fragment.append(this.spacer(this.view.length - range.end));
       this.body.replaceChildren(fragment);
     }
-    /** A row without content that stands in for `count` rows outside the window. */
+    /** Returns an empty row as tall as `count` rows outside the window. */
     spacer(count) {
       const row = document.createElement("tr");
       row.className = "spacer";
@@ -14958,9 +14991,12 @@
       case "running":
         renderRunning();
         break;
-      case "result":
+      case "result": {
+        const started = performance.now();
         renderResult(message.result);
+        performance.measure?.("quarry.renderResult", { start: started });
         break;
+      }
       case "error":
         renderError(message.message, message.location);
         break;

@@ -42,7 +42,7 @@ export function registerCommands(ctx: Ctx): void {
   );
 }
 
-/** What to run in a document: the block at a position, or a range of text. */
+/** Target of a run in a document: the block at a position, or a range of text. */
 export type RunTarget = { position: vscode.Position } | { range: vscode.Range };
 
 /**

@@ -14,7 +14,7 @@ export interface Config {
   dataFolder: string | null;
   /** `quarry.run.maxRows`, a positive integer. */
   maxRows: number;
-  /** `quarry.run.timeRange`: the window each run asks the server to apply. */
+  /** `quarry.run.timeRange`: the window that each run sends to the server. */
   timeRange: TimeRangePreset;
 }
 

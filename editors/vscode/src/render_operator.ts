@@ -5,7 +5,7 @@
 import type { RenderHint, RenderPropertyValue } from './lsp_ext';
 
 /** Properties whose value is a list of column names, such as `ycolumns = A, B`. */
-const LIST_PROPERTIES = new Set(['ycolumns', 'anomalycolumns']);
+const LIST_PROPERTIES = new Set(['ycolumns', 'anomalycolumns', 'series']);
 
 export interface SplitRender {
   /** Length of the query before the `|` that starts the render operator, trailing space removed. */

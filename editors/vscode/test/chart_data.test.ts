@@ -34,6 +34,25 @@ describe('buildChartData', () => {
     assert.equal(chart.pointCount, chart.totalPoints);
   });
 
+  it('groups by the first string column only', () => {
+    const columns: ResultColumn[] = [
+      { name: 'T', type: 'datetime' },
+      { name: 'Host', type: 'string' },
+      { name: 'User', type: 'string' },
+      { name: 'N', type: 'long' },
+    ];
+    const rows: CellValue[][] = [
+      ['2024-01-15T00:00:00Z', 'WS01', 'alice', 1],
+      ['2024-01-15T01:00:00Z', 'WS01', 'bob', 2],
+    ];
+
+    const byHost = buildChartData(columns, rows, { kind: 'timechart', properties: {} });
+    const byBoth = buildChartData(columns, rows, { kind: 'timechart', properties: { series: ['Host', 'User'] } });
+
+    assert.deepEqual(byHost?.series.map((series) => series.name), ['WS01']);
+    assert.deepEqual(byBoth?.series.map((series) => series.name), ['WS01, alice', 'WS01, bob']);
+  });
+
   it('uses the ycolumns and title properties', () => {
     const columns: ResultColumn[] = [
       { name: 'T', type: 'datetime' },

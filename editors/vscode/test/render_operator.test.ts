@@ -31,6 +31,12 @@ describe('splitRenderOperator', () => {
     });
   });
 
+  it('reads a series list', () => {
+    const split = splitRenderOperator('T | render timechart with (series = Computer, Account, title = "x")');
+
+    assert.deepEqual(split?.render.properties, { series: ['Computer', 'Account'], title: 'x' });
+  });
+
   it('lower-cases the kind', () => {
     assert.equal(splitRenderOperator('T | render PieChart')?.render.kind, 'piechart');
   });

@@ -1,7 +1,7 @@
 // Draws a `render` chart with Chart.js, which esbuild bundles into media/results.js so that the
 // webview loads no remote script. Chart.js draws on a canvas and sets sizes through the CSSOM,
-// which the panel's Content Security Policy allows; labels from log data end up as canvas text,
-// never as HTML.
+// which the panel's Content Security Policy allows. Labels from log data become canvas text,
+// never HTML.
 
 import {
   ArcElement,
@@ -164,16 +164,25 @@ function commonOptions(data: ChartData) {
 
 function xyConfig(data: XyChart): ChartConfiguration {
   const { foreground, grid, base } = commonOptions(data);
-  const pointRadius = data.kind === 'scatter' ? 3 : data.pointCount > 500 ? 0 : 2;
+  // Lines with many points hide their dots, which would cover the line.
+  let pointRadius = data.pointCount > 500 ? 0 : 2;
+  if (data.kind === 'scatter') {
+    pointRadius = 3;
+  }
   const datasets: ChartDataset[] = data.series.map((series, index) => {
     const color = seriesColor(index);
+    // A stacked area fills down to the series below it, the first one down to the axis.
+    let fill: string | false = false;
+    if (data.kind === 'area') {
+      fill = data.options.stacked && index > 0 ? '-1' : 'origin';
+    }
     return {
       type: data.kind === 'scatter' ? 'scatter' : 'line',
       label: series.name,
       data: series.points,
       borderColor: color,
       backgroundColor: data.kind === 'area' ? translucent(color, 0.35) : color,
-      fill: data.kind === 'area' ? (data.options.stacked ? (index === 0 ? 'origin' : '-1') : 'origin') : false,
+      fill,
       pointRadius,
       borderWidth: 1.5,
       showLine: data.kind !== 'scatter',

@@ -1,19 +1,21 @@
-// Turns a result and its `render` hint into the series that a chart draws, following the KQL
-// `render` operator's rules for choosing columns. No DOM access, so unit tests run it in Node.
+// Turns a result and its `render` hint into the series that a chart draws. No DOM access, so
+// unit tests run it in Node.
 //
-// Column rules, as the Kusto documentation describes them for `render`:
-// - x axis: the `xcolumn` property, else the first datetime column for timechart and
-//   anomalychart, else the first column;
+// Column rules, from the "render operator" and "Time chart" pages of the Kusto documentation
+// on Microsoft Learn:
+// - x axis: the `xcolumn` property, else the first column. For timechart and anomalychart the
+//   first datetime column is taken, because there the x axis is always time;
 // - y axis: the `ycolumns` property, else every numeric column other than the x column;
-// - series: the `series` property, else the string columns that are neither x nor y, joined;
+// - series: the `series` property, whose combined values name a series, else the first string
+//   column that is neither x nor y. Other string columns are ignored;
 // - a `make-series` result, whose x and y cells are arrays, gives one series per row.
 
 import type { CellValue, RenderHint, RenderPropertyValue, ResultColumn } from '../../src/lsp_ext';
 import { NUMERIC_TYPES } from './grid_model';
 
-/** Most points drawn over all series; more would make Chart.js slow to draw and to hover. */
+/** Maximum points drawn over all series, because more make Chart.js slow to draw and hover. */
 export const MAX_POINTS = 20_000;
-/** Most series drawn; further series are left out. */
+/** Maximum series drawn. Further series are left out. */
 export const MAX_SERIES = 50;
 
 export type XyKind = 'line' | 'area' | 'scatter' | 'anomaly';
@@ -141,7 +143,7 @@ function listProperty(properties: Record<string, RenderPropertyValue>, name: str
   return typeof value === 'string' ? [value] : [];
 }
 
-/** True when the column holds numbers, or arrays of numbers as `make-series` produces. */
+/** True when the column contains numbers, or arrays of numbers as `make-series` produces. */
 function isNumericColumn(columns: readonly ResultColumn[], rows: readonly CellValue[][], index: number): boolean {
   if (NUMERIC_TYPES.has(columns[index].type)) {
     return true;
@@ -200,9 +202,8 @@ function chooseSeries(
   if (named.length > 0) {
     return named;
   }
-  return columns
-    .map((_, index) => index)
-    .filter((index) => !excluded.has(index) && columns[index].type === 'string');
+  const first = columns.findIndex((column, index) => !excluded.has(index) && column.type === 'string');
+  return first < 0 ? [] : [first];
 }
 
 /** Converts a cell to a number on the x axis: epoch milliseconds for datetimes. */
@@ -254,7 +255,7 @@ function buildXyChart(
   }
   const seriesColumns = chooseSeries(columns, render, new Set([x, ...y, ...anomalyColumns]));
 
-  // A make-series result holds arrays: expand each row into one point per array element.
+  // A make-series result contains arrays, so each row expands into one point per element.
   const sampleX = rows.find((row) => row[x] !== null && row[x] !== undefined)?.[x];
   const arrays = Array.isArray(sampleX);
   const firstX = arrays ? (sampleX as CellValue[]).find((item) => item !== null) : sampleX;
@@ -300,7 +301,10 @@ function buildXyChart(
 
   for (const row of rows) {
     const group = seriesColumns.map((index) => cellText(row[index])).join(', ');
-    const xs = arrays ? (Array.isArray(row[x]) ? (row[x] as CellValue[]) : []) : [row[x]];
+    let xs: CellValue[] = [row[x]];
+    if (arrays) {
+      xs = Array.isArray(row[x]) ? (row[x] as CellValue[]) : [];
+    }
     xs.forEach((rawX, position) => {
       const pointX = toX(rawX);
       if (pointX === undefined) {
@@ -329,10 +333,16 @@ function buildXyChart(
     name,
     points: kind === 'scatter' ? points : points.sort((a, b) => a.x - b.x),
   }));
+  let xAxis: XyChart['xAxis'] = 'linear';
+  if (isTime) {
+    xAxis = 'time';
+  } else if (isCategory) {
+    xAxis = 'category';
+  }
   return {
     type: 'xy',
     kind,
-    xAxis: isTime ? 'time' : isCategory ? 'category' : 'linear',
+    xAxis,
     categories,
     series,
     anomalies,

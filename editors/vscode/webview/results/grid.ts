@@ -32,7 +32,7 @@ const MIN_COLUMN_WIDTH = 40;
 /** Approximate width of one character of the editor font, for starting column widths. */
 const CHAR_WIDTH = 7.5;
 
-/** What the grid asks of the page around it. */
+/** Callbacks that the grid needs from the page around it. */
 export interface GridHost {
   copy(text: string): void;
   exportRows(format: ExportFormat, rows: CellValue[][]): void;
@@ -346,7 +346,7 @@ export class Grid {
     this.body.replaceChildren(fragment);
   }
 
-  /** A row without content that stands in for `count` rows outside the window. */
+  /** Returns an empty row as tall as `count` rows outside the window. */
   private spacer(count: number): HTMLTableRowElement {
     const row = document.createElement('tr');
     row.className = 'spacer';
@@ -396,6 +396,7 @@ export class Grid {
       this.copySelection();
       return;
     }
+
     if (modifier && event.key.toLowerCase() === 'a') {
       event.preventDefault();
       if (this.view.length > 0) {
@@ -406,6 +407,7 @@ export class Grid {
       }
       return;
     }
+
     const moves: Record<string, [number, number]> = {
       ArrowUp: [-1, 0],
       ArrowDown: [1, 0],
@@ -417,6 +419,7 @@ export class Grid {
       return;
     }
     event.preventDefault();
+
     const next = {
       row: clamp(this.focus.row + move[0], 0, this.view.length - 1),
       column: clamp(this.focus.column + move[1], 0, this.result.columns.length - 1),
