@@ -64,9 +64,9 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
     }
 
     // The partial name before the cursor; hyphens count, for names such as `mv-ex`.
-    let prefix_start = text[..offset]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .map_or(0, |index| index + 1);
+    let prefix_start = name_start(&text[..offset], |c| {
+        c.is_ascii_alphanumeric() || c == '_' || c == '-'
+    });
     let replace = prefix_start..offset;
 
     if after_pipe(file, prefix_start) || at_query_start(file, prefix_start) {
@@ -94,9 +94,7 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
     }
 
     // Expression position: the name typed must not contain a hyphen.
-    let replace = text[..offset]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1)..offset;
+    let replace = name_start(&text[..offset], |c| c.is_ascii_alphanumeric() || c == '_')..offset;
     let previous = cursor::significant_before(tokens, replace.start);
     let after_evaluate = previous
         .is_some_and(|i| tokens[i].kind == TokenKind::Ident && tokens[i].text(text) == "evaluate");
@@ -164,6 +162,17 @@ fn item(
         detail,
         documentation,
     }
+}
+
+/// Returns the byte offset where the run of name characters ending `before` starts. The
+/// character before the run may be multi-byte, so the offset is taken after it, not at its
+/// first byte plus one.
+fn name_start(before: &str, is_name_char: impl Fn(char) -> bool) -> usize {
+    before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_name_char(c))
+        .map_or(0, |(index, c)| index + c.len_utf8())
 }
 
 /// Returns the columns reaching the operator at `start` and the variables visible at `offset`.
@@ -558,5 +567,13 @@ mod tests {
             CompletionKind::Column,
         );
         assert!(columns.is_empty(), "{columns:?}");
+    }
+
+    #[test]
+    fn completion_after_multibyte_character() {
+        let (text, offset) = fixture::cursor("a]é$0x");
+        let file = SourceFile::parse(&text);
+        let completions = completions(&Analysis::new(Catalog::get()), &file, offset).unwrap();
+        assert_eq!(completions.replace, offset..offset);
     }
 }

@@ -135,7 +135,11 @@ fn hover_on_function_and_on_column() {
         "textDocument/hover",
         json!({ "textDocument": text_document(), "position": position_of(text, "ccount") }),
     );
-    assert_eq!(hover, Value::Null);
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.contains("Account: string"), "{markdown}");
+    assert!(markdown.contains("table `SecurityEvent`"), "{markdown}");
+    assert_eq!(hover["range"]["start"], position(1, 19));
+    assert_eq!(hover["range"]["end"], position(1, 26));
 }
 
 #[test]
