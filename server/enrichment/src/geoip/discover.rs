@@ -18,7 +18,7 @@ pub struct GeoIpConfig {
     /// are opened; a missing folder is an error.
     pub folders: Vec<PathBuf>,
     /// Also use MSTICPy's `OtherProviders.GeoIPLite.Args.DBFolder` from `msticpyconfig.yaml`
-    /// (found through `MSTICPYCONFIG` or in the working folder).
+    /// (found through `MSTICPYCONFIG`, in the working folder or in `~/.msticpy`).
     pub msticpy: bool,
     /// An explicit `msticpyconfig.yaml` to read instead of searching for one.
     pub msticpy_config: Option<PathBuf>,
@@ -47,20 +47,26 @@ pub fn user_cache_folder() -> Option<PathBuf> {
 /// `mpconfig_defaults.yaml`.
 const MSTICPY_DEFAULT_FOLDER: &str = "~/.msticpy";
 
+/// Returns the MSTICPy configuration file that MSTICPy itself would read: the file named by
+/// `MSTICPYCONFIG` when it exists, else `msticpyconfig.yaml` in the working folder, else
+/// `~/.msticpy/msticpyconfig.yaml` (the order of `msticpy.common.pkg_config`, msticpy 3.0.2).
+fn msticpy_config_file() -> Option<PathBuf> {
+    let from_env = std::env::var_os("MSTICPYCONFIG")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .filter(|path| path.is_file());
+    let local = Some(PathBuf::from("msticpyconfig.yaml")).filter(|path| path.is_file());
+    let home = Some(expand_home("~/.msticpy/msticpyconfig.yaml")).filter(|path| path.is_file());
+    from_env.or(local).or(home)
+}
+
 /// Returns the GeoLite folder that MSTICPy would use: `DBFolder` from the given
-/// `msticpyconfig.yaml`, or from the one named by `MSTICPYCONFIG`, or from `msticpyconfig.yaml`
-/// in the working folder; MSTICPy's default when no file sets it. `None` when no MSTICPy
-/// configuration file exists.
+/// `msticpyconfig.yaml` or from the one MSTICPy would find, and MSTICPy's default when the file
+/// does not set it. `None` when no MSTICPy configuration file exists.
 pub fn msticpy_db_folder(config_file: Option<&Path>) -> Option<PathBuf> {
     let path = match config_file {
         Some(path) => path.to_owned(),
-        None => std::env::var_os("MSTICPYCONFIG")
-            .filter(|value| !value.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| {
-                let local = PathBuf::from("msticpyconfig.yaml");
-                local.is_file().then_some(local)
-            })?,
+        None => msticpy_config_file()?,
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
