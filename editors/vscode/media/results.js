@@ -14115,8 +14115,14 @@
     order.sort((a, b) => {
       const left = keys[a];
       const right = keys[b];
-      if (left === void 0 || right === void 0) {
-        return left === right ? a - b : left === void 0 ? 1 : -1;
+      if (left === void 0 && right === void 0) {
+        return a - b;
+      }
+      if (left === void 0) {
+        return 1;
+      }
+      if (right === void 0) {
+        return -1;
       }
       if (typeof left !== typeof right) {
         return (typeof left === "number" ? -1 : 1) * sign2 || a - b;

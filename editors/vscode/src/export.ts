@@ -6,17 +6,18 @@ import type { CellValue, ResultColumn } from './lsp_ext';
 export type ExportFormat = 'csv' | 'json';
 
 /**
- * Characters that make a spreadsheet read a cell as a formula. OWASP's "CSV Injection" page
- * lists `=`, `+`, `-`, `@`, tab and carriage return.
+ * First characters that make a spreadsheet read a cell as a formula. OWASP ASVS 5.0 requirement
+ * 1.2.10 names `=`, `+`, `-`, `@`, tab and NUL. Carriage return is guarded too, as several
+ * CSV-injection guides recommend.
  */
-const FORMULA_PREFIXES = new Set(['=', '+', '-', '@', '\t', '\r']);
+const FORMULA_PREFIXES = new Set(['=', '+', '-', '@', '\t', '\r', '\0']);
 
 /**
  * Returns the text of one CSV field, following RFC 4180 and OWASP's advice on CSV injection:
  *
- * - a string that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
- *   so that Excel, LibreOffice and Google Sheets show it as text instead of running it. Numbers
- *   and booleans are written as they are, so a negative number stays a number;
+ * - a string that starts with `=`, `+`, `-`, `@`, a tab, a carriage return or NUL gets a
+ *   leading `'`, so that a spreadsheet shows it as text instead of evaluating it. Numbers and
+ *   booleans are written as they are, so a negative number stays a number;
  * - a field that contains a comma, a double quote, CR or LF is enclosed in double quotes, with
  *   each double quote doubled;
  * - null is an empty field, and dynamic values are written as JSON text.

@@ -20,6 +20,7 @@ describe('csvField', () => {
     ['an at sign', '@SUM(A1)', "'@SUM(A1)"],
     ['a leading tab', '\t=1', "'\t=1"],
     ['a leading carriage return', '\r=1', '"\'\r=1"'],
+    ['a leading NUL', '\0=1', "'\0=1"],
     ['an equals sign later', 'a=b', 'a=b'],
   ];
   for (const [name, value, expected] of cases) {

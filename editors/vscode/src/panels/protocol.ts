@@ -27,8 +27,8 @@ export type WebviewMessage =
   /** The user copied cells; the extension puts `text` on the clipboard. */
   | { type: 'copy'; text: string }
   /**
-   * The user asked to export the rows in view, in their sorted and filtered order. The extension
-   * asks where to save them.
+   * Export request for the rows in view, in their sorted and filtered order. The extension opens
+   * a save dialog for them.
    */
   | { type: 'export'; format: ExportFormat; columns: ResultColumn[]; rows: CellValue[][] };
 

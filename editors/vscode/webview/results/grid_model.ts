@@ -114,8 +114,14 @@ export function sortedOrder(
   order.sort((a, b) => {
     const left = keys[a];
     const right = keys[b];
-    if (left === undefined || right === undefined) {
-      return left === right ? a - b : left === undefined ? 1 : -1;
+    if (left === undefined && right === undefined) {
+      return a - b;
+    }
+    if (left === undefined) {
+      return 1;
+    }
+    if (right === undefined) {
+      return -1;
     }
     if (typeof left !== typeof right) {
       return (typeof left === 'number' ? -1 : 1) * sign || a - b;
@@ -162,7 +168,7 @@ export function filterOrder(order: readonly number[], texts: readonly string[], 
   return order.filter((index) => texts[index].includes(needle));
 }
 
-/** The rows to put in the DOM: those in the viewport plus `overscan` rows above and below. */
+/** Returns the rows to put in the DOM: those in the viewport plus `overscan` above and below. */
 export function visibleWindow(
   scrollTop: number,
   viewportHeight: number,
