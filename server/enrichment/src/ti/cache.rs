@@ -128,8 +128,13 @@ impl DiskCache {
     fn write(&self, provider: &str, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.folder)?;
         let path = self.folder.join(file_name(provider));
+        // A per-write suffix keeps concurrent writers from renaming each other's half-written
+        // files. Between processes the last rename wins, so one process may drop the other's
+        // newest entries; they are fetched again on the next lookup.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let sequence = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temporary = self.folder.join(format!(
-            ".{}.{}.tmp",
+            ".{}.{}.{sequence}.tmp",
             file_name(provider),
             std::process::id()
         ));
