@@ -545,9 +545,7 @@ impl<'t> Binder<'t> {
                         output.open |= input.open;
                         continue;
                     }
-                    let ty = self
-                        .expression(*argument, context, Expect::Any)
-                        .scalar_type();
+                    let ty = self.type_again(*argument, context);
                     let name = if name.is_empty() {
                         output.numbered_name()
                     } else {
@@ -556,9 +554,18 @@ impl<'t> Binder<'t> {
                     columns.push(computed(&name, ty, operator, *argument));
                 }
             }
-            Some(_) if self.is_aggregate(call) => {
+            Some(function) if self.is_aggregate(call) => {
+                // Percentiles have the type of the values they are taken of.
+                let ty = match naming::arguments(call).first() {
+                    Some(&values)
+                        if function.starts_with("percentile") && !function.ends_with("_array") =>
+                    {
+                        self.type_again(values, context)
+                    }
+                    _ => value.scalar_type(),
+                };
                 for name in naming::aggregate_names(call, self.text) {
-                    columns.push(computed(&name, value.scalar_type(), operator, call));
+                    columns.push(computed(&name, ty, operator, call));
                 }
             }
             _ => {
@@ -586,6 +593,15 @@ impl<'t> Binder<'t> {
         for column in columns {
             output.add_unique(column);
         }
+    }
+
+    /// Returns the type of an expression that was already bound once, without recording its
+    /// references and diagnostics a second time.
+    fn type_again(&mut self, node: Node<'t>, context: &Context) -> ScalarType {
+        self.replaying += 1;
+        let ty = self.expression(node, context, Expect::Any).scalar_type();
+        self.replaying -= 1;
+        ty
     }
 
     fn is_aggregate(&self, call: Node<'t>) -> bool {
