@@ -3,7 +3,7 @@
 #[path = "../../providers/tests/common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -26,10 +26,10 @@ fn workspace_with(name: &str, server: &FakeServer) -> PathBuf {
 }
 
 /// Runs the binary on a blocking thread so the fake server keeps serving meanwhile.
-async fn run(dir: &PathBuf, args: &[&str]) -> Output {
+async fn run(dir: &Path, args: &[&str]) -> Output {
     let mut all = vec!["run".to_string()];
     all.extend(args.iter().map(|arg| arg.to_string()));
-    let dir = dir.clone();
+    let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_quarry"))
             .args(&all)

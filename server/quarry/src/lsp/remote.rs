@@ -5,7 +5,7 @@
 //! drops the run's future, which closes the HTTP connection; a guard then ends the progress.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -44,8 +44,18 @@ const DEFAULT_TIMEOUT_SECS: u64 = 180;
 /// else the server's working folder.
 static WORKSPACE: OnceLock<PathBuf> = OnceLock::new();
 
-/// Remembers the client's first workspace folder from `initialize`.
-pub fn remember_workspace(params: &InitializeParams) {
+/// Whether the client accepts `window/workDoneProgress/create`.
+static WORK_DONE_PROGRESS: AtomicBool = AtomicBool::new(false);
+
+/// Remembers the client's first workspace folder and its progress support from `initialize`.
+pub fn remember_client(params: &InitializeParams) {
+    let progress = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|window| window.work_done_progress)
+        .unwrap_or(false);
+    WORK_DONE_PROGRESS.store(progress, Ordering::Relaxed);
     #[allow(deprecated)]
     let uri = params
         .workspace_folders
@@ -224,6 +234,12 @@ struct RunProgress {
 
 impl RunProgress {
     async fn begin(client: &Client, connection: &str) -> RunProgress {
+        if !WORK_DONE_PROGRESS.load(Ordering::Relaxed) {
+            return RunProgress {
+                client: client.clone(),
+                token: None,
+            };
+        }
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let token = NumberOrString::String(format!(
             "quarry/run/{}",

@@ -115,7 +115,7 @@ impl LanguageServer for Server {
             .as_ref()
             .map_or("unknown", |info| info.name.as_str());
         tracing::info!(client = client_name, "initialize");
-        super::remote::remember_workspace(&params);
+        super::remote::remember_client(&params);
 
         match Config::from_initialization_options(params.initialization_options.as_ref()) {
             Ok(config) => {
