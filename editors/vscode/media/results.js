@@ -14544,10 +14544,6 @@
       this.toolbar.replaceChildren();
       this.toolbar.hidden = true;
     }
-    /** Result row indices in display order; exposed for tests and export. */
-    get displayOrder() {
-      return this.view;
-    }
     setFilter(filter) {
       this.filter = filter;
       this.filterBox.value = filter;

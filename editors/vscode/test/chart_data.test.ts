@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CellValue, ResultColumn } from '../src/lsp_ext';
-import { buildChartData, MAX_POINTS } from '../webview/results/chart_data';
+import { RENDER_KINDS } from '../src/lsp_ext';
+import { buildChartData, isSupportedKind, MAX_POINTS } from '../webview/results/chart_data';
 
 const HOURLY: ResultColumn[] = [
   { name: 'TimeGenerated', type: 'datetime' },
@@ -152,6 +153,12 @@ describe('buildChartData', () => {
 
     assert.equal(buildChartData(columns, [['alice']], { kind: 'columnchart', properties: {} }), undefined);
     assert.equal(buildChartData(columns, [['alice']], { kind: 'timechart', properties: {} }), undefined);
+  });
+
+  it('supports every kind of the contract', () => {
+    for (const kind of RENDER_KINDS) {
+      assert.ok(isSupportedKind(kind), `${kind} is not drawn`);
+    }
   });
 
   it('returns nothing for an unknown kind', () => {

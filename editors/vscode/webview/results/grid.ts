@@ -108,11 +108,6 @@ export class Grid {
     this.toolbar.hidden = true;
   }
 
-  /** Result row indices in display order; exposed for tests and export. */
-  get displayOrder(): readonly number[] {
-    return this.view;
-  }
-
   setFilter(filter: string): void {
     this.filter = filter;
     this.filterBox.value = filter;
