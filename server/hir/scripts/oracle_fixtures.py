@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the Kusto.Language answers that the differential tests compare Quarry with.
+"""Regenerate the Kusto.Language results that the differential tests compare Quarry with.
 
 Usage (from the repository root):
 

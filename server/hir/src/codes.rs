@@ -1,7 +1,7 @@
 //! Stable codes of the semantic diagnostics. Syntax errors use `KQL0xx` codes.
 
-/// A name in a tabular position (after `|`-less query start, in `join`, `union`) that is no
-/// table, tabular variable or function.
+/// A name where a table is expected (the source of a pipe, the right side of `join`, an operand
+/// of `union`) that is no table, tabular variable or function.
 pub const UNKNOWN_TABLE: &str = "KQL101";
 /// A name in an expression that is no column, variable, table or function.
 pub const UNKNOWN_NAME: &str = "KQL102";

@@ -2,9 +2,9 @@
 //! tabular operator, and expression types.
 //!
 //! [`analyze`] walks a tree-sitter tree from `quarry-syntax` with a table [`Schema`] and the
-//! built-in function catalog, and returns a [`Model`]: what each name refers to, the columns
+//! built-in function catalog. It returns a [`Model`] with the target of each name, the columns
 //! visible inside each operator, the `let` bindings visible at each point, and semantic
-//! diagnostics. The crate knows nothing of LSP; positions are byte offsets.
+//! diagnostics. The crate does not depend on LSP, and positions are byte offsets.
 //!
 //! Binding is lenient where Quarry's knowledge ends. A table missing from the schema, a plugin
 //! whose output is not modelled or a subquery that failed to parse yields an *open* row type,

@@ -1,5 +1,5 @@
-//! The semantic model of one document: what each name refers to, which columns each operator
-//! sees, and the semantic errors found while binding.
+//! The semantic model of one document: the target of each name, the columns visible inside
+//! each operator, and the semantic errors found while binding.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub struct RowType {
 }
 
 impl RowType {
-    /// An open row type with no known columns.
+    /// Creates an open row type with no known columns.
     pub fn unknown() -> RowType {
         RowType {
             columns: Vec::new(),
@@ -73,7 +73,7 @@ impl Value {
     }
 }
 
-/// What a name in the document refers to.
+/// The target of a name in the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Column(Column),
@@ -145,7 +145,7 @@ pub struct Diagnostic {
     /// A stable code, listed in [`crate::codes`].
     pub code: &'static str,
     pub message: String,
-    /// What to do about it, such as a "did you mean" suggestion.
+    /// A hint on fixing the problem, such as a "did you mean" suggestion.
     pub help: Option<String>,
 }
 

@@ -1,5 +1,5 @@
 //! Semantic differential tests against Microsoft's Kusto.Language 12.4.1 on the query corpus,
-//! with the bundled Sentinel schema. The oracle's answers are stored in
+//! with the bundled Sentinel schema. The oracle's results are stored in
 //! `tests/oracle/semantic.jsonl` by `scripts/oracle_fixtures.py`, so these tests need no node.
 
 use std::collections::{BTreeSet, HashMap};

@@ -1,5 +1,6 @@
-//! Completion: tabular operators after `|`; tables and `let` names at the start of a query;
-//! the columns reaching the operator, visible variables and functions in expressions.
+//! Completion. After `|` it offers tabular operators, and at the start of a query tables and
+//! `let` names. In expressions it offers the columns reaching the operator, the visible
+//! variables and the functions.
 
 use std::ops::Range;
 

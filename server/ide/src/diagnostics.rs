@@ -12,7 +12,7 @@ pub struct Diagnostic {
     /// A stable code such as `KQL001`.
     pub code: String,
     pub message: String,
-    /// What to do about the problem, such as a "did you mean" suggestion.
+    /// A hint on fixing the problem, such as a "did you mean" suggestion.
     pub help: Option<String>,
 }
 

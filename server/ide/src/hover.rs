@@ -1,6 +1,6 @@
-//! Hover: the catalog documentation of the tabular operator or function under the cursor;
-//! otherwise what the semantic model knows of the name (column, table, variable), a readable
-//! form of a timespan or datetime literal, or the Windows event behind an `EventID` number.
+//! Hover: the catalog documentation of the tabular operator or function under the cursor.
+//! Elsewhere it shows the semantic model's target of the name (column, table, variable), a
+//! readable form of a timespan or datetime literal, or the Windows event behind an `EventID`.
 
 use std::ops::Range;
 

@@ -63,9 +63,9 @@ impl Analysis {
         hover::hover(self, file, offset)
     }
 
-    /// Completions at `offset`: operators after `|`; tables and `let` names at the start of a
-    /// query; columns, variables and functions in expressions; none inside strings and
-    /// comments.
+    /// Completions at `offset`. After `|` these are operators, at the start of a query tables
+    /// and `let` names, and in expressions columns, variables and functions. Inside strings and
+    /// comments there are none.
     pub fn completions(&self, file: &SourceFile, offset: usize) -> Option<Completions> {
         completion::completions(self, file, offset)
     }

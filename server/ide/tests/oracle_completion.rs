@@ -1,6 +1,6 @@
 //! Completion differential test against Microsoft's Kusto.Language 12.4.1: at cursor positions
 //! from the corpus (after `| where `, `| project `, `by ` and inside function arguments), the
-//! columns Quarry offers must equal the oracle's column items. The oracle's answers are stored
+//! columns Quarry offers must equal the oracle's column items. The oracle's results are stored
 //! in `tests/oracle/completion.jsonl` by `server/hir/scripts/oracle_fixtures.py`.
 
 use std::collections::{BTreeSet, HashMap};

@@ -36,7 +36,7 @@ impl<'t> Binder<'t> {
         match node.kind() {
             kinds::IDENTIFIER | kinds::BRACKETED_NAME => self.name(node, context, expect),
             kinds::PIPE_EXPRESSION => {
-                // A subquery sees no columns of the operator it is nested in.
+                // Names in a subquery do not bind to columns of the operator it is nested in.
                 let input = match node.child_by_field_name("source") {
                     Some(source) => self.expression(source, &Context::default(), Expect::Tabular),
                     None => Value::Unknown,

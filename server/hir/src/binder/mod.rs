@@ -1,7 +1,7 @@
 //! The walk over the syntax tree that builds the [`Model`].
 //!
-//! `mod.rs` holds statements, scopes and name lookup; `expressions.rs` scalar expressions and
-//! calls; `operators.rs` the row type each tabular operator produces.
+//! `mod.rs` binds statements, scopes and names. `expressions.rs` binds scalar expressions and
+//! calls, and `operators.rs` computes the row type each tabular operator produces.
 
 mod expressions;
 mod operators;
@@ -21,8 +21,8 @@ use crate::model::{
 use crate::naming::name_text;
 use crate::{codes, suggest};
 
-/// How deep calls of `let`-defined functions are followed before their result is unknown. It
-/// stops recursion and keeps deeply nested helper functions cheap.
+/// The depth of nested calls of `let`-defined functions that are followed; deeper results are
+/// unknown. The limit stops recursion and keeps deeply nested helper functions cheap.
 const MAX_CALL_DEPTH: usize = 8;
 
 /// A name bound by `let`, a parameter declaration or `as`.
@@ -47,7 +47,7 @@ impl Binding<'_> {
     }
 }
 
-/// What the names of an expression may refer to.
+/// The columns the names of an expression may refer to.
 #[derive(Clone, Default)]
 pub(crate) struct Context {
     /// The columns of the operator's input.
