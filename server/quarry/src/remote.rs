@@ -18,7 +18,7 @@ pub fn load_connections(working_dir: &Path) -> LoadedConfig {
     ConfigSources::discover(working_dir, &ProcessEnvironment).load()
 }
 
-/// Finds the connection `name`, or says which names exist.
+/// Finds the connection `name`. The error lists the configured names.
 pub fn find_connection<'a>(loaded: &'a LoadedConfig, name: &str) -> Result<&'a Connection, String> {
     if let Some(connection) = loaded.connection(name) {
         return Ok(connection);
@@ -158,7 +158,7 @@ pub struct RemoteOutput {
     pub warnings: Vec<String>,
 }
 
-/// Converts the first table of `result`; Kusto type names stay on the columns.
+/// Converts the first table of `result`. The columns keep their Kusto type names.
 pub fn to_output(result: &QueryResult) -> RemoteOutput {
     let mut warnings: Vec<String> = result
         .warnings

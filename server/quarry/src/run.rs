@@ -61,7 +61,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "TIME", requires = "connection")]
     start: Option<String>,
 
-    /// With --connection: the end of the time range; now by default.
+    /// With --connection: the end of the time range (default: now).
     #[arg(long, value_name = "TIME", requires = "start")]
     end: Option<String>,
 
@@ -161,8 +161,8 @@ fn write_output(args: &RunArgs, output: &QueryOutput) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `query` on the connection `name`. The outer error is a setup problem (exit code 2); the
-/// inner one is a failed run, shown like a local query error (exit code 1).
+/// Runs `query` on the connection `name`. The outer error is a setup problem, which exits with
+/// code 2. The inner one is a failed run, shown like a local query error with exit code 1.
 fn remote_run(
     args: &RunArgs,
     name: &str,

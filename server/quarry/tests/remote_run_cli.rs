@@ -82,7 +82,7 @@ fn typed_reply() -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn json_output_keeps_kusto_types_and_sends_timespan() {
+async fn json_output_keeps_kusto_types() {
     let reply = typed_reply();
     let server = FakeServer::start(move |_, _| Reply::json(200, &reply)).await;
     let dir = workspace_with("json", &server);
@@ -143,7 +143,7 @@ async fn json_output_keeps_kusto_types_and_sends_timespan() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn table_output_and_partial_error_warning() {
+async fn partial_error_prints_warning() {
     let mut reply = typed_reply();
     reply["error"] = json!({
         "code": "PartialError",
@@ -173,7 +173,7 @@ async fn table_output_and_partial_error_warning() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn syntax_error_shows_caret_at_service_position() {
+async fn syntax_error_shows_caret() {
     let reply = json!({"error": {
         "message": "The request had some invalid properties",
         "code": "BadArgumentError",
@@ -194,7 +194,7 @@ async fn syntax_error_shows_caret_at_service_position() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unauthorized_names_the_fix_without_the_token() {
+async fn unauthorized_hides_token() {
     let server = FakeServer::start(|_, _| {
         Reply::json(
             401,
@@ -256,7 +256,7 @@ async fn timeout_stops_the_run() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unknown_connection_lists_the_configured_ones() {
+async fn unknown_connection_lists_names() {
     let server = FakeServer::start(|_, _| Reply::json(500, &json!({}))).await;
     let dir = workspace_with("unknown", &server);
     let output = run(&dir, &["T", "--connection", "prod"]).await;

@@ -245,7 +245,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn remote_run_reports_progress_and_keeps_types() {
+async fn remote_run_reports_progress() {
     let reply = table_reply();
     let server = FakeServer::start(move |_, _| Reply::json(200, &reply)).await;
     let dir = workspace_with("ok", &server);
@@ -292,7 +292,7 @@ async fn remote_run_reports_progress_and_keeps_types() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn partial_error_comes_back_as_warnings() {
+async fn partial_error_becomes_warnings() {
     let mut reply = table_reply();
     reply["error"] = json!({"code": "PartialError", "message": "There were some errors when processing your query.",
         "details": [{"code": "EngineError", "message": "x", "innererror": {"code": "E1", "message": "record count limit"}}]});
@@ -320,7 +320,7 @@ async fn partial_error_comes_back_as_warnings() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn syntax_error_range_maps_into_the_document() {
+async fn syntax_error_range_mapped() {
     let reply = json!({"error": {"message": "The request had some invalid properties", "code": "BadArgumentError",
         "innererror": {"code": "SyntaxError", "message": "A recognition error occurred in the query.",
             "innererror": {"code": "SYN0002", "message": "Query could not be parsed at 'whre' on line [2,3]",
@@ -359,7 +359,7 @@ async fn syntax_error_range_maps_into_the_document() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unauthorized_and_throttled_runs() {
+async fn unauthorized_then_throttled_runs() {
     let reply = table_reply();
     let server = FakeServer::start(move |request, index| {
         if request.json()["query"] == "denied" {
@@ -434,7 +434,7 @@ async fn timeout_fails_the_run() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn cancel_request_closes_the_connection() {
+async fn cancel_closes_connection() {
     let reply = table_reply();
     let server = Arc::new(
         FakeServer::start(move |_, _| Reply::json(200, &reply).delayed(Duration::from_secs(30)))
@@ -474,7 +474,7 @@ async fn cancel_request_closes_the_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_connections_without_secrets() {
+async fn list_connections_hides_secrets() {
     let server = FakeServer::start(|_, _| Reply::json(500, &json!({}))).await;
     let dir = workspace_with("list", &server);
     let (listed, unknown, missing) = blocking(move || {

@@ -95,8 +95,8 @@ struct TimeRangeArg {
     end: Option<String>,
 }
 
-/// Runs `quarry.runQuery` remotely when its argument names a `connection`; returns `None` for
-/// every other command, which the local handler then takes.
+/// Runs `quarry.runQuery` remotely when its argument names a `connection`. Returns `None` for
+/// every other command, so the local handler takes it.
 pub async fn execute_command(
     session: &Session,
     client: &Client,
@@ -199,7 +199,7 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
     }
 }
 
-/// Converts a run's failure to `RequestFailed`; a rejected query carries its place in the
+/// Converts a run's failure to `RequestFailed`. A rejected query also carries its place in the
 /// document and the service's error code.
 fn provider_error(resolved: &ResolvedQuery, error: ProviderError) -> Error {
     let ProviderError::Query(query_error) = &error else {
