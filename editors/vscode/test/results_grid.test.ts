@@ -122,6 +122,21 @@ describe('results grid', () => {
     assert.deepEqual(column(view, 1).slice(0, 3), ['0', '7919', '5838']);
   });
 
+  it('sorts from the keyboard', () => {
+    const view = loadWebview();
+    view.receive({ type: 'result', result: flows(10) });
+    const host = header(view, 'Host');
+
+    host.dispatchEvent(new view.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+
+    assert.equal(host.tabIndex, 0);
+    assert.equal(host.getAttribute('aria-sort'), 'ascending');
+
+    host.dispatchEvent(new view.window.KeyboardEvent('keydown', { key: ' ', bubbles: true }));
+
+    assert.equal(host.getAttribute('aria-sort'), 'descending');
+  });
+
   it('puts null cells last when sorting', () => {
     const view = loadWebview();
     view.receive({ type: 'result', result: flows(20) });

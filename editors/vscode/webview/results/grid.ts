@@ -212,6 +212,7 @@ export class Grid {
     this.result.columns.forEach((column, index) => {
       const header = document.createElement('th');
       header.scope = 'col';
+      header.tabIndex = 0;
       header.title = this.labels.sortHint;
       header.setAttribute('aria-sort', 'none');
       const handle = textElement('span', 'resize-handle', '');
@@ -223,6 +224,13 @@ export class Grid {
       );
       this.listen(header, 'click', (event) => {
         if (event.target !== handle) {
+          this.setSort(nextSort(this.sort, index));
+        }
+      });
+      this.listen(header, 'keydown', (event) => {
+        const key = (event as KeyboardEvent).key;
+        if (key === 'Enter' || key === ' ') {
+          event.preventDefault();
           this.setSort(nextSort(this.sort, index));
         }
       });
