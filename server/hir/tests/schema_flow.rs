@@ -216,4 +216,13 @@ fn errors_reported_once() {
         diagnostics("T | summarize arg_max(t, nope), percentile(nada, 50)"),
         ["KQL102 nope", "KQL102 nada"]
     );
+
+    assert_eq!(
+        diagnostics("union Securit*, Nothing* | take 1"),
+        ["KQL101 Nothing*"]
+    );
+    assert_eq!(
+        last_row("let Part1 = T | project a; let Part2 = T | project b; union Part* | take 1"),
+        "(a: long, b: string)"
+    );
 }

@@ -754,10 +754,8 @@ impl<'t> Binder<'t> {
             self.fuzzy_union += 1;
         }
         for table in field_children(node, "table") {
-            let row = if table.kind() == kinds::STAR {
-                self.wildcard_tables("*")
-            } else if table.kind() == kinds::WILDCARD_NAME {
-                self.wildcard_tables(&self.text[table.byte_range()])
+            let row = if matches!(table.kind(), kinds::STAR | kinds::WILDCARD_NAME) {
+                self.wildcard_tables(table)
             } else {
                 as_row(self.expression(table, &Context::default(), Expect::Tabular))
             };
@@ -777,21 +775,56 @@ impl<'t> Binder<'t> {
         output.build()
     }
 
-    /// Returns the union of the schema tables whose names match a `Prefix*` pattern.
-    fn wildcard_tables(&mut self, pattern: &str) -> Arc<RowType> {
+    /// Returns the union of the schema tables and tabular variables whose names match a
+    /// `Prefix*` pattern. A pattern that matches nothing is reported, as Kusto.Language does
+    /// even under `isfuzzy=true`, and yields an open row type.
+    fn wildcard_tables(&mut self, pattern: Node<'t>) -> Arc<RowType> {
+        let pattern_text = match pattern.kind() {
+            kinds::STAR => "*",
+            _ => &self.text[pattern.byte_range()],
+        };
         let names: Vec<String> = self
             .schema
             .tables()
-            .filter(|table| wildcard_match(pattern, &table.name))
+            .filter(|table| wildcard_match(pattern_text, &table.name))
             .map(|table| table.name.clone())
             .collect();
-        let mut output = RowBuilder::new(names.is_empty());
-        for name in names {
-            if let Some((row, _)) = self.table_row(&name) {
-                for column in &row.columns {
-                    if !output.contains(&column.name) {
-                        output.columns.push(column.clone());
-                    }
+        let variables: Vec<Arc<RowType>> = self
+            .scopes
+            .iter()
+            .flatten()
+            .filter(|(name, _)| wildcard_match(pattern_text, name))
+            .filter_map(|(_, binding)| match binding {
+                Binding::Value {
+                    value: Value::Table(row),
+                    ..
+                } => Some(Arc::clone(row)),
+                _ => None,
+            })
+            .collect();
+        if names.is_empty() && variables.is_empty() {
+            if pattern.kind() != kinds::STAR {
+                self.report(
+                    pattern.byte_range(),
+                    codes::UNKNOWN_TABLE,
+                    format!("no table or tabular variable matches `{pattern_text}`"),
+                    None,
+                );
+            }
+            return Arc::new(RowType::unknown());
+        }
+
+        let mut rows: Vec<Arc<RowType>> = names
+            .iter()
+            .filter_map(|name| self.table_row(name).map(|(row, _)| row))
+            .collect();
+        rows.extend(variables);
+        let mut output = RowBuilder::new(false);
+        for row in rows {
+            output.open |= row.open;
+            for column in &row.columns {
+                if !output.contains(&column.name) {
+                    output.columns.push(column.clone());
                 }
             }
         }
