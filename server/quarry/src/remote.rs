@@ -11,6 +11,7 @@ use quarry_engine::{ColumnInfo, QueryOutput};
 use quarry_providers::config::{
     AuthMethod, ConfigSources, Connection, Environment, LoadedConfig, ProcessEnvironment,
 };
+use quarry_providers::table::RenderHint;
 use quarry_providers::{QueryError, QueryResult, TimeRange, Value};
 
 /// Reads `quarry.toml` and `msticpyconfig.yaml` as `quarry config check` does.
@@ -223,6 +224,34 @@ pub fn value_json(value: &Value) -> serde_json::Value {
     }
 }
 
+/// Converts the service's `render` hint to the form of the `quarry.runQuery` result:
+/// `{"kind", "properties"}` with lower-case property names, no null properties, and
+/// `ycolumns` and `anomalycolumns` as string arrays even when the service sent one
+/// comma-separated string.
+pub fn render_json(hint: &RenderHint) -> serde_json::Value {
+    use serde_json::Value as Json;
+    let mut properties = serde_json::Map::new();
+    for (key, value) in &hint.properties {
+        let key = key.to_ascii_lowercase();
+        let value = match (key.as_str(), value) {
+            (_, Json::Null) => continue,
+            ("ycolumns" | "anomalycolumns", Json::String(list)) => Json::Array(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .map(|name| Json::String(name.to_owned()))
+                    .collect(),
+            ),
+            _ => value.clone(),
+        };
+        properties.insert(key, value);
+    }
+    serde_json::json!({
+        "kind": hint.visualization.to_ascii_lowercase(),
+        "properties": properties,
+    })
+}
+
 /// Formats an instant as ISO 8601 in UTC with only the fraction digits it needs, as Kusto
 /// prints it: `2024-03-01T10:00:00.1234567Z`.
 fn datetime_text(instant: &DateTime<Utc>) -> String {
@@ -310,6 +339,20 @@ mod tests {
         assert!(time_range(None, Some("2024-05-02"), Some("2024-05-01")).is_err());
         assert!(time_range(None, None, Some("now")).is_err());
         assert_eq!(time_range(None, None, None), Ok(None));
+    }
+
+    #[test]
+    fn render_hint_normalized() {
+        let properties =
+            serde_json::json!({"Title": "Logons", "YColumns": "Failures, Other", "Xtitle": null});
+        let hint = RenderHint {
+            visualization: "TimeChart".to_owned(),
+            properties: properties.as_object().unwrap().clone(),
+        };
+        assert_eq!(
+            render_json(&hint),
+            serde_json::json!({"kind": "timechart", "properties": {"title": "Logons", "ycolumns": ["Failures", "Other"]}})
+        );
     }
 
     #[test]

@@ -236,7 +236,8 @@ fn table_reply() -> Value {
             ["2024-03-01T10:00:00Z", "00:05:00", "{\"a\":1}"],
             ["2024-03-01T11:00:00Z", "01:00:00", "[]"]
         ]
-    }]})
+    }],
+    "render": {"visualization": "timechart", "title": "Logons", "yColumns": "Duration"}})
 }
 
 /// Runs the blocking client on a blocking thread so the fake server keeps serving meanwhile.
@@ -278,6 +279,11 @@ async fn remote_run_reports_progress() {
         json!(["2024-03-01T10:00:00Z", "00:05:00", {"a": 1}])
     );
     assert_eq!(result["warnings"], json!([]));
+    assert_eq!(
+        result["render"],
+        json!({"kind": "timechart", "properties": {"title": "Logons", "ycolumns": ["Duration"]}}),
+        "{result}"
+    );
     assert_eq!(begin["value"]["title"], "Running query on sentinel");
     assert_eq!(begin["token"], end["token"]);
     assert_eq!(end["value"]["message"], "2 rows");

@@ -179,6 +179,7 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
             let output = converted.output;
             tracing::info!(rows = output.row_count, elapsed_ms, "remote query finished");
             progress.end(format!("{} rows", output.row_count)).await;
+            let render = result.render.as_ref().map(remote::render_json);
             Ok(json!({
                 "query": resolved.query,
                 "source": format!("connection:{name}"),
@@ -189,6 +190,7 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
                 "truncated": output.truncated,
                 "elapsedMs": elapsed_ms,
                 "warnings": converted.warnings,
+                "render": render,
             }))
         }
         Err(error) => {
