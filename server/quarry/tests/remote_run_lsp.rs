@@ -525,3 +525,52 @@ async fn list_connections_hides_secrets() {
     );
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_result_leaves_server_responsive() {
+    let rows: Vec<Value> = (0..100_000)
+        .map(|i| {
+            json!([
+                format!("2024-03-01T00:00:{:02}Z", i % 60),
+                format!("host-{i}"),
+                i
+            ])
+        })
+        .collect();
+    let reply = json!({"tables": [{
+        "name": "PrimaryResult",
+        "columns": [
+            {"name": "TimeGenerated", "type": "datetime"},
+            {"name": "Computer", "type": "string"},
+            {"name": "Index", "type": "long"}
+        ],
+        "rows": rows
+    }]});
+    let server =
+        FakeServer::start(move |_, _| Reply::json(200, &reply).delayed(Duration::from_millis(500)))
+            .await;
+    let dir = workspace_with("large", &server);
+    let (listed_first, result, elapsed) = blocking(move || {
+        let mut lsp = Lsp::start(&dir);
+        let started = Instant::now();
+        let run_id = run_query(&mut lsp, json!({"query": "T", "connection": "sentinel"}));
+        let list_id = lsp.send_request("quarry/listConnections", Value::Null);
+        // The list request was sent second but must not wait for the run.
+        let listed = lsp.response(list_id);
+        let listed_first =
+            listed.is_ok() && lsp.notifications.iter().all(|m| m["id"] != json!(run_id));
+        let result = lsp.response(run_id);
+        let elapsed = started.elapsed();
+        std::fs::remove_dir_all(&dir).ok();
+        (listed_first, result, elapsed)
+    })
+    .await;
+    assert!(listed_first, "quarry/listConnections waited for the run");
+    let result = result.expect("the large run succeeds");
+    assert_eq!(result["rowCount"], 100_000);
+    assert_eq!(result["truncated"], true);
+    assert_eq!(result["rows"].as_array().unwrap().len(), 10_000);
+    assert_eq!(result["rows"][9_999][1], "host-9999");
+    println!("100,000-row remote run took {elapsed:?} (debug build)");
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+}

@@ -13,7 +13,7 @@ use quarry_providers::auth::DeviceCodePrompt;
 use quarry_providers::config::{
     BuildOptions, ProcessEnvironment, build_provider, check_connection,
 };
-use quarry_providers::{ProviderError, QueryRequest, RunOptions};
+use quarry_providers::{ProviderError, QueryRequest, QueryResult, RunOptions};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_lsp_server::Client;
@@ -175,23 +175,27 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
 
     match outcome {
         Ok(result) => {
-            let converted = remote::to_output(&result);
-            let output = converted.output;
-            tracing::info!(rows = output.row_count, elapsed_ms, "remote query finished");
-            progress.end(format!("{} rows", output.row_count)).await;
-            let render = result.render.as_ref().map(remote::render_json);
-            Ok(json!({
-                "query": resolved.query,
-                "source": format!("connection:{name}"),
-                "connection": name,
-                "columns": output.columns,
-                "rows": output.rows,
-                "rowCount": output.row_count,
-                "truncated": output.truncated,
-                "elapsedMs": elapsed_ms,
-                "warnings": converted.warnings,
-                "render": render,
-            }))
+            let query = resolved.query.clone();
+            let connection = name.clone();
+            // Converting 100,000 rows takes a noticeable time, so it runs off the async workers.
+            let converted = tokio::task::spawn_blocking(move || {
+                result_json(query, &connection, &result, elapsed_ms)
+            })
+            .await;
+            let (row_count, body) = match converted {
+                Ok(converted) => converted,
+                Err(join_error) => {
+                    tracing::error!(error = %join_error, "converting the remote result failed");
+                    progress.end("failed".to_owned()).await;
+                    return Err(request_failed(
+                        format!("converting the result failed: {join_error}"),
+                        None,
+                    ));
+                }
+            };
+            tracing::info!(rows = row_count, elapsed_ms, "remote query finished");
+            progress.end(format!("{row_count} rows")).await;
+            Ok(body)
         }
         Err(error) => {
             tracing::info!(%error, elapsed_ms, "remote query failed");
@@ -199,6 +203,31 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
             Err(provider_error(&resolved, error))
         }
     }
+}
+
+/// Builds the `quarry.runQuery` result of a remote run and returns it with its row count.
+fn result_json(
+    query: String,
+    connection: &str,
+    result: &QueryResult,
+    elapsed_ms: f64,
+) -> (usize, Value) {
+    let converted = remote::to_output(result);
+    let output = converted.output;
+    let render = result.render.as_ref().map(remote::render_json);
+    let body = json!({
+        "query": query,
+        "source": format!("connection:{connection}"),
+        "connection": connection,
+        "columns": output.columns,
+        "rows": output.rows,
+        "rowCount": output.row_count,
+        "truncated": output.truncated,
+        "elapsedMs": elapsed_ms,
+        "warnings": converted.warnings,
+        "render": render,
+    });
+    (output.row_count, body)
 }
 
 /// Converts a run's failure to `RequestFailed`. A rejected query also carries its place in the
