@@ -571,6 +571,6 @@ async fn large_result_leaves_server_responsive() {
     assert_eq!(result["truncated"], true);
     assert_eq!(result["rows"].as_array().unwrap().len(), 10_000);
     assert_eq!(result["rows"][9_999][1], "host-9999");
-    println!("100,000-row remote run took {elapsed:?} (debug build)");
+    eprintln!("100,000-row remote run took {elapsed:?} (debug build)");
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
 }
