@@ -178,7 +178,7 @@ impl<'t> Builder<'t> {
             Some(comment) => Doc::Concat(vec![
                 doc,
                 Doc::space(),
-                Doc::text(comment),
+                Doc::TrailingComment(comment.to_owned()),
                 Doc::Line(Line::Hard),
             ]),
             None => doc,
@@ -333,8 +333,15 @@ impl<'t> Builder<'t> {
         if inner.is_empty() {
             return Doc::Concat(vec![open, self.element(*close)]);
         }
+        let scalar_parentheses =
+            parent == kinds::PARENTHESIZED_EXPRESSION && !inner.iter().any(is_tabular);
         let inner = self.sequence(parent, inner, Spacing::Spaced, true);
         let close = self.element(*close);
+        if scalar_parentheses {
+            // Breaking inside `(a + b) * c` reads worse than a long line; the operators inside
+            // have their own break points where they are `and`/`or` chains.
+            return Doc::Concat(vec![open, inner, close]);
+        }
         Doc::group(vec![
             open,
             Doc::Indent(vec![Doc::Line(Line::Soft), inner]),
@@ -568,6 +575,24 @@ impl<'t> Builder<'t> {
             close_doc,
         ])
     }
+}
+
+/// Returns whether an element is a tabular query: a pipe or an operator that starts one.
+fn is_tabular(element: &Element<'_, '_>) -> bool {
+    let Element::Node(node) = element else {
+        return false;
+    };
+    matches!(
+        node.kind(),
+        kinds::PIPE_EXPRESSION
+            | kinds::PRINT_OPERATOR
+            | kinds::RANGE_OPERATOR
+            | kinds::UNION_OPERATOR
+            | kinds::FIND_OPERATOR
+            | kinds::SEARCH_OPERATOR
+            | kinds::EVALUATE_OPERATOR
+            | kinds::MACRO_EXPAND_OPERATOR
+    )
 }
 
 fn children<'tree>(node: Node<'tree>) -> Vec<Node<'tree>> {

@@ -21,6 +21,9 @@ pub(crate) enum Line {
 pub(crate) enum Doc {
     /// Text printed as it is. Only multi-line tokens, such as ```` ``` ```` strings, hold newlines.
     Text(String),
+    /// A comment at the end of a line. It takes no width when the printer measures whether
+    /// a group fits, so a long comment does not break the code before it.
+    TrailingComment(String),
     Line(Line),
     /// The parts, with line breaks indented one more level.
     Indent(Vec<Doc>),
@@ -52,6 +55,7 @@ impl Doc {
     pub(crate) fn has_hard_break(&self) -> bool {
         match self {
             Doc::Text(text) => text.contains('\n'),
+            Doc::TrailingComment(_) => false,
             Doc::Line(line) => *line == Line::Hard,
             Doc::Group { breaks, .. } => *breaks,
             Doc::Indent(parts) | Doc::Fill(parts) | Doc::Concat(parts) => {
@@ -131,7 +135,7 @@ impl<'a> Printer<'a> {
                 }
             };
             match doc {
-                Doc::Text(text) => self.write(text),
+                Doc::Text(text) | Doc::TrailingComment(text) => self.write(text),
                 Doc::Line(line) => match (mode, line) {
                     (Mode::Flat, Line::Soft) => {}
                     (Mode::Flat, Line::Space) => self.write(" "),
@@ -303,6 +307,7 @@ fn measure(stack: &mut Vec<(Mode, &Doc)>, remaining: &mut isize) -> Option<bool>
                     return Some(true);
                 }
             }
+            Doc::TrailingComment(_) => {}
             Doc::Line(line) => match (mode, line) {
                 (Mode::Flat, Line::Soft) => {}
                 (Mode::Flat, Line::Space) => {

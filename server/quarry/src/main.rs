@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod analyze;
 mod check;
 mod enrich;
+mod fmt;
 mod connections;
 mod iocs;
 mod lsp;
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Check KQL files for syntax errors.
     Check(check::CheckArgs),
+    /// Format KQL files, or check that they are formatted (`--check`).
+    Fmt(fmt::FmtArgs),
     /// Run a KQL query on local files or the built-in demo dataset.
     Run(run::RunArgs),
     /// List, show, render and validate MSTICPy-format query templates.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::main(args),
+        Command::Fmt(args) => fmt::main(args),
         Command::Run(args) => run::main(args),
         Command::Templates(args) => templates::main(args),
         Command::Iocs(args) => iocs::main(args),

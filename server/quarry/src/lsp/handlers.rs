@@ -7,6 +7,7 @@ pub mod document_symbol;
 pub mod document_sync;
 pub mod execute_command;
 pub mod folding_range;
+pub mod formatting;
 pub mod hover;
 pub mod semantic_tokens;
 

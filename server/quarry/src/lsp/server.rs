@@ -185,6 +185,17 @@ impl LanguageServer for Server {
         handlers::folding_range::handle(&self.session, params)
     }
 
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        handlers::formatting::document(&self.session, &self.client, params).await
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        handlers::formatting::range(&self.session, &self.client, params).await
+    }
+
     async fn semantic_tokens_full(
         &self,
         params: SemanticTokensParams,
