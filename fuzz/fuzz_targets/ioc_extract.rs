@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
             "indicators out of order at {indicator:?}"
         );
         previous_start = indicator.start;
-        assert!(!indicator.value.is_empty(), "empty indicator value: {indicator:?}");
+        assert!(
+            !indicator.value.is_empty(),
+            "empty indicator value: {indicator:?}"
+        );
         if !indicator.defanged {
             assert_eq!(
                 &text[indicator.start..indicator.end],

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quarry_providers::table::{Column, ColumnType, DynamicEncoding, Table, TimeSpan, Value};
 use quarry_providers::table::parse_datetime;
+use quarry_providers::table::{Column, ColumnType, DynamicEncoding, Table, TimeSpan, Value};
 
 const TYPES: [ColumnType; 10] = [
     ColumnType::Bool,
@@ -72,7 +72,10 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(table) =
             Table::from_json_rows("T".to_owned(), columns, json_rows, encoding, row_limit)
         {
-            assert!(table.rows.len() <= table.total_rows, "more rows kept than received");
+            assert!(
+                table.rows.len() <= table.total_rows,
+                "more rows kept than received"
+            );
             assert!(row_limit.is_none_or(|limit| table.rows.len() <= limit));
         }
     }

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
-use quarry_templates::{ArgValue, Dialect, Escaping, ParamType, RenderOptions, TemplateFile, render};
+use quarry_templates::{
+    ArgValue, Dialect, Escaping, ParamType, RenderOptions, TemplateFile, render,
+};
 
 /// Templates rendered per input at most, so one input cannot run for long.
 const MAX_RENDERED: usize = 8;
@@ -22,17 +24,26 @@ fuzz_target!(|data: &[u8]| {
             range.start <= range.end && range.end <= text.len(),
             "problem range outside the file: {problem:?}"
         );
-        assert!(!problem.message.is_empty(), "problem without a message: {problem:?}");
+        assert!(
+            !problem.message.is_empty(),
+            "problem without a message: {problem:?}"
+        );
     }
 
     let now = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
     for template in file.templates.iter().take(MAX_RENDERED) {
         for span in [&template.name_span, &template.query_span] {
-            assert!(span.end <= text.len(), "template span outside the file: {span:?}");
+            assert!(
+                span.end <= text.len(),
+                "template span outside the file: {span:?}"
+            );
         }
         for parameter in &template.parameters {
             let span = &parameter.name_span;
-            assert!(span.end <= text.len(), "parameter span outside the file: {span:?}");
+            assert!(
+                span.end <= text.len(),
+                "parameter span outside the file: {span:?}"
+            );
         }
 
         let args: Vec<(String, ArgValue)> = template

@@ -54,8 +54,16 @@ sources:
 
 static TEMPLATES: LazyLock<Vec<Template>> = LazyLock::new(|| {
     let file = TemplateFile::parse(Path::new("contexts.yaml"), TEMPLATE.to_owned());
-    assert!(file.is_valid(), "the fuzzing template is invalid: {:?}", file.problems);
-    assert_eq!(file.templates.len(), 5, "the fuzzing template has five queries");
+    assert!(
+        file.is_valid(),
+        "the fuzzing template is invalid: {:?}",
+        file.problems
+    );
+    assert_eq!(
+        file.templates.len(),
+        5,
+        "the fuzzing template has five queries"
+    );
     file.templates
 });
 
@@ -76,7 +84,10 @@ fuzz_target!(|data: &[u8]| {
             let items: Vec<&str> = value.split(',').collect();
             (list(&items), list(&vec!["x"; items.len()]))
         } else {
-            (ArgValue::Text(value.clone()), ArgValue::Text("x".to_owned()))
+            (
+                ArgValue::Text(value.clone()),
+                ArgValue::Text("x".to_owned()),
+            )
         };
 
         let benign = render(template, &[("value".to_owned(), plain)], &options)

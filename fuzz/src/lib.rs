@@ -6,10 +6,52 @@ use quarry_syntax::{Parse, query_blocks};
 /// Fragments that edits insert, so that random edits form KQL tokens more often than raw bytes
 /// would: operators, keywords, brackets, quotes, comments and line breaks.
 const FRAGMENTS: &[&str] = &[
-    "|", " | ", "where ", "summarize ", "count()", " by ", "project ", "extend ", "let ", "=",
-    "==", ";", "(", ")", "[", "]", "{", "}", "\"", "'", "@\"", "//", "\n", "\n\n", "\r\n", " ",
-    ",", ".", "x", "T", "42", "1d", "datetime(2024-01-01)", "and ", "or ", "!", "h\"", "```",
-    "é", "😀", "\\", "join kind=inner ", "union ", "materialize(", "toscalar(", "$left.",
+    "|",
+    " | ",
+    "where ",
+    "summarize ",
+    "count()",
+    " by ",
+    "project ",
+    "extend ",
+    "let ",
+    "=",
+    "==",
+    ";",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "'",
+    "@\"",
+    "//",
+    "\n",
+    "\n\n",
+    "\r\n",
+    " ",
+    ",",
+    ".",
+    "x",
+    "T",
+    "42",
+    "1d",
+    "datetime(2024-01-01)",
+    "and ",
+    "or ",
+    "!",
+    "h\"",
+    "```",
+    "é",
+    "😀",
+    "\\",
+    "join kind=inner ",
+    "union ",
+    "materialize(",
+    "toscalar(",
+    "$left.",
 ];
 
 /// One replacement in a text: bytes `start..end` become `insert`.
@@ -95,7 +137,10 @@ pub fn check_parse(text: &str, parse: &Parse) {
     for error in &parse.errors {
         let range = &error.range;
         assert!(range.start <= range.end, "reversed error range {error:?}");
-        assert!(range.end <= text.len(), "error range past the text end: {error:?}");
+        assert!(
+            range.end <= text.len(),
+            "error range past the text end: {error:?}"
+        );
         assert!(
             text.is_char_boundary(range.start) && text.is_char_boundary(range.end),
             "error range splits a character: {error:?}"
@@ -104,18 +149,51 @@ pub fn check_parse(text: &str, parse: &Parse) {
             range.start >= previous_start,
             "errors out of document order at {error:?}"
         );
-        assert!(!error.message.is_empty(), "error without a message: {error:?}");
+        assert!(
+            !error.message.is_empty(),
+            "error without a message: {error:?}"
+        );
         previous_start = range.start;
     }
 
     let mut previous_end = 0;
     for block in query_blocks(parse, text) {
         assert!(block.start <= block.end, "reversed query block {block:?}");
-        assert!(block.end <= text.len(), "query block past the text end: {block:?}");
+        assert!(
+            block.end <= text.len(),
+            "query block past the text end: {block:?}"
+        );
         assert!(
             block.start >= previous_end,
             "query blocks overlap or are out of order at {block:?}"
         );
         previous_end = block.end;
+    }
+}
+
+/// Returns every node of the tree, named or not, in document order, as its kind id, byte range
+/// and error flags: the whole structure, where `to_sexp` omits anonymous tokens and ranges.
+pub fn tree_shape(parse: &Parse) -> Vec<(u16, std::ops::Range<usize>, bool, bool)> {
+    let mut shape = Vec::new();
+    let mut cursor = parse.tree.walk();
+    loop {
+        let node = cursor.node();
+        shape.push((
+            node.kind_id(),
+            node.byte_range(),
+            node.is_error(),
+            node.is_missing(),
+        ));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return shape;
+            }
+        }
     }
 }
