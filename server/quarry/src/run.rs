@@ -54,15 +54,30 @@ pub struct RunArgs {
     connection: Option<String>,
 
     /// With --connection: the period ending now that the query covers, such as P1D or 7d.
-    #[arg(long, value_name = "DURATION", requires = "connection")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "connection",
+        allow_hyphen_values = true
+    )]
     timespan: Option<String>,
 
     /// With --connection: the start of the time range (2024-05-01T00:00:00Z, 2024-05-01 or -7d).
-    #[arg(long, value_name = "TIME", requires = "connection")]
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "connection",
+        allow_hyphen_values = true
+    )]
     start: Option<String>,
 
     /// With --connection: the end of the time range (default: now).
-    #[arg(long, value_name = "TIME", requires = "start")]
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "start",
+        allow_hyphen_values = true
+    )]
     end: Option<String>,
 
     /// With --connection: seconds allowed for the run after sign-in.

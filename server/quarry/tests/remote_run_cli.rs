@@ -269,3 +269,61 @@ async fn unknown_connection_lists_names() {
     assert!(server.requests().is_empty());
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_explorer_first_table_and_warnings() {
+    let columns = json!([
+        {"ColumnName": "State", "ColumnType": "string"},
+        {"ColumnName": "Damage", "ColumnType": "decimal"},
+        {"ColumnName": "Id", "ColumnType": "guid"}
+    ]);
+    let frames = json!([
+        {"FrameType": "DataSetHeader", "IsProgressive": false, "Version": "v2.0"},
+        {"FrameType": "DataTable", "TableId": 1, "TableKind": "PrimaryResult", "TableName": "PrimaryResult",
+         "Columns": columns, "Rows": [["FLORIDA", "1234.5600000000000000001", "0f8fad5b-d9cb-469f-a165-70867728950e"]]},
+        {"FrameType": "DataTable", "TableId": 2, "TableKind": "PrimaryResult", "TableName": "PrimaryResult1",
+         "Columns": columns, "Rows": []},
+        {"FrameType": "DataSetCompletion", "HasErrors": false, "Cancelled": false}
+    ]);
+    let server = FakeServer::start(move |_, _| Reply::json(200, &frames)).await;
+    let dir = std::env::temp_dir().join(format!("quarry-remote-cli-adx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = format!(
+        "[connections.adx]\nkind = \"azure-data-explorer\"\ncluster = \"{}\"\ndatabase = \"Samples\"\n\
+         auth = {{ method = \"token\", token = {{ env = \"REMOTE_TOKEN\" }} }}\n",
+        server.url()
+    );
+    std::fs::write(dir.join("quarry.toml"), config).unwrap();
+
+    let output = run(
+        &dir,
+        &[
+            "StormEvents | take 1; StormEvents | take 0",
+            "--connection",
+            "adx",
+            "--start",
+            "-2d",
+            "--format",
+            "csv",
+        ],
+    )
+    .await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "State,Damage,Id\nFLORIDA,1234.5600000000000000001,0f8fad5b-d9cb-469f-a165-70867728950e\n"
+    );
+    assert!(
+        stderr.contains("warning: the query returned 2 tables; showing the first, `PrimaryResult`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: Azure Data Explorer takes no time range"),
+        "{stderr}"
+    );
+    assert_eq!(server.requests()[0].path(), "/v2/rest/query");
+    assert_no_secret(&output);
+    std::fs::remove_dir_all(dir).ok();
+}
