@@ -99,6 +99,17 @@ fn error_for_error_node(node: Node<'_>, text: &str) -> SyntaxError {
         };
     }
 
+    // An unclosed call or parenthesis before a keyword, as in `summarize count( by x`.
+    if let Some(error) = unclosed_parenthesis(&leaves, text) {
+        return error;
+    }
+
+    // Two columns without a comma between them, as in `extend x = 1 y = 2`: the parser takes
+    // `y = 2` as the value of `x` and skips `1`.
+    if let Some(error) = missing_comma_in_assignment(node, &leaves, text) {
+        return error;
+    }
+
     // A word right after `|` that is no tabular operator, as in `T | wher x`.
     let after_pipe = leaves
         .windows(2)
@@ -153,6 +164,58 @@ fn error_for_error_node(node: Node<'_>, text: &str) -> SyntaxError {
         code: CODE_UNEXPECTED,
         message,
     }
+}
+
+/// Reports an error that starts with `(` and contains no `)` as a missing `)` before the token
+/// after the `(`.
+fn unclosed_parenthesis(leaves: &[Node<'_>], text: &str) -> Option<SyntaxError> {
+    let (open, rest) = leaves.split_first()?;
+    let found = rest.first()?;
+    let closed = rest.iter().any(|leaf| token_text(*leaf, text) == ")");
+    // The parser may have read a keyword such as `by` as a name inside the error.
+    let found_keyword = found
+        .language()
+        .id_for_node_kind(token_text(*found, text), false)
+        != 0;
+    if token_text(*open, text) != "(" || closed || !found_keyword {
+        return None;
+    }
+    Some(SyntaxError {
+        range: found.byte_range(),
+        code: CODE_EXPECTED,
+        message: format!(
+            "expected `)` to close the `(` before {}",
+            quote(*found, text)
+        ),
+    })
+}
+
+/// Reports an error between the `=` and the value of an assignment as a missing comma between
+/// two columns.
+fn missing_comma_in_assignment(
+    node: Node<'_>,
+    leaves: &[Node<'_>],
+    text: &str,
+) -> Option<SyntaxError> {
+    let parent = node.parent()?;
+    let value = parent.child_by_field_name("value")?;
+    let after_equals = node
+        .prev_sibling()
+        .is_some_and(|previous| token_text(previous, text) == "=");
+    if parent.kind() != kinds::ASSIGNMENT || !after_equals || value.start_byte() < node.end_byte() {
+        return None;
+    }
+    let last = *leaves.last()?;
+    let next = leaves_of(value).into_iter().next()?;
+    Some(SyntaxError {
+        range: next.byte_range(),
+        code: CODE_EXPECTED,
+        message: format!(
+            "expected `,` between {} and {}",
+            quote(last, text),
+            quote(next, text)
+        ),
+    })
 }
 
 /// A token the parser could not accept after `previous`, with the token kinds it expected.

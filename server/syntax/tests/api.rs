@@ -67,6 +67,27 @@ fn expected_keyword_is_named() {
 }
 
 #[test]
+fn unclosed_call_before_by() {
+    let text = "T | summarize count( by x";
+    let errors = parse(text).errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(&text[errors[0].range.clone()], "by");
+    assert_eq!(
+        errors[0].message,
+        "expected `)` to close the `(` before `by`"
+    );
+}
+
+#[test]
+fn columns_without_comma() {
+    let text = "T | extend x = 1 y = 2";
+    let errors = parse(text).errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(&text[errors[0].range.clone()], "y");
+    assert_eq!(errors[0].message, "expected `,` between `1` and `y`");
+}
+
+#[test]
 fn parameter_of_another_operator_is_rejected() {
     // `kind` is a parameter of join, not of summarize.
     let errors = parse("T | summarize kind=inner count()").errors;
