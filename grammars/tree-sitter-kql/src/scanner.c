@@ -36,7 +36,7 @@ static bool is_line_space(int32_t c) { return c == ' ' || c == '\t' || c == '\r'
 
 static bool is_digit(int32_t c) { return c >= '0' && c <= '9'; }
 
-// Scans `digits..`, leaving the token end after the digits.
+// Scans `digits..` (but not `digits...`), leaving the token end after the digits.
 static bool scan_integer_before_range_dots(TSLexer *lexer) {
   if (!is_digit(lexer->lookahead)) return false;
   while (is_digit(lexer->lookahead)) lexer->advance(lexer, false);
@@ -44,6 +44,10 @@ static bool scan_integer_before_range_dots(TSLexer *lexer) {
   if (lexer->lookahead != '.') return false;
   lexer->advance(lexer, false);
   if (lexer->lookahead != '.') return false;
+  // In `1...2` the number is the real `1.` before `..`, as Kusto reads it; the internal lexer
+  // takes it from here.
+  lexer->advance(lexer, false);
+  if (lexer->lookahead == '.') return false;
   lexer->result_symbol = INTEGER_BEFORE_RANGE_DOTS;
   return true;
 }
