@@ -1,6 +1,7 @@
 //! Hunting analytics with MSTICPy's definitions: STL time-series anomalies, anomalous command
 //! sequences and process trees. Each module names the MSTICPy or statsmodels source it follows.
 
+pub mod decode;
 mod fasthash;
 pub mod input;
 pub mod proctree;
