@@ -10,6 +10,8 @@ use std::ops::Range;
 pub struct Query {
     pub lets: Vec<LetScalar>,
     pub pipeline: Pipeline,
+    /// A trailing `render` operator, which names a chart and does not change the rows.
+    pub render: Option<crate::RenderHint>,
 }
 
 /// `let name = scalar-expression;`

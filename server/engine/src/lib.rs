@@ -55,6 +55,20 @@ pub struct QueryOutput {
     /// Total rows in the result before `max_rows` truncation.
     pub row_count: usize,
     pub truncated: bool,
+    /// The chart named by a trailing `render` operator, if the query ends with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderHint>,
+}
+
+/// A chart hint from `render KIND with (...)`: Kusto runs the query without it and returns the
+/// hint next to the rows, for the client to draw.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RenderHint {
+    /// The chart kind in lower case, such as `timechart` or `barchart`.
+    pub kind: String,
+    /// The `with (...)` properties by lower-case name: strings, numbers, booleans, and string
+    /// arrays for `ycolumns`, `anomalycolumns` and `series`.
+    pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A query that could not run, with the byte range in the query text it concerns, if any.
@@ -167,16 +181,22 @@ impl Session {
 
     /// Parses and runs one query block.
     pub fn run(&self, query: &str, options: &RunOptions) -> Result<QueryOutput, EngineError> {
-        let frame = self.run_frame(query)?;
-        output::to_output(&frame, options.max_rows)
+        let parsed = lower::lower_query(query)?;
+        let frame = self.run_parsed(&parsed)?;
+        let mut output = output::to_output(&frame, options.max_rows)?;
+        output.render = parsed.render;
+        Ok(output)
     }
 
     /// Parses and runs one query block, returning the whole result frame.
     pub fn run_frame(&self, query: &str) -> Result<DataFrame, EngineError> {
-        let parsed = lower::lower_query(query)?;
+        self.run_parsed(&lower::lower_query(query)?)
+    }
+
+    fn run_parsed(&self, parsed: &ast::Query) -> Result<DataFrame, EngineError> {
         let now = self.clock.now_nanos();
         let tables = SessionTables { session: self, now };
-        let plan = eval::plan_query(&parsed, &tables, now)?;
+        let plan = eval::plan_query(parsed, &tables, now)?;
         plan.collect()
             .map_err(|error| EngineError::new(format!("the query failed while running: {error}")))
     }

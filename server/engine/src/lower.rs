@@ -6,13 +6,16 @@
 
 use quarry_syntax::tree_sitter::Node;
 
-use crate::EngineError;
 use crate::ast::{
     BinaryOp, Expr, ExprKind, Ident, LetScalar, Literal, NamedExpr, Operator, OperatorKind,
     Pipeline, Query, SortKey, StringOp, StringOpKind,
 };
+use crate::{EngineError, RenderHint};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// `render` properties whose value is a list of column names.
+const RENDER_LIST_PROPERTIES: &[&str] = &["ycolumns", "anomalycolumns", "series"];
 
 /// Parses `text` and lowers its single query block.
 pub fn lower_query(text: &str) -> Result<Query, EngineError> {
@@ -88,7 +91,12 @@ impl<'t> Lowerer<'t> {
                 block.byte_range(),
             )
         })?;
-        Ok(Query { lets, pipeline })
+        let (pipeline, render) = pipeline;
+        Ok(Query {
+            lets,
+            pipeline,
+            render,
+        })
     }
 
     fn let_statement(&self, node: Node<'_>) -> Result<LetScalar, EngineError> {
@@ -110,11 +118,24 @@ impl<'t> Lowerer<'t> {
     }
 
     /// Lowers `Table | op | op`, collecting the operators from the innermost source outwards.
-    fn pipeline(&self, node: Node<'_>) -> Result<Pipeline, EngineError> {
+    /// A `render` operator is accepted only as the last one and is returned separately.
+    fn pipeline(&self, node: Node<'_>) -> Result<(Pipeline, Option<RenderHint>), EngineError> {
         let mut operators = Vec::new();
+        let mut render = None;
         let mut current = node;
         while current.kind() == "pipe_expression" {
-            operators.push(self.operator(field(current, "operator")?)?);
+            let operator = field(current, "operator")?;
+            if operator.kind() == "render_operator" {
+                if !operators.is_empty() {
+                    return Err(EngineError::at(
+                        "`render` must be the last operator of the query",
+                        operator.byte_range(),
+                    ));
+                }
+                render = Some(self.render(operator)?);
+            } else {
+                operators.push(self.operator(operator)?);
+            }
             current = field(current, "source")?;
         }
         operators.reverse();
@@ -128,7 +149,71 @@ impl<'t> Lowerer<'t> {
                 ));
             }
         };
-        Ok(Pipeline { source, operators })
+        Ok((Pipeline { source, operators }, render))
+    }
+
+    /// Lowers `render KIND with (name = value, ...)` into a chart hint. A bare name after a
+    /// list property such as `ycolumns = A, B` joins that property's list.
+    fn render(&self, node: Node<'_>) -> Result<RenderHint, EngineError> {
+        let kind = self
+            .text_of(field(node, "visualization")?)
+            .to_ascii_lowercase();
+        let mut properties = serde_json::Map::new();
+        let mut open_list: Option<String> = None;
+        for property in children(node, "property") {
+            if property.kind() != "named_argument" {
+                let (Some(list), Ok(name)) = (&open_list, self.name(property)) else {
+                    return Err(EngineError::at(
+                        "expected a `name = value` property in `render ... with (...)`",
+                        property.byte_range(),
+                    ));
+                };
+                if let Some(serde_json::Value::Array(items)) = properties.get_mut(list) {
+                    items.push(serde_json::Value::String(name.name));
+                }
+                continue;
+            }
+            let name = self
+                .name(field(property, "name")?)?
+                .name
+                .to_ascii_lowercase();
+            let value_node = field(property, "value")?;
+            let value = self.render_value(value_node)?;
+            if RENDER_LIST_PROPERTIES.contains(&name.as_str()) {
+                let items = match value {
+                    serde_json::Value::Array(items) => items,
+                    other => vec![other],
+                };
+                properties.insert(name.clone(), serde_json::Value::Array(items));
+                open_list = Some(name);
+            } else {
+                properties.insert(name, value);
+                open_list = None;
+            }
+        }
+        Ok(RenderHint { kind, properties })
+    }
+
+    fn render_value(&self, node: Node<'_>) -> Result<serde_json::Value, EngineError> {
+        use serde_json::Value;
+        let value = match node.kind() {
+            "identifier" | "bracketed_name" => {
+                let name = self.name(node)?.name;
+                match name.as_str() {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    _ => Value::String(name),
+                }
+            }
+            _ => match self.expr(node)?.kind {
+                ExprKind::Literal(Literal::String(text)) => Value::String(text),
+                ExprKind::Literal(Literal::Bool(flag)) => Value::Bool(flag),
+                ExprKind::Literal(Literal::Long(n)) => Value::from(n),
+                ExprKind::Literal(Literal::Real(n)) => Value::from(n),
+                _ => Value::String(self.text_of(node).to_owned()),
+            },
+        };
+        Ok(value)
     }
 
     fn operator(&self, node: Node<'_>) -> Result<Operator, EngineError> {

@@ -34,6 +34,7 @@ pub fn to_output(frame: &DataFrame, max_rows: usize) -> Result<QueryOutput, Engi
         rows,
         row_count,
         truncated: shown < row_count,
+        render: None,
     })
 }
 

@@ -16,7 +16,10 @@ fn generated_schema_json() -> String {
     let dataset = demo::generate(1_710_028_800 * 1_000_000_000);
     let mut out = String::from("{\n \"tables\": {\n");
     for (i, (table, frame)) in dataset.iter().enumerate() {
-        out.push_str(&format!("  {}: {{\n", serde_json::to_string(table).unwrap()));
+        out.push_str(&format!(
+            "  {}: {{\n",
+            serde_json::to_string(table).unwrap()
+        ));
         let schema = frame.schema();
         for (j, (name, dtype)) in schema.iter().enumerate() {
             let separator = if j + 1 < schema.len() { "," } else { "" };

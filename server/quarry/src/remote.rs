@@ -182,6 +182,7 @@ pub fn to_output(result: &QueryResult) -> RemoteOutput {
             rows: Vec::new(),
             row_count: 0,
             truncated: false,
+            render: None,
         },
         Some(table) => QueryOutput {
             columns: table
@@ -199,6 +200,7 @@ pub fn to_output(result: &QueryResult) -> RemoteOutput {
                 .collect(),
             row_count: table.total_rows,
             truncated: table.is_truncated(),
+            render: None,
         },
     };
     RemoteOutput { output, warnings }

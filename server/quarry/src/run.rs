@@ -359,6 +359,12 @@ fn render_table(output: &QueryOutput) -> String {
     } else {
         text.push_str(&format!("({} {noun})\n", output.row_count));
     }
+    if let Some(render) = &output.render {
+        text.push_str(&format!(
+            "(the query renders a {}; the editor draws it, this output shows the rows)\n",
+            render.kind
+        ));
+    }
     text
 }
 
@@ -407,6 +413,7 @@ mod tests {
             row_count: rows.len(),
             rows,
             truncated: false,
+            render: None,
         }
     }
 
@@ -422,6 +429,19 @@ mod tests {
         assert_eq!(
             render_table(&out),
             "Account   n\n-------  --\nalice    26\nbob       2\n(2 rows)\n"
+        );
+    }
+
+    #[test]
+    fn table_notes_the_render_kind() {
+        let mut out = output(&[("n", "long")], vec![vec![json!(1)]]);
+        out.render = Some(quarry_engine::RenderHint {
+            kind: "timechart".into(),
+            properties: serde_json::Map::new(),
+        });
+        assert_eq!(
+            render_table(&out),
+            "n\n-\n1\n(1 row)\n(the query renders a timechart; the editor draws it, this output shows the rows)\n"
         );
     }
 

@@ -80,4 +80,7 @@ pub struct RunQueryResult {
     pub row_count: usize,
     pub truncated: bool,
     pub elapsed_ms: f64,
+    /// The chart named by a trailing `render` operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<quarry_engine::RenderHint>,
 }

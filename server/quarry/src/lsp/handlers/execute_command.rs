@@ -110,6 +110,7 @@ async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResu
         row_count: output.row_count,
         truncated: output.truncated,
         elapsed_ms,
+        render: output.render,
     })
 }
 
