@@ -9,10 +9,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use quarry_engine::{ColumnInfo, QueryOutput};
 use quarry_providers::config::{
-    AuthMethod, ConfigSources, Connection, Environment, LoadedConfig, ProcessEnvironment,
+    AuthMethod, Backend, ConfigSources, Connection, Environment, LoadedConfig, ProcessEnvironment,
 };
+use quarry_providers::defender::DefenderApi;
 use quarry_providers::table::RenderHint;
-use quarry_providers::{QueryError, QueryResult, TimeRange, Value};
+use quarry_providers::{
+    Provider, ProviderError, QueryError, QueryRequest, QueryResult, TimeRange, Value, Warning,
+};
 
 /// Reads `quarry.toml` and `msticpyconfig.yaml` as `quarry config check` does.
 pub fn load_connections(working_dir: &Path) -> LoadedConfig {
@@ -152,6 +155,152 @@ pub fn time_range(
     }
 }
 
+/// Returns whether the connection's service takes a time range beside the query, which
+/// splitting a run into chunks needs.
+pub fn takes_time_range(connection: &Connection) -> bool {
+    match &connection.backend {
+        Backend::LogAnalytics { .. } | Backend::Splunk { .. } => true,
+        Backend::Defender { api, .. } => *api == DefenderApi::Graph,
+        Backend::DataExplorer { .. } => false,
+    }
+}
+
+/// Signs in, then runs `request` whole or, with `chunk`, once per chunk of its time range.
+pub async fn sign_in_and_run(
+    provider: &dyn Provider,
+    connection: &Connection,
+    request: &QueryRequest,
+    chunk: Option<Duration>,
+) -> Result<QueryResult, ProviderError> {
+    if chunk.is_some() && !takes_time_range(connection) {
+        return Err(ProviderError::Unsupported(format!(
+            "connection `{}` ({}) takes no time range, so it cannot be split into chunks: filter on a datetime column in the query instead",
+            connection.name,
+            connection.backend.kind()
+        )));
+    }
+    provider.sign_in(&request.options.cancel).await?;
+    match chunk {
+        Some(chunk) => run_chunked(provider, request, chunk).await,
+        None => provider.run(request).await,
+    }
+}
+
+/// A start and an end time, the end excluded.
+pub type Interval = (DateTime<Utc>, DateTime<Utc>);
+
+/// Splits `range` into consecutive pieces of at most `chunk`, oldest first.
+pub fn split_range(
+    range: TimeRange,
+    chunk: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<Interval>, String> {
+    let (start, end) = match range {
+        TimeRange::Between { start, end } => (start, end),
+        TimeRange::Last(span) => {
+            let span =
+                chrono::Duration::from_std(span).map_err(|_| "the time range is too long")?;
+            (now - span, now)
+        }
+    };
+    let step = chrono::Duration::from_std(chunk).map_err(|_| "the chunk is too long")?;
+    if step <= chrono::Duration::zero() {
+        return Err("the chunk must be longer than zero".to_owned());
+    }
+    let mut pieces = Vec::new();
+    let mut from = start;
+    while from < end {
+        let to = (from + step).min(end);
+        pieces.push((from, to));
+        if pieces.len() > MAX_CHUNKS {
+            return Err(format!(
+                "the time range splits into more than {MAX_CHUNKS} chunks: choose a longer chunk"
+            ));
+        }
+        from = to;
+    }
+    Ok(pieces)
+}
+
+/// The maximum number of chunks in one run, so a typo such as `1s` over a year fails fast.
+const MAX_CHUNKS: usize = 1_000;
+
+/// Runs `request` once per chunk of its time range and joins the first table of each chunk.
+/// A chunk that fails becomes a warning naming its range, unless every chunk fails or the
+/// service rejects the query itself, which would fail every chunk the same way.
+pub async fn run_chunked(
+    provider: &dyn Provider,
+    request: &QueryRequest,
+    chunk: Duration,
+) -> Result<QueryResult, ProviderError> {
+    let range = request.time_range.ok_or_else(|| {
+        ProviderError::Unsupported(
+            "splitting into chunks needs a time range: add a timespan or a start".to_owned(),
+        )
+    })?;
+    let pieces = split_range(range, chunk, Utc::now()).map_err(ProviderError::Unsupported)?;
+    let limit = request.options.row_limit.unwrap_or(usize::MAX);
+    let mut joined = QueryResult::default();
+    let mut first_error = None;
+    for (start, end) in pieces {
+        let mut piece = request.clone();
+        piece.time_range = Some(TimeRange::Between { start, end });
+        let label = format!("{}/{}", datetime_text(&start), datetime_text(&end));
+        tracing::info!(chunk = %label, "running chunk");
+        match provider.run(&piece).await {
+            Ok(result) => join_chunk(&mut joined, result, &label, limit),
+            Err(error @ (ProviderError::Query(_) | ProviderError::Cancelled)) => return Err(error),
+            Err(error) => {
+                tracing::warn!(chunk = %label, %error, "chunk failed");
+                joined.warnings.push(Warning {
+                    code: None,
+                    message: format!("the chunk {label} failed: {error}"),
+                });
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    match first_error {
+        Some(error) if joined.tables.is_empty() => Err(error),
+        _ => Ok(joined),
+    }
+}
+
+/// Appends the first table of one chunk's result to `joined`, keeping at most `limit` rows.
+fn join_chunk(joined: &mut QueryResult, result: QueryResult, label: &str, limit: usize) {
+    joined
+        .warnings
+        .extend(result.warnings.into_iter().map(|warning| Warning {
+            code: warning.code,
+            message: format!("{label}: {}", warning.message),
+        }));
+    if joined.render.is_none() {
+        joined.render = result.render;
+    }
+    let Some(table) = result.tables.into_iter().next() else {
+        return;
+    };
+    let Some(target) = joined.tables.first_mut() else {
+        let mut table = table;
+        table.rows.truncate(limit);
+        joined.tables.push(table);
+        return;
+    };
+    if target.columns != table.columns {
+        joined.warnings.push(Warning {
+            code: None,
+            message: format!(
+                "the chunk {label} returned different columns, so its {} rows were left out",
+                table.total_rows
+            ),
+        });
+        return;
+    }
+    target.total_rows += table.total_rows;
+    let room = limit.saturating_sub(target.rows.len());
+    target.rows.extend(table.rows.into_iter().take(room));
+}
+
 /// A remote result in the local table model, with the notes to show beside it.
 pub struct RemoteOutput {
     pub output: QueryOutput,
@@ -200,7 +349,7 @@ pub fn to_output(result: &QueryResult) -> RemoteOutput {
                 .collect(),
             row_count: table.total_rows,
             truncated: table.is_truncated(),
-            render: None,
+            render: result.render.as_ref().map(render_hint),
         },
     };
     RemoteOutput { output, warnings }
@@ -226,18 +375,18 @@ pub fn value_json(value: &Value) -> serde_json::Value {
     }
 }
 
-/// Converts the service's `render` hint to the form of the `quarry.runQuery` result:
-/// `{"kind", "properties"}` with lower-case property names, no null properties, and
-/// `ycolumns` and `anomalycolumns` as string arrays even when the service sent one
-/// comma-separated string.
-pub fn render_json(hint: &RenderHint) -> serde_json::Value {
+/// Converts the service's `render` hint to the engine's form, which the local output and the
+/// `quarry.runQuery` result share. Property names become lower case, null properties are left
+/// out, and `ycolumns`, `anomalycolumns` and `series` become string arrays when the service sent
+/// one comma-separated string.
+pub fn render_hint(hint: &RenderHint) -> quarry_engine::RenderHint {
     use serde_json::Value as Json;
     let mut properties = serde_json::Map::new();
     for (key, value) in &hint.properties {
         let key = key.to_ascii_lowercase();
         let value = match (key.as_str(), value) {
             (_, Json::Null) => continue,
-            ("ycolumns" | "anomalycolumns", Json::String(list)) => Json::Array(
+            ("ycolumns" | "anomalycolumns" | "series", Json::String(list)) => Json::Array(
                 list.split(',')
                     .map(str::trim)
                     .filter(|name| !name.is_empty())
@@ -248,10 +397,10 @@ pub fn render_json(hint: &RenderHint) -> serde_json::Value {
         };
         properties.insert(key, value);
     }
-    serde_json::json!({
-        "kind": hint.visualization.to_ascii_lowercase(),
-        "properties": properties,
-    })
+    quarry_engine::RenderHint {
+        kind: hint.visualization.to_ascii_lowercase(),
+        properties,
+    }
 }
 
 /// Formats an instant as ISO 8601 in UTC with only the fraction digits it needs, as Kusto
@@ -344,6 +493,34 @@ mod tests {
     }
 
     #[test]
+    fn split_range_into_days() {
+        let now = DateTime::parse_from_rfc3339("2024-05-08T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let day = Duration::from_secs(86_400);
+        let pieces = split_range(TimeRange::Last(day * 3 / 2), day, now).unwrap();
+        let texts: Vec<(String, String)> = pieces
+            .iter()
+            .map(|(start, end)| (datetime_text(start), datetime_text(end)))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (
+                    "2024-05-07T00:00:00Z".to_owned(),
+                    "2024-05-08T00:00:00Z".to_owned()
+                ),
+                (
+                    "2024-05-08T00:00:00Z".to_owned(),
+                    "2024-05-08T12:00:00Z".to_owned()
+                ),
+            ]
+        );
+        assert!(split_range(TimeRange::Last(day * 365), Duration::from_secs(1), now).is_err());
+        assert!(split_range(TimeRange::Last(day), Duration::ZERO, now).is_err());
+    }
+
+    #[test]
     fn render_hint_normalized() {
         let properties =
             serde_json::json!({"Title": "Logons", "YColumns": "Failures, Other", "Xtitle": null});
@@ -351,9 +528,11 @@ mod tests {
             visualization: "TimeChart".to_owned(),
             properties: properties.as_object().unwrap().clone(),
         };
+        let converted = render_hint(&hint);
+        assert_eq!(converted.kind, "timechart");
         assert_eq!(
-            render_json(&hint),
-            serde_json::json!({"kind": "timechart", "properties": {"title": "Logons", "ycolumns": ["Failures", "Other"]}})
+            serde_json::Value::Object(converted.properties),
+            serde_json::json!({"title": "Logons", "ycolumns": ["Failures", "Other"]})
         );
     }
 

@@ -80,7 +80,12 @@ pub struct RunArgs {
     )]
     end: Option<String>,
 
-    /// With --connection: seconds allowed for the run after sign-in.
+    /// With --connection: split the time range into runs of this length, such as P1D or 6h, and
+    /// join their rows. A failed chunk is reported as a warning.
+    #[arg(long, value_name = "DURATION", requires = "connection")]
+    chunk: Option<String>,
+
+    /// With --connection: seconds allowed for the run after sign-in (for each chunk with --chunk).
     #[arg(
         long,
         value_name = "SECS",
@@ -192,6 +197,12 @@ fn remote_run(
         args.end.as_deref(),
     )
     .map_err(anyhow::Error::msg)?;
+    let chunk = match args.chunk.as_deref() {
+        None => None,
+        Some(text) => Some(crate::remote::parse_duration(text).ok_or_else(|| {
+            anyhow::anyhow!("--chunk `{text}` is not a duration; write it as P1D, PT6H or 6h")
+        })?),
+    };
     let working_dir = std::env::current_dir().context("could not read the current folder")?;
     let loaded = crate::remote::load_connections(&working_dir);
     let connection = crate::remote::find_connection(&loaded, name).map_err(anyhow::Error::msg)?;
@@ -220,10 +231,12 @@ fn remote_run(
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let outcome = runtime.block_on(async {
-        provider.sign_in(&request.options.cancel).await?;
-        provider.run(&request).await
-    });
+    let outcome = runtime.block_on(crate::remote::sign_in_and_run(
+        provider.as_ref(),
+        connection,
+        &request,
+        chunk,
+    ));
     match outcome {
         Ok(result) => {
             let remote = crate::remote::to_output(&result);

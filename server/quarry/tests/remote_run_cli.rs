@@ -327,3 +327,67 @@ async fn data_explorer_first_table_and_warnings() {
     assert_no_secret(&output);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chunks_join_rows_and_report_failures() {
+    let server = FakeServer::start(|request, _| {
+        let timespan = request.json()["timespan"].as_str().unwrap_or_default().to_owned();
+        if timespan.starts_with("2024-03-02") {
+            return Reply::json(
+                403,
+                &json!({"error": {"code": "InsufficientAccessError", "message": "no access today"}}),
+            );
+        }
+        let day = &timespan[..10];
+        Reply::json(
+            200,
+            &json!({"tables": [{"name": "PrimaryResult",
+                "columns": [{"name": "Day", "type": "string"}, {"name": "n", "type": "long"}],
+                "rows": [[day, 1], [day, 2]]}]}),
+        )
+    })
+    .await;
+    let dir = workspace_with("chunks", &server);
+    let output = run(
+        &dir,
+        &[
+            "T",
+            "--connection",
+            "sentinel",
+            "--start",
+            "2024-03-01T00:00:00Z",
+            "--end",
+            "2024-03-04T00:00:00Z",
+            "--chunk",
+            "P1D",
+            "--format",
+            "csv",
+        ],
+    )
+    .await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "Day,n\n2024-03-01,1\n2024-03-01,2\n2024-03-03,1\n2024-03-03,2\n"
+    );
+    assert!(
+        stderr.contains("warning: the chunk 2024-03-02T00:00:00Z/2024-03-03T00:00:00Z failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no access today"), "{stderr}");
+    let spans: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|request| request.json()["timespan"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            "2024-03-01T00:00:00Z/2024-03-02T00:00:00Z",
+            "2024-03-02T00:00:00Z/2024-03-03T00:00:00Z",
+            "2024-03-03T00:00:00Z/2024-03-04T00:00:00Z"
+        ]
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

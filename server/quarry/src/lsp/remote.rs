@@ -87,6 +87,7 @@ struct RemoteArgs {
     connection: String,
     time_range: Option<TimeRangeArg>,
     timeout_seconds: Option<u64>,
+    chunk: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +131,14 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
         })
         .map_err(|message| Error::invalid_params(format!("invalid `timeRange`: {message}")))?;
 
+    let chunk = match remote_args.chunk.as_deref() {
+        None => None,
+        Some(text) => Some(remote::parse_duration(text).ok_or_else(|| {
+            Error::invalid_params(format!(
+                "invalid `chunk`: `{text}` is not a duration; write it as P1D, PT6H or 6h"
+            ))
+        })?),
+    };
     let name = remote_args.connection;
     let loaded = remote::load_connections(&workspace());
     let connection =
@@ -166,11 +175,7 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
     let progress = RunProgress::begin(client, &name).await;
     let started = Instant::now();
     tracing::info!(connection = %name, query_bytes = request.query.len(), "running query remotely");
-    let outcome = async {
-        provider.sign_in(&request.options.cancel).await?;
-        provider.run(&request).await
-    }
-    .await;
+    let outcome = remote::sign_in_and_run(provider.as_ref(), connection, &request, chunk).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     match outcome {
@@ -214,7 +219,6 @@ fn result_json(
 ) -> (usize, Value) {
     let converted = remote::to_output(result);
     let output = converted.output;
-    let render = result.render.as_ref().map(remote::render_json);
     let body = json!({
         "query": query,
         "source": format!("connection:{connection}"),
@@ -225,7 +229,7 @@ fn result_json(
         "truncated": output.truncated,
         "elapsedMs": elapsed_ms,
         "warnings": converted.warnings,
-        "render": render,
+        "render": output.render,
     });
     (output.row_count, body)
 }
