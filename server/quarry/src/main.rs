@@ -9,6 +9,7 @@ mod check;
 mod enrich;
 mod fmt;
 mod connections;
+mod decode;
 mod iocs;
 mod lsp;
 mod remote;
@@ -49,6 +50,9 @@ enum Command {
     Config(connections::ConfigArgs),
     /// Run MSTICPy's hunting analyses (time-series anomalies, anomalous sequences) on CSV files.
     Analyze(analyze::AnalyzeArgs),
+    /// Decode obfuscated commands and payloads (base64, -EncodedCommand, hex, char codes,
+    /// gzip, zip, tar) into a tree of layers with hashes and indicators.
+    Decode(decode::DecodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Setup(args) => setup::main(args),
         Command::Lsp(args) => lsp::main(args),
         Command::Analyze(args) => analyze::main(args),
+        Command::Decode(args) => decode::main(args),
         Command::Config(args) => connections::main(args),
     };
     match result {
