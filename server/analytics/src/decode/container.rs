@@ -23,18 +23,18 @@ pub(crate) fn open(bytes: &[u8], budget: &mut Budget, depth: usize) -> Option<Ve
     if is_tar(bytes) {
         return Some(untar(bytes, budget, depth));
     }
-    if is_zlib(bytes) {
-        if let Some(child) = inflate_whole(bytes, true, budget, depth) {
-            return Some(vec![child]);
-        }
+    if is_zlib(bytes)
+        && let Some(child) = inflate_whole(bytes, true, budget, depth)
+    {
+        return Some(vec![child]);
     }
     // Raw deflate has no header, so it is only tried on binary data (PowerShell's
     // `DeflateStream` over `FromBase64String` produces exactly that) and only accepted when the
     // stream ends cleanly at the end of the input.
-    if as_text(bytes).is_none() {
-        if let Some(child) = inflate_whole(bytes, false, budget, depth) {
-            return Some(vec![child]);
-        }
+    if as_text(bytes).is_none()
+        && let Some(child) = inflate_whole(bytes, false, budget, depth)
+    {
+        return Some(vec![child]);
     }
     None
 }

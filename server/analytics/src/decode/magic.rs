@@ -72,17 +72,17 @@ pub fn as_text(bytes: &[u8]) -> Option<String> {
     if bytes.is_empty() {
         return Some(String::new());
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if is_printable(text) {
-            return Some(text.to_owned());
-        }
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && is_printable(text)
+    {
+        return Some(text.to_owned());
     }
     utf16le_text(bytes)
 }
 
 /// Decodes UTF-16LE bytes when they form printable, mostly ASCII text.
 pub fn utf16le_text(bytes: &[u8]) -> Option<String> {
-    if bytes.len() < 2 || bytes.len() % 2 != 0 {
+    if bytes.len() < 2 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let units: Vec<u16> = bytes
