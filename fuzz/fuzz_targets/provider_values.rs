@@ -31,7 +31,12 @@ fuzz_target!(|data: &[u8]| {
 
     let _ = ColumnType::from_service_name(&text);
     let _ = parse_datetime(&text);
-    if let Some(span) = TimeSpan::parse(&text) {
+    // TODO: `TimeSpan::parse` overflows (a panic with overflow checks on) when a day or hour
+    // count has 15 or more digits; quarry-providers' fuzz regression tests keep that case.
+    // Such texts are skipped here so the target can find other problems until it is fixed.
+    if !has_digit_run(&text, 15)
+        && let Some(span) = TimeSpan::parse(&text)
+    {
         let printed = span.to_string();
         assert_eq!(
             TimeSpan::parse(&printed),
@@ -80,3 +85,15 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// Returns whether `text` contains `length` or more ASCII digits in a row.
+fn has_digit_run(text: &str, length: usize) -> bool {
+    let mut run = 0;
+    for byte in text.bytes() {
+        run = if byte.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= length {
+            return true;
+        }
+    }
+    false
+}
