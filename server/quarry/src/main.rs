@@ -48,7 +48,7 @@ enum Command {
     Lsp(lsp::LspArgs),
     /// Inspect remote connections from quarry.toml and msticpyconfig.yaml.
     Config(connections::ConfigArgs),
-    /// Run MSTICPy's hunting analyses (time-series anomalies, anomalous sequences) on CSV files.
+    /// Run MSTICPy's hunting analyses (time-series anomalies, anomalous sequences, process trees) on CSV files.
     Analyze(analyze::AnalyzeArgs),
     /// Decode obfuscated commands and payloads (base64, -EncodedCommand, hex, char codes,
     /// gzip, zip, tar) into a tree of layers with hashes and indicators.
