@@ -102,13 +102,29 @@ impl EngineError {
 pub struct RunOptions {
     /// The maximum number of rows converted into [`QueryOutput::rows`].
     pub max_rows: usize,
+    /// A time window applied to every table with a datetime `TimeGenerated` column before the
+    /// query runs; `None` leaves the tables whole.
+    pub time_range: Option<TimeWindow>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { max_rows: 10_000 }
+        RunOptions {
+            max_rows: 10_000,
+            time_range: None,
+        }
     }
 }
+
+/// A time window in nanoseconds since the Unix epoch, UTC: `start` inclusive, `end` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub start: i64,
+    pub end: i64,
+}
+
+/// The column that [`RunOptions::time_range`] filters on, as in Microsoft Sentinel tables.
+pub const TIME_COLUMN: &str = "TimeGenerated";
 
 /// The source of `now()` and of the demo dataset's anchor day.
 pub trait Clock: Send + Sync {
@@ -182,7 +198,7 @@ impl Session {
     /// Parses and runs one query block.
     pub fn run(&self, query: &str, options: &RunOptions) -> Result<QueryOutput, EngineError> {
         let parsed = lower::lower_query(query)?;
-        let frame = self.run_parsed(&parsed)?;
+        let frame = self.run_parsed(&parsed, options.time_range)?;
         let mut output = output::to_output(&frame, options.max_rows)?;
         output.render = parsed.render;
         Ok(output)
@@ -190,12 +206,20 @@ impl Session {
 
     /// Parses and runs one query block, returning the whole result frame.
     pub fn run_frame(&self, query: &str) -> Result<DataFrame, EngineError> {
-        self.run_parsed(&lower::lower_query(query)?)
+        self.run_parsed(&lower::lower_query(query)?, None)
     }
 
-    fn run_parsed(&self, parsed: &ast::Query) -> Result<DataFrame, EngineError> {
+    fn run_parsed(
+        &self,
+        parsed: &ast::Query,
+        time_range: Option<TimeWindow>,
+    ) -> Result<DataFrame, EngineError> {
         let now = self.clock.now_nanos();
-        let tables = SessionTables { session: self, now };
+        let tables = SessionTables {
+            session: self,
+            now,
+            time_range,
+        };
         let plan = eval::plan_query(parsed, &tables, now)?;
         plan.collect()
             .map_err(|error| EngineError::new(format!("the query failed while running: {error}")))
@@ -206,6 +230,7 @@ impl Session {
         SessionTables {
             session: self,
             now: self.clock.now_nanos(),
+            time_range: None,
         }
         .table_names()
     }
@@ -215,6 +240,7 @@ impl Session {
         let tables = SessionTables {
             session: self,
             now: self.clock.now_nanos(),
+            time_range: None,
         };
         let Some(frame) = tables.table(table)? else {
             return Ok(None);
@@ -257,6 +283,7 @@ impl Session {
 struct SessionTables<'a> {
     session: &'a Session,
     now: i64,
+    time_range: Option<TimeWindow>,
 }
 
 impl SessionTables<'_> {
@@ -270,12 +297,12 @@ impl SessionTables<'_> {
 
 impl TableProvider for SessionTables<'_> {
     fn table(&self, name: &str) -> Result<Option<DataFrame>, EngineError> {
-        match self.folder_files()? {
-            None => Ok(demo::dataset_for(self.now).get(name).cloned()),
-            Some(files) => match files.get(name) {
-                Some(file) => self.session.folder_table(file).map(Some),
-                None => Ok(None),
-            },
+        let Some(frame) = self.whole_table(name)? else {
+            return Ok(None);
+        };
+        match self.time_range {
+            Some(window) => apply_time_window(frame, window).map(Some),
+            None => Ok(Some(frame)),
         }
     }
 
@@ -283,6 +310,45 @@ impl TableProvider for SessionTables<'_> {
         match self.folder_files()? {
             None => Ok(demo::dataset_for(self.now).keys().cloned().collect()),
             Some(files) => Ok(files.keys().cloned().collect()),
+        }
+    }
+}
+
+/// Keeps the rows of `frame` whose `TimeGenerated` lies in `window`. A table without a datetime
+/// `TimeGenerated` column is returned whole.
+fn apply_time_window(frame: DataFrame, window: TimeWindow) -> Result<DataFrame, EngineError> {
+    use polars::prelude::{DataType, IntoLazy as _, TimeUnit, col, lit};
+    let Some(DataType::Datetime(unit, _)) = frame.schema().get(TIME_COLUMN).cloned() else {
+        return Ok(frame);
+    };
+    let scale = |nanos: i64| match unit {
+        TimeUnit::Nanoseconds => nanos,
+        TimeUnit::Microseconds => nanos.div_euclid(1_000),
+        TimeUnit::Milliseconds => nanos.div_euclid(1_000_000),
+    };
+    // A start that falls between two ticks of a coarser unit rounds up so that it stays inclusive.
+    let start = match unit {
+        TimeUnit::Nanoseconds => window.start,
+        TimeUnit::Microseconds => (window.start + 999).div_euclid(1_000),
+        TimeUnit::Milliseconds => (window.start + 999_999).div_euclid(1_000_000),
+    };
+    let end = scale(window.end);
+    let ticks = col(TIME_COLUMN).cast(DataType::Int64);
+    frame
+        .lazy()
+        .filter(ticks.clone().gt_eq(lit(start)).and(ticks.lt(lit(end))))
+        .collect()
+        .map_err(|error| EngineError::new(format!("could not apply the time range: {error}")))
+}
+
+impl SessionTables<'_> {
+    fn whole_table(&self, name: &str) -> Result<Option<DataFrame>, EngineError> {
+        match self.folder_files()? {
+            None => Ok(demo::dataset_for(self.now).get(name).cloned()),
+            Some(files) => match files.get(name) {
+                Some(file) => self.session.folder_table(file).map(Some),
+                None => Ok(None),
+            },
         }
     }
 }

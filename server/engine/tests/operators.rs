@@ -566,7 +566,13 @@ fn max_rows_truncates_but_counts_all() {
     let folder = TempFolder::new();
     folder.write("Events.csv", EVENTS);
     let output = session(&folder.path)
-        .run("Events", &quarry_engine::RunOptions { max_rows: 4 })
+        .run(
+            "Events",
+            &quarry_engine::RunOptions {
+                max_rows: 4,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(output.row_count, 6);
     assert_eq!(output.rows.len(), 4);

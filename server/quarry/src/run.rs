@@ -62,16 +62,12 @@ pub struct RunArgs {
     )]
     timespan: Option<String>,
 
-    /// With --connection: the start of the time range (2024-05-01T00:00:00Z, 2024-05-01 or -7d).
-    #[arg(
-        long,
-        value_name = "TIME",
-        requires = "connection",
-        allow_hyphen_values = true
-    )]
+    /// The start of the time range (2024-05-01T00:00:00Z, 2024-05-01 or -7d). Local runs keep
+    /// the rows of every table whose TimeGenerated lies in the range.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     start: Option<String>,
 
-    /// With --connection: the end of the time range (default: now).
+    /// The end of the time range, exclusive (default: now).
     #[arg(
         long,
         value_name = "TIME",
@@ -134,6 +130,8 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let session = Session::new(source);
     let options = RunOptions {
         max_rows: args.max_rows.unwrap_or(usize::MAX),
+        time_range: local_time_window(args.start.as_deref(), args.end.as_deref())
+            .map_err(anyhow::Error::msg)?,
     };
     let output = match session.run(&query, &options) {
         Ok(output) => output,
@@ -144,6 +142,36 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     write_output(&args, &output)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a local run's time window from a start and an optional end (`now` when absent), in
+/// the forms that remote runs accept. Returns `None` when neither is given.
+pub(crate) fn local_time_window(
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Result<Option<quarry_engine::TimeWindow>, String> {
+    let nanos = |instant: chrono::DateTime<chrono::Utc>| {
+        instant
+            .timestamp_nanos_opt()
+            .ok_or_else(|| format!("{instant} is outside the range of datetime values"))
+    };
+    match crate::remote::time_range(None, start, end)? {
+        None => Ok(None),
+        Some(quarry_providers::TimeRange::Between { start, end }) => {
+            Ok(Some(quarry_engine::TimeWindow {
+                start: nanos(start)?,
+                end: nanos(end)?,
+            }))
+        }
+        Some(quarry_providers::TimeRange::Last(span)) => {
+            let end = chrono::Utc::now();
+            let span = chrono::Duration::from_std(span).map_err(|error| error.to_string())?;
+            Ok(Some(quarry_engine::TimeWindow {
+                start: nanos(end - span)?,
+                end: nanos(end)?,
+            }))
+        }
+    }
 }
 
 /// Prints `output` in the chosen format, then a note on stderr when rows were left out.

@@ -61,6 +61,7 @@ pub fn run_csv(tables: &[(&str, &str)], query: &str) -> Result<QueryOutput, Engi
         query,
         &RunOptions {
             max_rows: usize::MAX,
+            time_range: None,
         },
     )
 }

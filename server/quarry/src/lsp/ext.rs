@@ -24,6 +24,14 @@ pub struct RunQueryArgs {
     pub query: Option<String>,
     pub data_folder: Option<String>,
     pub max_rows: Option<usize>,
+    pub time_range: Option<TimeRangeArg>,
+}
+
+/// `timeRange` of `quarry.runQuery`: ISO-8601 times, dates, `now` or relative times like `-7d`.
+#[derive(Debug, Deserialize)]
+pub struct TimeRangeArg {
+    pub start: Option<String>,
+    pub end: Option<String>,
 }
 
 /// The text `quarry.runQuery` runs, in one of the three argument forms.

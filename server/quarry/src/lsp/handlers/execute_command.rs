@@ -75,8 +75,14 @@ async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResu
     };
 
     let query = resolved.query.clone();
+    let time_range = match &args.time_range {
+        Some(range) => crate::run::local_time_window(range.start.as_deref(), range.end.as_deref())
+            .map_err(|message| Error::invalid_params(format!("invalid `timeRange`: {message}")))?,
+        None => None,
+    };
     let options = quarry_engine::RunOptions {
         max_rows: config.max_rows,
+        time_range,
     };
     let engine = session.engine(source);
     let started = Instant::now();
