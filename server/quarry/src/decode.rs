@@ -196,11 +196,11 @@ fn write_node(out: &mut String, node: &DecodeNode, indent: usize, layer: &mut us
         "{pad}    sha256 {}  md5 {}  sha1 {}",
         node.sha256, node.md5, node.sha1
     );
-    if *layer > 0 {
-        if let Some(preview) = &node.preview {
-            let escaped: String = preview.escape_debug().collect();
-            let _ = writeln!(out, "{pad}    \"{escaped}\"");
-        }
+    if *layer > 0
+        && let Some(preview) = &node.preview
+    {
+        let escaped: String = preview.escape_debug().collect();
+        let _ = writeln!(out, "{pad}    \"{escaped}\"");
     }
     *layer += 1;
     for child in &node.children {

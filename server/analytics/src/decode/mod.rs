@@ -6,7 +6,8 @@
 //! raw deflate streams, and zip and tar archives. Each decoded layer is scanned again, down to
 //! [`DecodeOptions::max_depth`] layers, and the total decoded size is capped by
 //! [`DecodeOptions::max_total_bytes`] so that compression bombs stop early. Every stop is reported
-//! in [`DecodeReport::limits`]. Hostile input never panics: all parsing is bounds-checked.
+//! in [`DecodeReport::limits`]. Parsing is bounds-checked so that hostile input does not panic (a unit
+//! test feeds random and truncated gzip, zlib and zip input).
 
 mod container;
 mod magic;
@@ -37,7 +38,7 @@ impl Default for DecodeOptions {
     }
 }
 
-/// How a layer was decoded from its parent.
+/// The decoding step that produced a layer from its parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoding {
