@@ -226,3 +226,45 @@ fn errors_reported_once() {
         "(a: long, b: string)"
     );
 }
+
+#[test]
+fn analyze_range_binds_one_block() {
+    let text = "let x = 1;\nT | where a > x\n\nSigninLogs | where Nope == 1\n\nT | where b == 'y'";
+    let parse = quarry_syntax::parse(text);
+    let schema = schema();
+    let whole = analyze(text, &parse, Catalog::get(), &schema);
+    let second_block = text.find("SigninLogs").unwrap();
+    let part = quarry_hir::analyze_range(
+        text,
+        &parse,
+        Catalog::get(),
+        &schema,
+        second_block..second_block,
+    );
+    assert_eq!(whole.diagnostics, part.diagnostics);
+    let in_block = |range: &std::ops::Range<usize>| {
+        range.start >= second_block && range.end <= second_block + 27
+    };
+    let expected: Vec<_> = whole
+        .references
+        .iter()
+        .filter(|reference| in_block(&reference.range))
+        .collect();
+    let actual: Vec<_> = part.references.iter().collect();
+    assert_eq!(actual, expected);
+    // The trailing space after a block's last token still belongs to it.
+    let end_of_first = text.find("\n\n").unwrap() + 1;
+    let first = quarry_hir::analyze_range(
+        text,
+        &parse,
+        Catalog::get(),
+        &schema,
+        end_of_first..end_of_first,
+    );
+    assert!(
+        first
+            .references
+            .iter()
+            .any(|reference| &text[reference.range.clone()] == "x")
+    );
+}

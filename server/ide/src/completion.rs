@@ -184,7 +184,7 @@ fn columns_and_variables(
     offset: usize,
 ) -> Vec<CompletionItem> {
     let text = file.text();
-    let model = analysis.model(file);
+    let model = analysis.model_at(file, offset);
     let mut items = Vec::new();
     if let Some(scope) = semantic::row_scope_at(&model, text, start) {
         for column in &scope.row.columns {
@@ -214,7 +214,7 @@ fn tables_and_variables(
     offset: usize,
 ) -> Vec<CompletionItem> {
     let text = file.text();
-    let model = analysis.model(file);
+    let model = analysis.model_at(file, offset);
     let mut items: Vec<CompletionItem> = model
         .variables_at(offset)
         .into_iter()

@@ -29,7 +29,7 @@ pub fn hover(analysis: &Analysis, file: &SourceFile, offset: usize) -> Option<Ho
 /// Hover for a name the semantic model resolved: a column, table, variable or built-in.
 fn name_hover(analysis: &Analysis, file: &SourceFile, offset: usize) -> Option<HoverResult> {
     let text = file.text();
-    let model = analysis.model(file);
+    let model = analysis.model_at(file, offset);
     let reference = model.reference_at(offset)?;
     let markdown = match &reference.target {
         Target::Column(column) => semantic::column_markdown(column, text),

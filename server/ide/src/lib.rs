@@ -77,6 +77,17 @@ impl Analysis {
         quarry_hir::analyze(file.text(), file.syntax(), self.catalog, self.schema)
     }
 
+    /// Binds only the query block around `offset`, which is all hover and completion need.
+    pub fn model_at(&self, file: &SourceFile, offset: usize) -> quarry_hir::Model {
+        quarry_hir::analyze_range(
+            file.text(),
+            file.syntax(),
+            self.catalog,
+            self.schema,
+            offset..offset,
+        )
+    }
+
     /// Query blocks with the `let` statements inside them as children.
     pub fn document_symbols(&self, file: &SourceFile) -> Vec<Symbol> {
         symbols::document_symbols(file)

@@ -112,9 +112,18 @@ impl<'t> Binder<'t> {
         }
     }
 
-    pub(crate) fn run(mut self, root: Node<'t>) -> Model {
-        for block in named_children(root) {
-            if block.kind() == kinds::QUERY_BLOCK {
+    /// Binds the query blocks under `root` that overlap `range`. Each block reaches to the
+    /// start of the next, so a cursor in the spaces after a block's last token belongs to it.
+    pub(crate) fn run(mut self, root: Node<'t>, range: Range<usize>) -> Model {
+        let blocks: Vec<Node<'t>> = named_children(root)
+            .into_iter()
+            .filter(|block| block.kind() == kinds::QUERY_BLOCK)
+            .collect();
+        for (i, &block) in blocks.iter().enumerate() {
+            let end = blocks
+                .get(i + 1)
+                .map_or(usize::MAX, |next| next.start_byte());
+            if block.start_byte() <= range.end && range.start < end {
                 self.scopes.push(Vec::new());
                 self.statements(block, block.end_byte());
                 self.scopes.pop();
