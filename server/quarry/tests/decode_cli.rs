@@ -276,3 +276,17 @@ fn missing_input_is_an_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("missing input"));
 }
+
+#[test]
+fn echoed_pe_header_is_pe() {
+    // A dropper that writes a base64 executable line by line, starting with the DOS header.
+    let json =
+        decode_json(&["cmd /c \"echo TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAA >> delme.b64\""]);
+
+    let child = &json["tree"]["children"][0];
+    assert_eq!(child["encoding"], "base64");
+    assert_eq!(child["file_type"], "pe");
+    assert_eq!(child["size"], 32);
+    assert!(child.get("preview").is_none());
+    assert!(json["indicators"].as_array().unwrap().is_empty());
+}
