@@ -43,7 +43,7 @@ fn check(loaded: &LoadedConfig, line_count: usize) {
         let _ = connection.backend.target();
         let _ = connection.backend.kind();
         if let Some(secret) = connection.auth.secret() {
-            // Resolving must report a missing variable or store, never panic.
+            // Resolving reports a missing variable or store as an error. A panic fails the target.
             let _ = secret.resolve(&EmptyEnvironment);
             if let SecretRef::Literal(value) = secret {
                 literal_secrets.push(value.expose().to_owned());

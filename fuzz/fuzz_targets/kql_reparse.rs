@@ -13,11 +13,11 @@ const MAX_EDITS: usize = 64;
 /// text with syntax errors.
 ///
 /// TODO: after some edits into text that already has errors, tree-sitter's error recovery
-/// resumes from the reused tree and places ERROR nodes differently from a full parse (`Th`,
-/// then ` | ` inserted twice gives `T |  | h`, where the incremental parse reports the second
-/// `|` and the full parse the `T`), so the strict check fails within seconds. Without it the
-/// target requires exact equality only where the full parse has no errors, and elsewhere that
-/// the incremental parse has errors too.
+/// resumes from the reused tree and places ERROR nodes differently from a full parse. For
+/// example, `Th` with ` | ` inserted twice gives `T |  | h`, where the incremental parse
+/// reports the second `|` and the full parse the `T`. The strict check fails within seconds.
+/// Without it the target requires exact equality only where the full parse has no errors, and
+/// elsewhere that the incremental parse has errors too.
 const STRICT_ENV: &str = "QUARRY_FUZZ_STRICT_REPARSE";
 
 fuzz_target!(|data: &[u8]| {

@@ -32,8 +32,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = ColumnType::from_service_name(&text);
     let _ = parse_datetime(&text);
     // TODO: `TimeSpan::parse` overflows (a panic with overflow checks on) when a day or hour
-    // count has 15 or more digits; quarry-providers' fuzz regression tests keep that case.
-    // Such texts are skipped here so the target can find other problems until it is fixed.
+    // count has 15 or more digits, as quarry-providers' fuzz regression tests show. Such texts
+    // are skipped here so that the target can find other problems until that is fixed.
     if !has_digit_run(&text, 15)
         && let Some(span) = TimeSpan::parse(&text)
     {
@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = Value::from_json(column_type, json.clone(), encoding);
     }
 
-    // An array of arrays is a table; its columns take types from the selector's bits.
+    // An array of arrays is a table, whose columns take their types from the selector's bits.
     if let serde_json::Value::Array(rows) = json {
         let json_rows: Vec<Vec<serde_json::Value>> = rows
             .into_iter()

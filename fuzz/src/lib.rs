@@ -134,8 +134,8 @@ pub fn check_parse(text: &str, parse: &Parse) {
     );
 
     // TODO: errors are documented to come in document order, but an ERROR node reported as a
-    // missing comma at the assignment's value can come after the next error (quarry-syntax's
-    // fuzz regression tests keep an example), so the order is not checked until that is fixed.
+    // missing comma at an assignment's value can come after the next error. quarry-syntax's
+    // fuzz regression tests keep an example. The order is not checked until that is fixed.
     for error in &parse.errors {
         let range = &error.range;
         assert!(range.start <= range.end, "reversed error range {error:?}");

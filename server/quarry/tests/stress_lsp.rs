@@ -1,7 +1,7 @@
 //! Stress test of `quarry lsp`: random but valid edit sequences over 20 open documents, with
-//! completion, hover, semantic-token, symbol and folding requests in between, pipelined so that
-//! responses come back out of order, some cancelled at once and some computed against the text
-//! before the last edit.
+//! completion, hover, semantic-token, symbol and folding requests in between. Requests are
+//! pipelined, so responses come back out of order. Some are cancelled at once and some use
+//! positions from the text before the last edit.
 //!
 //! It checks that the server never panics or hangs, that every response arrives within the
 //! latency budget, that the diagnostics of every edited document equal those of a fresh parse of
@@ -35,15 +35,15 @@ use serde_json::{Value, json};
 const DOCUMENT_COUNT: usize = 20;
 const DEFAULT_EDITS: usize = 5_000;
 const DEFAULT_BUDGET_MS: u64 = 5_000;
-/// Requests sent but not yet answered, at most; more are sent only after responses arrive.
+/// Maximum number of requests without a response. More are sent only after responses arrive.
 const MAX_IN_FLIGHT: usize = 8;
 /// How long the harness waits for any message before it declares the server hung.
 const HANG_TIMEOUT: Duration = Duration::from_secs(30);
-/// Documents grow by insertions; past this size edits delete more than they insert.
+/// Documents grow by insertions, so past this size edits delete more than they insert.
 const MAX_DOCUMENT_BYTES: usize = 6_000;
 /// JSON-RPC error code of a request that was cancelled (`RequestCancelled` in LSP).
 const REQUEST_CANCELLED: i64 = -32800;
-/// JSON-RPC error code of an internal error; the server answers a panicking handler with it.
+/// JSON-RPC error code of an internal error, which the server returns when a handler panics.
 const INTERNAL_ERROR: i64 = -32603;
 /// Set to `1` to fail on any difference between an edited document's diagnostics and a fresh
 /// parse's.
@@ -205,12 +205,11 @@ fn lsp_survives_random_edits() {
         }
 
         // TODO: after some edits into text that already has errors, tree-sitter's error
-        // recovery places an ERROR node differently from a full parse, so the edited document
-        // reports an error elsewhere than a fresh open of the same text (reproduced without the
-        // server in quarry-syntax's fuzz regression tests). Until that is fixed, only a
-        // divergence that adds or removes all syntax errors, or that touches a document whose
-        // text parses cleanly, fails the run; set QUARRY_STRESS_STRICT_DIAGNOSTICS=1 to fail on
-        // any difference.
+        // recovery places an ERROR node differently from a full parse. The edited document then
+        // reports an error elsewhere than a fresh open of the same text, as quarry-syntax's fuzz
+        // regression tests show without the server. Until that is fixed, a difference fails the
+        // run only when it adds or removes all syntax errors or when the text parses cleanly.
+        // Set QUARRY_STRESS_STRICT_DIAGNOSTICS=1 to fail on any difference.
         let fresh_syntax = syntax_diagnostics(&fresh);
         let published_syntax = syntax_diagnostics(&published);
         assert!(
@@ -243,7 +242,7 @@ fn lsp_survives_random_edits() {
     );
 
     // glibc keeps freed memory in its arenas, so RSS does not drop to the exact baseline. The
-    // allowance is 32 MiB or half the baseline, whichever is larger; a leak of the documents'
+    // allowance is 32 MiB or half the baseline, whichever is larger. A leak of the documents'
     // trees and texts over thousands of edits exceeds it.
     let allowance = (32 * 1024).max(baseline_rss / 2);
     assert!(
@@ -379,7 +378,7 @@ fn syntax_diagnostics(published: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-/// A request sent and not yet answered.
+/// A request that has no response yet.
 struct Pending {
     method: &'static str,
     sent: Instant,
