@@ -68,8 +68,30 @@ pub enum OperatorKind {
     /// `distinct a, b`; an empty list means `distinct *`.
     Distinct(Vec<NamedExpr>),
     Count,
+    /// `union [kind=outer|inner] [withsource=Name] T, (U | ...)`, appended after the input rows.
+    Union {
+        outer: bool,
+        withsource: Option<Ident>,
+        /// Each table with the name its rows get in the `withsource` column.
+        tables: Vec<(String, Pipeline)>,
+    },
+    /// `join kind=K (right) on keys`.
+    Join {
+        kind: JoinKind,
+        right: Pipeline,
+        /// Pairs of (left column, right column).
+        keys: Vec<(Ident, Ident)>,
+    },
     /// An operator the grammar knows but the engine does not run yet, named as written.
     Unsupported(String),
+}
+
+/// The join kinds the engine runs. `InnerUnique`, Kusto's default, keeps one left row per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    InnerUnique,
+    Inner,
+    LeftOuter,
 }
 
 /// An expression with an optional `name =` in front of it.

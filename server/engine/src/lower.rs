@@ -7,8 +7,8 @@
 use quarry_syntax::tree_sitter::Node;
 
 use crate::ast::{
-    BinaryOp, Expr, ExprKind, Ident, LetScalar, Literal, NamedExpr, Operator, OperatorKind,
-    Pipeline, Query, SortKey, StringOp, StringOpKind,
+    BinaryOp, Expr, ExprKind, Ident, JoinKind, LetScalar, Literal, NamedExpr, Operator,
+    OperatorKind, Pipeline, Query, SortKey, StringOp, StringOpKind,
 };
 use crate::{EngineError, RenderHint};
 
@@ -152,6 +152,131 @@ impl<'t> Lowerer<'t> {
         Ok((Pipeline { source, operators }, render))
     }
 
+    /// Returns the `name=value` operator parameters of `node`, such as `kind=inner`.
+    fn parameters<'n>(&self, node: Node<'n>) -> Result<Vec<(String, Node<'n>)>, EngineError> {
+        let mut parameters = Vec::new();
+        for parameter in children(node, "parameter") {
+            let name = self.text_of(field(parameter, "name")?).to_ascii_lowercase();
+            parameters.push((name, field(parameter, "value")?));
+        }
+        Ok(parameters)
+    }
+
+    /// Lowers a tabular operand of `union` or `join`: a table name or a parenthesized pipeline.
+    fn sub_pipeline(&self, node: Node<'_>) -> Result<Pipeline, EngineError> {
+        let (pipeline, render) = self.pipeline(unwrap_parentheses(node))?;
+        if render.is_some() {
+            return Err(unsupported("`render` inside a subquery", node));
+        }
+        Ok(pipeline)
+    }
+
+    fn union(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let mut outer = true;
+        let mut withsource = None;
+        for (name, value) in self.parameters(node)? {
+            match (name.as_str(), self.text_of(value)) {
+                ("kind", "outer") => outer = true,
+                ("kind", "inner") => outer = false,
+                ("withsource" | "with_source", _) => withsource = Some(self.name(value)?),
+                ("isfuzzy", "false") => {}
+                _ => {
+                    return Err(unsupported(&format!("the union parameter `{name}`"), value));
+                }
+            }
+        }
+        let mut tables = Vec::new();
+        for (index, table) in children(node, "table").enumerate() {
+            if table.kind() == "wildcard_name" {
+                return Err(unsupported("wildcard table names in `union`", table));
+            }
+            let pipeline = self.sub_pipeline(table)?;
+            // NOTE: Kusto names a table given as an expression `union_argN`; N counts the
+            // input of the pipe as 0, which is an assumption for the piped form.
+            let label = if pipeline.operators.is_empty() {
+                pipeline.source.name.clone()
+            } else {
+                format!("union_arg{}", index + 1)
+            };
+            tables.push((label, pipeline));
+        }
+        Ok(OperatorKind::Union {
+            outer,
+            withsource,
+            tables,
+        })
+    }
+
+    fn join(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let mut kind = JoinKind::InnerUnique;
+        for (name, value) in self.parameters(node)? {
+            let text = self.text_of(value);
+            match (name.as_str(), text.to_ascii_lowercase().as_str()) {
+                ("kind", "innerunique") => kind = JoinKind::InnerUnique,
+                ("kind", "inner") => kind = JoinKind::Inner,
+                ("kind", "leftouter") => kind = JoinKind::LeftOuter,
+                ("kind", _) => {
+                    return Err(unsupported(&format!("`join kind={text}`"), value));
+                }
+                _ if name.starts_with("hint.") => {}
+                _ => return Err(unsupported(&format!("the join parameter `{name}`"), value)),
+            }
+        }
+        let right = self.sub_pipeline(field(node, "right")?)?;
+        let mut keys = Vec::new();
+        for condition in children(node, "condition") {
+            keys.push(self.join_key(condition)?);
+        }
+        if keys.is_empty() {
+            return Err(EngineError::at(
+                "`join` needs `on` with the key columns",
+                node.byte_range(),
+            ));
+        }
+        Ok(OperatorKind::Join { kind, right, keys })
+    }
+
+    /// Lowers `Col`, or `$left.A == $right.B` in either order.
+    fn join_key(&self, node: Node<'_>) -> Result<(Ident, Ident), EngineError> {
+        if matches!(node.kind(), "identifier" | "bracketed_name") {
+            let name = self.name(node)?;
+            return Ok((name.clone(), name));
+        }
+        let side = |operand: Node<'_>| -> Option<(bool, Ident)> {
+            let text = self.text_of(operand);
+            let (is_left, column) = if let Some(rest) = text.strip_prefix("$left.") {
+                (true, rest)
+            } else {
+                (false, text.strip_prefix("$right.")?)
+            };
+            let column = column.trim();
+            let name = match lower_bracketed(column) {
+                Some(name) => name,
+                None => column.to_owned(),
+            };
+            Some((
+                is_left,
+                Ident {
+                    name,
+                    range: operand.byte_range(),
+                },
+            ))
+        };
+        if node.kind() == "binary_expression" && self.text_of(field(node, "operator")?) == "==" {
+            let first = side(field(node, "left")?);
+            let second = side(field(node, "right")?);
+            match (first, second) {
+                (Some((true, left)), Some((false, right)))
+                | (Some((false, right)), Some((true, left))) => return Ok((left, right)),
+                _ => {}
+            }
+        }
+        Err(unsupported(
+            "this join condition; write `on Column` or `on $left.A == $right.B`",
+            node,
+        ))
+    }
+
     /// Lowers `render KIND with (name = value, ...)` into a chart hint. A bare name after a
     /// list property such as `ycolumns = A, B` joins that property's list.
     fn render(&self, node: Node<'_>) -> Result<RenderHint, EngineError> {
@@ -272,6 +397,8 @@ impl<'t> Lowerer<'t> {
                 }
             }
             "count_operator" => OperatorKind::Count,
+            "union_operator" => self.union(node)?,
+            "join_operator" => self.join(node)?,
             _ => OperatorKind::Unsupported(operator_keyword(self.text_of(node))),
         };
         Ok(Operator {
@@ -372,6 +499,7 @@ impl<'t> Lowerer<'t> {
                     "!in" => (true, true),
                     "in~" => (false, false),
                     "!in~" => (true, false),
+                    "has_any" | "has_all" => return self.has_any_or_all(node, operator),
                     other => return Err(unsupported(&format!("the `{other}` operator"), node)),
                 };
                 let list_node = field(node, "right")?;
@@ -443,6 +571,53 @@ impl<'t> Lowerer<'t> {
             }
         };
         Ok(Expr::new(kind, range))
+    }
+
+    /// Lowers `x has_any (a, b)` to `x has a or x has b`, and `has_all` to the same with `and`.
+    /// An empty list matches nothing for `has_any` and everything for `has_all`.
+    fn has_any_or_all(&self, node: Node<'_>, operator: &str) -> Result<Expr, EngineError> {
+        let range = node.byte_range();
+        let any = operator == "has_any";
+        let left = self.expr(field(node, "left")?)?;
+        let list_node = field(node, "right")?;
+        let mut cursor = list_node.walk();
+        let items: Vec<Node<'_>> = list_node
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment")
+            .collect();
+        let has = BinaryOp::Str(StringOp {
+            kind: StringOpKind::Has,
+            case_sensitive: false,
+            negated: false,
+        });
+        let joiner = if any { BinaryOp::Or } else { BinaryOp::And };
+        let mut combined: Option<Expr> = None;
+        for item in items {
+            if item.kind() == "pipe_expression" {
+                return Err(unsupported(&format!("subqueries in `{operator}`"), item));
+            }
+            let term = Expr::new(
+                ExprKind::Binary {
+                    op: has,
+                    lhs: Box::new(left.clone()),
+                    rhs: Box::new(self.expr(item)?),
+                },
+                range.clone(),
+            );
+            combined = Some(match combined {
+                None => term,
+                Some(previous) => Expr::new(
+                    ExprKind::Binary {
+                        op: joiner,
+                        lhs: Box::new(previous),
+                        rhs: Box::new(term),
+                    },
+                    range.clone(),
+                ),
+            });
+        }
+        Ok(combined
+            .unwrap_or_else(|| Expr::new(ExprKind::Literal(Literal::Bool(!any)), range.clone())))
     }
 
     fn binary(&self, node: Node<'_>) -> Result<ExprKind, EngineError> {
@@ -538,6 +713,12 @@ fn unwrap_parentheses(mut node: Node<'_>) -> Node<'_> {
         }
     }
     node
+}
+
+/// Reads `["name"]` as `name`.
+fn lower_bracketed(text: &str) -> Option<String> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    parse_string(inner.trim())
 }
 
 fn missing(node: Node<'_>) -> EngineError {

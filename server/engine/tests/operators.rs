@@ -583,17 +583,14 @@ fn max_rows_truncates_but_counts_all() {
 
 #[test]
 fn unsupported_operator_is_named_with_range() {
-    let query = "Events | join (Events) on Computer";
+    let query = "Events | mv-expand Computer";
     let error = events_error(query);
     assert!(
-        error.message.contains("`join` operator"),
+        error.message.contains("`mv-expand` operator"),
         "{}",
         error.message
     );
-    assert_eq!(
-        error.range,
-        Some(range_of(query, "join (Events) on Computer"))
-    );
+    assert_eq!(error.range, Some(range_of(query, "mv-expand Computer")));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod expr;
+mod tabular;
 pub mod types;
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use polars::prelude::{
 };
 
 use crate::EngineError;
-use crate::ast::{Ident, Literal, NamedExpr, Operator, OperatorKind, Query, SortKey};
+use crate::ast::{Ident, Literal, NamedExpr, Operator, OperatorKind, Pipeline, Query, SortKey};
 use expr::{AggregateMode, Compiled, ExprCompiler, Scope, evaluate_constant};
 use types::KqlType;
 
@@ -50,19 +51,57 @@ pub fn plan_query(
         lets.insert(statement.name.name.clone(), compiled);
     }
 
-    let source = &query.pipeline.source;
+    plan_pipeline(&query.pipeline, tables, &lets, now_nanos)
+}
+
+fn plan_pipeline(
+    pipeline: &Pipeline,
+    tables: &dyn TableProvider,
+    lets: &HashMap<String, Compiled>,
+    now_nanos: i64,
+) -> Result<LazyFrame, EngineError> {
+    let source = &pipeline.source;
     let Some(frame) = tables.table(&source.name)? else {
         return Err(unknown_table(source, tables));
     };
     let mut frame = frame.lazy();
-    for operator in &query.pipeline.operators {
+    for (position, operator) in pipeline.operators.iter().enumerate() {
         let schema = current_schema(&mut frame, operator.range.clone())?;
-        let scope = Scope {
-            schema: &schema,
-            lets: &lets,
-            now_nanos,
+        frame = match &operator.kind {
+            OperatorKind::Union {
+                outer,
+                withsource,
+                tables: others,
+            } => {
+                // NOTE: when operators ran before `union`, its input is assumed to be named
+                // `union_arg0`, as Kusto names other table expressions.
+                let label = if position == 0 {
+                    source.name.clone()
+                } else {
+                    "union_arg0".to_owned()
+                };
+                let mut inputs = vec![(label, frame)];
+                for (label, other) in others {
+                    inputs.push((
+                        label.clone(),
+                        plan_pipeline(other, tables, lets, now_nanos)?,
+                    ));
+                }
+                tabular::union(inputs, *outer, withsource.as_ref(), operator.range.clone())?
+            }
+            OperatorKind::Join { kind, right, keys } => {
+                let right = plan_pipeline(right, tables, lets, now_nanos)?;
+                tabular::join(frame, right, *kind, keys, operator.range.clone())?
+            }
+            _ => {
+                let scope = Scope {
+                    schema: &schema,
+                    lets,
+                    now_nanos,
+                };
+                apply_operator(frame, operator, &scope)?
+            }
         };
-        frame = apply_operator(frame, operator, &scope)?;
     }
     Ok(frame)
 }
@@ -181,6 +220,9 @@ fn apply_operator(
                 .unique_stable(None, UniqueKeepStrategy::First))
         }
         OperatorKind::Count => Ok(frame.select([len().cast(DataType::Int64).alias("Count")])),
+        OperatorKind::Union { .. } | OperatorKind::Join { .. } => {
+            unreachable!("plan_pipeline applies union and join")
+        }
         OperatorKind::Unsupported(name) => Err(EngineError::at(
             format!("the `{name}` operator is not supported by the local engine yet"),
             operator.range.clone(),

@@ -1,0 +1,162 @@
+//! `union` and `join`: operators that combine the pipe's input with other tables.
+
+use std::ops::Range;
+
+use polars::prelude::{
+    DataType, Expr as PlExpr, JoinArgs, JoinCoalesce, JoinType, LazyFrame, NULL, Schema, UnionArgs,
+    UniqueKeepStrategy, col, concat, lit,
+};
+
+use super::unique_name;
+use crate::EngineError;
+use crate::ast::{Ident, JoinKind};
+
+fn schema_of(frame: &mut LazyFrame, range: &Range<usize>) -> Result<Schema, EngineError> {
+    frame
+        .collect_schema()
+        .map(|schema| schema.as_ref().clone())
+        .map_err(|error| {
+            EngineError::at(
+                format!("a table of this operator is invalid: {error}"),
+                range.clone(),
+            )
+        })
+}
+
+/// Appends the rows of `inputs` in order. `outer` keeps every column and fills the missing ones
+/// with nulls; otherwise only the columns common to all inputs remain. `withsource` adds a first
+/// column with each row's table label.
+pub(super) fn union(
+    inputs: Vec<(String, LazyFrame)>,
+    outer: bool,
+    withsource: Option<&Ident>,
+    range: Range<usize>,
+) -> Result<LazyFrame, EngineError> {
+    let mut schemas = Vec::with_capacity(inputs.len());
+    let mut frames = Vec::with_capacity(inputs.len());
+    for (label, mut frame) in inputs {
+        schemas.push(schema_of(&mut frame, &range)?);
+        frames.push((label, frame));
+    }
+    let mut columns: Vec<(String, DataType)> = Vec::new();
+    for schema in &schemas {
+        for (name, dtype) in schema.iter() {
+            match columns.iter().find(|(known, _)| known == name.as_str()) {
+                Some((_, known)) if known != dtype => {
+                    // NOTE: Kusto keeps such columns apart with a type suffix (`Col_string`);
+                    // the engine rejects them instead.
+                    return Err(EngineError::at(
+                        format!(
+                            "`union` of column `{name}` with different types is not supported by the local engine yet"
+                        ),
+                        range,
+                    ));
+                }
+                Some(_) => {}
+                None => columns.push((name.to_string(), dtype.clone())),
+            }
+        }
+    }
+    if !outer {
+        columns.retain(|(name, _)| schemas.iter().all(|schema| schema.contains(name)));
+    }
+    let mut aligned = Vec::with_capacity(frames.len());
+    for ((label, frame), schema) in frames.into_iter().zip(&schemas) {
+        let mut exprs: Vec<PlExpr> = Vec::with_capacity(columns.len() + 1);
+        if let Some(source) = withsource {
+            exprs.push(lit(label).alias(source.name.as_str()));
+        }
+        for (name, dtype) in &columns {
+            exprs.push(if schema.contains(name) {
+                col(name.as_str())
+            } else {
+                lit(NULL).cast(dtype.clone()).alias(name.as_str())
+            });
+        }
+        aligned.push(frame.select(exprs));
+    }
+    concat(aligned, UnionArgs::default())
+        .map_err(|error| EngineError::at(format!("`union` failed: {error}"), range))
+}
+
+/// Joins `left` and `right` on pairs of (left, right) key columns with Kusto's output shape:
+/// every left column, then every right column, renamed with a number (`Key1`) when a left
+/// column has its name. Null keys never match.
+pub(super) fn join(
+    mut left: LazyFrame,
+    mut right: LazyFrame,
+    kind: JoinKind,
+    keys: &[(Ident, Ident)],
+    range: Range<usize>,
+) -> Result<LazyFrame, EngineError> {
+    let left_schema = schema_of(&mut left, &range)?;
+    let right_schema = schema_of(&mut right, &range)?;
+    for (left_key, right_key) in keys {
+        for (schema, key, side) in [
+            (&left_schema, left_key, "left"),
+            (&right_schema, right_key, "right"),
+        ] {
+            if !schema.contains(&key.name) {
+                return Err(EngineError::at(
+                    format!("the {side} side of the join has no column `{}`", key.name),
+                    key.range.clone(),
+                ));
+            }
+        }
+    }
+    let mut taken: Vec<String> = left_schema
+        .iter_names()
+        .map(|name| name.to_string())
+        .collect();
+    let mut renamed = Vec::new();
+    let mut right_names = Vec::new();
+    for name in right_schema.iter_names() {
+        let output = if taken.iter().any(|known| known == name.as_str()) {
+            unique_name(name, &taken)
+        } else {
+            name.to_string()
+        };
+        taken.push(output.clone());
+        renamed.push(col(name.clone()).alias(output.as_str()));
+        right_names.push((name.to_string(), output));
+    }
+    let right = right.select(renamed);
+    let right_key = |key: &Ident| {
+        let output = right_names
+            .iter()
+            .find(|(original, _)| *original == key.name)
+            .map(|(_, output)| output.clone())
+            .unwrap_or_else(|| key.name.clone());
+        col(output.as_str())
+    };
+    let left_on: Vec<PlExpr> = keys.iter().map(|(key, _)| col(key.name.as_str())).collect();
+    let right_on: Vec<PlExpr> = keys.iter().map(|(_, key)| right_key(key)).collect();
+    let left = match kind {
+        // Kusto's default keeps one left row per distinct key before joining.
+        JoinKind::InnerUnique => {
+            let subset: Vec<PlExpr> = left_on.clone();
+            left.unique_stable(
+                Some(polars::prelude::Selector::ByName {
+                    names: keys
+                        .iter()
+                        .map(|(key, _)| key.name.as_str().into())
+                        .collect(),
+                    strict: true,
+                }),
+                UniqueKeepStrategy::First,
+            )
+            .filter(
+                subset
+                    .into_iter()
+                    .fold(lit(true), |all, key| all.and(key.is_not_null())),
+            )
+        }
+        JoinKind::Inner | JoinKind::LeftOuter => left,
+    };
+    let how = match kind {
+        JoinKind::LeftOuter => JoinType::Left,
+        JoinKind::Inner | JoinKind::InnerUnique => JoinType::Inner,
+    };
+    let args = JoinArgs::new(how).with_coalesce(JoinCoalesce::KeepColumns);
+    Ok(left.join(right, left_on, right_on, args))
+}

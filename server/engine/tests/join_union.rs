@@ -1,0 +1,175 @@
+//! `join`, `union`, `has_any`, `has_all` and `in~` on small tables with hand-computed results.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const HOSTS: &str = "\
+Account,Host
+alice,WKS-1
+alice,WKS-2
+bob,WKS-3
+";
+
+const LOGONS: &str = "\
+Account,Result
+alice,ok
+alice,fail
+carol,ok
+";
+
+const USERS: &str = "\
+User,Department
+alice,Finance
+bob,IT
+";
+
+fn run(query: &str) -> quarry_engine::QueryOutput {
+    run_ok(
+        &[
+            ("Hosts.csv", HOSTS),
+            ("Logons.csv", LOGONS),
+            ("Users.csv", USERS),
+        ],
+        query,
+    )
+}
+
+fn rows(output: &quarry_engine::QueryOutput) -> Vec<Vec<Value>> {
+    output.rows.clone()
+}
+
+#[test]
+fn join_default_is_innerunique_and_keeps_one_left_row_per_key() {
+    // Kusto's default dedups the left side on the key first: alice keeps only WKS-1, so two
+    // rows come back instead of the four that an inner join returns.
+    let output = run("Hosts | join (Logons) on Account | order by Result asc");
+    assert_eq!(
+        column_names(&output),
+        ["Account", "Host", "Account1", "Result"]
+    );
+    assert_eq!(
+        rows(&output),
+        [
+            vec![
+                json!("alice"),
+                json!("WKS-1"),
+                json!("alice"),
+                json!("fail")
+            ],
+            vec![json!("alice"), json!("WKS-1"), json!("alice"), json!("ok")],
+        ]
+    );
+}
+
+#[test]
+fn join_inner_keeps_every_pair() {
+    let output = run(
+        "Hosts | join kind=inner Logons on Account | order by Host asc, Result asc | project Host, Result",
+    );
+    assert_eq!(
+        rows(&output),
+        [
+            vec![json!("WKS-1"), json!("fail")],
+            vec![json!("WKS-1"), json!("ok")],
+            vec![json!("WKS-2"), json!("fail")],
+            vec![json!("WKS-2"), json!("ok")],
+        ]
+    );
+}
+
+#[test]
+fn join_leftouter_keeps_unmatched_left_rows() {
+    let output = run(
+        "Hosts | join kind=leftouter Logons on Account | order by Host asc, Result asc nulls first",
+    );
+    assert_eq!(output.row_count, 5);
+    assert_eq!(
+        output.rows[4],
+        vec![json!("bob"), json!("WKS-3"), Value::Null, Value::Null]
+    );
+}
+
+#[test]
+fn join_on_left_and_right_columns() {
+    let output = run(
+        "Hosts | join kind=inner (Users | where Department != \"HR\") on $left.Account == $right.User \
+         | order by Host asc",
+    );
+    assert_eq!(
+        column_names(&output),
+        ["Account", "Host", "User", "Department"]
+    );
+    assert_eq!(strings(&output, "Department"), ["Finance", "Finance", "IT"]);
+
+    let swapped = run("Hosts | join kind=inner Users on $right.User == $left.Account | count");
+    assert_eq!(column(&swapped, "Count"), [json!(3)]);
+}
+
+#[test]
+fn join_unsupported_kind_names_it() {
+    let query = "Hosts | join kind=fullouter Logons on Account";
+    let error = run_csv(&[("Hosts.csv", HOSTS), ("Logons.csv", LOGONS)], query)
+        .expect_err("fullouter is not supported");
+    assert!(
+        error.message.contains("kind=fullouter"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        error.range,
+        Some(query.find("fullouter").unwrap()..query.find(" Logons").unwrap())
+    );
+}
+
+#[test]
+fn union_outer_with_source() {
+    let output = run("Hosts | union withsource=SourceTable Users, (Logons | take 1)");
+    assert_eq!(
+        column_names(&output),
+        [
+            "SourceTable",
+            "Account",
+            "Host",
+            "User",
+            "Department",
+            "Result"
+        ]
+    );
+    assert_eq!(
+        strings(&output, "SourceTable"),
+        ["Hosts", "Hosts", "Hosts", "Users", "Users", "union_arg2"]
+    );
+    assert_eq!(
+        output.rows[3],
+        vec![
+            json!("Users"),
+            Value::Null,
+            Value::Null,
+            json!("alice"),
+            json!("Finance"),
+            Value::Null
+        ]
+    );
+}
+
+#[test]
+fn union_inner_keeps_common_columns() {
+    let output = run("Hosts | union kind=inner Logons");
+    assert_eq!(column_names(&output), ["Account"]);
+    assert_eq!(output.row_count, 6);
+}
+
+#[test]
+fn has_any_has_all_and_in_ignoring_case() {
+    let output = run("Hosts | where Host has_any (\"wks-2\", \"nothing\") | project Host");
+    assert_eq!(strings(&output, "Host"), ["WKS-2"]);
+    // `has` matches whole terms: `WKS` is a term of every host, `WKS-` is not.
+    let output = run("Hosts | where Host has_all (\"wks\", \"3\") | project Host");
+    assert_eq!(strings(&output, "Host"), ["WKS-3"]);
+    let output = run("Hosts | where Account in~ (\"ALICE\") | count");
+    assert_eq!(column(&output, "Count"), [json!(2)]);
+    let output = run("Hosts | where Account !in~ (\"ALICE\") | project Account");
+    assert_eq!(strings(&output, "Account"), ["bob"]);
+}
