@@ -5,7 +5,7 @@ use std::io::Read;
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::magic::{as_text, is_tar, is_zlib};
+use super::magic::{as_text, has_strong_signature, is_tar, is_zlib};
 use super::{Budget, Candidate, Encoding};
 
 /// Output grows in steps of this many bytes while inflating.
@@ -31,7 +31,10 @@ pub(crate) fn open(bytes: &[u8], budget: &mut Budget, depth: usize) -> Option<Ve
     // Raw deflate has no header, so it is only tried on binary data (PowerShell's
     // `DeflateStream` over `FromBase64String` produces exactly that) and only accepted when the
     // stream ends cleanly at the end of the input.
+    // Random bytes sometimes form a short valid deflate stream, so the output must look decoded.
     if as_text(bytes).is_none()
+        && inflated_prefix(bytes, false, 4096)
+            .is_some_and(|out| as_text(&out).is_some() || has_strong_signature(&out))
         && let Some(child) = inflate_whole(bytes, false, budget, depth)
     {
         return Some(vec![child]);
@@ -152,9 +155,10 @@ fn inflate(data: &[u8], zlib_header: bool, limit: usize) -> Option<(Vec<u8>, boo
     }
 }
 
-/// Checks whether `data` starts a valid raw deflate stream, inflating at most `probe` bytes.
-pub(crate) fn looks_like_deflate(data: &[u8], probe: usize) -> bool {
-    inflate(data, false, probe).is_some_and(|(out, _)| !out.is_empty())
+/// Inflates up to `probe` bytes of a zlib (`zlib_header`) or raw deflate stream, or returns
+/// `None` when `data` is not a valid stream or yields no output.
+pub(crate) fn inflated_prefix(data: &[u8], zlib_header: bool, probe: usize) -> Option<Vec<u8>> {
+    inflate(data, zlib_header, probe).and_then(|(out, _)| (!out.is_empty()).then_some(out))
 }
 
 fn read_u16(bytes: &[u8], at: usize) -> Option<usize> {

@@ -52,6 +52,23 @@ pub fn file_type(bytes: &[u8], is_text: bool) -> &'static str {
     }
 }
 
+/// Checks whether `bytes` carry a signature that random bytes rarely match: one of at least four
+/// bytes, or a two- or three-byte one (`MZ`, gzip, zlib, `BZh`) with its next fields checked. Short
+/// signatures alone match about one random input in 65,536, too often for scanned text.
+pub fn has_strong_signature(bytes: &[u8]) -> bool {
+    match file_type(bytes, false) {
+        "data" | "text" | "utf-16le-text" | "script" => false,
+        // A complete DOS header, or the `MZ\x90\0` that most linkers write.
+        "pe" => bytes.len() >= 64 || bytes.starts_with(b"MZ\x90\x00"),
+        // Deflate method and no reserved flag bits.
+        "gzip" => bytes.get(2) == Some(&8) && bytes.get(3).is_some_and(|flags| flags & 0xe0 == 0),
+        "bzip2" => bytes.get(4..10) == Some(b"1AY&SY"),
+        // The zlib header check matches one random pair in about 500, so the caller inflates.
+        "zlib" => false,
+        _ => true,
+    }
+}
+
 /// Checks for the `ustar` magic of POSIX and GNU tar headers.
 pub fn is_tar(bytes: &[u8]) -> bool {
     bytes.get(257..262) == Some(b"ustar")

@@ -8,8 +8,8 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use regex::Regex;
 
-use super::container::looks_like_deflate;
-use super::magic::{as_text, file_type, utf16le_text};
+use super::container::inflated_prefix;
+use super::magic::{as_text, has_strong_signature, is_zlib, utf16le_text};
 use super::{Budget, Candidate, Encoding};
 
 /// Shortest base64 run that is decoded (12 characters encode 9 bytes).
@@ -266,14 +266,16 @@ fn decode_base64(value: &str) -> Option<Vec<u8>> {
     }
 }
 
-/// Decoded bytes are kept when they are text, carry a known file signature, or start a raw
-/// deflate stream.
+/// Decoded bytes are kept when they are text, carry a strong file signature, or form a zlib or
+/// raw deflate stream whose first 4 KiB of output are text or carry a strong signature.
+/// NOTE: a deflate stream of binary data without a signature (raw shellcode) is not kept.
 fn is_meaningful(bytes: &[u8]) -> bool {
     if bytes.is_empty() {
         return false;
     }
-    if as_text(bytes).is_some() || file_type(bytes, false) != "data" {
+    if as_text(bytes).is_some() || has_strong_signature(bytes) {
         return true;
     }
-    looks_like_deflate(bytes, 4096)
+    inflated_prefix(bytes, is_zlib(bytes), 4096)
+        .is_some_and(|out| as_text(&out).is_some() || has_strong_signature(&out))
 }

@@ -295,3 +295,30 @@ fn deflated_zip_member_decoded() {
         Some(&script[..])
     );
 }
+
+#[test]
+fn random_tokens_not_decoded() {
+    // Session ids and hashes are random base64 and hex: none of them should become a layer.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut text = String::new();
+    for line in 0..3000 {
+        let bytes: Vec<u8> = (0..30)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        let hex: String = bytes[..16]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        text.push_str(&format!(
+            "host{line} token={} md5={hex}\n",
+            STANDARD.encode(&bytes)
+        ));
+    }
+    let report = decode(text.as_bytes());
+    assert_eq!(report.layers, 0, "{:?}", report.root.children.first());
+}
