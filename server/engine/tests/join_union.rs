@@ -41,7 +41,7 @@ fn rows(output: &quarry_engine::QueryOutput) -> Vec<Vec<Value>> {
 }
 
 #[test]
-fn join_default_is_innerunique_and_keeps_one_left_row_per_key() {
+fn join_innerunique_dedups_left_side() {
     // Kusto's default dedups the left side on the key first: alice keeps only WKS-1, so two
     // rows come back instead of the four that an inner join returns.
     let output = run("Hosts | join (Logons) on Account | order by Result asc");
@@ -80,7 +80,7 @@ fn join_inner_keeps_every_pair() {
 }
 
 #[test]
-fn join_leftouter_keeps_unmatched_left_rows() {
+fn join_leftouter_keeps_unmatched_rows() {
     let output = run(
         "Hosts | join kind=leftouter Logons on Account | order by Host asc, Result asc nulls first",
     );
@@ -92,7 +92,7 @@ fn join_leftouter_keeps_unmatched_left_rows() {
 }
 
 #[test]
-fn join_on_left_and_right_columns() {
+fn join_on_left_right_columns() {
     let output = run(
         "Hosts | join kind=inner (Users | where Department != \"HR\") on $left.Account == $right.User \
          | order by Host asc",
@@ -108,7 +108,7 @@ fn join_on_left_and_right_columns() {
 }
 
 #[test]
-fn join_unsupported_kind_names_it() {
+fn join_unsupported_kind_is_named() {
     let query = "Hosts | join kind=fullouter Logons on Account";
     let error = run_csv(&[("Hosts.csv", HOSTS), ("Logons.csv", LOGONS)], query)
         .expect_err("fullouter is not supported");
@@ -162,7 +162,7 @@ fn union_inner_keeps_common_columns() {
 }
 
 #[test]
-fn has_any_has_all_and_in_ignoring_case() {
+fn has_any_has_all_in_ignoring_case() {
     let output = run("Hosts | where Host has_any (\"wks-2\", \"nothing\") | project Host");
     assert_eq!(strings(&output, "Host"), ["WKS-2"]);
     // `has` matches whole terms: `WKS` is a term of every host, `WKS-` is not.

@@ -13,7 +13,7 @@ TimeGenerated,Account,Failures
 ";
 
 #[test]
-fn render_hint_is_returned_with_the_rows() {
+fn render_hint_returned_with_rows() {
     let output = run_ok(
         &[("Logons.csv", LOGONS)],
         "Logons | project TimeGenerated, Failures \
@@ -38,7 +38,7 @@ fn render_hint_is_returned_with_the_rows() {
 }
 
 #[test]
-fn render_without_properties_and_serialization_without_render() {
+fn render_field_present_only_with_render() {
     let output = run_ok(&[("Logons.csv", LOGONS)], "Logons | render table");
     assert_eq!(output.row_count, 2);
     let value = serde_json::to_value(&output).unwrap();
@@ -50,7 +50,7 @@ fn render_without_properties_and_serialization_without_render() {
 }
 
 #[test]
-fn render_before_another_operator_is_an_error() {
+fn render_not_last_is_error() {
     let query = "Logons | render barchart | take 1";
     let error = run_csv(&[("Logons.csv", LOGONS)], query).expect_err("render in the middle");
     assert!(error.message.contains("last operator"), "{}", error.message);

@@ -39,7 +39,7 @@ fn run_window(query: &str, window: Option<TimeWindow>) -> quarry_engine::QueryOu
 }
 
 #[test]
-fn window_keeps_start_and_drops_end() {
+fn window_keeps_start_drops_end() {
     let window = TimeWindow {
         start: at_hour(10),
         end: at_hour(12),
@@ -55,7 +55,7 @@ fn no_window_keeps_every_row() {
 }
 
 #[test]
-fn tables_without_time_generated_are_whole() {
+fn tables_without_time_column_whole() {
     let window = TimeWindow {
         start: at_hour(0),
         end: at_hour(1),
@@ -67,7 +67,7 @@ fn tables_without_time_generated_are_whole() {
 }
 
 #[test]
-fn window_between_microsecond_ticks_stays_inclusive() {
+fn start_between_ticks_stays_inclusive() {
     // One nanosecond after 10:00 excludes the 10:00 row whatever the column's time unit.
     let window = TimeWindow {
         start: at_hour(10) + 1,

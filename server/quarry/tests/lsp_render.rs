@@ -13,7 +13,7 @@ fn run_query(client: &mut LspClient, argument: Value) -> Result<Value, Value> {
 }
 
 #[test]
-fn render_hint_comes_back_with_the_rows() {
+fn render_hint_returned_with_rows() {
     let mut client = LspClient::start(Value::Null);
     let query = "SecurityEvent | summarize Failures = countif(EventID == 4625) by bin(TimeGenerated, 1h)\n\
                  | render timechart with (title=\"Logons\", ycolumns=Failures)";
@@ -35,7 +35,7 @@ fn render_hint_comes_back_with_the_rows() {
 }
 
 #[test]
-fn result_without_render_has_no_render_field() {
+fn plain_query_has_no_render() {
     let mut client = LspClient::start(Value::Null);
 
     let result = run_query(&mut client, json!({ "query": "SecurityEvent | take 1" })).unwrap();

@@ -71,7 +71,7 @@ fn run_query_applies_time_range() {
 }
 
 #[test]
-fn quarry_run_start_and_end() {
+fn quarry_run_start_end() {
     let folder = data_folder("cli");
     let output = Command::new(env!("CARGO_BIN_EXE_quarry"))
         .args(["run", "--data"])
