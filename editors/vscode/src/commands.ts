@@ -16,6 +16,7 @@ import {
 import { type ErrorTarget, ResultsPanel } from './panels/results';
 import { queryBlockAt } from './query_blocks';
 import { splitRenderOperator } from './render_operator';
+import { applyConnection } from './data_source';
 import { timeRangeFor } from './time_range';
 
 /** Cancellation of the run whose outcome the results panel waits for. */
@@ -127,14 +128,22 @@ export async function runQuery(ctx: Ctx, document: vscode.TextDocument, target: 
 
   try {
     const { args, render } = await prepareRun(ctx, document, target);
-    const timeRange = timeRangeFor(readConfig().timeRange, new Date());
+    const config = readConfig();
+    const timeRange = timeRangeFor(config.timeRange, new Date());
     if (timeRange !== undefined) {
       args.timeRange = timeRange;
     }
+    applyConnection(args, config.connection);
+    // Cancel in this notification cancels `token`, and the language client then sends
+    // $/cancelRequest for the command's request id. The server's own work-done progress for a
+    // remote run shows in the status bar and is not cancellable.
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: vscode.l10n.t('Quarry: running query'),
+        title:
+          config.connection === null
+            ? vscode.l10n.t('Quarry: running query')
+            : vscode.l10n.t('Quarry: running query on {0}', config.connection),
         cancellable: true,
       },
       async (_progress, progressToken) => {

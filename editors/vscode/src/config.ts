@@ -12,6 +12,8 @@ export interface Config {
   serverPath: string | null;
   /** `quarry.data.folder` resolved against the workspace, or null for the demo dataset. */
   dataFolder: string | null;
+  /** `quarry.data.connection`: the connection that runs use, or null for a local run. */
+  connection: string | null;
   /** `quarry.run.maxRows`, a positive integer. */
   maxRows: number;
   /** `quarry.run.timeRange`: the window that each run sends to the server. */
@@ -25,6 +27,7 @@ export function readConfig(): Config {
   const serverPath = nonEmpty(section.get<string | null>('server.path'));
   const rawFolder = nonEmpty(section.get<string | null>('data.folder'));
   const dataFolder = rawFolder === null ? null : resolveUserPath(rawFolder, workspaceFolder);
+  const connection = nonEmpty(section.get<string | null>('data.connection'));
   const rawMaxRows = section.get<number>('run.maxRows', DEFAULT_MAX_ROWS);
   const maxRows =
     Number.isInteger(rawMaxRows) && rawMaxRows > 0 ? rawMaxRows : DEFAULT_MAX_ROWS;
@@ -32,7 +35,7 @@ export function readConfig(): Config {
   const rawTimeRange = section.get<string>('run.timeRange', DEFAULT_TIME_RANGE);
   const timeRange = isTimeRangePreset(rawTimeRange) ? rawTimeRange : DEFAULT_TIME_RANGE;
 
-  return { serverPath, dataFolder, maxRows, timeRange };
+  return { serverPath, dataFolder, connection, maxRows, timeRange };
 }
 
 /** Returns the filesystem path of the first workspace folder, if it is on disk. */

@@ -50,6 +50,10 @@ export interface RunQueryOverrides {
   maxRows?: number;
   /** Absent: no time filter. */
   timeRange?: TimeRange;
+  /** Name of a connection from `quarry.toml` or `msticpyconfig.yaml`. Absent: a local run. */
+  connection?: string;
+  /** Seconds a remote run may take after sign-in; the server's default is 180. */
+  timeoutSeconds?: number;
 }
 
 /** Runs the query block (text between blank lines) that contains `position`. */
@@ -118,7 +122,7 @@ export interface RenderHint {
 /** Result of `quarry.runQuery`. */
 export interface RunQueryResult {
   query: string;
-  /** `"demo"` or `"folder:"` followed by the folder path. */
+  /** `"demo"`, `"folder:"` followed by the folder path, or `"connection:"` followed by its name. */
   source: string;
   columns: ResultColumn[];
   rows: CellValue[][];
@@ -128,6 +132,10 @@ export interface RunQueryResult {
   elapsedMs: number;
   /** Present when the query ended in a `render` operator. */
   render?: RenderHint;
+  /** Name of the connection that ran a remote query; absent for local runs. */
+  connection?: string;
+  /** The service's partial errors and notes; empty when there are none or the run was local. */
+  warnings: string[];
 }
 
 /** `data` of the JSON-RPC error that `quarry.runQuery` returns when the problem has a place. */
@@ -140,8 +148,8 @@ export const REQUEST_FAILED = -32803;
 
 /** Raised when a server response does not have the shape that docs/lsp-extensions.md gives. */
 export class InvalidResponseError extends Error {
-  constructor(detail: string) {
-    super(`invalid quarry.runQuery result: ${detail}`);
+  constructor(detail: string, method: string = RUN_QUERY_COMMAND) {
+    super(`invalid ${method} result: ${detail}`);
     this.name = 'InvalidResponseError';
   }
 }
@@ -199,7 +207,14 @@ export function parseRunQueryResult(value: unknown): RunQueryResult {
     rowCount,
     truncated,
     elapsedMs,
+    warnings: parseWarnings(value.warnings),
   };
+  if (value.connection !== undefined && value.connection !== null) {
+    if (typeof value.connection !== 'string') {
+      throw new InvalidResponseError('`connection` is not a string');
+    }
+    result.connection = value.connection;
+  }
   if (value.render !== undefined && value.render !== null) {
     const render = parseRenderHint(value.render);
     if (render === undefined) {
@@ -208,6 +223,22 @@ export function parseRunQueryResult(value: unknown): RunQueryResult {
     result.render = render;
   }
   return result;
+}
+
+/** Returns the `warnings` field as strings; absent or null (older servers, local runs) is empty. */
+function parseWarnings(value: unknown): string[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    throw new InvalidResponseError('`warnings` is not an array');
+  }
+  value.forEach((warning, index) => {
+    if (typeof warning !== 'string') {
+      throw new InvalidResponseError(`warnings[${index}] is not a string`);
+    }
+  });
+  return value.slice() as string[];
 }
 
 /** Returns `value` as a `RenderHint`, or undefined when it does not have that shape. */
@@ -242,6 +273,83 @@ export function parseRunQueryErrorData(data: unknown): RunQueryErrorData | undef
     return undefined;
   }
   return { range: data.range };
+}
+
+/** Method of the custom request that lists the configured connections. No params. */
+export const LIST_CONNECTIONS_REQUEST = 'quarry/listConnections';
+
+/** Connection kinds that the server reports in `kind`. */
+export const CONNECTION_KINDS = ['log-analytics', 'azure-data-explorer', 'defender', 'splunk'] as const;
+
+/** One connection from `quarry/listConnections`. The secret itself is never sent. */
+export interface ConnectionInfo {
+  name: string;
+  /** Normally one of `CONNECTION_KINDS`. */
+  kind: string;
+  /** What the connection queries, such as `workspace 8b1c…`. */
+  target: string;
+  /** Sign-in method: `azure-cli`, `client-secret`, `device-code`, `token` or `basic`. */
+  auth: string;
+  /** True when the sign-in method's secret resolves, and always for methods without one. */
+  credentialsConfigured: boolean;
+  /** What would stop the connection from working. */
+  problems: string[];
+}
+
+/** Result of `quarry/listConnections`. */
+export interface ListConnectionsResult {
+  connections: ConnectionInfo[];
+  /** Configuration files that the server read. */
+  files: string[];
+  /** Mistakes in the files themselves. */
+  problems: string[];
+}
+
+/**
+ * Checks that `value` is a `ListConnectionsResult` and returns a copy.
+ * Throws `InvalidResponseError` naming the first field that does not match.
+ */
+export function parseListConnectionsResult(value: unknown): ListConnectionsResult {
+  if (!isRecord(value)) {
+    throw new InvalidResponseError('expected an object', LIST_CONNECTIONS_REQUEST);
+  }
+  if (!Array.isArray(value.connections)) {
+    throw new InvalidResponseError('`connections` is not an array', LIST_CONNECTIONS_REQUEST);
+  }
+  const connections = value.connections.map((connection, index): ConnectionInfo => {
+    const field = `connections[${index}]`;
+    if (!isRecord(connection)) {
+      throw new InvalidResponseError(`${field} is not an object`, LIST_CONNECTIONS_REQUEST);
+    }
+    for (const name of ['name', 'kind', 'target', 'auth'] as const) {
+      if (typeof connection[name] !== 'string') {
+        throw new InvalidResponseError(`${field}.${name} is not a string`, LIST_CONNECTIONS_REQUEST);
+      }
+    }
+    if (typeof connection.credentialsConfigured !== 'boolean') {
+      throw new InvalidResponseError(`${field}.credentialsConfigured is not a boolean`, LIST_CONNECTIONS_REQUEST);
+    }
+    return {
+      name: connection.name as string,
+      kind: connection.kind as string,
+      target: connection.target as string,
+      auth: connection.auth as string,
+      credentialsConfigured: connection.credentialsConfigured,
+      problems: parseStrings(connection.problems, `${field}.problems`),
+    };
+  });
+  return {
+    connections,
+    files: parseStrings(value.files, 'files'),
+    problems: parseStrings(value.problems, 'problems'),
+  };
+}
+
+function parseStrings(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new InvalidResponseError(`\`${field}\` is not an array of strings`, LIST_CONNECTIONS_REQUEST);
+  }
+  return value.slice() as string[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,11 +1,13 @@
-// Status bar items of KQL editors: the data source that runs read (the demo dataset or a folder)
-// and the time range sent with each run. Both pickers write the settings, so a choice survives
+// Status bar items of KQL editors: the data source that runs read (the demo dataset, a folder or
+// a connection from the server's `quarry/listConnections`) and the time range sent with each run. Both pickers write the settings, so a choice survives
 // a reload and shows in the Settings editor.
 
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import type { Ctx } from './ctx';
+import { buildConnectionItems } from './data_source';
+import { type ConnectionInfo, LIST_CONNECTIONS_REQUEST, parseListConnectionsResult } from './lsp_ext';
 import { TIME_RANGE_PRESETS, type TimeRangePreset } from './time_range';
 
 const PICK_DATA_SOURCE = 'quarry.pickDataSource';
@@ -45,7 +47,10 @@ export function registerStatusBar(ctx: Ctx): void {
 
   const update = () => {
     const config = readConfig();
-    if (config.dataFolder === null) {
+    if (config.connection !== null) {
+      dataSource.text = `$(cloud) ${config.connection}`;
+      dataSource.tooltip = vscode.l10n.t('Queries run on the connection {0}. Click to change.', config.connection);
+    } else if (config.dataFolder === null) {
       dataSource.text = vscode.l10n.t('$(beaker) Demo data');
       dataSource.tooltip = vscode.l10n.t('Queries run on the built-in demo dataset. Click to choose a folder.');
     } else {
@@ -73,39 +78,87 @@ export function registerStatusBar(ctx: Ctx): void {
       }
     }),
   );
-  ctx.pushDisposable(vscode.commands.registerCommand(PICK_DATA_SOURCE, () => pickDataSource()));
+  ctx.pushDisposable(vscode.commands.registerCommand(PICK_DATA_SOURCE, () => pickDataSource(ctx)));
   ctx.pushDisposable(vscode.commands.registerCommand(PICK_TIME_RANGE, () => pickTimeRange()));
   update();
 }
 
-async function pickDataSource(): Promise<void> {
-  const current = readConfig().dataFolder;
-  type Item = vscode.QuickPickItem & { folder: string | null | 'choose' };
-  const items: Item[] = [
+/**
+ * Returns the server's configured connections, or an empty list (logged) when the server is not
+ * running or the request fails, so the picker still offers the local sources.
+ */
+async function listConnections(ctx: Ctx): Promise<ConnectionInfo[]> {
+  const client = ctx.client;
+  if (client === undefined) {
+    return [];
+  }
+  try {
+    const list = parseListConnectionsResult(await client.sendRequest(LIST_CONNECTIONS_REQUEST, null));
+    for (const problem of list.problems) {
+      ctx.log(`connection configuration: ${problem}`);
+    }
+    return list.connections;
+  } catch (error) {
+    ctx.log(`${LIST_CONNECTIONS_REQUEST} failed: ${String(error)}`);
+    return [];
+  }
+}
+
+type DataSourceItem = vscode.QuickPickItem & {
+  source?: { folder: string | null | 'choose' } | { connection: string };
+};
+
+async function pickDataSource(ctx: Ctx): Promise<void> {
+  const config = readConfig();
+  const local = config.connection === null;
+  const current = config.dataFolder;
+  const items: DataSourceItem[] = [
     {
       label: vscode.l10n.t('$(beaker) Demo dataset'),
-      description: current === null ? vscode.l10n.t('current') : undefined,
+      description: local && current === null ? vscode.l10n.t('current') : undefined,
       detail: vscode.l10n.t('Built-in tables such as SecurityEvent and SigninLogs'),
-      folder: null,
+      source: { folder: null },
     },
   ];
   if (current !== null) {
-    items.push({ label: `$(folder) ${current}`, description: vscode.l10n.t('current'), folder: current });
+    items.push({
+      label: `$(folder) ${current}`,
+      description: local ? vscode.l10n.t('current') : undefined,
+      source: { folder: current },
+    });
   }
   items.push({
     label: vscode.l10n.t('$(folder-opened) Choose a folder…'),
     detail: vscode.l10n.t('CSV, TSV, JSON-lines and Parquet files, one table per file'),
-    folder: 'choose',
+    source: { folder: 'choose' },
   });
+
+  const connections = await listConnections(ctx);
+  if (connections.length > 0) {
+    items.push({ label: vscode.l10n.t('Connections'), kind: vscode.QuickPickItemKind.Separator });
+    for (const item of buildConnectionItems(connections, config.connection, vscode.l10n.t)) {
+      items.push({
+        label: item.label,
+        description: item.description,
+        detail: item.detail,
+        source: { connection: item.connection },
+      });
+    }
+  }
 
   const picked = await vscode.window.showQuickPick(items, {
     title: vscode.l10n.t('Quarry: Data Source'),
     placeHolder: vscode.l10n.t('Where should queries read their tables?'),
   });
-  if (picked === undefined) {
+  if (picked?.source === undefined) {
     return;
   }
-  let folder = picked.folder;
+  const settings = vscode.workspace.getConfiguration('quarry');
+  if ('connection' in picked.source) {
+    await settings.update('data.connection', picked.source.connection, settingsTarget());
+    return;
+  }
+  let folder = picked.source.folder;
   if (folder === 'choose') {
     const chosen = await vscode.window.showOpenDialog({
       canSelectFiles: false,
@@ -118,9 +171,8 @@ async function pickDataSource(): Promise<void> {
     }
     folder = chosen[0].fsPath;
   }
-  await vscode.workspace
-    .getConfiguration('quarry')
-    .update('data.folder', folder ?? '', settingsTarget());
+  await settings.update('data.connection', '', settingsTarget());
+  await settings.update('data.folder', folder ?? '', settingsTarget());
 }
 
 async function pickTimeRange(): Promise<void> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   InvalidResponseError,
+  parseListConnectionsResult,
   parseRunQueryErrorData,
   parseRunQueryResult,
 } from '../src/lsp_ext';
@@ -53,7 +54,30 @@ describe('parseRunQueryResult', () => {
     assert.deepEqual(result.columns[0], { name: 'Account', type: 'string' });
   });
 
+  it('reads a remote result with warnings', () => {
+    const warnings = ['Query result set has exceeded the internal record count limit [LimitsExceeded]', 'Two tables; showing the first'];
+    const result = parseRunQueryResult({
+      ...validResult(),
+      source: 'connection:sentinel',
+      connection: 'sentinel',
+      warnings,
+    });
+
+    assert.equal(result.source, 'connection:sentinel');
+    assert.equal(result.connection, 'sentinel');
+    assert.deepEqual(result.warnings, warnings);
+  });
+
+  it('treats absent or null warnings as none', () => {
+    assert.deepEqual(parseRunQueryResult(validResult()).warnings, []);
+    assert.deepEqual(parseRunQueryResult({ ...validResult(), warnings: null }).warnings, []);
+    assert.equal(parseRunQueryResult({ ...validResult(), connection: null }).connection, undefined);
+  });
+
   const invalid: [string, (value: Record<string, unknown>) => unknown, RegExp][] = [
+    ['warnings not array', (v) => ({ ...v, warnings: 'partial' }), /`warnings` is not an array/],
+    ['numeric warning', (v) => ({ ...v, warnings: ['ok', 3] }), /warnings\[1\] is not a string/],
+    ['numeric connection', (v) => ({ ...v, connection: 7 }), /`connection`/],
     ['non-object', () => [], /expected an object/],
     ['missing query', (v) => ({ ...v, query: undefined }), /`query`/],
     ['numeric source', (v) => ({ ...v, source: 1 }), /`source`/],
@@ -93,4 +117,62 @@ describe('parseRunQueryErrorData', () => {
     assert.equal(parseRunQueryErrorData({ range: { start: { line: -1, character: 0 } } }), undefined);
     assert.equal(parseRunQueryErrorData({ range: 'line 3' }), undefined);
   });
+});
+
+function validList(): Record<string, unknown> {
+  return {
+    connections: [
+      {
+        name: 'sentinel',
+        kind: 'log-analytics',
+        target: 'workspace 8b1c',
+        auth: 'token',
+        credentialsConfigured: true,
+        problems: [],
+      },
+      {
+        name: 'adx',
+        kind: 'azure-data-explorer',
+        target: 'cluster help',
+        auth: 'client-secret',
+        credentialsConfigured: false,
+        problems: ['environment variable QUARRY_ADX_SECRET is not set'],
+      },
+    ],
+    files: ['/work/quarry.toml'],
+    problems: [],
+  };
+}
+
+describe('parseListConnectionsResult', () => {
+  it('accepts the documented shape', () => {
+    const list = parseListConnectionsResult(validList());
+
+    assert.equal(list.connections.length, 2);
+    assert.equal(list.connections[1].credentialsConfigured, false);
+    assert.deepEqual(list.connections[1].problems, ['environment variable QUARRY_ADX_SECRET is not set']);
+    assert.deepEqual(list.files, ['/work/quarry.toml']);
+  });
+
+  const invalid: [string, (value: Record<string, unknown>) => unknown, RegExp][] = [
+    ['non-object', () => null, /quarry\/listConnections result: expected an object/],
+    ['connections not array', (v) => ({ ...v, connections: {} }), /`connections`/],
+    ['numeric name', (v) => ({ ...v, connections: [{ ...(v.connections as object[])[0], name: 1 }] }), /connections\[0\]\.name/],
+    [
+      'string credentialsConfigured',
+      (v) => ({ ...v, connections: [{ ...(v.connections as object[])[0], credentialsConfigured: 'yes' }] }),
+      /credentialsConfigured/,
+    ],
+    ['missing problems', (v) => ({ ...v, connections: [{ ...(v.connections as object[])[0], problems: undefined }] }), /problems/],
+    ['numeric file', (v) => ({ ...v, files: [1] }), /`files`/],
+  ];
+  for (const [name, mutate, message] of invalid) {
+    it(`rejects ${name}`, () => {
+      assert.throws(() => parseListConnectionsResult(mutate(validList())), (error: unknown) => {
+        assert.ok(error instanceof InvalidResponseError);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
 });

@@ -23,6 +23,7 @@ function flows(count: number): RunQueryResult {
     rowCount: count,
     truncated: false,
     elapsedMs: 12,
+    warnings: [],
   };
 }
 

@@ -29,6 +29,7 @@ function result(overrides: Partial<RunQueryResult> = {}): RunQueryResult {
     rowCount: 2,
     truncated: false,
     elapsedMs: 4.2,
+    warnings: [],
     ...overrides,
   };
 }
@@ -122,6 +123,42 @@ describe('results webview', () => {
 
     assert.equal(view.document.querySelector('.no-rows')?.textContent, 'The query returned no rows.');
     assert.equal(view.document.querySelectorAll('th').length, 4);
+  });
+
+  it('shows a connection source and its warnings', () => {
+    const view = loadWebview();
+
+    view.receive({
+      type: 'result',
+      result: result({ source: 'connection:sentinel', warnings: ['Partial result [LimitsExceeded]', ...HOSTILE_CELLS] }),
+    });
+
+    const summary = view.document.getElementById('summary');
+    assert.equal(summary?.querySelector('.source')?.textContent, 'Source: connection:sentinel');
+    const items = Array.from(view.document.querySelectorAll('.warnings li')).map((item) => item.textContent);
+    assert.deepEqual(items, ['Partial result [LimitsExceeded]', ...HOSTILE_CELLS]);
+    assert.equal(view.document.querySelector('.warnings-title')?.textContent, 'Warnings from the service');
+    assert.equal(view.document.querySelectorAll('img').length, 0);
+    assert.equal(view.document.querySelectorAll('svg').length, 0);
+    assert.equal(view.document.querySelectorAll('a').length, 0);
+    assert.deepEqual(view.alerts, []);
+    assert.equal(cellTexts(view.document).length, 2);
+  });
+
+  it('shows no warning box without warnings', () => {
+    const view = loadWebview();
+
+    view.receive({ type: 'result', result: result() });
+
+    assert.equal(view.document.querySelector('.warnings'), null);
+  });
+
+  it('ignores a result with non-string warnings', () => {
+    const view = loadWebview();
+
+    view.receive({ type: 'result', result: { ...result(), warnings: [1] } as unknown as RunQueryResult });
+
+    assert.equal(view.document.querySelector('tbody'), null);
   });
 
   it('renders hostile cells inert', () => {

@@ -46,8 +46,10 @@ export interface ResultsLabels {
   truncated: string;
   /** `{0}`: elapsed milliseconds. */
   elapsed: string;
-  /** `{0}`: `demo` or `folder:` followed by the folder path. */
+  /** `{0}`: `demo`, `folder:` followed by the folder path, or `connection:` followed by its name. */
   source: string;
+  /** Heading of the list of the service's warnings. */
+  warnings: string;
   noRows: string;
   errorTitle: string;
   /** `{0}`: one-based line, `{1}`: one-based column. */

@@ -211,6 +211,7 @@ function resultsLabels(): ResultsLabels {
     truncated: vscode.l10n.t('Showing the first {0} of {1} rows (quarry.run.maxRows).', '{0}', '{1}'),
     elapsed: vscode.l10n.t('{0} ms', '{0}'),
     source: vscode.l10n.t('Source: {0}', '{0}'),
+    warnings: vscode.l10n.t('Warnings from the service'),
     noRows: vscode.l10n.t('The query returned no rows.'),
     errorTitle: vscode.l10n.t('The query failed'),
     errorLocation: vscode.l10n.t('Line {0}, column {1}', '{0}', '{1}'),

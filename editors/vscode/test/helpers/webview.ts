@@ -14,6 +14,7 @@ export const LABELS: ResultsLabels = {
   truncated: 'Showing the first {0} of {1} rows.',
   elapsed: '{0} ms',
   source: 'Source: {0}',
+  warnings: 'Warnings from the service',
   noRows: 'The query returned no rows.',
   errorTitle: 'The query failed',
   errorLocation: 'Line {0}, column {1}',

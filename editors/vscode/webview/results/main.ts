@@ -26,6 +26,7 @@ const FALLBACK_LABELS: ResultsLabels = {
   truncated: 'Showing the first {0} of {1} rows.',
   elapsed: '{0} ms',
   source: 'Source: {0}',
+  warnings: 'Warnings from the service',
   noRows: 'The query returned no rows.',
   errorTitle: 'The query failed',
   errorLocation: 'Line {0}, column {1}',
@@ -135,6 +136,23 @@ function renderEmpty(): void {
   summary.append(textElement('span', 'hint', labels.empty));
 }
 
+/** Lists the service's warnings above the rows; each goes in through textContent. */
+function renderWarnings(warnings: readonly string[]): void {
+  if (warnings.length === 0) {
+    return;
+  }
+  const box = document.createElement('div');
+  box.className = 'warnings';
+  box.setAttribute('role', 'status');
+  box.append(textElement('p', 'warnings-title', labels.warnings));
+  const list = document.createElement('ul');
+  for (const warning of warnings) {
+    list.append(textElement('li', 'warning', warning));
+  }
+  box.append(list);
+  results.append(box);
+}
+
 function renderRunning(): void {
   clear();
   document.body.classList.add('running');
@@ -163,6 +181,7 @@ function renderResult(result: RunQueryResult): void {
     );
   }
 
+  renderWarnings(result.warnings ?? []);
   if (result.render !== undefined) {
     renderChart(result);
   }

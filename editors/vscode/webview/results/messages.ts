@@ -60,6 +60,8 @@ function isResult(value: unknown): value is RunQueryResult {
     typeof value.truncated === 'boolean' &&
     typeof value.elapsedMs === 'number' &&
     Number.isFinite(value.elapsedMs) &&
-    (value.render === undefined || parseRenderHint(value.render) !== undefined)
+    (value.render === undefined || parseRenderHint(value.render) !== undefined) &&
+    (value.warnings === undefined ||
+      (Array.isArray(value.warnings) && value.warnings.every((warning) => typeof warning === 'string')))
   );
 }
