@@ -142,6 +142,36 @@ impl<'t> Lowerer<'t> {
         let current = unwrap_parentheses(current);
         let source = match current.kind() {
             "identifier" | "bracketed_name" => self.name(current)?,
+            // `union A, B | ...` starts from A, followed by a union with the other tables.
+            "union_operator" => {
+                let OperatorKind::Union {
+                    outer,
+                    withsource,
+                    mut tables,
+                } = self.union(current, 0)?
+                else {
+                    unreachable!("union lowers to OperatorKind::Union")
+                };
+                let (_, first) = tables.remove(0);
+                if !first.operators.is_empty() {
+                    return Err(unsupported(
+                        "a query that starts with `union` of a subquery; start with a table name",
+                        current,
+                    ));
+                }
+                operators.insert(
+                    0,
+                    Operator {
+                        kind: OperatorKind::Union {
+                            outer,
+                            withsource,
+                            tables,
+                        },
+                        range: current.byte_range(),
+                    },
+                );
+                first.source
+            }
             _ => {
                 return Err(EngineError::at(
                     "the local engine can only start a query from a table name",
@@ -171,7 +201,9 @@ impl<'t> Lowerer<'t> {
         Ok(pipeline)
     }
 
-    fn union(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+    /// Lowers `union`. `first_arg` is the position of its first table among Kusto's
+    /// `union_argN` names: 1 after a pipe, whose input is argument 0, and 0 at a query's start.
+    fn union(&self, node: Node<'_>, first_arg: usize) -> Result<OperatorKind, EngineError> {
         let mut outer = true;
         let mut withsource = None;
         for (name, value) in self.parameters(node)? {
@@ -196,7 +228,7 @@ impl<'t> Lowerer<'t> {
             let label = if pipeline.operators.is_empty() {
                 pipeline.source.name.clone()
             } else {
-                format!("union_arg{}", index + 1)
+                format!("union_arg{}", index + first_arg)
             };
             tables.push((label, pipeline));
         }
@@ -397,7 +429,7 @@ impl<'t> Lowerer<'t> {
                 }
             }
             "count_operator" => OperatorKind::Count,
-            "union_operator" => self.union(node)?,
+            "union_operator" => self.union(node, 1)?,
             "join_operator" => self.join(node)?,
             _ => OperatorKind::Unsupported(operator_keyword(self.text_of(node))),
         };

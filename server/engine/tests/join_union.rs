@@ -173,3 +173,12 @@ fn has_any_has_all_in_ignoring_case() {
     let output = run("Hosts | where Account !in~ (\"ALICE\") | project Account");
     assert_eq!(strings(&output, "Account"), ["bob"]);
 }
+
+#[test]
+fn query_can_start_with_union() {
+    let output = run(
+        "union withsource=T Hosts, (Users | take 1) | summarize n = count() by T | order by T asc",
+    );
+    assert_eq!(strings(&output, "T"), ["Hosts", "union_arg1"]);
+    assert_eq!(column(&output, "n"), [json!(3), json!(1)]);
+}
