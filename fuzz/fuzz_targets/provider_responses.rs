@@ -1,5 +1,5 @@
 //! Sends arbitrary response bodies to the query back ends' clients and checks the results they
-//! decode. A small HTTP server on 127.0.0.1 answers every request with the fuzzer's body, so
+//! decode. A small HTTP server on 127.0.0.1 responds to every request with the fuzzer's body, so
 //! each client's private whole-response decoder runs as it does against the real service.
 
 #![no_main]
@@ -39,7 +39,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let served = Arc::clone(&reply);
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            // A client that gave up mid-request is not a finding; the next request continues.
+            // A client that gave up mid-request is not a finding, so the next request continues.
             let _ = answer(stream, &served);
         }
     });
@@ -155,7 +155,7 @@ fuzz_target!(|data: &[u8]| {
             ..RunOptions::default()
         },
     };
-    // Errors are expected for most bodies; only panics, hangs and broken results are failures.
+    // Most bodies end in an error, which is fine. Panics, hangs and broken results are failures.
     let Ok(result) = fixture.runtime.block_on(provider.run(&request)) else {
         return;
     };

@@ -1,5 +1,5 @@
 //! Sends arbitrary response bodies to the remote threat-intelligence providers and checks the
-//! results they make of them. A small HTTP server on 127.0.0.1 answers every lookup with the
+//! results they make of them. A small HTTP server on 127.0.0.1 responds to every lookup with the
 //! fuzzer's body, so each provider's private decoder runs as it does against the real service.
 
 #![no_main]
@@ -46,7 +46,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let served = Arc::clone(&reply);
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            // A client that gave up mid-request is not a finding; the next request continues.
+            // A client that gave up mid-request is not a finding, so the next request continues.
             let _ = answer(stream, &served);
         }
     });
