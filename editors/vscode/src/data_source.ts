@@ -1,12 +1,12 @@
 // Items of the data source picker and the run arguments that follow from the chosen source. No
-// `vscode` import, so unit tests run it in plain Node; callers pass `vscode.l10n.t` as `t`.
+// `vscode` import, so unit tests run it in plain Node. Callers pass `vscode.l10n.t` as `t`.
 
 import type { ConnectionInfo, RunQueryOverrides } from './lsp_ext';
 
 /** Formats a message with `{0}`-style placeholders, as `vscode.l10n.t` does. */
 export type Translate = (message: string, ...args: string[]) => string;
 
-/** A picker item for one connection; `connection` is the name stored in `quarry.data.connection`. */
+/** A picker item for one connection. `connection` is the name stored in `quarry.data.connection`. */
 export interface ConnectionPickItem {
   label: string;
   description: string;
