@@ -52,8 +52,13 @@ export interface RunQueryOverrides {
   timeRange?: TimeRange;
   /** Name of a connection from `quarry.toml` or `msticpyconfig.yaml`. Absent: a local run. */
   connection?: string;
-  /** Seconds a remote run may take after sign-in; the server's default is 180. */
+  /** Seconds a remote run may take after sign-in (the server's default is 180), per chunk with `chunk`. */
   timeoutSeconds?: number;
+  /**
+   * Length of the consecutive runs that split `timeRange` on a remote connection, such as `P1D`
+   * or `6h`. Needs `timeRange`.
+   */
+  chunk?: string;
 }
 
 /** Runs the query block (text between blank lines) that contains `position`. */
@@ -141,6 +146,8 @@ export interface RunQueryResult {
 /** `data` of the JSON-RPC error that `quarry.runQuery` returns when the problem has a place. */
 export interface RunQueryErrorData {
   range: Range;
+  /** The service's most specific error code, such as `SYN0002`, when a remote service rejected the query. */
+  code?: string;
 }
 
 /** JSON-RPC error code RequestFailed, used by `quarry.runQuery` for query errors. */
@@ -272,7 +279,11 @@ export function parseRunQueryErrorData(data: unknown): RunQueryErrorData | undef
   if (!isRecord(data) || !isRange(data.range)) {
     return undefined;
   }
-  return { range: data.range };
+  const parsed: RunQueryErrorData = { range: data.range };
+  if (typeof data.code === 'string') {
+    parsed.code = data.code;
+  }
+  return parsed;
 }
 
 /** Method of the custom request that lists the configured connections. No params. */

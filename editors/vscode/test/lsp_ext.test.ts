@@ -111,6 +111,13 @@ describe('parseRunQueryErrorData', () => {
     assert.deepEqual(parseRunQueryErrorData({ range }), { range });
   });
 
+  it('keeps the service error code', () => {
+    const range = { start: { line: 4, character: 2 }, end: { line: 4, character: 6 } };
+
+    assert.deepEqual(parseRunQueryErrorData({ range, code: 'SYN0002' }), { range, code: 'SYN0002' });
+    assert.deepEqual(parseRunQueryErrorData({ range, code: 7 }), { range });
+  });
+
   it('ignores missing or malformed data', () => {
     assert.equal(parseRunQueryErrorData(undefined), undefined);
     assert.equal(parseRunQueryErrorData({}), undefined);
