@@ -12,6 +12,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const http = require('node:http');
 const { chromium } = require('playwright-core');
 
 const WORKBENCH_URL = requireEnv('QUARRY_E2E_URL');
@@ -468,6 +469,7 @@ async function main() {
     });
 
     await workbenchSteps(page);
+    await remoteConnectionSteps(page);
 
     assert.deepEqual(dialogs, [], 'a dialog opened, so hostile content ran');
   } finally {
@@ -529,6 +531,14 @@ async function workbenchSteps(page) {
     await page.locator('.statusbar-item', { hasText: 'Last 24 hours' }).first().waitFor({ timeout: 10_000 });
     const settings = fs.readFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), 'utf8');
     assert.match(settings, /"quarry\.run\.timeRange": "24h"/);
+
+    // Local runs keep only the rows whose TimeGenerated is in the range, and the generated flows
+    // are older than a day, so the next steps need All time again.
+    await page.locator('.statusbar-item', { hasText: 'Last 24 hours' }).first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'All time' }).first().click();
+    await page.locator('.statusbar-item', { hasText: 'All time' }).first().waitFor({ timeout: 10_000 });
+    const restored = fs.readFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), 'utf8');
+    assert.match(restored, /"quarry\.run\.timeRange": "all"/);
   });
 
   await step(page, '16-sort-10000-rows', async () => {
@@ -720,6 +730,149 @@ async function workbenchSteps(page) {
       ['Processes', 'long'],
     ]);
   });
+}
+
+const LOG_ANALYTICS_TOKEN = 'e2e-token-not-a-secret';
+const LOG_ANALYTICS_WORKSPACE = 'ws-e2e';
+
+/**
+ * Starts a fake Log Analytics query API on 127.0.0.1. It answers
+ * `POST /v1/workspaces/ws-e2e/query` with a bearer token with one table and a partial error,
+ * which the server turns into a warning, and anything else with 401. `requests` collects what
+ * arrived.
+ */
+function startFakeLogAnalytics() {
+  const requests = [];
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      requests.push({ method: request.method, url: request.url, authorization: request.headers.authorization, body });
+      const expected = `/v1/workspaces/${LOG_ANALYTICS_WORKSPACE}/query`;
+      if (
+        request.method !== 'POST' ||
+        request.url !== expected ||
+        request.headers.authorization !== `Bearer ${LOG_ANALYTICS_TOKEN}`
+      ) {
+        response.writeHead(401, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { code: 'InvalidTokenError', message: 'unexpected request' } }));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          tables: [
+            {
+              name: 'PrimaryResult',
+              columns: [
+                { name: 'TimeGenerated', type: 'datetime' },
+                { name: 'UserPrincipalName', type: 'string' },
+                { name: 'ResultType', type: 'string' },
+              ],
+              rows: [
+                ['2024-03-01T10:00:00Z', 'alice@contoso.com', '50126'],
+                ['2024-03-01T11:00:00Z', HOSTILE_ACCOUNT, '0'],
+              ],
+            },
+          ],
+          error: { code: 'PartialError', message: 'Remote partial result <b>trimmed</b>' },
+        }),
+      );
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ server, requests, url: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
+
+/**
+ * Writes quarry.toml into the workspace: `sentinel-e2e` points at the fake service with a token
+ * in the file, and `nokey-e2e` names an environment variable that is not set.
+ */
+function writeQuarryToml(endpoint) {
+  const toml = [
+    '[connections.sentinel-e2e]',
+    'kind = "log-analytics"',
+    `workspace-id = "${LOG_ANALYTICS_WORKSPACE}"`,
+    `endpoint = "${endpoint}"`,
+    `auth = { method = "token", token = "${LOG_ANALYTICS_TOKEN}" }`,
+    '',
+    '[connections.nokey-e2e]',
+    'kind = "log-analytics"',
+    'workspace-id = "ws-unused"',
+    `endpoint = "${endpoint}"`,
+    'auth = { method = "token", token = { env = "QUARRY_E2E_UNSET_TOKEN" } }',
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(WORKSPACE, 'quarry.toml'), toml);
+}
+
+/** Picks a connection from the status bar, runs the demo hunt's first block and reads the rows. */
+async function remoteConnectionSteps(page) {
+  const fake = await startFakeLogAnalytics();
+  try {
+    writeQuarryToml(fake.url);
+
+    await step(page, '21-connection-picker', async () => {
+      await page.locator('.statusbar-item', { hasText: 'Demo data' }).first().click();
+      const picker = page.locator('.quick-input-widget input');
+      await picker.waitFor({ state: 'visible' });
+      const rows = page.locator('.quick-input-list .monaco-list-row');
+      await rows.filter({ hasText: 'sentinel-e2e' }).first().waitFor({ timeout: 15_000 });
+      const good = (await rows.filter({ hasText: 'sentinel-e2e' }).first().innerText()).replace(/\s+/g, ' ');
+      assert.match(good, /log-analytics: /, good);
+      assert.equal(await rows.filter({ hasText: 'sentinel-e2e' }).locator('.codicon-warning').count(), 0);
+
+      // The picker shows a row's detail line only for some rows, so filter to the one without
+      // credentials to read its warning.
+      await picker.fill('nokey-e2e');
+      const bad = rows.filter({ hasText: 'nokey-e2e' }).first();
+      await bad.waitFor();
+      assert.equal(await bad.locator('.codicon-warning').count(), 1);
+      await waitForText(bad, 'not configured', 5_000);
+      await page.screenshot({ path: path.join(OUT, '21-connection-picker-warning.png') });
+
+      await picker.fill('sentinel-e2e');
+      await rows.filter({ hasText: 'sentinel-e2e' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.statusbar-item', { hasText: 'sentinel-e2e' }).first().waitFor({ timeout: 10_000 });
+      const settings = JSON.parse(fs.readFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), 'utf8'));
+      assert.equal(settings['quarry.data.connection'], 'sentinel-e2e');
+    });
+
+    await step(page, '22-connection-run', async () => {
+      const demoEditor = page.locator('.monaco-editor', {
+        has: page.locator('.view-line', { hasText: 'render columnchart' }),
+      });
+      const lens = demoEditor.locator('.codelens-decoration a').filter({ hasText: /^\s*Run\s*$/ }).first();
+      await lens.click();
+      const frame = resultsFrame(page);
+      await waitForText(frame.locator('#summary .source'), 'Source: connection:sentinel-e2e', 60_000, { exact: true });
+      const table = await readTable(frame);
+      assert.deepEqual(table.headers, [
+        ['TimeGenerated', 'datetime'],
+        ['UserPrincipalName', 'string'],
+        ['ResultType', 'string'],
+      ]);
+      assert.equal(table.rows.length, 2);
+      assert.equal(table.rows[0][1], 'alice@contoso.com');
+      assert.equal(table.rows[1][1], HOSTILE_ACCOUNT);
+      assert.equal(table.images, 0);
+      const warnings = await frame.locator('.warnings li').allInnerTexts();
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.ok(warnings[0].startsWith('Remote partial result <b>trimmed</b>'), warnings[0]);
+      assert.equal(await frame.locator('.warnings b').count(), 0);
+
+      const runs = fake.requests.filter((request) => request.url.endsWith('/query'));
+      assert.equal(runs.length, 1, JSON.stringify(fake.requests));
+      assert.equal(runs[0].authorization, `Bearer ${LOG_ANALYTICS_TOKEN}`);
+      assert.equal(typeof JSON.parse(runs[0].body).query, 'string');
+    });
+  } finally {
+    fake.server.close();
+  }
 }
 
 main().then(
