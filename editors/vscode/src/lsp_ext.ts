@@ -137,9 +137,9 @@ export interface RunQueryResult {
   elapsedMs: number;
   /** Present when the query ended in a `render` operator. */
   render?: RenderHint;
-  /** Name of the connection that ran a remote query; absent for local runs. */
+  /** Name of the connection that ran a remote query. Absent for local runs. */
   connection?: string;
-  /** The service's partial errors and notes; empty when there are none or the run was local. */
+  /** The service's partial errors and notes. Empty when there are none or the run was local. */
   warnings: string[];
 }
 
