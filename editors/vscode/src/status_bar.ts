@@ -4,6 +4,7 @@
 
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { RequestType0 } from 'vscode-languageclient/node';
 import { readConfig } from './config';
 import type { Ctx } from './ctx';
 import { buildConnectionItems } from './data_source';
@@ -93,7 +94,7 @@ async function listConnections(ctx: Ctx): Promise<ConnectionInfo[]> {
     return [];
   }
   try {
-    const list = parseListConnectionsResult(await client.sendRequest(LIST_CONNECTIONS_REQUEST, null));
+    const list = parseListConnectionsResult(await client.sendRequest(LIST_CONNECTIONS));
     for (const problem of list.problems) {
       ctx.log(`connection configuration: ${problem}`);
     }
@@ -103,6 +104,10 @@ async function listConnections(ctx: Ctx): Promise<ConnectionInfo[]> {
     return [];
   }
 }
+
+// A request without params: `sendRequest(method, null)` would send `params: [null]`, which the
+// server rejects.
+const LIST_CONNECTIONS = new RequestType0<unknown, void>(LIST_CONNECTIONS_REQUEST);
 
 type DataSourceItem = vscode.QuickPickItem & {
   source?: { folder: string | null | 'choose' } | { connection: string };
