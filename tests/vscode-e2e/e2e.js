@@ -737,10 +737,9 @@ const LOG_ANALYTICS_TOKEN = 'e2e-token-not-a-secret';
 const LOG_ANALYTICS_WORKSPACE = 'ws-e2e';
 
 /**
- * Starts a fake Log Analytics query API on 127.0.0.1. It answers
- * `POST /v1/workspaces/ws-e2e/query` with a bearer token with one table and a partial error,
- * which the server turns into a warning, and anything else with 401. `requests` collects what
- * arrived.
+ * Starts a fake Log Analytics query API on 127.0.0.1. A `POST /v1/workspaces/ws-e2e/query`
+ * with the expected bearer token gets one table and a partial error, which the server turns
+ * into a warning. Any other request gets 401. `requests` records every request.
  */
 function startFakeLogAnalytics() {
   const requests = [];
