@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every Quarry test suite: Rust unit and end-to-end tests (these include the grammar's
-# corpus tests and the generated-parser drift check, through tree-sitter-cli), the VS Code
+# Runs every Quarry test suite. The Rust unit and end-to-end tests include the grammar's corpus
+# tests and the generated-parser drift check, through tree-sitter-cli. Then come the VS Code
 # extension's unit tests, the headless Neovim client test and the extension's end-to-end test in
 # code-server.
 # Prerequisites (installed by .ci/run): Rust, Node.js 20+, tree-sitter-cli, python3 with pandas,
