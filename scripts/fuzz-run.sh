@@ -6,7 +6,8 @@
 # Usage: scripts/fuzz-run.sh SECONDS [TARGET...]   (default: every target)
 #
 # The corpus each target grows is kept in $HOME/.cache/quarry-fuzz-corpus/<target>, so later
-# runs start where earlier ones stopped. Seeds are rebuilt from the test fixtures on every run.
+# runs start where earlier ones stopped. Seeds are rebuilt from the test fixtures on every run,
+# and logs go to $HOME/.cache/quarry-fuzz-logs/<date>-<time>-<pid>/<target>.log.
 # A crashing input is written to fuzz/artifacts/<target>/; replay it with
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run --debug-assertions <target> fuzz/artifacts/<target>/<file>
 # (run from fuzz/). The exit status is non-zero when any target crashed, hung or failed to build.
@@ -24,6 +25,16 @@ export CARGO_TARGET_DIR=$cache/quarry-fuzz-target
 # stable toolchain accept them, so no nightly toolchain is needed.
 export RUSTC_BOOTSTRAP=1
 
+# The tree-sitter runtime and the KQL parser are C. With clang, they get the same coverage
+# counters as the Rust code, so libFuzzer is guided through the parser's branches too. gcc cannot
+# emit those counters, so without clang the C code runs uninstrumented.
+if command -v clang >/dev/null 2>&1; then
+    export CC=clang
+    export CFLAGS="${CFLAGS:-} -fsanitize-coverage=inline-8bit-counters,pc-table,trace-cmp"
+else
+    echo "note: clang not found, so the C parser is fuzzed without coverage guidance" >&2
+fi
+
 cargo_fuzz_version=0.13.2
 if ! cargo fuzz --version 2>/dev/null | grep -q " $cargo_fuzz_version"; then
     cargo install --locked --root "$tools" --version "$cargo_fuzz_version" cargo-fuzz
@@ -36,15 +47,18 @@ else
     mapfile -t targets < <(cargo fuzz list)
 fi
 
-seeds=$cache/quarry-fuzz-seeds
-rm -rf "$seeds"
+# Seeds and logs go to folders of this run, so that runs from other checkouts on the same
+# machine, which share the corpus and the build, do not remove or overwrite them.
+run_id=$(date +%Y%m%d-%H%M%S)-$$
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
 python3 make_seeds.py "$seeds"
 
 build_start=$(date +%s)
 cargo fuzz build --debug-assertions
 echo "==> fuzz targets built in $(( $(date +%s) - build_start )) s"
 
-logs=$cache/quarry-fuzz-logs
+logs=$cache/quarry-fuzz-logs/$run_id
 mkdir -p "$logs"
 failed=()
 for target in "${targets[@]}"; do
