@@ -19,6 +19,9 @@ ROOT = FUZZ.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 # Longest corpus query used as a kql_reparse seed, in bytes (about 900 of the 1,536 queries).
 MAX_REPARSE_SEED_BYTES = 400
+# Longest corpus query used as a kql_analysis seed, in bytes (837 of the 1,536 queries). Each
+# input runs every editor feature, with hover and completion at three offsets.
+MAX_ANALYSIS_SEED_BYTES = 300
 
 
 def write(output: Path, target: str, data: bytes) -> None:
@@ -57,6 +60,8 @@ def main() -> None:
     for query in queries:
         data = query.encode("utf-8")
         write(output, "kql_parse", data)
+        if len(data) <= MAX_ANALYSIS_SEED_BYTES:
+            write(output, "kql_analysis", data)
         write(output, "ioc_extract", data)
         # Each reparse input costs two parses per edit, so only short queries seed that target:
         # with all of them, a 30 s run does not get past its first pass over the seeds.
