@@ -131,7 +131,7 @@ export interface RunQueryResult {
   source: string;
   columns: ResultColumn[];
   rows: CellValue[][];
-  /** Number of rows in the full result; `rows` holds at most `maxRows` of them. */
+  /** Number of rows in the full result. `rows` contains at most `maxRows` of them. */
   rowCount: number;
   truncated: boolean;
   elapsedMs: number;
@@ -297,13 +297,13 @@ export interface ConnectionInfo {
   name: string;
   /** Normally one of `CONNECTION_KINDS`. */
   kind: string;
-  /** What the connection queries, such as `workspace 8b1c…`. */
+  /** The target the connection queries, such as `workspace 8b1c…`. */
   target: string;
   /** Sign-in method: `azure-cli`, `client-secret`, `device-code`, `token` or `basic`. */
   auth: string;
   /** True when the sign-in method's secret resolves, and always for methods without one. */
   credentialsConfigured: boolean;
-  /** What would stop the connection from working. */
+  /** Problems that would stop the connection from working. */
   problems: string[];
 }
 

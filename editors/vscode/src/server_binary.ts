@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-/** Where a found binary came from, in search order. */
+/** The origin of a found binary, in search order. */
 export type ServerSource = 'setting' | 'path' | 'bundled';
 
 export type ServerLookup =

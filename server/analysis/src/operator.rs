@@ -34,7 +34,7 @@ pub struct Operator {
 pub struct OperatorParameter {
     /// The name used in the syntax line.
     pub name: String,
-    /// What the argument means and which values it accepts.
+    /// The argument's meaning and the values it accepts.
     pub note: String,
 }
 

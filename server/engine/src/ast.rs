@@ -82,7 +82,7 @@ pub enum OperatorKind {
         /// Pairs of (left column, right column).
         keys: Vec<(Ident, Ident)>,
     },
-    /// An operator the grammar knows but the engine does not run yet, named as written.
+    /// An operator the grammar parses but the engine does not run yet, named as written.
     Unsupported(String),
 }
 

@@ -27,7 +27,7 @@ use polars::prelude::DataFrame;
 
 use eval::TableProvider;
 
-/// Where the engine finds its tables.
+/// The source of the engine's tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataSource {
     /// The built-in, deterministic demo dataset.

@@ -5,7 +5,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 /// Returns the file type of `bytes` from its leading magic bytes, or `text`, `utf-16le-text`
-/// or `data` when no signature matches. `is_text` tells whether the bytes decoded as text.
+/// or `data` when no signature matches. `is_text` is true when the bytes decoded as text.
 pub fn file_type(bytes: &[u8], is_text: bool) -> &'static str {
     const SIGNATURES: &[(&[u8], &str)] = &[
         (b"MZ", "pe"),

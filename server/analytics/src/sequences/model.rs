@@ -10,7 +10,7 @@
 use super::{Event, Session};
 use crate::fasthash::FastHashMap;
 
-/// Which parts of an event the model uses.
+/// The parts of an event that the model uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelKind {
     /// Commands only.

@@ -59,12 +59,12 @@ pub enum LookupStatus {
     Blocked,
     /// The provider rejected the API key (HTTP 401 or 403).
     Unauthorized,
-    /// The provider kept answering HTTP 429 past the retry budget.
+    /// The provider kept returning HTTP 429 past the retry budget.
     RateLimited,
     TimedOut,
     /// A network error or an unexpected HTTP status.
     Failed,
-    /// The provider answered with a body that is not the documented JSON.
+    /// The provider returned a body that is not the documented JSON.
     MalformedResponse,
 }
 

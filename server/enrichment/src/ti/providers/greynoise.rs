@@ -1,5 +1,5 @@
 //! GreyNoise community API (`/v3/community/{ip}`), IPv4 only. The key is optional: without one
-//! the community API answers with a lower quota, so the provider runs only when enabled.
+//! the community API applies a lower quota, so the provider runs only when enabled.
 //!
 //! Severity follows MSTICPy: classification `malicious` is high, anything else information.
 
@@ -87,7 +87,7 @@ impl RemoteApi for GreyNoise {
         Ok(Some(Self::reading(body)))
     }
 
-    /// GreyNoise answers 404 with a message for addresses it has not seen.
+    /// GreyNoise returns 404 with a message for addresses it has not seen.
     fn read_not_found(&self, _observable: &Observable, body: Option<&Value>) -> Option<Reading> {
         let message = body?.get("message")?.as_str()?;
         Some(Reading {
