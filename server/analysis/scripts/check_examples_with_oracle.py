@@ -22,9 +22,21 @@ import sys
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
-# Error codes accepted for particular entries. The `database` example names a database
-# ("Security") that a table schema file cannot declare, so the oracle reports it as unknown.
-EXPECTED_ERRORS = {"function database example": {"KS208"}}
+# Error codes accepted for particular entries. Some examples name an entity that a table
+# schema file cannot declare: a database, entity group, external table, graph model,
+# materialized view or stored query result. The oracle reports such a name as unknown, and
+# for a graph also the properties of its nodes. Kusto.Language 12.4.1 lists
+# `schema_merge` among its plugins but its default globals leave it out (KS124).
+EXPECTED_ERRORS = {
+    "function database example": {"KS208"},
+    "function entity_group example": {"KS247"},
+    "function external_table example": {"KS209"},
+    "function graph example": {"KS260", "KS142"},
+    "function labels example": {"KS260", "KS142"},
+    "function materialized_view example": {"KS210"},
+    "function stored_query_result example": {"KS248"},
+    "function schema_merge example": {"KS124"},
+}
 
 
 def expand_snippet(snippet: str) -> str:

@@ -4,13 +4,14 @@
 Usage: import_signatures.py BUILTINS_JSON [NAME...]
 
 For every entry of data/functions.json, and for each NAME given (added as a new
-entry with an empty summary and example to be written by hand), this script:
-- sets "kind" and "signatures" from BUILTINS_JSON, in the compact form that
-  src/function.rs parses: "(name: Type, optional?: Type, repeated: Type...): Returns";
-- writes data/reference/kql-builtins-subset.json with the BUILTINS_JSON
-  entries of exactly those functions, which the tests compare against.
+entry with an empty summary and example to be written by hand), this script
+sets "kind" and "signatures" from BUILTINS_JSON, in the compact form that
+src/function.rs parses: "(name: Type, optional?: Type, repeated: Type...): Returns".
+With --all, every built-in missing from data/functions.json is added that way.
 
-Summaries and examples already in data/functions.json are kept as they are.
+Summaries, examples and parameter notes already in data/functions.json are kept
+as they are. The tests compare the signatures with data/reference/kql-builtins.json,
+so copy BUILTINS_JSON there when it changes.
 """
 
 import json
@@ -49,32 +50,26 @@ def main() -> int:
     functions_path = DATA / "functions.json"
     functions = json.loads(functions_path.read_text(encoding="utf-8")) if functions_path.exists() else []
     known = {f["name"] for f in functions}
-    for name in sys.argv[2:]:
+    names = sys.argv[2:]
+    if names == ["--all"]:
+        names = [e["name"] for group in ("functions", "aggregates", "plugins") for e in builtins[group]]
+    for name in names:
         if name not in known:
             functions.append({"name": name, "summary": "", "example": ""})
             known.add(name)
 
-    subset = {"source": builtins["source"], "functions": [], "aggregates": [], "plugins": []}
     for function in functions:
         name = function["name"]
         if name not in by_name:
             print(f"error: `{name}` is not in {sys.argv[1]}. Check the spelling", file=sys.stderr)
             return 1
-        group, kind, entry = by_name[name]
+        _group, kind, entry = by_name[name]
         function["kind"] = kind
         function["signatures"] = [compact(s) for s in entry["signatures"]]
-        subset[group].append(entry)
 
-    ordered = [
-        {key: f[key] for key in ("name", "kind", "signatures", "summary", "example")}
-        for f in functions
-    ]
+    keys = ("name", "kind", "signatures", "summary", "parameters", "example")
+    ordered = [{key: f[key] for key in keys if key in f} for f in functions]
     functions_path.write_text(json.dumps(ordered, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    reference_dir = DATA / "reference"
-    reference_dir.mkdir(exist_ok=True)
-    (reference_dir / "kql-builtins-subset.json").write_text(
-        json.dumps(subset, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
     return 0
 
 

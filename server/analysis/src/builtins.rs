@@ -95,6 +95,7 @@ pub(crate) fn load() -> Result<Vec<Function>, String> {
                     signatures,
                     summary: String::new(),
                     example: String::new(),
+                    parameter_notes: Vec::new(),
                 }),
             }
         }
@@ -114,6 +115,7 @@ pub(crate) fn load() -> Result<Vec<Function>, String> {
             }],
             summary: String::new(),
             example: String::new(),
+            parameter_notes: Vec::new(),
         });
     }
     Ok(functions)

@@ -40,6 +40,19 @@ pub struct Function {
     pub summary: String,
     /// A short query or expression that calls the function.
     pub example: String,
+    /// Notes on the parameters whose meaning the name and type do not make clear, in
+    /// signature order. Parameters without a note are left out.
+    pub parameter_notes: Vec<ParameterNote>,
+}
+
+/// A note on one parameter of a function, shown in hover and signature help.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterNote {
+    /// The parameter's name, as in the signatures.
+    pub name: String,
+    /// What the argument means and the values it accepts.
+    pub note: String,
 }
 
 /// One overload of a function.
@@ -79,6 +92,8 @@ pub(crate) struct FunctionRecord {
     signatures: Vec<String>,
     summary: String,
     example: String,
+    #[serde(default)]
+    parameters: Vec<ParameterNote>,
 }
 
 impl TryFrom<FunctionRecord> for Function {
@@ -97,12 +112,26 @@ impl TryFrom<FunctionRecord> for Function {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for note in &record.parameters {
+            let known = signatures
+                .iter()
+                .flat_map(|signature| &signature.parameters)
+                .any(|parameter| parameter.name == note.name);
+            if !known {
+                return Err(format!(
+                    "functions.json: function `{}`: note for unknown parameter `{}`; use a \
+                     parameter name from its signatures",
+                    record.name, note.name
+                ));
+            }
+        }
         Ok(Function {
             name: record.name,
             kind: record.kind,
             signatures,
             summary: record.summary,
             example: record.example,
+            parameter_notes: record.parameters,
         })
     }
 }
@@ -281,7 +310,16 @@ impl Function {
         }
     }
 
-    /// Renders hover text: every overload in a `kusto` code block, the summary and the example.
+    /// Returns the note on the parameter called `name`, if the catalog has one.
+    pub fn parameter_note(&self, name: &str) -> Option<&str> {
+        self.parameter_notes
+            .iter()
+            .find(|note| note.name == name)
+            .map(|note| note.note.as_str())
+    }
+
+    /// Renders hover text: every overload in a `kusto` code block, the summary, the parameter
+    /// notes and the example.
     pub fn hover_markdown(&self) -> String {
         let labels: Vec<String> = (0..self.signatures.len())
             .map(|i| self.signature_label(i))
@@ -291,12 +329,22 @@ impl Function {
             FunctionKind::Aggregate => "Aggregate function, used in `summarize`",
             FunctionKind::Plugin => "Plugin, called with `evaluate`",
         };
-        format!(
-            "```kusto\n{}\n```\n\n{kind}. {}\n\nExample:\n\n```kusto\n{}\n```\n",
+        let mut markdown = format!(
+            "```kusto\n{}\n```\n\n{kind}. {}\n",
             labels.join("\n"),
-            self.summary,
+            self.summary
+        );
+        if !self.parameter_notes.is_empty() {
+            markdown.push('\n');
+            for note in &self.parameter_notes {
+                markdown.push_str(&format!("- `{}`: {}\n", note.name, note.note));
+            }
+        }
+        markdown.push_str(&format!(
+            "\nExample:\n\n```kusto\n{}\n```\n",
             self.example
-        )
+        ));
+        markdown
     }
 }
 

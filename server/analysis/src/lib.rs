@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use function::{
-    Function, FunctionKind, Parameter, Signature, SignatureLabel, display_parameter_type,
+    Function, FunctionKind, Parameter, ParameterNote, Signature, SignatureLabel, display_parameter_type,
     display_return_type,
 };
 pub use operator::{Operator, OperatorParameter};

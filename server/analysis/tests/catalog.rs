@@ -83,14 +83,15 @@ const ENGINE_FUNCTIONS: &[&str] = &[
     "iff",
 ];
 
-const REFERENCE_JSON: &str = include_str!("../data/reference/kql-builtins-subset.json");
+/// Every built-in of Kusto.Language with its signatures, the list the catalog must cover.
+const REFERENCE_JSON: &str = include_str!("../data/reference/kql-builtins.json");
 const USAGE_TSV: &str = include_str!("../data/function-usage.tsv");
 
 #[test]
 fn catalog_loads() {
     let catalog = Catalog::get();
     assert!(catalog.operators().count() >= 45);
-    assert!(catalog.functions().count() >= 60);
+    assert!(catalog.functions().count() >= 479);
 }
 
 #[test]
@@ -176,6 +177,30 @@ fn most_used_functions_are_present() {
     }
 }
 
+/// Names that Kusto.Language lists both as a scalar function and as an aggregate. The catalog
+/// keeps one entry for each, the aggregate, whose single-argument overload is the common use.
+const SCALAR_AND_AGGREGATE: &[&str] = &["hll_merge", "merge_tdigest", "tdigest_merge"];
+
+#[test]
+fn every_builtin_is_documented() {
+    let reference: Value = serde_json::from_str(REFERENCE_JSON).expect("reference JSON parses");
+    let catalog = Catalog::get();
+    let mut names = 0;
+    for group in ["functions", "aggregates", "plugins"] {
+        for entry in reference[group].as_array().expect("group is an array") {
+            let name = entry["name"].as_str().expect("name is a string");
+            let function = catalog
+                .function(name)
+                .unwrap_or_else(|| panic!("built-in `{name}` ({group}) has no catalog entry"));
+            assert!(!function.summary.trim().is_empty(), "`{name}` has no summary");
+            assert!(!function.example.trim().is_empty(), "`{name}` has no example");
+            assert!(!function.signatures.is_empty(), "`{name}` has no signature");
+            names += 1;
+        }
+    }
+    assert_eq!(names, 482, "the reference lists 385 + 52 + 45 built-ins");
+}
+
 #[test]
 fn signatures_match_reference() {
     let reference: Value = serde_json::from_str(REFERENCE_JSON).expect("reference JSON parses");
@@ -189,6 +214,9 @@ fn signatures_match_reference() {
     ] {
         for entry in reference[group].as_array().expect("group is an array") {
             let name = entry["name"].as_str().expect("name is a string");
+            if kind == FunctionKind::Scalar && SCALAR_AND_AGGREGATE.contains(&name) {
+                continue;
+            }
             let function = catalog
                 .function(name)
                 .unwrap_or_else(|| panic!("reference function `{name}` is not in the catalog"));
@@ -249,6 +277,22 @@ fn signatures_match_reference() {
         uncovered.is_empty(),
         "functions with no reference entry: {uncovered:?}"
     );
+}
+
+#[test]
+fn parameter_notes_are_sentences() {
+    for function in Catalog::get().functions() {
+        for note in &function.parameter_notes {
+            let sentences = sentence_count(&note.note);
+            assert!(
+                (1..=2).contains(&sentences) && note.note.ends_with('.'),
+                "note on `{}` of `{}` must be one or two sentences ending with a period: {}",
+                note.name,
+                function.name,
+                note.note
+            );
+        }
+    }
 }
 
 /// Counts sentences by their terminal punctuation followed by whitespace, a quote or the end
@@ -505,9 +549,10 @@ fn expand_snippet_fills_placeholders() {
 
 /// Operators and functions whose example Kusto.Language 12.4.1 accepts but Quarry's grammar
 /// does not parse yet.
-// TODO: the grammar has no `graph-to-table` operator. Remove the entry once it learns it; the
-// test fails until then.
-const EXAMPLE_GRAMMAR_GAPS: &[&str] = &["graph-to-table"];
+// TODO: the grammar has no `graph-to-table` operator, and it reads `entity_group` only as the
+// keyword of a literal list (`entity_group [...]`), not as a call naming a stored group.
+// Remove each entry once the grammar learns it; the test fails until then.
+const EXAMPLE_GRAMMAR_GAPS: &[&str] = &["entity_group", "graph-to-table"];
 
 /// Operators whose expanded snippet Quarry's grammar does not parse yet, for the same reason.
 const SNIPPET_GRAMMAR_GAPS: &[&str] = &["graph-to-table"];
