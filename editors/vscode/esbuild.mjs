@@ -1,5 +1,5 @@
-// Bundles the extension into dist/main.js and the results webview, with Chart.js, into
-// media/results.js. The `vscode` module is provided by the editor at run time, so it stays
+// Bundles the extension into dist/main.js, and the results and analysis webviews, each with
+// Chart.js, into media/results.js and media/analysis.js. The `vscode` module is provided by the editor at run time, so it stays
 // external. The webview bundle is a browser script: the panel's Content Security Policy allows
 // only that one file, so everything it needs must be inside it.
 import * as esbuild from 'esbuild';
@@ -33,11 +33,17 @@ const webview = {
   logLevel: 'info',
 };
 
+const analysisWebview = {
+  ...webview,
+  entryPoints: ['webview/analysis/main.ts'],
+  outfile: 'media/analysis.js',
+};
+
 if (watch) {
-  for (const options of [extension, webview]) {
+  for (const options of [extension, webview, analysisWebview]) {
     const context = await esbuild.context(options);
     await context.watch();
   }
 } else {
-  await Promise.all([esbuild.build(extension), esbuild.build(webview)]);
+  await Promise.all([esbuild.build(extension), esbuild.build(webview), esbuild.build(analysisWebview)]);
 }

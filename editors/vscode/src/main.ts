@@ -1,6 +1,7 @@
 // Extension entry point: VS Code calls `activate` when a KQL file opens.
 
 import * as vscode from 'vscode';
+import { registerAnalysisCommands } from './analysis_commands';
 import { registerCodeLens } from './codelens';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
@@ -14,6 +15,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx = new Ctx(context);
   context.subscriptions.push(ctx);
   registerCommands(ctx);
+  registerAnalysisCommands(ctx);
   registerCodeLens(ctx);
   registerStatusBar(ctx);
   registerDemoHunt(ctx);

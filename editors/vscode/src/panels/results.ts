@@ -21,6 +21,13 @@ export interface ErrorTarget {
 
 export class ResultsPanel implements vscode.Disposable {
   private static current: ResultsPanel | undefined;
+  /** The last result shown, which the analysis commands read. Kept when the panel closes. */
+  private static lastResult: RunQueryResult | undefined;
+
+  /** Returns the result that the panel showed last, or undefined before the first result. */
+  static latestResult(): RunQueryResult | undefined {
+    return ResultsPanel.lastResult;
+  }
 
   private readonly disposables: vscode.Disposable[] = [];
   /**
@@ -74,6 +81,7 @@ export class ResultsPanel implements vscode.Disposable {
 
   showResult(result: RunQueryResult): void {
     this.errorTarget = undefined;
+    ResultsPanel.lastResult = result;
     this.post({ type: 'result', result });
   }
 

@@ -62,6 +62,14 @@ export function loadWebview(savedState?: unknown): LoadedWebview {
     title: 'Quarry Results',
     labels: LABELS,
   });
+  return loadPage(html, SCRIPT_PATH, savedState);
+}
+
+/**
+ * Loads `html` into jsdom and runs the script at `scriptPath` in it, with a recording stand-in
+ * for `acquireVsCodeApi` that starts from `savedState`.
+ */
+export function loadPage(html: string, scriptPath: string, savedState?: unknown): LoadedWebview {
   // "dangerously" runs inline handlers and scripts, so markup that slipped into the DOM as HTML
   // would run and show up in `alerts`.
   const warnings: unknown[][] = [];
@@ -97,7 +105,7 @@ export function loadWebview(savedState?: unknown): LoadedWebview {
     }),
   });
 
-  window.eval(fs.readFileSync(SCRIPT_PATH, 'utf8'));
+  window.eval(fs.readFileSync(scriptPath, 'utf8'));
 
   return {
     window,

@@ -1,0 +1,115 @@
+// The "Quarry Analysis" webview panel: one instance, reused for every analysis (time-series
+// anomalies, process tree, decoded command).
+
+import * as vscode from 'vscode';
+import { buildAnalysisHtml } from './analysis_html';
+import { type AnalysisLabels, type AnalysisMessage, parseAnalysisWebviewMessage } from './analysis_protocol';
+import { createNonce } from './results_html';
+
+export const ANALYSIS_VIEW_TYPE = 'quarry.analysis';
+
+export class AnalysisPanel implements vscode.Disposable {
+  private static current: AnalysisPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  /** The analysis shown, posted again when the webview loads and sends `ready`. */
+  private state: AnalysisMessage | undefined;
+
+  /** Shows `message` in the panel, creating the panel beside the active editor when there is none. */
+  static show(extensionUri: vscode.Uri, message: AnalysisMessage): void {
+    let current = AnalysisPanel.current;
+    if (current === undefined) {
+      const panel = vscode.window.createWebviewPanel(
+        ANALYSIS_VIEW_TYPE,
+        vscode.l10n.t('Quarry Analysis'),
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          enableScripts: true,
+          enableCommandUris: false,
+          localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
+        },
+      );
+      current = new AnalysisPanel(panel, extensionUri);
+      AnalysisPanel.current = current;
+    } else {
+      current.panel.reveal(undefined, true);
+    }
+    current.post(message);
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+  ) {
+    const webview = panel.webview;
+    const media = vscode.Uri.joinPath(extensionUri, 'media');
+    webview.html = buildAnalysisHtml({
+      cspSource: webview.cspSource,
+      nonce: createNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'analysis.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'analysis.css')).toString(),
+      labels: analysisLabels(),
+    });
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),
+    );
+  }
+
+  dispose(): void {
+    if (AnalysisPanel.current === this) {
+      AnalysisPanel.current = undefined;
+    }
+    this.panel.dispose();
+    for (const disposable of this.disposables.splice(0)) {
+      disposable.dispose();
+    }
+  }
+
+  private post(message: AnalysisMessage): void {
+    this.state = message;
+    this.panel.title = message.title;
+    void this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(raw: unknown): void {
+    const message = parseAnalysisWebviewMessage(raw);
+    if (message === undefined) {
+      console.warn('Quarry analysis panel: ignored an invalid webview message');
+      return;
+    }
+    if (message.type === 'ready') {
+      if (this.state !== undefined) {
+        void this.panel.webview.postMessage(this.state);
+      }
+      return;
+    }
+    void vscode.env.clipboard.writeText(message.text).then(() => {
+      vscode.window.setStatusBarMessage(vscode.l10n.t('Copied to the clipboard.'), 3_000);
+    });
+  }
+}
+
+function analysisLabels(): AnalysisLabels {
+  // Placeholders pass through as `{0}`, `{1}` and `{2}`, so media/analysis.js fills them in.
+  return {
+    empty: vscode.l10n.t('Run an analysis from the command palette.'),
+    value: vscode.l10n.t('Value'),
+    baseline: vscode.l10n.t('Baseline'),
+    anomaly: vscode.l10n.t('Anomaly'),
+    anomalyCount: vscode.l10n.t('{0} anomalous points of {1}', '{0}', '{1}'),
+    periods: vscode.l10n.t('Anomaly periods'),
+    noPeriods: vscode.l10n.t('No anomaly periods.'),
+    kqlFilter: vscode.l10n.t('KQL filter for the anomaly periods'),
+    copy: vscode.l10n.t('Copy'),
+    processSummary: vscode.l10n.t('{0} processes, {1} roots, {2} levels deep', '{0}', '{1}', '{2}'),
+    processesTruncated: vscode.l10n.t('Showing {0} of {1} processes.', '{0}', '{1}'),
+    inferred: vscode.l10n.t('inferred parent'),
+    layerCount: vscode.l10n.t('{0} decoded layers', '{0}'),
+    input: vscode.l10n.t('Input'),
+    indicators: vscode.l10n.t('Indicators in the decoded text'),
+    noIndicators: vscode.l10n.t('No indicators in the decoded text.'),
+    limits: vscode.l10n.t('Decoding stopped early'),
+    bytes: vscode.l10n.t('{0} bytes', '{0}'),
+  };
+}

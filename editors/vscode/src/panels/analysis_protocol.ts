@@ -1,0 +1,94 @@
+// Messages between the analysis panel (src/panels/analysis.ts) and its webview script, bundled
+// from webview/analysis/ into media/analysis.js. Both sides check what they receive with the
+// parsers below. No `vscode` import, so unit tests and the webview bundle load it.
+
+import {
+  type DecodeResult,
+  type ProcessTreeResult,
+  type TimeseriesResult,
+  parseDecodeResult,
+  parseProcessTreeResult,
+  parseTimeseriesResult,
+} from '../lsp_ext_analyze';
+
+/** Messages that the extension posts to the analysis webview. */
+export type AnalysisMessage =
+  | { type: 'timeseries'; title: string; result: TimeseriesResult }
+  | { type: 'processTree'; title: string; result: ProcessTreeResult }
+  | { type: 'decode'; title: string; input: string; result: DecodeResult };
+
+/** Messages that the analysis webview posts to the extension. */
+export type AnalysisWebviewMessage =
+  /** The script has loaded; the extension then posts the current analysis. */
+  | { type: 'ready' }
+  /** The user clicked a copy button; the extension puts `text` on the clipboard. */
+  | { type: 'copy'; text: string };
+
+/** Localised texts of the analysis webview. `{0}` and `{1}` are filled in by the script. */
+export interface AnalysisLabels {
+  empty: string;
+  value: string;
+  baseline: string;
+  anomaly: string;
+  /** `{0}`: number of anomalous points, `{1}`: number of points. */
+  anomalyCount: string;
+  periods: string;
+  noPeriods: string;
+  kqlFilter: string;
+  copy: string;
+  /** `{0}`: processes, `{1}`: root processes, `{2}`: deepest level. */
+  processSummary: string;
+  /** `{0}`: processes drawn, `{1}`: processes in the tree. */
+  processesTruncated: string;
+  inferred: string;
+  /** `{0}`: number of decoded layers. */
+  layerCount: string;
+  input: string;
+  indicators: string;
+  noIndicators: string;
+  limits: string;
+  /** `{0}`: size in bytes. */
+  bytes: string;
+}
+
+/** Returns `value` as an `AnalysisMessage`, or undefined when it is not one. */
+export function parseAnalysisMessage(value: unknown): AnalysisMessage | undefined {
+  if (!isRecord(value) || typeof value.title !== 'string') {
+    return undefined;
+  }
+  try {
+    switch (value.type) {
+      case 'timeseries':
+        return { type: 'timeseries', title: value.title, result: parseTimeseriesResult(value.result) };
+      case 'processTree':
+        return { type: 'processTree', title: value.title, result: parseProcessTreeResult(value.result) };
+      case 'decode':
+        if (typeof value.input !== 'string') {
+          return undefined;
+        }
+        return { type: 'decode', title: value.title, input: value.input, result: parseDecodeResult(value.result) };
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns `value` as an `AnalysisWebviewMessage`, or undefined when it is not one. */
+export function parseAnalysisWebviewMessage(value: unknown): AnalysisWebviewMessage | undefined {
+  if (!isRecord(value)) {
+    return undefined;
+  }
+  if (value.type === 'ready') {
+    return { type: 'ready' };
+  }
+  if (value.type === 'copy' && typeof value.text === 'string') {
+    return { type: 'copy', text: value.text };
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

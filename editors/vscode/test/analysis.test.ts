@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  parseDecodeResult,
+  parseProcessTreeResult,
+  parseTimeseriesResult,
+  timeseriesCandidates,
+} from '../src/lsp_ext_analyze';
+import { buildAnalysisHtml } from '../src/panels/analysis_html';
+import {
+  type AnalysisLabels,
+  parseAnalysisMessage,
+  parseAnalysisWebviewMessage,
+} from '../src/panels/analysis_protocol';
+import { type LoadedWebview, loadPage } from './helpers/webview';
+
+// Tests run from out/test, two levels below the extension folder and four below the repository.
+const EXTENSION_DIR = path.resolve(__dirname, '..', '..');
+const SCRIPT_PATH = path.join(EXTENSION_DIR, 'media', 'analysis.js');
+const XSS_PAYLOADS = fs
+  .readFileSync(path.resolve(EXTENSION_DIR, '..', '..', 'tests', 'fixtures', 'xss-payloads.txt'), 'utf8')
+  .split('\n')
+  .filter((line) => line !== '' && !line.startsWith('# '));
+
+const LABELS: AnalysisLabels = {
+  empty: 'Nothing yet.',
+  value: 'Value',
+  baseline: 'Baseline',
+  anomaly: 'Anomaly',
+  anomalyCount: '{0} of {1} anomalous',
+  periods: 'Periods',
+  noPeriods: 'No periods.',
+  kqlFilter: 'Filter',
+  copy: 'Copy',
+  processSummary: '{0} processes, {1} roots, {2} levels',
+  processesTruncated: '{0} of {1}',
+  inferred: 'inferred',
+  layerCount: '{0} layers',
+  input: 'Input',
+  indicators: 'Indicators',
+  noIndicators: 'None.',
+  limits: 'Limits',
+  bytes: '{0} B',
+};
+
+function loadAnalysis(savedState?: unknown): LoadedWebview & { xssCalls: unknown[] } {
+  const html = buildAnalysisHtml({
+    cspSource: 'vscode-resource:',
+    nonce: 'test-nonce',
+    scriptUri: 'vscode-resource:/media/analysis.js',
+    styleUri: 'vscode-resource:/media/analysis.css',
+    labels: LABELS,
+  });
+  const page = loadPage(html, SCRIPT_PATH, savedState);
+  const xssCalls: unknown[] = [];
+  Object.assign(page.window, { quarryXss: (n: unknown) => xssCalls.push(n) });
+  return Object.assign(page, { xssCalls });
+}
+
+const TIMESERIES = {
+  timeColumn: 'TimeGenerated',
+  valueColumn: 'Bytes',
+  points: [
+    { time: '2024-05-01T00:00:00Z', value: 10, baseline: 11, score: 0.2, anomalies: 0 },
+    { time: '2024-05-01T01:00:00Z', value: 90, baseline: 12, score: 4.1, anomalies: 1 },
+    { time: '2024-05-01T02:00:00Z', value: 12, baseline: 12, score: null, anomalies: 0 },
+  ],
+  periods: [{ start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z' }],
+  kqlFilter: '| where TimeGenerated between (datetime(2024-05-01T01:00:00Z) .. datetime(2024-05-01T02:00:00Z))',
+};
+
+function process(key: string, parentKey: string | null, depth: number, name: string, commandLine: string | null) {
+  return {
+    key,
+    parent_key: parentKey,
+    time: '2024-05-01T00:00:00Z',
+    name,
+    process_id: `0x${depth}`,
+    parent_id: null,
+    command_line: commandLine,
+    host: 'WS01',
+    inferred: parentKey === null,
+    is_root: parentKey === null,
+    is_leaf: false,
+    is_branch: false,
+    path: key,
+    depth,
+  };
+}
+
+function layer(encoding: string, preview: string | null, children: unknown[] = []) {
+  return {
+    encoding,
+    start: 0,
+    end: 4,
+    size: 4,
+    truncated: false,
+    file_type: 'text',
+    preview,
+    md5: 'm',
+    sha1: 's',
+    sha256: 'a'.repeat(64),
+    children,
+  };
+}
+
+describe('analysis results', () => {
+  it('timeseries result parses', () => {
+    const parsed = parseTimeseriesResult(TIMESERIES);
+    assert.equal(parsed.points.length, 3);
+    assert.equal(parsed.points[2].score, null);
+    assert.equal(parsed.periods[0].end, '2024-05-01T02:00:00Z');
+    assert.equal(parsed.kqlFilter, TIMESERIES.kqlFilter);
+  });
+
+  it('timeseries result names bad field', () => {
+    const bad = { ...TIMESERIES, points: [{ ...TIMESERIES.points[0], baseline: 'high' }] };
+    assert.throws(() => parseTimeseriesResult(bad), /points\[0\]\.baseline/);
+    assert.throws(() => parseTimeseriesResult({ ...TIMESERIES, periods: null }), /`periods` is not an array/);
+  });
+
+  it('process tree converts snake case', () => {
+    const parsed = parseProcessTreeResult({
+      summary: { processes: 1, roots: 1, leaves: 1, branches: 0, isolated: 1, max_depth: 0 },
+      processes: [process('a', null, 0, 'cmd.exe', 'cmd /c whoami')],
+    });
+    assert.equal(parsed.summary.maxDepth, 0);
+    assert.equal(parsed.processes[0].processId, '0x0');
+    assert.equal(parsed.processes[0].commandLine, 'cmd /c whoami');
+    assert.equal(parsed.processes[0].parentKey, null);
+  });
+
+  it('process tree rejects missing name', () => {
+    const bad = process('a', null, 0, 'x', null) as Record<string, unknown>;
+    delete bad.name;
+    assert.throws(
+      () => parseProcessTreeResult({ summary: { processes: 1, roots: 1, leaves: 1, max_depth: 0 }, processes: [bad] }),
+      /processes\[0\]\.name/,
+    );
+  });
+
+  it('decode result parses layers', () => {
+    const parsed = parseDecodeResult({
+      tree: layer('input', null, [layer('base64', 'whoami')]),
+      layers: 1,
+      indicators: [{ type: 'ipv4', value: '203.0.113.5', layer: 1, start: 0, end: 11 }],
+      limits: [{ kind: 'max-depth', depth: 8, message: 'stopped at depth 8' }],
+    });
+    assert.equal(parsed.tree.children[0].fileType, 'text');
+    assert.equal(parsed.tree.children[0].preview, 'whoami');
+    assert.deepEqual(parsed.limits, ['stopped at depth 8']);
+    assert.equal(parsed.indicators[0].value, '203.0.113.5');
+  });
+
+  it('decode result rejects deep nesting', () => {
+    let tree = layer('base64', 'x');
+    for (let i = 0; i < 70; i++) {
+      tree = layer('base64', 'x', [tree]);
+    }
+    assert.throws(
+      () => parseDecodeResult({ tree, layers: 70, indicators: [], limits: [] }),
+      /nested deeper than 64/,
+    );
+  });
+
+  it('candidates split time and value columns', () => {
+    const candidates = timeseriesCandidates([
+      { name: 'TimeGenerated', type: 'datetime' },
+      { name: 'Account', type: 'string' },
+      { name: 'Count', type: 'long' },
+      { name: 'Ratio', type: 'real' },
+    ]);
+    assert.deepEqual(candidates, { time: ['TimeGenerated'], value: ['Count', 'Ratio'] });
+  });
+});
+
+describe('analysis protocol', () => {
+  it('message with bad result rejected', () => {
+    assert.equal(parseAnalysisMessage({ type: 'timeseries', title: 't', result: { points: 1 } }), undefined);
+    assert.equal(parseAnalysisMessage({ type: 'decode', title: 't', result: {} }), undefined);
+    assert.equal(parseAnalysisMessage({ type: 'other', title: 't' }), undefined);
+    assert.equal(parseAnalysisMessage('timeseries'), undefined);
+  });
+
+  it('webview messages checked', () => {
+    assert.deepEqual(parseAnalysisWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseAnalysisWebviewMessage({ type: 'copy', text: 'x' }), { type: 'copy', text: 'x' });
+    assert.equal(parseAnalysisWebviewMessage({ type: 'copy', text: 3 }), undefined);
+    assert.equal(parseAnalysisWebviewMessage({ type: 'export' }), undefined);
+  });
+
+  it('html has strict policy and one script', () => {
+    const html = buildAnalysisHtml({
+      cspSource: 'vscode-resource:',
+      nonce: 'abc',
+      scriptUri: 'vscode-resource:/media/analysis.js',
+      styleUri: 'vscode-resource:/media/analysis.css',
+      labels: { ...LABELS, empty: '"><script>alert(1)</script>' },
+    });
+    assert.ok(html.includes('default-src &#39;none&#39;; style-src vscode-resource:; script-src &#39;nonce-abc&#39;'), html);
+    assert.equal(html.match(/<script/g)?.length, 1);
+    assert.ok(!html.includes('<script>alert(1)'), html);
+  });
+});
+
+describe('analysis webview', () => {
+  it('posts ready and shows empty state', () => {
+    const page = loadAnalysis();
+    assert.deepEqual(page.posted, [{ type: 'ready' }]);
+    assert.equal(page.document.querySelector('.empty')?.textContent, LABELS.empty);
+  });
+
+  it('timeseries shows anomalies and filter', () => {
+    const page = loadAnalysis();
+    page.receive({ type: 'timeseries', title: 'Anomalies in Bytes', result: TIMESERIES });
+    const document = page.document;
+    assert.equal(document.querySelector('.title')?.textContent, 'Anomalies in Bytes');
+    assert.equal(document.querySelector('.anomaly-count')?.textContent, '1 of 3 anomalous');
+    assert.equal(document.querySelectorAll('.periods li').length, 1);
+    assert.equal(document.querySelector('pre.kql-filter')?.textContent, TIMESERIES.kqlFilter);
+    assert.ok(document.querySelector('.chart-frame canvas'));
+
+    (document.querySelector('button.copy') as HTMLButtonElement).click();
+    assert.deepEqual(page.posted.at(-1), { type: 'copy', text: TIMESERIES.kqlFilter });
+  });
+
+  it('process tree nests children', () => {
+    const page = loadAnalysis();
+    page.receive({
+      type: 'processTree',
+      title: 'Process tree',
+      result: {
+        summary: { processes: 3, roots: 1, leaves: 1, max_depth: 2 },
+        processes: [
+          process('root', null, 0, 'services.exe', null),
+          process('child', 'root', 1, 'cmd.exe', 'cmd /c powershell -enc AAA'),
+          process('grandchild', 'child', 2, 'powershell.exe', 'powershell -enc AAA'),
+        ],
+      },
+    });
+    const document = page.document;
+    assert.equal(document.querySelector('.process-summary')?.textContent, '3 processes, 1 roots, 3 levels');
+    const names = Array.from(document.querySelectorAll('.process-tree details.process')).map((node) => {
+      let depth = 0;
+      for (let parent = node.parentElement; parent?.classList.contains('process'); parent = parent.parentElement) {
+        depth += 1;
+      }
+      return `${depth}:${node.querySelector(':scope > summary .process-name')?.textContent}`;
+    });
+    assert.deepEqual(names, ['0:services.exe', '1:cmd.exe', '2:powershell.exe']);
+    assert.equal(document.querySelector('.process-inferred')?.textContent, 'inferred');
+  });
+
+  it('hostile text stays inert', () => {
+    assert.ok(XSS_PAYLOADS.length >= 30, `${XSS_PAYLOADS.length} payloads`);
+    const page = loadAnalysis();
+    const processes = XSS_PAYLOADS.map((payload, index) =>
+      process(`k${index}`, index === 0 ? null : 'k0', index === 0 ? 0 : 1, payload, payload),
+    );
+    page.receive({
+      type: 'processTree',
+      title: XSS_PAYLOADS[0],
+      result: { summary: { processes: processes.length, roots: 1, leaves: 1, max_depth: 1 }, processes },
+    });
+    const names = Array.from(page.document.querySelectorAll('.process-name')).map((node) => node.textContent);
+    assert.deepEqual(names, XSS_PAYLOADS);
+
+    page.receive({
+      type: 'decode',
+      title: XSS_PAYLOADS[1],
+      input: XSS_PAYLOADS.join('\n'),
+      result: {
+        tree: layer('input', null, XSS_PAYLOADS.map((payload) => ({ ...layer('base64', payload), name: payload }))),
+        layers: XSS_PAYLOADS.length,
+        indicators: XSS_PAYLOADS.map((payload) => ({ type: 'url', value: payload, layer: 1 })),
+        limits: XSS_PAYLOADS,
+      },
+    });
+    const previews = Array.from(page.document.querySelectorAll('pre.layer-preview')).map((node) => node.textContent);
+    assert.deepEqual(previews, XSS_PAYLOADS);
+    assert.equal(page.document.querySelector('pre.decode-input')?.textContent, XSS_PAYLOADS.join('\n'));
+
+    page.receive({
+      type: 'timeseries',
+      title: XSS_PAYLOADS[2],
+      result: { ...TIMESERIES, valueColumn: XSS_PAYLOADS[3], kqlFilter: XSS_PAYLOADS[4] },
+    });
+    assert.equal(page.document.querySelector('pre.kql-filter')?.textContent, XSS_PAYLOADS[4]);
+
+    assert.deepEqual(page.alerts, []);
+    assert.deepEqual(page.xssCalls, []);
+    assert.equal(page.document.querySelectorAll('img, svg, iframe, object, embed, a, form').length, 0);
+    assert.equal(page.document.querySelectorAll('script').length, 1);
+  });
+
+  it('invalid message ignored', () => {
+    const page = loadAnalysis();
+    page.receive({ type: 'decode', title: 'x', input: 'x', result: { tree: 'x' } });
+    assert.equal(page.document.querySelector('.empty')?.textContent, LABELS.empty);
+    assert.equal(page.warnings.length, 1);
+  });
+
+  it('saved state redrawn', () => {
+    const saved = { type: 'timeseries', title: 'Saved', result: TIMESERIES };
+    const page = loadAnalysis(saved);
+    assert.equal(page.document.querySelector('.title')?.textContent, 'Saved');
+  });
+});
