@@ -12,6 +12,7 @@ pub mod config;
 pub mod defender;
 pub mod error;
 pub mod http;
+pub mod keyring_store;
 pub mod kusto;
 pub mod log_analytics;
 pub mod query;

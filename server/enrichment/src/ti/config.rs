@@ -41,6 +41,12 @@ pub enum ConfigError {
         "environment variable {variable} named by [ti.providers.{provider}] is not set or empty"
     )]
     MissingEnv { provider: String, variable: String },
+    #[error(
+        "keyring entry {entry} named by [ti.providers.{provider}] was not found: set it from the editor or add it to the OS keyring (service `quarry`, account `{entry}`)"
+    )]
+    MissingKeyringEntry { provider: String, entry: String },
+    #[error("[ti.providers.{provider}]: {message}")]
+    Keyring { provider: String, message: String },
     #[error(transparent)]
     Offline(#[from] OfflineError),
 }
@@ -54,9 +60,13 @@ pub struct ProviderConfig {
     pub api_key: Option<Secret>,
     /// Name of an environment variable that contains the API key.
     pub api_key_env: Option<String>,
+    /// Name of a keyring entry that contains the API key: a secret the editor handed over, or
+    /// an OS keyring entry (see [`SecretLookup`]).
+    pub api_key_keyring: Option<String>,
     /// X-Force's API password (X-Force authenticates with key and password).
     pub api_password: Option<Secret>,
     pub api_password_env: Option<String>,
+    pub api_password_keyring: Option<String>,
     /// Replaces the provider's base URL, for a proxy or a test server.
     pub base_url: Option<Url>,
     /// Time allowed for one request, in seconds (default 10).
@@ -83,15 +93,46 @@ impl ProviderConfig {
     }
 }
 
+/// Reads keyring entries named by `api_key_keyring` and `api_password_keyring`. It returns
+/// `Ok(None)` for a missing entry and an error naming the entry when the store cannot be read.
+pub type SecretLookup<'a> = &'a (dyn Fn(&str) -> Result<Option<Secret>, String> + Sync);
+
+/// Rejects every keyring entry, for [`TiConfig::build`], which has no keyring.
+fn no_keyring(name: &str) -> Result<Option<Secret>, String> {
+    Err(format!(
+        "keyring entry {name} cannot be read, because no keyring is available here: use api_key_env"
+    ))
+}
+
+/// The places one secret can come from, in the order they are tried.
+struct SecretSources<'a> {
+    value: &'a Option<Secret>,
+    variable: &'a Option<String>,
+    keyring_entry: &'a Option<String>,
+}
+
 fn secret_from(
     provider: &str,
-    value: &Option<Secret>,
-    variable: &Option<String>,
+    sources: SecretSources<'_>,
+    lookup: SecretLookup<'_>,
 ) -> Result<Option<Secret>, ConfigError> {
-    if let Some(secret) = value.as_ref().filter(|secret| !secret.is_empty()) {
+    if let Some(secret) = sources.value.as_ref().filter(|secret| !secret.is_empty()) {
         return Ok(Some(secret.clone()));
     }
-    let Some(variable) = variable else {
+    if let Some(entry) = sources.keyring_entry {
+        return match lookup(entry) {
+            Ok(Some(secret)) if !secret.is_empty() => Ok(Some(secret)),
+            Ok(_) => Err(ConfigError::MissingKeyringEntry {
+                provider: provider.to_owned(),
+                entry: entry.clone(),
+            }),
+            Err(message) => Err(ConfigError::Keyring {
+                provider: provider.to_owned(),
+                message,
+            }),
+        };
+    }
+    let Some(variable) = sources.variable else {
         return Ok(None);
     };
     match std::env::var(variable) {
@@ -142,8 +183,19 @@ impl Default for TiConfig {
 
 impl TiConfig {
     /// Builds the enricher. `cache_folder` is where results are cached (`None` turns the cache
-    /// off). Offline files are read now, so a missing file fails here.
+    /// off). Offline files are read now, so a missing file fails here. Keyring settings fail,
+    /// because this form has no keyring: [`TiConfig::build_with_secrets`] has one.
     pub fn build(&self, cache_folder: Option<&Path>) -> Result<Enricher, ConfigError> {
+        self.build_with_secrets(cache_folder, &no_keyring)
+    }
+
+    /// Builds the enricher as [`TiConfig::build`] does, reading `api_key_keyring` and
+    /// `api_password_keyring` entries through `lookup`.
+    pub fn build_with_secrets(
+        &self,
+        cache_folder: Option<&Path>,
+        lookup: SecretLookup<'_>,
+    ) -> Result<Enricher, ConfigError> {
         for name in self.providers.keys() {
             if !PROVIDER_KEYS.contains(&name.as_str()) {
                 return Err(ConfigError::UnknownProvider(name.clone()));
@@ -167,7 +219,7 @@ impl TiConfig {
             let Some(config) = self.providers.get(key) else {
                 continue;
             };
-            if let Some(provider) = remote_provider(key, config)? {
+            if let Some(provider) = remote_provider(key, config, lookup)? {
                 providers.push(Arc::new(provider));
             }
         }
@@ -186,8 +238,17 @@ impl TiConfig {
 fn remote_provider(
     key: &str,
     config: &ProviderConfig,
+    lookup: SecretLookup<'_>,
 ) -> Result<Option<super::providers::RemoteProvider>, ConfigError> {
-    let api_key = secret_from(key, &config.api_key, &config.api_key_env)?;
+    let api_key = secret_from(
+        key,
+        SecretSources {
+            value: &config.api_key,
+            variable: &config.api_key_env,
+            keyring_entry: &config.api_key_keyring,
+        },
+        lookup,
+    )?;
     let enabled = config.enabled.unwrap_or(api_key.is_some());
     if !enabled {
         return Ok(None);
@@ -203,7 +264,15 @@ fn remote_provider(
         "virustotal" => VirusTotal::provider(require_key(api_key, "api_key")?, &overrides),
         "otx" => Otx::provider(require_key(api_key, "api_key")?, &overrides),
         "xforce" => {
-            let password = secret_from(key, &config.api_password, &config.api_password_env)?;
+            let password = secret_from(
+                key,
+                SecretSources {
+                    value: &config.api_password,
+                    variable: &config.api_password_env,
+                    keyring_entry: &config.api_password_keyring,
+                },
+                lookup,
+            )?;
             XForce::provider(
                 require_key(api_key, "api_key")?,
                 require_key(password, "api_password")?,
@@ -215,4 +284,38 @@ fn remote_provider(
         other => return Err(ConfigError::UnknownProvider(other.to_owned())),
     };
     Ok(Some(provider))
+}
+
+#[cfg(test)]
+mod keyring_tests {
+    use super::*;
+
+    fn config(text: &str) -> TiConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn keyring_key_enables_provider() {
+        let ti = config("[providers.virustotal]\napi_key_keyring = \"vt\"\n");
+        let lookup = |name: &str| Ok((name == "vt").then(|| Secret::new("key-from-editor")));
+        let enricher = ti.build_with_secrets(None, &lookup).unwrap();
+        assert_eq!(enricher.provider_names(), ["VirusTotal"]);
+    }
+
+    #[test]
+    fn missing_keyring_entry_named() {
+        let ti = config("[providers.otx]\napi_key_keyring = \"otx-key\"\n");
+        let lookup = |_: &str| Ok(None);
+        let error = ti.build_with_secrets(None, &lookup).unwrap_err().to_string();
+        assert!(error.contains("otx-key"), "{error}");
+        assert!(error.contains("[ti.providers.otx]"), "{error}");
+    }
+
+    #[test]
+    fn build_without_keyring_fails_clearly() {
+        let ti = config("[providers.otx]\napi_key_keyring = \"otx-key\"\n");
+        let error = ti.build(None).unwrap_err().to_string();
+        assert!(error.contains("otx-key"), "{error}");
+        assert!(error.contains("api_key_env"), "{error}");
+    }
 }

@@ -50,10 +50,13 @@ pub trait Environment {
 
     fn home_dir(&self) -> Option<PathBuf>;
 
-    /// Looks up a keyring entry. The default has no keyring and returns an error saying so.
+    /// Looks up a keyring entry. The default has no keyring and returns an error saying so;
+    /// [`ProcessEnvironment`] reads the OS keyring.
     fn keyring(&self, name: &str) -> Result<Option<Secret>, String> {
         let _ = name;
-        Err("the OS keyring is not supported yet: use an environment variable".to_string())
+        Err(format!(
+            "keyring entry {name} cannot be read here, because this environment has no keyring: use an environment variable"
+        ))
     }
 }
 
@@ -70,6 +73,10 @@ impl Environment for ProcessEnvironment {
         std::env::var_os("HOME")
             .or_else(|| std::env::var_os("USERPROFILE"))
             .map(PathBuf::from)
+    }
+
+    fn keyring(&self, name: &str) -> Result<Option<Secret>, String> {
+        crate::keyring_store::read(name)
     }
 }
 
@@ -90,7 +97,7 @@ impl SecretRef {
             SecretRef::Keyring(name) => match env.keyring(name)? {
                 Some(secret) => Ok(secret),
                 None => Err(format!(
-                    "keyring entry {name} was not found: add it to the OS keyring"
+                    "keyring entry {name} was not found: add it to the OS keyring (service `quarry`, account `{name}`) or set it from the editor"
                 )),
             },
             SecretRef::KeyVault(name) => Err(format!(
