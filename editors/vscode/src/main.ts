@@ -7,6 +7,7 @@ import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { registerDemoHunt } from './demo_hunt';
 import { RESULTS_VIEW_TYPE, ResultsPanel } from './panels/results';
+import { registerSecrets } from './secrets';
 import { registerStatusBar } from './status_bar';
 
 let ctx: Ctx | undefined;
@@ -19,6 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerCodeLens(ctx);
   registerStatusBar(ctx);
   registerDemoHunt(ctx);
+  registerSecrets(ctx);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(RESULTS_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => {
