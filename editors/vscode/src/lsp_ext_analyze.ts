@@ -4,6 +4,14 @@
 // unit tests and the webview bundle load it.
 
 import { type CellValue, InvalidResponseError, type ResultColumn } from './lsp_ext';
+import {
+  optionalString,
+  requireArray,
+  requireBoolean,
+  requireNumber,
+  requireRecord,
+  requireString,
+} from './lsp_ext_check';
 
 export const ANALYZE_TIMESERIES_REQUEST = 'quarry/analyzeTimeseries';
 export const PROCESS_TREE_REQUEST = 'quarry/processTree';
@@ -231,45 +239,6 @@ function parseLayer(value: unknown, field: string, depth: number): DecodeLayer {
       parseLayer(child, `${field}.children[${index}]`, depth + 1),
     ),
   };
-}
-
-function requireRecord(value: unknown, field: string, method: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidResponseError(`\`${field}\` is not an object`, method);
-  }
-  return value as Record<string, unknown>;
-}
-
-function requireArray(value: unknown, field: string, method: string): unknown[] {
-  if (!Array.isArray(value)) {
-    throw new InvalidResponseError(`\`${field}\` is not an array`, method);
-  }
-  return value;
-}
-
-function requireString(value: unknown, field: string, method: string): string {
-  if (typeof value !== 'string') {
-    throw new InvalidResponseError(`\`${field}\` is not a string`, method);
-  }
-  return value;
-}
-
-function optionalString(value: unknown, field: string, method: string): string | null {
-  return value === undefined || value === null ? null : requireString(value, field, method);
-}
-
-function requireNumber(value: unknown, field: string, method: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidResponseError(`\`${field}\` is not a finite number`, method);
-  }
-  return value;
-}
-
-function requireBoolean(value: unknown, field: string, method: string): boolean {
-  if (typeof value !== 'boolean') {
-    throw new InvalidResponseError(`\`${field}\` is not a boolean`, method);
-  }
-  return value;
 }
 
 /** KQL column types that `quarry/analyzeTimeseries` can read as values. */

@@ -7,6 +7,8 @@ import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { registerDemoHunt } from './demo_hunt';
 import { RESULTS_VIEW_TYPE, ResultsPanel } from './panels/results';
+import { registerPivot } from './pivot';
+import { registerQueryLibrary } from './query_library';
 import { registerSecrets } from './secrets';
 import { registerStatusBar } from './status_bar';
 
@@ -21,6 +23,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerStatusBar(ctx);
   registerDemoHunt(ctx);
   registerSecrets(ctx);
+  registerQueryLibrary(ctx);
+  registerPivot(ctx);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(RESULTS_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => {

@@ -1,0 +1,73 @@
+// "Quarry: Pivot on Selection": lists the templates that take the indicator under the cursor
+// (or the selected text) as input, renders the one the user picks with that value, and opens
+// the query in a new KQL editor.
+
+import * as vscode from 'vscode';
+import { ExecuteCommandRequest } from 'vscode-languageclient/node';
+import type { Ctx } from './ctx';
+import { PIVOT_COMMAND, PIVOTS_REQUEST, parsePivotsResult, parseRenderTemplateResult } from './lsp_ext_library';
+
+export const PIVOT_ON_SELECTION = 'quarry.pivotOnSelection';
+
+export function registerPivot(ctx: Ctx): void {
+  ctx.pushDisposable(vscode.commands.registerCommand(PIVOT_ON_SELECTION, () => pivotOnSelection(ctx)));
+}
+
+async function pivotOnSelection(ctx: Ctx): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  const client = ctx.client;
+  if (editor === undefined || client === undefined) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('Select an IP address, host, account, URL, domain or hash in a KQL editor to pivot on it.'));
+    return;
+  }
+  const selection = editor.selection;
+  const params = selection.isEmpty
+    ? {
+        uri: editor.document.uri.toString(),
+        position: { line: selection.active.line, character: selection.active.character },
+      }
+    : { value: editor.document.getText(selection).trim() };
+
+  let pivots;
+  try {
+    pivots = parsePivotsResult(await client.sendRequest(PIVOTS_REQUEST, params));
+  } catch (error) {
+    ctx.log(`${PIVOTS_REQUEST} failed: ${String(error)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Listing pivots failed: {0}', errorMessage(error)));
+    return;
+  }
+  if (pivots === null) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No indicator under the cursor. Select the value to pivot on.'));
+    return;
+  }
+  if (pivots.pivots.length === 0) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('No template takes the {0} {1} as input.', pivots.entity, pivots.value),
+    );
+    return;
+  }
+
+  const picked = await vscode.window.showQuickPick(
+    pivots.pivots.map((pivot) => ({ label: pivot.template, detail: pivot.description, pivot })),
+    { placeHolder: vscode.l10n.t('Pivot on {0} {1}', pivots.entity, pivots.value), matchOnDetail: true },
+  );
+  if (picked === undefined) {
+    return;
+  }
+  try {
+    const response: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
+      command: PIVOT_COMMAND,
+      arguments: [{ template: picked.pivot.template, value: pivots.value, entity: pivots.entity, parameter: picked.pivot.parameter }],
+    });
+    const { query } = parseRenderTemplateResult(response);
+    const document = await vscode.workspace.openTextDocument({ language: 'kql', content: `${query.trim()}\n` });
+    await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Active });
+  } catch (error) {
+    ctx.log(`${PIVOT_COMMAND} with ${picked.pivot.template} failed: ${String(error)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('The pivot failed: {0}', errorMessage(error)));
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
