@@ -340,10 +340,7 @@ impl Function {
                 markdown.push_str(&format!("- `{}`: {}\n", note.name, note.note));
             }
         }
-        markdown.push_str(&format!(
-            "\nExample:\n\n```kusto\n{}\n```\n",
-            self.example
-        ));
+        markdown.push_str(&format!("\nExample:\n\n```kusto\n{}\n```\n", self.example));
         markdown
     }
 }

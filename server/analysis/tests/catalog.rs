@@ -192,8 +192,14 @@ fn every_builtin_is_documented() {
             let function = catalog
                 .function(name)
                 .unwrap_or_else(|| panic!("built-in `{name}` ({group}) has no catalog entry"));
-            assert!(!function.summary.trim().is_empty(), "`{name}` has no summary");
-            assert!(!function.example.trim().is_empty(), "`{name}` has no example");
+            assert!(
+                !function.summary.trim().is_empty(),
+                "`{name}` has no summary"
+            );
+            assert!(
+                !function.example.trim().is_empty(),
+                "`{name}` has no example"
+            );
             assert!(!function.signatures.is_empty(), "`{name}` has no signature");
             names += 1;
         }

@@ -145,6 +145,151 @@ fn accepts(parameter: &str, argument: ScalarType) -> bool {
     }
 }
 
+/// The groups of scalar types between which Kusto converts nothing implicitly. Types outside
+/// these groups (`dynamic`, `unknown`) are compatible with anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypeGroup {
+    Number,
+    String,
+    DateTime,
+    TimeSpan,
+    Bool,
+    Guid,
+}
+
+fn group(ty: ScalarType) -> Option<TypeGroup> {
+    match ty {
+        Int | Long | Real | Decimal => Some(TypeGroup::Number),
+        String => Some(TypeGroup::String),
+        DateTime => Some(TypeGroup::DateTime),
+        TimeSpan => Some(TypeGroup::TimeSpan),
+        Bool => Some(TypeGroup::Bool),
+        Guid => Some(TypeGroup::Guid),
+        _ => None,
+    }
+}
+
+/// Checks whether an ordering comparison (`<`, `>`, ...) can compare the two types. Only pairs that Kusto
+/// rejects for certain are `false`: a string against a number, a datetime or a timespan, and a
+/// number against a datetime or a timespan. Other pairs, such as `bool` against a number, are
+/// left alone.
+pub fn comparable(left: ScalarType, right: ScalarType) -> bool {
+    use TypeGroup::*;
+    let (Some(a), Some(b)) = (group(left), group(right)) else {
+        return true;
+    };
+    !matches!(
+        (a, b),
+        (String, Number | DateTime | TimeSpan)
+            | (Number | DateTime | TimeSpan, String)
+            | (Number, DateTime | TimeSpan)
+            | (DateTime | TimeSpan, Number)
+            | (DateTime, TimeSpan)
+            | (TimeSpan, DateTime)
+    )
+}
+
+/// Returns the operators whose operands [`comparable`] checks: the ordering comparisons.
+/// Equality is left out because Kusto.Language (12.4.1) accepts `EventID == "4624"`, an int
+/// compared with a string.
+pub fn is_ordering(operator: &str) -> bool {
+    matches!(operator, "<" | "<=" | ">" | ">=")
+}
+
+/// An argument that no overload of a function accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgumentMismatch {
+    /// The position of the argument in the call.
+    pub index: usize,
+    pub parameter: std::string::String,
+    /// The accepted types in words, such as `a string` or `a number`.
+    pub expected: &'static str,
+}
+
+/// Finds an argument whose type no overload that fits the argument count accepts. Only clear
+/// cases count: a parameter of a definite type group (string, number, datetime, timespan)
+/// given an argument of another definite group. Returns `None` when some overload accepts
+/// every argument, or when no overload fits the count (argument counts are checked apart).
+pub fn argument_mismatch(function: &Function, arguments: &[ScalarType]) -> Option<ArgumentMismatch> {
+    let mut first = None;
+    for signature in &function.signatures {
+        if !fits_count(signature, arguments.len()) {
+            continue;
+        }
+        let mismatch = arguments.iter().enumerate().find_map(|(index, &argument)| {
+            let parameter = parameter_at(signature, index)?;
+            let expected = expected_groups(&parameter.ty)?;
+            let actual = group(argument)?;
+            (!expected.0.contains(&actual)).then(|| ArgumentMismatch {
+                index,
+                parameter: parameter.name.clone(),
+                expected: expected.1,
+            })
+        });
+        match mismatch {
+            None => return None,
+            Some(mismatch) => {
+                first.get_or_insert(mismatch);
+            }
+        }
+    }
+    first
+}
+
+fn fits_count(signature: &Signature, count: usize) -> bool {
+    let required = signature
+        .parameters
+        .iter()
+        .filter(|parameter| !parameter.optional)
+        .count();
+    let repeatable = signature
+        .parameters
+        .iter()
+        .any(|parameter| parameter.repeatable);
+    count >= required && (repeatable || count <= signature.parameters.len())
+}
+
+/// Returns the parameter an argument at `index` binds to; arguments past the end bind to the
+/// last repeatable parameter.
+fn parameter_at(signature: &Signature, index: usize) -> Option<&quarry_analysis::Parameter> {
+    signature.parameters.get(index).or_else(|| {
+        signature
+            .parameters
+            .iter()
+            .rev()
+            .find(|parameter| parameter.repeatable)
+    })
+}
+
+/// Returns the type groups a parameter type accepts and their description, or `None` for types
+/// that accept more than one clear group (`Scalar`, `DynamicArray`, ...).
+fn expected_groups(parameter: &str) -> Option<(&'static [TypeGroup], &'static str)> {
+    use TypeGroup::*;
+    Some(match parameter {
+        "string" | "StringOrDynamic" | "StringOrArray" => (&[String], "a string"),
+        // Kusto.Language (12.4.1) accepts bool values where numbers are expected, as in
+        // `avg(IsFailure)`, so bool counts as a number here.
+        "Number" | "Integer" | "long" | "int" | "real" | "decimal" => {
+            (&[Number, Bool], "a number")
+        }
+        "Summable" => (&[Number, DateTime, TimeSpan, Bool], "a number, datetime or timespan"),
+        "datetime" => (&[DateTime], "a datetime"),
+        "timespan" => (&[TimeSpan], "a timespan"),
+        _ => return None,
+    })
+}
+
+/// Returns a type's name with an article, for messages: `a string`, `an int`.
+pub fn with_article(ty: ScalarType) -> std::string::String {
+    let name = ty.name();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
 /// Returns the type of a literal node kind, or `None` for kinds that are not literals.
 pub fn literal(kind: &str, text: &str) -> Option<ScalarType> {
     use quarry_syntax::kinds;

@@ -13,6 +13,7 @@
 mod binder;
 pub mod codes;
 mod infer;
+mod lints;
 mod model;
 mod naming;
 mod suggest;
@@ -21,8 +22,8 @@ use quarry_analysis::{Catalog, Schema};
 use quarry_syntax::Parse;
 
 pub use model::{
-    Column, Diagnostic, Model, Origin, Reference, RowScope, RowType, Target, Value, Variable,
-    VariableKind, VisibleVariable, describe_row,
+    Column, Diagnostic, Edit, Fix, Model, Origin, Reference, RowScope, RowType, Severity, Target,
+    Value, Variable, VariableKind, VisibleVariable, describe_row,
 };
 
 /// Binds every query block of a document against `schema` and `catalog`.

@@ -138,7 +138,29 @@ pub struct VisibleVariable {
     pub visible: Range<usize>,
 }
 
-/// A semantic error.
+/// How serious a diagnostic is: errors make the query fail in Kusto, warnings point at a query
+/// that runs but is likely slow or wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A replacement of the bytes `range` with `new_text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub new_text: String,
+}
+
+/// A quick fix: edits that resolve a diagnostic, with the title an editor shows for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+}
+
+/// A semantic error or warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub range: Range<usize>,
@@ -147,11 +169,15 @@ pub struct Diagnostic {
     pub message: String,
     /// A hint on fixing the problem, such as a "did you mean" suggestion.
     pub help: Option<String>,
+    pub severity: Severity,
+    /// Quick fixes, best first; empty where no edit resolves the problem.
+    pub fixes: Vec<Fix>,
 }
 
 /// The semantic model of a document.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
+    /// Errors and warnings, in document order.
     pub diagnostics: Vec<Diagnostic>,
     /// Uses of names, in document order.
     pub references: Vec<Reference>,
@@ -162,6 +188,13 @@ pub struct Model {
 }
 
 impl Model {
+    /// Iterates over the diagnostics of severity [`Severity::Error`].
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.severity == Severity::Error)
+    }
+
     /// Returns the reference whose name covers `offset`, counting the offset just after a name.
     pub fn reference_at(&self, offset: usize) -> Option<&Reference> {
         self.references

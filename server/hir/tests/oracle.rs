@@ -74,7 +74,7 @@ fn clean_queries_have_no_semantic_errors() {
         clean += 1;
         let text = &corpus[&answer.id];
         let model = model(text);
-        if let Some(diagnostic) = model.diagnostics.first() {
+        if let Some(diagnostic) = model.errors().next() {
             failures.push(format!(
                 "{}: {} {:?}: {}",
                 answer.id,
@@ -134,8 +134,7 @@ fn unknown_names_match_oracle() {
         let text = &corpus[&answer.id];
         let model = model(text);
         let reported: BTreeSet<&str> = model
-            .diagnostics
-            .iter()
+            .errors()
             .filter(|diagnostic| quarry_codes.contains(&diagnostic.code))
             .map(|diagnostic| &text[diagnostic.range.clone()])
             .collect();

@@ -31,11 +31,11 @@ fn last_row(text: &str) -> String {
     describe_row(&scope.row)
 }
 
+/// Returns the errors as `CODE text`; warnings are left out.
 fn diagnostics(text: &str) -> Vec<String> {
     model(text)
-        .diagnostics
-        .into_iter()
-        .map(|d| format!("{} {}", d.code, &text[d.range]))
+        .errors()
+        .map(|d| format!("{} {}", d.code, &text[d.range.clone()]))
         .collect()
 }
 

@@ -118,7 +118,7 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
                     FunctionKind::Aggregate => CompletionKind::Aggregate,
                     FunctionKind::Plugin => CompletionKind::Plugin,
                 },
-                function.signature_label(0),
+                function_detail(function),
                 function.hover_markdown(),
             )
         })
@@ -148,6 +148,17 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
         replace,
         items: sorted(items.into_iter()),
     })
+}
+
+/// Returns the first overload's signature, with the number of other overloads when there are
+/// any, since the completion list has room for one line only.
+fn function_detail(function: &quarry_analysis::Function) -> String {
+    let label = function.signature_label(0);
+    match function.signatures.len() {
+        0 | 1 => label,
+        2 => format!("{label} (+1 overload)"),
+        count => format!("{label} (+{} overloads)", count - 1),
+    }
 }
 
 fn item(
@@ -259,7 +270,7 @@ fn sorted(items: impl Iterator<Item = CompletionItem>) -> Vec<CompletionItem> {
 
 /// Checks whether `offset` lies inside a string or comment, where no completion makes sense. The end
 /// of a comment or an unterminated string counts as inside.
-fn in_string_or_comment(file: &SourceFile, offset: usize) -> bool {
+pub(crate) fn in_string_or_comment(file: &SourceFile, offset: usize) -> bool {
     let text = file.text();
     file.tokens().iter().any(|token| match token.kind {
         TokenKind::Comment => token.start < offset && offset <= token.end,
@@ -478,6 +489,28 @@ mod tests {
         check("T | where x == 'ab$0'", expect!["no completions"]);
         check("T // note $0", expect!["no completions"]);
         check("T | where x == \"open$0", expect!["no completions"]);
+    }
+
+    #[test]
+    fn completion_function_detail_counts_overloads() {
+        let functions = items_of_kind("T | extend x = bi$0", CompletionKind::Function);
+        assert!(
+            functions.contains(
+                &"bin: bin(value: number, roundTo: number): number (+3 overloads)".to_owned()
+            ),
+            "{functions:?}"
+        );
+        assert!(
+            functions.contains(&"tolower: tolower(value: scalar): string".to_owned()),
+            "{functions:?}"
+        );
+        let plugins = items_of_kind("T | evaluate bag$0", CompletionKind::Plugin);
+        assert!(
+            plugins
+                .iter()
+                .any(|item| item.starts_with("bag_unpack: bag_unpack(column: scalar")),
+            "{plugins:?}"
+        );
     }
 
     /// Renders the items of one kind as `label: detail`.

@@ -1,7 +1,10 @@
-//! Diagnostics: the syntax errors of the tree-sitter parse and the semantic errors of the
-//! binder (unknown tables, columns and functions, wrong argument counts).
+//! Diagnostics: the syntax errors of the tree-sitter parse, and the semantic errors and
+//! warnings of the binder (unknown names, argument counts and types, slow or surprising
+//! queries) with their quick fixes.
 
 use std::ops::Range;
+
+pub use quarry_hir::{Edit, Fix, Severity};
 
 use crate::{Analysis, SourceFile};
 
@@ -14,6 +17,9 @@ pub struct Diagnostic {
     pub message: String,
     /// A hint on fixing the problem, such as a "did you mean" suggestion.
     pub help: Option<String>,
+    pub severity: Severity,
+    /// Quick fixes, best first.
+    pub fixes: Vec<Fix>,
 }
 
 pub fn diagnostics(analysis: &Analysis, file: &SourceFile) -> Vec<Diagnostic> {
@@ -25,6 +31,8 @@ pub fn diagnostics(analysis: &Analysis, file: &SourceFile) -> Vec<Diagnostic> {
             code: error.code.to_owned(),
             message: error.message.clone(),
             help: None,
+            severity: Severity::Error,
+            fixes: Vec::new(),
         })
         .collect();
 
@@ -63,6 +71,8 @@ pub fn diagnostics(analysis: &Analysis, file: &SourceFile) -> Vec<Diagnostic> {
                 code: diagnostic.code.to_owned(),
                 message: diagnostic.message,
                 help: diagnostic.help,
+                severity: diagnostic.severity,
+                fixes: diagnostic.fixes,
             }),
     );
     diagnostics.sort_by_key(|diagnostic| diagnostic.range.start);
@@ -83,8 +93,12 @@ mod tests {
             .into_iter()
             .map(|d| {
                 let help = d.help.map(|help| format!(" ({help})")).unwrap_or_default();
+                let severity = match d.severity {
+                    Severity::Error => "",
+                    Severity::Warning => "warning ",
+                };
                 format!(
-                    "{} {:?} {:?}: {}{help}",
+                    "{severity}{} {:?} {:?}: {}{help}",
                     d.code,
                     d.range,
                     &text[d.range.clone()],
@@ -98,7 +112,7 @@ mod tests {
     #[test]
     fn diagnostics_valid_query() {
         check(
-            "SecurityEvent\n| where EventID == 4625\n| take 10",
+            "SecurityEvent\n| where TimeGenerated > ago(1d) and EventID == 4625\n| take 10",
             expect![[""]],
         );
     }
@@ -123,9 +137,9 @@ mod tests {
     fn diagnostics_unknown_column_with_suggestion() {
         check(
             "SecurityEvent\n| where Acount == 'x'",
-            expect![[
-                r#"KQL102 22..28 "Acount": unknown name `Acount`: no column, variable, table or function has this name (did you mean `Account`?)"#
-            ]],
+            expect![[r#"
+                warning KQL202 0..13 "SecurityEvent": `SecurityEvent` is a large table, and the query has no time filter on `TimeGenerated` (Without a time filter the query reads the whole retention period. Add `| where TimeGenerated > ago(1d)` or set a time range for the run.)
+                KQL102 22..28 "Acount": unknown name `Acount`: no column, variable, table or function has this name (did you mean `Account`?)"#]],
         );
     }
 
@@ -135,6 +149,7 @@ mod tests {
             "SecurityEvnt | take 1\n\nSigninLogs | extend x = to_lower(UserPrincipalName)",
             expect![[r#"
                 KQL101 0..12 "SecurityEvnt": unknown table `SecurityEvnt`: no table, tabular variable or function has this name (did you mean `SecurityEvent`?)
+                warning KQL202 23..33 "SigninLogs": `SigninLogs` is a large table, and the query has no time filter on `TimeGenerated` (Without a time filter the query reads the whole retention period. Add `| where TimeGenerated > ago(1d)` or set a time range for the run.)
                 KQL103 47..55 "to_lower": unknown function `to_lower`: it is neither built in nor defined with `let` (did you mean `tolower`?)"#]],
         );
     }
@@ -143,9 +158,9 @@ mod tests {
     fn diagnostics_argument_count() {
         check(
             "SigninLogs | where strlen(UserPrincipalName, 2) > 3",
-            expect![[
-                r#"KQL104 19..25 "strlen": `strlen` expects 1 argument, but the call passes 2 (signature: strlen(string: string|dynamic): long)"#
-            ]],
+            expect![[r#"
+                warning KQL202 0..10 "SigninLogs": `SigninLogs` is a large table, and the query has no time filter on `TimeGenerated` (Without a time filter the query reads the whole retention period. Add `| where TimeGenerated > ago(1d)` or set a time range for the run.)
+                KQL104 19..25 "strlen": `strlen` expects 1 argument, but the call passes 2 (signature: strlen(string: string|dynamic): long)"#]],
         );
     }
 
@@ -154,6 +169,16 @@ mod tests {
         check(
             "SecurityEvent | where Nope == (",
             expect![[r#"KQL001 30..31 "(": expected an expression after `(`"#]],
+        );
+    }
+
+    #[test]
+    fn diagnostics_type_mismatch_and_warnings() {
+        check(
+            "SigninLogs\n| where TimeGenerated > \"yesterday\"\n| join (AuditLogs) on CorrelationId",
+            expect![[r#"
+                KQL107 19..46 "TimeGenerated > \"yesterday\"": `>` cannot compare a datetime with a string (convert the right side with todatetime(), or compare with a datetime value)
+                warning KQL203 49..53 "join": `join` without `kind=` is an `innerunique` join: it keeps only one row for each distinct key of the left side (Write the kind explicitly: `kind=inner` keeps every matching pair of rows, `kind=innerunique` states the default.)"#]],
         );
     }
 }

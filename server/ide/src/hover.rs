@@ -247,6 +247,33 @@ mod tests {
     }
 
     #[test]
+    fn hover_plugin_lists_parameter_notes() {
+        let (text, offset) = fixture::cursor("SigninLogs | evaluate bag_un$0pack(DeviceDetail)");
+        let file = SourceFile::parse(&text);
+        let hover = hover(&Analysis::new(Catalog::get()), &file, offset).expect("hover");
+        assert_eq!(&text[hover.range], "bag_unpack");
+        assert!(
+            hover.markdown.contains("Plugin, called with `evaluate`."),
+            "{}",
+            hover.markdown
+        );
+        assert!(
+            hover.markdown.contains("- `column_prefix`: "),
+            "{}",
+            hover.markdown
+        );
+        assert!(hover.markdown.contains("Example:"), "{}", hover.markdown);
+    }
+
+    #[test]
+    fn hover_function_added_to_full_catalog() {
+        check(
+            "DeviceNetworkEvents | extend Net = format_ipv4_ma$0sk(RemoteIP, 24)",
+            expect![[r#""format_ipv4_mask" format_ipv4_mask(ip: scalar, prefix: long): string"#]],
+        );
+    }
+
+    #[test]
     fn hover_none_on_column_named_like_operator() {
         check("T | where $0count > 5", expect!["no hover"]);
         check("T | project wh$0ere", expect!["no hover"]);

@@ -5,6 +5,7 @@
 //! Entry points: [`SourceFile`] (one document version: text, tokens, syntax tree) and
 //! [`Analysis`] (the features, each in its own module).
 
+mod code_actions;
 mod completion;
 mod cursor;
 mod diagnostics;
@@ -12,6 +13,7 @@ mod folding;
 mod highlight;
 mod hover;
 mod lexer;
+mod navigation;
 mod literals;
 mod query_blocks;
 mod semantic;
@@ -25,11 +27,13 @@ use std::ops::Range;
 
 use quarry_analysis::{BundledSchema, Catalog, Schema};
 
+pub use code_actions::CodeAction;
 pub use completion::{CompletionItem, CompletionKind, Completions};
-pub use diagnostics::Diagnostic;
+pub use diagnostics::{Diagnostic, Edit, Fix, Severity};
 pub use folding::{Fold, FoldKind};
 pub use highlight::{Highlight, HighlightTag};
 pub use hover::HoverResult;
+pub use navigation::{Occurrence, RenameError, RenameTarget};
 pub use source_file::SourceFile;
 pub use symbols::{Symbol, SymbolKind};
 

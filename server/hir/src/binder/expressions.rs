@@ -58,6 +58,18 @@ impl<'t> Binder<'t> {
                 let operator = node
                     .child_by_field_name("operator")
                     .map_or("", |operator| &self.text[operator.byte_range()]);
+                if infer::is_ordering(operator) && !infer::comparable(left, right) {
+                    self.report(
+                        node.byte_range(),
+                        codes::OPERAND_TYPES,
+                        format!(
+                            "`{operator}` cannot compare {} with {}",
+                            infer::with_article(left),
+                            infer::with_article(right)
+                        ),
+                        Some(comparison_help(left, right)),
+                    );
+                }
                 Value::Scalar(infer::binary(operator, left, right))
             }
             kinds::UNARY_EXPRESSION => Value::Scalar(self.scalar_field(node, "operand", context)),
@@ -273,7 +285,7 @@ impl<'t> Binder<'t> {
         }
 
         let mut types = Vec::with_capacity(count);
-        for argument in arguments {
+        for &argument in &arguments {
             let value = if argument.kind() == kinds::STAR {
                 Value::Unknown
             } else {
@@ -283,6 +295,22 @@ impl<'t> Binder<'t> {
         }
         if builtin.kind == FunctionKind::Plugin {
             return Value::Table(Arc::new(RowType::unknown()));
+        }
+        if let Some(mismatch) = infer::argument_mismatch(builtin, &types)
+            && let Some(argument) = arguments.get(mismatch.index)
+        {
+            self.report(
+                argument.byte_range(),
+                codes::ARGUMENT_TYPE,
+                format!(
+                    "`{name}` expects {} for `{}`, but `{}` is {}",
+                    mismatch.expected,
+                    mismatch.parameter,
+                    &self.text[argument.byte_range()],
+                    infer::with_article(types[mismatch.index])
+                ),
+                Some(format!("signature: {}", builtin.signature_label(0))),
+            );
         }
         Value::Scalar(infer::call_result(builtin, &types))
     }
@@ -328,6 +356,24 @@ pub(super) fn as_row(value: Value) -> Arc<RowType> {
     match value {
         Value::Table(row) => row,
         _ => Arc::new(RowType::unknown()),
+    }
+}
+
+/// Suggests the conversion that makes two types comparable.
+fn comparison_help(left: ScalarType, right: ScalarType) -> String {
+    let converter = |ty: ScalarType| match ty {
+        ScalarType::DateTime => Some("todatetime()"),
+        ScalarType::TimeSpan => Some("totimespan()"),
+        ScalarType::String => Some("tostring()"),
+        ty if ty.is_numeric() => Some("tolong() or toreal()"),
+        _ => None,
+    };
+    match converter(left) {
+        Some(converter) => format!(
+            "convert the right side with {converter}, or compare with a {} value",
+            left.name()
+        ),
+        None => format!("compare with a {} value", right.name()),
     }
 }
 

@@ -15,11 +15,11 @@ use quarry_syntax::kinds;
 use quarry_syntax::tree_sitter::Node;
 
 use crate::model::{
-    Column, Diagnostic, Model, Origin, Reference, RowType, Target, Value, Variable, VariableKind,
-    VisibleVariable, describe_row,
+    Column, Diagnostic, Model, Origin, Reference, RowType, Severity, Target, Value, Variable,
+    VariableKind, VisibleVariable, describe_row,
 };
 use crate::naming::name_text;
-use crate::{codes, suggest};
+use crate::{codes, lints, suggest};
 
 /// The depth of nested calls of `let`-defined functions that are followed; deeper results are
 /// unknown. The limit stops recursion and keeps deeply nested helper functions cheap.
@@ -124,9 +124,17 @@ impl<'t> Binder<'t> {
                 .get(i + 1)
                 .map_or(usize::MAX, |next| next.start_byte());
             if block.start_byte() <= range.end && range.start < end {
+                let first_reference = self.model.references.len();
+                let first_scope = self.model.row_scopes.len();
                 self.scopes.push(Vec::new());
                 self.statements(block, block.end_byte());
                 self.scopes.pop();
+                let block_model = lints::BlockModel {
+                    references: &self.model.references[first_reference..],
+                    row_scopes: &self.model.row_scopes[first_scope..],
+                };
+                let warnings = lints::lint_block(self.text, block, &block_model);
+                self.model.diagnostics.extend(warnings);
             }
         }
         self.model
@@ -377,6 +385,8 @@ impl<'t> Binder<'t> {
                 code,
                 message,
                 help,
+                severity: Severity::Error,
+                fixes: Vec::new(),
             });
         }
     }

@@ -10,6 +10,7 @@ pub mod folding_range;
 pub mod formatting;
 pub mod hover;
 pub mod semantic_tokens;
+pub mod signature_help;
 
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::Uri;

@@ -174,6 +174,10 @@ impl LanguageServer for Server {
         handlers::completion::handle(&self.session, params)
     }
 
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        handlers::signature_help::handle(&self.session, params)
+    }
+
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,

@@ -40,7 +40,10 @@ fn to_u32(value: usize) -> u32 {
 pub fn diagnostic(rope: &Rope, diagnostic: Diagnostic) -> ls_types::Diagnostic {
     ls_types::Diagnostic {
         range: range(rope, diagnostic.range),
-        severity: Some(ls_types::DiagnosticSeverity::ERROR),
+        severity: Some(match diagnostic.severity {
+            quarry_ide::Severity::Error => ls_types::DiagnosticSeverity::ERROR,
+            quarry_ide::Severity::Warning => ls_types::DiagnosticSeverity::WARNING,
+        }),
         code: Some(ls_types::NumberOrString::String(diagnostic.code)),
         source: Some("quarry".to_owned()),
         message: match diagnostic.help {

@@ -1,0 +1,486 @@
+//! Signature help: the overloads of the function, aggregate or plugin whose argument list holds
+//! the cursor, with the overload that fits the arguments and the parameter being typed.
+//!
+//! It works on tokens, not on the syntax tree, because the call being typed is usually
+//! unfinished (`bin(TimeGenerated, `), which the parser turns into error nodes.
+
+use std::ops::Range;
+
+use quarry_analysis::{Catalog, Function, Signature};
+
+use crate::cursor;
+use crate::lexer::{Token, TokenKind};
+use crate::{Analysis, SourceFile, completion};
+
+/// The signatures of one call, ready for the editor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHelp {
+    /// The name of the called function.
+    pub function: String,
+    /// One entry per overload, in catalog order.
+    pub signatures: Vec<SignatureInfo>,
+    /// The index in `signatures` of the overload that fits the arguments written so far.
+    pub active_signature: usize,
+    /// The index of the parameter the cursor is in, within the active signature. `None` when
+    /// the cursor is past the last parameter of that overload.
+    pub active_parameter: Option<usize>,
+}
+
+/// One overload of the called function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureInfo {
+    /// The rendered signature, for example `bin(value: number, roundTo: number): number`.
+    pub label: String,
+    /// Markdown shown under the label: the function's summary.
+    pub documentation: String,
+    pub parameters: Vec<ParameterInfo>,
+    /// The parameter the cursor is in for this overload, which may differ between overloads
+    /// when one has a repeatable parameter.
+    pub active_parameter: Option<usize>,
+}
+
+/// One parameter of an overload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterInfo {
+    /// The byte range of the parameter inside [`SignatureInfo::label`].
+    pub label: Range<usize>,
+    /// The catalog's note on the parameter, when it has one.
+    pub documentation: Option<String>,
+}
+
+/// The call around the cursor, found from the tokens.
+struct Call<'a> {
+    name: &'a str,
+    /// Whether the name follows `evaluate`, which makes it a plugin.
+    after_evaluate: bool,
+    /// The zero-based index of the argument the cursor is in.
+    argument: usize,
+    /// The number of arguments written, counting the one at the cursor even when it is
+    /// empty, unless the whole argument list is empty.
+    argument_count: usize,
+}
+
+/// Computes the signature help at `offset`. `preferred_signature` is the overload the editor
+/// showed last (the user may have switched overloads); it is kept while it still fits.
+pub fn signature_help(
+    analysis: &Analysis,
+    file: &SourceFile,
+    offset: usize,
+    preferred_signature: Option<usize>,
+) -> Option<SignatureHelp> {
+    if completion::in_string_or_comment(file, offset) {
+        return None;
+    }
+    let call = call_at(file.text(), file.tokens(), offset)?;
+    let function = lookup(analysis.catalog, &call)?;
+    if function.signatures.is_empty() {
+        return None;
+    }
+
+    let active_signature = preferred_signature
+        .filter(|&index| {
+            function
+                .signatures
+                .get(index)
+                .is_some_and(|signature| accepts(signature, call.argument_count))
+        })
+        .unwrap_or_else(|| best_signature(&function.signatures, &call));
+
+    let signatures: Vec<SignatureInfo> = (0..function.signatures.len())
+        .map(|index| signature_info(function, index, &call))
+        .collect();
+    let active_parameter = signatures[active_signature].active_parameter;
+    Some(SignatureHelp {
+        function: function.name.clone(),
+        signatures,
+        active_signature,
+        active_parameter,
+    })
+}
+
+/// Finds the catalog entry for a call. After `evaluate` only plugins match, elsewhere only
+/// scalar functions and aggregates; names the catalog does not document fall back to the
+/// reference list of built-ins.
+fn lookup<'a>(catalog: &'a Catalog, call: &Call) -> Option<&'a Function> {
+    let function = catalog
+        .function(call.name)
+        .or_else(|| catalog.builtin(call.name))?;
+    let is_plugin = function.kind == quarry_analysis::FunctionKind::Plugin;
+    (is_plugin == call.after_evaluate).then_some(function)
+}
+
+fn signature_info(function: &Function, index: usize, call: &Call) -> SignatureInfo {
+    let label = function.signature_label_with_ranges(index);
+    let signature = &function.signatures[index];
+    let parameters = signature
+        .parameters
+        .iter()
+        .zip(label.parameters)
+        .map(|(parameter, range)| ParameterInfo {
+            label: range,
+            documentation: function.parameter_note(&parameter.name).map(str::to_owned),
+        })
+        .collect();
+    SignatureInfo {
+        label: label.text,
+        documentation: function.summary.clone(),
+        parameters,
+        active_parameter: parameter_index(signature, call.argument, call.argument_count),
+    }
+}
+
+/// Walks back from `offset` to the innermost unclosed `(` that follows a name, counting the
+/// commas at its level, then forward to its `)` to count the arguments after the cursor.
+fn call_at<'a>(text: &'a str, tokens: &[Token], offset: usize) -> Option<Call<'a>> {
+    // Tokens that end at or before the cursor. A name being typed at the cursor belongs to
+    // the current argument either way.
+    let before = tokens.partition_point(|token| token.end <= offset);
+    let mut depth = 0usize;
+    let mut commas = 0usize;
+    let mut call = None;
+    for index in (0..before).rev() {
+        let token = tokens[index];
+        match token.kind {
+            TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => depth += 1,
+            TokenKind::OpenParen | TokenKind::OpenBracket | TokenKind::OpenBrace if depth > 0 => {
+                depth -= 1;
+            }
+            TokenKind::OpenParen => {
+                if let Some(name) = call_name(text, tokens, index) {
+                    call = Some((name, index));
+                    break;
+                }
+                // A bracket that is not a call, such as `(a + b)` or `in (1, 2)`, is one
+                // argument of the enclosing call, so its commas do not count there.
+                commas = 0;
+            }
+            TokenKind::OpenBracket | TokenKind::OpenBrace => commas = 0,
+            TokenKind::Comma if depth == 0 => commas += 1,
+            // An argument list never spans a pipe or a statement end at its own level.
+            TokenKind::Pipe | TokenKind::Semicolon if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    let (name_index, open) = call?;
+
+    let (commas_after, close) = commas_until_close(tokens, before);
+    let is_empty = !tokens[open + 1..close].iter().any(Token::is_significant);
+    let argument_count = if is_empty {
+        0
+    } else {
+        commas + commas_after + 1
+    };
+    let previous = cursor::significant_before(tokens, tokens[name_index].start);
+    let after_evaluate = previous
+        .is_some_and(|i| tokens[i].kind == TokenKind::Ident && tokens[i].text(text) == "evaluate");
+    Some(Call {
+        name: tokens[name_index].text(text),
+        after_evaluate,
+        argument: commas,
+        argument_count,
+    })
+}
+
+/// Returns the index of the name token right before the `(` at `open`, if there is one and it
+/// is not a member access (`x.f(`).
+fn call_name(text: &str, tokens: &[Token], open: usize) -> Option<usize> {
+    let name = tokens[..open].iter().rposition(Token::is_significant)?;
+    if tokens[name].kind != TokenKind::Ident {
+        return None;
+    }
+    let before_name = tokens[..name].iter().rposition(Token::is_significant);
+    let is_member = before_name.is_some_and(|i| tokens[i].text(text) == ".");
+    (!is_member).then_some(name)
+}
+
+/// Counts the commas at the call's level from token `from` to its closing `)`, a pipe, a `;`
+/// or the end of the text, whichever comes first, and returns them with the index where the
+/// argument list ends.
+fn commas_until_close(tokens: &[Token], from: usize) -> (usize, usize) {
+    let mut depth = 0usize;
+    let mut commas = 0;
+    for (index, token) in tokens.iter().enumerate().skip(from) {
+        match token.kind {
+            TokenKind::OpenParen | TokenKind::OpenBracket | TokenKind::OpenBrace => depth += 1,
+            TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => {
+                if depth == 0 {
+                    return (commas, index);
+                }
+                depth -= 1;
+            }
+            TokenKind::Comma if depth == 0 => commas += 1,
+            TokenKind::Pipe | TokenKind::Semicolon if depth == 0 => return (commas, index),
+            _ => {}
+        }
+    }
+    (commas, tokens.len())
+}
+
+/// The fewest and the most arguments an overload takes; `None` as the maximum when a
+/// parameter repeats.
+fn arity(signature: &Signature) -> (usize, Option<usize>) {
+    let required = signature
+        .parameters
+        .iter()
+        .filter(|parameter| !parameter.optional)
+        .count();
+    let unbounded = signature.parameters.iter().any(|p| p.repeatable);
+    let max = (!unbounded).then_some(signature.parameters.len());
+    (required, max)
+}
+
+/// Checks whether an overload can take `count` arguments, ignoring missing required ones,
+/// since the user may still be typing them.
+fn accepts(signature: &Signature, count: usize) -> bool {
+    let (_, max) = arity(signature);
+    max.is_none_or(|max| count <= max)
+}
+
+/// Picks the first overload whose argument range contains the argument count. Failing that,
+/// the first that takes at least that many arguments, and failing that the first overload.
+fn best_signature(signatures: &[Signature], call: &Call) -> usize {
+    let count = call.argument_count;
+    signatures
+        .iter()
+        .position(|signature| {
+            let (min, _) = arity(signature);
+            min <= count && accepts(signature, count)
+        })
+        .or_else(|| signatures.iter().position(|s| accepts(s, count)))
+        .unwrap_or(0)
+}
+
+/// Maps argument `argument` of a call with `count` arguments to the parameter it binds to.
+///
+/// A run of repeatable parameters (`case`'s predicate and then, `bag_pack`'s key and value)
+/// takes arguments in turn. Parameters after the run bind to the last arguments of the call,
+/// so in `case(a, b, c)` the third argument is `else`.
+fn parameter_index(signature: &Signature, argument: usize, count: usize) -> Option<usize> {
+    let parameters = &signature.parameters;
+    let Some(run_start) = parameters.iter().position(|p| p.repeatable) else {
+        return (argument < parameters.len()).then_some(argument);
+    };
+    let run_end = parameters[run_start..]
+        .iter()
+        .position(|p| !p.repeatable)
+        .map_or(parameters.len(), |i| run_start + i);
+    let run_length = run_end - run_start;
+    let trailing = parameters.len() - run_end;
+
+    if argument < run_start {
+        return Some(argument);
+    }
+    let first_trailing_argument = count.saturating_sub(trailing);
+    let run_filled = first_trailing_argument >= run_start + run_length;
+    if trailing > 0 && run_filled && argument >= first_trailing_argument {
+        let index = run_end + (argument - first_trailing_argument);
+        return (index < parameters.len()).then_some(index);
+    }
+    Some(run_start + (argument - run_start) % run_length)
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::fixture;
+
+    /// Renders the help as the active label with the active parameter in `<...>`, followed
+    /// by the overload number and count.
+    fn check(fixture: &str, expect: Expect) {
+        let (text, offset) = fixture::cursor(fixture);
+        let file = SourceFile::parse(&text);
+        let actual = match signature_help(&Analysis::new(Catalog::get()), &file, offset, None) {
+            Some(help) => render(&help),
+            None => "no signature help".to_owned(),
+        };
+        expect.assert_eq(&actual);
+    }
+
+    fn render(help: &SignatureHelp) -> String {
+        let signature = &help.signatures[help.active_signature];
+        let mut label = signature.label.clone();
+        if let Some(active) = help.active_parameter {
+            let range = signature.parameters[active].label.clone();
+            label.replace_range(range.clone(), &format!("<{}>", &signature.label[range]));
+        }
+        format!(
+            "{label} [{}/{}]",
+            help.active_signature + 1,
+            help.signatures.len()
+        )
+    }
+
+    #[test]
+    fn first_argument_after_open_paren() {
+        check(
+            "SecurityEvent | where isnotempty($0",
+            expect!["isnotempty(<value: scalar>): bool [1/1]"],
+        );
+    }
+
+    #[test]
+    fn second_argument_after_comma() {
+        check(
+            "SecurityEvent | summarize count() by bin(TimeGenerated, $0",
+            expect!["bin(value: number, <roundTo: number>): number [1/4]"],
+        );
+    }
+
+    #[test]
+    fn argument_at_cursor_in_closed_call() {
+        check(
+            "print x = substring('abcdef', 1$0, 3)",
+            expect!["substring(string: scalar, <start: integer>, [length: integer]): string [1/1]"],
+        );
+    }
+
+    #[test]
+    fn nested_call_is_innermost() {
+        check(
+            "print strcat('a', tolower($0))",
+            expect!["tolower(<value: scalar>): string [1/1]"],
+        );
+        check(
+            "print strcat('a', tolower('B'), $0)",
+            expect!["strcat(<arg: scalar>, ...): string [1/1]"],
+        );
+    }
+
+    #[test]
+    fn commas_inside_brackets_do_not_count() {
+        check(
+            "print split(strcat('a', 'b'), dynamic([1, 2])[0], $0)",
+            expect![
+                "split(source: scalar, delimiter: string, [<requestedIndex: integer>]): dynamic [1/1]"
+            ],
+        );
+        check(
+            "print iff((1, 2) == x, $0",
+            expect!["iff(if: bool, <then: scalar>, else: scalar): scalar [1/1]"],
+        );
+    }
+
+    #[test]
+    fn overload_follows_argument_count() {
+        check("T | summarize count($0)", expect!["count(): long [1/2]"]);
+        check(
+            "T | summarize count(x > 1$0)",
+            expect!["count(<predicate: bool>): long [2/2]"],
+        );
+    }
+
+    #[test]
+    fn repeatable_run_cycles_parameters() {
+        check(
+            "print bag_pack('a', 1, 'b', $0",
+            expect!["bag_pack(key: string, <value: scalar>, ...): dynamic [1/1]"],
+        );
+        check(
+            "print bag_pack('a', 1, $0",
+            expect!["bag_pack(<key: string>, value: scalar, ...): dynamic [1/1]"],
+        );
+    }
+
+    #[test]
+    fn trailing_parameter_after_repeatable_run() {
+        check(
+            "print case(x > 1, 'a', $0",
+            expect!["case(predicate: bool, then: scalar, ..., <else: scalar>): scalar [1/1]"],
+        );
+        check(
+            "print case(x > 1, 'a', x > 2$0, 'b', 'c')",
+            expect!["case(<predicate: bool>, then: scalar, ..., else: scalar): scalar [1/1]"],
+        );
+    }
+
+    #[test]
+    fn aggregate_in_summarize() {
+        check(
+            "SigninLogs | summarize make_set(IPAddress, $0) by UserPrincipalName",
+            expect!["make_set(expr: scalar, [<maxSize: integer>]): dynamic [1/1]"],
+        );
+    }
+
+    #[test]
+    fn plugin_after_evaluate() {
+        check(
+            "SigninLogs | evaluate bag_unpack(DeviceDetail, $0",
+            expect!["bag_unpack(column: scalar, [<column_prefix: string>]): table [1/1]"],
+        );
+    }
+
+    #[test]
+    fn plugin_name_outside_evaluate_has_none() {
+        check("print x = bag_unpack($0", expect!["no signature help"]);
+    }
+
+    #[test]
+    fn past_last_parameter_has_no_active_parameter() {
+        check(
+            "print tolower('a', $0",
+            expect!["tolower(value: scalar): string [1/1]"],
+        );
+    }
+
+    #[test]
+    fn none_outside_calls_and_in_strings() {
+        check("SecurityEvent | where $0", expect!["no signature help"]);
+        check("print x = (1 + $0", expect!["no signature help"]);
+        check("print tolower('a$0b')", expect!["no signature help"]);
+        check("print tolower(x) | where $0", expect!["no signature help"]);
+        check("print my_function($0", expect!["no signature help"]);
+        check("print x.tolower($0", expect!["no signature help"]);
+    }
+
+    #[test]
+    fn pipe_inside_call_ends_search() {
+        check(
+            "T | where tolower(\n| take $0",
+            expect!["no signature help"],
+        );
+    }
+
+    #[test]
+    fn preferred_overload_is_kept_while_it_fits() {
+        let (text, offset) = fixture::cursor("T | summarize count() by bin(TimeGenerated, $0");
+        let file = SourceFile::parse(&text);
+        let analysis = Analysis::new(Catalog::get());
+        let help = signature_help(&analysis, &file, offset, Some(3)).expect("help");
+        assert_eq!(help.active_signature, 3);
+        assert_eq!(
+            render(&help),
+            "bin(value: datetime, <roundTo: timespan>): datetime [4/4]"
+        );
+        let help = signature_help(&analysis, &file, offset, Some(9)).expect("help");
+        assert_eq!(
+            help.active_signature, 0,
+            "an out-of-range preference is ignored"
+        );
+    }
+
+    #[test]
+    fn documentation_carries_summary_and_notes() {
+        let (text, offset) = fixture::cursor("SigninLogs | evaluate bag_unpack(DeviceDetail, $0");
+        let file = SourceFile::parse(&text);
+        let help =
+            signature_help(&Analysis::new(Catalog::get()), &file, offset, None).expect("help");
+        let signature = &help.signatures[0];
+        assert!(
+            signature
+                .documentation
+                .starts_with("Expands a dynamic property bag"),
+            "{}",
+            signature.documentation
+        );
+        let note = signature.parameters[1].documentation.as_deref();
+        assert!(
+            note.is_some_and(|note| note.contains("new column")),
+            "{note:?}"
+        );
+        for parameter in &signature.parameters {
+            assert!(parameter.label.end <= signature.label.len());
+        }
+    }
+}
