@@ -9,19 +9,7 @@ use quarry_syntax::{TextEdit, parse, reparse};
 /// Edits applied per input at most, so one input cannot run for long.
 const MAX_EDITS: usize = 64;
 
-/// Set to `1` to require the exact tree and errors of a full parse after every edit, even in
-/// text with syntax errors.
-///
-/// TODO: after some edits into text that already has errors, tree-sitter's error recovery
-/// resumes from the reused tree and places ERROR nodes differently from a full parse. For
-/// example, `Th` with ` | ` inserted twice gives `T |  | h`, where the incremental parse
-/// reports the second `|` and the full parse the `T`. The strict check fails within seconds.
-/// Without it the target requires exact equality only where the full parse has no errors, and
-/// elsewhere that the incremental parse has errors too.
-const STRICT_ENV: &str = "QUARRY_FUZZ_STRICT_REPARSE";
-
 fuzz_target!(|data: &[u8]| {
-    let strict = std::env::var(STRICT_ENV).is_ok_and(|value| value == "1");
     let (mut text, mut script) = quarry_fuzz::split_document(data);
     let mut current = parse(&text);
     quarry_fuzz::check_parse(&text, &current);
@@ -36,25 +24,17 @@ fuzz_target!(|data: &[u8]| {
         let full = parse(&new_text);
 
         quarry_fuzz::check_parse(&new_text, &incremental);
-        if strict || full.errors.is_empty() {
-            assert_eq!(
-                quarry_fuzz::tree_shape(&incremental),
-                quarry_fuzz::tree_shape(&full),
-                "incremental tree differs from a full parse after {edit:?}\ntext: {new_text:?}\nincremental: {}\nfull: {}",
-                incremental.root().to_sexp(),
-                full.root().to_sexp()
-            );
-            assert_eq!(
-                incremental.errors, full.errors,
-                "incremental errors differ from a full parse after {edit:?}\ntext: {new_text:?}"
-            );
-        } else {
-            assert!(
-                !incremental.errors.is_empty(),
-                "the incremental parse has no errors where a full parse has {:?}, after {edit:?}\ntext: {new_text:?}",
-                full.errors
-            );
-        }
+        assert_eq!(
+            quarry_fuzz::tree_shape(&incremental),
+            quarry_fuzz::tree_shape(&full),
+            "incremental tree differs from a full parse after {edit:?}\ntext: {new_text:?}\nincremental: {}\nfull: {}",
+            incremental.root().to_sexp(),
+            full.root().to_sexp()
+        );
+        assert_eq!(
+            incremental.errors, full.errors,
+            "incremental errors differ from a full parse after {edit:?}\ntext: {new_text:?}"
+        );
 
         text = new_text;
         current = incremental;

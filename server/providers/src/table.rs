@@ -110,14 +110,14 @@ impl TimeSpan {
             },
         };
         let (days, clock) = match clock.split_once('.') {
-            Some((days, clock)) => (days.parse::<i64>().ok()?, clock),
+            Some((days, clock)) => (parse_digits(days)?, clock),
             None => (0, clock),
         };
 
         let mut parts = clock.split(':');
-        let hours: i64 = parts.next()?.parse().ok()?;
-        let minutes: i64 = parts.next()?.parse().ok()?;
-        let seconds: i64 = parts.next()?.parse().ok()?;
+        let hours = parse_digits(parts.next()?)?;
+        let minutes = parse_digits(parts.next()?)?;
+        let seconds = parse_digits(parts.next()?)?;
         if parts.next().is_some() || minutes >= 60 || seconds >= 60 {
             return None;
         }
@@ -134,7 +134,10 @@ impl TimeSpan {
             Some(_) => return None,
         };
 
-        let whole_seconds = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
+        // Day and hour counts that fit an i64 can still overflow once converted to ticks.
+        let whole_hours = days.checked_mul(24)?.checked_add(hours)?;
+        let whole_minutes = whole_hours.checked_mul(60)?.checked_add(minutes)?;
+        let whole_seconds = whole_minutes.checked_mul(60)?.checked_add(seconds)?;
         let ticks = whole_seconds
             .checked_mul(TICKS_PER_SECOND)?
             .checked_add(fraction_ticks)?;
@@ -142,6 +145,14 @@ impl TimeSpan {
             ticks: if negative { -ticks } else { ticks },
         })
     }
+}
+
+/// Parses a run of ASCII digits. Returns `None` for a sign or any other character.
+fn parse_digits(text: &str) -> Option<i64> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 impl fmt::Display for TimeSpan {

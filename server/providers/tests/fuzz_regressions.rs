@@ -11,18 +11,25 @@ const OVERFLOWING: [&str; 3] = [
 ];
 
 #[test]
-fn timespan_overflow_in_debug_builds() {
+fn timespan_overflow_returns_none() {
     for text in OVERFLOWING {
         let result = std::panic::catch_unwind(|| TimeSpan::parse(text));
-        // TODO: `TimeSpan::parse` multiplies days and hours without overflow checks, so these
-        // texts panic ("attempt to multiply with overflow") where overflow checks are on, as
-        // in debug builds, and wrap to a wrong duration in release builds. They should return
-        // `None`, as an overflowing tick count already does; then assert that here.
-        if cfg!(debug_assertions) {
-            assert!(result.is_err(), "`{text}` parsed as {result:?}");
-        } else {
-            assert!(result.is_ok(), "`{text}` panicked without overflow checks");
-        }
+        let parsed = result.unwrap_or_else(|_| panic!("`{text}` panicked"));
+        assert_eq!(parsed, None, "`{text}` parsed");
+    }
+}
+
+#[test]
+fn timespan_rejects_signed_parts() {
+    // Only the whole span carries a sign, because a sign inside would make a part count backwards.
+    for text in [
+        "1.-5:00:00",
+        "00:-1:00",
+        "+01:00:00",
+        "00:00:+5",
+        "-1.00:-01:00",
+    ] {
+        assert_eq!(TimeSpan::parse(text), None, "`{text}` parsed");
     }
 }
 

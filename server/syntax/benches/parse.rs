@@ -1,5 +1,5 @@
 //! Parser benchmarks: a full parse of the conformance corpus, and an incremental reparse after a
-//! one-character edit in a 5,000-line document.
+//! one-character edit in a 5,000-line document, without and with a syntax error in it.
 //!
 //! Run with `cargo bench -p quarry-syntax --bench parse`.
 
@@ -99,6 +99,26 @@ fn incremental_reparse(criterion: &mut Criterion) {
     });
     group.bench_function("full_parse_5000_lines", |bencher| {
         bencher.iter(|| black_box(parse(black_box(&new_text))))
+    });
+
+    // The same edit in a document with one syntax error near its start: `reparse` then parses
+    // the whole text again, so this costs about as much as a full parse.
+    let broken_text = format!("T | wher x\n\n{old_text}");
+    let broken = parse(&broken_text);
+    assert!(!broken.errors.is_empty());
+    let shift = "T | wher x\n\n".len();
+    let broken_edit = TextEdit::replace(
+        &broken_text,
+        shift + offset..shift + offset + 1,
+        replacement,
+    );
+    let broken_new_text = format!(
+        "{}{replacement}{}",
+        &broken_text[..shift + offset],
+        &broken_text[shift + offset + 1..]
+    );
+    group.bench_function("one_char_edit_5000_lines_with_error", |bencher| {
+        bencher.iter(|| black_box(reparse(black_box(&broken_new_text), &broken, &broken_edit)))
     });
     group.finish();
 }

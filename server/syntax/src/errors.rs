@@ -52,6 +52,9 @@ pub(crate) fn collect(tree: &Tree, text: &str) -> Vec<SyntaxError> {
                 break;
             }
             if !cursor.goto_parent() {
+                // An ERROR node's error can point past a later node's, as a missing comma at the
+                // value that follows the node does, so the walk order is not document order.
+                errors.sort_by_key(|error| (error.range.start, error.range.end));
                 return errors;
             }
         }

@@ -66,8 +66,15 @@ pub fn parse(text: &str) -> Parse {
 
 /// Parses `text`, the document after `edit`, reusing the unchanged parts of `old`.
 ///
-/// `old` must be the parse of the text before the edit.
+/// `old` must be the parse of the text before the edit. The result equals `parse(text)`.
+/// When the old tree or the new one has syntax errors, `text` is parsed from scratch. The
+/// reason is that tree-sitter's error recovery, resumed from a reused tree, can place ERROR
+/// nodes elsewhere than a full parse does, which would make diagnostics depend on edit history.
 pub fn reparse(text: &str, old: &Parse, edit: &TextEdit) -> Parse {
+    if old.root().has_error() {
+        return parse(text);
+    }
+
     let start_byte = edit.old_range.start;
     let new_end_byte = start_byte + edit.new_len;
     let input_edit = InputEdit {
@@ -81,7 +88,11 @@ pub fn reparse(text: &str, old: &Parse, edit: &TextEdit) -> Parse {
     };
     let mut old_tree = old.tree.clone();
     old_tree.edit(&input_edit);
-    parse_with(text, Some(&old_tree))
+    let incremental = parse_with(text, Some(&old_tree));
+    if incremental.root().has_error() {
+        return parse(text);
+    }
+    incremental
 }
 
 fn parse_with(text: &str, old_tree: Option<&Tree>) -> Parse {
