@@ -1,5 +1,5 @@
-//! Signature help: the overloads of the function, aggregate or plugin whose argument list holds
-//! the cursor, with the overload that fits the arguments and the parameter being typed.
+//! Signature help: the overloads of the function, aggregate or plugin whose argument list
+//! contains the cursor, with the overload that fits the arguments and the parameter being typed.
 //!
 //! It works on tokens, not on the syntax tree, because the call being typed is usually
 //! unfinished (`bin(TimeGenerated, `), which the parser turns into error nodes.
@@ -61,7 +61,7 @@ struct Call<'a> {
 }
 
 /// Computes the signature help at `offset`. `preferred_signature` is the overload the editor
-/// showed last (the user may have switched overloads); it is kept while it still fits.
+/// showed last, which the user may have switched to, and it is kept while it still fits.
 pub fn signature_help(
     analysis: &Analysis,
     file: &SourceFile,
@@ -98,9 +98,9 @@ pub fn signature_help(
     })
 }
 
-/// Finds the catalog entry for a call. After `evaluate` only plugins match, elsewhere only
-/// scalar functions and aggregates; names the catalog does not document fall back to the
-/// reference list of built-ins.
+/// Finds the catalog entry for a call. After `evaluate` only plugins match, and elsewhere only
+/// scalar functions and aggregates. Deprecated names that the catalog does not document, such
+/// as `parsejson`, fall back to the list of built-ins.
 fn lookup<'a>(catalog: &'a Catalog, call: &Call) -> Option<&'a Function> {
     let function = catalog
         .function(call.name)
@@ -216,8 +216,8 @@ fn commas_until_close(tokens: &[Token], from: usize) -> (usize, usize) {
     (commas, tokens.len())
 }
 
-/// The fewest and the most arguments an overload takes; `None` as the maximum when a
-/// parameter repeats.
+/// Returns the minimum and maximum number of arguments an overload takes, with no maximum when
+/// a parameter repeats.
 fn arity(signature: &Signature) -> (usize, Option<usize>) {
     let required = signature
         .parameters

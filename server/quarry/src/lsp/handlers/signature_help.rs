@@ -1,5 +1,5 @@
 //! `textDocument/signatureHelp`: the overloads of the function, aggregate or plugin whose
-//! argument list holds the cursor, with the active overload and parameter.
+//! argument list contains the cursor, with the active overload and parameter.
 
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
