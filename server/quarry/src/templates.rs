@@ -1,7 +1,7 @@
 //! `quarry templates`: list, show, render and validate MSTICPy-format query templates.
 //!
-//! Templates are read from the repository's bundled `queries/` folder, from each `--path`
-//! folder and from the folders in `QUARRY_TEMPLATE_PATH`, in that order. A later definition of
+//! Templates are read from Quarry's own library (`queries/`, built into the binary), from each
+//! `--path` folder and from the folders in `QUARRY_TEMPLATE_PATH`, in that order. A later definition of
 //! the same `Family.name` replaces an earlier one.
 
 use std::io::{self, Write};
@@ -143,15 +143,10 @@ pub fn main(args: TemplatesArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Returns the template folders in search order: the bundled library, `--path`, then
+/// Returns the template folders read after the bundled library: `--path`, then
 /// `QUARRY_TEMPLATE_PATH`.
 fn search_paths(extra: &[PathBuf]) -> Vec<PathBuf> {
-    let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../queries");
-    let mut paths = Vec::new();
-    if bundled.is_dir() {
-        paths.push(bundled);
-    }
-    paths.extend(extra.iter().cloned());
+    let mut paths = extra.to_vec();
     paths.extend(env_template_paths());
     paths
 }
@@ -166,7 +161,8 @@ fn load_library(extra: &[PathBuf]) -> anyhow::Result<Library> {
             );
         }
     }
-    let library = Library::load(&paths).context("cannot read the template folders")?;
+    let library =
+        Library::load_with_bundled(&paths).context("cannot read the template folders")?;
     for file in library.files.iter().filter(|file| !file.is_valid()) {
         eprintln!(
             "warning: skipping {} because it has errors; run `quarry templates validate {}`",

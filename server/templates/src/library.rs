@@ -119,6 +119,44 @@ impl Library {
     }
 }
 
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled_queries.rs"));
+}
+
+/// The path prefix of bundled template files when they are read from the binary.
+pub const BUNDLED_PREFIX: &str = "<bundled>/queries";
+
+/// Returns Quarry's own template files (`queries/` at the repository root).
+///
+/// In a source checkout the files are read from disk, so their paths point at real files that
+/// an editor can open. Elsewhere, such as after `cargo install`, the copies embedded at build
+/// time are parsed, with paths under [`BUNDLED_PREFIX`].
+pub fn bundled_files() -> Vec<TemplateFile> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+    if folder.is_dir() {
+        if let Ok(library) = Library::load(&[folder]) {
+            return library.files;
+        }
+    }
+    bundled::BUNDLED_FILES
+        .iter()
+        .map(|(relative, text)| {
+            let path = PathBuf::from(format!("{BUNDLED_PREFIX}/{relative}"));
+            TemplateFile::parse(&path, (*text).to_owned())
+        })
+        .collect()
+}
+
+impl Library {
+    /// Reads Quarry's own templates, then the given folders; later definitions of the same
+    /// `Family.name` replace earlier ones.
+    pub fn load_with_bundled(paths: &[PathBuf]) -> std::io::Result<Library> {
+        let mut files = bundled_files();
+        files.extend(Library::load(paths)?.files);
+        Ok(Library { files })
+    }
+}
+
 /// Returns the folders named in `QUARRY_TEMPLATE_PATH`.
 pub fn env_template_paths() -> Vec<PathBuf> {
     std::env::var_os(TEMPLATE_PATH_VAR)
