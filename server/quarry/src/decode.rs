@@ -47,7 +47,7 @@ enum Format {
 
 /// An indicator found in the text of one decoded layer.
 #[derive(Debug, Serialize)]
-struct LayerIndicator {
+pub(crate) struct LayerIndicator {
     #[serde(rename = "type")]
     ioc_type: IocType,
     value: String,
@@ -118,7 +118,7 @@ fn read_input(args: &DecodeArgs) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Extracts indicators from the text of every decoded layer below the input, once per value.
-fn decoded_indicators(report: &DecodeReport) -> Vec<LayerIndicator> {
+pub(crate) fn decoded_indicators(report: &DecodeReport) -> Vec<LayerIndicator> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for (layer, node) in report.nodes().into_iter().enumerate().skip(1) {

@@ -1,6 +1,7 @@
 //! One module per LSP request or notification. Each handler converts its input, calls
 //! `quarry-ide` and converts the output.
 
+pub mod analyze;
 pub mod completion;
 pub mod diagnostics;
 pub mod document_symbol;

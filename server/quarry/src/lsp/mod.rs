@@ -62,6 +62,12 @@ async fn serve() {
 
     let (service, socket) = LspService::build(server::Server::new)
         .custom_method(remote::LIST_CONNECTIONS, server::Server::list_connections)
+        .custom_method(
+            handlers::analyze::ANALYZE_TIMESERIES,
+            server::Server::analyze_timeseries,
+        )
+        .custom_method(handlers::analyze::PROCESS_TREE, server::Server::process_tree)
+        .custom_method(handlers::analyze::DECODE, server::Server::decode)
         .finish();
     let service = dispatch::OrderedService::new(service);
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
