@@ -460,6 +460,8 @@ fn function_hover_snapshot() {
 
         Scalar function. Rounds a value down to a multiple of a bin size. Applied to a datetime with a timespan, it groups events into time buckets.
 
+        - `roundTo`: The bin size, such as `1h` for hourly buckets of datetimes.
+
         Example:
 
         ```kusto
