@@ -13,10 +13,11 @@ mod folding;
 mod highlight;
 mod hover;
 mod lexer;
-mod navigation;
 mod literals;
+mod navigation;
 mod query_blocks;
 mod semantic;
+mod signature_help;
 mod source_file;
 mod symbols;
 pub mod templates;
@@ -35,6 +36,7 @@ pub use folding::{Fold, FoldKind};
 pub use highlight::{Highlight, HighlightTag};
 pub use hover::HoverResult;
 pub use navigation::{Occurrence, RenameError, RenameTarget};
+pub use signature_help::{ParameterInfo, SignatureHelp, SignatureInfo};
 pub use source_file::SourceFile;
 pub use symbols::{Symbol, SymbolKind};
 
@@ -73,6 +75,18 @@ impl Analysis {
     /// comments there are none.
     pub fn completions(&self, file: &SourceFile, offset: usize) -> Option<Completions> {
         completion::completions(self, file, offset)
+    }
+
+    /// Signature help for the call whose argument list contains `offset`: a function, an
+    /// aggregate, or a plugin after `evaluate`. `preferred_signature` is the overload the
+    /// editor showed last, kept while it fits the arguments.
+    pub fn signature_help(
+        &self,
+        file: &SourceFile,
+        offset: usize,
+        preferred_signature: Option<usize>,
+    ) -> Option<SignatureHelp> {
+        signature_help::signature_help(self, file, offset, preferred_signature)
     }
 
     /// Binds the document and returns its semantic model.
