@@ -210,7 +210,10 @@ pub struct ArgumentMismatch {
 /// cases count: a parameter of a definite type group (string, number, datetime, timespan)
 /// given an argument of another definite group. Returns `None` when some overload accepts
 /// every argument, or when no overload fits the count (argument counts are checked apart).
-pub fn argument_mismatch(function: &Function, arguments: &[ScalarType]) -> Option<ArgumentMismatch> {
+pub fn argument_mismatch(
+    function: &Function,
+    arguments: &[ScalarType],
+) -> Option<ArgumentMismatch> {
     let mut first = None;
     for signature in &function.signatures {
         if !fits_count(signature, arguments.len()) {
@@ -269,10 +272,11 @@ fn expected_groups(parameter: &str) -> Option<(&'static [TypeGroup], &'static st
         "string" | "StringOrDynamic" | "StringOrArray" => (&[String], "a string"),
         // Kusto.Language (12.4.1) accepts bool values where numbers are expected, as in
         // `avg(IsFailure)`, so bool counts as a number here.
-        "Number" | "Integer" | "long" | "int" | "real" | "decimal" => {
-            (&[Number, Bool], "a number")
-        }
-        "Summable" => (&[Number, DateTime, TimeSpan, Bool], "a number, datetime or timespan"),
+        "Number" | "Integer" | "long" | "int" | "real" | "decimal" => (&[Number, Bool], "a number"),
+        "Summable" => (
+            &[Number, DateTime, TimeSpan, Bool],
+            "a number, datetime or timespan",
+        ),
         "datetime" => (&[DateTime], "a datetime"),
         "timespan" => (&[TimeSpan], "a timespan"),
         _ => return None,

@@ -80,7 +80,8 @@ fn replace(range: Range<usize>, new_text: impl Into<String>) -> Edit {
     }
 }
 
-/// The `has` operator with the same negation and case sensitivity as a `contains` operator.
+/// Returns the `has` operator with the same negation and case sensitivity as a `contains`
+/// operator.
 fn has_for_contains(operator: &str) -> Option<&'static str> {
     Some(match operator {
         "contains" => "has",
@@ -188,7 +189,7 @@ fn literal_equality<'t>(text: &str, node: Node<'t>) -> Option<(Node<'t>, Node<'t
     Some((left, right, string_value(right, text)))
 }
 
-/// KQL204: `X == "a" or X == "A"`, which `X =~ "a"` says in one comparison.
+/// KQL204: `X == "a" or X == "A"`, which `X =~ "a"` expresses in one comparison.
 fn case_variants(text: &str, node: Node, warnings: &mut Vec<Diagnostic>) {
     let Some(operator) = node.child_by_field_name("operator") else {
         return;
@@ -225,7 +226,10 @@ fn case_variants(text: &str, node: Node, warnings: &mut Vec<Diagnostic>) {
     );
     diagnostic.fixes.push(Fix {
         title: format!("Replace with `{subject} =~ {literal}`"),
-        edits: vec![replace(node.byte_range(), format!("{subject} =~ {literal}"))],
+        edits: vec![replace(
+            node.byte_range(),
+            format!("{subject} =~ {literal}"),
+        )],
     });
     warnings.push(diagnostic);
 }
@@ -337,8 +341,8 @@ fn no_time_filter(block: Node, model: &BlockModel, warnings: &mut Vec<Diagnostic
     }
 }
 
-/// Checks whether the name at `range` starts a pipeline or stands alone as a query, the places
-/// where `| where ...` can follow it without parentheses.
+/// Checks whether the name at `range` starts a pipeline or is a whole query by itself, the
+/// places where `| where ...` can follow it without parentheses.
 fn is_pipe_source(block: Node, range: Range<usize>) -> bool {
     let Some(node) = block.descendant_for_byte_range(range.start, range.end) else {
         return false;

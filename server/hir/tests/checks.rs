@@ -15,14 +15,22 @@ fn with_code(text: &str, code: &str) -> Vec<String> {
         .diagnostics
         .iter()
         .filter(|diagnostic| diagnostic.code == code)
-        .map(|diagnostic| format!("{}: {}", &text[diagnostic.range.clone()], diagnostic.message))
+        .map(|diagnostic| {
+            format!(
+                "{}: {}",
+                &text[diagnostic.range.clone()],
+                diagnostic.message
+            )
+        })
         .collect()
 }
 
 fn only(text: &str, code: &str) -> Diagnostic {
     let model = model(text);
     let mut found = model.diagnostics.into_iter().filter(|d| d.code == code);
-    let diagnostic = found.next().unwrap_or_else(|| panic!("no {code} in {text}"));
+    let diagnostic = found
+        .next()
+        .unwrap_or_else(|| panic!("no {code} in {text}"));
     assert!(found.next().is_none(), "more than one {code} in {text}");
     diagnostic
 }
@@ -68,7 +76,9 @@ fn string_function_on_datetime() {
     let text = "SigninLogs | where TimeGenerated > ago(1h) | extend n = strlen(TimeGenerated)";
     assert_eq!(
         with_code(text, codes::ARGUMENT_TYPE),
-        ["TimeGenerated: `strlen` expects a string for `string`, but `TimeGenerated` is a datetime"]
+        [
+            "TimeGenerated: `strlen` expects a string for `string`, but `TimeGenerated` is a datetime"
+        ]
     );
 }
 
@@ -77,7 +87,9 @@ fn sum_of_string() {
     let text = "SigninLogs | where TimeGenerated > ago(1h) | summarize sum(UserPrincipalName)";
     assert_eq!(
         with_code(text, codes::ARGUMENT_TYPE),
-        ["UserPrincipalName: `sum` expects a number, datetime or timespan for `expr`, but `UserPrincipalName` is a string"]
+        [
+            "UserPrincipalName: `sum` expects a number, datetime or timespan for `expr`, but `UserPrincipalName` is a string"
+        ]
     );
 }
 
@@ -93,7 +105,8 @@ fn overloads_accept_other_types() {
 
 #[test]
 fn contains_term_fix() {
-    let text = "SecurityEvent | where TimeGenerated > ago(1h) | where CommandLine contains \"mimikatz\"";
+    let text =
+        "SecurityEvent | where TimeGenerated > ago(1h) | where CommandLine contains \"mimikatz\"";
     let diagnostic = only(text, codes::CONTAINS_TERM);
     assert_eq!(diagnostic.severity, Severity::Warning);
     assert_eq!(&text[diagnostic.range.clone()], "contains");
@@ -105,7 +118,8 @@ fn contains_term_fix() {
 
 #[test]
 fn contains_negated_and_case_sensitive() {
-    let text = "SecurityEvent | where TimeGenerated > ago(1h) | where CommandLine !contains_cs 'Invoke'";
+    let text =
+        "SecurityEvent | where TimeGenerated > ago(1h) | where CommandLine !contains_cs 'Invoke'";
     let diagnostic = only(text, codes::CONTAINS_TERM);
     assert!(apply_fix(text, &diagnostic, 0).ends_with("CommandLine !has_cs 'Invoke'"));
 }

@@ -1,4 +1,4 @@
-//! Quick fixes: the fixes of the diagnostics that overlap a range, as an editor asks for them
+//! Quick fixes: the fixes of the diagnostics that overlap a range. An editor requests them
 //! when the cursor or selection touches a diagnostic.
 
 use std::ops::Range;

@@ -77,7 +77,7 @@ impl Analysis {
     }
 
     /// Checks that the name at `offset` can be renamed. Returns `Ok(None)` where there is no
-    /// name, and an error that says why for names that are not bindings (columns, tables and
+    /// name, and an error with the reason for names that are not bindings (columns, tables and
     /// built-in functions).
     pub fn prepare_rename(
         &self,
@@ -108,7 +108,7 @@ impl Analysis {
     }
 
     /// Returns the edits that rename the binding at `offset` to `new_name`. The new name may
-    /// be written plainly or as `['...']`; a name that is not a plain KQL identifier (spaces,
+    /// be written plainly or as `['...']`. A name that is not a plain KQL identifier (spaces,
     /// dots, keywords) is written as `['...']` in every edit.
     pub fn rename(
         &self,
@@ -166,9 +166,9 @@ fn occurrences(model: &Model, variable: &Variable) -> Vec<Occurrence> {
     occurrences
 }
 
-/// Rejects a rename after which some name would bind to something else: a use of another
-/// column, table or binding called `new_name` where the renamed binding is visible, or an
-/// inner binding called `new_name` that would hide the renamed one at one of its uses.
+/// Rejects a rename after which some name would bind to something else. That happens where
+/// another column, table or binding called `new_name` is used inside the renamed binding's
+/// scope, or where an inner binding called `new_name` would hide it at one of its uses.
 fn check_capture(
     model: &Model,
     variable: &Variable,
@@ -205,7 +205,10 @@ fn check_capture(
             )));
         }
     }
-    for occurrence in occurrences.iter().filter(|occurrence| !occurrence.is_definition) {
+    for occurrence in occurrences
+        .iter()
+        .filter(|occurrence| !occurrence.is_definition)
+    {
         let hidden = model
             .variables_at(occurrence.range.start)
             .into_iter()
@@ -267,16 +270,57 @@ fn bracketed_value(text: &str) -> Option<String> {
     let literal = name.named_child(0)?;
     let raw = &source[literal.byte_range()];
     let inner = raw.get(1..raw.len() - 1)?;
-    Some(inner.replace("\\'", "'").replace("\\\"", "\"").replace("\\\\", "\\"))
+    Some(
+        inner
+            .replace("\\'", "'")
+            .replace("\\\"", "\"")
+            .replace("\\\\", "\\"),
+    )
 }
 
 /// Words that Kusto reserves in queries beside the tabular operator names, so a binding with
 /// one of these names must be written `['...']`.
 const RESERVED_WORDS: &[&str] = &[
-    "let", "set", "declare", "pattern", "alias", "restrict", "view", "by", "on", "with", "kind",
-    "and", "or", "not", "true", "false", "null", "typeof", "between", "has", "has_cs", "contains",
-    "contains_cs", "startswith", "endswith", "matches", "regex", "in", "like", "asc", "desc",
-    "nulls", "first", "last", "to", "from", "step", "of", "withsource", "isfuzzy",
+    "let",
+    "set",
+    "declare",
+    "pattern",
+    "alias",
+    "restrict",
+    "view",
+    "by",
+    "on",
+    "with",
+    "kind",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "null",
+    "typeof",
+    "between",
+    "has",
+    "has_cs",
+    "contains",
+    "contains_cs",
+    "startswith",
+    "endswith",
+    "matches",
+    "regex",
+    "in",
+    "like",
+    "asc",
+    "desc",
+    "nulls",
+    "first",
+    "last",
+    "to",
+    "from",
+    "step",
+    "of",
+    "withsource",
+    "isfuzzy",
 ];
 
 /// Checks whether `name` can be written without brackets: it is no reserved word or operator
@@ -302,9 +346,9 @@ fn is_plain_identifier(name: &str) -> bool {
     else {
         return false;
     };
-    statement
-        .child_by_field_name("name")
-        .is_some_and(|node| node.kind() == kinds::IDENTIFIER && node.byte_range() == (4..4 + name.len()))
+    statement.child_by_field_name("name").is_some_and(|node| {
+        node.kind() == kinds::IDENTIFIER && node.byte_range() == (4..4 + name.len())
+    })
 }
 
 #[cfg(test)]
@@ -323,7 +367,11 @@ mod tests {
             .iter()
             .map(|occurrence| {
                 let mark = if occurrence.is_definition { "*" } else { "" };
-                format!("{mark}{}@{}", &text[occurrence.range.clone()], occurrence.range.start)
+                format!(
+                    "{mark}{}@{}",
+                    &text[occurrence.range.clone()],
+                    occurrence.range.start
+                )
             })
             .collect()
     }
@@ -342,7 +390,10 @@ mod tests {
         let text = "let threshold = 5;\nSigninLogs\n| extend n = strlen(UserPrincipalName)\n| where n > threshold";
         let file = SourceFile::parse(text);
         let use_of_threshold = text.rfind("threshold").unwrap();
-        assert_eq!(analysis().definition(&file, use_of_threshold + 2), Some(4..13));
+        assert_eq!(
+            analysis().definition(&file, use_of_threshold + 2),
+            Some(4..13)
+        );
         let use_of_n = text.rfind("n >").unwrap();
         let definition = analysis().definition(&file, use_of_n).unwrap();
         assert_eq!(&text[definition], "n = strlen(UserPrincipalName)");
@@ -354,9 +405,13 @@ mod tests {
     fn references_of_lambda_parameter() {
         let text = "let f = (x: long, y: long) { x * y + x };\nprint f(1, 2), x = 3";
         let file = SourceFile::parse(text);
-        let occurrences = analysis().references(&file, text.find("x *").unwrap()).unwrap();
+        let occurrences = analysis()
+            .references(&file, text.find("x *").unwrap())
+            .unwrap();
         assert_eq!(texts(text, &occurrences), ["*x@9", "x@29", "x@37"]);
-        let calls = analysis().references(&file, text.rfind("f(").unwrap()).unwrap();
+        let calls = analysis()
+            .references(&file, text.rfind("f(").unwrap())
+            .unwrap();
         assert_eq!(texts(text, &calls), ["*f@4", "f@48"]);
     }
 
@@ -366,7 +421,9 @@ mod tests {
         let file = SourceFile::parse(text);
         let materialized = analysis().references(&file, 4).unwrap();
         assert_eq!(texts(text, &materialized), ["*m@4", "m@43", "m@109"]);
-        let hits = analysis().references(&file, text.find("hits)").unwrap()).unwrap();
+        let hits = analysis()
+            .references(&file, text.find("hits)").unwrap())
+            .unwrap();
         assert_eq!(texts(text, &hits), ["*hits@50", "hits@74"]);
     }
 
@@ -376,7 +433,9 @@ mod tests {
         let file = SourceFile::parse(text);
         let outer = analysis().references(&file, 4).unwrap();
         assert_eq!(texts(text, &outer), ["*x@4", "x@46", "x@51"]);
-        let inner = analysis().references(&file, text.find("x + 1").unwrap()).unwrap();
+        let inner = analysis()
+            .references(&file, text.find("x + 1").unwrap())
+            .unwrap();
         assert_eq!(texts(text, &inner), ["*x@20", "x@31"]);
     }
 
@@ -384,13 +443,17 @@ mod tests {
     fn references_none_for_column() {
         let text = "SigninLogs | where UserPrincipalName != ''";
         let file = SourceFile::parse(text);
-        assert_eq!(analysis().references(&file, text.find("User").unwrap()), None);
+        assert_eq!(
+            analysis().references(&file, text.find("User").unwrap()),
+            None
+        );
         assert!(analysis().document_highlights(&file, 0).is_empty());
     }
 
     #[test]
     fn rename_let_everywhere() {
-        let text = "let hits = SigninLogs | take 5;\nhits | join kind=inner (hits) on UserPrincipalName";
+        let text =
+            "let hits = SigninLogs | take 5;\nhits | join kind=inner (hits) on UserPrincipalName";
         let file = SourceFile::parse(text);
         let edits = analysis().rename(&file, 5, "signins").unwrap();
         assert_eq!(
@@ -404,7 +467,10 @@ mod tests {
         let text = "let x = 1;\nprint x";
         let file = SourceFile::parse(text);
         for (new_name, expected) in [
-            ("failed logons", "let ['failed logons'] = 1;\nprint ['failed logons']"),
+            (
+                "failed logons",
+                "let ['failed logons'] = 1;\nprint ['failed logons']",
+            ),
             ("where", "let ['where'] = 1;\nprint ['where']"),
             ("it's", "let ['it\\'s'] = 1;\nprint ['it\\'s']"),
             ("['a.b']", "let ['a.b'] = 1;\nprint ['a.b']"),
@@ -413,7 +479,10 @@ mod tests {
             let edits = analysis().rename(&file, 4, new_name).unwrap();
             let renamed = apply(text, edits);
             assert_eq!(renamed, expected, "{new_name}");
-            assert!(quarry_syntax::parse(&renamed).errors.is_empty(), "{renamed}");
+            assert!(
+                quarry_syntax::parse(&renamed).errors.is_empty(),
+                "{renamed}"
+            );
         }
     }
 
@@ -432,32 +501,49 @@ mod tests {
         let text = "let limit = 5;\nSigninLogs | where ResultType != 0 | take limit";
         let file = SourceFile::parse(text);
         let error = analysis().rename(&file, 5, "ResultType").unwrap_err();
-        assert!(error.message.contains("already used there as a column"), "{error}");
+        assert!(
+            error.message.contains("already used there as a column"),
+            "{error}"
+        );
 
         let text = "let a = 1;\nlet f = (b: long) { a + b };\nprint f(2)";
         let file = SourceFile::parse(text);
         let error = analysis().rename(&file, 4, "b").unwrap_err();
-        assert!(error.message.contains("would change the meaning"), "{error}");
+        assert!(
+            error.message.contains("would change the meaning"),
+            "{error}"
+        );
     }
 
     #[test]
     fn prepare_rename_explains_columns_and_tables() {
-        let text = "SigninLogs | where UserPrincipalName != '' | extend n = tolower(UserPrincipalName)";
+        let text =
+            "SigninLogs | where UserPrincipalName != '' | extend n = tolower(UserPrincipalName)";
         let file = SourceFile::parse(text);
-        let column = analysis().prepare_rename(&file, text.find("User").unwrap()).unwrap_err();
+        let column = analysis()
+            .prepare_rename(&file, text.find("User").unwrap())
+            .unwrap_err();
         assert!(column.message.contains("is a column"), "{column}");
         let table = analysis().prepare_rename(&file, 2).unwrap_err();
         assert!(table.message.contains("is a table"), "{table}");
-        let function = analysis().prepare_rename(&file, text.find("tolower").unwrap()).unwrap_err();
+        let function = analysis()
+            .prepare_rename(&file, text.find("tolower").unwrap())
+            .unwrap_err();
         assert!(function.message.contains("built-in function"), "{function}");
-        assert_eq!(analysis().prepare_rename(&file, text.find("where").unwrap() + 1), Ok(None));
+        assert_eq!(
+            analysis().prepare_rename(&file, text.find("where").unwrap() + 1),
+            Ok(None)
+        );
     }
 
     #[test]
     fn prepare_rename_bracketed_let() {
         let text = "let ['failed logons'] = 3;\nprint ['failed logons']";
         let file = SourceFile::parse(text);
-        let target = analysis().prepare_rename(&file, text.rfind("failed").unwrap()).unwrap().unwrap();
+        let target = analysis()
+            .prepare_rename(&file, text.rfind("failed").unwrap())
+            .unwrap()
+            .unwrap();
         assert_eq!(&text[target.range.clone()], "['failed logons']");
         assert_eq!(target.name, "failed logons");
         let edits = analysis().rename(&file, 6, "total").unwrap();

@@ -2,14 +2,19 @@
 //! `quarry-ide` and converts the output.
 
 pub mod analyze;
+pub mod code_action;
 pub mod completion;
+pub mod definition;
 pub mod diagnostics;
 pub mod document_symbol;
 pub mod document_sync;
 pub mod execute_command;
 pub mod folding_range;
 pub mod formatting;
+pub mod highlight;
 pub mod hover;
+pub mod references;
+pub mod rename;
 pub mod semantic_tokens;
 pub mod signature_help;
 
