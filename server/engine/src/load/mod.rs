@@ -1,28 +1,47 @@
-//! Loading tables from a folder of CSV, TSV, JSON-lines and Parquet files.
+//! Loading tables from data folders: CSV, TSV, JSON (arrays or lines), JSON-lines and Parquet
+//! files, optionally gzip-compressed (`.csv.gz`, `.jsonl.gz`, `.json.gz`, ...).
 //!
-//! Each file's stem is a table name. After polars reads a file, the loader applies the
-//! conventions the evaluator relies on:
+//! A data source is a folder or a glob pattern (see [`list_tables`]). Each file's name without
+//! its extensions is a table name, and a subfolder of files is one table named after the
+//! subfolder. After polars reads a file, the loader applies the conventions the evaluator
+//! relies on:
 //! - datetime columns stored as text (ISO-8601 or `2019-01-15 05:24:24.010`) become
 //!   `Datetime(ns)` in UTC;
 //! - string nulls become empty strings, because KQL strings have no null;
 //! - the unnamed first column that pandas writes for its row index is dropped.
+//!
+//! A `quarry-schema.json` file in the folder sets column types explicitly (see [`schema`]).
+//! [`scan::scan_table`] reads large files lazily, so that polars pushes filters and column
+//! selections down into the file reader.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use polars::prelude::*;
 
 use crate::EngineError;
 
+mod csv_errors;
+mod glob;
 mod repair;
+pub mod scan;
+pub mod schema;
+#[cfg(test)]
+mod tests;
+
+pub use schema::{ColumnType, SCHEMA_FILE, TableSchema};
 
 /// The file formats the loader reads, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
     Csv,
     Tsv,
+    /// `.json`: a JSON array of objects, or one object a line; the loader looks at the first
+    /// character to tell them apart.
+    Json,
     JsonLines,
     Parquet,
 }
@@ -33,105 +52,313 @@ impl FileFormat {
         match extension.to_ascii_lowercase().as_str() {
             "csv" => Some(FileFormat::Csv),
             "tsv" | "tab" => Some(FileFormat::Tsv),
-            "jsonl" | "ndjson" | "json" => Some(FileFormat::JsonLines),
+            "json" => Some(FileFormat::Json),
+            "jsonl" | "ndjson" => Some(FileFormat::JsonLines),
             "parquet" => Some(FileFormat::Parquet),
             _ => None,
         }
     }
+
+    /// Returns the table name, format and compression of a file name such as
+    /// `SecurityEvent.csv.gz`, or `None` for files the loader skips.
+    pub fn from_file_name(file_name: &str) -> Option<(String, FileFormat, Compression)> {
+        let (rest, compression) = match file_name.rsplit_once('.') {
+            Some((stem, extension)) if extension.eq_ignore_ascii_case("gz") => {
+                (stem, Compression::Gzip)
+            }
+            _ => (file_name, Compression::None),
+        };
+        let (stem, extension) = rest.rsplit_once('.')?;
+        let format = FileFormat::from_extension(extension)?;
+        // Parquet compresses its pages itself; a gzip-wrapped Parquet file is not a format
+        // that tools write.
+        if stem.is_empty() || (format == FileFormat::Parquet && compression == Compression::Gzip) {
+            return None;
+        }
+        Some((stem.to_owned(), format, compression))
+    }
 }
 
-/// A table file found in a data folder.
+/// The compression of a whole table file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+}
+
+/// A table found in a data source: one file, or the files of a subfolder or glob pattern
+/// that share a table name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableFile {
     pub name: String,
+    /// The file, or the subfolder for a table made of several files.
     pub path: PathBuf,
     pub format: FileFormat,
+    pub compression: Compression,
+    /// Every file of the table, in name order; `[path]` for a single file.
+    pub parts: Vec<PathBuf>,
+    /// The latest modification time of the parts.
     pub modified: Option<SystemTime>,
+    /// Column types from the folder's schema file, if it names this table.
+    pub schema: Option<TableSchema>,
 }
 
-/// Lists the table files in `folder`, keyed by table name.
+/// Lists the tables of a data source, keyed by table name.
 ///
-/// Two files with the same stem (say `a.csv` and `a.parquet`) are an error, because the
-/// table name would be ambiguous.
-pub fn list_tables(folder: &Path) -> Result<BTreeMap<String, TableFile>, EngineError> {
-    let entries = fs::read_dir(folder).map_err(|error| {
+/// `source` is a folder or a glob pattern such as `exports/*.csv.gz` or `logs/**/*.json`
+/// (`*` and `?` match within one path component, `**` matches any number of folders).
+/// In a folder, each supported file is a table, and each subfolder whose files share one
+/// format is a table named after the subfolder. Files matched by a pattern that share a table
+/// name form one table. Two formats for one table name (say `a.csv` and `a.parquet`) are an
+/// error, because the table would be ambiguous.
+pub fn list_tables(source: &Path) -> Result<BTreeMap<String, TableFile>, EngineError> {
+    let text = source.to_string_lossy();
+    if glob::is_pattern(&text) {
+        let (root, pattern) = glob::split_pattern(&text);
+        let files = glob::matching_files(&root, &pattern).map_err(|error| {
+            EngineError::new(format!(
+                "cannot read the folder `{}` of the pattern `{text}`: {error}; check that the \
+                 folder exists",
+                root.display()
+            ))
+        })?;
+        if files.is_empty() {
+            return Err(EngineError::new(format!(
+                "no CSV, TSV, JSON, JSON-lines or Parquet file matches `{text}`; check the \
+                 pattern, and quote it so that the shell does not expand it"
+            )));
+        }
+        let schema = schema::read_schema_file(&root)?;
+        return group_tables(files, &schema, &text);
+    }
+
+    let entries = fs::read_dir(source).map_err(|error| {
         EngineError::new(format!(
             "cannot read the data folder `{}`: {error}; set the data folder to an existing \
              directory of CSV, TSV, JSON-lines or Parquet files, or use the demo dataset",
-            folder.display()
+            source.display()
         ))
     })?;
-
-    let mut tables = BTreeMap::new();
+    let schema = schema::read_schema_file(source)?;
+    let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|error| {
             EngineError::new(format!(
                 "cannot list the data folder `{}`: {error}",
-                folder.display()
+                source.display()
             ))
         })?;
         let path = entry.path();
-        if !path.is_file() {
-            continue;
+        if path.is_dir() {
+            if let Some(table) = folder_table(&path, &schema)? {
+                files.push(table);
+            }
+        } else if let Some(file) = table_file(path) {
+            files.push(file);
         }
-        let Some(format) = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .and_then(FileFormat::from_extension)
-        else {
-            continue;
-        };
-        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
-            continue;
-        };
-        let modified = entry.metadata().and_then(|m| m.modified()).ok();
-        let file = TableFile {
-            name: name.clone(),
-            path,
-            format,
-            modified,
-        };
-        if let Some(previous) = tables.insert(name.clone(), file) {
-            return Err(EngineError::new(format!(
-                "two files in `{}` define the table `{name}`: `{}` and `{}`; rename or remove one",
-                folder.display(),
-                previous.path.display(),
-                tables[&name].path.display()
-            )));
-        }
+    }
+    let display = source.display().to_string();
+    let mut tables = BTreeMap::new();
+    for file in files {
+        insert_table(&mut tables, file, &display)?;
+    }
+    for table in tables.values_mut() {
+        table.schema = schema.get(&table.name).cloned();
     }
     Ok(tables)
 }
 
-/// Reads one table file into a data frame and normalises its columns.
+/// Describes one file as a table, or returns `None` for files the loader skips.
+fn table_file(path: PathBuf) -> Option<TableFile> {
+    if !path.is_file() {
+        return None;
+    }
+    let file_name = path.file_name()?.to_str()?;
+    if file_name == SCHEMA_FILE {
+        return None;
+    }
+    let (name, format, compression) = FileFormat::from_file_name(file_name)?;
+    let modified = fs::metadata(&path).and_then(|m| m.modified()).ok();
+    Some(TableFile {
+        name,
+        parts: vec![path.clone()],
+        path,
+        format,
+        compression,
+        modified,
+        schema: None,
+    })
+}
+
+/// Describes a subfolder of table files as one table, or returns `None` when it contains none.
+fn folder_table(
+    folder: &Path,
+    schema: &BTreeMap<String, TableSchema>,
+) -> Result<Option<TableFile>, EngineError> {
+    let Some(name) = folder.file_name().and_then(|n| n.to_str()) else {
+        return Ok(None);
+    };
+    let Ok(entries) = fs::read_dir(folder) else {
+        return Ok(None);
+    };
+    let mut parts: Vec<TableFile> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| table_file(entry.path()))
+        .collect();
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    parts.sort_by(|a, b| a.path.cmp(&b.path));
+    let first = &parts[0];
+    if let Some(other) = parts
+        .iter()
+        .find(|part| part.format != first.format || part.compression != first.compression)
+    {
+        return Err(EngineError::new(format!(
+            "the folder `{}` mixes files of two formats (`{}` and `{}`), so it cannot be one \
+             table; keep one format in it",
+            folder.display(),
+            first.path.display(),
+            other.path.display()
+        )));
+    }
+    let modified = parts.iter().filter_map(|part| part.modified).max();
+    Ok(Some(TableFile {
+        name: name.to_owned(),
+        path: folder.to_owned(),
+        format: first.format,
+        compression: first.compression,
+        parts: parts.into_iter().flat_map(|part| part.parts).collect(),
+        modified,
+        schema: schema.get(name).cloned(),
+    }))
+}
+
+/// Groups files by table name into tables of several parts.
+fn group_tables(
+    files: Vec<TableFile>,
+    schema: &BTreeMap<String, TableSchema>,
+    source: &str,
+) -> Result<BTreeMap<String, TableFile>, EngineError> {
+    let mut tables: BTreeMap<String, TableFile> = BTreeMap::new();
+    for file in files {
+        match tables.get_mut(&file.name) {
+            Some(table) if table.format == file.format && table.compression == file.compression => {
+                table.parts.extend(file.parts);
+                table.parts.sort();
+                table.modified = table.modified.max(file.modified);
+            }
+            _ => insert_table(&mut tables, file, source)?,
+        }
+    }
+    for table in tables.values_mut() {
+        table.schema = schema.get(&table.name).cloned();
+    }
+    Ok(tables)
+}
+
+fn insert_table(
+    tables: &mut BTreeMap<String, TableFile>,
+    file: TableFile,
+    source: &str,
+) -> Result<(), EngineError> {
+    if let Some(previous) = tables.get(&file.name) {
+        return Err(EngineError::new(format!(
+            "two files in `{source}` define the table `{}`: `{}` and `{}`; rename or remove one",
+            file.name,
+            previous.path.display(),
+            file.path.display()
+        )));
+    }
+    tables.insert(file.name.clone(), file);
+    Ok(())
+}
+
+/// Reads a table's files into one data frame, normalises its columns and applies the schema
+/// file's column types.
 pub fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
-    let frame = read_file(file).map_err(|error| {
-        EngineError::new(format!(
-            "cannot read `{}` as {}: {error}; check that the file is valid {} or remove it from \
-             the data folder",
-            file.path.display(),
-            format_name(file.format),
-            format_name(file.format),
-        ))
-    })?;
-    normalize(frame).map_err(|error| {
+    let mut combined: Option<(PathBuf, DataFrame)> = None;
+    for part in &file.parts {
+        let frame = load_part(file, part)?;
+        combined = Some(match combined {
+            None => (part.clone(), frame),
+            Some((first, mut all)) => {
+                if all.schema() != frame.schema() {
+                    return Err(EngineError::new(format!(
+                        "the files `{}` and `{}` of the table `{}` have different columns or \
+                         column types; give them the same header, or set the types in {SCHEMA_FILE}",
+                        first.display(),
+                        part.display(),
+                        file.name
+                    )));
+                }
+                all.vstack_mut_owned(frame).map_err(|error| {
+                    EngineError::new(format!(
+                        "cannot append `{}` to the table `{}`: {error}",
+                        part.display(),
+                        file.name
+                    ))
+                })?;
+                (first, all)
+            }
+        });
+    }
+    let (_, frame) = combined
+        .ok_or_else(|| EngineError::new(format!("the table `{}` has no files", file.name)))?;
+    Ok(frame)
+}
+
+fn load_part(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {
+    let frame = read_file(file, part)?;
+    let frame = normalize(frame, file.schema.as_ref()).map_err(|error| {
         EngineError::new(format!(
             "cannot prepare the columns of `{}`: {error}",
-            file.path.display()
+            part.display()
         ))
-    })
+    })?;
+    match &file.schema {
+        Some(schema) => schema::apply(frame, schema, part),
+        None => Ok(frame),
+    }
 }
 
 fn format_name(format: FileFormat) -> &'static str {
     match format {
         FileFormat::Csv => "CSV",
         FileFormat::Tsv => "TSV",
+        FileFormat::Json => "JSON",
         FileFormat::JsonLines => "JSON lines",
         FileFormat::Parquet => "Parquet",
     }
 }
 
-fn read_file(file: &TableFile) -> PolarsResult<DataFrame> {
+/// Returns the bytes of a file, decompressed when it is gzip-compressed.
+fn read_bytes(path: &Path, compression: Compression) -> std::io::Result<Vec<u8>> {
+    let raw = fs::read(path)?;
+    match compression {
+        Compression::None => Ok(raw),
+        Compression::Gzip => {
+            let mut text = Vec::with_capacity(raw.len() * 4);
+            std::io::Read::read_to_end(
+                &mut flate2::read::MultiGzDecoder::new(&raw[..]),
+                &mut text,
+            )?;
+            Ok(text)
+        }
+    }
+}
+
+fn read_file(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {
+    let invalid = |error: &dyn std::fmt::Display| {
+        EngineError::new(format!(
+            "cannot read `{}` as {}: {error}; check that the file is valid {} or remove it \
+             from the data folder",
+            part.display(),
+            format_name(file.format),
+            format_name(file.format),
+        ))
+    };
+    let bytes = read_bytes(part, file.compression).map_err(|error| invalid(&error))?;
     match file.format {
         FileFormat::Csv | FileFormat::Tsv => {
             let separator = if file.format == FileFormat::Tsv {
@@ -139,51 +366,91 @@ fn read_file(file: &TableFile) -> PolarsResult<DataFrame> {
             } else {
                 b','
             };
-            let strict = csv_options(separator)
-                .try_into_reader_with_file_path(Some(file.path.clone()))?
-                .finish();
-            match strict {
-                Ok(frame) => Ok(frame),
-                Err(error) => {
-                    // A stray quote inside a quoted field makes polars reject the file, while
-                    // pandas accepts it; retry once with the quoting repaired.
-                    let text = fs::read_to_string(&file.path)?;
-                    let repaired = repair::requote(&text, char::from(separator));
-                    csv_options(separator)
-                        .into_reader_with_file_handle(std::io::Cursor::new(repaired.into_bytes()))
-                        .finish()
-                        .map_err(|_| error)
-                }
-            }
+            read_csv(bytes, separator, file.schema.as_ref()).map_err(|problem| {
+                csv_errors::error(part, file.format == FileFormat::Tsv, &problem)
+            })
         }
-        FileFormat::JsonLines => {
-            let handle = fs::File::open(&file.path)?;
-            JsonReader::new(handle)
-                .with_json_format(JsonFormat::JsonLines)
+        FileFormat::Json | FileFormat::JsonLines => {
+            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+            let format = if first == Some(&b'[') {
+                JsonFormat::Json
+            } else {
+                JsonFormat::JsonLines
+            };
+            JsonReader::new(std::io::Cursor::new(bytes))
+                .with_json_format(format)
                 .infer_schema_len(std::num::NonZeroUsize::new(10_000))
                 .finish()
+                .map_err(|error| invalid(&error))
         }
-        FileFormat::Parquet => {
-            let handle = fs::File::open(&file.path)?;
-            ParquetReader::new(handle).finish()
-        }
+        FileFormat::Parquet => ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|error| invalid(&error)),
     }
 }
 
-fn csv_options(separator: u8) -> CsvReadOptions {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(10_000))
-        .map_parse_options(|options| options.with_separator(separator))
+/// Reads delimited text. On failure it retries twice: with the types inferred from the whole
+/// file instead of its first rows, then with loose quoting repaired. When all three fail, it
+/// returns the text and polars' first error for [`csv_errors::error`] to explain.
+fn read_csv(
+    bytes: Vec<u8>,
+    separator: u8,
+    schema: Option<&TableSchema>,
+) -> Result<DataFrame, csv_errors::Failure> {
+    let read = |bytes: Vec<u8>, infer: Option<usize>| {
+        csv_options(separator, infer, schema)
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+    };
+    let first_error = match read(bytes.clone(), Some(10_000)) {
+        Ok(frame) => return Ok(frame),
+        Err(error) => error,
+    };
+    if let Ok(frame) = read(bytes.clone(), None) {
+        return Ok(frame);
+    }
+    // A stray quote inside a quoted field makes polars reject the file, while pandas accepts
+    // it; retry once with the quoting repaired.
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let repaired = repair::requote(&text, char::from(separator));
+    match read(repaired.into_bytes(), None) {
+        Ok(frame) => Ok(frame),
+        Err(_) => Err(csv_errors::Failure {
+            text,
+            separator,
+            polars_error: first_error.to_string(),
+        }),
+    }
 }
 
-/// Applies the loader's column conventions to a freshly read frame.
-pub fn normalize(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+fn csv_options(
+    separator: u8,
+    infer: Option<usize>,
+    schema: Option<&TableSchema>,
+) -> CsvReadOptions {
+    let options = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(infer)
+        .map_parse_options(|options| options.with_separator(separator));
+    match schema {
+        // Columns with an explicit type are read as text and converted by `schema::apply`,
+        // which reports the first value that does not fit.
+        Some(schema) => options.with_schema_overwrite(Some(Arc::new(schema.text_overrides()))),
+        None => options,
+    }
+}
+
+/// Applies the loader's column conventions to a freshly read frame. Columns that `explicit`
+/// types are left for [`schema::apply`].
+pub fn normalize(mut frame: DataFrame, explicit: Option<&TableSchema>) -> PolarsResult<DataFrame> {
     frame = drop_pandas_index(frame)?;
 
     let schema = frame.schema().clone();
     let mut casts = Vec::new();
     for (name, dtype) in schema.iter() {
+        if explicit.is_some_and(|explicit| explicit.columns.contains_key(name.as_str())) {
+            continue;
+        }
         match dtype {
             DataType::String => {
                 let column = frame.column(name)?.as_materialized_series().clone();
@@ -257,7 +524,7 @@ fn is_row_index(series: &Series) -> bool {
 }
 
 /// Text layouts of datetimes that the loader recognises, tried in order.
-const DATETIME_FORMATS: &[&str] = &[
+pub(crate) const DATETIME_FORMATS: &[&str] = &[
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S%.fZ",
@@ -271,7 +538,7 @@ const DATETIME_FORMATS: &[&str] = &[
 /// Parses `value` with `format` into nanoseconds since the Unix epoch, UTC.
 ///
 /// Formats with a UTC offset (`%:z`) are converted to UTC; the others are read as UTC.
-fn parse_datetime(value: &str, format: &str) -> Option<i64> {
+pub(crate) fn parse_datetime(value: &str, format: &str) -> Option<i64> {
     if format.ends_with("%:z") {
         let datetime = chrono::DateTime::parse_from_str(value, format).ok()?;
         return datetime.timestamp_nanos_opt();
@@ -281,10 +548,10 @@ fn parse_datetime(value: &str, format: &str) -> Option<i64> {
 }
 
 /// Values sampled from a text column to decide whether it contains datetimes.
-const DATETIME_SAMPLE: usize = 200;
+pub(crate) const DATETIME_SAMPLE: usize = 200;
 
 /// Returns the datetime format that every sampled non-empty value of `column` matches.
-fn detect_datetime_format(column: &Series) -> PolarsResult<Option<&'static str>> {
+pub(crate) fn detect_datetime_format(column: &Series) -> PolarsResult<Option<&'static str>> {
     let values = column.str()?;
     let sample: Vec<&str> = values
         .iter()

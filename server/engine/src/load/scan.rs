@@ -1,0 +1,125 @@
+//! Lazy scans of table files, so that polars reads only the columns and row groups a query
+//! needs instead of loading the whole file.
+//!
+//! CSV and TSV files are scanned with `LazyCsvReader` and Parquet files with `scan_parquet`;
+//! the loader's conventions (see the module documentation of `load`) become lazy expressions,
+//! decided from the first rows of the file. Projection and predicate pushdown then reach the
+//! reader: a query that uses two columns of a wide Parquet file reads only those two.
+
+use polars::prelude::*;
+
+use super::{Compression, DATETIME_SAMPLE, FileFormat, TableFile};
+use crate::EngineError;
+
+/// Returns a lazy frame over `file`, or `None` when the file needs the eager loader: gzip
+/// files, JSON files, explicit schemas, and datetime text with UTC offsets.
+///
+/// NOTE: `Session` still loads every table eagerly through [`super::load_table`]; the
+/// evaluator's table provider must return lazy frames before queries benefit from this.
+pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
+    if file.compression != Compression::None || file.schema.is_some() {
+        return Ok(None);
+    }
+    let failed = |error: PolarsError| {
+        EngineError::new(format!(
+            "cannot scan `{}`: {error}; check that the file is valid or remove it from the data \
+             folder",
+            file.path.display()
+        ))
+    };
+    match file.format {
+        FileFormat::Parquet => {
+            let mut frames = Vec::with_capacity(file.parts.len());
+            for part in &file.parts {
+                let path = PlRefPath::try_from_path(part).map_err(failed)?;
+                frames.push(
+                    LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(failed)?,
+                );
+            }
+            let frame = if frames.len() == 1 {
+                frames.pop().expect("one frame")
+            } else {
+                concat(frames, UnionArgs::default()).map_err(failed)?
+            };
+            let schema = frame.clone().collect_schema().map_err(failed)?;
+            Ok(Some(frame.with_columns(conventions(&schema, &[]))))
+        }
+        FileFormat::Csv | FileFormat::Tsv if file.parts.len() == 1 => {
+            let separator = if file.format == FileFormat::Tsv {
+                b'\t'
+            } else {
+                b','
+            };
+            let part = &file.parts[0];
+            let sample = CsvReadOptions::default()
+                .with_has_header(true)
+                .with_n_rows(Some(DATETIME_SAMPLE))
+                .with_infer_schema_length(Some(DATETIME_SAMPLE))
+                .map_parse_options(|options| options.with_separator(separator))
+                .try_into_reader_with_file_path(Some(part.clone()))
+                .and_then(|reader| reader.finish())
+                .map_err(failed)?;
+            let mut datetimes = Vec::new();
+            for column in sample.columns() {
+                if column.dtype() != &DataType::String {
+                    continue;
+                }
+                let series = column.as_materialized_series();
+                match super::detect_datetime_format(series).map_err(failed)? {
+                    Some(format) if format.ends_with("%:z") => return Ok(None),
+                    Some(format) => datetimes.push((column.name().to_string(), format)),
+                    None => {}
+                }
+            }
+            if sample.get_column_names().iter().any(|name| name.is_empty()) {
+                // The pandas index check needs the whole column; leave it to the eager loader.
+                return Ok(None);
+            }
+            let path = PlRefPath::try_from_path(part).map_err(failed)?;
+            let frame = LazyCsvReader::new(path)
+                .with_has_header(true)
+                .with_separator(separator)
+                .with_infer_schema_length(Some(10_000))
+                .finish()
+                .map_err(failed)?;
+            let schema = frame.clone().collect_schema().map_err(failed)?;
+            Ok(Some(frame.with_columns(conventions(&schema, &datetimes))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Returns the loader's conventions as expressions: datetime text parsed in UTC, string nulls
+/// as empty strings, and datetimes in nanoseconds without a time zone.
+fn conventions(schema: &Schema, datetimes: &[(String, &str)]) -> Vec<Expr> {
+    let mut expressions = Vec::new();
+    for (name, dtype) in schema.iter() {
+        let column = col(name.clone());
+        if let Some((_, format)) = datetimes.iter().find(|(n, _)| n == name.as_str()) {
+            let options = StrptimeOptions {
+                format: Some((*format).into()),
+                strict: true,
+                exact: true,
+                cache: true,
+            };
+            expressions.push(column.str().to_datetime(
+                Some(TimeUnit::Nanoseconds),
+                None,
+                options,
+                lit("raise"),
+            ));
+            continue;
+        }
+        match dtype {
+            DataType::String => expressions.push(column.fill_null(lit(""))),
+            DataType::Datetime(unit, zone) if *unit != TimeUnit::Nanoseconds || zone.is_some() => {
+                expressions.push(column.cast(DataType::Datetime(TimeUnit::Nanoseconds, None)));
+            }
+            DataType::Date => {
+                expressions.push(column.cast(DataType::Datetime(TimeUnit::Nanoseconds, None)));
+            }
+            _ => {}
+        }
+    }
+    expressions
+}

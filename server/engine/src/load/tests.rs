@@ -1,0 +1,351 @@
+//! Tests of data-source discovery and reading: compression, JSON arrays, globs, subfolder
+//! tables, the schema file, CSV error messages and lazy scans.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use polars::prelude::*;
+
+use super::*;
+
+/// A folder under the system temporary directory, removed when dropped.
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new() -> Folder {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("quarry-load-test-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        Folder(path)
+    }
+
+    fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, contents).unwrap();
+        path
+    }
+
+    fn write_gzip(&self, name: &str, contents: &str) -> PathBuf {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(contents.as_bytes()).unwrap();
+        self.write(name, &encoder.finish().unwrap())
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn load(source: &Path, table: &str) -> DataFrame {
+    let tables = list_tables(source).unwrap();
+    let file = tables.get(table).unwrap_or_else(|| {
+        panic!(
+            "no table {table} in {:?}",
+            tables.keys().collect::<Vec<_>>()
+        )
+    });
+    load_table(file).unwrap()
+}
+
+fn load_error(source: &Path, table: &str) -> String {
+    let tables = list_tables(source).unwrap();
+    load_table(&tables[table]).unwrap_err().message
+}
+
+#[test]
+fn file_names_give_table_format_and_compression() {
+    assert_eq!(
+        FileFormat::from_file_name("SecurityEvent.csv.gz"),
+        Some((
+            "SecurityEvent".to_owned(),
+            FileFormat::Csv,
+            Compression::Gzip
+        ))
+    );
+    assert_eq!(
+        FileFormat::from_file_name("a.b.jsonl"),
+        Some(("a.b".to_owned(), FileFormat::JsonLines, Compression::None))
+    );
+    assert_eq!(FileFormat::from_file_name("notes.txt.gz"), None);
+    assert_eq!(FileFormat::from_file_name("x.parquet.gz"), None);
+    assert_eq!(FileFormat::from_file_name(".csv"), None);
+}
+
+#[test]
+fn gzip_csv_loads_with_datetimes() {
+    let folder = Folder::new();
+    folder.write_gzip(
+        "logons.csv.gz",
+        "When,User\n2024-03-10 09:05:00,bob\n2024-03-10 10:00:00,\n",
+    );
+    let frame = load(&folder.0, "logons");
+    assert_eq!(frame.height(), 2);
+    assert_eq!(
+        frame.column("When").unwrap().dtype(),
+        &DataType::Datetime(TimeUnit::Nanoseconds, None)
+    );
+    let users: Vec<Option<&str>> = frame
+        .column("User")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(users, [Some("bob"), Some("")]);
+}
+
+#[test]
+fn gzip_json_lines_and_arrays_load() {
+    let folder = Folder::new();
+    folder.write_gzip("a.jsonl.gz", "{\"x\":1}\n{\"x\":2}\n");
+    folder.write_gzip("b.json.gz", "[{\"x\":1},{\"x\":2},{\"x\":3}]");
+    folder.write_gzip("c.tsv.gz", "x\ty\n1\t2\n");
+    assert_eq!(load(&folder.0, "a").height(), 2);
+    assert_eq!(load(&folder.0, "b").height(), 3);
+    assert_eq!(load(&folder.0, "c").width(), 2);
+}
+
+#[test]
+fn json_array_and_json_lines_share_extension() {
+    let folder = Folder::new();
+    folder.write(
+        "array.json",
+        b"  [\n {\"Host\": \"web\", \"Port\": 443},\n {\"Host\": \"db\", \"Port\": 5432}\n]\n",
+    );
+    folder.write("lines.json", b"{\"Host\": \"web\"}\n{\"Host\": \"db\"}\n");
+    let array = load(&folder.0, "array");
+    assert_eq!(array.height(), 2);
+    assert_eq!(array.column("Port").unwrap().dtype(), &DataType::Int64);
+    assert_eq!(load(&folder.0, "lines").height(), 2);
+}
+
+#[test]
+fn subfolder_is_one_table() {
+    let folder = Folder::new();
+    folder.write("SecurityEvent/day1.csv", b"EventID,Computer\n4624,a\n");
+    folder.write(
+        "SecurityEvent/day2.csv",
+        b"EventID,Computer\n4625,b\n4625,c\n",
+    );
+    folder.write("Other/readme.txt", b"not a table");
+    let tables = list_tables(&folder.0).unwrap();
+    assert_eq!(tables.keys().collect::<Vec<_>>(), ["SecurityEvent"]);
+    assert_eq!(tables["SecurityEvent"].parts.len(), 2);
+    assert_eq!(load(&folder.0, "SecurityEvent").height(), 3);
+}
+
+#[test]
+fn subfolder_with_two_formats_is_an_error() {
+    let folder = Folder::new();
+    folder.write("T/a.csv", b"x\n1\n");
+    folder.write("T/b.jsonl", b"{\"x\":1}\n");
+    let error = list_tables(&folder.0).unwrap_err().message;
+    assert!(error.contains("mixes files of two formats"), "{error}");
+}
+
+#[test]
+fn parts_with_different_columns_are_an_error() {
+    let folder = Folder::new();
+    folder.write("T/a.csv", b"x\n1\n");
+    folder.write("T/b.csv", b"y\n1\n");
+    let error = load_error(&folder.0, "T");
+    assert!(error.contains("have different columns"), "{error}");
+    assert!(
+        error.contains("a.csv") && error.contains("b.csv"),
+        "{error}"
+    );
+}
+
+#[test]
+fn glob_selects_and_groups_files() {
+    let folder = Folder::new();
+    folder.write("host1/SecurityEvent.csv", b"EventID\n4624\n");
+    folder.write("host2/SecurityEvent.csv", b"EventID\n4625\n");
+    folder.write("host2/Ignored.tsv", b"x\n1\n");
+    let pattern = folder.0.join("*/SecurityEvent.csv");
+    let tables = list_tables(&pattern).unwrap();
+    assert_eq!(tables.keys().collect::<Vec<_>>(), ["SecurityEvent"]);
+    assert_eq!(load(&pattern, "SecurityEvent").height(), 2);
+
+    let everything = folder.0.join("**/*");
+    let tables = list_tables(&everything).unwrap();
+    assert_eq!(
+        tables.keys().collect::<Vec<_>>(),
+        ["Ignored", "SecurityEvent"]
+    );
+}
+
+#[test]
+fn glob_without_matches_names_pattern() {
+    let folder = Folder::new();
+    folder.write("a.csv", b"x\n1\n");
+    let pattern = folder.0.join("*.parquet");
+    let error = list_tables(&pattern).unwrap_err().message;
+    assert!(
+        error.contains("no CSV, TSV, JSON, JSON-lines or Parquet file matches"),
+        "{error}"
+    );
+    assert!(error.contains("*.parquet"), "{error}");
+}
+
+#[test]
+fn schema_file_sets_column_types() {
+    let folder = Folder::new();
+    folder.write(
+        SCHEMA_FILE,
+        br#"{"t": {"Port": "string", "When": "datetime", "Count": "int", "Ok": "bool"}}"#,
+    );
+    folder.write(
+        "t.csv",
+        b"Port,When,Count,Ok,Other\n0443,2024-03-10,7,true,x\n22,2024-03-11 10:00:00,,false,y\n",
+    );
+    let tables = list_tables(&folder.0).unwrap();
+    assert_eq!(
+        tables.keys().collect::<Vec<_>>(),
+        ["t"],
+        "the schema file is no table"
+    );
+    let frame = load(&folder.0, "t");
+    let ports: Vec<Option<&str>> = frame
+        .column("Port")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        ports,
+        [Some("0443"), Some("22")],
+        "leading zeros stay in text"
+    );
+    assert_eq!(
+        frame.column("When").unwrap().dtype(),
+        &DataType::Datetime(TimeUnit::Nanoseconds, None)
+    );
+    assert_eq!(frame.column("Count").unwrap().dtype(), &DataType::Int32);
+    assert_eq!(frame.column("Count").unwrap().null_count(), 1);
+    assert_eq!(frame.column("Ok").unwrap().dtype(), &DataType::Boolean);
+}
+
+#[test]
+fn schema_value_error_names_row_and_value() {
+    let folder = Folder::new();
+    folder.write(SCHEMA_FILE, br#"{"t": {"Count": "long"}}"#);
+    folder.write("t.csv", b"Count\n1\n2\nmany\n");
+    let error = load_error(&folder.0, "t");
+    assert!(error.contains("column `Count`"), "{error}");
+    assert!(error.contains("row 3 has the value `many`"), "{error}");
+    assert!(error.contains(SCHEMA_FILE), "{error}");
+}
+
+#[test]
+fn schema_unknown_column_and_type_are_errors() {
+    let folder = Folder::new();
+    folder.write(SCHEMA_FILE, br#"{"t": {"Nope": "long"}}"#);
+    folder.write("t.csv", b"Count\n1\n");
+    let error = load_error(&folder.0, "t");
+    assert!(error.contains("has no such column"), "{error}");
+    assert!(error.contains("Count"), "{error}");
+
+    let problem = schema::parse_schema(r#"{"t": {"x": "decimal128"}}"#).unwrap_err();
+    assert!(problem.contains("`t.x` is not supported"), "{problem}");
+}
+
+#[test]
+fn ragged_csv_error_names_line_and_fix() {
+    let folder = Folder::new();
+    folder.write("t.csv", b"a,b\n1,2\n3,4\n5,6,7\n");
+    let tables = list_tables(&folder.0).unwrap();
+    let error = load_table(&tables["t"]).unwrap_err().message;
+    assert!(error.contains("t.csv"), "{error}");
+    assert!(
+        error.contains("line 4 has 3 fields, but the header has 2"),
+        "{error}"
+    );
+    assert!(error.contains("quote the values"), "{error}");
+    assert!(!error.contains("truncate_ragged_lines"), "{error}");
+}
+
+#[test]
+fn late_text_value_widens_inferred_type() {
+    let folder = Folder::new();
+    let mut text = String::from("Port\n");
+    for i in 0..10_050 {
+        text.push_str(&format!("{i}\n"));
+    }
+    text.push_str("unknown\n");
+    folder.write("t.csv", text.as_bytes());
+    let frame = load(&folder.0, "t");
+    assert_eq!(frame.height(), 10_051);
+    assert_eq!(frame.column("Port").unwrap().dtype(), &DataType::String);
+}
+
+fn wide_frame() -> DataFrame {
+    let n = 50;
+    let mut columns = Vec::new();
+    for c in 0..8 {
+        let values: Vec<i64> = (0..n).map(|i| i * 10 + c).collect();
+        columns.push(Series::new(format!("c{c}").into(), values).into_column());
+    }
+    columns.push(Series::new("When".into(), vec!["2024-03-10 09:05:00"; n as usize]).into_column());
+    DataFrame::new(n as usize, columns).unwrap()
+}
+
+#[test]
+fn parquet_scan_reads_only_needed_columns() {
+    let folder = Folder::new();
+    let path = folder.0.join("wide.parquet");
+    ParquetWriter::new(fs::File::create(&path).unwrap())
+        .finish(&mut wide_frame())
+        .unwrap();
+    let tables = list_tables(&folder.0).unwrap();
+    let scan = scan::scan_table(&tables["wide"])
+        .unwrap()
+        .expect("parquet scans lazily");
+    let query = scan.filter(col("c1").gt(lit(100))).select([col("c2")]);
+    let plan = query.clone().describe_optimized_plan().unwrap();
+    assert!(plan.contains("PROJECT 2/9 COLUMNS"), "{plan}");
+    assert!(
+        plan.contains("SELECTION"),
+        "the filter reaches the reader:\n{plan}"
+    );
+    assert_eq!(query.collect().unwrap().height(), 40);
+}
+
+#[test]
+fn csv_scan_reads_only_needed_columns() {
+    let folder = Folder::new();
+    let mut frame = wide_frame();
+    let path = folder.0.join("wide.csv");
+    CsvWriter::new(fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let tables = list_tables(&folder.0).unwrap();
+    let scan = scan::scan_table(&tables["wide"])
+        .unwrap()
+        .expect("CSV scans lazily");
+    let query = scan.select([col("c3"), col("When")]);
+    let plan = query.clone().describe_optimized_plan().unwrap();
+    assert!(plan.contains("PROJECT 2/9 COLUMNS"), "{plan}");
+    let result = query.collect().unwrap();
+    assert_eq!(
+        result.column("When").unwrap().dtype(),
+        &DataType::Datetime(TimeUnit::Nanoseconds, None),
+        "datetime text is parsed as in the eager loader"
+    );
+}
+
+#[test]
+fn scan_declines_gzip_and_schema_files() {
+    let folder = Folder::new();
+    folder.write_gzip("z.csv.gz", "x\n1\n");
+    let tables = list_tables(&folder.0).unwrap();
+    assert!(scan::scan_table(&tables["z"]).unwrap().is_none());
+}
