@@ -32,9 +32,10 @@ pub struct RunArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
 
-    /// Folder of CSV, TSV, JSON-lines and Parquet files, one table per file named by its stem.
-    /// `demo`, or no value, runs on the built-in demo dataset.
-    #[arg(long, value_name = "DIR")]
+    /// Folder or quoted glob pattern of CSV, TSV, JSON, JSON-lines and Parquet files, gzipped
+    /// or not; each file is a table named by its stem, each subfolder a table of its files.
+    /// `--data demo`, `--data` without a value, or no `--data` runs on the built-in demo dataset.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "demo")]
     data: Option<String>,
 
     /// Output format.
