@@ -61,6 +61,11 @@ impl IndicatorService {
         }
     }
 
+    /// Adds a problem to show in each hover, such as an invalid settings file.
+    pub fn add_problem(&mut self, problem: String) {
+        self.problems.push(problem);
+    }
+
     /// Sets how long [`IndicatorService::report`] waits for providers.
     pub fn with_wait(mut self, wait: Duration) -> IndicatorService {
         self.wait = wait;

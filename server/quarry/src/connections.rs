@@ -31,6 +31,23 @@ pub struct ConfigArgs {
 enum ConfigCommand {
     /// List configured connections and the problems that would stop them from working.
     Check(CheckArgs),
+    /// Store or delete a secret in the OS keyring, for `{ keyring = "NAME" }` references.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SecretCommand {
+    /// Store the secret read from standard input (up to the first line break) as entry NAME.
+    Set {
+        /// The entry name that configuration files reference.
+        name: String,
+    },
+    /// Delete entry NAME from the OS keyring.
+    Delete {
+        /// The entry name.
+        name: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,7 +79,38 @@ enum Format {
 pub fn main(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         ConfigCommand::Check(args) => check(args),
+        ConfigCommand::Secret(command) => secret(command),
     }
+}
+
+/// Runs `quarry config secret`. The secret comes from standard input, so it stays out of the
+/// shell history and the process list, and it is never printed.
+fn secret(command: SecretCommand) -> anyhow::Result<ExitCode> {
+    use quarry_providers::{Secret, keyring_store};
+    match command {
+        SecretCommand::Set { name } => {
+            let mut line = String::new();
+            io::stdin()
+                .read_line(&mut line)
+                .context("failed to read the secret from standard input")?;
+            let value = line.trim_end_matches(['\r', '\n']);
+            if value.is_empty() {
+                anyhow::bail!(
+                    "the secret for keyring entry {name} is empty: pipe it in, as in `printenv SPLUNK_TOKEN | quarry config secret set {name}`"
+                );
+            }
+            keyring_store::write(&name, &Secret::new(value)).map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "stored keyring entry {name} (service `{}`)",
+                keyring_store::SERVICE
+            );
+        }
+        SecretCommand::Delete { name } => {
+            keyring_store::delete(&name).map_err(anyhow::Error::msg)?;
+            eprintln!("deleted keyring entry {name}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {

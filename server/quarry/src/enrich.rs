@@ -79,7 +79,11 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
     } else {
         cache_dir().map(|dir| dir.join("ti"))
     };
-    let enricher = config.ti.build(cache_folder.as_deref())?;
+    let keyring = crate::secrets::SecretStore::default();
+    let lookup = |name: &str| keyring.lookup_enrichment(name);
+    let enricher = config
+        .ti
+        .build_with_secrets(cache_folder.as_deref(), &lookup)?;
     if !enricher.has_providers() {
         eprintln!(
             "note: no threat-intelligence provider is configured; add one to enrichment.toml (see `quarry enrich --help`)"

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod analyze;
 mod check;
 mod enrich;
+mod export;
 mod fmt;
 mod connections;
 mod decode;
@@ -14,6 +15,7 @@ mod iocs;
 mod lsp;
 mod remote;
 mod run;
+mod secrets;
 mod setup;
 mod templates;
 

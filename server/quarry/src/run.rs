@@ -32,18 +32,17 @@ pub struct RunArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
 
-    /// Folder or quoted glob pattern of CSV, TSV, JSON, JSON-lines and Parquet files, gzipped
-    /// or not; each file is a table named by its stem, each subfolder a table of its files.
-    /// `--data demo`, `--data` without a value, or no `--data` runs on the built-in demo dataset.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "demo")]
+    /// Folder of CSV, TSV, JSON-lines and Parquet files, one table per file named by its stem.
+    /// `demo`, or no value, runs on the built-in demo dataset.
+    #[arg(long, value_name = "DIR")]
     data: Option<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 
-    /// Write the output to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    /// Write the output to this file instead of standard output (required for Parquet).
+    #[arg(long, visible_alias = "output", value_name = "FILE")]
     out: Option<PathBuf>,
 
     /// The maximum number of rows to output; by default every row.
@@ -100,6 +99,8 @@ enum Format {
     Csv,
     /// One JSON object: columns with their KQL types, rows, rowCount and truncated.
     Json,
+    /// A Parquet file with typed columns, written to --out.
+    Parquet,
 }
 
 /// Cells longer than this, in characters, are shortened in table output.
@@ -178,6 +179,14 @@ pub(crate) fn local_time_window(
 /// Prints `output` in the chosen format, then a note on stderr when rows were left out.
 fn write_output(args: &RunArgs, output: &QueryOutput) -> anyhow::Result<()> {
     let text = match args.format {
+        Format::Parquet => {
+            let Some(path) = &args.out else {
+                anyhow::bail!("--format parquet writes a file: add --out FILE");
+            };
+            crate::export::write_parquet(output, path)?;
+            note_truncation(output);
+            return Ok(());
+        }
         Format::Table => render_table(output),
         Format::Csv => render_csv(output),
         Format::Json => {
@@ -200,6 +209,11 @@ fn write_output(args: &RunArgs, output: &QueryOutput) -> anyhow::Result<()> {
                 .context("failed to write to standard output")?;
         }
     }
+    note_truncation(output);
+    Ok(())
+}
+
+fn note_truncation(output: &QueryOutput) {
     if output.truncated {
         eprintln!(
             "note: showing {} of {} rows; raise --max-rows to see more",
@@ -207,7 +221,6 @@ fn write_output(args: &RunArgs, output: &QueryOutput) -> anyhow::Result<()> {
             output.row_count
         );
     }
-    Ok(())
 }
 
 /// Runs `query` on the connection `name`. The outer error is a setup problem, which exits with

@@ -6,7 +6,10 @@ use super::ext;
 use super::to_proto;
 
 pub fn server_capabilities(debug_commands: bool) -> ServerCapabilities {
-    let mut commands = vec![ext::RUN_QUERY.to_owned()];
+    let mut commands = vec![
+        ext::RUN_QUERY.to_owned(),
+        super::handlers::pivot::PIVOT.to_owned(),
+    ];
     if debug_commands {
         commands.push(ext::DEBUG_PANIC.to_owned());
     }

@@ -62,6 +62,8 @@ async fn serve() {
 
     let (service, socket) = LspService::build(server::Server::new)
         .custom_method(remote::LIST_CONNECTIONS, server::Server::list_connections)
+        .custom_method(remote::SET_SECRET, server::Server::set_secret)
+        .custom_method(handlers::pivot::PIVOTS, server::Server::pivots)
         .custom_method(
             handlers::analyze::ANALYZE_TIMESERIES,
             server::Server::analyze_timeseries,

@@ -6,14 +6,12 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::{Duration, Instant};
 
 use quarry_providers::auth::DeviceCodePrompt;
-use quarry_providers::config::{
-    BuildOptions, ProcessEnvironment, build_provider, check_connection,
-};
-use quarry_providers::{ProviderError, QueryRequest, QueryResult, RunOptions};
+use quarry_providers::config::{BuildOptions, build_provider, check_connection};
+use quarry_providers::{ProviderError, QueryRequest, QueryResult, RunOptions, Secret};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_lsp_server::Client;
@@ -33,9 +31,16 @@ use super::handlers::execute_command::{
 use super::server::{Server, Session};
 use super::to_proto;
 use crate::remote;
+use crate::secrets::SecretStore;
 
 /// Lists the configured connections for the editor's picker.
 pub const LIST_CONNECTIONS: &str = "quarry/listConnections";
+
+/// Stores a secret the editor keeps in its secret store, in memory only.
+pub const SET_SECRET: &str = "quarry/setSecret";
+
+/// The secrets handed over with `quarry/setSecret`, read before the OS keyring.
+pub static SECRETS: LazyLock<SecretStore> = LazyLock::new(SecretStore::default);
 
 /// Seconds a remote run may take after sign-in when the client sets no `timeoutSeconds`.
 const DEFAULT_TIMEOUT_SECS: u64 = 180;
@@ -72,7 +77,7 @@ pub fn remember_client(params: &InitializeParams) {
     }
 }
 
-fn workspace() -> PathBuf {
+pub fn workspace() -> PathBuf {
     WORKSPACE
         .get()
         .cloned()
@@ -157,7 +162,7 @@ async fn run(session: &Session, client: &Client, arguments: &[Value]) -> Result<
         }),
         ..BuildOptions::default()
     };
-    let provider = build_provider(connection, &ProcessEnvironment, &options)
+    let provider = build_provider(connection, &SECRETS.environment(), &options)
         .map_err(|problem| request_failed(problem.to_string(), None))?;
     let max_rows = args.max_rows.unwrap_or(session.config().max_rows);
     let request = QueryRequest {
@@ -342,7 +347,7 @@ impl Server {
     /// `quarry/listConnections`: name, kind, target, sign-in method, whether the credentials are
     /// in place, and the problems `quarry config check` would report. Secrets are never sent.
     pub async fn list_connections(&self) -> Result<Value> {
-        let env = ProcessEnvironment;
+        let env = SECRETS.environment();
         let loaded = remote::load_connections(&workspace());
         let connections: Vec<Value> = loaded
             .connections
@@ -369,5 +374,35 @@ impl Server {
             .collect();
         let problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
         Ok(json!({ "connections": connections, "files": files, "problems": problems }))
+    }
+}
+
+impl Server {
+    /// `quarry/setSecret`: stores or removes one secret in memory. The params are read by hand,
+    /// so that no deserialization error can quote the secret.
+    pub async fn set_secret(&self, params: Value) -> Result<Value> {
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_params(format!(
+                    "`{SET_SECRET}` needs `name`, a non-empty string naming the entry"
+                ))
+            })?;
+        let value = match params.get("value") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(Secret::new(text.clone())),
+            Some(_) => {
+                return Err(Error::invalid_params(format!(
+                    "`{SET_SECRET}` for entry {name}: `value` must be a string or null"
+                )));
+            }
+        };
+        let removed = value.as_ref().is_none_or(Secret::is_empty);
+        SECRETS.set(name, value);
+        tracing::info!(entry = name, removed, "secret set from the editor");
+        Ok(Value::Null)
     }
 }

@@ -167,7 +167,9 @@ impl LanguageServer for Server {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        handlers::hover::handle(&self.session, params)
+        let indicator = handlers::enrich_hover::indicator_hover(&self.session, &params).await;
+        let language = handlers::hover::handle(&self.session, params)?;
+        Ok(handlers::enrich_hover::merge(language, indicator))
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
@@ -242,10 +244,22 @@ impl LanguageServer for Server {
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         if let Some(result) =
+            handlers::pivot::execute_command(&self.session, &self.client, &params).await
+        {
+            return result;
+        }
+        if let Some(result) =
             super::remote::execute_command(&self.session, &self.client, &params).await
         {
             return result;
         }
         handlers::execute_command::handle(Arc::clone(&self.session), params).await
+    }
+}
+
+impl Server {
+    /// `quarry/pivots`: the templates that take an entity, see `handlers::pivot`.
+    pub async fn pivots(&self, params: Value) -> Result<Value> {
+        handlers::pivot::handle_pivots(&self.session, params).await
     }
 }
