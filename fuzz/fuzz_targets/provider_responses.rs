@@ -53,6 +53,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             max_retry_after: Duration::from_millis(1),
         },
         use_env_proxy: false,
+        ..HttpOptions::default()
     };
     let token = || {
         Credential::Bearer(Arc::new(StaticToken::new(

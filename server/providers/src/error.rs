@@ -169,9 +169,25 @@ pub enum ProviderError {
     )]
     MalformedResponse { service: Service, detail: String },
 
+    #[error(
+        "{service} sent a response larger than {}, the most Quarry reads: narrow the time range, add `take` or project fewer columns",
+        byte_size(*limit)
+    )]
+    TooLarge { service: Service, limit: usize },
+
     #[error(transparent)]
     Auth(#[from] AuthError),
 
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// Formats a byte count for a message: whole MiB when it is a multiple of one, bytes otherwise.
+fn byte_size(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }

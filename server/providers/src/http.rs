@@ -36,12 +36,19 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Default of [`HttpOptions::max_body_bytes`]: 256 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+
 /// Client-wide HTTP settings.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     pub retry: RetryPolicy,
     /// Whether `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` apply.
     pub use_env_proxy: bool,
+    /// Largest response body read into memory, in bytes. A larger body ends the run with
+    /// [`ProviderError::TooLarge`] instead of exhausting memory; streamed Splunk exports apply
+    /// it to one line.
+    pub max_body_bytes: usize,
 }
 
 impl Default for HttpOptions {
@@ -49,6 +56,7 @@ impl Default for HttpOptions {
         HttpOptions {
             retry: RetryPolicy::default(),
             use_env_proxy: true,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -68,6 +76,7 @@ pub struct HttpResponse {
 pub struct Transport {
     client: reqwest::Client,
     retry: RetryPolicy,
+    max_body_bytes: usize,
 }
 
 impl Transport {
@@ -84,11 +93,17 @@ impl Transport {
         Ok(Transport {
             client,
             retry: options.retry.clone(),
+            max_body_bytes: options.max_body_bytes,
         })
     }
 
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// Returns the largest body, in bytes, that [`Transport::send`] reads.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
     }
 
     /// Sends the request, retrying 429 and 5xx responses and failed connections by the policy,
@@ -102,15 +117,11 @@ impl Transport {
         let (response, attempts) = self.send_streaming(service, request).await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let url = response.url().to_string();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| body_error(service, url, &error))?;
+        let body = read_body(service, response, self.max_body_bytes).await?;
         Ok(HttpResponse {
             status,
             headers,
-            body: body.to_vec(),
+            body,
             attempts,
         })
     }
@@ -201,6 +212,34 @@ pub(crate) async fn send_authorized(
         }
         return Ok(response);
     }
+}
+
+/// Reads a response body chunk by chunk, failing with [`ProviderError::TooLarge`] as soon as
+/// it passes `limit` bytes, so that a huge or endless body is never held in memory.
+pub(crate) async fn read_body(
+    service: Service,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, ProviderError> {
+    let url = response.url().to_string();
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(ProviderError::TooLarge { service, limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| body_error(service, url.clone(), &error))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(ProviderError::TooLarge { service, limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Maps a failure while reading a body: a cut-off body is a malformed response, anything else

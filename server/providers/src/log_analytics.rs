@@ -199,8 +199,8 @@ struct ReplyTable {
 
 #[derive(Deserialize)]
 struct QueryReply {
-    #[serde(default)]
-    tables: Vec<ReplyTable>,
+    /// Missing in an error reply. A success reply without it is malformed, not empty.
+    tables: Option<Vec<ReplyTable>>,
     error: Option<Json>,
     statistics: Option<Json>,
     render: Option<Json>,
@@ -220,7 +220,7 @@ impl QueryReply {
                     "the `error` member is not an error object: {error}"
                 )));
             };
-            if self.tables.is_empty() {
+            if self.tables.as_ref().is_none_or(Vec::is_empty) {
                 return Err(ProviderError::Query(
                     parsed.into_query_error(Service::LogAnalytics),
                 ));
@@ -228,7 +228,12 @@ impl QueryReply {
             result.warnings.extend(partial_error_warnings(&parsed));
         }
 
-        for table in self.tables {
+        let Some(tables) = self.tables else {
+            return Err(malformed(
+                "the response has neither a `tables` nor an `error` member".to_string(),
+            ));
+        };
+        for table in tables {
             result.tables.push(convert_table(table, row_limit)?);
         }
         Ok(result)

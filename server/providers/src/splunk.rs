@@ -15,7 +15,9 @@ use url::Url;
 
 use crate::auth::Credential;
 use crate::error::{ProviderError, QueryError, Service};
-use crate::http::{HttpOptions, HttpResponse, Transport, body_error, error_detail, status_error};
+use crate::http::{
+    HttpOptions, HttpResponse, Transport, body_error, error_detail, read_body, status_error,
+};
 use crate::query::{Provider, QueryRequest, RunOptions, TimeRange, with_limits};
 use crate::table::{
     Column, ColumnType, DynamicEncoding, QueryResult, Schema, Table, Warning, parse_datetime,
@@ -81,14 +83,12 @@ impl Splunk {
         if !response.status().is_success() {
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|error| body_error(Service::Splunk, url.clone(), &error))?;
+            let body =
+                read_body(Service::Splunk, response, self.transport.max_body_bytes()).await?;
             let failed = HttpResponse {
                 status,
                 headers,
-                body: body.to_vec(),
+                body,
                 attempts,
             };
             if status == StatusCode::BAD_REQUEST {
@@ -108,7 +108,7 @@ impl Splunk {
 
         // The export can return far more events than the row limit keeps, so the body is read
         // chunk by chunk and rows past the limit are counted, not stored.
-        let mut reader = ExportReader::new(row_limit);
+        let mut reader = ExportReader::new(row_limit, self.transport.max_body_bytes());
         while let Some(chunk) = response
             .chunk()
             .await
@@ -242,6 +242,8 @@ struct ExportReader {
     row_limit: usize,
     /// Bytes of a line whose end has not arrived yet.
     pending: Vec<u8>,
+    /// Longest line kept in `pending`, so that a body without line breaks cannot fill memory.
+    max_line_bytes: usize,
     line_number: usize,
     columns: Vec<String>,
     positions: HashMap<String, usize>,
@@ -253,10 +255,11 @@ struct ExportReader {
 }
 
 impl ExportReader {
-    fn new(row_limit: Option<usize>) -> ExportReader {
+    fn new(row_limit: Option<usize>, max_line_bytes: usize) -> ExportReader {
         ExportReader {
             row_limit: row_limit.unwrap_or(usize::MAX),
             pending: Vec::new(),
+            max_line_bytes,
             line_number: 0,
             columns: Vec::new(),
             positions: HashMap::new(),
@@ -268,10 +271,23 @@ impl ExportReader {
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), ProviderError> {
+        // Only the new bytes can hold the next line break, so a long line is scanned once.
+        let mut searched = self.pending.len();
         self.pending.extend_from_slice(chunk);
-        while let Some(end) = self.pending.iter().position(|byte| *byte == b'\n') {
+        while let Some(found) = self.pending[searched..]
+            .iter()
+            .position(|byte| *byte == b'\n')
+        {
+            let end = searched + found;
             let line: Vec<u8> = self.pending.drain(..=end).collect();
             self.read_line(&line[..end])?;
+            searched = 0;
+        }
+        if self.pending.len() > self.max_line_bytes {
+            return Err(ProviderError::TooLarge {
+                service: Service::Splunk,
+                limit: self.max_line_bytes,
+            });
         }
         Ok(())
     }

@@ -278,6 +278,7 @@ pub fn test_http_options() -> HttpOptions {
             max_retry_after: Duration::from_secs(5),
         },
         use_env_proxy: false,
+        ..HttpOptions::default()
     }
 }
 
