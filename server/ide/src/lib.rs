@@ -20,6 +20,7 @@ mod semantic;
 mod signature_help;
 mod source_file;
 mod symbols;
+pub mod template_yaml;
 pub mod templates;
 
 #[cfg(test)]

@@ -82,7 +82,9 @@ impl TemplateCatalog {
     }
 
     pub fn templates_of<'a>(&'a self, family: &'a str) -> impl Iterator<Item = &'a CatalogEntry> {
-        self.entries.iter().filter(move |entry| entry.family == family)
+        self.entries
+            .iter()
+            .filter(move |entry| entry.family == family)
     }
 
     pub fn find(&self, family: &str, name: &str) -> Option<&CatalogEntry> {
@@ -673,7 +675,13 @@ pub fn template_hover(
         }
         let names: Vec<String> = catalog
             .templates_of(&call.family)
-            .map(|entry| format!("- `{}`: {}", entry.template.name, first_line(&entry.template.description)))
+            .map(|entry| {
+                format!(
+                    "- `{}`: {}",
+                    entry.template.name,
+                    first_line(&entry.template.description)
+                )
+            })
             .collect();
         let markdown = format!(
             "**Template family `{}`**\n\n{}",
@@ -760,7 +768,10 @@ pub fn parameter_markdown(param: &Parameter) -> String {
     let type_name = param.param_type.map_or("str", ParamType::name);
     let mut out = format!("**Parameter `{}`**: `{type_name}`", param.name);
     match param.default.as_ref().and_then(ArgValue::from_node) {
-        Some(value) => out.push_str(&format!(", default `{}`", abbreviate(&default_text(&value)))),
+        Some(value) => out.push_str(&format!(
+            ", default `{}`",
+            abbreviate(&default_text(&value))
+        )),
         None => out.push_str(", required"),
     }
     if !param.aliases.is_empty() {
@@ -885,7 +896,11 @@ pub fn template_completions(
                 detail: format!(
                     "{}{}",
                     param.param_type.map_or("str", ParamType::name),
-                    if param.is_required() { ", required" } else { "" }
+                    if param.is_required() {
+                        ", required"
+                    } else {
+                        ""
+                    }
                 ),
                 documentation: parameter_markdown(param),
                 insert_text: format!("{}=", param.name),
@@ -896,12 +911,14 @@ pub fn template_completions(
 
     // The start of a query: family names, to be merged with tables and `let` names.
     let previous = before.trim_end();
+    let gap = &before[previous.len()..];
+    let after_blank_line = gap.matches('\n').count() >= 2;
     let at_query_start = previous.is_empty()
+        || after_blank_line
         || previous.ends_with(';')
         || previous.ends_with('(')
         || previous.ends_with('=')
-        || previous.ends_with(',')
-        || previous.ends_with("\n\n");
+        || previous.ends_with(',');
     if !at_query_start {
         return None;
     }
@@ -910,8 +927,13 @@ pub fn template_completions(
         .map(|family| TemplateCompletionItem {
             label: family.to_owned(),
             kind: TemplateItemKind::Family,
-            detail: format!("template family, {} templates", catalog.templates_of(family).count()),
-            documentation: format!("Query templates of the `{family}` family; type `.` for the list."),
+            detail: format!(
+                "template family, {} templates",
+                catalog.templates_of(family).count()
+            ),
+            documentation: format!(
+                "Query templates of the `{family}` family; type `.` for the list."
+            ),
             insert_text: family.to_owned(),
         })
         .collect();
@@ -974,7 +996,9 @@ pub fn template_signature(
         .and_then(|argument| argument.name.as_ref())
         .and_then(|(name, _)| entry.template.resolve_parameter(name));
     let active_parameter = match current {
-        Some(param) => sorted.iter().position(|candidate| candidate.name == param.name),
+        Some(param) => sorted
+            .iter()
+            .position(|candidate| candidate.name == param.name),
         None => {
             let given: Vec<&str> = call
                 .arguments

@@ -88,14 +88,24 @@ fn call_is_found_with_named_arguments() {
 
 #[test]
 fn valid_call_has_no_diagnostics() {
-    assert!(codes("WindowsSecurity.list_host_logons(host_name=\"WS1\", start=ago(7d), end=now(), count=5)").is_empty());
+    assert!(
+        codes(
+            "WindowsSecurity.list_host_logons(host_name=\"WS1\", start=ago(7d), end=now(), count=5)"
+        )
+        .is_empty()
+    );
     assert!(codes("WindowsSecurity.list_host_logons(hostname='WS1', start=datetime(2024-05-01), end=\"-1d\")").is_empty());
-    assert!(codes("WindowsSecurity.list_processes(names=dynamic([\"a.exe\", \"b.exe\"]))").is_empty());
+    assert!(
+        codes("WindowsSecurity.list_processes(names=dynamic([\"a.exe\", \"b.exe\"]))").is_empty()
+    );
 }
 
 #[test]
 fn unknown_names_are_errors() {
-    assert_eq!(codes("Nope.list_host_logons(host_name=\"x\")"), ["TPL001 Nope"]);
+    assert_eq!(
+        codes("Nope.list_host_logons(host_name=\"x\")"),
+        ["TPL001 Nope"]
+    );
     assert_eq!(codes("WindowsSecurity.nope()"), ["TPL002 nope"]);
     assert_eq!(
         codes("WindowsSecurity.list_host_logons(host_name=\"x\", colour=\"red\")"),
@@ -148,12 +158,16 @@ fn expansion_renders_call_in_place() {
         expanded,
         "SecurityEvent\n| where TimeGenerated between (datetime(2024-05-19T10:00:00+00:00) .. datetime(2024-05-20T10:00:00+00:00))\n| where Computer has \"WS\\\"1\"\n| take 5\n| project Computer"
     );
-    assert!(quarry_syntax::parse(&expanded).errors.is_empty(), "{expanded}");
+    assert!(
+        quarry_syntax::parse(&expanded).errors.is_empty(),
+        "{expanded}"
+    );
 }
 
 #[test]
 fn nested_call_is_parenthesized() {
-    let text = "SigninLogs | join (WindowsSecurity.list_processes(names=\"a.exe,b.exe\")) on Computer";
+    let text =
+        "SigninLogs | join (WindowsSecurity.list_processes(names=\"a.exe,b.exe\")) on Computer";
     let file = SourceFile::parse(text);
     let calls = template_calls(&file);
     assert!(calls[0].needs_parentheses);
@@ -180,13 +194,22 @@ fn hover_describes_template_and_parameter() {
     let (range, markdown) = template_hover(&catalog(), &file, 20).unwrap();
     assert_eq!(&text[range], "list_host_logons");
     assert!(markdown.contains("Lists logons on a host."), "{markdown}");
-    assert!(markdown.contains("`host_name` (aliases: hostname) | str | **required**"), "{markdown}");
-    assert!(markdown.contains("| `count` | int | `100` | Row count |"), "{markdown}");
+    assert!(
+        markdown.contains("`host_name` (aliases: hostname) | str | **required**"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| `count` | int | `100` | Row count |"),
+        "{markdown}"
+    );
     assert!(markdown.contains("Pivot entities: Host"), "{markdown}");
 
     let (range, markdown) = template_hover(&catalog(), &file, 36).unwrap();
     assert_eq!(&text[range], "hostname");
-    assert!(markdown.starts_with("**Parameter `host_name`**: `str`, required"), "{markdown}");
+    assert!(
+        markdown.starts_with("**Parameter `host_name`**: `str`, required"),
+        "{markdown}"
+    );
 
     let (_, markdown) = template_hover(&catalog(), &file, 3).unwrap();
     assert!(markdown.contains("`list_processes`"), "{markdown}");
