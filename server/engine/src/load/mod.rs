@@ -462,7 +462,11 @@ pub fn normalize(mut frame: DataFrame, explicit: Option<&TableSchema>) -> Polars
                     Some(parsed) => {
                         frame.with_column(parsed.into_column())?;
                     }
-                    None => casts.push(col(name.clone()).fill_null(lit(""))),
+                    // Filling copies the column, so columns without nulls are left alone.
+                    None if column.null_count() > 0 => {
+                        casts.push(col(name.clone()).fill_null(lit("")));
+                    }
+                    None => {}
                 }
             }
             DataType::Datetime(unit, zone) if *unit != TimeUnit::Nanoseconds || zone.is_some() => {
