@@ -22,7 +22,13 @@ pub struct HttpSettings {
     /// The maximum wait before a retry. A `Retry-After` longer than this ends the lookup as
     /// rate limited instead of waiting.
     pub max_retry_wait: Duration,
+    /// Largest response body read, in bytes. A larger one fails the lookup instead of filling
+    /// memory until the timeout.
+    pub max_body_bytes: usize,
 }
+
+/// Default of [`HttpSettings::max_body_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Overrides for [`HttpSettings`]; unset fields keep the provider's defaults.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +42,8 @@ pub struct HttpOverrides {
 }
 
 impl HttpSettings {
-    /// Defaults: a 10 s timeout, 2 retries, and at most 30 s of waiting before a retry.
+    /// Defaults: a 10 s timeout, 2 retries, at most 30 s of waiting before a retry, and bodies of
+    /// up to 16 MiB.
     pub fn new(base_url: &str, rate_limit: RateLimit) -> HttpSettings {
         HttpSettings {
             base_url: Url::parse(base_url).expect("built-in base URLs are valid"),
@@ -44,6 +51,7 @@ impl HttpSettings {
             rate_limit,
             max_retries: 2,
             max_retry_wait: Duration::from_secs(30),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 
@@ -162,10 +170,7 @@ impl HttpCore {
             };
             let status = response.status().as_u16();
             let retry_after = retry_after(response.headers());
-            let body = match response.bytes().await {
-                Ok(body) => body.to_vec(),
-                Err(error) => return Err(self.transport_failure(&error)),
-            };
+            let body = self.read_body(response).await?;
 
             let retryable = matches!(status, 429 | 502 | 503 | 504);
             if !retryable {
@@ -202,6 +207,33 @@ impl HttpCore {
         }
     }
 
+    /// Reads the body chunk by chunk and stops as soon as it passes the size limit.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, HttpFailure> {
+        let limit = self.settings.max_body_bytes;
+        let too_large = || HttpFailure {
+            status: LookupStatus::Failed,
+            message: format!(
+                "{} sent a response larger than {limit} bytes, the most Quarry reads",
+                self.provider
+            ),
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if body.len() + chunk.len() > limit => return Err(too_large()),
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => return Ok(body),
+                Err(error) => return Err(self.transport_failure(&error)),
+            }
+        }
+    }
+
     fn transport_failure(&self, error: &reqwest::Error) -> HttpFailure {
         // reqwest's message can include the URL; every key travels in headers, so the URL
         // contains no secret.
@@ -217,10 +249,27 @@ impl HttpCore {
         } else {
             HttpFailure {
                 status: LookupStatus::Failed,
-                message: format!("request to {} failed: {error}", self.provider),
+                message: format!(
+                    "request to {} failed: {}",
+                    self.provider,
+                    error_chain(error)
+                ),
             }
         }
     }
+}
+
+/// Joins an error and its sources, because reqwest's top-level message leaves out the cause,
+/// such as a refused connection or a failed DNS lookup.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Exponential backoff when no `Retry-After` is given: 1 s, 2 s, 4 s, ...
