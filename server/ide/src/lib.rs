@@ -16,6 +16,7 @@ mod lexer;
 mod literals;
 mod navigation;
 mod query_blocks;
+mod schema_ref;
 mod semantic;
 mod signature_help;
 mod source_file;
@@ -27,8 +28,10 @@ pub mod templates;
 mod fixture;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use quarry_analysis::{BundledSchema, Catalog, Schema};
+use schema_ref::SchemaRef;
 
 pub use code_actions::CodeAction;
 pub use completion::{CompletionItem, CompletionKind, Completions};
@@ -42,10 +45,10 @@ pub use source_file::SourceFile;
 pub use symbols::{Symbol, SymbolKind};
 
 /// The editor features over one catalog and one table schema.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Analysis {
     catalog: &'static Catalog,
-    schema: &'static Schema,
+    schema: SchemaRef,
 }
 
 impl Analysis {
@@ -56,7 +59,24 @@ impl Analysis {
 
     /// Creates the features over a given schema, for example one merged from schema files.
     pub fn with_schema(catalog: &'static Catalog, schema: &'static Schema) -> Analysis {
-        Analysis { catalog, schema }
+        Analysis {
+            catalog,
+            schema: SchemaRef::Static(schema),
+        }
+    }
+
+    /// Creates the features over a schema loaded at run time, such as the tables of one
+    /// workspace folder's schema files.
+    pub fn with_shared_schema(catalog: &'static Catalog, schema: Arc<Schema>) -> Analysis {
+        Analysis {
+            catalog,
+            schema: SchemaRef::Shared(schema),
+        }
+    }
+
+    /// Returns the table schema names are bound against.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
     }
 
     /// Syntax errors, then the semantic errors of query blocks without syntax errors, in
@@ -94,7 +114,7 @@ impl Analysis {
     // NOTE: the model is recomputed on every request; caching it per document version would
     // spare the work on large documents.
     pub fn model(&self, file: &SourceFile) -> quarry_hir::Model {
-        quarry_hir::analyze(file.text(), file.syntax(), self.catalog, self.schema)
+        quarry_hir::analyze(file.text(), file.syntax(), self.catalog, &self.schema)
     }
 
     /// Binds only the query block around `offset`, which is all hover and completion need.
@@ -103,7 +123,7 @@ impl Analysis {
             file.text(),
             file.syntax(),
             self.catalog,
-            self.schema,
+            &self.schema,
             offset..offset,
         )
     }

@@ -55,6 +55,13 @@ pub fn server_capabilities(debug_commands: bool) -> ServerCapabilities {
                 ..SemanticTokensOptions::default()
             },
         )),
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands,
             ..ExecuteCommandOptions::default()

@@ -16,6 +16,9 @@ pub struct Config {
     /// Folder of data files; `None` runs queries on the built-in demo dataset.
     pub data_folder: Option<PathBuf>,
     pub max_rows: usize,
+    /// Schema files (`schemaFiles`, `quarry.schema.files`) for documents in every workspace
+    /// folder. Relative paths are resolved against each workspace folder.
+    pub schema_files: Vec<String>,
 }
 
 impl Default for Config {
@@ -23,6 +26,7 @@ impl Default for Config {
         Config {
             data_folder: None,
             max_rows: DEFAULT_MAX_ROWS,
+            schema_files: Vec::new(),
         }
     }
 }
@@ -33,6 +37,8 @@ impl Default for Config {
 struct InitializationOptions {
     data_folder: Option<String>,
     max_rows: Option<usize>,
+    #[serde(default)]
+    schema_files: Vec<String>,
 }
 
 impl Config {
@@ -46,6 +52,7 @@ impl Config {
         Ok(Config {
             data_folder: non_empty_path(options.data_folder),
             max_rows: options.max_rows.unwrap_or(DEFAULT_MAX_ROWS),
+            schema_files: non_empty_strings(options.schema_files.iter()),
         })
     }
 
@@ -60,6 +67,9 @@ impl Config {
         if let Some(max_rows) = quarry["run"].get("maxRows").and_then(Value::as_u64) {
             self.max_rows = usize::try_from(max_rows).unwrap_or(usize::MAX);
         }
+        if let Some(files) = quarry["schema"].get("files") {
+            self.schema_files = schema_files_setting(files);
+        }
     }
 
     pub fn data_source(&self) -> DataSource {
@@ -68,6 +78,22 @@ impl Config {
             None => DataSource::Demo,
         }
     }
+}
+
+/// Reads the `quarry.schema.files` setting: a list of paths, with empty entries left out. Any
+/// other JSON value, such as `null` for an unset setting, gives no files.
+pub fn schema_files_setting(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|files| non_empty_strings(files.iter().filter_map(Value::as_str)))
+        .unwrap_or_default()
+}
+
+fn non_empty_strings<'a>(values: impl Iterator<Item = impl AsRef<str> + 'a>) -> Vec<String> {
+    values
+        .map(|value| value.as_ref().trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .collect()
 }
 
 /// Converts an empty folder setting to `None`, because VS Code sends `""` for an unset string.

@@ -19,6 +19,7 @@ struct Document {
 /// A read-only view of one document version, cheap to clone and safe to use on any thread.
 #[derive(Clone)]
 pub struct DocumentSnapshot {
+    pub uri: Uri,
     pub version: i32,
     /// The text as a rope, for conversions between byte offsets and LSP positions.
     pub rope: Rope,
@@ -88,9 +89,15 @@ impl Documents {
         true
     }
 
+    /// Returns the URIs of the open documents.
+    pub fn uris(&self) -> Vec<Uri> {
+        self.open.iter().map(|entry| entry.key().clone()).collect()
+    }
+
     pub fn snapshot(&self, uri: &Uri) -> Option<DocumentSnapshot> {
         let document = self.open.get(uri)?;
         Some(DocumentSnapshot {
+            uri: uri.clone(),
             version: document.version,
             rope: document.rope.clone(),
             file: document.file.clone(),

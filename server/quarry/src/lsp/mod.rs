@@ -25,6 +25,7 @@ mod ext;
 mod from_proto;
 mod handlers;
 mod remote;
+mod schema;
 mod server;
 mod to_proto;
 

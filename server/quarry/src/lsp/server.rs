@@ -20,6 +20,9 @@ pub struct Session {
     pub documents: Documents,
     pub config: RwLock<Config>,
     pub analysis: quarry_ide::Analysis,
+    /// The analysis of each workspace folder, with that folder's schema; see `schema.rs`.
+    pub schemas: RwLock<super::schema::SchemaSet>,
+    pub workspace: RwLock<super::schema::Workspace>,
     /// Whether the debug commands, such as [`ext::DEBUG_PANIC`], are available.
     pub debug_commands: bool,
     /// The engine session of the last data source used, which caches loaded tables.
@@ -27,6 +30,14 @@ pub struct Session {
 }
 
 impl Session {
+    /// Returns the analysis for a document, bound against the schema of its workspace folder.
+    pub fn analysis_for(&self, uri: &Uri) -> quarry_ide::Analysis {
+        self.schemas
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .analysis_for(uri)
+    }
+
     pub fn config(&self) -> Config {
         self.config
             .read()
@@ -65,6 +76,8 @@ impl Server {
             documents: Documents::default(),
             config: RwLock::new(Config::default()),
             analysis: quarry_ide::Analysis::new(quarry_analysis::Catalog::get()),
+            schemas: RwLock::default(),
+            workspace: RwLock::default(),
             debug_commands,
             engine: Mutex::new(None),
         });
@@ -108,6 +121,17 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Reloads every workspace folder's schema and republishes the diagnostics of the open
+    /// documents, because names that were unknown may now be tables or the reverse.
+    async fn reload_schemas(&self) {
+        super::schema::reload(&self.session, &self.client).await;
+        for uri in self.session.documents.uris() {
+            self.diagnostics.publish_now(uri);
+        }
+    }
+}
+
 impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let client_name = params
@@ -116,6 +140,12 @@ impl LanguageServer for Server {
             .map_or("unknown", |info| info.name.as_str());
         tracing::info!(client = client_name, "initialize");
         super::remote::remember_client(&params);
+        *self
+            .session
+            .workspace
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) =
+            super::schema::Workspace::from_initialize(&params);
 
         match Config::from_initialization_options(params.initialization_options.as_ref()) {
             Ok(config) => {
@@ -145,6 +175,7 @@ impl LanguageServer for Server {
 
     async fn initialized(&self, _: InitializedParams) {
         tracing::info!("client initialized");
+        self.reload_schemas().await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -153,17 +184,40 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        let mut config = self
-            .session
-            .config
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        config.apply_settings(&params.settings);
-        tracing::info!(
-            data_folder = ?config.data_folder,
-            max_rows = config.max_rows,
-            "configuration changed"
-        );
+        {
+            let mut config = self
+                .session
+                .config
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            config.apply_settings(&params.settings);
+            tracing::info!(
+                data_folder = ?config.data_folder,
+                max_rows = config.max_rows,
+                "configuration changed"
+            );
+        }
+        self.reload_schemas().await;
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        {
+            let mut workspace = self
+                .session
+                .workspace
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            let removed = &params.event.removed;
+            workspace
+                .folders
+                .retain(|(uri, _)| !removed.iter().any(|folder| &folder.uri == uri));
+            for folder in params.event.added {
+                if let Some(path) = super::schema::file_path(&folder.uri) {
+                    workspace.folders.push((folder.uri, path));
+                }
+            }
+        }
+        self.reload_schemas().await;
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

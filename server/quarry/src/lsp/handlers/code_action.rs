@@ -20,12 +20,26 @@ pub fn handle(session: &Session, params: CodeActionParams) -> Result<Option<Code
         only.iter()
             .any(|kind| CodeActionKind::QUICKFIX.as_str().starts_with(kind.as_str()))
     });
-    if !wants_quick_fixes {
-        return Ok(Some(Vec::new()));
-    }
     let range = from_proto::text_range(&snapshot.rope, params.range);
+    let wants_refactors = params.context.only.as_ref().is_none_or(|only| {
+        only.iter().any(|kind| {
+            CodeActionKind::REFACTOR_INLINE
+                .as_str()
+                .starts_with(kind.as_str())
+        })
+    });
+    let template_actions = if wants_refactors {
+        super::templates::code_actions(session, &uri, &snapshot, range.clone())
+    } else {
+        Vec::new()
+    };
+    if !wants_quick_fixes {
+        return Ok(Some(template_actions));
+    }
 
-    let actions = session.analysis.code_actions(&snapshot.file, range);
+    let actions = session
+        .analysis_for(&snapshot.uri)
+        .code_actions(&snapshot.file, range);
 
     let response = actions
         .into_iter()
@@ -63,5 +77,7 @@ pub fn handle(session: &Session, params: CodeActionParams) -> Result<Option<Code
             })
         })
         .collect();
+    let mut response: CodeActionResponse = response;
+    response.extend(template_actions);
     Ok(Some(response))
 }

@@ -13,7 +13,9 @@ pub fn handle(session: &Session, params: CompletionParams) -> Result<Option<Comp
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
 
-    let completions = session.analysis.completions(&snapshot.file, offset);
+    let completions = session
+        .analysis_for(&snapshot.uri)
+        .completions(&snapshot.file, offset);
 
     Ok(completions.map(|completions| to_proto::completion_response(&snapshot.rope, completions)))
 }

@@ -18,7 +18,9 @@ pub fn handle(
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
 
-    let definition = session.analysis.definition(&snapshot.file, offset);
+    let definition = session
+        .analysis_for(&snapshot.uri)
+        .definition(&snapshot.file, offset);
 
     Ok(definition.map(|range| {
         GotoDefinitionResponse::Scalar(Location {

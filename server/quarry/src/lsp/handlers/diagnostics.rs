@@ -7,7 +7,9 @@ use crate::lsp::server::Session;
 use crate::lsp::to_proto;
 
 pub fn compute(session: &Session, snapshot: &DocumentSnapshot) -> Vec<Diagnostic> {
-    let diagnostics = session.analysis.diagnostics(&snapshot.file);
+    let diagnostics = session
+        .analysis_for(&snapshot.uri)
+        .diagnostics(&snapshot.file);
 
     diagnostics
         .into_iter()

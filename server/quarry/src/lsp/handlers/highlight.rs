@@ -19,7 +19,9 @@ pub fn handle(
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
 
-    let occurrences = session.analysis.document_highlights(&snapshot.file, offset);
+    let occurrences = session
+        .analysis_for(&snapshot.uri)
+        .document_highlights(&snapshot.file, offset);
 
     Ok(Some(
         occurrences

@@ -13,7 +13,9 @@ pub fn handle(session: &Session, params: HoverParams) -> Result<Option<Hover>> {
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
 
-    let hover = session.analysis.hover(&snapshot.file, offset);
+    let hover = session
+        .analysis_for(&snapshot.uri)
+        .hover(&snapshot.file, offset);
 
     Ok(hover.map(|hover| to_proto::hover(&snapshot.rope, hover)))
 }

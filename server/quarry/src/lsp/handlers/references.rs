@@ -14,7 +14,10 @@ pub fn handle(session: &Session, params: ReferenceParams) -> Result<Option<Vec<L
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
 
-    let Some(occurrences) = session.analysis.references(&snapshot.file, offset) else {
+    let Some(occurrences) = session
+        .analysis_for(&snapshot.uri)
+        .references(&snapshot.file, offset)
+    else {
         return Ok(None);
     };
 
