@@ -17,7 +17,7 @@ use quarry_templates::{Severity as ProblemSeverity, Template, TemplateFile};
 use crate::completion::{CompletionItem, CompletionKind, Completions};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::hover::HoverResult;
-use crate::templates::{parameter_markdown, template_markdown, CatalogEntry};
+use crate::templates::{CatalogEntry, parameter_markdown, template_markdown};
 use crate::{Analysis, SourceFile};
 
 /// Code of the diagnostics for problems in template YAML files.
@@ -36,8 +36,10 @@ pub enum YamlKind {
 /// text that is not such a file.
 pub fn yaml_kind(text: &str) -> Option<YamlKind> {
     let top_level = |key: &str| {
-        text.lines()
-            .any(|line| line.strip_prefix(key).is_some_and(|rest| rest.starts_with(':')))
+        text.lines().any(|line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
     };
     if top_level("sources") && top_level("metadata") {
         Some(YamlKind::Msticpy)
@@ -128,7 +130,10 @@ impl SentinelFile {
                     query: None,
                     problems: vec![(
                         error.offset..error.offset,
-                        format!("invalid YAML: {}; fix the syntax at this position", error.message),
+                        format!(
+                            "invalid YAML: {}; fix the syntax at this position",
+                            error.message
+                        ),
                     )],
                 };
             }
@@ -166,7 +171,9 @@ fn is_technique_id(id: &str) -> bool {
     let Some(rest) = id.strip_prefix('T') else {
         return false;
     };
-    let (main, sub) = rest.split_once('.').map_or((rest, None), |(main, sub)| (main, Some(sub)));
+    let (main, sub) = rest
+        .split_once('.')
+        .map_or((rest, None), |(main, sub)| (main, Some(sub)));
     main.len() == 4
         && main.bytes().all(|b| b.is_ascii_digit())
         && sub.is_none_or(|sub| sub.len() == 3 && sub.bytes().all(|b| b.is_ascii_digit()))
@@ -309,8 +316,14 @@ fn msticpy_completions(path: &Path, text: &str, offset: usize) -> Option<Complet
             kind: CompletionKind::Variable,
             detail: format!(
                 "template parameter: {}{}",
-                param.param_type.map_or("str", quarry_templates::ParamType::name),
-                if param.is_required() { ", required" } else { "" }
+                param
+                    .param_type
+                    .map_or("str", quarry_templates::ParamType::name),
+                if param.is_required() {
+                    ", required"
+                } else {
+                    ""
+                }
             ),
             documentation: parameter_markdown(param),
             sort_text: format!("0{}", param.name),
@@ -348,10 +361,9 @@ fn sentinel_hover(analysis: &Analysis, text: &str, offset: usize) -> Option<Hove
             markdown,
         });
     }
-    let (key, _) = root
-        .as_map()?
-        .iter()
-        .find(|(key, _)| key.span.start <= offset && offset <= key.span.end)?;
+    let (key, _) = root.as_map()?.iter().find(|(key, value)| {
+        key.span.start <= offset && offset <= value.span.end.max(key.span.end)
+    })?;
     Some(HoverResult {
         range: key.span.clone(),
         markdown: rule_summary(root),
@@ -411,8 +423,20 @@ pub fn rule_summary(root: &Node) -> String {
     if !techniques.is_empty() {
         out.push_str(&format!("\n\nTechniques: {}", techniques.join(", ")));
     }
-    let connectors: Vec<String> = root
-        .get("requiredDataConnectors")
+    let connectors = data_connectors(root);
+    if !connectors.is_empty() {
+        out.push_str(&format!("\n\nData connectors: {}", connectors.join("; ")));
+    }
+    let entities = entity_mappings(root);
+    if !entities.is_empty() {
+        out.push_str(&format!("\n\nEntities: {}", entities.join("; ")));
+    }
+    out
+}
+
+/// Returns each required data connector as `connectorId (data types)`.
+fn data_connectors(root: &Node) -> Vec<String> {
+    root.get("requiredDataConnectors")
         .and_then(Node::as_seq)
         .map(|items| {
             items
@@ -431,12 +455,12 @@ pub fn rule_summary(root: &Node) -> String {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    if !connectors.is_empty() {
-        out.push_str(&format!("\n\nData connectors: {}", connectors.join("; ")));
-    }
-    let entities: Vec<String> = root
-        .get("entityMappings")
+        .unwrap_or_default()
+}
+
+/// Returns each entity mapping as `EntityType (identifier = column, ...)`.
+fn entity_mappings(root: &Node) -> Vec<String> {
+    root.get("entityMappings")
         .and_then(Node::as_seq)
         .map(|items| {
             items
@@ -452,8 +476,14 @@ pub fn rule_summary(root: &Node) -> String {
                                 .map(|field| {
                                     format!(
                                         "{} = {}",
-                                        field.get("identifier").and_then(Node::as_str).unwrap_or("?"),
-                                        field.get("columnName").and_then(Node::as_str).unwrap_or("?")
+                                        field
+                                            .get("identifier")
+                                            .and_then(Node::as_str)
+                                            .unwrap_or("?"),
+                                        field
+                                            .get("columnName")
+                                            .and_then(Node::as_str)
+                                            .unwrap_or("?")
                                     )
                                 })
                                 .collect()
@@ -463,11 +493,7 @@ pub fn rule_summary(root: &Node) -> String {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    if !entities.is_empty() {
-        out.push_str(&format!("\n\nEntities: {}", entities.join("; ")));
-    }
-    out
+        .unwrap_or_default()
 }
 
 /// Returns the name of a MITRE ATT&CK (Enterprise) technique or sub-technique that hunting

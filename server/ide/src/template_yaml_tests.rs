@@ -54,14 +54,24 @@ fn msticpy_field_hover_and_completion() {
     let offset = MSTICPY.find("{host_name}").unwrap() + 3;
     let hover = yaml_hover(&analysis(), path, MSTICPY, offset).unwrap();
     assert_eq!(&MSTICPY[hover.range], "{host_name}");
-    assert!(hover.markdown.starts_with("**Parameter `host_name`**: `str`, required"), "{}", hover.markdown);
+    assert!(
+        hover
+            .markdown
+            .starts_with("**Parameter `host_name`**: `str`, required"),
+        "{}",
+        hover.markdown
+    );
 
     let mut text = MSTICPY.to_owned();
     let insert = text.find("| take").unwrap();
     text.insert_str(insert, "| where Account == \"{ho\"\n        ");
     let offset = text.find("{ho\"").unwrap() + 3;
     let completions = yaml_completions(&analysis(), path, &text, offset).unwrap();
-    let labels: Vec<&str> = completions.items.iter().map(|item| item.label.as_str()).collect();
+    let labels: Vec<&str> = completions
+        .items
+        .iter()
+        .map(|item| item.label.as_str())
+        .collect();
     assert_eq!(labels, ["host_name", "count"]);
     assert_eq!(&text[completions.replace], "ho");
 }
@@ -72,7 +82,9 @@ fn msticpy_problems_are_diagnostics() {
     let diagnostics = yaml_diagnostics(&analysis(), Path::new("test.yaml"), &text);
     assert!(!diagnostics.is_empty());
     assert!(
-        diagnostics.iter().any(|d| &text[d.range.clone()] == "integer"),
+        diagnostics
+            .iter()
+            .any(|d| &text[d.range.clone()] == "integer"),
         "{diagnostics:?}"
     );
 }
@@ -126,22 +138,46 @@ fn sentinel_hover_shows_kql_and_metadata() {
     let offset = text.find("T1059.001").unwrap() + 1;
     let hover = yaml_hover(&analysis(), Path::new("rule.yaml"), &text, offset).unwrap();
     assert!(
-        hover.markdown.starts_with("**MITRE ATT&CK T1059.001**: Command and Scripting Interpreter: PowerShell"),
+        hover.markdown.starts_with(
+            "**MITRE ATT&CK T1059.001**: Command and Scripting Interpreter: PowerShell"
+        ),
         "{}",
         hover.markdown
     );
-    assert!(hover.markdown.contains("(analytics rule)"), "{}", hover.markdown);
-    assert!(hover.markdown.contains("Tactics: Execution, DefenseEvasion"), "{}", hover.markdown);
-    assert!(hover.markdown.contains("Host (HostName = DeviceName)"), "{}", hover.markdown);
     assert!(
-        hover.markdown.contains("MicrosoftThreatProtection (DeviceProcessEvents)"),
+        hover.markdown.contains("(analytics rule)"),
+        "{}",
+        hover.markdown
+    );
+    assert!(
+        hover
+            .markdown
+            .contains("Tactics: Execution, DefenseEvasion"),
+        "{}",
+        hover.markdown
+    );
+    assert!(
+        hover.markdown.contains("Host (HostName = DeviceName)"),
+        "{}",
+        hover.markdown
+    );
+    assert!(
+        hover
+            .markdown
+            .contains("MicrosoftThreatProtection (DeviceProcessEvents)"),
         "{}",
         hover.markdown
     );
 
-    let offset = text.find("severity").unwrap() + 1;
+    let offset = text.find("DefenseEvasion").unwrap() + 1;
     let hover = yaml_hover(&analysis(), Path::new("rule.yaml"), &text, offset).unwrap();
-    assert!(hover.markdown.starts_with("**PowerShell started with an encoded command** (analytics rule)"), "{}", hover.markdown);
+    assert!(
+        hover
+            .markdown
+            .starts_with("**PowerShell started with an encoded command** (analytics rule)"),
+        "{}",
+        hover.markdown
+    );
 }
 
 #[test]
@@ -150,8 +186,15 @@ fn sentinel_completion_in_query() {
     let offset = text.find("| project").unwrap() + 2;
     let completions = yaml_completions(&analysis(), Path::new("rule.yaml"), &text, offset).unwrap();
     assert!(
-        completions.items.iter().any(|item| item.label == "summarize"),
+        completions
+            .items
+            .iter()
+            .any(|item| item.label == "summarize"),
         "{:?}",
-        completions.items.iter().map(|item| &item.label).collect::<Vec<_>>()
+        completions
+            .items
+            .iter()
+            .map(|item| &item.label)
+            .collect::<Vec<_>>()
     );
 }

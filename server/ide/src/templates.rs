@@ -4,7 +4,7 @@
 //! [`TemplateCatalog`] is the set of templates available to the editor, as plain data. The functions
 //! here find template calls in a parsed document, check them against the catalog, describe
 //! them for hover, completion and signature help, and expand them into the rendered query text.
-//! Nothing here knows LSP; offsets are bytes into the document text.
+//! Nothing here uses LSP types; offsets are bytes into the document text.
 
 use std::collections::BTreeSet;
 use std::ops::Range;

@@ -112,6 +112,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, Some(path)) => (read_query(path)?, path.display().to_string()),
         (None, None) => anyhow::bail!("give a query, or a file with -f FILE"),
     };
+    let query = crate::templates::expand_template_calls(&query, &origin)?;
     if let Some(name) = &args.connection {
         return match remote_run(&args, name, &query)? {
             Ok(output) => {

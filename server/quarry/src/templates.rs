@@ -415,3 +415,24 @@ fn plural(count: usize, noun: &str) -> String {
         format!("{count} {noun}s")
     }
 }
+
+/// Expands the template calls (`Family.template(name=value, ...)`) in a query for `quarry run`,
+/// with the bundled library and the folders in `QUARRY_TEMPLATE_PATH`. Text without calls is
+/// returned unchanged; a call that cannot be expanded is an error that names its line and
+/// column in `origin`.
+pub fn expand_template_calls(query: &str, origin: &str) -> anyhow::Result<String> {
+    let file = quarry_ide::SourceFile::parse(query);
+    if quarry_ide::templates::template_calls(&file).is_empty() {
+        return Ok(query.to_owned());
+    }
+    let library = load_library(&[])?;
+    let catalog = quarry_ide::templates::TemplateCatalog::new(&library);
+    quarry_ide::templates::expand_range(&catalog, &file, 0..query.len(), Utc::now()).map_err(
+        |error| {
+            let before = &query[..error.range.start];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |index| index + 1) + 1;
+            anyhow::anyhow!("{origin}:{line}:{column}: {}", error.message)
+        },
+    )
+}

@@ -18,7 +18,13 @@ use quarry_templates::{ArgValue, Dialect, Entry, Library, RenderOptions, Templat
 
 /// Entity types that MSTICPy's pivot functions attach queries to.
 const PIVOT_ENTITIES: &[&str] = &[
-    "Host", "Account", "IpAddress", "Dns", "Url", "File", "Process",
+    "Host",
+    "Account",
+    "IpAddress",
+    "Dns",
+    "Url",
+    "File",
+    "Process",
 ];
 
 /// Tables the library must cover, each by at least one template.
@@ -143,7 +149,11 @@ fn library_has_at_least_eighty_templates() {
     let library = load_library();
     let templates: usize = library.files.iter().map(|file| file.templates.len()).sum();
     assert!(templates >= 80, "queries/ holds {templates} templates");
-    assert_eq!(library.entries().len(), templates, "no name is defined twice");
+    assert_eq!(
+        library.entries().len(),
+        templates,
+        "no name is defined twice"
+    );
 }
 
 #[test]
@@ -388,6 +398,10 @@ fn oracle_package() -> Option<PathBuf> {
     if let Some(home) = std::env::var_os("HOME") {
         candidates.push(PathBuf::from(home).join(".cache/kql-oracle").join(relative));
     }
-    candidates.push(repo_root().join("../shared/tools/kql-oracle").join(relative));
+    candidates.push(
+        repo_root()
+            .join("../shared/tools/kql-oracle")
+            .join(relative),
+    );
     candidates.into_iter().find(|path| path.is_dir())
 }

@@ -19,6 +19,8 @@ pub struct Config {
     /// Schema files (`schemaFiles`, `quarry.schema.files`) for documents in every workspace
     /// folder. Relative paths are resolved against each workspace folder.
     pub schema_files: Vec<String>,
+    /// Template folders read after Quarry's own library (`templateFolders`).
+    pub template_folders: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -27,6 +29,7 @@ impl Default for Config {
             data_folder: None,
             max_rows: DEFAULT_MAX_ROWS,
             schema_files: Vec::new(),
+            template_folders: Vec::new(),
         }
     }
 }
@@ -39,6 +42,8 @@ struct InitializationOptions {
     max_rows: Option<usize>,
     #[serde(default)]
     schema_files: Vec<String>,
+    #[serde(default)]
+    template_folders: Vec<String>,
 }
 
 impl Config {
@@ -53,10 +58,16 @@ impl Config {
             data_folder: non_empty_path(options.data_folder),
             max_rows: options.max_rows.unwrap_or(DEFAULT_MAX_ROWS),
             schema_files: non_empty_strings(options.schema_files.iter()),
+            template_folders: options
+                .template_folders
+                .into_iter()
+                .filter_map(|folder| non_empty_path(Some(folder)))
+                .collect(),
         })
     }
 
-    /// Applies `settings.quarry.data.folder` and `settings.quarry.run.maxRows` when present.
+    /// Applies `settings.quarry.data.folder`, `settings.quarry.run.maxRows` and
+    /// `settings.quarry.templates.folders` when present.
     pub fn apply_settings(&mut self, settings: &Value) {
         let quarry = &settings["quarry"];
         if let Some(folder) = quarry["data"].get("folder") {
@@ -69,6 +80,12 @@ impl Config {
         }
         if let Some(files) = quarry["schema"].get("files") {
             self.schema_files = schema_files_setting(files);
+        }
+        if let Some(folders) = quarry["templates"].get("folders").and_then(Value::as_array) {
+            self.template_folders = folders
+                .iter()
+                .filter_map(|folder| non_empty_path(folder.as_str().map(str::to_owned)))
+                .collect();
         }
     }
 

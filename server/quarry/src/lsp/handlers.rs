@@ -14,11 +14,12 @@ pub mod folding_range;
 pub mod formatting;
 pub mod highlight;
 pub mod hover;
-pub mod pivot;
 pub mod references;
 pub mod rename;
+pub mod pivot;
 pub mod semantic_tokens;
 pub mod signature_help;
+pub mod templates;
 
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::Uri;

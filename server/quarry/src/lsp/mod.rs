@@ -63,6 +63,14 @@ async fn serve() {
 
     let (service, socket) = LspService::build(server::Server::new)
         .custom_method(remote::LIST_CONNECTIONS, server::Server::list_connections)
+        .custom_method(
+            handlers::templates::LIST_TEMPLATES,
+            server::Server::list_templates,
+        )
+        .custom_method(
+            handlers::templates::RENDER_TEMPLATE,
+            server::Server::render_template,
+        )
         .custom_method(remote::SET_SECRET, server::Server::set_secret)
         .custom_method(handlers::pivot::PIVOTS, server::Server::pivots)
         .custom_method(

@@ -25,6 +25,8 @@ pub struct Session {
     pub workspace: RwLock<super::schema::Workspace>,
     /// Whether the debug commands, such as [`ext::DEBUG_PANIC`], are available.
     pub debug_commands: bool,
+    /// The template library, reloaded when the template folders change.
+    pub templates: handlers::templates::TemplateStore,
     /// The engine session of the last data source used, which caches loaded tables.
     engine: Mutex<Option<Arc<quarry_engine::Session>>>,
 }
@@ -79,6 +81,7 @@ impl Server {
             schemas: RwLock::default(),
             workspace: RwLock::default(),
             debug_commands,
+            templates: handlers::templates::TemplateStore::default(),
             engine: Mutex::new(None),
         });
         let diagnostics = DiagnosticsScheduler::new(client.clone(), Arc::clone(&session));
@@ -118,6 +121,18 @@ impl Server {
             },
             _ => tracing::error!(method, "not a document notification"),
         }
+    }
+}
+
+impl Server {
+    /// `quarry/listTemplates`, see `handlers::templates`.
+    pub async fn list_templates(&self, params: Value) -> Result<Value> {
+        handlers::templates::list_templates(&self.session, &params)
+    }
+
+    /// `quarry/renderTemplate`, see `handlers::templates`.
+    pub async fn render_template(&self, params: Value) -> Result<Value> {
+        handlers::templates::render_template(&self.session, &params)
     }
 }
 

@@ -13,9 +13,24 @@ pub fn handle(session: &Session, params: CompletionParams) -> Result<Option<Comp
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
 
+    if let Some(completions) = super::templates::yaml_completion(session, &snapshot, offset) {
+        return Ok(completions);
+    }
+    let templates = super::templates::completion_items(session, &snapshot, offset);
+    if let Some((true, items)) = templates {
+        return Ok(Some(CompletionResponse::Array(items)));
+    }
     let completions = session
         .analysis_for(&snapshot.uri)
         .completions(&snapshot.file, offset);
-
-    Ok(completions.map(|completions| to_proto::completion_response(&snapshot.rope, completions)))
+    let response =
+        completions.map(|completions| to_proto::completion_response(&snapshot.rope, completions));
+    Ok(match (response, templates) {
+        (Some(CompletionResponse::Array(mut items)), Some((_, families))) => {
+            items.extend(families);
+            Some(CompletionResponse::Array(items))
+        }
+        (None, Some((_, families))) => Some(CompletionResponse::Array(families)),
+        (response, _) => response,
+    })
 }

@@ -7,9 +7,13 @@ use crate::lsp::server::Session;
 use crate::lsp::to_proto;
 
 pub fn compute(session: &Session, snapshot: &DocumentSnapshot) -> Vec<Diagnostic> {
+    if let Some(diagnostics) = super::templates::yaml_diagnostics(session, snapshot) {
+        return diagnostics;
+    }
     let diagnostics = session
         .analysis_for(&snapshot.uri)
         .diagnostics(&snapshot.file);
+    let diagnostics = super::templates::adjust_diagnostics(session, &snapshot.file, diagnostics);
 
     diagnostics
         .into_iter()

@@ -123,6 +123,12 @@ async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResu
 pub(crate) fn resolve_target(session: &Session, target: QueryTarget) -> Result<ResolvedQuery> {
     let (snapshot, range) = match target {
         QueryTarget::Text(query) => {
+            let file = quarry_ide::SourceFile::parse(&query);
+            let query = match super::templates::expand_for_run(session, &file, 0..query.len()) {
+                Ok(Some(expanded)) => expanded,
+                Ok(None) => query,
+                Err(error) => return Err(request_failed(error.message, None)),
+            };
             let origin = Rope::from_str(&query);
             return Ok(ResolvedQuery {
                 query,
@@ -153,6 +159,22 @@ pub(crate) fn resolve_target(session: &Session, target: QueryTarget) -> Result<R
         }
     };
 
+    // NOTE: after a template call is expanded, error ranges from the engine or the service
+    // point into the expanded text, which the client shows against the document.
+    match super::templates::expand_for_run(session, &snapshot.file, range.clone()) {
+        Ok(Some(expanded)) => {
+            return Ok(ResolvedQuery {
+                origin: Rope::from_str(&expanded),
+                query: expanded,
+                origin_offset: 0,
+            });
+        }
+        Ok(None) => {}
+        Err(error) => {
+            let range = to_proto::range(&snapshot.rope, error.range);
+            return Err(request_failed(error.message, Some(range)));
+        }
+    }
     let query = snapshot.text()[range.clone()].to_owned();
     if query.trim().is_empty() {
         return Err(request_failed(

@@ -13,6 +13,12 @@ pub fn handle(session: &Session, params: HoverParams) -> Result<Option<Hover>> {
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
 
+    if let Some(hover) = super::templates::yaml_hover(session, &snapshot, offset) {
+        return Ok(hover);
+    }
+    if let Some(hover) = super::templates::hover(session, &snapshot, offset) {
+        return Ok(Some(hover));
+    }
     let hover = session
         .analysis_for(&snapshot.uri)
         .hover(&snapshot.file, offset);

@@ -16,6 +16,9 @@ pub fn handle(session: &Session, params: SignatureHelpParams) -> Result<Option<S
         return Ok(None);
     };
     let offset = from_proto::offset(&snapshot.rope, position.position);
+    if let Some(help) = super::templates::signature_help(session, &snapshot, offset) {
+        return Ok(Some(help));
+    }
 
     // While the help is open the client sends the overload the user last chose. It is kept
     // only when the client's overloads are those of the call now at the cursor.
