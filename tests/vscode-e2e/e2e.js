@@ -754,6 +754,7 @@ async function workbenchSteps(page) {
 
   await analysisSteps(page);
   await secretSteps(page);
+  await xssCorpusSteps(page);
 }
 
 /** A PowerShell download cradle with a hostile tag, as `-EncodedCommand` (base64 of UTF-16LE). */
@@ -1021,3 +1022,116 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Payloads of tests/fixtures/xss-payloads.txt: one a line, with comment and blank lines left out. */
+function readXssPayloads() {
+  const file = path.join(__dirname, '..', 'fixtures', 'xss-payloads.txt');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('# '));
+}
+
+/** Column name of the corpus table that is itself a payload. */
+const HOSTILE_COLUMN = '<img src=x onerror=quarryXss(901)>';
+
+/** Writes data/xss.csv: each payload with its index, and a column whose name is a payload. */
+function writeXssTable(payloads) {
+  const quote = (text) => `"${text.replace(/"/g, '""')}"`;
+  const lines = [['Payload', 'Index', HOSTILE_COLUMN].map(quote).join(',')];
+  payloads.forEach((payload, index) => {
+    lines.push([quote(payload), String(index), quote(payload)].join(','));
+  });
+  fs.writeFileSync(path.join(WORKSPACE, 'data', 'xss.csv'), `${lines.join('\r\n')}\r\n`);
+}
+
+/**
+ * Returns the frame of the results webview's content. A spy named quarryXss records every
+ * payload that runs, since the payloads call it with their number.
+ */
+async function resultsContentFrame(page, timeout) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const found = await frame
+        .evaluate(() => document.getElementById('summary') !== null && document.getElementById('results') !== null)
+        .catch(() => false);
+      if (found) {
+        await frame.evaluate(() => {
+          window.quarryXssCalls = window.quarryXssCalls || [];
+          window.quarryXss = (number) => window.quarryXssCalls.push(number);
+        });
+        return frame;
+      }
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no results webview after ${timeout} ms`);
+}
+
+/**
+ * Returns the start of each element that only markup from a payload would create. The page
+ * itself has none but its Content Security Policy meta tag.
+ */
+function activeElements(frame) {
+  return frame.evaluate(() =>
+    Array.from(
+      document.querySelectorAll(
+        'img, svg, iframe, object, embed, form, math, video, audio, base, link[rel="import"], meta[http-equiv]:not([http-equiv="Content-Security-Policy"]), a[href]',
+      ),
+    ).map((element) => element.outerHTML.slice(0, 80)),
+  );
+}
+
+/** Runs the XSS corpus through the grid (cells and a column name) and a chart's labels and title. */
+async function xssCorpusSteps(page) {
+  const payloads = readXssPayloads();
+
+  await step(page, '23-xss-corpus-grid-and-chart', async () => {
+    assert.ok(payloads.length >= 30, `only ${payloads.length} payloads`);
+    writeXssTable(payloads);
+    fs.writeFileSync(
+      path.join(WORKSPACE, '.vscode', 'settings.json'),
+      '{ "quarry.data.folder": "data", "quarry.run.maxRows": 100000 }\n',
+    );
+    await page.locator('.statusbar-item').filter({ hasText: /^\s*data\s*$/ }).first().waitFor({ timeout: 30_000 });
+
+    // A new block at the end of the demo hunt: the grid with every payload.
+    await clickLine(page, '| render columnchart');
+    // insertText types no keys, so the suggest widget cannot take the line breaks.
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('\n\nxss | order by Index asc');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Enter');
+    const results = resultsFrame(page);
+    await waitForText(results.locator('#summary .row-count'), `${payloads.length} rows`, 60_000);
+    const table = await readTable(results);
+    assert.deepEqual(
+      table.headers.map(([name]) => name),
+      ['Payload', 'Index', HOSTILE_COLUMN],
+    );
+    assert.ok(table.rows.length > 10, `${table.rows.length} rows in the DOM`);
+    // The spy is in place from here on: the chart run below renders every cell again.
+    const frame = await resultsContentFrame(page, 30_000);
+    assert.deepEqual(await activeElements(frame), []);
+    for (const row of table.rows) {
+      const index = Number(row[1]);
+      assert.equal(row[0], payloads[index], `cell of row ${index}`);
+      assert.equal(row[2], payloads[index], `cell of row ${index} under the hostile column`);
+    }
+
+    // The same payloads as chart labels and one as the chart title.
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText(`\n| render columnchart with (title="${HOSTILE_COLUMN}", xcolumn=Payload, ycolumns=Index)`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Enter');
+    await results.locator('#chart canvas').waitFor({ timeout: 60_000 });
+    assert.equal(await results.locator('#chart').getAttribute('data-kind'), 'columnchart');
+
+    const calls = await frame.evaluate(() => window.quarryXssCalls);
+    assert.deepEqual(calls, [], `payloads ran: ${JSON.stringify(calls)}`);
+    assert.deepEqual(await activeElements(frame), []);
+    const rows = await readTable(results);
+    assert.equal(rows.rows[0][0], payloads[0]);
+  });
+}
