@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use quarry_analysis::{Catalog, Function, Signature};
+use quarry_analysis::{Catalog, Function, ScalarType, Signature};
 
 use crate::cursor;
 use crate::lexer::{Token, TokenKind};
@@ -58,6 +58,8 @@ struct Call<'a> {
     /// The number of arguments written, counting the one at the cursor even when it is
     /// empty, unless the whole argument list is empty.
     argument_count: usize,
+    /// The token index range of each argument, in order, and no range for an empty list.
+    arguments: Vec<Range<usize>>,
 }
 
 /// Computes the signature help at `offset`. `preferred_signature` is the overload the editor
@@ -76,6 +78,11 @@ pub fn signature_help(
     if function.signatures.is_empty() {
         return None;
     }
+    let argument_types = if function.signatures.len() > 1 {
+        argument_types(analysis, file, offset, &call)
+    } else {
+        Vec::new()
+    };
 
     let active_signature = preferred_signature
         .filter(|&index| {
@@ -84,7 +91,7 @@ pub fn signature_help(
                 .get(index)
                 .is_some_and(|signature| accepts(signature, call.argument_count))
         })
-        .unwrap_or_else(|| best_signature(&function.signatures, &call));
+        .unwrap_or_else(|| best_signature(&function.signatures, &call, &argument_types));
 
     let signatures: Vec<SignatureInfo> = (0..function.signatures.len())
         .map(|index| signature_info(function, index, &call))
@@ -130,7 +137,7 @@ fn signature_info(function: &Function, index: usize, call: &Call) -> SignatureIn
 }
 
 /// Walks back from `offset` to the innermost unclosed `(` that follows a name, counting the
-/// commas at its level, then forward to its `)` to count the arguments after the cursor.
+/// commas at its level, then forward to its `)` to find every argument of the call.
 fn call_at<'a>(text: &'a str, tokens: &[Token], offset: usize) -> Option<Call<'a>> {
     // Tokens that end at or before the cursor. A name being typed at the cursor belongs to
     // the current argument either way.
@@ -163,13 +170,8 @@ fn call_at<'a>(text: &'a str, tokens: &[Token], offset: usize) -> Option<Call<'a
     }
     let (name_index, open) = call?;
 
-    let (commas_after, close) = commas_until_close(tokens, before);
-    let is_empty = !tokens[open + 1..close].iter().any(Token::is_significant);
-    let argument_count = if is_empty {
-        0
-    } else {
-        commas + commas_after + 1
-    };
+    let close = list_end(tokens, before);
+    let arguments = split_arguments(tokens, open + 1..close);
     let previous = cursor::significant_before(tokens, tokens[name_index].start);
     let after_evaluate = previous
         .is_some_and(|i| tokens[i].kind == TokenKind::Ident && tokens[i].text(text) == "evaluate");
@@ -177,8 +179,35 @@ fn call_at<'a>(text: &'a str, tokens: &[Token], offset: usize) -> Option<Call<'a
         name: tokens[name_index].text(text),
         after_evaluate,
         argument: commas,
-        argument_count,
+        argument_count: arguments.len(),
+        arguments,
     })
+}
+
+/// Splits the tokens of an argument list at the commas of its own level. An empty list has
+/// no arguments, while `f(a, )` has two, the second one empty.
+fn split_arguments(tokens: &[Token], list: Range<usize>) -> Vec<Range<usize>> {
+    if !tokens[list.clone()].iter().any(Token::is_significant) {
+        return Vec::new();
+    }
+    let mut arguments = Vec::new();
+    let mut depth = 0usize;
+    let mut start = list.start;
+    for index in list.clone() {
+        match tokens[index].kind {
+            TokenKind::OpenParen | TokenKind::OpenBracket | TokenKind::OpenBrace => depth += 1,
+            TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => {
+                depth = depth.saturating_sub(1);
+            }
+            TokenKind::Comma if depth == 0 => {
+                arguments.push(start..index);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    arguments.push(start..list.end);
+    arguments
 }
 
 /// Returns the index of the name token right before the `(` at `open`, if there is one and it
@@ -193,27 +222,24 @@ fn call_name(text: &str, tokens: &[Token], open: usize) -> Option<usize> {
     (!is_member).then_some(name)
 }
 
-/// Counts the commas at the call's level from token `from` to its closing `)`, a pipe, a `;`
-/// or the end of the text, whichever comes first, and returns them with the index where the
-/// argument list ends.
-fn commas_until_close(tokens: &[Token], from: usize) -> (usize, usize) {
+/// Returns the index of the token that ends an argument list, scanning from token `from`: its
+/// closing `)`, a pipe or `;` at its level, or the end of the text for an unclosed list.
+fn list_end(tokens: &[Token], from: usize) -> usize {
     let mut depth = 0usize;
-    let mut commas = 0;
     for (index, token) in tokens.iter().enumerate().skip(from) {
         match token.kind {
             TokenKind::OpenParen | TokenKind::OpenBracket | TokenKind::OpenBrace => depth += 1,
             TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => {
                 if depth == 0 {
-                    return (commas, index);
+                    return index;
                 }
                 depth -= 1;
             }
-            TokenKind::Comma if depth == 0 => commas += 1,
-            TokenKind::Pipe | TokenKind::Semicolon if depth == 0 => return (commas, index),
+            TokenKind::Pipe | TokenKind::Semicolon if depth == 0 => return index,
             _ => {}
         }
     }
-    (commas, tokens.len())
+    tokens.len()
 }
 
 /// Returns the minimum and maximum number of arguments an overload takes, with no maximum when
@@ -236,18 +262,228 @@ fn accepts(signature: &Signature, count: usize) -> bool {
     max.is_none_or(|max| count <= max)
 }
 
-/// Picks the first overload whose argument range contains the argument count. Failing that,
-/// the first that takes at least that many arguments, and failing that the first overload.
-fn best_signature(signatures: &[Signature], call: &Call) -> usize {
+/// Picks the first overload that fits both the argument count and the argument types known
+/// so far. Failing that, the first that fits the count, then the first that takes at least
+/// that many arguments, and last the first overload.
+fn best_signature(signatures: &[Signature], call: &Call, types: &[ScalarType]) -> usize {
     let count = call.argument_count;
+    let fits_count = |signature: &Signature| {
+        let (min, _) = arity(signature);
+        min <= count && accepts(signature, count)
+    };
+    let fits_types = |signature: &Signature| {
+        types.iter().enumerate().all(|(argument, &ty)| {
+            parameter_index(signature, argument, count)
+                .is_none_or(|index| parameter_accepts(&signature.parameters[index].ty, ty))
+        })
+    };
     signatures
         .iter()
-        .position(|signature| {
-            let (min, _) = arity(signature);
-            min <= count && accepts(signature, count)
-        })
+        .position(|signature| fits_count(signature) && fits_types(signature))
+        .or_else(|| signatures.iter().position(fits_count))
         .or_else(|| signatures.iter().position(|s| accepts(s, count)))
         .unwrap_or(0)
+}
+
+/// Returns the type of each argument where it is clear from the tokens alone or from the
+/// column a name refers to: a literal, a column, or a call whose overloads all return one
+/// concrete type (`ago(1h)`). Everything else is `Unknown`, which every parameter accepts.
+fn argument_types(
+    analysis: &Analysis,
+    file: &SourceFile,
+    offset: usize,
+    call: &Call,
+) -> Vec<ScalarType> {
+    let text = file.text();
+    let tokens = file.tokens();
+    let mut columns = ColumnTypes::new(analysis, file, offset);
+    call.arguments
+        .iter()
+        .map(|argument| {
+            let significant: Vec<Token> = tokens[argument.clone()]
+                .iter()
+                .copied()
+                .filter(Token::is_significant)
+                .collect();
+            match significant.as_slice() {
+                [token] => token_type(text, *token, &mut columns),
+                [name, open, .., close]
+                    if name.kind == TokenKind::Ident
+                        && open.kind == TokenKind::OpenParen
+                        && close.kind == TokenKind::CloseParen =>
+                {
+                    call_type(analysis.catalog, name.text(text))
+                }
+                _ => ScalarType::Unknown,
+            }
+        })
+        .collect()
+}
+
+/// Returns the type of a one-token argument.
+fn token_type(text: &str, token: Token, columns: &mut ColumnTypes) -> ScalarType {
+    let word = token.text(text);
+    match token.kind {
+        TokenKind::String => ScalarType::String,
+        TokenKind::Number => number_type(word),
+        TokenKind::Ident if word == "true" || word == "false" => ScalarType::Bool,
+        TokenKind::Ident => columns.type_at(token.start),
+        _ => ScalarType::Unknown,
+    }
+}
+
+/// The types of column names in the call's query block, from semantic models built on first
+/// use. The document's own model comes first. While a call is still unclosed the parser
+/// often cannot bind the block, so the second model binds the block's text up to the cursor
+/// with the open brackets closed.
+struct ColumnTypes<'a> {
+    analysis: &'a Analysis,
+    file: &'a SourceFile,
+    offset: usize,
+    document: Option<quarry_hir::Model>,
+    /// Empty until first use. Then the model of the repaired block with the block's start in
+    /// the document, or `None` when no bracket is open and there is nothing to repair.
+    repaired: Option<Option<(quarry_hir::Model, usize)>>,
+}
+
+impl<'a> ColumnTypes<'a> {
+    fn new(analysis: &'a Analysis, file: &'a SourceFile, offset: usize) -> ColumnTypes<'a> {
+        ColumnTypes {
+            analysis,
+            file,
+            offset,
+            document: None,
+            repaired: None,
+        }
+    }
+
+    fn type_at(&mut self, start: usize) -> ScalarType {
+        let (analysis, file, offset) = (self.analysis, self.file, self.offset);
+        let document = self
+            .document
+            .get_or_insert_with(|| analysis.model_at(file, offset));
+        if let Some(ty) = column_type(document, start) {
+            return ty;
+        }
+        let repaired = self
+            .repaired
+            .get_or_insert_with(|| repaired_model(analysis, file, offset));
+        repaired
+            .as_ref()
+            .filter(|(_, block_start)| *block_start <= start)
+            .and_then(|(model, block_start)| column_type(model, start - block_start))
+            .unwrap_or(ScalarType::Unknown)
+    }
+}
+
+/// Returns the type of the column named at `start`, or `None` when the name is not bound to a
+/// column of known type, as in the open row type of a block the parser could not read.
+fn column_type(model: &quarry_hir::Model, start: usize) -> Option<ScalarType> {
+    match &model.reference_at(start)?.target {
+        quarry_hir::Target::Column(column) if column.ty != ScalarType::Unknown => Some(column.ty),
+        _ => None,
+    }
+}
+
+/// Binds the query block around `offset`, cut at the cursor and with its open brackets closed,
+/// so that `T | summarize count() by bin(TimeGenerated, ` binds like the finished call. Returns
+/// `None` when no bracket is open.
+fn repaired_model(
+    analysis: &Analysis,
+    file: &SourceFile,
+    offset: usize,
+) -> Option<(quarry_hir::Model, usize)> {
+    // A block ends at its last token, so whitespace typed after a comma lies outside it.
+    let tokens = file.tokens();
+    let anchor = cursor::significant_before(tokens, offset).map_or(offset, |i| tokens[i].end);
+    let block = analysis.query_block_at(file, anchor)?;
+    let mut closers = Vec::new();
+    for token in tokens {
+        if token.start < block.start || token.end > offset {
+            continue;
+        }
+        match token.kind {
+            TokenKind::OpenParen => closers.push(')'),
+            TokenKind::OpenBracket => closers.push(']'),
+            TokenKind::OpenBrace => closers.push('}'),
+            TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => {
+                closers.pop();
+            }
+            _ => {}
+        }
+    }
+    if closers.is_empty() {
+        return None;
+    }
+    let mut text = file.text()[block.start..offset].to_owned();
+    text.extend(closers.iter().rev());
+    let repaired = SourceFile::parse(&text);
+    Some((analysis.model(&repaired), block.start))
+}
+
+/// Returns the type of a number token: a timespan when it ends with a unit (`30m`, `1.5h`), a
+/// real with a fraction or exponent, and a long otherwise (including hexadecimal `0x1F`).
+fn number_type(text: &str) -> ScalarType {
+    if text.starts_with("0x") || text.starts_with("0X") {
+        return ScalarType::Long;
+    }
+    if text.ends_with(|c: char| c.is_ascii_alphabetic()) && !text.ends_with(['e', 'E']) {
+        let unit_start = text
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len();
+        if !text[..unit_start].contains(['e', 'E']) || unit_start == text.len() {
+            return ScalarType::TimeSpan;
+        }
+    }
+    if text.contains(['.', 'e', 'E']) {
+        ScalarType::Real
+    } else {
+        ScalarType::Long
+    }
+}
+
+/// Returns the type a call produces when the type words of its function fix it:
+/// `datetime(...)` and the other literal forms, or a function whose overloads all return the
+/// same concrete type.
+fn call_type(catalog: &Catalog, name: &str) -> ScalarType {
+    if let Some(ty) = ScalarType::parse(name) {
+        return ty;
+    }
+    let Some(function) = catalog.function(name) else {
+        return ScalarType::Unknown;
+    };
+    let mut returns = function
+        .signatures
+        .iter()
+        .map(|signature| ScalarType::parse(&signature.returns));
+    match returns.next().flatten() {
+        Some(first) if returns.all(|ty| ty == Some(first)) => first,
+        _ => ScalarType::Unknown,
+    }
+}
+
+/// Checks loosely whether a parameter type in Kusto.Language's terms accepts an argument type.
+/// Unknown arguments and open parameter types (`Scalar`, `Orderable`, ...) accept anything.
+fn parameter_accepts(parameter: &str, argument: ScalarType) -> bool {
+    if argument == ScalarType::Unknown {
+        return true;
+    }
+    match parameter {
+        "Integer" => matches!(argument, ScalarType::Int | ScalarType::Long),
+        "Number" => argument.is_numeric(),
+        "Summable" => {
+            argument.is_numeric() || matches!(argument, ScalarType::DateTime | ScalarType::TimeSpan)
+        }
+        "DynamicArray" | "DynamicBag" => argument == ScalarType::Dynamic,
+        "StringOrDynamic" | "StringOrArray" => {
+            matches!(argument, ScalarType::String | ScalarType::Dynamic)
+        }
+        "NumberOrBool" => argument.is_numeric() || argument == ScalarType::Bool,
+        other => match ScalarType::parse(other) {
+            Some(ty) => ty == argument || (ty.is_numeric() && argument.is_numeric()),
+            None => true,
+        },
+    }
 }
 
 /// Maps argument `argument` of a call with `count` arguments to the parameter it binds to.
@@ -324,7 +560,7 @@ mod tests {
     fn second_argument_after_comma() {
         check(
             "SecurityEvent | summarize count() by bin(TimeGenerated, $0",
-            expect!["bin(value: number, <roundTo: number>): number [1/4]"],
+            expect!["bin(value: datetime, <roundTo: datetime>): datetime [3/4]"],
         );
     }
 
@@ -369,6 +605,53 @@ mod tests {
             "T | summarize count(x > 1$0)",
             expect!["count(<predicate: bool>): long [2/2]"],
         );
+    }
+
+    #[test]
+    fn overload_follows_argument_types() {
+        check(
+            "SecurityEvent | summarize count() by bin(TimeGenerated, 1$0h)",
+            expect!["bin(value: datetime, <roundTo: timespan>): datetime [4/4]"],
+        );
+        check(
+            "SecurityEvent | summarize count() by bin(TimeGenerated, $0",
+            expect!["bin(value: datetime, <roundTo: datetime>): datetime [3/4]"],
+        );
+        check(
+            "print bin(ago(1d), 1$0d)",
+            expect!["bin(value: datetime, <roundTo: timespan>): datetime [4/4]"],
+        );
+        check(
+            "print bin(1.5, $0",
+            expect!["bin(value: number, <roundTo: number>): number [1/4]"],
+        );
+        check(
+            "SecurityEvent | summarize count() by bin(TimeGenerated, $0)",
+            expect!["bin(value: datetime, <roundTo: datetime>): datetime [3/4]"],
+        );
+        check(
+            "SecurityEvent | where EventID == 4625 | summarize count() by bin(TimeGenerated, $0",
+            expect!["bin(value: datetime, <roundTo: datetime>): datetime [3/4]"],
+        );
+        check(
+            "SecurityEvent | where TimeGenerated > ago(1d) | extend x = bin(TimeGenerated, $0\n| take 10",
+            expect!["bin(value: datetime, <roundTo: datetime>): datetime [3/4]"],
+        );
+        check(
+            "print bin(1h, $0",
+            expect!["bin(value: timespan, <roundTo: timespan>): timespan [2/4]"],
+        );
+    }
+
+    #[test]
+    fn number_type_reads_units_and_fractions() {
+        assert_eq!(number_type("10"), ScalarType::Long);
+        assert_eq!(number_type("0x1F"), ScalarType::Long);
+        assert_eq!(number_type("1.5"), ScalarType::Real);
+        assert_eq!(number_type("1e3"), ScalarType::Real);
+        assert_eq!(number_type("30m"), ScalarType::TimeSpan);
+        assert_eq!(number_type("1.5h"), ScalarType::TimeSpan);
+        assert_eq!(number_type("100ms"), ScalarType::TimeSpan);
     }
 
     #[test]

@@ -121,7 +121,12 @@ fn client_overload_choice_is_kept() {
     let text = "SecurityEvent\n| summarize count() by bin(TimeGenerated, ";
     let mut client = open(text);
     let first = signature_help(&mut client, 1, 42, Value::Null);
-    assert_eq!(first["activeSignature"], 0);
+    // `TimeGenerated` is a datetime column, so the first overload taking a datetime is chosen.
+    assert_eq!(first["activeSignature"], 2);
+    assert_eq!(
+        first["signatures"][2]["label"],
+        "bin(value: datetime, roundTo: datetime): datetime"
+    );
 
     // The user switched to the fourth overload; a retrigger after typing keeps it.
     let mut previous = first.clone();
