@@ -8,24 +8,106 @@ use std::ops::Range;
 /// One query block: `let` statements followed by a tabular expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
-    pub lets: Vec<LetScalar>,
+    pub lets: Vec<Let>,
     pub pipeline: Pipeline,
     /// A trailing `render` operator, which names a chart and does not change the rows.
     pub render: Option<crate::RenderHint>,
 }
 
-/// `let name = scalar-expression;`
+/// `let name = value;`
 #[derive(Debug, Clone, PartialEq)]
-pub struct LetScalar {
+pub struct Let {
     pub name: Ident,
-    pub value: Expr,
+    pub value: LetValue,
 }
 
-/// A table followed by `| operator` stages.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a query holds a handful of these, so their size does not matter"
+)]
+pub enum LetValue {
+    /// A scalar expression, such as `let n = 10;`.
+    Scalar(Expr),
+    /// A tabular expression, such as `let bad = T | where X;` or `materialize(...)`.
+    Tabular(Pipeline),
+    /// `toscalar(subquery)`: the first column of the subquery's first row.
+    ToScalar(Pipeline),
+    /// A user-defined function, `let f = (a: long, b: string = "x") { body };`.
+    Function(Function),
+}
+
+/// A lambda bound by `let`: typed parameters and the body's statements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub parameters: Vec<Parameter>,
+    pub lets: Vec<Let>,
+    pub body: FunctionBody,
+}
+
+/// A function parameter: its name, its default value, and whether it takes a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    pub name: Ident,
+    pub default: Option<Expr>,
+    pub tabular: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a query holds a handful of these, so their size does not matter"
+)]
+pub enum FunctionBody {
+    Scalar(Expr),
+    Tabular(Pipeline),
+}
+
+/// A source followed by `| operator` stages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
-    pub source: Ident,
+    pub source: Source,
     pub operators: Vec<Operator>,
+}
+
+/// The origin of a pipeline's rows.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a query holds a handful of these, so their size does not matter"
+)]
+pub enum Source {
+    /// A table of the data source, or a tabular `let` name.
+    Table(Ident),
+    /// A call of a tabular function bound by `let`.
+    Call { name: Ident, args: Vec<Expr> },
+    /// `datatable(Name: type, ...) [values]`, with the values in row order.
+    Datatable {
+        columns: Vec<(Ident, String)>,
+        values: Vec<Expr>,
+        range: Range<usize>,
+    },
+    /// `print a = expr, ...`: one row.
+    Print(Vec<NamedExpr>),
+    /// No rows and no columns; `union` and `search` at the start of a query append to it.
+    Empty,
+    /// `range Name from A to B step S`.
+    Range {
+        name: Ident,
+        from: Expr,
+        to: Expr,
+        step: Expr,
+    },
+}
+
+impl Source {
+    /// Returns the table name when the source is a plain table, for `union`'s source labels.
+    pub fn table_name(&self) -> Option<&Ident> {
+        match self {
+            Source::Table(name) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// A name with the byte range where it appears.
@@ -82,16 +164,123 @@ pub enum OperatorKind {
         /// Pairs of (left column, right column).
         keys: Vec<(Ident, Ident)>,
     },
+    /// `lookup kind=leftouter|inner (right) on keys`: a join that keeps the left rows' order
+    /// and adds only the right side's non-key columns.
+    Lookup {
+        inner: bool,
+        right: Pipeline,
+        keys: Vec<(Ident, Ident)>,
+    },
+    /// `mv-expand [bagexpansion=array] [with_itemindex=I] Col [to typeof(T)], ... [limit N]`.
+    MvExpand {
+        columns: Vec<MvColumn>,
+        bag_as_array: bool,
+        item_index: Option<Ident>,
+        limit: Option<Expr>,
+    },
+    /// `parse`, and `parse-where` when `keep_unmatched` is false.
+    Parse {
+        source: Expr,
+        kind: ParseKind,
+        items: Vec<ParseItem>,
+        keep_unmatched: bool,
+    },
+    /// `serialize [name = expr, ...]`: marks the rows as ordered and extends them.
+    Serialize(Vec<NamedExpr>),
+    /// `project-keep a, b`
+    ProjectKeep(Vec<Ident>),
+    /// `project-reorder a, b`: the named columns first, the others after them.
+    ProjectReorder(Vec<Ident>),
+    Getschema,
+    /// `sample N`
+    Sample(Expr),
+    /// `evaluate bag_unpack(Column [, prefix])`
+    BagUnpack {
+        column: Expr,
+        prefix: Option<String>,
+    },
+    /// `make-series agg default=d, ... on Axis from A to B step S by keys`.
+    MakeSeries {
+        aggregates: Vec<(NamedExpr, Option<Expr>)>,
+        axis: Expr,
+        from: Option<Expr>,
+        to: Option<Expr>,
+        step: Expr,
+        by: Vec<NamedExpr>,
+    },
+    /// `invoke f(args)`: calls a tabular function with the input as its first argument.
+    Invoke {
+        name: Ident,
+        args: Vec<Expr>,
+    },
+    /// `as Name`: names the input for later reference; it does not change the rows.
+    As(Ident),
+    /// `top-nested` clauses, outermost first.
+    TopNested(Vec<TopNestedClause>),
+    /// `mv-apply Col to typeof(T) on (subquery)`.
+    MvApply {
+        columns: Vec<MvColumn>,
+        item_index: Option<Ident>,
+        subquery: Vec<Operator>,
+    },
+    /// `search "term"` or `search predicate` over every column of the input.
+    Search(Expr),
     /// An operator the grammar parses but the engine does not run yet, named as written.
     Unsupported(String),
 }
 
-/// The join kinds the engine runs. `InnerUnique`, Kusto's default, keeps one left row per key.
+/// One `top-nested N of Column [with others = V] by Aggregate [asc|desc]` clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopNestedClause {
+    pub count: Option<Expr>,
+    pub column: NamedExpr,
+    pub others: Option<Expr>,
+    pub aggregate: NamedExpr,
+    pub descending: bool,
+}
+
+/// One column of `mv-expand`: the expression, its output name and the `to typeof()` type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MvColumn {
+    pub name: Ident,
+    pub expr: Expr,
+    pub to_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseKind {
+    /// The default: string items match literally, and a value that does not convert fails
+    /// the match.
+    Simple,
+    /// `kind=regex`: string items are regular expressions.
+    Regex,
+    /// `kind=relaxed`: like simple, but a value that does not convert is null, not a mismatch.
+    Relaxed,
+}
+
+/// One item of a `parse` pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseItem {
+    /// `*`: any text, not kept.
+    Star,
+    /// A constant string (a regular expression with `kind=regex`).
+    Text(String),
+    /// `Name` or `Name: type`, a column to extract.
+    Column { name: Ident, ty: Option<String> },
+}
+
+/// The join kinds. `InnerUnique`, Kusto's default, keeps one left row per key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
     InnerUnique,
     Inner,
     LeftOuter,
+    RightOuter,
+    FullOuter,
+    LeftAnti,
+    RightAnti,
+    LeftSemi,
+    RightSemi,
 }
 
 /// An expression with an optional `name =` in front of it.
@@ -147,6 +336,13 @@ pub enum ExprKind {
         name: Ident,
         args: Vec<Expr>,
     },
+    /// `object.name`, `object["name"]` and `object[index]` on dynamic values.
+    Member {
+        object: Box<Expr>,
+        key: Box<Expr>,
+    },
+    /// `typeof(T)`, an argument of `extract()` and the like; the type name as written.
+    TypeOf(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +357,8 @@ pub enum Literal {
     Datetime(i64),
     /// Nanoseconds.
     Timespan(i64),
+    /// `dynamic(...)`: a JSON array, property bag or scalar.
+    Dynamic(serde_json::Value),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@
 use quarry_syntax::tree_sitter::Node;
 
 use crate::ast::{
-    BinaryOp, Expr, ExprKind, Ident, JoinKind, LetScalar, Literal, NamedExpr, Operator,
-    OperatorKind, Pipeline, Query, SortKey, StringOp, StringOpKind,
+    BinaryOp, Expr, ExprKind, Function, FunctionBody, Ident, JoinKind, Let, LetValue, Literal,
+    NamedExpr, Operator, OperatorKind, Pipeline, Query, SortKey, Source, StringOp, StringOpKind,
 };
 use crate::{EngineError, RenderHint};
 
@@ -99,21 +99,99 @@ impl<'t> Lowerer<'t> {
         })
     }
 
-    fn let_statement(&self, node: Node<'_>) -> Result<LetScalar, EngineError> {
+    fn let_statement(&self, node: Node<'_>) -> Result<Let, EngineError> {
         let name = self.name(field(node, "name")?)?;
-        let value = field(node, "value")?;
-        if matches!(
-            value.kind(),
-            "pipe_expression" | "lambda_expression" | "view_expression"
-        ) {
-            return Err(EngineError::at(
-                "the local engine supports only scalar `let` values, such as `let n = 10;`",
-                value.byte_range(),
-            ));
-        }
-        Ok(LetScalar {
+        let value = unwrap_parentheses(field(node, "value")?);
+        Ok(Let {
             name,
-            value: self.expr(value)?,
+            value: self.let_value(value)?,
+        })
+    }
+
+    fn let_value(&self, value: Node<'_>) -> Result<LetValue, EngineError> {
+        match value.kind() {
+            "pipe_expression"
+            | "datatable_expression"
+            | "print_operator"
+            | "range_operator"
+            | "union_operator" => Ok(LetValue::Tabular(self.sub_pipeline(value)?)),
+            "lambda_expression" => Ok(LetValue::Function(self.lambda(value)?)),
+            "view_expression" => Err(unsupported("`view` functions", value)),
+            "call_expression" => {
+                let function = field(value, "function")?;
+                let name = self.text_of(function);
+                if matches!(name, "materialize" | "toscalar") {
+                    let argument = call_arguments(value)?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| missing(value))?;
+                    let pipeline = self.sub_pipeline(argument)?;
+                    return Ok(if name == "materialize" {
+                        LetValue::Tabular(pipeline)
+                    } else {
+                        LetValue::ToScalar(pipeline)
+                    });
+                }
+                Ok(LetValue::Scalar(self.expr(value)?))
+            }
+            _ => Ok(LetValue::Scalar(self.expr(value)?)),
+        }
+    }
+
+    /// Lowers `(a: long, b: string = "x") { let c = ...; body }`.
+    fn lambda(&self, node: Node<'_>) -> Result<Function, EngineError> {
+        let mut parameters = Vec::new();
+        let list = field(node, "parameters")?;
+        let mut cursor = list.walk();
+        for parameter in list.named_children(&mut cursor) {
+            if parameter.kind() != "parameter" {
+                continue;
+            }
+            let tabular = field(parameter, "type")?.kind() == "tabular_type";
+            let default = match parameter.child_by_field_name("default") {
+                Some(default) => Some(self.expr(default)?),
+                None => None,
+            };
+            parameters.push(crate::ast::Parameter {
+                name: self.name(field(parameter, "name")?)?,
+                default,
+                tabular,
+            });
+        }
+        let body_node = field(node, "body")?;
+        let mut lets = Vec::new();
+        let mut body = None;
+        let mut cursor = body_node.walk();
+        for statement in body_node.named_children(&mut cursor) {
+            match statement.kind() {
+                "comment" => {}
+                "let_statement" => lets.push(self.let_statement(statement)?),
+                "query_statement" => {
+                    let query = unwrap_parentheses(
+                        statement.named_child(0).ok_or_else(|| missing(statement))?,
+                    );
+                    body = Some(match query.kind() {
+                        "pipe_expression"
+                        | "datatable_expression"
+                        | "print_operator"
+                        | "range_operator"
+                        | "union_operator" => FunctionBody::Tabular(self.sub_pipeline(query)?),
+                        _ => FunctionBody::Scalar(self.expr(query)?),
+                    });
+                }
+                _ => return Err(unsupported("this statement in a function body", statement)),
+            }
+        }
+        let body = body.ok_or_else(|| {
+            EngineError::at(
+                "the function body has no expression",
+                body_node.byte_range(),
+            )
+        })?;
+        Ok(Function {
+            parameters,
+            lets,
+            body,
         })
     }
 
@@ -141,7 +219,98 @@ impl<'t> Lowerer<'t> {
         operators.reverse();
         let current = unwrap_parentheses(current);
         let source = match current.kind() {
-            "identifier" | "bracketed_name" => self.name(current)?,
+            "identifier" | "bracketed_name" => Source::Table(self.name(current)?),
+            // `(T | where ...) | op`: the inner pipeline's operators run first.
+            "pipe_expression" => {
+                let (inner, inner_render) = self.pipeline(current)?;
+                if inner_render.is_some() {
+                    return Err(unsupported("`render` inside a subquery", current));
+                }
+                let mut all = inner.operators;
+                all.extend(operators);
+                return Ok((
+                    Pipeline {
+                        source: inner.source,
+                        operators: all,
+                    },
+                    render,
+                ));
+            }
+            "search_operator" => {
+                let mut tables = Vec::new();
+                let mut cursor = current.walk();
+                let table_nodes: Vec<Node<'_>> = current
+                    .children_by_field_name("table", &mut cursor)
+                    .collect();
+                if table_nodes.is_empty() {
+                    tables.push(("*".to_owned(), wildcard_pipeline("*", current.byte_range())));
+                }
+                for table in table_nodes {
+                    let name = self.text_of(table).to_owned();
+                    let pipeline = if table.kind() == "wildcard_name" {
+                        wildcard_pipeline(&name, table.byte_range())
+                    } else {
+                        self.sub_pipeline(table)?
+                    };
+                    tables.push((name, pipeline));
+                }
+                let predicate = self.expr(field(current, "predicate")?)?;
+                operators.insert(
+                    0,
+                    Operator {
+                        kind: OperatorKind::Search(predicate),
+                        range: current.byte_range(),
+                    },
+                );
+                operators.insert(
+                    0,
+                    Operator {
+                        kind: OperatorKind::Union {
+                            outer: true,
+                            withsource: Some(Ident {
+                                name: "$table".to_owned(),
+                                range: current.byte_range(),
+                            }),
+                            tables,
+                        },
+                        range: current.byte_range(),
+                    },
+                );
+                Source::Empty
+            }
+            "call_expression" => {
+                let function = field(current, "function")?;
+                let name = self.name(function)?;
+                if name.name == "materialize" {
+                    let argument = call_arguments(current)?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| missing(current))?;
+                    let inner = self.sub_pipeline(argument)?;
+                    let mut inner_operators = inner.operators;
+                    inner_operators.extend(operators);
+                    return Ok((
+                        Pipeline {
+                            source: inner.source,
+                            operators: inner_operators,
+                        },
+                        render,
+                    ));
+                }
+                let mut args = Vec::new();
+                for argument in call_arguments(current)? {
+                    args.push(self.expr(argument)?);
+                }
+                Source::Call { name, args }
+            }
+            "datatable_expression" => self.datatable(current)?,
+            "print_operator" => Source::Print(self.columns(current)?),
+            "range_operator" => Source::Range {
+                name: self.name(field(current, "name")?)?,
+                from: self.expr(field(current, "from")?)?,
+                to: self.expr(field(current, "to")?)?,
+                step: self.expr(field(current, "step")?)?,
+            },
             // `union A, B | ...` starts from A, followed by a union with the other tables.
             "union_operator" => {
                 let OperatorKind::Union {
@@ -152,13 +321,19 @@ impl<'t> Lowerer<'t> {
                 else {
                     unreachable!("union lowers to OperatorKind::Union")
                 };
-                let (_, first) = tables.remove(0);
-                if !first.operators.is_empty() {
-                    return Err(unsupported(
-                        "a query that starts with `union` of a subquery; start with a table name",
-                        current,
-                    ));
-                }
+                // A plain first table is the pipeline's source, so that it keeps its label;
+                // otherwise every table is a union input after an empty source.
+                let plain_first = tables[0].1.operators.is_empty()
+                    && tables[0]
+                        .1
+                        .source
+                        .table_name()
+                        .is_some_and(|name| !name.name.contains('*'));
+                let first_source = if plain_first {
+                    tables.remove(0).1.source
+                } else {
+                    Source::Empty
+                };
                 operators.insert(
                     0,
                     Operator {
@@ -170,11 +345,11 @@ impl<'t> Lowerer<'t> {
                         range: current.byte_range(),
                     },
                 );
-                first.source
+                first_source
             }
             _ => {
                 return Err(EngineError::at(
-                    "the local engine can only start a query from a table name",
+                    "the local engine can only start a query from a table name, datatable, print or range",
                     current.byte_range(),
                 ));
             }
@@ -219,16 +394,23 @@ impl<'t> Lowerer<'t> {
         }
         let mut tables = Vec::new();
         for (index, table) in children(node, "table").enumerate() {
-            if table.kind() == "wildcard_name" {
-                return Err(unsupported("wildcard table names in `union`", table));
-            }
-            let pipeline = self.sub_pipeline(table)?;
+            // A wildcard such as `Sec*` stays a table name here; `eval` expands it.
+            let pipeline = if table.kind() == "wildcard_name" {
+                Pipeline {
+                    source: Source::Table(Ident {
+                        name: self.text_of(table).to_owned(),
+                        range: table.byte_range(),
+                    }),
+                    operators: Vec::new(),
+                }
+            } else {
+                self.sub_pipeline(table)?
+            };
             // NOTE: Kusto names a table given as an expression `union_argN`; N counts the
             // input of the pipe as 0, which is an assumption for the piped form.
-            let label = if pipeline.operators.is_empty() {
-                pipeline.source.name.clone()
-            } else {
-                format!("union_arg{}", index + first_arg)
+            let label = match (pipeline.source.table_name(), pipeline.operators.is_empty()) {
+                (Some(name), true) => name.name.clone(),
+                _ => format!("union_arg{}", index + first_arg),
             };
             tables.push((label, pipeline));
         }
@@ -247,6 +429,12 @@ impl<'t> Lowerer<'t> {
                 ("kind", "innerunique") => kind = JoinKind::InnerUnique,
                 ("kind", "inner") => kind = JoinKind::Inner,
                 ("kind", "leftouter") => kind = JoinKind::LeftOuter,
+                ("kind", "rightouter") => kind = JoinKind::RightOuter,
+                ("kind", "fullouter") => kind = JoinKind::FullOuter,
+                ("kind", "leftanti" | "anti" | "leftantisemi") => kind = JoinKind::LeftAnti,
+                ("kind", "rightanti" | "rightantisemi") => kind = JoinKind::RightAnti,
+                ("kind", "leftsemi") => kind = JoinKind::LeftSemi,
+                ("kind", "rightsemi") => kind = JoinKind::RightSemi,
                 ("kind", _) => {
                     return Err(unsupported(&format!("`join kind={text}`"), value));
                 }
@@ -266,6 +454,306 @@ impl<'t> Lowerer<'t> {
             ));
         }
         Ok(OperatorKind::Join { kind, right, keys })
+    }
+
+    fn lookup(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let mut inner = false;
+        for (name, value) in self.parameters(node)? {
+            match (name.as_str(), self.text_of(value)) {
+                ("kind", "leftouter") => inner = false,
+                ("kind", "inner") => inner = true,
+                _ => {
+                    return Err(unsupported(
+                        &format!("the lookup parameter `{name}`"),
+                        value,
+                    ));
+                }
+            }
+        }
+        let right = self.sub_pipeline(field(node, "right")?)?;
+        let mut keys = Vec::new();
+        for condition in children(node, "condition") {
+            keys.push(self.join_key(condition)?);
+        }
+        Ok(OperatorKind::Lookup { inner, right, keys })
+    }
+
+    /// Lowers one `mv-expand` or `mv-apply` column: `Col`, `Name = expr`, with `to typeof(T)`.
+    fn mv_column(&self, node: Node<'_>) -> Result<crate::ast::MvColumn, EngineError> {
+        let mut cursor = node.walk();
+        let value = node
+            .named_children(&mut cursor)
+            .find(|child| !matches!(child.kind(), "typeof_literal" | "comment"))
+            .ok_or_else(|| missing(node))?;
+        let column = self.column(value)?;
+        let name = match (&column.name, column.expr.as_name()) {
+            (Some(name), _) => name.clone(),
+            (None, Some(name)) => Ident {
+                name: name.to_owned(),
+                range: column.expr.range.clone(),
+            },
+            (None, None) => {
+                return Err(EngineError::at(
+                    "name the expanded expression, as in `mv-expand Name = expr`",
+                    value.byte_range(),
+                ));
+            }
+        };
+        let to_type = match node.child_by_field_name("type") {
+            Some(ty) => Some(typeof_name(self.text_of(ty)).ok_or_else(|| invalid_literal(ty))?),
+            None => None,
+        };
+        Ok(crate::ast::MvColumn {
+            name,
+            expr: column.expr,
+            to_type,
+        })
+    }
+
+    fn mv_parameters(&self, node: Node<'_>) -> Result<(bool, Option<Ident>), EngineError> {
+        let mut bag_as_array = false;
+        let mut item_index = None;
+        for (name, value) in self.parameters(node)? {
+            match (name.as_str(), self.text_of(value)) {
+                ("bagexpansion", "array") => bag_as_array = true,
+                ("bagexpansion", "bag") => bag_as_array = false,
+                ("with_itemindex", _) => item_index = Some(self.name(value)?),
+                _ => {
+                    return Err(unsupported(&format!("the parameter `{name}`"), value));
+                }
+            }
+        }
+        Ok((bag_as_array, item_index))
+    }
+
+    fn mv_expand(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let (bag_as_array, item_index) = self.mv_parameters(node)?;
+        let columns = children(node, "column")
+            .map(|c| self.mv_column(c))
+            .collect::<Result<_, _>>()?;
+        let limit = match node.child_by_field_name("limit") {
+            Some(limit) => Some(self.expr(limit)?),
+            None => None,
+        };
+        Ok(OperatorKind::MvExpand {
+            columns,
+            bag_as_array,
+            item_index,
+            limit,
+        })
+    }
+
+    fn mv_apply(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let (bag_as_array, item_index) = self.mv_parameters(node)?;
+        if bag_as_array {
+            return Err(unsupported("`bagexpansion=array` in `mv-apply`", node));
+        }
+        if let Some(limit) = node.child_by_field_name("limit") {
+            return Err(unsupported("`limit` in `mv-apply`", limit));
+        }
+        let columns = children(node, "column")
+            .map(|c| self.mv_column(c))
+            .collect::<Result<_, _>>()?;
+        let subquery = field(node, "subquery")?;
+        let mut operators = Vec::new();
+        let mut cursor = subquery.walk();
+        for operator in subquery.named_children(&mut cursor) {
+            if operator.kind() == "comment" {
+                continue;
+            }
+            operators.push(self.operator(operator)?);
+        }
+        Ok(OperatorKind::MvApply {
+            columns,
+            item_index,
+            subquery: operators,
+        })
+    }
+
+    fn parse(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        use crate::ast::{ParseItem, ParseKind};
+        let mut kind = ParseKind::Simple;
+        let mut flags = String::new();
+        for (name, value) in self.parameters(node)? {
+            match (name.as_str(), self.text_of(value)) {
+                ("kind", "simple") => kind = ParseKind::Simple,
+                ("kind", "regex") => kind = ParseKind::Regex,
+                ("kind", "relaxed") => kind = ParseKind::Relaxed,
+                ("flags", text) => flags = text.to_owned(),
+                _ => return Err(unsupported(&format!("the parse parameter `{name}`"), value)),
+            }
+        }
+        let mut items = Vec::new();
+        for item in children(node, "pattern") {
+            items.push(match item.kind() {
+                "star" => ParseItem::Star,
+                "string_literal" => ParseItem::Text(
+                    parse_string(self.text_of(item)).ok_or_else(|| invalid_literal(item))?,
+                ),
+                _ => ParseItem::Column {
+                    name: self.name(field(item, "name")?)?,
+                    ty: item
+                        .child_by_field_name("type")
+                        .map(|ty| self.text_of(ty).to_ascii_lowercase()),
+                },
+            });
+        }
+        if !flags.is_empty() {
+            if kind != ParseKind::Regex {
+                return Err(EngineError::at(
+                    "`flags` needs `kind=regex`",
+                    node.byte_range(),
+                ));
+            }
+            let flags: String = flags.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+            items.insert(0, ParseItem::Text(format!("(?{flags})")));
+        }
+        Ok(OperatorKind::Parse {
+            source: self.expr(field(node, "source")?)?,
+            kind,
+            items,
+            keep_unmatched: node.kind() == "parse_operator",
+        })
+    }
+
+    fn evaluate(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let plugin = field(node, "plugin")?;
+        let name = self.text_of(field(plugin, "function")?);
+        if name != "bag_unpack" {
+            return Err(unsupported(&format!("the `{name}` plugin"), plugin));
+        }
+        if let Some(schema) = node.child_by_field_name("schema") {
+            return Err(unsupported("an output schema for `bag_unpack`", schema));
+        }
+        let arguments = call_arguments(plugin)?;
+        let column = self.expr(*arguments.first().ok_or_else(|| missing(plugin))?)?;
+        let prefix = match arguments.get(1) {
+            Some(prefix) => {
+                Some(parse_string(self.text_of(*prefix)).ok_or_else(|| invalid_literal(*prefix))?)
+            }
+            None => None,
+        };
+        if arguments.len() > 2 {
+            return Err(unsupported(
+                "`bag_unpack` with more than two arguments",
+                plugin,
+            ));
+        }
+        Ok(OperatorKind::BagUnpack { column, prefix })
+    }
+
+    fn make_series(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        if let Some((name, value)) = self.parameters(node)?.into_iter().next() {
+            return Err(unsupported(
+                &format!("the make-series parameter `{name}`"),
+                value,
+            ));
+        }
+        let mut aggregates = Vec::new();
+        for aggregate in children(node, "aggregate") {
+            let mut cursor = aggregate.walk();
+            let value = aggregate
+                .named_children(&mut cursor)
+                .next()
+                .ok_or_else(|| missing(aggregate))?;
+            let default = match aggregate.child_by_field_name("default") {
+                Some(default) => Some(self.expr(default)?),
+                None => None,
+            };
+            aggregates.push((self.column(value)?, default));
+        }
+        let optional = |name: &str| -> Result<Option<Expr>, EngineError> {
+            match node.child_by_field_name(name) {
+                Some(value) => Ok(Some(self.expr(value)?)),
+                None => Ok(None),
+            }
+        };
+        let (from, to, step) = match node.child_by_field_name("range") {
+            Some(range) => {
+                let arguments = call_arguments_of_list(range);
+                if arguments.len() != 3 {
+                    return Err(EngineError::at(
+                        "`in range(from, to, step)` needs three arguments",
+                        range.byte_range(),
+                    ));
+                }
+                (
+                    Some(self.expr(arguments[0])?),
+                    Some(self.expr(arguments[1])?),
+                    self.expr(arguments[2])?,
+                )
+            }
+            None => (
+                optional("from")?,
+                optional("to")?,
+                self.expr(field(node, "step")?)?,
+            ),
+        };
+        let by = children(node, "group")
+            .map(|c| self.column(c))
+            .collect::<Result<_, _>>()?;
+        Ok(OperatorKind::MakeSeries {
+            aggregates,
+            axis: self.expr(field(node, "axis")?)?,
+            from,
+            to,
+            step,
+            by,
+        })
+    }
+
+    fn top_nested(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let mut clauses = Vec::new();
+        let mut cursor = node.walk();
+        for clause in node.named_children(&mut cursor) {
+            if clause.kind() != "top_nested_clause" {
+                continue;
+            }
+            let count = match clause.child_by_field_name("count") {
+                Some(count) => Some(self.expr(count)?),
+                None => None,
+            };
+            let others = match clause.child_by_field_name("others") {
+                Some(others) => Some(self.expr(others)?),
+                None => None,
+            };
+            let descending = clause
+                .child_by_field_name("order")
+                .is_none_or(|order| self.text_of(order) == "desc");
+            clauses.push(crate::ast::TopNestedClause {
+                count,
+                column: self.column(field(clause, "column")?)?,
+                others,
+                aggregate: self.column(field(clause, "aggregate")?)?,
+                descending,
+            });
+        }
+        Ok(OperatorKind::TopNested(clauses))
+    }
+
+    /// Lowers `datatable(A: type, ...) [v1, v2, ...]`.
+    fn datatable(&self, node: Node<'_>) -> Result<Source, EngineError> {
+        let schema = field(node, "schema")?;
+        let mut columns = Vec::new();
+        let mut cursor = schema.walk();
+        for declaration in schema.named_children(&mut cursor) {
+            if declaration.kind() != "column_declaration" {
+                continue;
+            }
+            columns.push((
+                self.name(field(declaration, "name")?)?,
+                self.text_of(field(declaration, "type")?)
+                    .to_ascii_lowercase(),
+            ));
+        }
+        let values = children(node, "value")
+            .map(|value| self.expr(value))
+            .collect::<Result<_, _>>()?;
+        Ok(Source::Datatable {
+            columns,
+            values,
+            range: node.byte_range(),
+        })
     }
 
     /// Lowers `Col`, or `$left.A == $right.B` in either order.
@@ -382,9 +870,13 @@ impl<'t> Lowerer<'t> {
                 let mut names = Vec::new();
                 for column in children(node, "column") {
                     if column.kind() == "wildcard_name" {
-                        return Err(unsupported("wildcards in `project-away`", column));
+                        names.push(Ident {
+                            name: self.text_of(column).to_owned(),
+                            range: column.byte_range(),
+                        });
+                    } else {
+                        names.push(self.name(column)?);
                     }
-                    names.push(self.name(column)?);
                 }
                 OperatorKind::ProjectAway(names)
             }
@@ -431,6 +923,58 @@ impl<'t> Lowerer<'t> {
             "count_operator" => OperatorKind::Count,
             "union_operator" => self.union(node, 1)?,
             "join_operator" => self.join(node)?,
+            "lookup_operator" => self.lookup(node)?,
+            "mv_expand_operator" => self.mv_expand(node)?,
+            "mv_apply_operator" => self.mv_apply(node)?,
+            "parse_operator" | "parse_where_operator" => self.parse(node)?,
+            "serialize_operator" => OperatorKind::Serialize(self.columns(node)?),
+            "project_keep_operator" | "project_reorder_operator" => {
+                let mut names = Vec::new();
+                for column in children(node, "column") {
+                    let column = if column.kind() == "reorder_column" {
+                        if column.child_by_field_name("order").is_some() {
+                            return Err(unsupported("sorted `project-reorder`", column));
+                        }
+                        column.named_child(0).ok_or_else(|| missing(column))?
+                    } else {
+                        column
+                    };
+                    if column.kind() == "wildcard_name" {
+                        names.push(Ident {
+                            name: self.text_of(column).to_owned(),
+                            range: column.byte_range(),
+                        });
+                    } else {
+                        names.push(self.name(column)?);
+                    }
+                }
+                if node.kind() == "project_keep_operator" {
+                    OperatorKind::ProjectKeep(names)
+                } else {
+                    OperatorKind::ProjectReorder(names)
+                }
+            }
+            "getschema_operator" => OperatorKind::Getschema,
+            "sample_operator" => OperatorKind::Sample(self.expr(field(node, "count")?)?),
+            "as_operator" => OperatorKind::As(self.name(field(node, "name")?)?),
+            "evaluate_operator" => self.evaluate(node)?,
+            "make_series_operator" => self.make_series(node)?,
+            "invoke_operator" => {
+                let call = field(node, "function")?;
+                let name = self.name(field(call, "function")?)?;
+                let mut args = Vec::new();
+                for argument in call_arguments(call)? {
+                    args.push(self.expr(argument)?);
+                }
+                OperatorKind::Invoke { name, args }
+            }
+            "top_nested_operator" => self.top_nested(node)?,
+            "search_operator" => {
+                if node.child_by_field_name("table").is_some() {
+                    return Err(unsupported("`search in (...)` after a pipe", node));
+                }
+                OperatorKind::Search(self.expr(field(node, "predicate")?)?)
+            }
             _ => OperatorKind::Unsupported(operator_keyword(self.text_of(node))),
         };
         Ok(Operator {
@@ -581,14 +1125,45 @@ impl<'t> Lowerer<'t> {
             "datetime_literal" => ExprKind::Literal(
                 parse_datetime_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
             ),
-            "typed_literal" => ExprKind::Literal(
-                parse_typed_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
+            "typed_literal" => match parse_typed_literal(self.text_of(node)) {
+                Some(literal) => ExprKind::Literal(literal),
+                // The grammar reads a call of a user function named like a type, such as
+                // `double(x)`, as a typed literal; a name inside makes it a call.
+                None => typed_literal_call(self.text_of(node), node.byte_range())
+                    .ok_or_else(|| invalid_literal(node))?,
+            },
+            "guid_literal" => ExprKind::Literal(Literal::String(
+                function_argument(self.text_of(node), &["guid", "uuid", "uniqueid"])
+                    .ok_or_else(|| invalid_literal(node))?
+                    .to_owned(),
+            )),
+            "dynamic_literal" => ExprKind::Literal(Literal::Dynamic(self.dynamic_literal(node)?)),
+            "typeof_literal" => ExprKind::TypeOf(
+                typeof_name(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
             ),
-            "guid_literal" => return Err(unsupported("guid literals", node)),
-            "dynamic_literal" => return Err(unsupported("dynamic literals", node)),
-            "typeof_literal" => return Err(unsupported("typeof()", node)),
-            "member_expression" | "index_expression" => {
-                return Err(unsupported("dynamic property access", node));
+            "member_expression" => {
+                let member = field(node, "member")?;
+                ExprKind::Member {
+                    object: Box::new(self.expr(field(node, "object")?)?),
+                    key: Box::new(Expr::new(
+                        ExprKind::Literal(Literal::String(self.text_of(member).to_owned())),
+                        member.byte_range(),
+                    )),
+                }
+            }
+            "index_expression" => ExprKind::Member {
+                object: Box::new(self.expr(field(node, "object")?)?),
+                key: Box::new(self.expr(field(node, "index")?)?),
+            },
+            "concatenated_string" => {
+                let mut text = String::new();
+                let mut cursor = node.walk();
+                for part in node.named_children(&mut cursor) {
+                    text.push_str(
+                        &parse_string(self.text_of(part)).ok_or_else(|| invalid_literal(part))?,
+                    );
+                }
+                ExprKind::Literal(Literal::String(text))
             }
             "pipe_expression" => return Err(unsupported("subqueries", node)),
             "datatable_expression" => return Err(unsupported("datatable", node)),
@@ -603,6 +1178,82 @@ impl<'t> Lowerer<'t> {
             }
         };
         Ok(Expr::new(kind, range))
+    }
+
+    /// Reads `dynamic(...)` as JSON. Datetimes and timespans inside it become their text.
+    fn dynamic_literal(&self, node: Node<'_>) -> Result<serde_json::Value, EngineError> {
+        match node.child_by_field_name("value") {
+            None => Ok(serde_json::Value::Null),
+            Some(value) => self.json_value(value),
+        }
+    }
+
+    fn json_value(&self, node: Node<'_>) -> Result<serde_json::Value, EngineError> {
+        use serde_json::Value as Json;
+        let value = match node.kind() {
+            "json_null" => Json::Null,
+            "json_array" => {
+                let mut cursor = node.walk();
+                let items = node
+                    .named_children(&mut cursor)
+                    .filter(|n| n.kind() != "comment")
+                    .map(|item| self.json_value(item))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Json::Array(items)
+            }
+            "json_object" => {
+                let mut bag = serde_json::Map::new();
+                let mut cursor = node.walk();
+                for pair in node.named_children(&mut cursor) {
+                    if pair.kind() != "json_pair" {
+                        continue;
+                    }
+                    let key = field(pair, "key")?;
+                    let key =
+                        parse_string(self.text_of(key)).ok_or_else(|| invalid_literal(key))?;
+                    bag.insert(key, self.json_value(field(pair, "value")?)?);
+                }
+                Json::Object(bag)
+            }
+            "dynamic_literal" => self.dynamic_literal(node)?,
+            "json_number" => {
+                let text: String = self
+                    .text_of(node)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                let text = text.strip_prefix('+').unwrap_or(&text);
+                match parse_integer(text.trim_start_matches('-')) {
+                    Some(n) if !text.contains(['.', 'e', 'E']) => {
+                        Json::from(if text.starts_with('-') { -n } else { n })
+                    }
+                    _ => text
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Json::Number)
+                        .ok_or_else(|| invalid_literal(node))?,
+                }
+            }
+            _ => match self.expr(node)?.kind {
+                ExprKind::Literal(Literal::String(text)) => Json::String(text),
+                ExprKind::Literal(Literal::Bool(flag)) => Json::Bool(flag),
+                ExprKind::Literal(Literal::Long(n)) => Json::from(n),
+                ExprKind::Literal(Literal::Real(x)) => serde_json::Number::from_f64(x)
+                    .map(Json::Number)
+                    .unwrap_or(Json::Null),
+                ExprKind::Literal(Literal::Datetime(n)) => {
+                    Json::String(crate::output::format_datetime(n))
+                }
+                ExprKind::Literal(Literal::Timespan(n)) => {
+                    Json::String(crate::output::format_timespan(n))
+                }
+                ExprKind::Literal(Literal::Null) => Json::Null,
+                ExprKind::Literal(Literal::Dynamic(json)) => json,
+                _ => return Err(invalid_literal(node)),
+            },
+        };
+        Ok(value)
     }
 
     /// Lowers `x has_any (a, b)` to `x has a or x has b`, and `has_all` to the same with `and`.
@@ -715,7 +1366,12 @@ impl<'t> Lowerer<'t> {
                 "named_argument" => return Err(unsupported("named arguments", argument)),
                 "pipe_expression" => return Err(unsupported("subqueries", argument)),
                 // `count(*)` and the like: a star argument means "all rows", the same as none.
-                "star" if args.is_empty() => {}
+                "star" if args.is_empty() && arguments.named_child_count() == 1 => {}
+                // `arg_max(X, *)`: every column.
+                "star" => args.push(Expr::new(
+                    ExprKind::Name("*".to_owned()),
+                    argument.byte_range(),
+                )),
                 _ => args.push(self.expr(argument)?),
             }
         }
@@ -735,6 +1391,60 @@ fn children<'a>(node: Node<'a>, name: &'static str) -> impl Iterator<Item = Node
     let mut cursor = node.walk();
     let nodes: Vec<Node<'a>> = node.children_by_field_name(name, &mut cursor).collect();
     nodes.into_iter()
+}
+
+/// A pipeline that reads every table whose name matches `pattern`.
+fn wildcard_pipeline(pattern: &str, range: std::ops::Range<usize>) -> Pipeline {
+    Pipeline {
+        source: Source::Table(Ident {
+            name: pattern.to_owned(),
+            range,
+        }),
+        operators: Vec::new(),
+    }
+}
+
+/// Reads `double(x)` as a call of the function `double` with the column `x`.
+fn typed_literal_call(text: &str, range: std::ops::Range<usize>) -> Option<ExprKind> {
+    let open = text.find('(')?;
+    let name = text[..open].trim();
+    let inner = text[open + 1..].strip_suffix(')')?.trim();
+    let is_name = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    if !is_name(inner) || matches!(inner, "null" | "nan" | "inf" | "true" | "false") {
+        return None;
+    }
+    let start = range.start;
+    Some(ExprKind::Call {
+        name: Ident {
+            name: name.to_owned(),
+            range: start..start + name.len(),
+        },
+        args: vec![Expr::new(ExprKind::Name(inner.to_owned()), range)],
+    })
+}
+
+/// Returns the argument nodes of a call, without comments.
+fn call_arguments(call: Node<'_>) -> Result<Vec<Node<'_>>, EngineError> {
+    Ok(call_arguments_of_list(field(call, "arguments")?))
+}
+
+fn call_arguments_of_list(list: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+/// Reads the type name out of `typeof(long)`.
+fn typeof_name(text: &str) -> Option<String> {
+    let inner = function_argument(text, &["typeof"])?;
+    Some(inner.to_ascii_lowercase())
 }
 
 fn unwrap_parentheses(mut node: Node<'_>) -> Node<'_> {
@@ -1032,8 +1742,11 @@ mod tests {
     fn lowers_pipeline_with_ranges() {
         let text = "SecurityEvent | where EventID == 4625 | summarize n = count() by IpAddress | top 5 by n";
         let query = lower_query(text).unwrap();
-        assert_eq!(query.pipeline.source.name, "SecurityEvent");
-        assert_eq!(query.pipeline.source.range, range_of(text, "SecurityEvent"));
+        let Source::Table(source) = &query.pipeline.source else {
+            panic!("expected a table source");
+        };
+        assert_eq!(source.name, "SecurityEvent");
+        assert_eq!(source.range, range_of(text, "SecurityEvent"));
         assert_eq!(query.pipeline.operators.len(), 3);
         assert_eq!(
             query.pipeline.operators[0].range,
@@ -1062,8 +1775,11 @@ mod tests {
         let query = lower_query(text).unwrap();
         assert_eq!(query.lets.len(), 1);
         assert_eq!(
-            query.lets[0].value.kind,
-            ExprKind::Literal(Literal::Timespan(3_600 * NANOS_PER_SECOND))
+            query.lets[0].value,
+            LetValue::Scalar(Expr::new(
+                ExprKind::Literal(Literal::Timespan(3_600 * NANOS_PER_SECOND)),
+                range_of(text, "1h")
+            ))
         );
         let OperatorKind::Where(predicate) = &query.pipeline.operators[0].kind else {
             panic!("expected where");
@@ -1106,15 +1822,15 @@ mod tests {
 
     #[test]
     fn unsupported_operator_names_itself() {
-        let text = "T | mv-expand Items";
+        let text = "T | reduce by Message";
         let query = lower_query(text).unwrap();
         assert_eq!(
             query.pipeline.operators[0].kind,
-            OperatorKind::Unsupported("mv-expand".into())
+            OperatorKind::Unsupported("reduce".into())
         );
         assert_eq!(
             query.pipeline.operators[0].range,
-            range_of(text, "mv-expand Items")
+            range_of(text, "reduce by Message")
         );
     }
 

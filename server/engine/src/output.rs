@@ -81,6 +81,9 @@ pub fn any_value_to_json(value: &AnyValue<'_>) -> Value {
             Value::String(format_datetime(i64::from(*days) * 86_400_000_000_000))
         }
         AnyValue::Duration(v, unit) => Value::String(format_timespan(to_nanos(*v, *unit))),
+        // The engine stores dynamic values as JSON text in binary columns.
+        AnyValue::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        AnyValue::BinaryOwned(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
         AnyValue::List(series) => {
             let items = (0..series.len())
                 .map(|i| {

@@ -108,18 +108,14 @@ fn join_on_left_right_columns() {
 }
 
 #[test]
-fn join_unsupported_kind_is_named() {
-    let query = "Hosts | join kind=fullouter Logons on Account";
+fn join_unknown_kind_is_named() {
+    let query = "Hosts | join kind=sideways Logons on Account";
     let error = run_csv(&[("Hosts.csv", HOSTS), ("Logons.csv", LOGONS)], query)
-        .expect_err("fullouter is not supported");
-    assert!(
-        error.message.contains("kind=fullouter"),
-        "{}",
-        error.message
-    );
+        .expect_err("sideways is not a join kind");
+    assert!(error.message.contains("kind=sideways"), "{}", error.message);
     assert_eq!(
         error.range,
-        Some(query.find("fullouter").unwrap()..query.find(" Logons").unwrap())
+        Some(query.find("sideways").unwrap()..query.find(" Logons").unwrap())
     );
 }
 

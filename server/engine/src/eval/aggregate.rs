@@ -2,13 +2,19 @@
 
 use std::ops::Range;
 
-use polars::prelude::{DataType, Expr as PlExpr, LazyFrame, len, lit};
+use polars::prelude::{
+    Column, DataType, Expr as PlExpr, Field, LazyFrame, SortMultipleOptions, apply_multiple, col,
+    len, lit,
+};
+use serde_json::Value as Json;
 
 use crate::EngineError;
 use crate::ast::{Expr, ExprKind, Ident, NamedExpr};
 use crate::eval::expr::{AggregateMode, Compiled, ExprCompiler, Scope};
+use crate::eval::functions::{as_json, compare_values, json_equal};
 use crate::eval::types::KqlType;
 use crate::eval::unique_name;
+use crate::eval::value::{Value, build_column, output_dtype, read_column};
 
 const AGGREGATES: &[&str] = &[
     "count",
@@ -23,7 +29,28 @@ const AGGREGATES: &[&str] = &[
     "avgif",
     "make_set",
     "make_list",
+    "make_set_if",
+    "make_list_if",
+    "make_list_with_nulls",
+    "make_bag",
+    "make_bag_if",
     "take_any",
+    "take_anyif",
+    "any",
+    "minif",
+    "maxif",
+    "stdev",
+    "stdevif",
+    "stdevp",
+    "variance",
+    "varianceif",
+    "variancep",
+    "percentile",
+    "percentiles",
+    "arg_max",
+    "arg_min",
+    "count_distinct",
+    "sum_if",
 ];
 
 /// Returns whether `name` is an aggregate function the engine runs.
@@ -145,16 +172,38 @@ pub fn compile_aggregate(
                 arity(2, 2)?
             };
             let value = numeric(0)?;
-            let input = value.expr.clone().cast(DataType::Float64);
+            let is_timespan = value.ty == KqlType::Timespan;
+            let input = if is_timespan {
+                value
+                    .expr
+                    .clone()
+                    .cast(DataType::Int64)
+                    .cast(DataType::Float64)
+            } else {
+                value.expr.clone().cast(DataType::Float64)
+            };
             let input = if function == "avgif" {
                 input.filter(predicate(1)?)
             } else {
                 input
             };
-            Compiled {
-                expr: input.mean(),
-                ty: KqlType::Real,
-                constant: None,
+            // The average of timespans is a timespan.
+            if is_timespan {
+                Compiled {
+                    expr: input
+                        .mean()
+                        .round(0, polars::prelude::RoundMode::HalfAwayFromZero)
+                        .cast(DataType::Int64)
+                        .cast(KqlType::Timespan.to_polars()),
+                    ty: KqlType::Timespan,
+                    constant: None,
+                }
+            } else {
+                Compiled {
+                    expr: input.mean(),
+                    ty: KqlType::Real,
+                    constant: None,
+                }
             }
         }
         "min" | "max" => {
@@ -180,47 +229,252 @@ pub fn compile_aggregate(
                 constant: None,
             }
         }
-        "make_set" | "make_list" => {
-            arity(1, 2)?;
-            let limit = match compiled.get(1) {
-                None => None,
+        "make_set"
+        | "make_list"
+        | "make_set_if"
+        | "make_list_if"
+        | "make_list_with_nulls"
+        | "make_bag"
+        | "make_bag_if" => {
+            let conditional = function.ends_with("_if");
+            let min = if conditional { 2 } else { 1 };
+            arity(min, min + 1)?;
+            let limit = match compiled.get(min) {
+                None => usize::MAX,
                 Some(Compiled {
                     constant: Some(crate::ast::Literal::Long(n)),
                     ..
-                }) if *n > 0 => Some(*n as usize),
+                }) if *n > 0 => usize::try_from(*n).unwrap_or(usize::MAX),
                 Some(_) => {
                     return Err(EngineError::at(
                         format!("the size limit of `{function}()` must be a positive constant"),
-                        args[1].range.clone(),
+                        args[min].range.clone(),
                     ));
                 }
             };
-            let values = compiled[0].expr.clone().drop_nulls();
-            let values = if function == "make_set" {
-                values.unique_stable()
+            let mut inputs = vec![compiled[0].expr.clone()];
+            if conditional {
+                inputs.push(predicate(1)?);
+            }
+            let kind = function.trim_end_matches("_if").to_owned();
+            Compiled {
+                expr: collect_dynamic(inputs, kind, limit),
+                ty: KqlType::Dynamic,
+                constant: None,
+            }
+        }
+        "take_anyif" => {
+            arity(2, 2)?;
+            let value = &compiled[0];
+            Compiled {
+                expr: value
+                    .expr
+                    .clone()
+                    .filter(predicate(1)?)
+                    .drop_nulls()
+                    .first(),
+                ty: value.ty,
+                constant: None,
+            }
+        }
+        "any" => {
+            arity(1, 1)?;
+            let value = &compiled[0];
+            Compiled {
+                expr: value.expr.clone().drop_nulls().first(),
+                ty: value.ty,
+                constant: None,
+            }
+        }
+        "minif" | "maxif" => {
+            arity(2, 2)?;
+            let value = &compiled[0];
+            let filtered = value.expr.clone().filter(predicate(1)?);
+            Compiled {
+                expr: if function == "minif" {
+                    filtered.min()
+                } else {
+                    filtered.max()
+                },
+                ty: value.ty,
+                constant: None,
+            }
+        }
+        "stdev" | "stdevif" | "stdevp" | "variance" | "varianceif" | "variancep" => {
+            let conditional = function.ends_with("if");
+            if conditional {
+                arity(2, 2)?
             } else {
-                values
+                arity(1, 1)?
             };
-            let values = match limit {
-                Some(n) => values.head(Some(n)),
-                None => values,
-            };
-            // NOTE: inside `group_by().agg()`, polars gathers a non-scalar expression into one
-            // list per group by itself. Over the whole table, `implode` builds the list.
-            let expr = if compiler.mode == AggregateMode::Whole {
-                values.implode(true)
+            let value = numeric(0)?;
+            let mut input = value.expr.clone().cast(DataType::Float64);
+            if conditional {
+                input = input.filter(predicate(1)?);
+            }
+            // `stdevp` and `variancep` are population statistics; the others use the sample.
+            let ddof = if function.ends_with('p') { 0 } else { 1 };
+            let expr = if function.starts_with("stdev") {
+                input.std(ddof)
             } else {
-                values
+                input.var(ddof)
             };
             Compiled {
                 expr,
-                ty: KqlType::Dynamic,
+                ty: KqlType::Real,
+                constant: None,
+            }
+        }
+        "percentile" => {
+            arity(2, 2)?;
+            let value = numeric(0)?;
+            let rank = constant_percentile(&compiled[1], &args[1], function)?;
+            Compiled {
+                expr: nearest_rank(value.expr.clone(), rank, value.ty),
+                ty: if value.ty == KqlType::Int {
+                    KqlType::Long
+                } else {
+                    value.ty
+                },
+                constant: None,
+            }
+        }
+        "percentiles" | "arg_max" | "arg_min" => {
+            return Err(EngineError::at(
+                format!(
+                    "`{function}()` returns several columns; use it directly in `summarize`, not inside an expression"
+                ),
+                range,
+            ));
+        }
+        "count_distinct" => {
+            arity(1, 1)?;
+            long(compiled[0].expr.clone().drop_nulls().n_unique())
+        }
+        "sum_if" => {
+            arity(2, 2)?;
+            let value = numeric(0)?;
+            let (input, ty) = widen(value);
+            Compiled {
+                expr: input.filter(predicate(1)?).sum(),
+                ty,
                 constant: None,
             }
         }
         _ => unreachable!("is_aggregate lists every aggregate handled here"),
     };
     Ok(result)
+}
+
+/// Builds a custom aggregate that gathers a group's values into one dynamic value:
+/// `make_list` keeps them in order, `make_set` keeps distinct ones, `make_list_with_nulls`
+/// keeps nulls too, and `make_bag` merges property bags (the first value of a key wins).
+/// The optional second input is a filter, and `limit` caps the number of elements.
+fn collect_dynamic(inputs: Vec<PlExpr>, kind: String, limit: usize) -> PlExpr {
+    apply_multiple(
+        move |columns: &mut [Column]| {
+            let name = columns[0].name().clone();
+            let values = read_column(&columns[0]);
+            let keep: Vec<bool> = match columns.get(1) {
+                Some(filter) => read_column(filter)
+                    .iter()
+                    .map(|v| matches!(v, Value::Bool(true)))
+                    .collect(),
+                None => vec![true; values.len()],
+            };
+            let selected = values
+                .iter()
+                .zip(&keep)
+                .filter(|(_, keep)| **keep)
+                .map(|(v, _)| v);
+            let result = match kind.as_str() {
+                "make_bag" => {
+                    let mut bag = serde_json::Map::new();
+                    for value in selected {
+                        if let Json::Object(properties) = as_json(value) {
+                            for (key, item) in properties {
+                                if bag.len() >= limit {
+                                    break;
+                                }
+                                bag.entry(key).or_insert(item);
+                            }
+                        }
+                    }
+                    Json::Object(bag)
+                }
+                _ => {
+                    let mut items: Vec<Json> = Vec::new();
+                    for value in selected {
+                        if items.len() >= limit {
+                            break;
+                        }
+                        if value.is_null() && kind != "make_list_with_nulls" {
+                            continue;
+                        }
+                        let item = value.to_json();
+                        if kind == "make_set" && items.iter().any(|known| json_equal(known, &item))
+                        {
+                            continue;
+                        }
+                        items.push(item);
+                    }
+                    Json::Array(items)
+                }
+            };
+            build_column(name, vec![Value::Dynamic(result)], KqlType::Dynamic)
+        },
+        inputs,
+        |_, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::Binary)),
+        true,
+    )
+}
+
+/// Reads the constant percentile argument, from 0 to 100.
+fn constant_percentile(value: &Compiled, arg: &Expr, function: &str) -> Result<f64, EngineError> {
+    let rank = match value.constant {
+        Some(crate::ast::Literal::Long(n)) => n as f64,
+        Some(crate::ast::Literal::Real(x)) => x,
+        _ => f64::NAN,
+    };
+    if !(0.0..=100.0).contains(&rank) {
+        return Err(EngineError::at(
+            format!("the percentile of `{function}()` must be a constant from 0 to 100"),
+            arg.range.clone(),
+        ));
+    }
+    Ok(rank)
+}
+
+/// Builds the nearest-rank percentile of a group: the smallest value with at least `rank`
+/// percent of the non-null values at or below it.
+// NOTE: Kusto estimates percentiles with T-Digest; on small groups that gives these same
+// nearest-rank values, on large ones Kusto's result may differ slightly.
+fn nearest_rank(expr: PlExpr, rank: f64, ty: KqlType) -> PlExpr {
+    let output = if ty == KqlType::Int {
+        KqlType::Long
+    } else {
+        ty
+    };
+    apply_multiple(
+        move |columns: &mut [Column]| {
+            let name = columns[0].name().clone();
+            let mut values: Vec<Value> = read_column(&columns[0])
+                .into_iter()
+                .filter(|v| !v.is_null())
+                .collect();
+            values.sort_by(|a, b| compare_values(a, b).unwrap_or(std::cmp::Ordering::Equal));
+            let result = if values.is_empty() {
+                Value::Null
+            } else {
+                let position = ((rank / 100.0) * values.len() as f64).ceil() as usize;
+                values[position.clamp(1, values.len()) - 1].clone()
+            };
+            build_column(name, vec![result], output)
+        },
+        [expr],
+        move |_, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), output_dtype(output))),
+        true,
+    )
 }
 
 fn long(expr: PlExpr) -> Compiled {
@@ -249,11 +503,28 @@ fn default_aggregate_name(expr: &Expr) -> Option<String> {
     if !is_aggregate(&name.name) {
         return None;
     }
-    let column = args.first().and_then(|arg| arg.as_name());
+    let column = args.first().and_then(column_label);
+    // Kusto drops the `make_` prefix and the `_if` suffix of the list builders.
+    let base = match name.name.as_str() {
+        "make_list" | "make_list_if" | "make_list_with_nulls" => "list",
+        "make_set" | "make_set_if" => "set",
+        "make_bag" | "make_bag_if" => "bag",
+        other => other,
+    };
     Some(match (name.name.as_str(), column) {
-        ("count" | "countif", _) => format!("{}_", name.name),
-        (_, Some(column)) => format!("{}_{column}", name.name),
-        (_, None) => format!("{}_", name.name),
+        ("countif", _) => "countif_".to_owned(),
+        ("percentile", Some(column)) => {
+            let rank = match args.get(1).map(|a| &a.kind) {
+                Some(ExprKind::Literal(crate::ast::Literal::Long(n))) => n.to_string(),
+                Some(ExprKind::Literal(crate::ast::Literal::Real(x))) => {
+                    crate::eval::value::format_real(*x).replace('.', "_")
+                }
+                _ => String::new(),
+            };
+            format!("percentile_{column}_{rank}")
+        }
+        (_, Some(column)) => format!("{base}_{column}"),
+        (_, None) => format!("{base}_"),
     })
 }
 
@@ -262,13 +533,149 @@ fn default_aggregate_name(expr: &Expr) -> Option<String> {
 /// A bare column keeps its name, and so does a column wrapped in `bin()` or `floor()`.
 fn default_key_name(expr: &Expr) -> Option<String> {
     match &expr.kind {
+        ExprKind::Call { args, .. } => args.first().and_then(column_label),
+        _ => column_label(expr),
+    }
+}
+
+/// Returns the name Kusto derives from a column reference: `A` for `A`, and `A_b` for the
+/// dynamic access `A.b` or `A["b"]`.
+pub(crate) fn column_label(expr: &Expr) -> Option<String> {
+    match &expr.kind {
         ExprKind::Name(name) => Some(name.clone()),
-        ExprKind::Call { name, args } if matches!(name.name.as_str(), "bin" | "floor") => args
-            .first()
-            .and_then(|arg| arg.as_name())
-            .map(str::to_owned),
+        ExprKind::Member { object, key } => {
+            let base = column_label(object)?;
+            match &key.kind {
+                ExprKind::Literal(crate::ast::Literal::String(member)) => {
+                    Some(format!("{base}_{member}"))
+                }
+                ExprKind::Literal(crate::ast::Literal::Long(index)) => {
+                    Some(format!("{base}_{index}"))
+                }
+                _ => None,
+            }
+        }
         _ => None,
     }
+}
+
+/// Compiles the aggregates that return several columns: `arg_max(X, cols)`,
+/// `arg_min(X, cols)` and `percentiles(X, p1, p2, ...)`. Returns `None` for other aggregates.
+fn expand_multi_column(
+    scope: &Scope<'_>,
+    aggregate: &NamedExpr,
+    by: &[NamedExpr],
+    names: &mut Vec<String>,
+) -> Result<Option<Vec<PlExpr>>, EngineError> {
+    let ExprKind::Call { name, args } = &aggregate.expr.kind else {
+        return Ok(None);
+    };
+    let function = name.name.as_str();
+    if !matches!(function, "arg_max" | "arg_min" | "percentiles") {
+        return Ok(None);
+    }
+    let range = aggregate.expr.range.clone();
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let Some(first) = args.first() else {
+        return Err(EngineError::at(
+            format!("`{function}()` needs arguments"),
+            range,
+        ));
+    };
+    let target = compiler.compile(first)?;
+    let target_name = match (&aggregate.name, first.as_name()) {
+        (Some(ident), _) => ident.name.clone(),
+        (None, Some(column)) if function != "percentiles" => column.to_owned(),
+        (None, _) if function != "percentiles" => unique_name(&format!("{function}_"), names),
+        (None, column) => column.unwrap_or("").to_owned(),
+    };
+    fn push_name(
+        names: &mut Vec<String>,
+        name: String,
+        range: Range<usize>,
+    ) -> Result<String, EngineError> {
+        if names.contains(&name) {
+            return Err(EngineError::at(
+                format!("the column `{name}` appears twice in `summarize`"),
+                range,
+            ));
+        }
+        names.push(name.clone());
+        Ok(name)
+    }
+    let mut outputs = Vec::new();
+    if function == "percentiles" {
+        if args.len() < 2 {
+            return Err(EngineError::at(
+                "`percentiles()` needs at least one percentile",
+                range,
+            ));
+        }
+        if !target.ty.is_numeric()
+            && target.ty != KqlType::Timespan
+            && target.ty != KqlType::Datetime
+        {
+            return Err(EngineError::at(
+                format!("`percentiles()` needs a number, not {}", target.ty.name()),
+                first.range.clone(),
+            ));
+        }
+        for arg in &args[1..] {
+            let rank_value = compiler.compile(arg)?;
+            let rank = constant_percentile(&rank_value, arg, function)?;
+            let label = crate::eval::value::format_real(rank).replace('.', "_");
+            let column = push_name(
+                names,
+                format!("percentile_{target_name}_{label}"),
+                arg.range.clone(),
+            )?;
+            outputs.push(nearest_rank(target.expr.clone(), rank, target.ty).alias(column));
+        }
+        return Ok(Some(outputs));
+    }
+    let descending = function == "arg_max";
+    let order = SortMultipleOptions::default()
+        .with_order_descending(descending)
+        .with_nulls_last(true)
+        .with_maintain_order(true);
+    let pick =
+        |expr: PlExpr| -> PlExpr { expr.sort_by([target.expr.clone()], order.clone()).first() };
+    outputs.push(pick(target.expr.clone()).alias(push_name(
+        names,
+        target_name.clone(),
+        first.range.clone(),
+    )?));
+    let by_names: Vec<String> = by
+        .iter()
+        .filter_map(|key| {
+            key.name
+                .as_ref()
+                .map(|n| n.name.clone())
+                .or_else(|| key.expr.as_name().map(str::to_owned))
+        })
+        .collect();
+    for arg in &args[1..] {
+        if arg.as_name() == Some("*") {
+            for column in scope.schema.iter_names() {
+                if by_names.iter().any(|b| b == column.as_str())
+                    || names.iter().any(|n| n == column.as_str())
+                {
+                    continue;
+                }
+                names.push(column.to_string());
+                outputs.push(pick(col(column.clone())).alias(column.clone()));
+            }
+            continue;
+        }
+        let value = compiler.compile(arg)?;
+        let column = match arg.as_name() {
+            Some(column) => column.to_owned(),
+            None => unique_name("Column", names),
+        };
+        let column = push_name(names, column, arg.range.clone())?;
+        outputs.push(pick(value.expr).alias(column));
+    }
+    Ok(Some(outputs))
 }
 
 /// Applies `summarize aggregates by keys` to `frame`.
@@ -306,6 +713,10 @@ pub fn summarize(
     };
     let mut outputs = Vec::with_capacity(aggregates.len());
     for aggregate in aggregates {
+        if let Some(expanded) = expand_multi_column(scope, aggregate, by, &mut names)? {
+            outputs.extend(expanded);
+            continue;
+        }
         let compiler = ExprCompiler::new(scope, mode);
         let compiled = compiler.compile(&aggregate.expr)?;
         if !compiler.saw_aggregate.get() {
@@ -380,7 +791,21 @@ mod tests {
         );
         assert_eq!(
             default_aggregate_name(&call("make_set", vec![column("Ip")])).as_deref(),
-            Some("make_set_Ip")
+            Some("set_Ip")
+        );
+        assert_eq!(
+            default_aggregate_name(&call("make_list_if", vec![column("Ip"), column("Ok")]))
+                .as_deref(),
+            Some("list_Ip")
+        );
+        assert_eq!(
+            default_aggregate_name(&call("count", vec![column("Port")])).as_deref(),
+            Some("count_Port")
+        );
+        let fifty = Expr::new(ExprKind::Literal(crate::ast::Literal::Long(50)), 0..0);
+        assert_eq!(
+            default_aggregate_name(&call("percentile", vec![column("Bytes"), fifty])).as_deref(),
+            Some("percentile_Bytes_50")
         );
         assert_eq!(
             default_aggregate_name(&call("countif", vec![column("Ok")])).as_deref(),
@@ -400,6 +825,32 @@ mod tests {
         );
         let binned = call("bin", vec![column("TimeGenerated"), column("x")]);
         assert_eq!(default_key_name(&binned).as_deref(), Some("TimeGenerated"));
-        assert_eq!(default_key_name(&call("tolower", vec![column("A")])), None);
+        assert_eq!(
+            default_key_name(&call("tostring", vec![column("A")])).as_deref(),
+            Some("A")
+        );
+        let member = Expr::new(
+            ExprKind::Member {
+                object: Box::new(column("E")),
+                key: Box::new(Expr::new(
+                    ExprKind::Literal(crate::ast::Literal::String("Type".into())),
+                    0..0,
+                )),
+            },
+            0..0,
+        );
+        assert_eq!(
+            default_key_name(&call("tostring", vec![member])).as_deref(),
+            Some("E_Type")
+        );
+        let sum = Expr::new(
+            ExprKind::Binary {
+                op: crate::ast::BinaryOp::Add,
+                lhs: Box::new(column("A")),
+                rhs: Box::new(column("B")),
+            },
+            0..0,
+        );
+        assert_eq!(default_key_name(&sum), None);
     }
 }

@@ -15,7 +15,9 @@ use polars::prelude::{
 use crate::EngineError;
 use crate::ast::{BinaryOp, Expr, ExprKind, Literal, StringOp, StringOpKind};
 use crate::eval::aggregate;
+use crate::eval::functions::{Call, compile_function};
 use crate::eval::types::KqlType;
+use crate::eval::value::{Value, row_function};
 
 /// A compiled expression: the polars expression, its KQL type, and its value when constant.
 #[derive(Debug, Clone)]
@@ -26,7 +28,7 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    fn new(expr: PlExpr, ty: KqlType) -> Compiled {
+    pub(crate) fn new(expr: PlExpr, ty: KqlType) -> Compiled {
         Compiled {
             expr,
             ty,
@@ -49,6 +51,7 @@ impl Compiled {
                 lit(*nanos).cast(DataType::Duration(TimeUnit::Nanoseconds)),
                 KqlType::Timespan,
             ),
+            Literal::Dynamic(json) => (lit(json.to_string().into_bytes()), KqlType::Dynamic),
         };
         Compiled {
             expr,
@@ -80,6 +83,10 @@ pub enum AggregateMode {
 pub struct Scope<'a> {
     pub schema: &'a Schema,
     pub lets: &'a HashMap<String, Compiled>,
+    /// Functions bound by `let`; calls of scalar ones are inlined.
+    pub functions: &'a HashMap<String, crate::ast::Function>,
+    /// Tables bound by `let`, for `x in (T)`.
+    pub tables: &'a HashMap<String, polars::prelude::LazyFrame>,
     /// The query's `now()`, in nanoseconds since the Unix epoch. Kusto fixes it once per query.
     pub now_nanos: i64,
 }
@@ -160,6 +167,10 @@ impl<'a> ExprCompiler<'a> {
                 Ok(Compiled::new(result, KqlType::Bool))
             }
             ExprKind::Call { name, args } => {
+                if let Some(function) = self.scope.functions.get(&name.name) {
+                    let body = inline_function(function, &name.name, args, expr.range.clone())?;
+                    return self.compile(&body);
+                }
                 if aggregate::is_aggregate(&name.name) {
                     if self.mode == AggregateMode::Forbidden {
                         return Err(EngineError::at(
@@ -175,6 +186,31 @@ impl<'a> ExprCompiler<'a> {
                 }
                 self.compile_call(&name.name, name.range.clone(), args, expr.range.clone())
             }
+            ExprKind::Member { object, key } => {
+                let object = self.compile(object)?;
+                if !matches!(
+                    object.ty,
+                    KqlType::Dynamic | KqlType::String | KqlType::Null
+                ) {
+                    return Err(EngineError::at(
+                        format!(
+                            "`.name` and `[key]` need a dynamic value, but this is a {}; convert it with parse_json()",
+                            object.ty.name()
+                        ),
+                        expr.range.clone(),
+                    ));
+                }
+                let key = self.compile(key)?;
+                let member = row_function(vec![object.expr, key.expr], KqlType::Dynamic, |v| {
+                    let json = crate::eval::functions::as_json(v[0]);
+                    Value::Dynamic(crate::eval::functions::get_member(&json, v[1]))
+                });
+                Ok(Compiled::new(member, KqlType::Dynamic))
+            }
+            ExprKind::TypeOf(name) => Err(EngineError::at(
+                format!("`typeof({name})` can only be an argument of functions such as extract()"),
+                expr.range.clone(),
+            )),
         }
     }
 
@@ -211,6 +247,15 @@ impl<'a> ExprCompiler<'a> {
         let value = self.compile(value)?;
         let mut items = Vec::with_capacity(list.len());
         for item in list {
+            // `x in (T)` with a tabular `let` name: the values of T's first column.
+            if let Some(name) = item.as_name()
+                && !self.scope.schema.contains(name)
+                && !self.scope.lets.contains_key(name)
+                && let Some(table) = self.scope.tables.get(name)
+            {
+                items.extend(first_column_literals(table, item.range.clone())?);
+                continue;
+            }
             let compiled = self.compile(item)?;
             let Some(constant) = compiled.constant.clone() else {
                 return Err(EngineError::at(
@@ -218,7 +263,14 @@ impl<'a> ExprCompiler<'a> {
                     item.range.clone(),
                 ));
             };
-            if !value.ty.is_comparable_with(compiled.ty) {
+            // A constant dynamic array in the list stands for its elements.
+            if let Literal::Dynamic(serde_json::Value::Array(elements)) = &constant {
+                for element in elements {
+                    items.push(json_to_literal(element));
+                }
+                continue;
+            }
+            if !value.ty.is_comparable_with(compiled.ty) && value.ty != KqlType::Dynamic {
                 return Err(comparison_error(
                     "in",
                     value.ty,
@@ -229,6 +281,17 @@ impl<'a> ExprCompiler<'a> {
             items.push(constant);
         }
 
+        let value = if value.ty == KqlType::Dynamic {
+            let target = match items.iter().find(|item| !matches!(item, Literal::Null)) {
+                Some(Literal::Long(_)) => KqlType::Long,
+                Some(Literal::Real(_)) => KqlType::Real,
+                Some(Literal::Bool(_)) => KqlType::Bool,
+                _ => KqlType::String,
+            };
+            coerce_dynamic(value, target)
+        } else {
+            value
+        };
         let (lhs, series) = match value.ty {
             KqlType::String => {
                 let strings: Vec<Option<String>> = items
@@ -303,6 +366,22 @@ impl<'a> ExprCompiler<'a> {
         args: &[Expr],
         range: Range<usize>,
     ) -> Result<Compiled, EngineError> {
+        let mut type_arg = None;
+        let mut value_args: Vec<Expr> = Vec::with_capacity(args.len());
+        for arg in args {
+            match &arg.kind {
+                ExprKind::TypeOf(type_name) => {
+                    type_arg = Some(parse_type_name(type_name).ok_or_else(|| {
+                        EngineError::at(format!("unknown type `{type_name}`"), arg.range.clone())
+                    })?);
+                }
+                _ => value_args.push(arg.clone()),
+            }
+        }
+        let args = value_args.as_slice();
+        if let Some(special) = self.compile_scope_call(name, args, range.clone()) {
+            return special;
+        }
         let compiled = self.compile_args(args)?;
         let arity = |min: usize, max: usize| -> Result<(), EngineError> {
             if compiled.len() < min || compiled.len() > max {
@@ -423,12 +502,83 @@ impl<'a> ExprCompiler<'a> {
                 expect_type(&compiled[0], &[KqlType::Bool], name, args[0].range.clone())?;
                 Ok(Compiled::new(compiled[0].expr.clone().not(), KqlType::Bool))
             }
-            "tostring" => {
-                arity(1, 1)?;
-                Ok(Compiled::new(
-                    as_string(&compiled[0]).fill_null(lit("")),
-                    KqlType::String,
-                ))
+            "tostring" if compiled.len() == 1 && compiled[0].ty == KqlType::String => Ok(
+                Compiled::new(compiled[0].expr.clone().fill_null(lit("")), KqlType::String),
+            ),
+            "tolong" | "toint" | "toreal" | "todouble" | "todecimal"
+                if compiled.len() == 1
+                    && matches!(
+                        compiled[0].ty,
+                        KqlType::Dynamic | KqlType::Datetime | KqlType::Timespan
+                    ) =>
+            {
+                let ty = match name {
+                    "tolong" => KqlType::Long,
+                    "toint" => KqlType::Int,
+                    _ => KqlType::Real,
+                };
+                let converted = row_function(vec![compiled[0].expr.clone()], ty, move |v| {
+                    let value = if ty == KqlType::Real {
+                        v[0].to_real().map(Value::Real)
+                    } else {
+                        v[0].to_long().map(Value::Long)
+                    };
+                    value.unwrap_or(Value::Null)
+                });
+                Ok(Compiled::new(converted, ty))
+            }
+            "case" => {
+                arity(3, usize::MAX)?;
+                if compiled.len() % 2 == 0 {
+                    return Err(EngineError::at(
+                        "`case()` takes pairs of condition and value, then an else value",
+                        range,
+                    ));
+                }
+                let mut ty = compiled[compiled.len() - 1].ty;
+                for pair in compiled[..compiled.len() - 1].chunks(2) {
+                    expect_type(&pair[0], &[KqlType::Bool], name, range.clone())?;
+                    ty = unify(ty, pair[1].ty).ok_or_else(|| {
+                        EngineError::at(
+                            "the values of `case()` have different types",
+                            range.clone(),
+                        )
+                    })?;
+                }
+                let mut result = compiled[compiled.len() - 1].expr.clone();
+                for pair in compiled[..compiled.len() - 1].chunks(2).rev() {
+                    result = when(pair[0].expr.clone().fill_null(lit(false)))
+                        .then(pair[1].expr.clone())
+                        .otherwise(result);
+                }
+                Ok(Compiled::new(result, ty))
+            }
+            "coalesce" => {
+                arity(2, 64)?;
+                let ty = compiled
+                    .iter()
+                    .try_fold(KqlType::Null, |acc, c| unify(acc, c.ty));
+                let ty = ty.ok_or_else(|| {
+                    EngineError::at(
+                        "the arguments of `coalesce()` have different types",
+                        range.clone(),
+                    )
+                })?;
+                // Kusto skips empty strings as well as nulls.
+                let mut result = compiled[compiled.len() - 1].expr.clone();
+                for value in compiled[..compiled.len() - 1].iter().rev() {
+                    let present = if ty == KqlType::String {
+                        value
+                            .expr
+                            .clone()
+                            .is_not_null()
+                            .and(value.expr.clone().neq(lit("")))
+                    } else {
+                        value.expr.clone().is_not_null()
+                    };
+                    result = when(present).then(value.expr.clone()).otherwise(result);
+                }
+                Ok(Compiled::new(result, ty))
             }
             "tolong" | "toint" | "toreal" | "todouble" => {
                 arity(1, 1)?;
@@ -451,11 +601,344 @@ impl<'a> ExprCompiler<'a> {
                 };
                 Ok(Compiled::new(expr, ty))
             }
-            _ => Err(EngineError::at(
-                format!("the function `{name}()` is not supported by the local engine yet"),
-                name_range,
-            )),
+            _ => {
+                let ranges: Vec<Range<usize>> = args.iter().map(|a| a.range.clone()).collect();
+                let call = Call {
+                    name,
+                    args: &compiled,
+                    ranges: &ranges,
+                    range,
+                    type_arg,
+                };
+                compile_function(&call).unwrap_or_else(|| {
+                    Err(EngineError::at(
+                        format!("the function `{name}()` is not supported by the local engine yet"),
+                        name_range,
+                    ))
+                })
+            }
         }
+    }
+
+    /// Compiles the functions that read the whole row or the row order: `pack_all()`,
+    /// `row_number()`, `prev()`, `next()` and `rand()`. Returns `None` for other names.
+    fn compile_scope_call(
+        &self,
+        name: &str,
+        args: &[Expr],
+        range: Range<usize>,
+    ) -> Option<Result<Compiled, EngineError>> {
+        let result = match name {
+            "pack_all" => {
+                let names: Vec<String> = self
+                    .scope
+                    .schema
+                    .iter_names()
+                    .map(|n| n.to_string())
+                    .collect();
+                let inputs: Vec<PlExpr> = names.iter().map(|n| col(n.as_str())).collect();
+                if inputs.is_empty() {
+                    return Some(Ok(Compiled::from_literal(&Literal::Dynamic(
+                        serde_json::Value::Object(serde_json::Map::new()),
+                    ))));
+                }
+                let expr = row_function(inputs, KqlType::Dynamic, move |v| {
+                    let mut bag = serde_json::Map::new();
+                    for (name, value) in names.iter().zip(v) {
+                        if !value.is_null() {
+                            bag.insert(name.clone(), value.to_json());
+                        }
+                    }
+                    Value::Dynamic(serde_json::Value::Object(bag))
+                });
+                Ok(Compiled::new(expr, KqlType::Dynamic))
+            }
+            "row_number" if args.len() == 2 => {
+                let compiled = match self.compile_args(args) {
+                    Ok(compiled) => compiled,
+                    Err(error) => return Some(Err(error)),
+                };
+                let Some(Literal::Long(start)) = compiled[0].constant.clone() else {
+                    return Some(Err(EngineError::at(
+                        "`row_number()` needs a constant start index",
+                        args[0].range.clone(),
+                    )));
+                };
+                let restart = compiled[1].expr.clone().fill_null(lit(false));
+                // Counts from `start`, and again from `start` on each row where `restart` holds.
+                let expr = polars::prelude::map_multiple(
+                    move |columns: &mut [polars::prelude::Column]| {
+                        let flags = columns[0].bool()?.clone();
+                        let mut current = start - 1;
+                        let numbers: Vec<i64> = flags
+                            .iter()
+                            .enumerate()
+                            .map(|(index, flag)| {
+                                current = if index > 0 && flag == Some(true) {
+                                    start
+                                } else {
+                                    current + 1
+                                };
+                                current
+                            })
+                            .collect();
+                        Ok(polars::prelude::Column::new(
+                            columns[0].name().clone(),
+                            numbers,
+                        ))
+                    },
+                    [restart],
+                    |_, fields: &[polars::prelude::Field]| {
+                        Ok(polars::prelude::Field::new(
+                            fields[0].name().clone(),
+                            DataType::Int64,
+                        ))
+                    },
+                );
+                Ok(Compiled::new(expr, KqlType::Long))
+            }
+            "row_number" => {
+                let start = match args.first() {
+                    Some(arg) => match self.compile(arg).map(|c| c.constant) {
+                        Ok(Some(Literal::Long(n))) => n,
+                        _ => {
+                            return Some(Err(EngineError::at(
+                                "`row_number()` needs a constant start index",
+                                arg.range.clone(),
+                            )));
+                        }
+                    },
+                    None => 1,
+                };
+                Ok(Compiled::new(self.row_index() + lit(start), KqlType::Long))
+            }
+            "prev" | "next" => {
+                if args.is_empty() || args.len() > 3 {
+                    return Some(Err(EngineError::at(
+                        format!("`{name}()` takes 1 to 3 arguments"),
+                        range,
+                    )));
+                }
+                let compiled = match self.compile_args(args) {
+                    Ok(compiled) => compiled,
+                    Err(error) => return Some(Err(error)),
+                };
+                let offset = match compiled.get(1).map(|c| c.constant.clone()) {
+                    None => 1,
+                    Some(Some(Literal::Long(n))) if n >= 0 => n,
+                    Some(_) => {
+                        return Some(Err(EngineError::at(
+                            format!(
+                                "the offset of `{name}()` must be a constant, non-negative integer"
+                            ),
+                            args[1].range.clone(),
+                        )));
+                    }
+                };
+                let shift = if name == "prev" { offset } else { -offset };
+                let mut shifted = compiled[0].expr.clone().shift(lit(shift));
+                if let Some(default) = compiled.get(2) {
+                    shifted = shifted.fill_null(default.expr.clone());
+                } else if compiled[0].ty == KqlType::String {
+                    // Kusto strings are never null: past the edge, a string is empty.
+                    shifted = shifted.fill_null(lit(""));
+                }
+                Ok(Compiled::new(shifted, compiled[0].ty))
+            }
+            "rand" => {
+                let compiled = match self.compile_args(args) {
+                    Ok(compiled) => compiled,
+                    Err(error) => return Some(Err(error)),
+                };
+                let index = self.row_index();
+                let bound = compiled.first().map(|c| c.expr.clone());
+                let ty = if bound.is_some() {
+                    KqlType::Long
+                } else {
+                    KqlType::Real
+                };
+                let mut inputs = vec![index];
+                inputs.extend(bound);
+                let expr = row_function(inputs, ty, |v| {
+                    let sample: f64 = rand::random();
+                    match v.get(1).and_then(|b| b.to_long()) {
+                        Some(bound) if bound > 0 => Value::Long((sample * bound as f64) as i64),
+                        Some(_) => Value::Null,
+                        None => Value::Real(sample),
+                    }
+                });
+                Ok(Compiled::new(expr, ty))
+            }
+            _ => return None,
+        };
+        Some(result)
+    }
+
+    /// Returns the zero-based position of each row, from the first column of the input.
+    fn row_index(&self) -> PlExpr {
+        match self.scope.schema.iter_names().next() {
+            Some(first) => {
+                col(first.as_str())
+                    .is_null()
+                    .or(lit(true))
+                    .cast(DataType::Int64)
+                    .cum_sum(false)
+                    - lit(1i64)
+            }
+            None => lit(0i64),
+        }
+    }
+}
+
+/// Replaces a call of a scalar function bound by `let` with its body, where each parameter
+/// name stands for the call's argument (or the parameter's default).
+fn inline_function(
+    function: &crate::ast::Function,
+    name: &str,
+    args: &[Expr],
+    range: Range<usize>,
+) -> Result<Expr, EngineError> {
+    use crate::ast::{FunctionBody, LetValue};
+    let FunctionBody::Scalar(body) = &function.body else {
+        return Err(EngineError::at(
+            format!("`{name}` returns a table; call it where a table is expected"),
+            range,
+        ));
+    };
+    if args.len() > function.parameters.len() {
+        return Err(EngineError::at(
+            format!(
+                "`{name}` takes {} arguments, got {}",
+                function.parameters.len(),
+                args.len()
+            ),
+            range,
+        ));
+    }
+    let mut bound: HashMap<String, Expr> = HashMap::new();
+    for (index, parameter) in function.parameters.iter().enumerate() {
+        let value = match (args.get(index), &parameter.default) {
+            (Some(arg), _) | (None, Some(arg)) => arg.clone(),
+            (None, None) => {
+                return Err(EngineError::at(
+                    format!("missing argument `{}` of `{name}`", parameter.name.name),
+                    range,
+                ));
+            }
+        };
+        bound.insert(parameter.name.name.clone(), value);
+    }
+    for statement in &function.lets {
+        let LetValue::Scalar(value) = &statement.value else {
+            return Err(EngineError::at(
+                format!("the local engine supports only scalar `let` statements inside `{name}`"),
+                statement.name.range.clone(),
+            ));
+        };
+        let value = substitute(value, &bound);
+        bound.insert(statement.name.name.clone(), value);
+    }
+    Ok(substitute(body, &bound))
+}
+
+/// Returns `expr` with every name in `bound` replaced by its expression.
+fn substitute(expr: &Expr, bound: &HashMap<String, Expr>) -> Expr {
+    let boxed = |inner: &Expr| Box::new(substitute(inner, bound));
+    let kind = match &expr.kind {
+        ExprKind::Name(name) => match bound.get(name) {
+            Some(value) => return value.clone(),
+            None => ExprKind::Name(name.clone()),
+        },
+        ExprKind::Literal(_) | ExprKind::TypeOf(_) => expr.kind.clone(),
+        ExprKind::Not(inner) => ExprKind::Not(boxed(inner)),
+        ExprKind::Negate(inner) => ExprKind::Negate(boxed(inner)),
+        ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
+            op: *op,
+            lhs: boxed(lhs),
+            rhs: boxed(rhs),
+        },
+        ExprKind::In {
+            expr: value,
+            list,
+            negated,
+            case_sensitive,
+        } => ExprKind::In {
+            expr: boxed(value),
+            list: list.iter().map(|item| substitute(item, bound)).collect(),
+            negated: *negated,
+            case_sensitive: *case_sensitive,
+        },
+        ExprKind::Between {
+            expr: value,
+            low,
+            high,
+            negated,
+        } => ExprKind::Between {
+            expr: boxed(value),
+            low: boxed(low),
+            high: boxed(high),
+            negated: *negated,
+        },
+        ExprKind::Call { name, args } => ExprKind::Call {
+            name: name.clone(),
+            args: args.iter().map(|arg| substitute(arg, bound)).collect(),
+        },
+        ExprKind::Member { object, key } => ExprKind::Member {
+            object: boxed(object),
+            key: boxed(key),
+        },
+    };
+    Expr::new(kind, expr.range.clone())
+}
+
+/// Maps a KQL type name, as in `typeof(long)` or a `datatable` schema, to its type.
+pub fn parse_type_name(name: &str) -> Option<KqlType> {
+    Some(match name.trim().to_ascii_lowercase().as_str() {
+        "string" => KqlType::String,
+        "long" | "int64" => KqlType::Long,
+        "int" | "int32" => KqlType::Int,
+        "real" | "double" | "decimal" => KqlType::Real,
+        "bool" | "boolean" => KqlType::Bool,
+        "datetime" | "date" => KqlType::Datetime,
+        "timespan" | "time" => KqlType::Timespan,
+        "dynamic" => KqlType::Dynamic,
+        "guid" => KqlType::String,
+        _ => return None,
+    })
+}
+
+/// Runs `table` and returns the distinct values of its first column as literals.
+fn first_column_literals(
+    table: &polars::prelude::LazyFrame,
+    range: Range<usize>,
+) -> Result<Vec<Literal>, EngineError> {
+    let frame = table.clone().collect().map_err(|error| {
+        EngineError::at(format!("the table in `in` failed: {error}"), range.clone())
+    })?;
+    let Some(column) = frame.columns().first() else {
+        return Err(EngineError::at("the table in `in` has no columns", range));
+    };
+    let mut literals: Vec<Literal> = Vec::new();
+    for value in crate::eval::value::read_column(column) {
+        let literal = crate::eval::value_to_literal(value);
+        if !literals.contains(&literal) {
+            literals.push(literal);
+        }
+    }
+    Ok(literals)
+}
+
+/// Converts one JSON element of a constant dynamic array to a literal.
+fn json_to_literal(json: &serde_json::Value) -> Literal {
+    match json {
+        serde_json::Value::Bool(flag) => Literal::Bool(*flag),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(long) => Literal::Long(long),
+            None => Literal::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(text) => Literal::String(text.clone()),
+        serde_json::Value::Null => Literal::Null,
+        other => Literal::String(other.to_string()),
     }
 }
 
@@ -475,15 +958,54 @@ fn literal_as_i64(literal: &Literal) -> Option<i64> {
 }
 
 /// Returns the value as text; `strcat` and the string operators accept any scalar type.
-fn as_string(value: &Compiled) -> PlExpr {
-    if value.ty == KqlType::String {
-        value.expr.clone()
-    } else {
-        value.expr.clone().cast(DataType::String)
+/// Datetimes, timespans and dynamic values take the text form of `tostring()`.
+pub(crate) fn as_string(value: &Compiled) -> PlExpr {
+    match value.ty {
+        KqlType::String => value.expr.clone(),
+        KqlType::Long | KqlType::Int | KqlType::Bool => value.expr.clone().cast(DataType::String),
+        _ => row_function(vec![value.expr.clone()], KqlType::String, |v| {
+            Value::String(v[0].to_text())
+        }),
     }
 }
 
-fn unify(a: KqlType, b: KqlType) -> Option<KqlType> {
+/// Converts a dynamic operand to `target`'s type for a comparison or arithmetic with it.
+fn coerce_dynamic(value: Compiled, target: KqlType) -> Compiled {
+    if value.ty != KqlType::Dynamic || target == KqlType::Dynamic || target == KqlType::Null {
+        return value;
+    }
+    let ty = match target {
+        KqlType::Int => KqlType::Long,
+        other => other,
+    };
+    let expr = row_function(vec![value.expr], ty, move |v| {
+        let json = match v[0] {
+            Value::Dynamic(json) => json.clone(),
+            other => other.to_json(),
+        };
+        match (ty, &json) {
+            (_, serde_json::Value::Null) => Value::Null,
+            (KqlType::String, _) => Value::String(Value::Dynamic(json).to_text()),
+            (KqlType::Long, _) => Value::Dynamic(json)
+                .to_long()
+                .map_or(Value::Null, Value::Long),
+            (KqlType::Real, _) => Value::Dynamic(json)
+                .to_real()
+                .map_or(Value::Null, Value::Real),
+            (KqlType::Bool, serde_json::Value::Bool(flag)) => Value::Bool(*flag),
+            (KqlType::Datetime, serde_json::Value::String(text)) => {
+                crate::eval::functions::parse_datetime(text).map_or(Value::Null, Value::Datetime)
+            }
+            (KqlType::Timespan, serde_json::Value::String(text)) => {
+                crate::eval::functions::parse_timespan(text).map_or(Value::Null, Value::Timespan)
+            }
+            _ => Value::Null,
+        }
+    });
+    Compiled::new(expr, ty)
+}
+
+pub(crate) fn unify(a: KqlType, b: KqlType) -> Option<KqlType> {
     match (a, b) {
         _ if a == b => Some(a),
         (KqlType::Null, other) | (other, KqlType::Null) => Some(other),
@@ -604,6 +1126,15 @@ fn compile_binary(
     range: Range<usize>,
 ) -> Result<Compiled, EngineError> {
     use KqlType as T;
+    // Kusto compares and computes with a dynamic value as the scalar type on the other side.
+    let (lhs, rhs) = match (lhs.ty, rhs.ty) {
+        (T::Dynamic, other) if other != T::Dynamic => (coerce_dynamic(lhs, other), rhs),
+        (other, T::Dynamic) if other != T::Dynamic => {
+            let rhs = coerce_dynamic(rhs, other);
+            (lhs, rhs)
+        }
+        _ => (lhs, rhs),
+    };
     match op {
         BinaryOp::And | BinaryOp::Or => {
             let name = if op == BinaryOp::And { "and" } else { "or" };
@@ -727,6 +1258,13 @@ fn compile_arithmetic(
                 / rhs.expr.cast(DataType::Int64).cast(DataType::Float64)
         }
         BinaryOp::Div => lhs.expr.cast(DataType::Float64) / rhs.expr.cast(DataType::Float64),
+        // Kusto's `%` takes the sign of the dividend, as in C; polars' takes the divisor's.
+        _ if result_ty == T::Long => {
+            let quotient = (lhs.expr.clone().cast(DataType::Float64)
+                / rhs.expr.clone().cast(DataType::Float64))
+            .cast(DataType::Int64);
+            lhs.expr - quotient * rhs.expr
+        }
         _ => lhs.expr % rhs.expr,
     };
     Ok(Compiled::new(expr, result_ty))
@@ -869,6 +1407,12 @@ pub fn evaluate_constant(compiled: &Compiled) -> Option<Literal> {
         (KqlType::String, AnyValue::StringOwned(s)) => Some(Literal::String(s.to_string())),
         (KqlType::Datetime, AnyValue::Datetime(v, _, _)) => Some(Literal::Datetime(v)),
         (KqlType::Timespan, AnyValue::Duration(v, _)) => Some(Literal::Timespan(v)),
+        (KqlType::Dynamic, AnyValue::Binary(bytes)) => {
+            serde_json::from_slice(bytes).ok().map(Literal::Dynamic)
+        }
+        (KqlType::Dynamic, AnyValue::BinaryOwned(bytes)) => {
+            serde_json::from_slice(&bytes).ok().map(Literal::Dynamic)
+        }
         _ => None,
     }
 }

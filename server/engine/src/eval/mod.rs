@@ -2,8 +2,12 @@
 
 pub mod aggregate;
 pub mod expr;
+pub mod functions;
+mod operators;
+mod sources;
 mod tabular;
 pub mod types;
+pub mod value;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -14,7 +18,10 @@ use polars::prelude::{
 };
 
 use crate::EngineError;
-use crate::ast::{Ident, Literal, NamedExpr, Operator, OperatorKind, Pipeline, Query, SortKey};
+use crate::ast::{
+    Function, FunctionBody, Ident, Let, LetValue, Literal, NamedExpr, Operator, OperatorKind,
+    Pipeline, Query, SortKey, Source,
+};
 use expr::{AggregateMode, Compiled, ExprCompiler, Scope, evaluate_constant};
 use types::KqlType;
 
@@ -27,86 +34,358 @@ pub trait TableProvider {
     fn table_names(&self) -> Result<Vec<String>, EngineError>;
 }
 
+/// The names bound by `let` statements, as seen by the statements and the query after them.
+#[derive(Clone, Default)]
+pub struct Bindings {
+    pub scalars: HashMap<String, Compiled>,
+    pub tables: HashMap<String, LazyFrame>,
+    pub functions: HashMap<String, Function>,
+}
+
 /// Builds the lazy plan for `query`. `now_nanos` is the value of `now()` for the whole query.
 pub fn plan_query(
     query: &Query,
     tables: &dyn TableProvider,
     now_nanos: i64,
 ) -> Result<LazyFrame, EngineError> {
-    let empty = Schema::default();
-    let mut lets: HashMap<String, Compiled> = HashMap::new();
-    for statement in &query.lets {
-        let scope = Scope {
-            schema: &empty,
-            lets: &lets,
-            now_nanos,
-        };
-        let compiled =
-            ExprCompiler::new(&scope, AggregateMode::Forbidden).compile(&statement.value)?;
-        // Folding the value lets `take n` and `ago(span)` accept a `let` name as their constant.
-        let compiled = match evaluate_constant(&compiled) {
-            Some(literal) => Compiled::from_literal(&literal),
-            None => compiled,
-        };
-        lets.insert(statement.name.name.clone(), compiled);
-    }
-
-    plan_pipeline(&query.pipeline, tables, &lets, now_nanos)
+    let planner = Planner { tables, now_nanos };
+    let mut bindings = Bindings::default();
+    planner.bind_lets(&query.lets, &mut bindings)?;
+    planner.plan_pipeline(&query.pipeline, &bindings)
 }
 
-fn plan_pipeline(
-    pipeline: &Pipeline,
-    tables: &dyn TableProvider,
-    lets: &HashMap<String, Compiled>,
-    now_nanos: i64,
-) -> Result<LazyFrame, EngineError> {
-    let source = &pipeline.source;
-    let Some(frame) = tables.table(&source.name)? else {
-        return Err(unknown_table(source, tables));
-    };
-    let mut frame = frame.lazy();
-    for (position, operator) in pipeline.operators.iter().enumerate() {
-        let schema = current_schema(&mut frame, operator.range.clone())?;
-        frame = match &operator.kind {
-            OperatorKind::Union {
-                outer,
-                withsource,
-                tables: others,
-            } => {
-                // NOTE: when operators ran before `union`, its input is assumed to be named
-                // `union_arg0`, as Kusto names other table expressions.
-                let label = if position == 0 {
-                    source.name.clone()
-                } else {
-                    "union_arg0".to_owned()
+/// Plans pipelines against one set of tables and one `now()`.
+pub(crate) struct Planner<'a> {
+    pub tables: &'a dyn TableProvider,
+    pub now_nanos: i64,
+}
+
+impl Planner<'_> {
+    /// Adds the `let` statements to `bindings` in order, so each can use the ones before it.
+    fn bind_lets(&self, lets: &[Let], bindings: &mut Bindings) -> Result<(), EngineError> {
+        let empty = Schema::default();
+        for statement in lets {
+            let name = statement.name.name.clone();
+            match &statement.value {
+                LetValue::Scalar(value) => {
+                    // `let T2 = T;` names a table, not a scalar.
+                    if let Some(other) = value.as_name()
+                        && !bindings.scalars.contains_key(other)
+                        && let Some(frame) = self.named_table(other, bindings)?
+                    {
+                        bindings.tables.insert(name, frame);
+                        continue;
+                    }
+                    let scope = Scope {
+                        schema: &empty,
+                        lets: &bindings.scalars,
+                        functions: &bindings.functions,
+                        tables: &bindings.tables,
+                        now_nanos: self.now_nanos,
+                    };
+                    let compiled =
+                        ExprCompiler::new(&scope, AggregateMode::Forbidden).compile(value)?;
+                    // Folding the value lets `take n` and `ago(span)` accept a `let` name as
+                    // their constant.
+                    let compiled = match evaluate_constant(&compiled) {
+                        Some(literal) => Compiled::from_literal(&literal),
+                        None => compiled,
+                    };
+                    bindings.scalars.insert(name, compiled);
+                }
+                LetValue::Tabular(pipeline) => {
+                    let frame = self.plan_pipeline(pipeline, bindings)?;
+                    bindings.tables.insert(name, frame);
+                }
+                LetValue::ToScalar(pipeline) => {
+                    let literal =
+                        self.to_scalar(pipeline, bindings, statement.name.range.clone())?;
+                    bindings
+                        .scalars
+                        .insert(name, Compiled::from_literal(&literal));
+                }
+                LetValue::Function(function) => {
+                    bindings.functions.insert(name, function.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `pipeline` and returns the first column of its first row, or null when it has no
+    /// rows, as `toscalar()` does.
+    fn to_scalar(
+        &self,
+        pipeline: &Pipeline,
+        bindings: &Bindings,
+        range: Range<usize>,
+    ) -> Result<Literal, EngineError> {
+        let frame = self
+            .plan_pipeline(pipeline, bindings)?
+            .limit(1)
+            .collect()
+            .map_err(|error| {
+                EngineError::at(
+                    format!("the `toscalar()` subquery failed: {error}"),
+                    range.clone(),
+                )
+            })?;
+        let Some(column) = frame.columns().first() else {
+            return Ok(Literal::Null);
+        };
+        if column.is_empty() {
+            return Ok(Literal::Null);
+        }
+        let cell = column
+            .get(0)
+            .map_err(|error| EngineError::at(format!("`toscalar()` failed: {error}"), range))?;
+        Ok(value_to_literal(value::from_any_value(&cell)))
+    }
+
+    /// Returns a tabular `let` name or a table of the data source.
+    fn named_table(
+        &self,
+        name: &str,
+        bindings: &Bindings,
+    ) -> Result<Option<LazyFrame>, EngineError> {
+        if let Some(frame) = bindings.tables.get(name) {
+            return Ok(Some(frame.clone()));
+        }
+        Ok(self.tables.table(name)?.map(|frame| frame.lazy()))
+    }
+
+    fn plan_source(&self, source: &Source, bindings: &Bindings) -> Result<LazyFrame, EngineError> {
+        match source {
+            Source::Table(name) => match self.named_table(&name.name, bindings)? {
+                Some(frame) => Ok(frame),
+                None => Err(unknown_table(name, self.tables)),
+            },
+            Source::Call { name, args } => self.call_tabular_function(name, args, None, bindings),
+            Source::Datatable {
+                columns,
+                values,
+                range,
+            } => sources::datatable(columns, values, range.clone(), bindings, self.now_nanos),
+            Source::Print(columns) => sources::print(columns, bindings, self.now_nanos),
+            Source::Empty => Ok(DataFrame::empty().lazy()),
+            Source::Range {
+                name,
+                from,
+                to,
+                step,
+            } => sources::range(name, from, to, step, bindings, self.now_nanos),
+        }
+    }
+
+    /// Plans a call of a tabular function bound by `let`: its parameters become scalar
+    /// bindings of the call's arguments, then its body is planned.
+    pub(crate) fn call_tabular_function(
+        &self,
+        name: &Ident,
+        args: &[crate::ast::Expr],
+        input: Option<LazyFrame>,
+        bindings: &Bindings,
+    ) -> Result<LazyFrame, EngineError> {
+        let Some(function) = bindings.functions.get(&name.name) else {
+            if let Some(frame) = self.named_table(&name.name, bindings)?
+                && args.is_empty()
+            {
+                return Ok(frame);
+            }
+            return Err(EngineError::at(
+                format!("unknown tabular function `{}`", name.name),
+                name.range.clone(),
+            ));
+        };
+        let FunctionBody::Tabular(body) = &function.body else {
+            return Err(EngineError::at(
+                format!("`{}` returns a scalar, not a table", name.name),
+                name.range.clone(),
+            ));
+        };
+        let empty = Schema::default();
+        let mut inner = bindings.clone();
+        let mut input = input;
+        let mut args = args.iter();
+        for parameter in &function.parameters {
+            let parameter_name = parameter.name.name.clone();
+            if parameter.tabular {
+                // `invoke` passes its input as the first tabular parameter.
+                if let Some(frame) = input.take() {
+                    inner.tables.insert(parameter_name, frame);
+                    continue;
+                }
+                let Some(arg) = args.next() else {
+                    return Err(EngineError::at(
+                        format!(
+                            "missing table argument `{parameter_name}` of `{}`",
+                            name.name
+                        ),
+                        name.range.clone(),
+                    ));
                 };
-                let mut inputs = vec![(label, frame)];
-                for (label, other) in others {
-                    inputs.push((
-                        label.clone(),
-                        plan_pipeline(other, tables, lets, now_nanos)?,
+                let table = arg
+                    .as_name()
+                    .map(|table| self.named_table(table, bindings))
+                    .transpose()?
+                    .flatten()
+                    .ok_or_else(|| {
+                        EngineError::at("expected a table name here", arg.range.clone())
+                    })?;
+                inner.tables.insert(parameter_name, table);
+                continue;
+            }
+            let value = match (args.next(), &parameter.default) {
+                (Some(arg), _) | (None, Some(arg)) => arg,
+                (None, None) => {
+                    return Err(EngineError::at(
+                        format!("missing argument `{parameter_name}` of `{}`", name.name),
+                        name.range.clone(),
                     ));
                 }
-                tabular::union(inputs, *outer, withsource.as_ref(), operator.range.clone())?
-            }
-            OperatorKind::Join { kind, right, keys } => {
-                let right = plan_pipeline(right, tables, lets, now_nanos)?;
-                tabular::join(frame, right, *kind, keys, operator.range.clone())?
-            }
-            _ => {
-                let scope = Scope {
-                    schema: &schema,
-                    lets,
-                    now_nanos,
-                };
-                apply_operator(frame, operator, &scope)?
-            }
-        };
+            };
+            let scope = Scope {
+                schema: &empty,
+                lets: &bindings.scalars,
+                functions: &bindings.functions,
+                tables: &bindings.tables,
+                now_nanos: self.now_nanos,
+            };
+            let compiled = ExprCompiler::new(&scope, AggregateMode::Forbidden).compile(value)?;
+            inner.scalars.insert(parameter_name, compiled);
+        }
+        if let Some(extra) = args.next() {
+            return Err(EngineError::at(
+                format!("too many arguments for `{}`", name.name),
+                extra.range.clone(),
+            ));
+        }
+        self.bind_lets(&function.lets, &mut inner)?;
+        self.plan_pipeline(body, &inner)
     }
-    Ok(frame)
+
+    fn plan_pipeline(
+        &self,
+        pipeline: &Pipeline,
+        bindings: &Bindings,
+    ) -> Result<LazyFrame, EngineError> {
+        let mut frame = self.plan_source(&pipeline.source, bindings)?;
+        for (position, operator) in pipeline.operators.iter().enumerate() {
+            let schema = current_schema(&mut frame, operator.range.clone())?;
+            frame = match &operator.kind {
+                OperatorKind::Union {
+                    outer,
+                    withsource,
+                    tables: others,
+                } => {
+                    // NOTE: when operators ran before `union`, its input is assumed to be named
+                    // `union_arg0`, as Kusto names other table expressions.
+                    let label = match (position, pipeline.source.table_name()) {
+                        (0, Some(name)) => name.name.clone(),
+                        _ => "union_arg0".to_owned(),
+                    };
+                    let mut inputs = vec![(label, frame)];
+                    for (label, other) in others {
+                        match other.source.table_name() {
+                            Some(name) if name.name.contains('*') => {
+                                for table in self.matching_tables(name, bindings)? {
+                                    let frame = self
+                                        .named_table(&table, bindings)?
+                                        .ok_or_else(|| unknown_table(name, self.tables))?;
+                                    inputs.push((table, frame));
+                                }
+                            }
+                            _ => inputs.push((label.clone(), self.plan_pipeline(other, bindings)?)),
+                        }
+                    }
+                    tabular::union(inputs, *outer, withsource.as_ref(), operator.range.clone())?
+                }
+                OperatorKind::Join { kind, right, keys } => {
+                    let right = self.plan_pipeline(right, bindings)?;
+                    tabular::join(frame, right, *kind, keys, operator.range.clone())?
+                }
+                OperatorKind::Lookup { inner, right, keys } => {
+                    let right = self.plan_pipeline(right, bindings)?;
+                    tabular::lookup(frame, right, *inner, keys, operator.range.clone())?
+                }
+                OperatorKind::Invoke { name, args } => {
+                    self.call_tabular_function(name, args, Some(frame), bindings)?
+                }
+                _ => {
+                    let scope = Scope {
+                        schema: &schema,
+                        lets: &bindings.scalars,
+                        functions: &bindings.functions,
+                        tables: &bindings.tables,
+                        now_nanos: self.now_nanos,
+                    };
+                    apply_operator(frame, operator, &scope)?
+                }
+            };
+        }
+        Ok(frame)
+    }
+
+    /// Expands a wildcard table name such as `Sec*` into the names of the tables it matches.
+    fn matching_tables(
+        &self,
+        pattern: &Ident,
+        bindings: &Bindings,
+    ) -> Result<Vec<String>, EngineError> {
+        let mut names = self.tables.table_names()?;
+        names.extend(bindings.tables.keys().cloned());
+        names.sort();
+        names.dedup();
+        let matched: Vec<String> = names
+            .into_iter()
+            .filter(|name| wildcard_matches(&pattern.name, name))
+            .collect();
+        if matched.is_empty() {
+            return Err(EngineError::at(
+                format!("no table matches `{}`", pattern.name),
+                pattern.range.clone(),
+            ));
+        }
+        Ok(matched)
+    }
 }
 
-fn unknown_table(source: &Ident, tables: &dyn TableProvider) -> EngineError {
+/// Matches `name` against a pattern where `*` stands for any run of characters.
+pub fn wildcard_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    if !name.starts_with(first) || !name[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Converts a value read back from a frame into a literal.
+pub(crate) fn value_to_literal(value: value::Value) -> Literal {
+    use value::Value;
+    match value {
+        Value::Null => Literal::Null,
+        Value::Bool(flag) => Literal::Bool(flag),
+        Value::Long(n) => Literal::Long(n),
+        Value::Real(x) => Literal::Real(x),
+        Value::String(text) => Literal::String(text),
+        Value::Datetime(n) => Literal::Datetime(n),
+        Value::Timespan(n) => Literal::Timespan(n),
+        Value::Dynamic(json) => Literal::Dynamic(json),
+    }
+}
+
+pub(crate) fn unknown_table(source: &Ident, tables: &dyn TableProvider) -> EngineError {
     let names = tables.table_names().unwrap_or_default();
     let listed = if names.is_empty() {
         "the data source has no tables".to_owned()
@@ -145,7 +424,7 @@ pub fn unique_name(base: &str, taken: &[String]) -> String {
         .expect("an unbounded range always has an unused name")
 }
 
-fn apply_operator(
+pub(crate) fn apply_operator(
     frame: LazyFrame,
     operator: &Operator,
     scope: &Scope<'_>,
@@ -170,13 +449,11 @@ fn apply_operator(
             Ok(frame.select(exprs))
         }
         OperatorKind::ProjectAway(columns) => {
-            for column in columns {
-                require_column(scope, column)?;
-            }
+            let removed = operators::match_columns(scope.schema, columns)?;
             let kept: Vec<PlExpr> = scope
                 .schema
                 .iter_names()
-                .filter(|name| !columns.iter().any(|c| c.name == name.as_str()))
+                .filter(|name| !removed.iter().any(|r| r == name.as_str()))
                 .map(|name| col(name.clone()))
                 .collect();
             Ok(frame.select(kept))
@@ -220,9 +497,96 @@ fn apply_operator(
                 .unique_stable(None, UniqueKeepStrategy::First))
         }
         OperatorKind::Count => Ok(frame.select([len().cast(DataType::Int64).alias("Count")])),
-        OperatorKind::Union { .. } | OperatorKind::Join { .. } => {
-            unreachable!("plan_pipeline applies union and join")
+        OperatorKind::Union { .. }
+        | OperatorKind::Join { .. }
+        | OperatorKind::Lookup { .. }
+        | OperatorKind::Invoke { .. } => {
+            unreachable!("plan_pipeline applies the operators that read other tables")
         }
+        OperatorKind::MvExpand {
+            columns,
+            bag_as_array,
+            item_index,
+            limit,
+        } => operators::mv_expand(
+            frame,
+            scope,
+            columns,
+            *bag_as_array,
+            item_index.as_ref(),
+            limit.as_ref(),
+        ),
+        OperatorKind::MvApply {
+            columns,
+            item_index,
+            subquery,
+        } => operators::mv_apply(frame, scope, columns, item_index.as_ref(), subquery),
+        OperatorKind::Parse {
+            source,
+            kind,
+            items,
+            keep_unmatched,
+        } => operators::parse(frame, scope, source, *kind, items, *keep_unmatched),
+        OperatorKind::Serialize(columns) => extend(frame, columns, scope),
+        OperatorKind::ProjectKeep(names) => {
+            let kept = operators::match_columns(scope.schema, names)?;
+            let kept: Vec<PlExpr> = scope
+                .schema
+                .iter_names()
+                .filter(|name| kept.iter().any(|k| k == name.as_str()))
+                .map(|name| col(name.clone()))
+                .collect();
+            Ok(frame.select(kept))
+        }
+        OperatorKind::ProjectReorder(names) => {
+            let first = operators::match_columns(scope.schema, names)?;
+            let mut order: Vec<PlExpr> = first.iter().map(|name| col(name.as_str())).collect();
+            order.extend(
+                scope
+                    .schema
+                    .iter_names()
+                    .filter(|name| !first.iter().any(|f| f == name.as_str()))
+                    .map(|name| col(name.clone())),
+            );
+            Ok(frame.select(order))
+        }
+        OperatorKind::Getschema => operators::getschema(scope.schema),
+        OperatorKind::Sample(count) => {
+            let n = constant_count(&compiler, count, "sample")?;
+            operators::sample(frame, scope, n)
+        }
+        OperatorKind::BagUnpack { column, prefix } => operators::bag_unpack(
+            frame,
+            scope,
+            column,
+            prefix.as_deref(),
+            operator.range.clone(),
+        ),
+        OperatorKind::MakeSeries {
+            aggregates,
+            axis,
+            from,
+            to,
+            step,
+            by,
+        } => operators::make_series(
+            frame,
+            scope,
+            operators::MakeSeries {
+                aggregates,
+                axis,
+                from: from.as_ref(),
+                to: to.as_ref(),
+                step,
+                by,
+            },
+            operator.range.clone(),
+        ),
+        OperatorKind::TopNested(clauses) => {
+            operators::top_nested(frame, scope, clauses, operator.range.clone())
+        }
+        OperatorKind::Search(predicate) => operators::search(frame, scope, predicate),
+        OperatorKind::As(_) => Ok(frame),
         OperatorKind::Unsupported(name) => Err(EngineError::at(
             format!("the `{name}` operator is not supported by the local engine yet"),
             operator.range.clone(),
@@ -276,7 +640,7 @@ fn named_exprs(
 }
 
 /// Applies `extend`: each column is added in turn, so later items can use earlier ones.
-fn extend(
+pub(crate) fn extend(
     mut frame: LazyFrame,
     columns: &[NamedExpr],
     scope: &Scope<'_>,
@@ -286,6 +650,8 @@ fn extend(
         let inner = Scope {
             schema: &schema,
             lets: scope.lets,
+            functions: scope.functions,
+            tables: scope.tables,
             now_nanos: scope.now_nanos,
         };
         let compiler = ExprCompiler::new(&inner, AggregateMode::Forbidden);
@@ -298,12 +664,7 @@ fn extend(
             }
         };
         frame = frame.with_columns([compiled.expr.alias(name.as_str())]);
-        let dtype = if compiled.ty == KqlType::Dynamic {
-            DataType::List(Box::new(DataType::String))
-        } else {
-            compiled.ty.to_polars()
-        };
-        schema.with_column(name.into(), dtype);
+        schema.with_column(name.into(), compiled.ty.to_polars());
     }
     Ok(frame)
 }

@@ -3,8 +3,8 @@
 use std::ops::Range;
 
 use polars::prelude::{
-    DataType, Expr as PlExpr, JoinArgs, JoinCoalesce, JoinType, LazyFrame, NULL, Schema, UnionArgs,
-    UniqueKeepStrategy, col, concat, lit,
+    DataType, Expr as PlExpr, JoinArgs, JoinCoalesce, JoinType, LazyFrame, MaintainOrderJoin, NULL,
+    Schema, UnionArgs, UniqueKeepStrategy, col, concat, lit,
 };
 
 use super::unique_name;
@@ -81,7 +81,8 @@ pub(super) fn union(
 
 /// Joins `left` and `right` on pairs of (left, right) key columns with Kusto's output shape:
 /// every left column, then every right column, renamed with a number (`Key1`) when a left
-/// column has its name. Null keys never match.
+/// column has its name. Semi and anti joins return only one side's columns. Null keys never
+/// match.
 pub(super) fn join(
     mut left: LazyFrame,
     mut right: LazyFrame,
@@ -91,18 +92,18 @@ pub(super) fn join(
 ) -> Result<LazyFrame, EngineError> {
     let left_schema = schema_of(&mut left, &range)?;
     let right_schema = schema_of(&mut right, &range)?;
-    for (left_key, right_key) in keys {
-        for (schema, key, side) in [
-            (&left_schema, left_key, "left"),
-            (&right_schema, right_key, "right"),
-        ] {
-            if !schema.contains(&key.name) {
-                return Err(EngineError::at(
-                    format!("the {side} side of the join has no column `{}`", key.name),
-                    key.range.clone(),
-                ));
-            }
+    check_keys(&left_schema, &right_schema, keys)?;
+    match kind {
+        JoinKind::LeftSemi | JoinKind::LeftAnti => {
+            let pairs: Vec<(Ident, Ident)> = keys.to_vec();
+            return Ok(semi_join(left, right, &pairs, kind == JoinKind::LeftAnti));
         }
+        JoinKind::RightSemi | JoinKind::RightAnti => {
+            let pairs: Vec<(Ident, Ident)> =
+                keys.iter().map(|(l, r)| (r.clone(), l.clone())).collect();
+            return Ok(semi_join(right, left, &pairs, kind == JoinKind::RightAnti));
+        }
+        _ => {}
     }
     let mut taken: Vec<String> = left_schema
         .iter_names()
@@ -120,6 +121,8 @@ pub(super) fn join(
         renamed.push(col(name.clone()).alias(output.as_str()));
         right_names.push((name.to_string(), output));
     }
+    let marker = unique_name("__right_present", &taken);
+    renamed.push(lit(true).alias(marker.as_str()));
     let right = right.select(renamed);
     let right_key = |key: &Ident| {
         let output = right_names
@@ -151,12 +154,120 @@ pub(super) fn join(
                     .fold(lit(true), |all, key| all.and(key.is_not_null())),
             )
         }
-        JoinKind::Inner | JoinKind::LeftOuter => left,
+        _ => left,
     };
     let how = match kind {
         JoinKind::LeftOuter => JoinType::Left,
-        JoinKind::Inner | JoinKind::InnerUnique => JoinType::Inner,
+        // A right outer join is a full join without the left rows that found no match.
+        JoinKind::FullOuter | JoinKind::RightOuter => JoinType::Full,
+        _ => JoinType::Inner,
     };
     let args = JoinArgs::new(how).with_coalesce(JoinCoalesce::KeepColumns);
-    Ok(left.join(right, left_on, right_on, args))
+    let mut joined = left.join(right, left_on, right_on, args);
+    if kind == JoinKind::RightOuter {
+        joined = joined.filter(col(marker.as_str()).is_not_null());
+    }
+    let output: Vec<PlExpr> = taken.iter().map(|name| col(name.as_str())).collect();
+    Ok(joined.select(output))
+}
+
+fn check_keys(
+    left_schema: &Schema,
+    right_schema: &Schema,
+    keys: &[(Ident, Ident)],
+) -> Result<(), EngineError> {
+    for (left_key, right_key) in keys {
+        for (schema, key, side) in [
+            (left_schema, left_key, "left"),
+            (right_schema, right_key, "right"),
+        ] {
+            if !schema.contains(&key.name) {
+                return Err(EngineError::at(
+                    format!("the {side} side of the join has no column `{}`", key.name),
+                    key.range.clone(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the rows of `keep` whose keys appear in `other` (semi), or do not (anti), with the
+/// columns of `keep` only. `keys` pairs a column of `keep` with a column of `other`.
+fn semi_join(keep: LazyFrame, other: LazyFrame, keys: &[(Ident, Ident)], anti: bool) -> LazyFrame {
+    const MARKER: &str = "__quarry_match";
+    let other_keys: Vec<PlExpr> = keys
+        .iter()
+        .enumerate()
+        .map(|(index, (_, key))| col(key.name.as_str()).alias(format!("__quarry_key{index}")))
+        .collect();
+    let mut selected = other_keys;
+    selected.push(lit(true).alias(MARKER));
+    let other = other
+        .select(selected)
+        .unique_stable(None, UniqueKeepStrategy::First);
+    let keep_on: Vec<PlExpr> = keys.iter().map(|(key, _)| col(key.name.as_str())).collect();
+    let other_on: Vec<PlExpr> = (0..keys.len())
+        .map(|index| col(format!("__quarry_key{index}")))
+        .collect();
+    let mut args = JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let joined = keep.join(other, keep_on, other_on, args);
+    let matched = col(MARKER).is_not_null();
+    let filtered = joined.filter(if anti { matched.not() } else { matched });
+    let mut dropped: Vec<polars::prelude::PlSmallStr> = (0..keys.len())
+        .map(|index| format!("__quarry_key{index}").into())
+        .collect();
+    dropped.push(MARKER.into());
+    filtered.drop(polars::prelude::Selector::ByName {
+        names: dropped.into(),
+        strict: true,
+    })
+}
+
+/// Applies `lookup`: every left row (or only the matching ones with `inner`) with the right
+/// side's non-key columns. A right column named like a left column gets a number suffix.
+pub(super) fn lookup(
+    mut left: LazyFrame,
+    mut right: LazyFrame,
+    inner: bool,
+    keys: &[(Ident, Ident)],
+    range: Range<usize>,
+) -> Result<LazyFrame, EngineError> {
+    let left_schema = schema_of(&mut left, &range)?;
+    let right_schema = schema_of(&mut right, &range)?;
+    check_keys(&left_schema, &right_schema, keys)?;
+    let mut taken: Vec<String> = left_schema.iter_names().map(|n| n.to_string()).collect();
+    let mut selected = Vec::new();
+    let mut outputs = taken.clone();
+    for (index, (_, key)) in keys.iter().enumerate() {
+        selected.push(col(key.name.as_str()).alias(format!("__quarry_key{index}")));
+    }
+    for name in right_schema.iter_names() {
+        if keys.iter().any(|(_, key)| key.name == name.as_str()) {
+            continue;
+        }
+        let output = if taken.iter().any(|known| known == name.as_str()) {
+            unique_name(name, &taken)
+        } else {
+            name.to_string()
+        };
+        taken.push(output.clone());
+        outputs.push(output.clone());
+        selected.push(col(name.clone()).alias(output.as_str()));
+    }
+    let right = right.select(selected);
+    let left_on: Vec<PlExpr> = keys.iter().map(|(key, _)| col(key.name.as_str())).collect();
+    let right_on: Vec<PlExpr> = (0..keys.len())
+        .map(|index| col(format!("__quarry_key{index}")))
+        .collect();
+    let how = if inner {
+        JoinType::Inner
+    } else {
+        JoinType::Left
+    };
+    let mut args = JoinArgs::new(how).with_coalesce(JoinCoalesce::KeepColumns);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let output: Vec<PlExpr> = outputs.iter().map(|name| col(name.as_str())).collect();
+    Ok(left.join(right, left_on, right_on, args).select(output))
 }

@@ -49,7 +49,7 @@ impl KqlType {
             KqlType::Bool => DataType::Boolean,
             KqlType::Datetime => DataType::Datetime(TimeUnit::Nanoseconds, None),
             KqlType::Timespan => DataType::Duration(TimeUnit::Nanoseconds),
-            KqlType::Dynamic => DataType::String,
+            KqlType::Dynamic => DataType::Binary,
             KqlType::Null => DataType::Null,
         }
     }

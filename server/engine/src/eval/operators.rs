@@ -1,0 +1,1005 @@
+//! Tabular operators beyond the basics: `mv-expand`, `mv-apply`, `parse`, `make-series`,
+//! `top-nested`, `bag_unpack`, `search`, `sample` and `getschema`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use polars::prelude::{
+    BinaryChunked, Column, DataFrame, DataType, ExplodeOptions, Expr as PlExpr, Field,
+    Int64Chunked, IntoColumn as _, IntoLazy as _, IntoSeries as _, LazyFrame, ListChunked,
+    NewChunkedArray as _, PlSmallStr, Schema, Selector, SortMultipleOptions, col, lit,
+    map_multiple,
+};
+use regex::Regex;
+use serde_json::Value as Json;
+
+use super::aggregate;
+use super::expr::{AggregateMode, ExprCompiler, Scope, evaluate_constant, parse_type_name};
+use super::functions::{as_json, convert_text, get_member};
+use super::types::KqlType;
+use super::value::{Value, build_column, read_column, row_function};
+use super::{apply_operator, unique_name};
+use crate::EngineError;
+use crate::ast::{
+    BinaryOp, Expr, ExprKind, Ident, Literal, MvColumn, NamedExpr, Operator, ParseItem, ParseKind,
+    StringOp, StringOpKind, TopNestedClause,
+};
+
+fn collect(frame: LazyFrame, range: &Range<usize>, what: &str) -> Result<DataFrame, EngineError> {
+    frame.collect().map_err(|error| {
+        EngineError::at(
+            format!("`{what}` failed while running: {error}"),
+            range.clone(),
+        )
+    })
+}
+
+/// Returns the schema's column names that `names` select, where a name may hold `*`
+/// wildcards. A plain name that is not a column is an error.
+pub(super) fn match_columns(schema: &Schema, names: &[Ident]) -> Result<Vec<String>, EngineError> {
+    let mut matched = Vec::new();
+    for name in names {
+        if name.name.contains('*') {
+            for column in schema.iter_names() {
+                if super::wildcard_matches(&name.name, column)
+                    && !matched.iter().any(|m| m == column.as_str())
+                {
+                    matched.push(column.to_string());
+                }
+            }
+        } else if schema.contains(&name.name) {
+            if !matched.contains(&name.name) {
+                matched.push(name.name.clone());
+            }
+        } else {
+            return Err(EngineError::at(
+                format!("unknown column `{}`", name.name),
+                name.range.clone(),
+            ));
+        }
+    }
+    Ok(matched)
+}
+
+/// Returns the elements that `mv-expand` makes of one value: an array's items, a bag's
+/// properties as one-property bags (or `[key, value]` pairs with `bagexpansion=array`), and
+/// any other value as itself.
+fn expansion_items(value: &Value, bag_as_array: bool) -> Vec<Json> {
+    match as_json(value) {
+        // A null value, like an empty array, makes no rows.
+        Json::Null => Vec::new(),
+        Json::Array(items) => items,
+        Json::Object(bag) => bag
+            .into_iter()
+            .map(|(key, item)| {
+                if bag_as_array {
+                    Json::Array(vec![Json::String(key), item])
+                } else {
+                    let mut single = serde_json::Map::new();
+                    single.insert(key, item);
+                    Json::Object(single)
+                }
+            })
+            .collect(),
+        other => vec![other],
+    }
+}
+
+/// Builds a list column for column `index` of an `mv-expand`: each row's items, padded with
+/// nulls to the longest expansion of that row, and cut at `limit`. With `index_list`, the
+/// list holds the item positions instead.
+fn expansion_list(
+    inputs: Vec<PlExpr>,
+    index: usize,
+    bag_as_array: bool,
+    limit: usize,
+    index_list: bool,
+) -> PlExpr {
+    let dtype = if index_list {
+        DataType::List(Box::new(DataType::Int64))
+    } else {
+        DataType::List(Box::new(DataType::Binary))
+    };
+    let output = dtype.clone();
+    map_multiple(
+        move |columns: &mut [Column]| {
+            let name = columns[0].name().clone();
+            let values: Vec<Vec<Value>> = columns.iter().map(read_column).collect();
+            let height = values.iter().map(Vec::len).max().unwrap_or(0);
+            let mut lists: Vec<Option<polars::prelude::Series>> = Vec::with_capacity(height);
+            for row in 0..height {
+                let expanded: Vec<Vec<Json>> = values
+                    .iter()
+                    .map(|column| {
+                        let value = match column.len() {
+                            1 => &column[0],
+                            _ => column.get(row).unwrap_or(&Value::Null),
+                        };
+                        expansion_items(value, bag_as_array)
+                    })
+                    .collect();
+                let length = expanded.iter().map(Vec::len).max().unwrap_or(0).min(limit);
+                let series = if index_list {
+                    Int64Chunked::from_iter_values(PlSmallStr::EMPTY, 0..length as i64)
+                        .into_series()
+                } else {
+                    let items = &expanded[index];
+                    BinaryChunked::from_iter_options(
+                        PlSmallStr::EMPTY,
+                        (0..length).map(|i| match items.get(i) {
+                            None | Some(Json::Null) => None,
+                            Some(item) => Some(item.to_string().into_bytes()),
+                        }),
+                    )
+                    .into_series()
+                };
+                lists.push(Some(series));
+            }
+            let list: ListChunked = lists.into_iter().collect();
+            let column = list.into_series().with_name(name).cast(&output)?;
+            Ok(column.into_column())
+        },
+        inputs,
+        move |_, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), dtype.clone())),
+    )
+}
+
+/// Converts an expanded dynamic element to the `to typeof(T)` type; elements of another
+/// type become null.
+fn convert_element(expr: PlExpr, ty: KqlType) -> PlExpr {
+    row_function(vec![expr], ty, move |v| {
+        let json = as_json(v[0]);
+        match (&json, ty) {
+            (Json::Null, _) => Value::Null,
+            (Json::String(text), KqlType::String) => Value::String(text.clone()),
+            (_, KqlType::String) => Value::String(json.to_string()),
+            (Json::Number(_), KqlType::Long | KqlType::Int) => Value::Dynamic(json.clone())
+                .to_long()
+                .map_or(Value::Null, Value::Long),
+            (Json::Number(n), KqlType::Real) => n.as_f64().map_or(Value::Null, Value::Real),
+            (Json::Bool(flag), KqlType::Bool) => Value::Bool(*flag),
+            (Json::String(text), KqlType::Datetime | KqlType::Timespan) => convert_text(text, ty),
+            (_, KqlType::Dynamic | KqlType::Null) => Value::Dynamic(json.clone()),
+            _ => Value::Null,
+        }
+    })
+}
+
+/// Applies `mv-expand`.
+pub(super) fn mv_expand(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    columns: &[MvColumn],
+    bag_as_array: bool,
+    item_index: Option<&Ident>,
+    limit: Option<&Expr>,
+) -> Result<LazyFrame, EngineError> {
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let limit = match limit {
+        None => usize::MAX,
+        Some(expr) => match evaluate_constant(&compiler.compile(expr)?) {
+            Some(Literal::Long(n)) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => {
+                return Err(EngineError::at(
+                    "`limit` needs a constant, non-negative row count",
+                    expr.range.clone(),
+                ));
+            }
+        },
+    };
+    let mut inputs = Vec::with_capacity(columns.len());
+    let mut types = Vec::with_capacity(columns.len());
+    for column in columns {
+        inputs.push(compiler.compile(&column.expr)?.expr);
+        let ty = match &column.to_type {
+            Some(name) => Some(parse_type_name(name).ok_or_else(|| {
+                EngineError::at(format!("unknown type `{name}`"), column.expr.range.clone())
+            })?),
+            None => None,
+        };
+        types.push(ty);
+    }
+    let mut lists = Vec::with_capacity(columns.len() + 1);
+    let mut exploded: Vec<PlSmallStr> = Vec::new();
+    for (index, column) in columns.iter().enumerate() {
+        let list = expansion_list(inputs.clone(), index, bag_as_array, limit, false);
+        lists.push(list.alias(column.name.name.as_str()));
+        exploded.push(column.name.name.as_str().into());
+    }
+    if let Some(item_index) = item_index {
+        let list = expansion_list(inputs, 0, bag_as_array, limit, true);
+        lists.push(list.alias(item_index.name.as_str()));
+        exploded.push(item_index.name.as_str().into());
+    }
+    let options = ExplodeOptions {
+        empty_as_null: false,
+        keep_nulls: true,
+    };
+    let mut frame = frame.with_columns(lists).explode(
+        Selector::ByName {
+            names: exploded.into(),
+            strict: true,
+        },
+        options,
+    );
+    let conversions: Vec<PlExpr> = columns
+        .iter()
+        .zip(&types)
+        .filter_map(|(column, ty)| {
+            ty.map(|ty| {
+                convert_element(col(column.name.name.as_str()), ty).alias(column.name.name.as_str())
+            })
+        })
+        .collect();
+    if !conversions.is_empty() {
+        frame = frame.with_columns(conversions);
+    }
+    Ok(frame)
+}
+
+/// Applies `mv-apply`: for each input row, expands the columns, runs the subquery on the
+/// expanded rows, and adds the row's other columns to the subquery's output.
+// NOTE: the subquery is planned and run once per input row, which is slow on large inputs.
+pub(super) fn mv_apply(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    columns: &[MvColumn],
+    item_index: Option<&Ident>,
+    subquery: &[Operator],
+) -> Result<LazyFrame, EngineError> {
+    let range = subquery.first().map_or(0..0, |op| op.range.clone());
+    let whole = collect(frame, &range, "mv-apply")?;
+    let expanded_names: Vec<&str> = columns.iter().map(|c| c.name.name.as_str()).collect();
+    let mut outputs = Vec::with_capacity(whole.height());
+    for row in 0..whole.height() {
+        let single = whole.slice(row as i64, 1);
+        let mut expanded = mv_expand(
+            single.clone().lazy(),
+            scope,
+            columns,
+            false,
+            item_index,
+            None,
+        )?;
+        let mut keep: Vec<PlExpr> = columns.iter().map(|c| col(c.name.name.as_str())).collect();
+        if let Some(index) = item_index {
+            keep.push(col(index.name.as_str()));
+        }
+        expanded = expanded.select(keep);
+        for operator in subquery {
+            let schema = expanded
+                .collect_schema()
+                .map_err(|error| {
+                    EngineError::at(
+                        format!("the mv-apply subquery is invalid: {error}"),
+                        operator.range.clone(),
+                    )
+                })?
+                .as_ref()
+                .clone();
+            let inner = Scope {
+                schema: &schema,
+                lets: scope.lets,
+                functions: scope.functions,
+                tables: scope.tables,
+                now_nanos: scope.now_nanos,
+            };
+            expanded = apply_operator(expanded, operator, &inner)?;
+        }
+        let result = collect(expanded, &range, "mv-apply")?;
+        let others: Vec<PlExpr> = single
+            .get_column_names()
+            .into_iter()
+            .filter(|name| {
+                !expanded_names.contains(&name.as_str()) && !result.schema().contains(name)
+            })
+            .map(|name| col(name.clone()))
+            .collect();
+        // Each output row of the subquery gets the input row's other columns.
+        let mut with_key = others;
+        with_key.push(lit(1i32).alias("__quarry_row"));
+        let args = polars::prelude::JoinArgs::new(polars::prelude::JoinType::Inner);
+        let repeated = single
+            .lazy()
+            .select(with_key)
+            .join(
+                result
+                    .lazy()
+                    .with_columns([lit(1i32).alias("__quarry_row")]),
+                [col("__quarry_row")],
+                [col("__quarry_row")],
+                args,
+            )
+            .drop(Selector::ByName {
+                names: vec![PlSmallStr::from("__quarry_row")].into(),
+                strict: true,
+            });
+        outputs.push(repeated);
+    }
+    if outputs.is_empty() {
+        return Ok(DataFrame::empty().lazy());
+    }
+    polars::prelude::concat(outputs, polars::prelude::UnionArgs::default())
+        .map_err(|error| EngineError::at(format!("`mv-apply` failed: {error}"), range))
+}
+
+/// The regular expression of one `parse` column of type `ty`. `last` columns take the rest
+/// of the text.
+fn column_pattern(ty: KqlType, last: bool) -> &'static str {
+    match ty {
+        KqlType::Long | KqlType::Int => r"([-+]?\d+)",
+        KqlType::Real => r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)",
+        KqlType::Bool => r"((?i:true|false))",
+        _ if last => "(.*)",
+        _ => "(.*?)",
+    }
+}
+
+/// Applies `parse` and `parse-where`.
+pub(super) fn parse(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    source: &Expr,
+    kind: ParseKind,
+    items: &[ParseItem],
+    keep_unmatched: bool,
+) -> Result<LazyFrame, EngineError> {
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let text = super::expr::as_string(&compiler.compile(source)?);
+    // NOTE: the pattern is not anchored at the start of the text, so leading text before
+    // the first constant is skipped as if the pattern began with `*`.
+    let mut pattern = String::new();
+    let mut columns: Vec<(Ident, KqlType, usize)> = Vec::new();
+    let mut group = 0;
+    for (position, item) in items.iter().enumerate() {
+        let last = position + 1 == items.len();
+        match item {
+            ParseItem::Star => pattern.push_str(if last { ".*" } else { ".*?" }),
+            ParseItem::Text(text) => {
+                if kind == ParseKind::Regex {
+                    pattern.push_str(&format!("(?:{text})"));
+                } else {
+                    pattern.push_str(&regex::escape(text));
+                }
+            }
+            ParseItem::Column { name, ty } => {
+                let ty = match ty {
+                    Some(type_name) => parse_type_name(type_name).ok_or_else(|| {
+                        EngineError::at(format!("unknown type `{type_name}`"), name.range.clone())
+                    })?,
+                    None => KqlType::String,
+                };
+                group += 1;
+                // In relaxed mode a typed column takes any text, and text that does not convert
+                // becomes null instead of failing the match.
+                let pattern_ty = if kind == ParseKind::Relaxed {
+                    KqlType::String
+                } else {
+                    ty
+                };
+                pattern.push_str(column_pattern(pattern_ty, last));
+                columns.push((name.clone(), ty, group));
+            }
+        }
+    }
+    let regex = Regex::new(&pattern).map_err(|error| {
+        EngineError::at(
+            format!("the parse pattern is not a valid regular expression: {error}"),
+            source.range.start..source.range.end,
+        )
+    })?;
+    let typed: Vec<(usize, KqlType)> = columns.iter().map(|(_, ty, g)| (*g, *ty)).collect();
+    // In simple mode a value that does not convert fails the whole match.
+    let strict = kind != ParseKind::Relaxed;
+    let matches = {
+        let regex = regex.clone();
+        let typed = typed.clone();
+        move |text: &str| -> Option<Vec<Value>> {
+            let captures = regex.captures(text)?;
+            let mut values = Vec::with_capacity(typed.len());
+            for (group, ty) in &typed {
+                let captured = captures.get(*group).map_or("", |m| m.as_str());
+                let value = convert_text(captured, *ty);
+                if strict && value.is_null() && *ty != KqlType::String {
+                    return None;
+                }
+                values.push(value);
+            }
+            Some(values)
+        }
+    };
+    let matches = std::sync::Arc::new(matches);
+    let mut outputs = Vec::with_capacity(columns.len());
+    for (index, (name, ty, _)) in columns.iter().enumerate() {
+        let matches = matches.clone();
+        let expr = row_function(vec![text.clone()], *ty, move |v| {
+            match matches(&v[0].to_text()) {
+                Some(values) => values[index].clone(),
+                None => Value::Null,
+            }
+        });
+        outputs.push(expr.alias(name.name.as_str()));
+    }
+    if keep_unmatched {
+        return Ok(frame.with_columns(outputs));
+    }
+    let matched = row_function(vec![text], KqlType::Bool, move |v| {
+        Value::Bool(matches(&v[0].to_text()).is_some())
+    });
+    Ok(frame.filter(matched).with_columns(outputs))
+}
+
+/// Returns `getschema`'s rows: each column's name, position, .NET type and KQL type.
+pub(super) fn getschema(schema: &Schema) -> Result<LazyFrame, EngineError> {
+    let mut names = Vec::new();
+    let mut ordinals = Vec::new();
+    let mut dotnet = Vec::new();
+    let mut kql = Vec::new();
+    for (index, (name, dtype)) in schema.iter().enumerate() {
+        let ty = KqlType::from_polars(dtype);
+        names.push(Value::String(name.to_string()));
+        ordinals.push(Value::Long(index as i64));
+        dotnet.push(Value::String(
+            match ty {
+                KqlType::String => "System.String",
+                KqlType::Long => "System.Int64",
+                KqlType::Int => "System.Int32",
+                KqlType::Real => "System.Double",
+                KqlType::Bool => "System.Boolean",
+                KqlType::Datetime => "System.DateTime",
+                KqlType::Timespan => "System.TimeSpan",
+                KqlType::Dynamic | KqlType::Null => "System.Object",
+            }
+            .to_owned(),
+        ));
+        kql.push(Value::String(ty.name().to_owned()));
+    }
+    let build = |name: &str, values: Vec<Value>, ty: KqlType| {
+        build_column(name.into(), values, ty)
+            .map_err(|error| EngineError::new(format!("`getschema` failed: {error}")))
+    };
+    let frame = DataFrame::new_infer_height(vec![
+        build("ColumnName", names, KqlType::String)?,
+        build("ColumnOrdinal", ordinals, KqlType::Int)?,
+        build("DataType", dotnet, KqlType::String)?,
+        build("ColumnType", kql, KqlType::String)?,
+    ])
+    .map_err(|error| EngineError::new(format!("`getschema` failed: {error}")))?;
+    Ok(frame.lazy())
+}
+
+/// Applies `sample N`: N rows picked at random.
+pub(super) fn sample(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    count: polars::prelude::IdxSize,
+) -> Result<LazyFrame, EngineError> {
+    let taken: Vec<String> = scope.schema.iter_names().map(|n| n.to_string()).collect();
+    let index = unique_name("__sample_index", &taken);
+    let key = unique_name("__sample_key", &taken);
+    let random = row_function(vec![col(index.as_str())], KqlType::Real, |_| {
+        Value::Real(rand::random::<f64>())
+    });
+    Ok(frame
+        .with_row_index(index.as_str(), None)
+        .with_columns([random.alias(key.as_str())])
+        .sort_by_exprs([col(key.as_str())], SortMultipleOptions::default())
+        .limit(count)
+        .drop(Selector::ByName {
+            names: vec![
+                PlSmallStr::from(index.as_str()),
+                PlSmallStr::from(key.as_str()),
+            ]
+            .into(),
+            strict: true,
+        }))
+}
+
+/// Infers the column type of `bag_unpack` values: one scalar type when all non-null values
+/// share it, and dynamic otherwise.
+fn infer_type(values: &[&Json]) -> KqlType {
+    let mut ty: Option<KqlType> = None;
+    for value in values {
+        let this = match value {
+            Json::Null => continue,
+            Json::String(_) => KqlType::String,
+            Json::Bool(_) => KqlType::Bool,
+            Json::Number(n) if n.is_i64() => KqlType::Long,
+            Json::Number(_) => KqlType::Real,
+            _ => return KqlType::Dynamic,
+        };
+        ty = Some(match (ty, this) {
+            (None, this) => this,
+            (Some(a), b) if a == b => a,
+            (Some(KqlType::Long), KqlType::Real) | (Some(KqlType::Real), KqlType::Long) => {
+                KqlType::Real
+            }
+            _ => return KqlType::Dynamic,
+        });
+    }
+    ty.unwrap_or(KqlType::Dynamic)
+}
+
+/// Applies `evaluate bag_unpack(Column [, prefix])`: one column per property of the bags,
+/// in order of first appearance, replacing the bag column.
+pub(super) fn bag_unpack(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    column: &Expr,
+    prefix: Option<&str>,
+    range: Range<usize>,
+) -> Result<LazyFrame, EngineError> {
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let bag = compiler.compile(column)?;
+    let values = collect(
+        frame.clone().select([bag.expr.clone().alias("__bag")]),
+        &range,
+        "bag_unpack",
+    )?;
+    let bags: Vec<Json> = read_column(values.column("__bag").map_err(|error| {
+        EngineError::at(format!("`bag_unpack` failed: {error}"), range.clone())
+    })?)
+    .iter()
+    .map(as_json)
+    .collect();
+    let mut keys: Vec<String> = Vec::new();
+    let mut per_key: HashMap<String, Vec<&Json>> = HashMap::new();
+    for bag in &bags {
+        if let Json::Object(properties) = bag {
+            for (key, value) in properties {
+                if !per_key.contains_key(key) {
+                    keys.push(key.clone());
+                }
+                per_key.entry(key.clone()).or_default().push(value);
+            }
+        }
+    }
+    let mut kept: Vec<PlExpr> = scope
+        .schema
+        .iter_names()
+        .filter(|name| column.as_name() != Some(name.as_str()))
+        .map(|name| col(name.clone()))
+        .collect();
+    for key in keys {
+        let name = format!("{}{key}", prefix.unwrap_or(""));
+        if scope.schema.contains(&name) && column.as_name() != Some(name.as_str()) {
+            return Err(EngineError::at(
+                format!(
+                    "`bag_unpack` would add the column `{name}`, which already exists; pass a prefix as the second argument"
+                ),
+                range,
+            ));
+        }
+        let ty = infer_type(&per_key[&key]);
+        let key_value = Value::String(key.clone());
+        let expr = row_function(vec![bag.expr.clone()], ty, move |v| {
+            let member = get_member(&as_json(v[0]), &key_value);
+            match (ty, member) {
+                (_, Json::Null) => Value::Null,
+                (KqlType::Dynamic, json) => Value::Dynamic(json),
+                (KqlType::String, Json::String(text)) => Value::String(text),
+                (_, json) => Value::Dynamic(json),
+            }
+        });
+        kept.push(expr.alias(name));
+    }
+    Ok(frame.select(kept))
+}
+
+/// The clauses of `make-series`.
+pub(super) struct MakeSeries<'a> {
+    pub aggregates: &'a [(NamedExpr, Option<Expr>)],
+    pub axis: &'a Expr,
+    pub from: Option<&'a Expr>,
+    pub to: Option<&'a Expr>,
+    pub step: &'a Expr,
+    pub by: &'a [NamedExpr],
+}
+
+/// Applies `make-series`: one row per group with a dynamic array per aggregate, one element
+/// per step from `from` (inclusive) to `to` (exclusive), and the axis values as an array.
+/// Steps without rows get the aggregate's `default`, or 0.
+pub(super) fn make_series(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    series: MakeSeries<'_>,
+    range: Range<usize>,
+) -> Result<LazyFrame, EngineError> {
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let axis = compiler.compile(series.axis)?;
+    let step = compiler.compile(series.step)?;
+    let step_ticks = match (evaluate_constant(&step), axis.ty) {
+        (Some(Literal::Timespan(n)), KqlType::Datetime | KqlType::Timespan) if n > 0 => n as f64,
+        (Some(Literal::Long(n)), ty) if ty.is_numeric() && n > 0 => n as f64,
+        (Some(Literal::Real(x)), ty) if ty.is_numeric() && x > 0.0 => x,
+        _ => {
+            return Err(EngineError::at(
+                "`step` needs a positive constant: a timespan for a datetime axis, a number for a numeric axis",
+                series.step.range.clone(),
+            ));
+        }
+    };
+    let axis_number = |expr: PlExpr| -> PlExpr {
+        match axis.ty {
+            KqlType::Datetime | KqlType::Timespan => {
+                expr.cast(DataType::Int64).cast(DataType::Float64)
+            }
+            _ => expr.cast(DataType::Float64),
+        }
+    };
+    let bound = |expr: Option<&Expr>, name: &str| -> Result<Option<f64>, EngineError> {
+        let Some(expr) = expr else { return Ok(None) };
+        let compiled = compiler.compile(expr)?;
+        match evaluate_constant(&compiled) {
+            Some(Literal::Datetime(n) | Literal::Timespan(n) | Literal::Long(n)) => {
+                Ok(Some(n as f64))
+            }
+            Some(Literal::Real(x)) => Ok(Some(x)),
+            _ => Err(EngineError::at(
+                format!("`{name}` needs a constant"),
+                expr.range.clone(),
+            )),
+        }
+    };
+    let mut from = bound(series.from, "from")?;
+    let mut to = bound(series.to, "to")?;
+    if from.is_none() || to.is_none() {
+        let limits = collect(
+            frame.clone().select([
+                axis_number(axis.expr.clone()).min().alias("min"),
+                axis_number(axis.expr.clone()).max().alias("max"),
+            ]),
+            &range,
+            "make-series",
+        )?;
+        let read = |name: &str| {
+            limits
+                .column(name)
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<f64>())
+        };
+        if from.is_none() {
+            from = read("min").map(|min| (min / step_ticks).floor() * step_ticks);
+        }
+        if to.is_none() {
+            to = read("max").map(|max| ((max / step_ticks).floor() + 1.0) * step_ticks);
+        }
+    }
+    let (Some(from), Some(to)) = (from, to) else {
+        // No rows and no bounds: no series.
+        return Ok(frame.limit(0).select([lit(0).alias("__empty")]).limit(0));
+    };
+    let steps = ((to - from) / step_ticks).ceil().max(0.0) as usize;
+    if steps > 1_000_000 {
+        return Err(EngineError::at(
+            format!("`make-series` would make {steps} points per series; use a larger step"),
+            series.step.range.clone(),
+        ));
+    }
+
+    // Aggregate per group and step, then lay the results out as arrays.
+    let position = ((axis_number(axis.expr.clone()) - lit(from)) / lit(step_ticks))
+        .floor()
+        .cast(DataType::Int64);
+    let inside = axis_number(axis.expr.clone())
+        .gt_eq(lit(from))
+        .and(axis_number(axis.expr.clone()).lt(lit(to)));
+    let taken: Vec<String> = scope.schema.iter_names().map(|n| n.to_string()).collect();
+    let position_name = unique_name("__position", &taken);
+    let filtered = frame
+        .filter(inside)
+        .with_columns([position.alias(position_name.as_str())]);
+    let mut extended = scope.schema.clone();
+    extended.with_column(position_name.as_str().into(), DataType::Int64);
+    let inner = Scope {
+        schema: &extended,
+        lets: scope.lets,
+        functions: scope.functions,
+        tables: scope.tables,
+        now_nanos: scope.now_nanos,
+    };
+    let mut by = series.by.to_vec();
+    by.push(NamedExpr {
+        name: None,
+        expr: Expr::new(ExprKind::Name(position_name.clone()), range.clone()),
+    });
+    let aggregates: Vec<NamedExpr> = series.aggregates.iter().map(|(a, _)| a.clone()).collect();
+    let grouped = aggregate::summarize(filtered, &inner, &aggregates, &by, range.clone())?;
+    let grouped = collect(grouped, &range, "make-series")?;
+
+    let key_count = series.by.len();
+    let names: Vec<String> = grouped
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let columns: Vec<Vec<Value>> = grouped.columns().iter().map(read_column).collect();
+    let key_types: Vec<KqlType> = grouped
+        .columns()
+        .iter()
+        .take(key_count)
+        .map(|c| KqlType::from_polars(c.dtype()))
+        .collect();
+    let defaults: Vec<Json> = series
+        .aggregates
+        .iter()
+        .map(|(_, default)| match default {
+            None => Ok(Json::from(0)),
+            Some(expr) => match evaluate_constant(&compiler.compile(expr)?) {
+                Some(literal) => Ok(super::sources::literal_json(literal)),
+                None => Err(EngineError::at(
+                    "`default` needs a constant",
+                    expr.range.clone(),
+                )),
+            },
+        })
+        .collect::<Result<_, _>>()?;
+
+    let mut group_order: Vec<Vec<String>> = Vec::new();
+    // Each group's key values and its arrays, one per aggregate.
+    type Series = (Vec<Value>, Vec<Vec<Json>>);
+    let mut groups: HashMap<Vec<String>, Series> = HashMap::new();
+    for row in 0..grouped.height() {
+        let key_values: Vec<Value> = columns[..key_count]
+            .iter()
+            .map(|c| c[row].clone())
+            .collect();
+        let key: Vec<String> = key_values.iter().map(|v| format!("{v:?}")).collect();
+        let entry = groups.entry(key.clone()).or_insert_with(|| {
+            group_order.push(key);
+            let arrays = defaults.iter().map(|d| vec![d.clone(); steps]).collect();
+            (key_values, arrays)
+        });
+        let Some(Ok(index)) = columns[key_count][row].to_long().map(usize::try_from) else {
+            continue;
+        };
+        if index >= steps {
+            continue;
+        }
+        for (aggregate, array) in entry.1.iter_mut().enumerate() {
+            let value = &columns[key_count + 1 + aggregate][row];
+            if !value.is_null() {
+                array[index] = value.to_json();
+            }
+        }
+    }
+    let axis_values: Json = Json::Array(
+        (0..steps)
+            .map(|i| {
+                let point = from + i as f64 * step_ticks;
+                match axis.ty {
+                    KqlType::Datetime => Json::String(crate::output::format_datetime(point as i64)),
+                    KqlType::Timespan => Json::String(crate::output::format_timespan(point as i64)),
+                    KqlType::Real => {
+                        serde_json::Number::from_f64(point).map_or(Json::Null, Json::Number)
+                    }
+                    _ => Json::from(point as i64),
+                }
+            })
+            .collect(),
+    );
+
+    let mut key_cells: Vec<Vec<Value>> = vec![Vec::new(); key_count];
+    let mut array_cells: Vec<Vec<Value>> = vec![Vec::new(); series.aggregates.len()];
+    let mut axis_cells = Vec::new();
+    for key in &group_order {
+        let (key_values, arrays) = &groups[key];
+        for (cells, value) in key_cells.iter_mut().zip(key_values) {
+            cells.push(value.clone());
+        }
+        for (cells, array) in array_cells.iter_mut().zip(arrays) {
+            cells.push(Value::Dynamic(Json::Array(array.clone())));
+        }
+        axis_cells.push(Value::Dynamic(axis_values.clone()));
+    }
+    let build = |name: &str, values: Vec<Value>, ty: KqlType| {
+        build_column(name.into(), values, ty).map_err(|error| {
+            EngineError::at(format!("`make-series` failed: {error}"), range.clone())
+        })
+    };
+    let mut output = Vec::new();
+    for (index, cells) in key_cells.into_iter().enumerate() {
+        output.push(build(&names[index], cells, key_types[index])?);
+    }
+    for (index, cells) in array_cells.into_iter().enumerate() {
+        output.push(build(
+            &names[key_count + 1 + index],
+            cells,
+            KqlType::Dynamic,
+        )?);
+    }
+    let axis_name = series.axis.as_name().unwrap_or("Axis");
+    output.push(build(axis_name, axis_cells, KqlType::Dynamic)?);
+    let frame = DataFrame::new_infer_height(output).map_err(|error| {
+        EngineError::at(format!("`make-series` failed: {error}"), range.clone())
+    })?;
+    Ok(frame.lazy())
+}
+
+/// Applies `top-nested`: at each level, the top groups of that level's column within each
+/// group kept at the level above, ranked by the level's aggregate.
+pub(super) fn top_nested(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    clauses: &[TopNestedClause],
+    range: Range<usize>,
+) -> Result<LazyFrame, EngineError> {
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let mut keys: Vec<NamedExpr> = Vec::new();
+    let mut key_names: Vec<String> = Vec::new();
+    let mut result: Option<LazyFrame> = None;
+    let mut order: Vec<(String, bool)> = Vec::new();
+    for clause in clauses {
+        if let Some(others) = &clause.others {
+            return Err(EngineError::at(
+                "the local engine does not support `with others` in `top-nested` yet",
+                others.range.clone(),
+            ));
+        }
+        let column_name = match (&clause.column.name, clause.column.expr.as_name()) {
+            (Some(name), _) => name.name.clone(),
+            (None, Some(name)) => name.to_owned(),
+            (None, None) => unique_name("Column", &key_names),
+        };
+        let aggregate_name = match &clause.aggregate.name {
+            Some(name) => name.name.clone(),
+            None => format!("aggregated_{column_name}"),
+        };
+        let mut by = keys.clone();
+        let key = NamedExpr {
+            name: Some(Ident {
+                name: column_name.clone(),
+                range: clause.column.expr.range.clone(),
+            }),
+            expr: clause.column.expr.clone(),
+        };
+        by.push(key.clone());
+        let aggregate = NamedExpr {
+            name: Some(Ident {
+                name: aggregate_name.clone(),
+                range: clause.aggregate.expr.range.clone(),
+            }),
+            expr: clause.aggregate.expr.clone(),
+        };
+        let level = aggregate::summarize(frame.clone(), scope, &[aggregate], &by, range.clone())?;
+        let options = SortMultipleOptions::default()
+            .with_order_descending(clause.descending)
+            .with_nulls_last(true)
+            .with_maintain_order(true);
+        let sorted = level.sort_by_exprs([col(aggregate_name.as_str())], options);
+        let count = match &clause.count {
+            None => None,
+            Some(expr) => match evaluate_constant(&compiler.compile(expr)?) {
+                Some(Literal::Long(n)) if n >= 0 => Some(n as usize),
+                _ => {
+                    return Err(EngineError::at(
+                        "`top-nested` needs a constant, non-negative count",
+                        expr.range.clone(),
+                    ));
+                }
+            },
+        };
+        let top = match (count, key_names.is_empty()) {
+            (None, _) => sorted,
+            (Some(n), true) => sorted.limit(n as polars::prelude::IdxSize),
+            (Some(n), false) => {
+                let group: Vec<PlExpr> = key_names.iter().map(|k| col(k.as_str())).collect();
+                sorted.group_by_stable(group).head(Some(n))
+            }
+        };
+        result = Some(match result {
+            None => top,
+            Some(previous) => {
+                let on: Vec<PlExpr> = key_names.iter().map(|k| col(k.as_str())).collect();
+                let args = polars::prelude::JoinArgs::new(polars::prelude::JoinType::Inner);
+                let right_columns: Vec<PlExpr> = std::iter::once(col(column_name.as_str()))
+                    .chain(std::iter::once(col(aggregate_name.as_str())))
+                    .chain(key_names.iter().map(|k| col(k.as_str())))
+                    .collect();
+                previous.join(top.select(right_columns), on.clone(), on, args)
+            }
+        });
+        keys.push(key);
+        key_names.push(column_name.clone());
+        order.push((aggregate_name, clause.descending));
+        order.push((column_name, false));
+    }
+    let Some(result) = result else {
+        return Err(EngineError::at("`top-nested` needs a clause", range));
+    };
+    let exprs: Vec<PlExpr> = order.iter().map(|(name, _)| col(name.as_str())).collect();
+    let descending: Vec<bool> = order.iter().map(|(_, d)| *d).collect();
+    let options = SortMultipleOptions::default()
+        .with_order_descending_multi(descending)
+        .with_maintain_order(true);
+    // Kusto lists each level's column before its aggregate.
+    let mut columns = Vec::new();
+    for pair in order.chunks(2) {
+        columns.push(col(pair[1].0.as_str()));
+        columns.push(col(pair[0].0.as_str()));
+    }
+    Ok(result.sort_by_exprs(exprs, options).select(columns))
+}
+
+/// Applies `search`: a string term matches any string or dynamic column with `has`
+/// semantics; other predicates run as in `where`.
+pub(super) fn search(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    predicate: &Expr,
+) -> Result<LazyFrame, EngineError> {
+    let columns: Vec<String> = scope
+        .schema
+        .iter()
+        .filter(|(_, dtype)| {
+            matches!(
+                KqlType::from_polars(dtype),
+                KqlType::String | KqlType::Dynamic
+            )
+        })
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let rewritten = search_terms(predicate, &columns);
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let compiled = compiler.compile(&rewritten)?;
+    Ok(frame.filter(compiled.expr.fill_null(lit(false))))
+}
+
+/// Replaces each string literal used as a condition with "any of `columns` has it".
+fn search_terms(expr: &Expr, columns: &[String]) -> Expr {
+    let range = expr.range.clone();
+    match &expr.kind {
+        ExprKind::Literal(Literal::String(term)) => {
+            let has = BinaryOp::Str(StringOp {
+                kind: if term.contains('*') {
+                    StringOpKind::Contains
+                } else {
+                    StringOpKind::Has
+                },
+                case_sensitive: false,
+                negated: false,
+            });
+            let needle = term.replace('*', "");
+            let mut combined = Expr::new(ExprKind::Literal(Literal::Bool(false)), range.clone());
+            for column in columns {
+                let test = Expr::new(
+                    ExprKind::Binary {
+                        op: has,
+                        lhs: Box::new(Expr::new(ExprKind::Name(column.clone()), range.clone())),
+                        rhs: Box::new(Expr::new(
+                            ExprKind::Literal(Literal::String(needle.clone())),
+                            range.clone(),
+                        )),
+                    },
+                    range.clone(),
+                );
+                combined = Expr::new(
+                    ExprKind::Binary {
+                        op: BinaryOp::Or,
+                        lhs: Box::new(combined),
+                        rhs: Box::new(test),
+                    },
+                    range.clone(),
+                );
+            }
+            combined
+        }
+        ExprKind::Binary {
+            op: op @ (BinaryOp::And | BinaryOp::Or),
+            lhs,
+            rhs,
+        } => Expr::new(
+            ExprKind::Binary {
+                op: *op,
+                lhs: Box::new(search_terms(lhs, columns)),
+                rhs: Box::new(search_terms(rhs, columns)),
+            },
+            range,
+        ),
+        ExprKind::Not(inner) => {
+            Expr::new(ExprKind::Not(Box::new(search_terms(inner, columns))), range)
+        }
+        _ => expr.clone(),
+    }
+}
