@@ -2,8 +2,9 @@
 //!
 //! The guard keeps these from third-party providers: addresses that are not public (private,
 //! loopback, link-local, shared, documentation, multicast or reserved), names under a configured
-//! internal domain suffix, configured internal host names, names without a public suffix
-//! (`fileserver`, `host.corp`, `printer.local`) and file paths. URLs and e-mail addresses are judged by their
+//! internal domain suffix, configured internal host names, names under special-use suffixes
+//! such as `home.arpa`, names without a public suffix (`fileserver`, `host.corp`,
+//! `printer.local`) and file paths. URLs and e-mail addresses are judged by their
 //! host and domain. Hashes always pass.
 
 use std::net::IpAddr;
@@ -86,12 +87,33 @@ impl PrivacyGuard {
                 return Err(format!("{name} is the internal host {host}"));
             }
         }
+        for suffix in SPECIAL_USE_SUFFIXES {
+            if name == *suffix || name.ends_with(&format!(".{suffix}")) {
+                return Err(format!(
+                    "{name} is under {suffix}, which is for local names"
+                ));
+            }
+        }
         if !is_public_domain(&name) {
             return Err(format!("{name} has no public domain suffix"));
         }
         Ok(())
     }
 }
+
+/// Special-use suffixes whose names only resolve inside a network, so a name under one always
+/// describes an internal host: `local` (RFC 6762), `localhost` (RFC 6761), `home.arpa` (RFC
+/// 8375) and `internal`, which ICANN reserved for private use in 2024. Reverse-lookup names
+/// under `in-addr.arpa` and `ip6.arpa` spell out an address, possibly a private one. Some of
+/// these are in the public suffix list, so the suffix check alone lets them through.
+const SPECIAL_USE_SUFFIXES: &[&str] = &[
+    "local",
+    "localhost",
+    "home.arpa",
+    "internal",
+    "in-addr.arpa",
+    "ip6.arpa",
+];
 
 #[cfg(test)]
 mod tests {
