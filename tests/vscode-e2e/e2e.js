@@ -869,14 +869,18 @@ function listFiles(folder) {
 
 const LOG_ANALYTICS_TOKEN = 'e2e-token-not-a-secret';
 const LOG_ANALYTICS_WORKSPACE = 'ws-e2e';
+const SLOW_QUERY_MARKER = 'e2e_slow_query';
 
 /**
  * Starts a fake Log Analytics query API on 127.0.0.1. A `POST /v1/workspaces/ws-e2e/query`
  * with the expected bearer token gets one table and a partial error, which the server turns
- * into a warning. Any other request gets 401. `requests` records every request.
+ * into a warning, unless its query contains SLOW_QUERY_MARKER: that request gets no answer
+ * for a minute, and `aborted` records the time its connection closed early. Any other request
+ * gets 401. `requests` records every request.
  */
 function startFakeLogAnalytics() {
   const requests = [];
+  const aborted = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
@@ -892,6 +896,17 @@ function startFakeLogAnalytics() {
       ) {
         response.writeHead(401, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ error: { code: 'InvalidTokenError', message: 'unexpected request' } }));
+        return;
+      }
+      if (body.includes(SLOW_QUERY_MARKER)) {
+        // Holds the response for a minute; the server's cancel closes the connection first.
+        const timer = setTimeout(() => response.end('{}'), 60_000);
+        response.on('close', () => {
+          clearTimeout(timer);
+          if (!response.writableEnded) {
+            aborted.push(Date.now());
+          }
+        });
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -917,7 +932,9 @@ function startFakeLogAnalytics() {
     });
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({ server, requests, url: `http://127.0.0.1:${server.address().port}` }));
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, requests, aborted, url: `http://127.0.0.1:${server.address().port}` }),
+    );
   });
 }
 
@@ -1003,6 +1020,38 @@ async function remoteConnectionSteps(page) {
       assert.equal(runs.length, 1, JSON.stringify(fake.requests));
       assert.equal(runs[0].authorization, `Bearer ${LOG_ANALYTICS_TOKEN}`);
       assert.equal(typeof JSON.parse(runs[0].body).query, 'string');
+    });
+
+    await step(page, '20d-cancel-slow-run', async () => {
+      // Cancel in the progress notification stops a run that the service does not answer:
+      // the panel says so, and the server closes its connection to the service.
+      await page.locator('.tab', { hasText: 'workbench.kql' }).first().click();
+      await page.locator('.monaco-editor .view-line').first().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText(`\n\nSigninLogs | where UserPrincipalName == "${SLOW_QUERY_MARKER}"`);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Shift+Enter');
+      const toast = page.locator('.notification-toast', { hasText: 'running query on sentinel-e2e' }).first();
+      await toast.waitFor({ timeout: 30_000 });
+      const deadline = Date.now() + 15_000;
+      while (!fake.requests.some((request) => request.body.includes(SLOW_QUERY_MARKER)) && Date.now() < deadline) {
+        await page.waitForTimeout(100);
+      }
+      const cancelled = Date.now();
+      await toast.getByRole('button', { name: 'Cancel' }).click();
+
+      const frame = resultsFrame(page);
+      await waitForText(frame.locator('#error'), 'The query was cancelled.', 15_000);
+      while (fake.aborted.length === 0 && Date.now() < cancelled + 15_000) {
+        await page.waitForTimeout(100);
+      }
+      assert.equal(fake.aborted.length, 1, 'the slow request was not closed after Cancel');
+      measurements.cancelToConnectionClosedMs = fake.aborted[0] - cancelled;
+      await toast.waitFor({ state: 'hidden', timeout: 15_000 });
+
+      // Leave workbench.kql as it was for the later steps.
+      await page.keyboard.press('Control+Z');
+      await page.keyboard.press('Control+S');
     });
   } finally {
     fake.server.close();
