@@ -248,6 +248,23 @@ async function main() {
       await page.keyboard.press('Shift+End');
       await page.keyboard.press('Backspace');
       await page.keyboard.press('Backspace');
+
+      // Completion inside `where` on SecurityEvent lists the table's columns.
+      await clickLine(page, '| where EventID == 4625');
+      const typed = ' and Acco';
+      await page.keyboard.type(typed);
+      await page.keyboard.press('Control+Space');
+      await suggest.first().waitFor({ state: 'visible', timeout: 30_000 });
+      const columns = await suggest.allInnerTexts();
+      assert.ok(
+        columns.some((label) => label.startsWith('Account')),
+        `no SecurityEvent column among ${columns.slice(0, 10).join(', ')}`,
+      );
+      await page.screenshot({ path: path.join(OUT, '04b-column-completion.png') });
+      await page.keyboard.press('Escape');
+      for (let i = 0; i < typed.length; i++) {
+        await page.keyboard.press('Backspace');
+      }
     });
 
     await step(page, '05-run-from-palette', async () => {
