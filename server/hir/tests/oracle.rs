@@ -32,6 +32,10 @@ struct SemanticAnswer {
 #[derive(Deserialize)]
 struct OracleError {
     code: String,
+    #[serde(default)]
+    start: usize,
+    #[serde(default)]
+    length: usize,
     text: String,
 }
 
@@ -156,4 +160,54 @@ fn unknown_names_match_oracle() {
         eprintln!("  {miss}");
     }
     assert!(rate >= 0.90, "only {:.1}% of queries match", rate * 100.0);
+}
+
+/// Every type error Quarry reports on the corpus (wrong argument type, operands that cannot be
+/// compared) lies where Kusto.Language also reports an error, so the type checks add no false
+/// errors on real queries.
+#[test]
+fn type_errors_match_oracle() {
+    let corpus = corpus();
+    let answers: Vec<SemanticAnswer> = read_jsonl(&fixture_path("tests/oracle/semantic.jsonl"));
+    let mut reported = 0;
+    let mut unconfirmed = Vec::new();
+    for answer in &answers {
+        let text = &corpus[&answer.id];
+        let model = model(text);
+        for diagnostic in model.errors().filter(|diagnostic| {
+            diagnostic.code == codes::ARGUMENT_TYPE || diagnostic.code == codes::OPERAND_TYPES
+        }) {
+            reported += 1;
+            // Offsets in the answers count UTF-16 units, so the check compares the oracle's
+            // text with the diagnostic's text and falls back to any error in the query.
+            let range = &diagnostic.range;
+            let confirmed = answer.errors.iter().any(|error| {
+                let overlaps_text =
+                    !error.text.is_empty() && text[range.clone()].contains(&error.text);
+                overlaps_text
+                    || (error.start <= range.end && range.start <= error.start + error.length)
+            });
+            if !confirmed {
+                unconfirmed.push(format!(
+                    "{}: {} {:?}: {}",
+                    answer.id,
+                    diagnostic.code,
+                    &text[range.clone()],
+                    diagnostic.message
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "type errors reported: {reported}, without a matching oracle error: {}",
+        unconfirmed.len()
+    );
+    for failure in &unconfirmed {
+        eprintln!("  {failure}");
+    }
+    assert!(
+        unconfirmed.is_empty(),
+        "{} type errors have no oracle error",
+        unconfirmed.len()
+    );
 }
