@@ -315,3 +315,54 @@ sources:
     );
     assert!(stderr(&output).contains("skipping"), "{}", stderr(&output));
 }
+
+#[test]
+fn list_without_path_shows_bundled_library() {
+    let output = quarry(&["templates", "list", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let items: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON list");
+    let names: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap())
+        .collect();
+    assert!(names.len() >= 80, "{} bundled templates", names.len());
+    assert!(names.contains(&"DemoHunt.failed_logon_sources"), "{names:?}");
+    assert!(names.contains(&"MDE.list_device_processes"), "{names:?}");
+    assert!(names.contains(&"SplunkHunting.list_windows_logons_for_host"), "{names:?}");
+}
+
+#[test]
+fn validate_accepts_bundled_library() {
+    let queries = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+    let output = quarry(&["templates", "validate", queries.to_str().unwrap()]);
+    assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
+    assert!(stderr(&output).contains(": 0 errors, 0 warnings"), "{}", stderr(&output));
+}
+
+#[test]
+fn run_expands_template_call() {
+    let output = quarry(&[
+        "run",
+        "DemoHunt.successful_logons_from_ip(ip = \"203.0.113.77\")\n| project TargetUserName, Computer",
+        "--format",
+        "csv",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("TargetUserName,Computer\n"), "{text}");
+    assert!(text.contains("jordan.lee"), "{text}");
+}
+
+#[test]
+fn run_reports_bad_template_call() {
+    let output = quarry(&[
+        "run",
+        "SecurityEvent | take 1\n| join (DemoHunt.signins_from_ip(colour=\"red\")) on $left.IpAddress == $right.IPAddress",
+    ]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("query:2:34:"), "{message}");
+    assert!(message.contains("has no parameter `colour`"), "{message}");
+}
