@@ -211,3 +211,53 @@ fn type_errors_match_oracle() {
         unconfirmed.len()
     );
 }
+
+/// Applying any quick fix to a corpus query leaves a query that parses without new syntax errors
+/// and no longer has the diagnostic the fix was for at that place.
+#[test]
+fn quick_fixes_keep_corpus_queries_valid() {
+    let mut applied = 0;
+    let mut warnings: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (id, text) in corpus() {
+        let model = model(&text);
+        for diagnostic in &model.diagnostics {
+            *warnings.entry(diagnostic.code).or_default() += 1;
+        }
+        let syntax_errors = quarry_syntax::parse(&text).errors.len();
+        for diagnostic in &model.diagnostics {
+            for fix in &diagnostic.fixes {
+                let mut edits = fix.edits.clone();
+                edits.sort_by_key(|edit| std::cmp::Reverse(edit.range.start));
+                let mut fixed = text.clone();
+                for edit in edits {
+                    fixed.replace_range(edit.range, &edit.new_text);
+                }
+                applied += 1;
+                let after = quarry_syntax::parse(&fixed);
+                assert!(
+                    after.errors.len() <= syntax_errors,
+                    "{id}: `{}` adds syntax errors:\n{fixed}",
+                    fix.title
+                );
+                let again = analyze(
+                    &fixed,
+                    &after,
+                    Catalog::get(),
+                    BundledSchema::Sentinel.get(),
+                );
+                let same_start = diagnostic.range.start;
+                assert!(
+                    !again
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.code == diagnostic.code && d.range.start == same_start),
+                    "{id}: `{}` leaves {} in place:\n{fixed}",
+                    fix.title,
+                    diagnostic.code
+                );
+            }
+        }
+    }
+    eprintln!("diagnostics by code: {warnings:?}, quick fixes applied: {applied}");
+    assert!(applied > 0, "the corpus produced no quick fixes to check");
+}
