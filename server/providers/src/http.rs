@@ -46,7 +46,7 @@ pub struct HttpOptions {
     /// Whether `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` apply.
     pub use_env_proxy: bool,
     /// Largest response body read into memory, in bytes. A larger body ends the run with
-    /// [`ProviderError::TooLarge`] instead of exhausting memory; streamed Splunk exports apply
+    /// [`ProviderError::TooLarge`] instead of exhausting memory. Streamed Splunk exports apply
     /// it to one line.
     pub max_body_bytes: usize,
 }
@@ -114,10 +114,16 @@ impl Transport {
         service: Service,
         request: reqwest::RequestBuilder,
     ) -> Result<HttpResponse, ProviderError> {
+        let redactor = Redactor::for_request(&request);
         let (response, attempts) = self.send_streaming(service, request).await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = read_body(service, response, self.max_body_bytes).await?;
+        let mut body = read_body(service, response, self.max_body_bytes).await?;
+        if !status.is_success() {
+            // Error bodies end up in messages, and some services and proxies repeat the
+            // request's credentials in them.
+            body = redactor.apply(body);
+        }
         Ok(HttpResponse {
             status,
             headers,
@@ -212,6 +218,114 @@ pub(crate) async fn send_authorized(
         }
         return Ok(response);
     }
+}
+
+/// The credentials a request carries, to remove from the error bodies its response may repeat
+/// them in: the `Authorization` value (and for basic authentication the decoded user and
+/// password), and form fields that hold secrets.
+pub(crate) struct Redactor {
+    secrets: Vec<Vec<u8>>,
+}
+
+/// Form fields of the OAuth token requests whose values are secrets.
+const SECRET_FORM_FIELDS: &[&str] = &[
+    "client_secret",
+    "client_assertion",
+    "password",
+    "refresh_token",
+    "device_code",
+    "code",
+    "assertion",
+];
+
+/// Text that replaces a secret in an error body.
+const REDACTED: &[u8] = b"[redacted]";
+
+impl Redactor {
+    pub(crate) fn for_request(request: &reqwest::RequestBuilder) -> Redactor {
+        let mut secrets: Vec<String> = Vec::new();
+        let Some(request) = request.try_clone().and_then(|clone| clone.build().ok()) else {
+            return Redactor {
+                secrets: Vec::new(),
+            };
+        };
+        for value in request.headers().get_all(reqwest::header::AUTHORIZATION) {
+            let Ok(value) = value.to_str() else { continue };
+            secrets.push(value.to_owned());
+            let Some((scheme, credentials)) = value.split_once(' ') else {
+                continue;
+            };
+            let credentials = credentials.trim();
+            secrets.push(credentials.to_owned());
+            if scheme.eq_ignore_ascii_case("basic")
+                && let Some(decoded) = decode_base64(credentials)
+                && let Ok(decoded) = String::from_utf8(decoded)
+            {
+                if let Some((_, password)) = decoded.split_once(':') {
+                    secrets.push(password.to_owned());
+                }
+                secrets.push(decoded);
+            }
+        }
+        if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
+            for (name, value) in url::form_urlencoded::parse(body) {
+                if SECRET_FORM_FIELDS.contains(&name.as_ref()) {
+                    secrets.push(value.into_owned());
+                }
+            }
+        }
+        // Longest first, so that a secret inside a longer one does not leave the rest behind.
+        // Values under six bytes are skipped because they would redact ordinary words.
+        secrets.retain(|secret| secret.len() >= 6);
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        secrets.dedup();
+        Redactor {
+            secrets: secrets.into_iter().map(String::into_bytes).collect(),
+        }
+    }
+
+    /// Replaces every occurrence of a secret in `body` with `[redacted]`.
+    pub(crate) fn apply(&self, mut body: Vec<u8>) -> Vec<u8> {
+        for secret in &self.secrets {
+            let mut start = 0;
+            while let Some(found) = find_bytes(&body[start..], secret) {
+                let at = start + found;
+                body.splice(at..at + secret.len(), REDACTED.iter().copied());
+                start = at + REDACTED.len();
+            }
+        }
+        body
+    }
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+/// Decodes standard base64 with optional padding, as HTTP basic authentication uses it.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for byte in text.trim_end_matches('=').bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+        }
+    }
+    Some(bytes)
 }
 
 /// Reads a response body chunk by chunk, failing with [`ProviderError::TooLarge`] as soon as
@@ -571,6 +685,23 @@ mod tests {
 
         headers.insert(RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(parse_retry_after(&headers), None);
+    }
+
+    #[test]
+    fn redactor_removes_credentials() {
+        let client = reqwest::Client::new();
+        let request = client
+            .post("http://127.0.0.1:9/token")
+            .basic_auth("hunter", Some("pa55word-x"))
+            .form(&[("client_secret", "s3cr3t-value"), ("scope", "api")]);
+        let redactor = Redactor::for_request(&request);
+        let body =
+            b"bad: pa55word-x / aHVudGVyOnBhNTV3b3JkLXg= / s3cr3t-value / scope api".to_vec();
+        let redacted = String::from_utf8(redactor.apply(body)).unwrap();
+        assert_eq!(
+            redacted,
+            "bad: [redacted] / [redacted] / [redacted] / scope api"
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ use url::Url;
 use crate::auth::Credential;
 use crate::error::{ProviderError, QueryError, Service};
 use crate::http::{
-    HttpOptions, HttpResponse, Transport, body_error, error_detail, read_body, status_error,
+    HttpOptions, HttpResponse, Redactor, Transport, body_error, error_detail, read_body,
+    status_error,
 };
 use crate::query::{Provider, QueryRequest, RunOptions, TimeRange, with_limits};
 use crate::table::{
@@ -75,6 +76,7 @@ impl Splunk {
             .credential
             .authorize(self.transport.client().post(&url).form(&form), "")
             .await?;
+        let redactor = Redactor::for_request(&request);
         let (mut response, attempts) = self
             .transport
             .send_streaming(Service::Splunk, request)
@@ -85,6 +87,7 @@ impl Splunk {
             let headers = response.headers().clone();
             let body =
                 read_body(Service::Splunk, response, self.transport.max_body_bytes()).await?;
+            let body = redactor.apply(body);
             let failed = HttpResponse {
                 status,
                 headers,
