@@ -33,6 +33,7 @@ impl IndicatorService {
         config: &EnrichmentConfig,
         cache_folder: Option<&Path>,
         secrets: SecretLookup<'_>,
+        extra: Vec<Arc<dyn crate::ti::Provider>>,
     ) -> IndicatorService {
         let mut problems = Vec::new();
         let geoip = match GeoIp::discover(&config.geoip) {
@@ -44,7 +45,7 @@ impl IndicatorService {
                 None
             }
         };
-        let enricher = match config.ti.build_with_secrets(cache_folder, secrets) {
+        let enricher = match config.ti.build_with(cache_folder, secrets, extra) {
             Ok(enricher) if enricher.has_providers() => Some(Arc::new(enricher)),
             Ok(_) => None,
             Err(error) => {

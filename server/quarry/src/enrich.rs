@@ -81,9 +81,16 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
     };
     let keyring = crate::secrets::SecretStore::default();
     let lookup = |name: &str| keyring.lookup_enrichment(name);
+    let working_dir = std::env::current_dir().context("could not read the current folder")?;
+    let sentinel = crate::sentinel_ti::sentinel_providers(
+        config.ti.sentinel.as_ref(),
+        &working_dir,
+        &quarry_providers::config::ProcessEnvironment,
+    )
+    .map_err(anyhow::Error::msg)?;
     let enricher = config
         .ti
-        .build_with_secrets(cache_folder.as_deref(), &lookup)?;
+        .build_with(cache_folder.as_deref(), &lookup, sentinel)?;
     if !enricher.has_providers() {
         eprintln!(
             "note: no threat-intelligence provider is configured; add one to enrichment.toml (see `quarry enrich --help`)"

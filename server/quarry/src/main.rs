@@ -16,6 +16,7 @@ mod lsp;
 mod remote;
 mod run;
 mod secrets;
+mod sentinel_ti;
 mod setup;
 mod templates;
 

@@ -153,6 +153,36 @@ pub struct IndicatorFileConfig {
     pub name: Option<String>,
 }
 
+/// A Microsoft Sentinel workspace's threat-indicator table as a source, `[ti.sentinel]`. The
+/// `quarry` binary builds it from a Log Analytics connection; [`TiConfig::build`] skips it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentinelTiConfig {
+    /// The name of a `log-analytics` connection in `quarry.toml` or `msticpyconfig.yaml`.
+    pub connection: String,
+    /// Provider name in results (default `SentinelTI`).
+    #[serde(default = "default_sentinel_name")]
+    pub name: String,
+    /// Days of indicators to search (default 30).
+    #[serde(default = "default_lookback_days")]
+    pub lookback_days: u32,
+    /// Time allowed for one lookup query, in seconds (default 30).
+    #[serde(default = "default_sentinel_timeout")]
+    pub timeout_seconds: f64,
+}
+
+fn default_sentinel_name() -> String {
+    "SentinelTI".to_owned()
+}
+
+fn default_lookback_days() -> u32 {
+    30
+}
+
+fn default_sentinel_timeout() -> f64 {
+    30.0
+}
+
 /// The `[ti]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -161,6 +191,7 @@ pub struct TiConfig {
     pub indicator_files: Vec<IndicatorFileConfig>,
     /// A Tor exit-node list in the `exit-addresses` format or one address a line.
     pub tor_exit_list: Option<PathBuf>,
+    pub sentinel: Option<SentinelTiConfig>,
     pub privacy: PrivacyGuard,
     /// Caches found and not-found results under the cache folder (default true).
     pub cache: bool,
@@ -174,6 +205,7 @@ impl Default for TiConfig {
             providers: BTreeMap::new(),
             indicator_files: Vec::new(),
             tor_exit_list: None,
+            sentinel: None,
             privacy: PrivacyGuard::default(),
             cache: true,
             cache_ttl_hours: DEFAULT_CACHE_TTL.as_secs_f64() / 3600.0,
@@ -196,6 +228,17 @@ impl TiConfig {
         cache_folder: Option<&Path>,
         lookup: SecretLookup<'_>,
     ) -> Result<Enricher, ConfigError> {
+        self.build_with(cache_folder, lookup, Vec::new())
+    }
+
+    /// Builds the enricher as [`TiConfig::build_with_secrets`] does, with `extra` providers
+    /// (such as a Sentinel workspace's indicators) listed after the offline sources.
+    pub fn build_with(
+        &self,
+        cache_folder: Option<&Path>,
+        lookup: SecretLookup<'_>,
+        extra: Vec<Arc<dyn Provider>>,
+    ) -> Result<Enricher, ConfigError> {
         for name in self.providers.keys() {
             if !PROVIDER_KEYS.contains(&name.as_str()) {
                 return Err(ConfigError::UnknownProvider(name.clone()));
@@ -215,6 +258,7 @@ impl TiConfig {
         if let Some(path) = &self.tor_exit_list {
             providers.push(Arc::new(TorExitNodes::load(path)?));
         }
+        providers.extend(extra);
         for key in PROVIDER_KEYS {
             let Some(config) = self.providers.get(key) else {
                 continue;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures::future::{BoxFuture, join_all};
 
 pub use cache::DiskCache;
-pub use config::{ConfigError, ProviderConfig, SecretLookup, TiConfig};
+pub use config::{ConfigError, ProviderConfig, SecretLookup, SentinelTiConfig, TiConfig};
 pub use http::{HttpOverrides, HttpSettings};
 pub use offline::{IndicatorFile, OfflineError, TorExitNodes};
 pub use privacy::PrivacyGuard;

@@ -72,6 +72,7 @@ pub async fn service() -> Arc<IndicatorService> {
                 &EnrichmentConfig::default(),
                 None,
                 &|name: &str| SECRETS.lookup_enrichment(name),
+                Vec::new(),
             ))
         }
     };
@@ -81,18 +82,30 @@ pub async fn service() -> Arc<IndicatorService> {
 }
 
 fn open_service(path: Option<PathBuf>) -> IndicatorService {
-    let (config, problem) = match EnrichmentConfig::load(path.as_deref()) {
-        Ok(config) => (config, None),
+    let mut problems = Vec::new();
+    let config = match EnrichmentConfig::load(path.as_deref()) {
+        Ok(config) => config,
         Err(error) => {
             tracing::warn!(%error, "using the default enrichment settings");
-            (EnrichmentConfig::default(), Some(error.to_string()))
+            problems.push(error.to_string());
+            EnrichmentConfig::default()
         }
     };
+    let sentinel = crate::sentinel_ti::sentinel_providers(
+        config.ti.sentinel.as_ref(),
+        &workspace(),
+        &SECRETS.environment(),
+    )
+    .unwrap_or_else(|problem| {
+        tracing::warn!(%problem, "the Sentinel indicator source is left out");
+        problems.push(problem);
+        Vec::new()
+    });
     tracing::info!(config = ?path, "opening GeoIP databases and threat-intelligence providers");
     let cache_folder = cache_dir().map(|dir| dir.join("ti"));
     let lookup = |name: &str| SECRETS.lookup_enrichment(name);
-    let mut service = IndicatorService::open(&config, cache_folder.as_deref(), &lookup);
-    if let Some(problem) = problem {
+    let mut service = IndicatorService::open(&config, cache_folder.as_deref(), &lookup, sentinel);
+    for problem in problems {
         service.add_problem(problem);
     }
     service
