@@ -107,6 +107,8 @@ fn list_templates_reads_template_folders() {
     let listing = client.request_ok("quarry/listTemplates", Value::Null);
     let template = find_template(&listing, "MyHunts", "odd_logons");
     assert_eq!(template["parameters"], json!([]));
+    let template = find_template(&listing, "MyHunts", "odd_logons");
+    assert_eq!(template["parameters"], json!([]));
     let problems = listing["problems"].as_array().unwrap();
     assert!(
         problems

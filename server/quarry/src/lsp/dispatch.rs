@@ -60,6 +60,7 @@ impl Service<Request> for OrderedService {
             Some(id) => tracing::info_span!("request", id = %id, method = %method),
             None => tracing::info_span!("notification", method = %method),
         };
+        let request = super::handlers::templates::with_default_params(request);
         let response = self.inner.call(request);
         async move {
             match AssertUnwindSafe(response).catch_unwind().await {

@@ -19,7 +19,7 @@ use quarry_templates::{
     ArgValue, Dialect, Escaping, Library, ParamType, RenderOptions, Severity, TemplateFile,
 };
 use serde_json::{Value, json};
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::{Error, Request, Result};
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CompletionItem, CompletionItemKind,
     CompletionTextEdit, Documentation, Hover, HoverContents, MarkupContent, MarkupKind,
@@ -551,4 +551,43 @@ pub fn yaml_diagnostics(
             .map(|diagnostic| to_proto::diagnostic(&snapshot.rope, diagnostic))
             .collect(),
     )
+}
+
+/// Gives a `quarry/listTemplates` request without `params` the params `{}`. Clients send no
+/// params to list every template, and the JSON-RPC layer rejects a custom request that has a
+/// params type but no params.
+pub fn with_default_params(request: Request) -> Request {
+    if request.method() != LIST_TEMPLATES || request.params().is_some() {
+        return request;
+    }
+    let Some(id) = request.id().cloned() else {
+        return request;
+    };
+    Request::build(LIST_TEMPLATES)
+        .id(id)
+        .params(json!({}))
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_request_without_params_gets_empty_object() {
+        let request = Request::build(LIST_TEMPLATES).id(7).finish();
+        let request = with_default_params(request);
+        assert_eq!(request.params(), Some(&json!({})));
+        assert_eq!(request.id(), Some(&7.into()));
+
+        let search = Request::build(LIST_TEMPLATES)
+            .id(8)
+            .params(json!({ "search": "logon" }))
+            .finish();
+        let kept = with_default_params(search);
+        assert_eq!(kept.params(), Some(&json!({ "search": "logon" })));
+
+        let other = with_default_params(Request::build(RENDER_TEMPLATE).id(9).finish());
+        assert_eq!(other.params(), None);
+    }
 }
