@@ -23,8 +23,17 @@ impl Analysis {
     /// Returns the quick fixes of the diagnostics that overlap `range` or touch its ends, in
     /// document order of the diagnostics.
     pub fn code_actions(&self, file: &SourceFile, range: Range<usize>) -> Vec<CodeAction> {
+        // Editors request code actions on every cursor move, so only the blocks under the
+        // range are bound. Syntax errors have no fixes.
+        let model = quarry_hir::analyze_range(
+            file.text(),
+            file.syntax(),
+            self.catalog,
+            &self.schema,
+            range.clone(),
+        );
         let mut actions = Vec::new();
-        for diagnostic in self.diagnostics(file) {
+        for diagnostic in crate::diagnostics::semantic_diagnostics(file, model) {
             let touches =
                 diagnostic.range.start <= range.end && range.start <= diagnostic.range.end;
             if !touches {

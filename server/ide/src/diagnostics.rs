@@ -23,8 +23,9 @@ pub struct Diagnostic {
 }
 
 pub fn diagnostics(analysis: &Analysis, file: &SourceFile) -> Vec<Diagnostic> {
-    let syntax_errors = &file.syntax().errors;
-    let mut diagnostics: Vec<Diagnostic> = syntax_errors
+    let mut diagnostics: Vec<Diagnostic> = file
+        .syntax()
+        .errors
         .iter()
         .map(|error| Diagnostic {
             range: error.range.clone(),
@@ -35,6 +36,15 @@ pub fn diagnostics(analysis: &Analysis, file: &SourceFile) -> Vec<Diagnostic> {
             fixes: Vec::new(),
         })
         .collect();
+    diagnostics.extend(semantic_diagnostics(file, analysis.model(file)));
+    diagnostics.sort_by_key(|diagnostic| diagnostic.range.start);
+    diagnostics
+}
+
+/// Returns the semantic errors and warnings of `model` that lie in query blocks without syntax
+/// errors. `model` may cover the whole file or only some of its blocks.
+pub(crate) fn semantic_diagnostics(file: &SourceFile, model: quarry_hir::Model) -> Vec<Diagnostic> {
+    let syntax_errors = &file.syntax().errors;
 
     // A block with syntax errors is bound from a partial tree, where names often look unknown
     // only because the parser skipped the text that defines them.
@@ -56,27 +66,23 @@ pub fn diagnostics(analysis: &Analysis, file: &SourceFile) -> Vec<Diagnostic> {
                 .any(|error| block.start <= error.range.start && error.range.start <= block.end)
         })
         .collect();
-    let model = analysis.model(file);
-    diagnostics.extend(
-        model
-            .diagnostics
-            .into_iter()
-            .filter(|diagnostic| {
-                !broken_blocks.iter().any(|block| {
-                    block.start <= diagnostic.range.start && diagnostic.range.end <= block.end
-                })
+    model
+        .diagnostics
+        .into_iter()
+        .filter(|diagnostic| {
+            !broken_blocks.iter().any(|block| {
+                block.start <= diagnostic.range.start && diagnostic.range.end <= block.end
             })
-            .map(|diagnostic| Diagnostic {
-                range: diagnostic.range,
-                code: diagnostic.code.to_owned(),
-                message: diagnostic.message,
-                help: diagnostic.help,
-                severity: diagnostic.severity,
-                fixes: diagnostic.fixes,
-            }),
-    );
-    diagnostics.sort_by_key(|diagnostic| diagnostic.range.start);
-    diagnostics
+        })
+        .map(|diagnostic| Diagnostic {
+            range: diagnostic.range,
+            code: diagnostic.code.to_owned(),
+            message: diagnostic.message,
+            help: diagnostic.help,
+            severity: diagnostic.severity,
+            fixes: diagnostic.fixes,
+        })
+        .collect()
 }
 
 #[cfg(test)]
