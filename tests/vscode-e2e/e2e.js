@@ -772,6 +772,7 @@ async function workbenchSteps(page) {
   await analysisSteps(page);
   await secretSteps(page);
   await xssCorpusSteps(page);
+  await libraryAndHoverSteps(page);
 }
 
 /** A PowerShell download cradle with a hostile tag, as `-EncodedCommand` (base64 of UTF-16LE). */
@@ -1200,4 +1201,144 @@ async function xssCorpusSteps(page) {
     const rows = await readTable(results);
     assert.equal(rows.rows[0][0], payloads[0]);
   });
+}
+
+const GREYNOISE_IP = '185.220.101.4';
+const GREYNOISE_NAME = '<b>tor exit</b><img src=x onerror=quarryXss(902)>';
+
+/**
+ * Starts a fake GreyNoise community API on 127.0.0.1 that classifies GREYNOISE_IP as malicious
+ * and names it with markup. `requests` records the path of every request.
+ */
+function startFakeGreyNoise() {
+  const requests = [];
+  const server = http.createServer((request, response) => {
+    requests.push(request.url);
+    if (request.url !== `/v3/community/${GREYNOISE_IP}`) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ message: 'IP not observed scanning the internet or contained in RIOT data set.' }));
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        ip: GREYNOISE_IP,
+        noise: true,
+        riot: false,
+        classification: 'malicious',
+        name: GREYNOISE_NAME,
+        link: `https://viz.greynoise.io/ip/${GREYNOISE_IP}`,
+        last_seen: '2024-03-01',
+        message: 'Success',
+      }),
+    );
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ server, requests, url: `http://127.0.0.1:${server.address().port}/` }));
+  });
+}
+
+/** The Query Library view, inserting a template, and the indicator hover with a TI verdict. */
+async function libraryAndHoverSteps(page) {
+  await step(page, '24-query-library-insert', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Quarry"]').first().click();
+    const library = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Query Library' }) }).first();
+    await library.locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
+    const families = await library.locator('.monaco-list-row').allInnerTexts();
+    assert.ok(families.some((row) => row.includes('DemoHunt')), families.join(' | '));
+
+    // Search narrows the tree to the families with a matching template.
+    await library.locator('.pane-header').hover();
+    await library.locator('.pane-header .action-label[aria-label="Search Query Library"]').click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('password spray');
+    await page.keyboard.press('Enter');
+    const family = library.locator('.monaco-list-row', { hasText: 'DemoHunt' }).first();
+    await family.waitFor({ timeout: 15_000 });
+    await family.click();
+    const template = library.locator('.monaco-list-row', { hasText: 'failed_logon_sources' }).first();
+    await template.waitFor({ timeout: 15_000 });
+
+    // Inserting asks for each parameter with its default filled in; Enter keeps the defaults.
+    await page.locator('.tab', { hasText: 'Untitled-2' }).first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('\n\n');
+    await template.click();
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    const prompts = [];
+    for (let i = 0; i < 10; i++) {
+      const visible = await input.isVisible().catch(() => false);
+      if (!visible) {
+        break;
+      }
+      prompts.push(await input.inputValue());
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(300);
+    }
+    // The defaults of start, end, add_query_items and top_count, in some order.
+    assert.ok(prompts.includes('5'), JSON.stringify(prompts));
+    assert.ok(prompts.includes('-8'), JSON.stringify(prompts));
+    await page.locator('.monaco-editor .view-line', { hasText: '| top 5 by accounts' }).first().waitFor({ timeout: 15_000 });
+
+    const pivots = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Pivots' }) }).first();
+    // The Pivots view lists entity types from every template, whatever the library's search.
+    await pivots.locator('.monaco-list-row', { hasText: /IpAddress|Host|Account|Url|Dns|File|Process/ }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: path.join(OUT, '24-query-library.png') });
+  });
+
+  const greyNoise = await startFakeGreyNoise();
+  try {
+    await step(page, '25-hover-ip-verdict', async () => {
+      fs.writeFileSync(
+        path.join(WORKSPACE, 'enrichment.toml'),
+        [
+          '[geoip]',
+          'msticpy = false',
+          'user_cache = false',
+          '',
+          '[ti]',
+          'cache = false',
+          '',
+          '[ti.providers.greynoise]',
+          'enabled = true',
+          `base_url = "${greyNoise.url}"`,
+          '',
+        ].join('\n'),
+      );
+      await page.locator('.tab', { hasText: 'Untitled-2' }).first().click();
+      await page.locator('.monaco-editor .view-line').first().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText(`\n\nSecurityEvent | where IpAddress == "${GREYNOISE_IP}"`);
+      await page.keyboard.press('Escape');
+
+      // The hover waits 300 ms for providers and lists slower ones as pending, so hover again
+      // until the verdict is there.
+      const ip = page.locator('.monaco-editor .view-line span', { hasText: GREYNOISE_IP }).last();
+      const hover = page.locator('.monaco-hover-content:visible').first();
+      let text = '';
+      for (let attempt = 0; attempt < 10 && !/malicious/i.test(text); attempt++) {
+        await ip.click();
+        await page.keyboard.press('Control+K');
+        await page.keyboard.press('Control+I');
+        await hover.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {});
+        text = await hover.innerText().catch(() => '');
+        await page.keyboard.press('Escape');
+      }
+      await ip.click();
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+I');
+      await hover.waitFor({ state: 'visible', timeout: 5_000 });
+      text = await hover.innerText();
+      await page.screenshot({ path: path.join(OUT, '25-hover-ip.png') });
+      assert.match(text, /GreyNoise/, text);
+      assert.match(text, /malicious/i, text);
+      assert.ok(greyNoise.requests.includes(`/v3/community/${GREYNOISE_IP}`), JSON.stringify(greyNoise.requests));
+      // The provider's markup shows as text, and none of it became an element.
+      assert.equal(await hover.locator('img, b').count(), 0);
+      await page.keyboard.press('Escape');
+    });
+  } finally {
+    greyNoise.server.close();
+  }
 }

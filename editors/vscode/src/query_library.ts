@@ -34,18 +34,28 @@ type LibraryNode =
   | { kind: 'help'; label: string; detail: string }
   | { kind: 'message'; label: string };
 
-/** Requests the templates and keeps the last list, for both views. */
+/**
+ * Requests the templates for both views: the whole list, which the Pivots view shows, and the
+ * list that matches the Query Library's search, when there is a search.
+ */
 class TemplateCatalog {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
-  private result: ListTemplatesResult | undefined;
+  private all: ListTemplatesResult | undefined;
+  private matching: ListTemplatesResult | undefined;
   private failure: string | undefined;
   search = '';
 
   constructor(private readonly ctx: Ctx) {}
 
+  /** The templates of the Query Library: those that match the search, or all of them. */
   get current(): ListTemplatesResult | undefined {
-    return this.result;
+    return this.search === '' ? this.all : this.matching;
+  }
+
+  /** Every template, whatever the search. */
+  get unfiltered(): ListTemplatesResult | undefined {
+    return this.all;
   }
 
   get error(): string | undefined {
@@ -55,21 +65,28 @@ class TemplateCatalog {
   async refresh(): Promise<void> {
     const client = this.ctx.client;
     if (client === undefined) {
-      this.result = undefined;
+      this.all = undefined;
+      this.matching = undefined;
       this.failure = vscode.l10n.t('The Quarry server is not running.');
       this.changed.fire();
       return;
     }
     try {
-      const params = this.search === '' ? null : { search: this.search };
-      this.result = parseListTemplatesResult(await client.sendRequest(LIST_TEMPLATES_REQUEST, params));
+      // An empty object, not null: the language client sends a null argument as `[null]`, and
+      // the server rejects both that and a request without params.
+      this.all = parseListTemplatesResult(await client.sendRequest(LIST_TEMPLATES_REQUEST, {}));
+      this.matching =
+        this.search === ''
+          ? undefined
+          : parseListTemplatesResult(await client.sendRequest(LIST_TEMPLATES_REQUEST, { search: this.search }));
       this.failure = undefined;
-      for (const problem of this.result.problems) {
+      for (const problem of this.all.problems) {
         this.ctx.log(`template file ${problem.file}:${problem.line}: ${problem.message}`);
       }
     } catch (error) {
       this.ctx.log(`${LIST_TEMPLATES_REQUEST} failed: ${String(error)}`);
-      this.result = undefined;
+      this.all = undefined;
+      this.matching = undefined;
       this.failure = vscode.l10n.t('Listing the query templates failed: {0}', errorMessage(error));
     }
     this.changed.fire();
@@ -144,7 +161,7 @@ class LibraryTreeProvider implements vscode.TreeDataProvider<LibraryNode> {
   }
 
   private roots(): LibraryNode[] {
-    const result = this.catalog.current;
+    const result = this.byEntity ? this.catalog.unfiltered : this.catalog.current;
     if (result === undefined) {
       return [{ kind: 'message', label: this.catalog.error ?? vscode.l10n.t('Loading the query templates…') }];
     }
