@@ -6,6 +6,7 @@ mod fasthash;
 pub mod input;
 pub mod proctree;
 pub mod sequences;
+pub mod series;
 pub mod stl;
 pub mod timeseries;
 

@@ -983,8 +983,47 @@ impl<'t> Lowerer<'t> {
         })
     }
 
+    /// Lowers the columns of `extend`, `project` and the like. `(a, b) = f(x)` becomes one
+    /// column per name, and an unnamed `series_stats(x)` one column per statistic.
     fn columns(&self, node: Node<'_>) -> Result<Vec<NamedExpr>, EngineError> {
-        children(node, "column").map(|c| self.column(c)).collect()
+        let mut columns = Vec::new();
+        for column in children(node, "column") {
+            if column.kind() == "assignment" && field(column, "name")?.kind() == "name_list" {
+                let names_node = field(column, "name")?;
+                let value = self.expr(field(column, "value")?)?;
+                let mut cursor = names_node.walk();
+                let names: Vec<Node<'_>> = names_node.named_children(&mut cursor).collect();
+                for (index, name) in names.into_iter().enumerate() {
+                    let range = value.range.clone();
+                    columns.push(NamedExpr {
+                        name: Some(self.name(name)?),
+                        expr: Expr::new(
+                            ExprKind::Call {
+                                name: Ident {
+                                    name: "__component".to_owned(),
+                                    range: range.clone(),
+                                },
+                                args: vec![
+                                    Expr::new(
+                                        ExprKind::Literal(Literal::Long(index as i64)),
+                                        range.clone(),
+                                    ),
+                                    value.clone(),
+                                ],
+                            },
+                            range,
+                        ),
+                    });
+                }
+                continue;
+            }
+            let lowered = self.column(column)?;
+            match series_stats_columns(&lowered) {
+                Some(expanded) => columns.extend(expanded),
+                None => columns.push(lowered),
+            }
+        }
+        Ok(columns)
     }
 
     /// Lowers `Name = expr` or a bare expression.
@@ -1391,6 +1430,72 @@ fn children<'a>(node: Node<'a>, name: &'static str) -> impl Iterator<Item = Node
     let mut cursor = node.walk();
     let nodes: Vec<Node<'a>> = node.children_by_field_name(name, &mut cursor).collect();
     nodes.into_iter()
+}
+
+/// Expands `series_stats(x)` into Kusto's seven columns, `series_stats_x_min` and so on, or
+/// `name_min` and so on after `name =`. Returns `None` for any other column.
+fn series_stats_columns(column: &NamedExpr) -> Option<Vec<NamedExpr>> {
+    let ExprKind::Call { name, args } = &column.expr.kind else {
+        return None;
+    };
+    if name.name != "series_stats" || args.is_empty() {
+        return None;
+    }
+    let prefix = match &column.name {
+        Some(name) => name.name.clone(),
+        None => format!("series_stats_{}", args[0].as_name().unwrap_or("")),
+    };
+    let range = column.expr.range.clone();
+    let stats = Expr::new(
+        ExprKind::Call {
+            name: Ident {
+                name: "series_stats_dynamic".to_owned(),
+                range: name.range.clone(),
+            },
+            args: args.clone(),
+        },
+        range.clone(),
+    );
+    let fields = crate::eval::functions::series::STATS_FIELDS;
+    Some(
+        fields
+            .iter()
+            .map(|field| {
+                let member = Expr::new(
+                    ExprKind::Member {
+                        object: Box::new(stats.clone()),
+                        key: Box::new(Expr::new(
+                            ExprKind::Literal(Literal::String((*field).to_owned())),
+                            range.clone(),
+                        )),
+                    },
+                    range.clone(),
+                );
+                // Positions are longs and the statistics reals, as in Kusto.
+                let conversion = if field.ends_with("_idx") {
+                    "tolong"
+                } else {
+                    "todouble"
+                };
+                NamedExpr {
+                    name: Some(Ident {
+                        name: format!("{prefix}_{field}"),
+                        range: range.clone(),
+                    }),
+                    expr: Expr::new(
+                        ExprKind::Call {
+                            name: Ident {
+                                name: conversion.to_owned(),
+                                range: range.clone(),
+                            },
+                            args: vec![member],
+                        },
+                        range.clone(),
+                    ),
+                }
+            })
+            .collect(),
+    )
 }
 
 /// A pipeline that reads every table whose name matches `pattern`.

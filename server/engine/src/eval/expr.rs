@@ -132,6 +132,7 @@ impl<'a> ExprCompiler<'a> {
                 let lhs_compiled = self.compile(lhs)?;
                 let rhs_compiled = self.compile(rhs)?;
                 compile_binary(*op, lhs_compiled, rhs_compiled, expr.range.clone())
+                    .map_err(|error| name_operands(error, lhs, rhs))
             }
             ExprKind::In {
                 expr: value,
@@ -382,6 +383,32 @@ impl<'a> ExprCompiler<'a> {
         if let Some(special) = self.compile_scope_call(name, args, range.clone()) {
             return special;
         }
+        // `(a, b) = f(...)` lowers each name to `__component(i, f(...))`.
+        if name == "__component"
+            && let [index, inner] = args
+            && let ExprKind::Literal(Literal::Long(index)) = index.kind
+            && let ExprKind::Call {
+                name: inner_name,
+                args: inner_args,
+            } = &inner.kind
+        {
+            let compiled = self.compile_args(inner_args)?;
+            let ranges: Vec<Range<usize>> = inner_args.iter().map(|a| a.range.clone()).collect();
+            let call = Call {
+                name: &inner_name.name,
+                args: &compiled,
+                ranges: &ranges,
+                range: inner.range.clone(),
+                type_arg: None,
+                component: usize::try_from(index).ok(),
+            };
+            return compile_function(&call).unwrap_or_else(|| {
+                Err(EngineError::at(
+                    format!("`{}()` does not return several values", inner_name.name),
+                    inner_name.range.clone(),
+                ))
+            });
+        }
         let compiled = self.compile_args(args)?;
         let arity = |min: usize, max: usize| -> Result<(), EngineError> {
             if compiled.len() < min || compiled.len() > max {
@@ -609,6 +636,7 @@ impl<'a> ExprCompiler<'a> {
                     ranges: &ranges,
                     range,
                     type_arg,
+                    component: None,
                 };
                 compile_function(&call).unwrap_or_else(|| {
                     Err(EngineError::at(
@@ -1048,6 +1076,16 @@ fn type_error(context: &str, ty: KqlType, range: Range<usize>) -> EngineError {
         format!("`{context}` cannot take a value of type {}", ty.name()),
         range,
     )
+}
+
+/// Adds the column names of a binary operation's operands to a type error about it.
+fn name_operands(mut error: EngineError, lhs: &Expr, rhs: &Expr) -> EngineError {
+    let names: Vec<&str> = [lhs, rhs].iter().filter_map(|e| e.as_name()).collect();
+    if error.message.starts_with("cannot ") && !names.is_empty() {
+        let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        error.message = format!("{} (column {})", error.message, listed.join(" and "));
+    }
+    error
 }
 
 fn comparison_error(op: &str, lhs: KqlType, rhs: KqlType, range: Range<usize>) -> EngineError {

@@ -32,6 +32,12 @@ pub trait TableProvider {
 
     /// Returns the names of all tables, for error messages and completion.
     fn table_names(&self) -> Result<Vec<String>, EngineError>;
+
+    /// Returns the table as a lazy frame. Providers that read files lazily override it, so that
+    /// polars pushes a query's filters and column selections down into the file reader.
+    fn scan(&self, name: &str) -> Result<Option<LazyFrame>, EngineError> {
+        Ok(self.table(name)?.map(|frame| frame.lazy()))
+    }
 }
 
 /// The names bound by `let` statements, as seen by the statements and the query after them.
@@ -151,7 +157,7 @@ impl Planner<'_> {
         if let Some(frame) = bindings.tables.get(name) {
             return Ok(Some(frame.clone()));
         }
-        Ok(self.tables.table(name)?.map(|frame| frame.lazy()))
+        self.tables.scan(name)
     }
 
     fn plan_source(&self, source: &Source, bindings: &Bindings) -> Result<LazyFrame, EngineError> {
@@ -284,7 +290,11 @@ impl Planner<'_> {
                         (0, Some(name)) => name.name.clone(),
                         _ => "union_arg0".to_owned(),
                     };
-                    let mut inputs = vec![(label, frame)];
+                    // An empty source (a query that starts with `union`) adds no input.
+                    let mut inputs = Vec::new();
+                    if !(position == 0 && pipeline.source == Source::Empty) {
+                        inputs.push((label, frame));
+                    }
                     for (label, other) in others {
                         match other.source.table_name() {
                             Some(name) if name.name.contains('*') => {
@@ -446,7 +456,17 @@ pub(crate) fn apply_operator(
         }
         OperatorKind::Project(columns) => {
             let exprs = named_exprs(&compiler, columns, scope, false)?;
-            Ok(frame.select(exprs))
+            // `select` would make one row of a projection of constants only; computing the
+            // columns with `with_columns` first repeats constants for every input row.
+            let taken: Vec<String> = scope.schema.iter_names().map(|n| n.to_string()).collect();
+            let mut staged = Vec::with_capacity(exprs.len());
+            let mut outputs = Vec::with_capacity(exprs.len());
+            for (index, (output, expr)) in exprs.into_iter().enumerate() {
+                let temporary = unique_name(&format!("__project{index}_"), &taken);
+                staged.push(expr.alias(temporary.as_str()));
+                outputs.push(col(temporary.as_str()).alias(output.as_str()));
+            }
+            Ok(frame.with_columns(staged).select(outputs))
         }
         OperatorKind::ProjectAway(columns) => {
             let removed = operators::match_columns(scope.schema, columns)?;
@@ -491,7 +511,10 @@ pub(crate) fn apply_operator(
             if columns.is_empty() {
                 return Ok(frame.unique_stable(None, UniqueKeepStrategy::First));
             }
-            let exprs = named_exprs(&compiler, columns, scope, false)?;
+            let exprs: Vec<PlExpr> = named_exprs(&compiler, columns, scope, false)?
+                .into_iter()
+                .map(|(_, expr)| expr)
+                .collect();
             Ok(frame
                 .select(exprs)
                 .unique_stable(None, UniqueKeepStrategy::First))
@@ -611,7 +634,7 @@ fn named_exprs(
     columns: &[NamedExpr],
     scope: &Scope<'_>,
     avoid_existing: bool,
-) -> Result<Vec<PlExpr>, EngineError> {
+) -> Result<Vec<(String, PlExpr)>, EngineError> {
     let mut taken: Vec<String> = if avoid_existing {
         scope.schema.iter_names().map(|n| n.to_string()).collect()
     } else {
@@ -634,7 +657,7 @@ fn named_exprs(
         }
         taken.push(name.clone());
         outputs.push(name.clone());
-        exprs.push(compiled.expr.alias(name));
+        exprs.push((name.clone(), compiled.expr.alias(name)));
     }
     Ok(exprs)
 }

@@ -167,7 +167,22 @@ pub(super) fn join(
     if kind == JoinKind::RightOuter {
         joined = joined.filter(col(marker.as_str()).is_not_null());
     }
-    let output: Vec<PlExpr> = taken.iter().map(|name| col(name.as_str())).collect();
+    let outer = matches!(
+        kind,
+        JoinKind::LeftOuter | JoinKind::RightOuter | JoinKind::FullOuter
+    );
+    let output: Vec<PlExpr> = taken
+        .iter()
+        .zip(left_schema.iter().chain(right_schema.iter()))
+        .map(|(name, (_, dtype))| {
+            // Kusto strings are never null: an outer join fills a missing string with "".
+            if outer && *dtype == DataType::String {
+                col(name.as_str()).fill_null(lit(""))
+            } else {
+                col(name.as_str())
+            }
+        })
+        .collect();
     Ok(joined.select(output))
 }
 
@@ -268,6 +283,24 @@ pub(super) fn lookup(
     };
     let mut args = JoinArgs::new(how).with_coalesce(JoinCoalesce::KeepColumns);
     args.maintain_order = MaintainOrderJoin::Left;
-    let output: Vec<PlExpr> = outputs.iter().map(|name| col(name.as_str())).collect();
+    let output: Vec<PlExpr> = outputs
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            // A left row without a match gets "" in the right side's string columns.
+            let from_right = index >= left_schema.len();
+            let is_string = from_right
+                && right_schema
+                    .iter()
+                    .filter(|(n, _)| !keys.iter().any(|(_, key)| key.name == n.as_str()))
+                    .nth(index - left_schema.len())
+                    .is_some_and(|(_, dtype)| *dtype == DataType::String);
+            if is_string {
+                col(name.as_str()).fill_null(lit(""))
+            } else {
+                col(name.as_str())
+            }
+        })
+        .collect();
     Ok(left.join(right, left_on, right_on, args).select(output))
 }

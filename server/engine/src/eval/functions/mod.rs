@@ -7,6 +7,7 @@
 mod dynamic;
 mod math;
 mod network;
+pub mod series;
 mod text;
 mod time;
 
@@ -28,6 +29,9 @@ pub struct Call<'a> {
     pub range: Range<usize>,
     /// The `typeof(T)` argument of `extract()` and the like, if the call has one.
     pub type_arg: Option<KqlType>,
+    /// Which output of a function with several, such as `series_decompose_anomalies()`, the
+    /// call returns; `None` returns the first.
+    pub component: Option<usize>,
 }
 
 impl Call<'_> {
@@ -120,6 +124,7 @@ pub fn compile_function(call: &Call<'_>) -> Option<Result<Compiled, EngineError>
         .or_else(|| time::compile(call))
         .or_else(|| math::compile(call))
         .or_else(|| network::compile(call))
+        .or_else(|| series::compile(call))
 }
 
 /// Returns the text of a value as string functions read it: null is the empty string.
