@@ -138,6 +138,12 @@ pub fn bundled_files() -> Vec<TemplateFile> {
             return library.files;
         }
     }
+    embedded_files()
+}
+
+/// Parses the copies of `queries/` embedded at build time, with paths under
+/// [`BUNDLED_PREFIX`].
+pub fn embedded_files() -> Vec<TemplateFile> {
     bundled::BUNDLED_FILES
         .iter()
         .map(|(relative, text)| {

@@ -157,6 +157,33 @@ fn library_has_at_least_eighty_templates() {
 }
 
 #[test]
+fn embedded_copy_matches_queries_folder() {
+    let on_disk = load_library();
+    let embedded = quarry_templates::library::embedded_files();
+    assert_eq!(
+        embedded.len(),
+        on_disk.files.len(),
+        "every file is embedded"
+    );
+    for (copy, file) in embedded.iter().zip(&on_disk.files) {
+        assert!(
+            copy.path
+                .starts_with(quarry_templates::library::BUNDLED_PREFIX),
+            "{}",
+            copy.path.display()
+        );
+        let relative = file.path.strip_prefix(repo_root().join("queries")).unwrap();
+        assert!(
+            copy.path.ends_with(relative),
+            "{} vs {}",
+            copy.path.display(),
+            file.path.display()
+        );
+        assert_eq!(copy.text, file.text, "{} is up to date", relative.display());
+    }
+}
+
+#[test]
 fn library_covers_required_tables() {
     let library = load_library();
     let queries: Vec<&str> = library
