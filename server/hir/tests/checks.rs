@@ -226,3 +226,17 @@ fn warnings_are_not_errors() {
     assert!(model.errors().next().is_none());
     assert!(model.diagnostics.len() >= 2);
 }
+
+#[test]
+fn unknown_plugin_and_join_side_suggest() {
+    let text = "SigninLogs | where TimeGenerated > ago(1h) | evaluate bag_unpak(DeviceDetail)";
+    let plugin = only(text, codes::UNKNOWN_PLUGIN);
+    assert_eq!(plugin.help.as_deref(), Some("did you mean `bag_unpack`?"));
+
+    let text = "SigninLogs | where TimeGenerated > ago(1h) | join kind=inner (AuditLogs) on $left.CorrelationId == $right.CorelationId";
+    let column = only(text, codes::UNKNOWN_NAME);
+    assert_eq!(
+        column.help.as_deref(),
+        Some("did you mean `CorrelationId`?")
+    );
+}

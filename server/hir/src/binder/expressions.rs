@@ -155,6 +155,11 @@ impl<'t> Binder<'t> {
                 return Value::Scalar(ty);
             }
             if !side.open {
+                let help = crate::suggest::closest(
+                    &name,
+                    side.columns.iter().map(|column| column.name.as_str()),
+                )
+                .map(|candidate| format!("did you mean `{candidate}`?"));
                 self.report(
                     member.byte_range(),
                     codes::UNKNOWN_NAME,
@@ -162,7 +167,7 @@ impl<'t> Binder<'t> {
                         "unknown column `{name}` on the {} side of the join",
                         &object_text[1..]
                     ),
-                    None,
+                    help,
                 );
             }
             return Value::Unknown;

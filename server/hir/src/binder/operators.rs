@@ -984,11 +984,18 @@ impl<'t> Binder<'t> {
                 },
             );
         } else {
+            let plugins = self
+                .catalog
+                .builtins()
+                .filter(|function| function.kind == FunctionKind::Plugin)
+                .map(|function| function.name.as_str());
+            let help = crate::suggest::closest(name, plugins)
+                .map(|candidate| format!("did you mean `{candidate}`?"));
             self.report(
                 function.byte_range(),
                 codes::UNKNOWN_PLUGIN,
-                format!("unknown plugin `{name}`"),
-                None,
+                format!("unknown plugin `{name}`: `evaluate` runs only built-in plugins"),
+                help,
             );
         }
         // Plugin arguments may name columns of other tables (`ipv4_lookup(Ranges, IP, Network)`),
