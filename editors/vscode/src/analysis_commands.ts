@@ -15,17 +15,39 @@ import {
   parseTimeseriesResult,
   timeseriesCandidates,
 } from './lsp_ext_analyze';
+import { extractAlerts } from './alerts';
 import { AnalysisPanel } from './panels/analysis';
 import { ResultsPanel } from './panels/results';
 
 export const FIND_ANOMALIES = 'quarry.findAnomalies';
 export const SHOW_PROCESS_TREE = 'quarry.showProcessTree';
 export const DECODE_SELECTION = 'quarry.decodeSelection';
+export const SHOW_ALERTS = 'quarry.showAlerts';
 
 export function registerAnalysisCommands(ctx: Ctx): void {
   ctx.pushDisposable(vscode.commands.registerCommand(FIND_ANOMALIES, () => findAnomalies(ctx)));
   ctx.pushDisposable(vscode.commands.registerCommand(SHOW_PROCESS_TREE, () => showProcessTree(ctx)));
   ctx.pushDisposable(vscode.commands.registerCommand(DECODE_SELECTION, () => decodeSelection(ctx)));
+  ctx.pushDisposable(vscode.commands.registerCommand(SHOW_ALERTS, () => showAlerts(ctx)));
+}
+
+/** Shows the SecurityAlert rows of the last result with their entities unpacked. */
+function showAlerts(ctx: Ctx): void {
+  const result = requireResult();
+  if (result === undefined) {
+    return;
+  }
+  const extracted = extractAlerts(result);
+  if ('error' in extracted) {
+    void vscode.window.showWarningMessage(extracted.error);
+    return;
+  }
+  AnalysisPanel.show(ctx.extensionUri, {
+    type: 'alerts',
+    title: vscode.l10n.t('Alerts'),
+    alerts: extracted.alerts,
+    omitted: extracted.omitted,
+  });
 }
 
 async function findAnomalies(ctx: Ctx): Promise<void> {

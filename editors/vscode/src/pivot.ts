@@ -6,12 +6,18 @@ import * as vscode from 'vscode';
 import { ExecuteCommandRequest } from 'vscode-languageclient/node';
 import type { Ctx } from './ctx';
 import { PIVOT_COMMAND, PIVOTS_REQUEST, parsePivotsResult, parseRenderTemplateResult } from './lsp_ext_library';
+import { AnalysisPanel } from './panels/analysis';
 
 export const PIVOT_ON_SELECTION = 'quarry.pivotOnSelection';
 
 export function registerPivot(ctx: Ctx): void {
   ctx.pushDisposable(vscode.commands.registerCommand(PIVOT_ON_SELECTION, () => pivotOnSelection(ctx)));
+  AnalysisPanel.onPivot = (entity, value) => void pivot(ctx, { value, entity });
+  ctx.pushDisposable({ dispose: () => (AnalysisPanel.onPivot = undefined) });
 }
+
+/** `quarry/pivots` params: a value with an optional entity type, or a place in a document. */
+type PivotsParams = { value: string; entity?: string } | { uri: string; position: { line: number; character: number } };
 
 async function pivotOnSelection(ctx: Ctx): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -21,13 +27,24 @@ async function pivotOnSelection(ctx: Ctx): Promise<void> {
     return;
   }
   const selection = editor.selection;
-  const params = selection.isEmpty
+  const params: PivotsParams = selection.isEmpty
     ? {
         uri: editor.document.uri.toString(),
         position: { line: selection.active.line, character: selection.active.character },
       }
     : { value: editor.document.getText(selection).trim() };
+  await pivot(ctx, params);
+}
 
+/** Lists the pivots for `params`, lets the user pick one, and opens the rendered query. */
+async function pivot(ctx: Ctx, params: PivotsParams): Promise<void> {
+  const client = ctx.client;
+  if (client === undefined) {
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t('The Quarry server is not running. Check the Quarry output channel, then run "Quarry: Restart Server".'),
+    );
+    return;
+  }
   let pivots;
   try {
     pivots = parsePivotsResult(await client.sendRequest(PIVOTS_REQUEST, params));

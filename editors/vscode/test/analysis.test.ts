@@ -8,6 +8,8 @@ import {
   parseTimeseriesResult,
   timeseriesCandidates,
 } from '../src/lsp_ext_analyze';
+import { extractAlerts, parseEntities } from '../src/alerts';
+import type { RunQueryResult } from '../src/lsp_ext';
 import { buildAnalysisHtml } from '../src/panels/analysis_html';
 import {
   type AnalysisLabels,
@@ -43,7 +45,42 @@ const LABELS: AnalysisLabels = {
   noIndicators: 'None.',
   limits: 'Limits',
   bytes: '{0} B',
+  alertCount: '{0} alerts',
+  alertsOmitted: '{0} more',
+  entities: 'Entities',
+  extendedProperties: 'Extended properties',
+  pivot: 'Pivot',
 };
+
+const ENTITIES = JSON.stringify([
+  { $id: '2', Address: '203.0.113.9', Type: 'ip' },
+  { $id: '3', HostName: 'ws01', DnsDomain: 'contoso.com', OSFamily: 'Windows', Type: 'host' },
+  { $id: '4', Name: 'alice', UPNSuffix: 'contoso.com', Type: 'account' },
+  { $ref: '2' },
+  { $id: '5', Algorithm: 'SHA256', Value: 'ab'.repeat(32), Type: 'filehash' },
+  { $id: '6', ResourceId: '/subscriptions/x', Type: 'azure-resource' },
+]);
+
+function alertResult(entities: unknown, extended: unknown): RunQueryResult {
+  return {
+    query: 'SecurityAlert',
+    source: 'demo',
+    columns: [
+      { name: 'TimeGenerated', type: 'datetime' },
+      { name: 'AlertName', type: 'string' },
+      { name: 'AlertSeverity', type: 'string' },
+      { name: 'Description', type: 'string' },
+      { name: 'ProviderName', type: 'string' },
+      { name: 'Entities', type: 'string' },
+      { name: 'ExtendedProperties', type: 'string' },
+    ],
+    rows: [['2024-05-01T10:00:00Z', 'Password spray', 'High', 'Many failed logons', 'ASI', entities, extended]],
+    rowCount: 1,
+    truncated: false,
+    elapsedMs: 1,
+    warnings: [],
+  };
+}
 
 function loadAnalysis(savedState?: unknown): LoadedWebview & { xssCalls: unknown[] } {
   const html = buildAnalysisHtml({
@@ -176,6 +213,56 @@ describe('analysis results', () => {
   });
 });
 
+describe('alerts', () => {
+  it('entities unpacked with pivot types', () => {
+    const entities = parseEntities(ENTITIES);
+    assert.deepEqual(
+      entities.map((entity) => [entity.kind, entity.value, entity.pivotEntity]),
+      [
+        ['ip', '203.0.113.9', 'IpAddress'],
+        ['host', 'ws01.contoso.com', 'Host'],
+        ['account', 'alice@contoso.com', 'Account'],
+        ['filehash', 'ab'.repeat(32), 'File'],
+        ['azure-resource', '/subscriptions/x', null],
+      ],
+    );
+    assert.deepEqual(entities[1].properties, [
+      ['HostName', 'ws01'],
+      ['DnsDomain', 'contoso.com'],
+      ['OSFamily', 'Windows'],
+    ]);
+  });
+
+  it('dynamic entities accepted', () => {
+    assert.equal(parseEntities(JSON.parse(ENTITIES)).length, 5);
+    assert.deepEqual(parseEntities('not json'), []);
+    assert.deepEqual(parseEntities(null), []);
+  });
+
+  it('alert rows unpacked', () => {
+    const extracted = extractAlerts(alertResult(ENTITIES, '{"Attempts": 40, "Tactic": "CredentialAccess"}'));
+    assert.ok(!('error' in extracted));
+    const [alert] = extracted.alerts;
+    assert.equal(alert.name, 'Password spray');
+    assert.equal(alert.severity, 'High');
+    assert.equal(alert.provider, 'ASI');
+    assert.equal(alert.entities.length, 5);
+    assert.deepEqual(alert.extendedProperties, [
+      ['Attempts', '40'],
+      ['Tactic', 'CredentialAccess'],
+    ]);
+    assert.equal(extracted.omitted, 0);
+  });
+
+  it('result without alert columns rejected', () => {
+    const result = alertResult(ENTITIES, '{}');
+    result.columns = [{ name: 'Account', type: 'string' }];
+    result.rows = [['alice']];
+    const extracted = extractAlerts(result);
+    assert.ok('error' in extracted && extracted.error.includes('AlertName'));
+  });
+});
+
 describe('analysis protocol', () => {
   it('message with bad result rejected', () => {
     assert.equal(parseAnalysisMessage({ type: 'timeseries', title: 't', result: { points: 1 } }), undefined);
@@ -189,6 +276,12 @@ describe('analysis protocol', () => {
     assert.deepEqual(parseAnalysisWebviewMessage({ type: 'copy', text: 'x' }), { type: 'copy', text: 'x' });
     assert.equal(parseAnalysisWebviewMessage({ type: 'copy', text: 3 }), undefined);
     assert.equal(parseAnalysisWebviewMessage({ type: 'export' }), undefined);
+    assert.deepEqual(parseAnalysisWebviewMessage({ type: 'pivot', entity: 'Host', value: 'ws01' }), {
+      type: 'pivot',
+      entity: 'Host',
+      value: 'ws01',
+    });
+    assert.equal(parseAnalysisWebviewMessage({ type: 'pivot', entity: 'Host' }), undefined);
   });
 
   it('html has strict policy and one script', () => {
@@ -293,6 +386,37 @@ describe('analysis webview', () => {
     assert.deepEqual(page.xssCalls, []);
     assert.equal(page.document.querySelectorAll('img, svg, iframe, object, embed, a, form').length, 0);
     assert.equal(page.document.querySelectorAll('script').length, 1);
+  });
+
+  it('alerts render and pivot', () => {
+    const page = loadAnalysis();
+    const hostile = XSS_PAYLOADS.slice(0, 30);
+    const entities = JSON.stringify(hostile.map((payload) => ({ Address: payload, Type: 'ip', Note: payload })));
+    const extended = JSON.stringify(Object.fromEntries(hostile.map((payload, index) => [`k${index}${payload}`, payload])));
+    const extracted = extractAlerts(alertResult(entities, extended));
+    assert.ok(!('error' in extracted));
+    extracted.alerts[0].name = hostile[5];
+    extracted.alerts[0].description = hostile[6];
+    page.receive({ type: 'alerts', title: 'Alerts', alerts: extracted.alerts, omitted: 0 });
+
+    const document = page.document;
+    assert.equal(document.querySelector('.alert-name')?.textContent, hostile[5]);
+    assert.equal(document.querySelector('.alert-description')?.textContent, hostile[6]);
+    const values = Array.from(document.querySelectorAll('.entity-value')).map((node) => node.textContent);
+    assert.deepEqual(values, hostile);
+    assert.equal(document.querySelectorAll('.extended-properties tr').length, hostile.length);
+    assert.deepEqual(page.alerts, []);
+    assert.deepEqual(page.xssCalls, []);
+    assert.equal(document.querySelectorAll('img, svg, iframe, object, embed, a, form').length, 0);
+
+    (document.querySelectorAll('button.pivot')[3] as HTMLButtonElement).click();
+    assert.deepEqual(page.posted.at(-1), { type: 'pivot', entity: 'IpAddress', value: hostile[3] });
+  });
+
+  it('alerts with bad entity ignored', () => {
+    const page = loadAnalysis();
+    page.receive({ type: 'alerts', title: 'Alerts', alerts: [{ name: 'x', entities: [{ kind: 1 }] }], omitted: 0 });
+    assert.equal(page.document.querySelector('.empty')?.textContent, LABELS.empty);
   });
 
   it('invalid message ignored', () => {

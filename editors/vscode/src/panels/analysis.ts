@@ -16,6 +16,9 @@ export class AnalysisPanel implements vscode.Disposable {
   private state: AnalysisMessage | undefined;
 
   /** Shows `message` in the panel, creating the panel beside the active editor when there is none. */
+  /** Handles Pivot clicks on alert entities; set by the pivot command's registration. */
+  static onPivot: ((entity: string, value: string) => void) | undefined;
+
   static show(extensionUri: vscode.Uri, message: AnalysisMessage): void {
     let current = AnalysisPanel.current;
     if (current === undefined) {
@@ -84,6 +87,10 @@ export class AnalysisPanel implements vscode.Disposable {
       }
       return;
     }
+    if (message.type === 'pivot') {
+      AnalysisPanel.onPivot?.(message.entity, message.value);
+      return;
+    }
     void vscode.env.clipboard.writeText(message.text).then(() => {
       vscode.window.setStatusBarMessage(vscode.l10n.t('Copied to the clipboard.'), 3_000);
     });
@@ -111,5 +118,10 @@ function analysisLabels(): AnalysisLabels {
     noIndicators: vscode.l10n.t('No indicators in the decoded text.'),
     limits: vscode.l10n.t('Decoding stopped early'),
     bytes: vscode.l10n.t('{0} bytes', '{0}'),
+    alertCount: vscode.l10n.t('{0} alerts', '{0}'),
+    alertsOmitted: vscode.l10n.t('{0} more rows are not shown.', '{0}'),
+    entities: vscode.l10n.t('Entities'),
+    extendedProperties: vscode.l10n.t('Extended properties'),
+    pivot: vscode.l10n.t('Pivot'),
   };
 }

@@ -10,19 +10,24 @@ import {
   parseProcessTreeResult,
   parseTimeseriesResult,
 } from '../lsp_ext_analyze';
+import { type Alert, parseAlerts } from '../alerts';
 
 /** Messages that the extension posts to the analysis webview. */
 export type AnalysisMessage =
   | { type: 'timeseries'; title: string; result: TimeseriesResult }
   | { type: 'processTree'; title: string; result: ProcessTreeResult }
-  | { type: 'decode'; title: string; input: string; result: DecodeResult };
+  | { type: 'decode'; title: string; input: string; result: DecodeResult }
+  /** `omitted`: rows of the result left out after the first alerts. */
+  | { type: 'alerts'; title: string; alerts: Alert[]; omitted: number };
 
 /** Messages that the analysis webview posts to the extension. */
 export type AnalysisWebviewMessage =
   /** The script has loaded; the extension then posts the current analysis. */
   | { type: 'ready' }
   /** The user clicked a copy button; the extension puts `text` on the clipboard. */
-  | { type: 'copy'; text: string };
+  | { type: 'copy'; text: string }
+  /** The user clicked Pivot on an alert's entity; the extension lists the pivot templates. */
+  | { type: 'pivot'; entity: string; value: string };
 
 /** Localised texts of the analysis webview. `{0}` and `{1}` are filled in by the script. */
 export interface AnalysisLabels {
@@ -49,6 +54,13 @@ export interface AnalysisLabels {
   limits: string;
   /** `{0}`: size in bytes. */
   bytes: string;
+  /** `{0}`: number of alerts. */
+  alertCount: string;
+  /** `{0}`: rows left out after the first alerts. */
+  alertsOmitted: string;
+  entities: string;
+  extendedProperties: string;
+  pivot: string;
 }
 
 /** Returns `value` as an `AnalysisMessage`, or undefined when it is not one. */
@@ -62,6 +74,14 @@ export function parseAnalysisMessage(value: unknown): AnalysisMessage | undefine
         return { type: 'timeseries', title: value.title, result: parseTimeseriesResult(value.result) };
       case 'processTree':
         return { type: 'processTree', title: value.title, result: parseProcessTreeResult(value.result) };
+      case 'alerts': {
+        const alerts = parseAlerts(value.alerts);
+        const omitted = value.omitted;
+        if (alerts === undefined || typeof omitted !== 'number' || !Number.isInteger(omitted) || omitted < 0) {
+          return undefined;
+        }
+        return { type: 'alerts', title: value.title, alerts, omitted };
+      }
       case 'decode':
         if (typeof value.input !== 'string') {
           return undefined;
@@ -85,6 +105,9 @@ export function parseAnalysisWebviewMessage(value: unknown): AnalysisWebviewMess
   }
   if (value.type === 'copy' && typeof value.text === 'string') {
     return { type: 'copy', text: value.text };
+  }
+  if (value.type === 'pivot' && typeof value.entity === 'string' && typeof value.value === 'string') {
+    return { type: 'pivot', entity: value.entity, value: value.value };
   }
   return undefined;
 }

@@ -14,6 +14,7 @@ import {
   ScatterController,
   Tooltip,
 } from 'chart.js';
+import type { Alert } from '../../src/alerts';
 import type { DecodeLayer, DecodeResult, ProcessNode, ProcessTreeResult, TimeseriesResult } from '../../src/lsp_ext_analyze';
 import {
   type AnalysisLabels,
@@ -55,6 +56,11 @@ const FALLBACK_LABELS: AnalysisLabels = {
   noIndicators: 'No indicators in the decoded text.',
   limits: 'Decoding stopped early',
   bytes: '{0} bytes',
+  alertCount: '{0} alerts',
+  alertsOmitted: '{0} more rows are not shown.',
+  entities: 'Entities',
+  extendedProperties: 'Extended properties',
+  pivot: 'Pivot',
 };
 
 const vscode = acquireVsCodeApi();
@@ -97,7 +103,71 @@ function show(message: AnalysisMessage): void {
     case 'decode':
       showDecode(message.input, message.result);
       break;
+    case 'alerts':
+      showAlerts(message.alerts, message.omitted);
+      break;
   }
+}
+
+function showAlerts(alerts: Alert[], omitted: number): void {
+  content.append(textElement('p', 'alert-count', format(labels.alertCount, String(alerts.length))));
+  if (omitted > 0) {
+    content.append(textElement('p', 'truncated', format(labels.alertsOmitted, String(omitted))));
+  }
+  for (const alert of alerts) {
+    const node = document.createElement('details');
+    node.className = 'alert';
+    node.open = true;
+    const summary = document.createElement('summary');
+    summary.append(
+      textElement('span', `alert-severity severity-${alert.severity.toLowerCase().replace(/[^a-z]/g, '')}`, alert.severity),
+      textElement('span', 'alert-name', alert.name),
+      textElement('span', 'alert-time', alert.time),
+      textElement('span', 'alert-provider', alert.provider),
+    );
+    node.append(summary);
+    if (alert.description !== '') {
+      node.append(textElement('p', 'alert-description', alert.description));
+    }
+    if (alert.entities.length > 0) {
+      node.append(textElement('h3', 'section-title', labels.entities));
+      const list = document.createElement('ul');
+      list.className = 'alert-entities';
+      for (const entity of alert.entities) {
+        const item = document.createElement('li');
+        item.className = 'alert-entity';
+        item.append(textElement('span', 'entity-kind', entity.kind), textElement('span', 'entity-value', entity.value));
+        const pivotEntity = entity.pivotEntity;
+        if (pivotEntity !== null) {
+          const button = textElement('button', 'pivot', labels.pivot);
+          button.type = 'button';
+          button.addEventListener('click', () => vscode.postMessage({ type: 'pivot', entity: pivotEntity, value: entity.value }));
+          item.append(button);
+        }
+        item.append(propertyTable('entity-properties', entity.properties));
+        list.append(item);
+      }
+      node.append(list);
+    }
+    if (alert.extendedProperties.length > 0) {
+      node.append(
+        textElement('h3', 'section-title', labels.extendedProperties),
+        propertyTable('extended-properties', alert.extendedProperties),
+      );
+    }
+    content.append(node);
+  }
+}
+
+function propertyTable(className: string, pairs: [string, string][]): HTMLElement {
+  const table = document.createElement('table');
+  table.className = className;
+  for (const [key, value] of pairs) {
+    const row = document.createElement('tr');
+    row.append(textElement('th', 'property-name', key), textElement('td', 'property-value', value));
+    table.append(row);
+  }
+  return table;
 }
 
 function showTimeseries(result: TimeseriesResult): void {
