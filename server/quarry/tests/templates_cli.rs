@@ -328,17 +328,32 @@ fn list_without_path_shows_bundled_library() {
         .map(|item| item["name"].as_str().unwrap())
         .collect();
     assert!(names.len() >= 80, "{} bundled templates", names.len());
-    assert!(names.contains(&"DemoHunt.failed_logon_sources"), "{names:?}");
+    assert!(
+        names.contains(&"DemoHunt.failed_logon_sources"),
+        "{names:?}"
+    );
     assert!(names.contains(&"MDE.list_device_processes"), "{names:?}");
-    assert!(names.contains(&"SplunkHunting.list_windows_logons_for_host"), "{names:?}");
+    assert!(
+        names.contains(&"SplunkHunting.list_windows_logons_for_host"),
+        "{names:?}"
+    );
 }
 
 #[test]
 fn validate_accepts_bundled_library() {
     let queries = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../queries");
     let output = quarry(&["templates", "validate", queries.to_str().unwrap()]);
-    assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
-    assert!(stderr(&output).contains(": 0 errors, 0 warnings"), "{}", stderr(&output));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains(": 0 errors, 0 warnings"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
