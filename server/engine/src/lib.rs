@@ -312,15 +312,71 @@ impl TableProvider for SessionTables<'_> {
             Some(files) => Ok(files.keys().cloned().collect()),
         }
     }
+
+    fn scan(&self, name: &str) -> Result<Option<polars::prelude::LazyFrame>, EngineError> {
+        use polars::prelude::IntoLazy as _;
+        if let Some(files) = self.folder_files()?
+            && let Some(file) = files.get(name)
+            && file_size(file) >= LAZY_SCAN_BYTES
+            && let Some(frame) = load::scan::scan_table(file)?
+        {
+            return match self.time_range {
+                Some(window) => apply_time_window_lazy(frame, window).map(Some),
+                None => Ok(Some(frame)),
+            };
+        }
+        Ok(self.table(name)?.map(|frame| frame.lazy()))
+    }
+}
+
+/// Tables whose files add up to this many bytes or more are scanned lazily on each run instead
+/// of loaded whole and cached: a scan reads only the columns and row groups a query needs,
+/// while smaller files load in well under a second and then answer repeated runs from memory.
+const LAZY_SCAN_BYTES: u64 = 64 * 1024 * 1024;
+
+fn file_size(file: &load::TableFile) -> u64 {
+    file.parts
+        .iter()
+        .filter_map(|part| std::fs::metadata(part).ok())
+        .map(|metadata| metadata.len())
+        .sum()
 }
 
 /// Keeps the rows of `frame` whose `TimeGenerated` lies in `window`. A table without a datetime
 /// `TimeGenerated` column is returned whole.
 fn apply_time_window(frame: DataFrame, window: TimeWindow) -> Result<DataFrame, EngineError> {
-    use polars::prelude::{DataType, IntoLazy as _, TimeUnit, col, lit};
+    use polars::prelude::{DataType, IntoLazy as _};
     let Some(DataType::Datetime(unit, _)) = frame.schema().get(TIME_COLUMN).cloned() else {
         return Ok(frame);
     };
+    frame
+        .lazy()
+        .filter(time_window_predicate(unit, window))
+        .collect()
+        .map_err(|error| EngineError::new(format!("could not apply the time range: {error}")))
+}
+
+/// Applies [`apply_time_window`]'s filter to a lazy scan, so that it reaches the file reader.
+fn apply_time_window_lazy(
+    mut frame: polars::prelude::LazyFrame,
+    window: TimeWindow,
+) -> Result<polars::prelude::LazyFrame, EngineError> {
+    use polars::prelude::DataType;
+    let schema = frame
+        .collect_schema()
+        .map_err(|error| EngineError::new(format!("could not apply the time range: {error}")))?;
+    let Some(DataType::Datetime(unit, _)) = schema.get(TIME_COLUMN).cloned() else {
+        return Ok(frame);
+    };
+    Ok(frame.filter(time_window_predicate(unit, window)))
+}
+
+/// Returns the predicate that keeps rows whose `TimeGenerated`, in `unit`, lies in `window`.
+fn time_window_predicate(
+    unit: polars::prelude::TimeUnit,
+    window: TimeWindow,
+) -> polars::prelude::Expr {
+    use polars::prelude::{DataType, TimeUnit, col, lit};
     let scale = |nanos: i64| match unit {
         TimeUnit::Nanoseconds => nanos,
         TimeUnit::Microseconds => nanos.div_euclid(1_000),
@@ -334,11 +390,7 @@ fn apply_time_window(frame: DataFrame, window: TimeWindow) -> Result<DataFrame, 
     };
     let end = scale(window.end);
     let ticks = col(TIME_COLUMN).cast(DataType::Int64);
-    frame
-        .lazy()
-        .filter(ticks.clone().gt_eq(lit(start)).and(ticks.lt(lit(end))))
-        .collect()
-        .map_err(|error| EngineError::new(format!("could not apply the time range: {error}")))
+    ticks.clone().gt_eq(lit(start)).and(ticks.lt(lit(end)))
 }
 
 impl SessionTables<'_> {
