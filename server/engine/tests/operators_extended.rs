@@ -1,0 +1,300 @@
+//! Tabular operators beyond the basics, each checked against rows worked out by hand.
+
+mod common;
+
+use common::{column, column_names, run_csv, run_ok, strings};
+use serde_json::json;
+
+const LEFT: &str = "Key,L\na,1\nb,2\nb,3\nc,4\n,5\n";
+const RIGHT: &str = "Key,R\nb,20\nc,30\nc,31\nd,40\n";
+
+fn joined(kind: &str, order: &str) -> quarry_engine::QueryOutput {
+    run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        &format!("L | join kind={kind} R on Key | order by {order}"),
+    )
+}
+
+#[test]
+fn join_kinds() {
+    // Semi and anti joins keep one side's columns; null keys never match.
+    let output = joined("leftsemi", "L asc");
+    assert_eq!(column_names(&output), ["Key", "L"]);
+    assert_eq!(column(&output, "L"), [json!(2), json!(3), json!(4)]);
+
+    let output = joined("leftanti", "L asc");
+    assert_eq!(column(&output, "L"), [json!(1), json!(5)]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "L | join kind=rightanti R on Key",
+    );
+    assert_eq!(column_names(&output), ["Key", "R"]);
+    assert_eq!(column(&output, "R"), [json!(40)]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "L | join kind=rightsemi R on Key | order by R asc",
+    );
+    assert_eq!(column(&output, "R"), [json!(20), json!(30), json!(31)]);
+
+    // inner keeps every pair: b matches once per left row, c twice.
+    let output = joined("inner", "L asc, R asc");
+    assert_eq!(
+        column(&output, "R"),
+        [json!(20), json!(20), json!(30), json!(31)]
+    );
+
+    // innerunique keeps the first left row of each key.
+    let output = joined("innerunique", "L asc, R asc");
+    assert_eq!(column(&output, "L"), [json!(2), json!(4), json!(4)]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "L | join kind=fullouter R on Key | summarize n = count()",
+    );
+    // 1 (a) + 2 (b) + 2 (c) + 1 (null key) + 1 (d) rows.
+    assert_eq!(column(&output, "n"), [json!(7)]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "L | join kind=rightouter R on Key | where isempty(Key) | project Key1, R",
+    );
+    assert_eq!(column(&output, "Key1"), [json!("d")]);
+}
+
+#[test]
+fn lookup_adds_right_columns() {
+    let output = run_ok(
+        &[("L.csv", LEFT), ("Names.csv", "Key,Name\nb,Bee\nc,Sea\n")],
+        "L | lookup Names on Key | project L, Name",
+    );
+    assert_eq!(strings(&output, "Name"), ["", "Bee", "Bee", "Sea", ""]);
+}
+
+#[test]
+fn mv_expand_arrays_and_bags() {
+    let table = "Id,Items\n1,\"[\"\"a\"\",\"\"b\"\"]\"\n2,[]\n3,\"{\"\"k\"\":1,\"\"v\"\":2}\"\n";
+    let output = run_ok(
+        &[("T.csv", table)],
+        "T | mv-expand with_itemindex=I Item = parse_json(Items) | project Id, I, Item",
+    );
+    // The empty array makes no rows; a bag makes one row per property.
+    assert_eq!(
+        column(&output, "Id"),
+        [json!(1), json!(1), json!(3), json!(3)]
+    );
+    assert_eq!(
+        column(&output, "I"),
+        [json!(0), json!(1), json!(0), json!(1)]
+    );
+    assert_eq!(
+        column(&output, "Item"),
+        [json!("a"), json!("b"), json!({"k": 1}), json!({"v": 2})]
+    );
+    let output = run_ok(
+        &[("T.csv", table)],
+        "T | where Id == 1 | mv-expand Item = parse_json(Items) to typeof(string) | project Item",
+    );
+    assert_eq!(common::column_types(&output), ["string"]);
+    let output = run_ok(
+        &[("T.csv", table)],
+        "T | where Id == 3 | mv-expand bagexpansion=array Item = parse_json(Items) | project Item",
+    );
+    assert_eq!(column(&output, "Item"), [json!(["k", 1]), json!(["v", 2])]);
+}
+
+#[test]
+fn parse_patterns() {
+    let table = "Msg\nuser=bob port=22 ok\nuser=eve port=x ok\nnothing here\n";
+    let output = run_ok(
+        &[("T.csv", table)],
+        r#"T | parse Msg with "user=" User " port=" Port:long " " Rest"#,
+    );
+    assert_eq!(strings(&output, "User"), ["bob", "", ""]);
+    assert_eq!(
+        column(&output, "Port"),
+        [json!(22), json!(null), json!(null)]
+    );
+    assert_eq!(strings(&output, "Rest"), ["ok", "", ""]);
+
+    let output = run_ok(
+        &[("T.csv", table)],
+        r#"T | parse kind=relaxed Msg with "user=" User " port=" Port:long " " Rest"#,
+    );
+    assert_eq!(strings(&output, "User"), ["bob", "eve", ""]);
+    assert_eq!(
+        column(&output, "Port"),
+        [json!(22), json!(null), json!(null)]
+    );
+
+    let output = run_ok(
+        &[("T.csv", table)],
+        r#"T | parse-where kind=regex Msg with @"user=(\w)" First:string ".*""#,
+    );
+    assert_eq!(strings(&output, "First"), ["b", "e"]);
+}
+
+#[test]
+fn make_series_fills_missing_steps() {
+    let table = "Host,At,Bytes\nA,2024-01-01T00:10:00Z,1\nA,2024-01-01T00:20:00Z,2\nA,2024-01-01T02:00:00Z,5\nB,2024-01-01T01:00:00Z,7\n";
+    let output = run_ok(
+        &[("T.csv", table)],
+        "T | make-series total = sum(Bytes) default = -1 on At from datetime(2024-01-01) to datetime(2024-01-01 03:00) step 1h by Host | order by Host asc",
+    );
+    assert_eq!(column_names(&output), ["Host", "total", "At"]);
+    assert_eq!(
+        column(&output, "total"),
+        [json!([3, -1, 5]), json!([-1, 7, -1])]
+    );
+    assert_eq!(
+        column(&output, "At")[0],
+        json!([
+            "2024-01-01T00:00:00.0000000Z",
+            "2024-01-01T01:00:00.0000000Z",
+            "2024-01-01T02:00:00.0000000Z"
+        ])
+    );
+}
+
+#[test]
+fn sources_without_tables() {
+    let output = run_ok(&[("T.csv", "x\n1\n")], "range i from 1 to 10 step 3");
+    assert_eq!(
+        column(&output, "i"),
+        [json!(1), json!(4), json!(7), json!(10)]
+    );
+
+    let output = run_ok(
+        &[("T.csv", "x\n1\n")],
+        r#"datatable(Name: string, N: long, D: dynamic) ["a", 1, dynamic([1]), "b", 2, dynamic({"k": "v"})]"#,
+    );
+    assert_eq!(column_names(&output), ["Name", "N", "D"]);
+    assert_eq!(column(&output, "D"), [json!([1]), json!({"k": "v"})]);
+
+    let output = run_ok(&[("T.csv", "x\n1\n")], "print 1 + 1, s = 'x'");
+    assert_eq!(column_names(&output), ["print_0", "s"]);
+}
+
+#[test]
+fn lets_and_functions() {
+    let tables = [("L.csv", LEFT), ("R.csv", RIGHT)];
+    let output = run_ok(
+        &tables,
+        "let bad = R | where R > 25 | project Key; L | where Key in (bad) | project L",
+    );
+    assert_eq!(column(&output, "L"), [json!(4)]);
+
+    let output = run_ok(
+        &tables,
+        "let top_r = toscalar(R | summarize max(R)); print m = top_r",
+    );
+    assert_eq!(column(&output, "m"), [json!(40)]);
+
+    let output = run_ok(
+        &tables,
+        "let above = (t: long) { R | where R > t }; above(30) | project R",
+    );
+    assert_eq!(column(&output, "R"), [json!(31), json!(40)]);
+
+    let output = run_ok(
+        &tables,
+        "let count_by_key = (T: (Key: string)) { T | summarize n = count() by Key }; L | invoke count_by_key() | where Key == 'b'",
+    );
+    assert_eq!(column(&output, "n"), [json!(2)]);
+
+    let output = run_ok(
+        &tables,
+        "let m = materialize(L | where L > 1); m | join kind=inner (m) on Key | count",
+    );
+    // b: 2 x 2, c: 1 x 1, and the empty key of row 5 matches itself once.
+    assert_eq!(column(&output, "Count"), [json!(6)]);
+}
+
+#[test]
+fn serialize_and_row_order() {
+    let output = run_ok(
+        &[("L.csv", LEFT)],
+        "L | order by L asc | serialize n = row_number() | extend p = prev(L), nx = next(Key) | project n, p, nx",
+    );
+    assert_eq!(
+        column(&output, "n"),
+        [json!(1), json!(2), json!(3), json!(4), json!(5)]
+    );
+    assert_eq!(
+        column(&output, "p"),
+        [json!(null), json!(1), json!(2), json!(3), json!(4)]
+    );
+    assert_eq!(strings(&output, "nx"), ["b", "b", "c", "", ""]);
+}
+
+#[test]
+fn top_nested_levels() {
+    let table =
+        "Country,City,Visits\nUS,NYC,5\nUS,SF,3\nUS,LA,1\nFR,Paris,4\nFR,Lyon,2\nDE,Berlin,1\n";
+    let output = run_ok(
+        &[("T.csv", table)],
+        "T | top-nested 2 of Country by total = sum(Visits), top-nested 1 of City by sum(Visits)",
+    );
+    assert_eq!(
+        column_names(&output),
+        ["Country", "total", "City", "aggregated_City"]
+    );
+    assert_eq!(strings(&output, "Country"), ["US", "FR"]);
+    assert_eq!(strings(&output, "City"), ["NYC", "Paris"]);
+    assert_eq!(column(&output, "total"), [json!(9), json!(6)]);
+}
+
+#[test]
+fn small_operators() {
+    let bag = "Id,Props\n1,\"{\"\"user\"\":\"\"bob\"\",\"\"n\"\":3}\"\n2,\"{\"\"user\"\":\"\"eve\"\"}\"\n";
+    let output = run_ok(
+        &[("T.csv", bag)],
+        "T | evaluate bag_unpack(Props) | project Id, user, n",
+    );
+    assert_eq!(strings(&output, "user"), ["bob", "eve"]);
+    assert_eq!(column(&output, "n"), [json!(3), json!(null)]);
+
+    let output = run_ok(&[("L.csv", LEFT)], "L | getschema");
+    assert_eq!(strings(&output, "ColumnName"), ["Key", "L"]);
+    assert_eq!(strings(&output, "ColumnType"), ["string", "long"]);
+
+    let output = run_ok(&[("L.csv", LEFT)], "L | sample 2 | count");
+    assert_eq!(column(&output, "Count"), [json!(2)]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT)],
+        "L | project-reorder L | project-keep L*",
+    );
+    assert_eq!(column_names(&output), ["L"]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "union withsource=Source L, R | summarize n = count() by Source | order by Source asc",
+    );
+    assert_eq!(column(&output, "n"), [json!(5), json!(4)]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "search \"d\" | project R",
+    );
+    assert_eq!(column(&output, "R"), [json!(40)]);
+}
+
+#[test]
+fn errors_name_the_construct() {
+    let query = "L | evaluate autocluster()";
+    let error = run_csv(&[("L.csv", LEFT)], query).unwrap_err();
+    assert!(
+        error.message.contains("`autocluster` plugin"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.range, Some(13..26));
+
+    let error = run_csv(&[("L.csv", LEFT)], "L | where L > 'x'").unwrap_err();
+    assert!(error.message.contains("`L`"), "{}", error.message);
+
+    let error = run_csv(&[("L.csv", LEFT)], "range i from 1 to 10 step 0").unwrap_err();
+    assert!(error.message.contains("non-zero step"), "{}", error.message);
+}
