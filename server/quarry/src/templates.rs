@@ -344,7 +344,8 @@ fn show(entry: Entry<'_>, format: Format, out: &mut impl Write) -> anyhow::Resul
     Ok(())
 }
 
-fn arg_to_json(value: &ArgValue) -> serde_json::Value {
+/// Converts a template value to JSON: datetimes as ISO 8601 text, lists as arrays.
+pub(crate) fn arg_to_json(value: &ArgValue) -> serde_json::Value {
     match value {
         ArgValue::Text(text) => serde_json::Value::from(text.as_str()),
         ArgValue::Int(number) => serde_json::Value::from(*number),

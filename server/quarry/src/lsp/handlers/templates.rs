@@ -150,7 +150,7 @@ pub fn list_templates(session: &Session, params: &Value) -> Result<Value> {
                     "type": param.param_type.map(ParamType::name),
                     "description": param.description,
                     "required": param.is_required(),
-                    "default": param.default.as_ref().and_then(ArgValue::from_node).map(|value| arg_to_json(&value)),
+                    "default": param.default.as_ref().and_then(ArgValue::from_node).map(|value| crate::templates::arg_to_json(&value)),
                     "aliases": param.aliases,
                 })
             })
@@ -210,17 +210,6 @@ fn dialect_name(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Kql => "kql",
         Dialect::Splunk => "splunk",
-    }
-}
-
-fn arg_to_json(value: &ArgValue) -> Value {
-    match value {
-        ArgValue::Text(text) => Value::from(text.as_str()),
-        ArgValue::Int(number) => Value::from(*number),
-        ArgValue::Float(number) => Value::from(*number),
-        ArgValue::Bool(flag) => Value::from(*flag),
-        ArgValue::List(items) => items.iter().map(arg_to_json).collect(),
-        ArgValue::Time(time) => Value::from(time.isoformat('T')),
     }
 }
 
