@@ -162,3 +162,185 @@ fn data_folder_tables_are_known() {
     let diagnostics = wait_for_unknown_tables(&mut client, uri, &["NoSuchTable"]);
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
 }
+
+/// A client that supports `workspace/configuration` and returns a different
+/// `quarry.schema.files` for each folder, as VS Code does with folder settings. It speaks the
+/// wire protocol directly because the shared test client replies `null` to every server request.
+mod configuring_client {
+    use std::collections::HashMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    /// How long a test may run before the server is killed, which makes a blocked read fail.
+    const TIMEOUT: Duration = Duration::from_secs(30);
+
+    pub struct Client {
+        child: Arc<Mutex<Child>>,
+        stdin: ChildStdin,
+        stdout: BufReader<ChildStdout>,
+        /// `quarry.schema.files` for each folder URI.
+        pub files: HashMap<String, Value>,
+        pub configuration_requests: usize,
+    }
+
+    impl Client {
+        pub fn spawn(files: HashMap<String, Value>) -> Client {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
+                .arg("lsp")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("failed to start `quarry lsp`");
+            let stdin = child.stdin.take().unwrap();
+            let stdout = BufReader::new(child.stdout.take().unwrap());
+            let child = Arc::new(Mutex::new(child));
+            let watched = Arc::clone(&child);
+            std::thread::spawn(move || {
+                std::thread::sleep(TIMEOUT);
+                let mut child = watched.lock().unwrap();
+                if let Ok(None) = child.try_wait() {
+                    let _ = child.kill();
+                }
+            });
+            Client {
+                child,
+                stdin,
+                stdout,
+                files,
+                configuration_requests: 0,
+            }
+        }
+
+        pub fn send(&mut self, message: &Value) {
+            let body = message.to_string();
+            write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+            self.stdin.flush().unwrap();
+        }
+
+        fn read(&mut self) -> Value {
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                assert!(
+                    self.stdout.read_line(&mut line).unwrap() > 0,
+                    "server closed stdout"
+                );
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(value) = line.strip_prefix("Content-Length: ") {
+                    length = value.parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            self.stdout.read_exact(&mut body).unwrap();
+            serde_json::from_slice(&body).unwrap()
+        }
+
+        /// Reads messages and replies to server requests until a message satisfies `accept`.
+        pub fn wait(&mut self, accept: impl Fn(&Value) -> bool) -> Value {
+            loop {
+                let message = self.read();
+                if message["method"] == "workspace/configuration" {
+                    self.configuration_requests += 1;
+                    let items = message["params"]["items"].as_array().unwrap().clone();
+                    let result: Vec<Value> = items
+                        .iter()
+                        .map(|item| {
+                            assert_eq!(item["section"], "quarry.schema.files");
+                            let scope = item["scopeUri"].as_str().unwrap_or_default();
+                            self.files.get(scope).cloned().unwrap_or(Value::Null)
+                        })
+                        .collect();
+                    self.send(&json!({ "jsonrpc": "2.0", "id": message["id"], "result": result }));
+                    continue;
+                }
+                if message.get("method").is_some() && message.get("id").is_some() {
+                    self.send(&json!({ "jsonrpc": "2.0", "id": message["id"], "result": null }));
+                    continue;
+                }
+                if accept(&message) {
+                    return message;
+                }
+            }
+        }
+    }
+
+    impl Drop for Client {
+        fn drop(&mut self) {
+            let mut child = self.child.lock().unwrap();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn folder_settings_from_configuration_requests() {
+    let root = temp_folder("pull");
+    let first = root.join("first");
+    let second = root.join("second");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    write_schema(&first, "FirstTable");
+    std::fs::write(
+        second.join("other.json"),
+        r#"{"tables": [{"name": "SecondTable", "columns": [{"name": "Host", "type": "string"}]}]}"#,
+    )
+    .unwrap();
+
+    let files = std::collections::HashMap::from([
+        (file_uri(&first), json!(["schema.json"])),
+        (file_uri(&second), json!(["other.json"])),
+    ]);
+    let mut client = configuring_client::Client::spawn(files);
+    client.send(&json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "processId": null,
+            "rootUri": null,
+            "capabilities": { "workspace": { "configuration": true } },
+            "workspaceFolders": [
+                { "uri": file_uri(&first), "name": "first" },
+                { "uri": file_uri(&second), "name": "second" },
+            ],
+        },
+    }));
+    client.wait(|message| message["id"] == 1);
+    client.send(&json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+
+    let text = "FirstTable | take 1\n\nSecondTable | take 1\n";
+    let second_uri = file_uri(&second.join("hunt.kql"));
+    client.send(&json!({
+        "jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": { "textDocument": { "uri": second_uri, "languageId": "kql", "version": 1, "text": text } },
+    }));
+    let unknown_in = |message: &Value| -> Option<Vec<String>> {
+        if message["method"] != "textDocument/publishDiagnostics"
+            || message["params"]["uri"] != second_uri
+        {
+            return None;
+        }
+        Some(
+            message["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|diagnostic| diagnostic["code"] == "KQL101")
+                .map(|diagnostic| diagnostic["message"].as_str().unwrap().to_owned())
+                .collect(),
+        )
+    };
+    // Publications from before the schemas loaded report both tables; wait for the reload.
+    let published =
+        client.wait(|message| unknown_in(message).is_some_and(|unknown| unknown.len() == 1));
+    let unknown = unknown_in(&published).unwrap();
+    assert!(unknown[0].contains("`FirstTable`"), "{unknown:?}");
+    assert_eq!(client.configuration_requests, 1);
+}
