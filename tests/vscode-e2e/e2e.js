@@ -731,13 +731,13 @@ async function workbenchSteps(page) {
     await page.keyboard.press('Enter');
     await page.locator('.statusbar-item', { hasText: 'Demo data' }).first().waitFor({ timeout: 10_000 });
 
-    // TODO: an untitled editor that the walkthrough's button opens gets no Run lenses in
-    // code-server 4.139.1, because the workbench never calls the lens provider for it. The same
-    // editor opened from the command palette gets them (step 20c). The pivot query that step
-    // 24b opens from a webview has none either, so the cause seems to be an untitled editor
-    // opened while a non-text editor is active. Until it is found, run with Shift+Enter here.
-    await clickLine(page, '| render columnchart');
-    await page.keyboard.press('Shift+Enter');
+    // The untitled editor that the walkthrough's button opens gets its Run lenses, as one
+    // opened from the command palette does (step 20c); the third runs the chart block.
+    const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+    const lenses = editor.locator('.codelens-decoration a').filter({ hasText: /^\s*Run\s*$/ });
+    await lenses.nth(2).waitFor({ timeout: 30_000 });
+    assert.equal(await lenses.count(), 3);
+    await lenses.nth(2).click();
     const frame = resultsFrame(page);
     await waitForText(frame.locator('#summary .source'), 'Source: demo', 60_000, { exact: true });
     await frame.locator('#chart canvas').waitFor({ timeout: 30_000 });
@@ -1332,10 +1332,10 @@ async function libraryAndHoverSteps(page) {
     await picker.waitFor({ state: 'visible', timeout: 15_000 });
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
-    await page
-      .locator('.editor-group-container.active .monaco-editor .view-line', { hasText: ALERT_IP })
-      .first()
-      .waitFor({ timeout: 15_000 });
+    const pivotEditor = page.locator('.editor-group-container.active .monaco-editor').first();
+    await pivotEditor.locator('.view-line', { hasText: ALERT_IP }).first().waitFor({ timeout: 15_000 });
+    // The untitled editor opened from the webview gets its Run lens too.
+    await pivotEditor.locator('.codelens-decoration a').filter({ hasText: /^\s*Run\s*$/ }).first().waitFor({ timeout: 30_000 });
   });
 
   const greyNoise = await startFakeGreyNoise();

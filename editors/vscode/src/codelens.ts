@@ -6,6 +6,9 @@ import { KQL_SELECTOR } from './client';
 import type { Ctx } from './ctx';
 import { queryBlocks } from './query_blocks';
 
+/** Wait before registering the lens provider again for a new untitled KQL editor, in ms. */
+const LENS_REREGISTER_DELAY_MS = 1_000;
+
 class RunCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -49,7 +52,33 @@ class RunCodeLensProvider implements vscode.CodeLensProvider {
 export function registerCodeLens(ctx: Ctx): void {
   const provider = new RunCodeLensProvider();
   ctx.pushDisposable(provider);
-  ctx.pushDisposable(vscode.languages.registerCodeLensProvider(KQL_SELECTOR, provider));
+  let registration = vscode.languages.registerCodeLensProvider(KQL_SELECTOR, provider);
+  ctx.pushDisposable({ dispose: () => registration.dispose() });
+
+  // An untitled KQL editor opened while a non-text editor is active (the walkthrough's Open
+  // Demo Hunt button, a pivot from a webview) gets no lenses in code-server 4.139.1: the
+  // workbench never asks this provider. Registering the provider again makes every editor look
+  // its lens providers up anew.
+  // NOTE: the 1 s delay is a guess that worked in the e2e test; a registration at once, while
+  // the editor opens, did not help.
+  const refreshed = new WeakSet<vscode.TextDocument>();
+  ctx.pushDisposable(
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      const document = editor?.document;
+      if (document === undefined || document.uri.scheme !== 'untitled' || document.languageId !== 'kql') {
+        return;
+      }
+      if (refreshed.has(document)) {
+        return;
+      }
+      refreshed.add(document);
+      const timer = setTimeout(() => {
+        registration.dispose();
+        registration = vscode.languages.registerCodeLensProvider(KQL_SELECTOR, provider);
+      }, LENS_REREGISTER_DELAY_MS);
+      ctx.pushDisposable({ dispose: () => clearTimeout(timer) });
+    }),
+  );
 
   // A selection changes on every cursor move; refresh only when it becomes or stops being empty.
   let hadSelection = false;
