@@ -143,13 +143,19 @@ impl IndicatorReport {
                 let place: Vec<&str> = [
                     location.city.as_deref(),
                     location.subdivision.as_deref(),
-                    location.country.as_deref().or(location.country_code.as_deref()),
+                    location
+                        .country
+                        .as_deref()
+                        .or(location.country_code.as_deref()),
                 ]
                 .into_iter()
                 .flatten()
                 .collect();
                 if !place.is_empty() {
-                    out.push_str(&format!("- Location: {}\n", escape_markdown(&place.join(", "))));
+                    out.push_str(&format!(
+                        "- Location: {}\n",
+                        escape_markdown(&place.join(", "))
+                    ));
                 }
                 if let Some(asn) = location.asn {
                     let organization = location
@@ -275,7 +281,13 @@ pub fn escape_markdown(text: &str) -> String {
 /// code span shows backslashes as written and cannot escape a backtick.
 fn code_span(text: &str) -> String {
     text.chars()
-        .map(|ch| if matches!(ch, '`' | '\n' | '\r') { ' ' } else { ch })
+        .map(|ch| {
+            if matches!(ch, '`' | '\n' | '\r') {
+                ' '
+            } else {
+                ch
+            }
+        })
         .collect()
 }
 
@@ -299,7 +311,10 @@ mod tests {
     fn escape_markdown_neutralizes_markup() {
         let escaped = escape_markdown("[x](javascript:alert(1)) <img src=x> **b**");
         assert!(!escaped.contains("<img"), "{escaped}");
-        assert!(escaped.contains(r"\[x\]\(javascript:alert\(1\)\)"), "{escaped}");
+        assert!(
+            escaped.contains(r"\[x\]\(javascript:alert\(1\)\)"),
+            "{escaped}"
+        );
         assert!(escaped.contains(r"\*\*b\*\*"), "{escaped}");
     }
 

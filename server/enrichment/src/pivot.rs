@@ -365,7 +365,12 @@ sources:
         assert_eq!(EntityType::for_ioc(IocType::Email), EntityType::Account);
         assert_eq!("ipaddress".parse::<EntityType>(), Ok(EntityType::IpAddress));
         assert_eq!("Host".parse::<EntityType>(), Ok(EntityType::Host));
-        assert!("Mailbox".parse::<EntityType>().unwrap_err().contains("Mailbox"));
+        assert!(
+            "Mailbox"
+                .parse::<EntityType>()
+                .unwrap_err()
+                .contains("Mailbox")
+        );
     }
 
     #[test]
@@ -378,7 +383,10 @@ sources:
         assert_eq!(
             ip,
             [
-                ("Test.hosts_in_list".to_owned(), "ip_address_list".to_owned()),
+                (
+                    "Test.hosts_in_list".to_owned(),
+                    "ip_address_list".to_owned()
+                ),
                 ("Test.logons_from_ip".to_owned(), "ip_address".to_owned()),
             ]
         );

@@ -51,14 +51,13 @@ fn with_entry<T>(
 ) -> Result<keyring::Result<T>, String> {
     let outcome = operation(&entry(name)?);
     #[cfg(target_os = "linux")]
-    if matches!(outcome, Err(keyring::Error::NoEntry)) {
-        if let Ok(mut credential) =
+    if matches!(outcome, Err(keyring::Error::NoEntry))
+        && let Ok(mut credential) =
             keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, name)
-        {
-            credential.persistent = None;
-            let session_only = keyring::Entry::new_with_credential(Box::new(credential));
-            return Ok(operation(&session_only));
-        }
+    {
+        credential.persistent = None;
+        let session_only = keyring::Entry::new_with_credential(Box::new(credential));
+        return Ok(operation(&session_only));
     }
     Ok(outcome)
 }

@@ -11,7 +11,9 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono::DateTime;
-use polars::prelude::{DataFrame, DataType, IntoColumn, NamedFrom, ParquetWriter, Series, TimeUnit};
+use polars::prelude::{
+    DataFrame, DataType, IntoColumn, NamedFrom, ParquetWriter, Series, TimeUnit,
+};
 use quarry_engine::QueryOutput;
 use serde_json::Value;
 
@@ -28,8 +30,8 @@ pub fn write_parquet(output: &QueryOutput, path: &Path) -> anyhow::Result<()> {
     }
     let mut frame = DataFrame::new(output.rows.len(), columns)
         .context("failed to assemble the result for Parquet")?;
-    let file = File::create(path)
-        .with_context(|| format!("failed to create `{}`", path.display()))?;
+    let file =
+        File::create(path).with_context(|| format!("failed to create `{}`", path.display()))?;
     ParquetWriter::new(file)
         .finish(&mut frame)
         .with_context(|| format!("failed to write Parquet to `{}`", path.display()))?;
@@ -40,18 +42,26 @@ pub fn write_parquet(output: &QueryOutput, path: &Path) -> anyhow::Result<()> {
 /// not fit that type.
 fn column(name: &str, ty: &str, cells: &[&Value]) -> anyhow::Result<Series> {
     let typed = match ty {
-        "long" | "int" => typed(cells, Value::as_i64).map(|values| Series::new(name.into(), values)),
-        "real" | "double" => typed(cells, Value::as_f64).map(|values| Series::new(name.into(), values)),
+        "long" | "int" => {
+            typed(cells, Value::as_i64).map(|values| Series::new(name.into(), values))
+        }
+        "real" | "double" => {
+            typed(cells, Value::as_f64).map(|values| Series::new(name.into(), values))
+        }
         "bool" | "boolean" => {
             typed(cells, Value::as_bool).map(|values| Series::new(name.into(), values))
         }
-        "datetime" | "date" => typed(cells, datetime_nanos).map(|values| {
-            Series::new(name.into(), values)
-                .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
-        }).transpose()?,
-        "timespan" | "time" => typed(cells, timespan_nanos).map(|values| {
-            Series::new(name.into(), values).cast(&DataType::Duration(TimeUnit::Nanoseconds))
-        }).transpose()?,
+        "datetime" | "date" => typed(cells, datetime_nanos)
+            .map(|values| {
+                Series::new(name.into(), values)
+                    .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+            })
+            .transpose()?,
+        "timespan" | "time" => typed(cells, timespan_nanos)
+            .map(|values| {
+                Series::new(name.into(), values).cast(&DataType::Duration(TimeUnit::Nanoseconds))
+            })
+            .transpose()?,
         _ => None,
     };
     Ok(typed.unwrap_or_else(|| {
@@ -119,7 +129,9 @@ fn timespan_nanos(cell: &Value) -> Option<i64> {
         format!("{fraction:0<9}").parse::<i64>().ok()?
     };
     let whole_seconds = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
-    let nanos = whole_seconds.checked_mul(1_000_000_000)?.checked_add(fraction_nanos)?;
+    let nanos = whole_seconds
+        .checked_mul(1_000_000_000)?
+        .checked_add(fraction_nanos)?;
     Some(if negative { -nanos } else { nanos })
 }
 

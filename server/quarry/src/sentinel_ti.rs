@@ -69,7 +69,10 @@ impl SentinelTi {
                 &self.name,
                 observable,
                 LookupStatus::Failed,
-                format!("{} has no column for {} indicators", self.name, observable.ioc_type),
+                format!(
+                    "{} has no column for {} indicators",
+                    self.name, observable.ioc_type
+                ),
             );
         };
         let request = QueryRequest {
@@ -85,7 +88,12 @@ impl SentinelTi {
             Ok(result) => result,
             Err(error) => {
                 tracing::warn!(provider = %self.name, %error, "Sentinel indicator lookup failed");
-                return TiResult::failure(&self.name, observable, status_of(&error), error.to_string());
+                return TiResult::failure(
+                    &self.name,
+                    observable,
+                    status_of(&error),
+                    error.to_string(),
+                );
             }
         };
         let Some(table) = result.tables.first() else {
@@ -175,7 +183,12 @@ pub fn sentinel_providers(
 fn match_columns(ioc_type: IocType) -> Option<(&'static [&'static str], bool)> {
     match ioc_type {
         IocType::Ipv4 | IocType::Ipv6 => Some((
-            &["NetworkIP", "NetworkSourceIP", "NetworkDestinationIP", "EmailSourceIpAddress"],
+            &[
+                "NetworkIP",
+                "NetworkSourceIP",
+                "NetworkDestinationIP",
+                "EmailSourceIpAddress",
+            ],
             false,
         )),
         IocType::Dns => Some((&["DomainName", "EmailSourceDomain"], true)),

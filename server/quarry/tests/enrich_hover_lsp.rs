@@ -24,14 +24,18 @@ const DOCUMENT: &str = "// beacon to 185.220.101.4, seen from 10.1.2.3\nSigninLo
 /// Writes a city database that puts 185.220.101.0/24 in Testville, Germany.
 fn write_city_db(path: &Path) {
     let mut writer = MmdbWriter::new("GeoLite2-City", "hover test database", 1_700_000_000);
-    let names = |text: &str| MmdbValue::map([("names", MmdbValue::map([("en", MmdbValue::string(text))]))]);
+    let names =
+        |text: &str| MmdbValue::map([("names", MmdbValue::map([("en", MmdbValue::string(text))]))]);
     let record = MmdbValue::map([
         ("city", names("Testville")),
         (
             "country",
             MmdbValue::map([
                 ("iso_code", MmdbValue::string("DE")),
-                ("names", MmdbValue::map([("en", MmdbValue::string("Germany"))])),
+                (
+                    "names",
+                    MmdbValue::map([("en", MmdbValue::string("Germany"))]),
+                ),
             ]),
         ),
     ]);
@@ -139,7 +143,10 @@ async fn hover_geoip_verdicts_and_pending() {
 
     let (first, second, stderr) = blocking(move || {
         let mut client = start_server(&dir);
-        client.request_ok("quarry/setSecret", json!({"name": "vt-key", "value": VT_KEY}));
+        client.request_ok(
+            "quarry/setSecret",
+            json!({"name": "vt-key", "value": VT_KEY}),
+        );
         client.did_open(URI, DOCUMENT);
 
         let first = hover_text(&mut client, "185.220.101.4\"");
@@ -154,7 +161,10 @@ async fn hover_geoip_verdicts_and_pending() {
     assert!(first.contains("**ipv4** `185.220.101.4`"), "{first}");
     assert!(first.contains("Address type: public"), "{first}");
     assert!(first.contains("Location: Testville, Germany"), "{first}");
-    assert!(first.contains("VirusTotal: **malicious** (high)"), "{first}");
+    assert!(
+        first.contains("VirusTotal: **malicious** (high)"),
+        "{first}"
+    );
     assert!(first.contains("OTX: pending"), "{first}");
     assert!(
         first.contains("[report](https://www.virustotal.com/gui/ip-address/185.220.101.4)"),
@@ -183,7 +193,10 @@ async fn hover_private_and_internal_not_sent() {
 
     let (private, internal, defanged) = blocking(move || {
         let mut client = start_server(&dir);
-        client.request_ok("quarry/setSecret", json!({"name": "vt-key", "value": VT_KEY}));
+        client.request_ok(
+            "quarry/setSecret",
+            json!({"name": "vt-key", "value": VT_KEY}),
+        );
         client.did_open(URI, DOCUMENT);
         let private = hover_text(&mut client, "10.1.2.3");
         let internal = hover_text(&mut client, "dc01.corp");
@@ -194,9 +207,18 @@ async fn hover_private_and_internal_not_sent() {
     .await;
 
     assert!(private.contains("Address type: private"), "{private}");
-    assert!(private.contains("VirusTotal: not sent (privacy guard)"), "{private}");
-    assert!(internal.contains("**dns** `dc01.corp.example.com`"), "{internal}");
-    assert!(internal.contains("OTX: not sent (privacy guard)"), "{internal}");
+    assert!(
+        private.contains("VirusTotal: not sent (privacy guard)"),
+        "{private}"
+    );
+    assert!(
+        internal.contains("**dns** `dc01.corp.example.com`"),
+        "{internal}"
+    );
+    assert!(
+        internal.contains("OTX: not sent (privacy guard)"),
+        "{internal}"
+    );
     assert!(
         defanged.contains("**url** `http://evil.example/x` (defanged)"),
         "{defanged}"
@@ -208,7 +230,9 @@ async fn hover_private_and_internal_not_sent() {
         "{targets:?}"
     );
     assert!(
-        targets.iter().all(|target| !target.contains("corp.example.com")),
+        targets
+            .iter()
+            .all(|target| !target.contains("corp.example.com")),
         "{targets:?}"
     );
 }

@@ -70,7 +70,10 @@ fn parquet_round_trip_keeps_types() {
             .collect()
     };
     let read_types = types(&read_back);
-    assert_eq!(read_types[0], ("TimeGenerated".to_owned(), "datetime".to_owned()));
+    assert_eq!(
+        read_types[0],
+        ("TimeGenerated".to_owned(), "datetime".to_owned())
+    );
     assert_eq!(read_types[1], ("Account".to_owned(), "string".to_owned()));
     assert_eq!(read_types[2], ("EventID".to_owned(), "long".to_owned()));
     assert_eq!(read_types[3], ("Span".to_owned(), "timespan".to_owned()));

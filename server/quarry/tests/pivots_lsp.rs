@@ -93,7 +93,10 @@ fn pivots_by_value_and_entity() {
         .request("quarry/pivots", json!({"value": "not an indicator"}))
         .unwrap_err();
     assert_eq!(unknown["code"], -32602, "{unknown}");
-    assert!(unknown["message"].as_str().unwrap().contains("entity"), "{unknown}");
+    assert!(
+        unknown["message"].as_str().unwrap().contains("entity"),
+        "{unknown}"
+    );
     client.shutdown();
 }
 
@@ -145,7 +148,11 @@ fn pivot_renders_escaped_and_runs() {
     );
     assert_eq!(ran["source"], "demo", "{ran}");
     assert_eq!(ran["template"], "PivotTest.logons_from_ip");
-    assert_eq!(ran["rows"], json!([[0]]), "the hostile value matched rows: {ran}");
+    assert_eq!(
+        ran["rows"],
+        json!([[0]]),
+        "the hostile value matched rows: {ran}"
+    );
 
     let wrong = client
         .request(

@@ -108,7 +108,16 @@ async fn defender_rows_and_timespan() {
     let dir = workspace_with("mde-rows", &defender_config(&server));
     let output = quarry(
         &dir,
-        &["run", "DeviceProcessEvents | take 2", "--connection", "mde", "--timespan", "7d", "--format", "json"],
+        &[
+            "run",
+            "DeviceProcessEvents | take 2",
+            "--connection",
+            "mde",
+            "--timespan",
+            "7d",
+            "--format",
+            "json",
+        ],
     )
     .await;
     let stderr = text(&output.stderr);
@@ -124,7 +133,10 @@ async fn defender_rows_and_timespan() {
         ])
     );
     assert_eq!(result["rows"][0][2], 4242);
-    assert_eq!(result["rows"][0][3], json!({"Command": "Invoke-WebRequest"}));
+    assert_eq!(
+        result["rows"][0][3],
+        json!({"Command": "Invoke-WebRequest"})
+    );
     assert_eq!(result["rows"][1][2], Value::Null);
 
     let sent = &server.requests()[0];
@@ -169,13 +181,20 @@ async fn defender_throttled_waits_retry_after() {
     })
     .await;
     let dir = workspace_with("mde-429", &defender_config(&server));
-    let output = quarry(&dir, &["run", "T", "--connection", "mde", "--format", "csv"]).await;
+    let output = quarry(
+        &dir,
+        &["run", "T", "--connection", "mde", "--format", "csv"],
+    )
+    .await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     let waited = requests[1].received_at - requests[0].received_at;
-    assert!(waited >= Duration::from_millis(900), "retried after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "retried after {waited:?}"
+    );
     assert_eq!(text(&output.stdout).lines().count(), 3);
 }
 
@@ -188,12 +207,22 @@ async fn splunk_basic_auth_and_warning() {
     ]);
     let server =
         FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
-    let auth = "{ method = \"basic\", username = \"hunter\", password = { env = \"SPLUNK_PASSWORD\" } }";
+    let auth =
+        "{ method = \"basic\", username = \"hunter\", password = { env = \"SPLUNK_PASSWORD\" } }";
     let dir = workspace_with("splunk-basic", &splunk_config(&server, auth));
 
     let mut command = quarry_command(
         &dir,
-        &["run", "index=web status>=400", "--connection", "splunk", "--start", "-1d", "--format", "csv"],
+        &[
+            "run",
+            "index=web status>=400",
+            "--connection",
+            "splunk",
+            "--start",
+            "-1d",
+            "--format",
+            "csv",
+        ],
     );
     command.env("SPLUNK_PASSWORD", password);
     let output = tokio::task::spawn_blocking(move || command.output().unwrap())
@@ -201,7 +230,10 @@ async fn splunk_basic_auth_and_warning() {
         .unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("warning: Search filter truncated."), "{stderr}");
+    assert!(
+        stderr.contains("warning: Search filter truncated."),
+        "{stderr}"
+    );
     assert_eq!(
         text(&output.stdout),
         "_time,host,status\n2024-03-01T10:00:00Z,web-1,404\n"
@@ -227,9 +259,17 @@ fn config_secret_set_and_delete() {
     let dir = workspace_with("secret-cli", "");
     let run_with_stdin = |args: &[&str], input: &str| {
         let mut command = quarry_command(&dir, args);
-        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
 
@@ -240,7 +280,11 @@ fn config_secret_set_and_delete() {
 
     let empty = run_with_stdin(&["config", "secret", "set", &entry], "\n");
     assert_eq!(empty.status.code(), Some(2));
-    assert!(text(&empty.stderr).contains("is empty"), "{}", text(&empty.stderr));
+    assert!(
+        text(&empty.stderr).contains("is empty"),
+        "{}",
+        text(&empty.stderr)
+    );
 
     let deleted = run_with_stdin(&["config", "secret", "delete", &entry], "");
     assert!(deleted.status.success(), "{}", text(&deleted.stderr));
@@ -260,7 +304,10 @@ async fn splunk_unauthorized_and_timeout() {
     let output = quarry(&dir, &["run", "index=web", "--connection", "splunk"]).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("call not properly authenticated"), "{stderr}");
+    assert!(
+        stderr.contains("call not properly authenticated"),
+        "{stderr}"
+    );
     assert_no_secret(&output, TOKEN);
 
     let slow = FakeServer::start(|_, _| {
@@ -269,7 +316,18 @@ async fn splunk_unauthorized_and_timeout() {
     .await;
     let dir = workspace_with("splunk-slow", &splunk_config(&slow, token_auth));
     let started = Instant::now();
-    let output = quarry(&dir, &["run", "index=web", "--connection", "splunk", "--timeout", "1"]).await;
+    let output = quarry(
+        &dir,
+        &[
+            "run",
+            "index=web",
+            "--connection",
+            "splunk",
+            "--timeout",
+            "1",
+        ],
+    )
+    .await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("timed out after 1 s"), "{stderr}");
@@ -385,6 +443,9 @@ async fn lsp_defender_error_and_splunk_pivot() {
         sent.header("authorization"),
         Some(format!("Bearer {editor_token}").as_str())
     );
-    assert!(!stderr.contains(editor_token), "the editor's token reached the log");
+    assert!(
+        !stderr.contains(editor_token),
+        "the editor's token reached the log"
+    );
     assert!(!stderr.contains(TOKEN), "the token reached the log");
 }

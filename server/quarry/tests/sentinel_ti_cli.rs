@@ -4,7 +4,7 @@
 #[path = "../../providers/tests/common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{FakeServer, Reply};
@@ -46,7 +46,7 @@ fn workspace(name: &str, server: &FakeServer) -> PathBuf {
     dir
 }
 
-async fn enrich(dir: &PathBuf, iocs: &[&str]) -> Output {
+async fn enrich(dir: &Path, iocs: &[&str]) -> Output {
     let mut args = vec![
         "enrich",
         "--config",
@@ -57,7 +57,7 @@ async fn enrich(dir: &PathBuf, iocs: &[&str]) -> Output {
     ];
     args.extend_from_slice(iocs);
     let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
-    let dir = dir.clone();
+    let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_quarry"))
             .args(&args)

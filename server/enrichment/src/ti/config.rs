@@ -350,7 +350,10 @@ mod keyring_tests {
     fn missing_keyring_entry_named() {
         let ti = config("[providers.otx]\napi_key_keyring = \"otx-key\"\n");
         let lookup = |_: &str| Ok(None);
-        let error = ti.build_with_secrets(None, &lookup).unwrap_err().to_string();
+        let error = ti
+            .build_with_secrets(None, &lookup)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("otx-key"), "{error}");
         assert!(error.contains("[ti.providers.otx]"), "{error}");
     }

@@ -53,7 +53,9 @@ pub async fn service() -> Arc<IndicatorService> {
         secrets_generation: SECRETS.generation(),
     };
     {
-        let cached = SERVICE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cached = SERVICE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((cached_key, service)) = cached.as_ref()
             && *cached_key == key
         {
@@ -76,8 +78,9 @@ pub async fn service() -> Arc<IndicatorService> {
             ))
         }
     };
-    *SERVICE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
-        Some((key, Arc::clone(&service)));
+    *SERVICE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((key, Arc::clone(&service)));
     service
 }
 

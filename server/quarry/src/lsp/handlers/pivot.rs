@@ -130,7 +130,9 @@ async fn pivot(session: &Arc<Session>, client: &Client, arguments: &[Value]) -> 
     };
     let field = |name: &str| argument.get(name).and_then(Value::as_str);
     let template = field("template").ok_or_else(|| {
-        Error::invalid_params(format!("`{PIVOT}` needs `template`, as quarry/pivots names it"))
+        Error::invalid_params(format!(
+            "`{PIVOT}` needs `template`, as quarry/pivots names it"
+        ))
     })?;
     let value = field("value")
         .map(str::trim)
@@ -164,14 +166,19 @@ async fn pivot(session: &Arc<Session>, client: &Client, arguments: &[Value]) -> 
     tracing::info!(template = %rendered.template, parameter = %rendered.parameter, "rendered pivot");
 
     if argument.get("run").and_then(Value::as_bool) != Some(true) {
-        return serde_json::to_value(&rendered).map_err(|error| {
-            internal_error(format!("serializing the pivot failed: {error}"))
-        });
+        return serde_json::to_value(&rendered)
+            .map_err(|error| internal_error(format!("serializing the pivot failed: {error}")));
     }
 
     let mut run_argument = serde_json::Map::new();
     run_argument.insert("query".to_owned(), json!(rendered.query));
-    for key in ["connection", "timeRange", "maxRows", "dataFolder", "timeoutSeconds"] {
+    for key in [
+        "connection",
+        "timeRange",
+        "maxRows",
+        "dataFolder",
+        "timeoutSeconds",
+    ] {
         if let Some(value) = argument.get(key).filter(|value| !value.is_null()) {
             run_argument.insert(key.to_owned(), value.clone());
         }
