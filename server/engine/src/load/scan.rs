@@ -14,8 +14,8 @@ use crate::EngineError;
 /// Returns a lazy frame over `file`, or `None` when the file needs the eager loader: gzip
 /// files, JSON files, explicit schemas, and datetime text with UTC offsets.
 ///
-/// NOTE: `Session` still loads every table eagerly through [`super::load_table`]; the
-/// evaluator's table provider must return lazy frames before queries benefit from this.
+/// `Session` scans tables of 64 MiB or more through this function and loads smaller ones
+/// whole, so that they stay cached between runs.
 pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
     if file.compression != Compression::None || file.schema.is_some() {
         return Ok(None);
