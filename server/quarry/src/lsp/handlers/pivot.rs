@@ -2,13 +2,11 @@
 //! `docs/lsp-extensions.md`: the templates that take an entity, and one of them rendered with
 //! the entity's value and optionally run through `quarry.runQuery`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use quarry_enrichment::classify;
 use quarry_enrichment::pivot::{EntityType, PivotRequest, pivots, render_pivot};
-use quarry_templates::library::env_template_paths;
-use quarry_templates::{ArgValue, Library};
+use quarry_templates::ArgValue;
 use serde_json::{Value, json};
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::{Error, Result};
@@ -24,25 +22,6 @@ pub const PIVOTS: &str = "quarry/pivots";
 
 /// Renders a pivot template with an entity's value, and runs it on request.
 pub const PIVOT: &str = "quarry.pivot";
-
-/// Returns the template folders: the bundled `queries/` folder, then `QUARRY_TEMPLATE_PATH`.
-// TODO: read the `templateFolders` setting too, once the server keeps one template library
-// for `quarry/listTemplates` and pivots.
-fn template_folders() -> Vec<PathBuf> {
-    let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../queries");
-    let mut folders = vec![bundled];
-    folders.extend(env_template_paths());
-    folders.retain(|folder| folder.exists());
-    folders
-}
-
-fn load_library() -> Result<Library> {
-    let folders = template_folders();
-    Library::load(&folders).map_err(|error| {
-        tracing::error!(%error, ?folders, "reading the template folders failed");
-        internal_error(format!("reading the template folders failed: {error}"))
-    })
-}
 
 fn internal_error(message: String) -> Error {
     Error {
@@ -80,10 +59,8 @@ pub async fn handle_pivots(session: &Session, params: Value) -> Result<Value> {
         )));
     }
     let entity = entity_of(&params, &value)?;
-    let library = tokio::task::spawn_blocking(load_library)
-        .await
-        .map_err(|error| internal_error(format!("loading templates failed: {error}")))??;
-    let found = pivots(&library, entity);
+    let templates = session.templates.get(session);
+    let found = pivots(&templates.library, entity);
     tracing::info!(entity = %entity, pivots = found.len(), "listed pivots");
     Ok(json!({ "entity": entity, "value": value, "pivots": found }))
 }
@@ -152,9 +129,7 @@ async fn pivot(session: &Arc<Session>, client: &Client, arguments: &[Value]) -> 
         }
     };
 
-    let library = tokio::task::spawn_blocking(load_library)
-        .await
-        .map_err(|error| internal_error(format!("loading templates failed: {error}")))??;
+    let templates = session.templates.get(session);
     let request = PivotRequest {
         template,
         value,
@@ -162,7 +137,7 @@ async fn pivot(session: &Arc<Session>, client: &Client, arguments: &[Value]) -> 
         parameter: field("parameter"),
         other_values,
     };
-    let rendered = render_pivot(&library, &request).map_err(Error::invalid_params)?;
+    let rendered = render_pivot(&templates.library, &request).map_err(Error::invalid_params)?;
     tracing::info!(template = %rendered.template, parameter = %rendered.parameter, "rendered pivot");
 
     if argument.get("run").and_then(Value::as_bool) != Some(true) {
