@@ -17,6 +17,9 @@ export QUARRY_TREE_SITTER=${QUARRY_TREE_SITTER:-$HOME/.cache/quarry-tools/bin/tr
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "Kusto.Language for the differential tests"
+(cd tests/kusto-language && npm ci --no-audit --no-fund --silent)
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -1,10 +1,11 @@
 //! Quarry's own template library in `queries/`: every template loads without problems, carries
 //! a description, typed and described parameters and pivot entities, and renders to a query
-//! that Quarry's KQL parser and Microsoft's Kusto.Language (through the kql-oracle tool) both
+//! that Quarry's KQL parser and Microsoft's Kusto.Language (through `tests/kusto-language`) both
 //! accept. Splunk templates get a lexical check of their SPL.
 //!
-//! The oracle needs Node.js and the `@kusto/language-service-next` package; `.ci/run` installs
-//! it into `$HOME/.cache/kql-oracle`. `KQL_ORACLE_PKG` points at another installed copy.
+//! The Kusto.Language check needs Node.js and the `@kusto/language-service-next` package that
+//! `npm ci` installs in `tests/kusto-language` (`.ci/run` does it). `KUSTO_LANGUAGE_PKG` points at
+//! another installed copy.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -361,30 +362,27 @@ fn library_kql_passes_kusto_language_oracle() {
     );
 }
 
-/// Runs `oracle.js syntax` once over all queries and returns its JSON results in input order.
+/// Runs `tests/kusto-language/syntax-check.js` once over all queries and returns its JSON results
+/// in input order.
 fn run_oracle_syntax(queries: &[(String, String)]) -> Vec<serde_json::Value> {
-    let script = repo_root().join("../shared/tools/kql-oracle/oracle.js");
+    let folder = repo_root().join("tests/kusto-language");
+    let package = std::env::var_os("KUSTO_LANGUAGE_PKG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| folder.join("node_modules/@kusto/language-service-next"));
     assert!(
-        script.is_file(),
-        "the kql-oracle tool is missing at {}; the shared folder must sit beside the repository",
-        script.display()
+        package.is_dir(),
+        "Kusto.Language is not installed at {}; run `npm ci` in tests/kusto-language (needs \
+         Node.js and npm; .ci/run does this) or set KUSTO_LANGUAGE_PKG to an installed copy",
+        package.display()
     );
-    let package = oracle_package().unwrap_or_else(|| {
-        panic!(
-            "Kusto.Language is not installed for the kql-oracle tool; run \
-             `KQL_ORACLE_DIR=$HOME/.cache/kql-oracle ../shared/tools/kql-oracle/install.sh` \
-             (needs Node.js and npm), or set KQL_ORACLE_PKG to an installed copy"
-        )
-    });
     let mut child = Command::new("node")
-        .arg(&script)
-        .arg("syntax")
-        .env("KQL_ORACLE_PKG", &package)
+        .arg(folder.join("syntax-check.js"))
+        .env("KUSTO_LANGUAGE_PKG", &package)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|error| panic!("cannot start node for the kql-oracle tool: {error}"));
+        .unwrap_or_else(|error| panic!("cannot start node for the Kusto.Language check: {error}"));
     let mut input = String::new();
     for (id, query) in queries {
         let line = serde_json::json!({ "id": id, "query": query });
@@ -401,7 +399,7 @@ fn run_oracle_syntax(queries: &[(String, String)]) -> Vec<serde_json::Value> {
         .expect("queries written to the oracle");
     assert!(
         output.status.success(),
-        "kql-oracle failed: {}",
+        "the Kusto.Language check failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout)
@@ -411,24 +409,3 @@ fn run_oracle_syntax(queries: &[(String, String)]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Finds an installed `@kusto/language-service-next`: `KQL_ORACLE_PKG`, the cache folder that
-/// `.ci/run` installs into, or beside `oracle.js`.
-fn oracle_package() -> Option<PathBuf> {
-    let relative = "node_modules/@kusto/language-service-next";
-    let mut candidates = Vec::new();
-    if let Some(path) = std::env::var_os("KQL_ORACLE_PKG") {
-        candidates.push(PathBuf::from(path));
-    }
-    if let Some(dir) = std::env::var_os("KQL_ORACLE_DIR") {
-        candidates.push(PathBuf::from(dir).join(relative));
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        candidates.push(PathBuf::from(home).join(".cache/kql-oracle").join(relative));
-    }
-    candidates.push(
-        repo_root()
-            .join("../shared/tools/kql-oracle")
-            .join(relative),
-    );
-    candidates.into_iter().find(|path| path.is_dir())
-}
