@@ -12,6 +12,8 @@ const LENS_REREGISTER_DELAY_MS = 1_000;
 class RunCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
+  /** Documents that the workbench has asked lenses for. */
+  readonly served = new WeakSet<vscode.TextDocument>();
 
   /** Asks VS Code to fetch the lenses again, after a selection change or a server restart. */
   refresh(): void {
@@ -23,6 +25,7 @@ class RunCodeLensProvider implements vscode.CodeLensProvider {
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    this.served.add(document);
     const lenses = (await queryBlocks(document)).map(
       (block) =>
         new vscode.CodeLens(new vscode.Range(block.start, block.start), {
@@ -57,8 +60,8 @@ export function registerCodeLens(ctx: Ctx): void {
 
   // An untitled KQL editor opened while a non-text editor is active (the walkthrough's Open
   // Demo Hunt button, a pivot from a webview) gets no lenses in code-server 4.139.1: the
-  // workbench never asks this provider. Registering the provider again makes every editor look
-  // its lens providers up anew.
+  // workbench never calls this provider. When it has not done so after a second, registering
+  // the provider again makes every editor look its lens providers up anew.
   // NOTE: the 1 s delay is a guess that worked in the e2e test; a registration at once, while
   // the editor opens, did not help.
   const refreshed = new WeakSet<vscode.TextDocument>();
@@ -73,6 +76,10 @@ export function registerCodeLens(ctx: Ctx): void {
       }
       refreshed.add(document);
       const timer = setTimeout(() => {
+        // An editor that already got its lenses keeps them: a new registration would redraw them.
+        if (provider.served.has(document)) {
+          return;
+        }
         registration.dispose();
         registration = vscode.languages.registerCodeLensProvider(KQL_SELECTOR, provider);
       }, LENS_REREGISTER_DELAY_MS);

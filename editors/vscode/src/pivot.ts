@@ -66,7 +66,13 @@ async function pivot(ctx: Ctx, params: PivotsParams): Promise<void> {
 
   const picked = await vscode.window.showQuickPick(
     pivots.pivots.map((pivot) => ({ label: pivot.template, detail: pivot.description, pivot })),
-    { placeHolder: vscode.l10n.t('Pivot on {0} {1}', pivots.entity, pivots.value), matchOnDetail: true },
+    // ignoreFocusOut: after a click in the alerts webview, the webview can take the focus
+    // back and would close the pick at once.
+    {
+      placeHolder: vscode.l10n.t('Pivot on {0} {1}', pivots.entity, pivots.value),
+      matchOnDetail: true,
+      ignoreFocusOut: true,
+    },
   );
   if (picked === undefined) {
     return;
