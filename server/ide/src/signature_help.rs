@@ -74,7 +74,9 @@ pub fn signature_help(
         return None;
     }
     let call = call_at(file.text(), file.tokens(), offset)?;
-    let function = lookup(analysis.catalog, &call)?;
+    let Some(function) = lookup(analysis.catalog, &call) else {
+        return user_function_help(analysis, file, offset, &call);
+    };
     if function.signatures.is_empty() {
         return None;
     }
@@ -103,6 +105,122 @@ pub fn signature_help(
         active_signature,
         active_parameter,
     })
+}
+
+/// Builds the help for a call of a function defined with `let` in the query block, such as
+/// `let failures = (user: string, window: timespan = 1d) { ... };`. Parameters with a default
+/// value are optional.
+fn user_function_help(
+    analysis: &Analysis,
+    file: &SourceFile,
+    offset: usize,
+    call: &Call,
+) -> Option<SignatureHelp> {
+    if call.after_evaluate {
+        return None;
+    }
+    let text = file.text();
+    let is_function = |variable: &&quarry_hir::Variable| {
+        variable.kind == quarry_hir::VariableKind::Function && variable.name == call.name
+    };
+    let variable = match analysis
+        .model_at(file, offset)
+        .variables_at(offset)
+        .into_iter()
+        .find(is_function)
+    {
+        Some(variable) => variable.clone(),
+        // An unclosed call can keep the parser from binding the block, as for column names.
+        None => {
+            let (model, block_start) = repaired_model(analysis, file, offset)?;
+            let variable = model
+                .variables_at(offset - block_start)
+                .into_iter()
+                .find(is_function)?
+                .clone();
+            quarry_hir::Variable {
+                definition: variable.definition.start + block_start
+                    ..variable.definition.end + block_start,
+                ..variable
+            }
+        }
+    };
+
+    let (parameters, result) = split_function_description(&variable.description)?;
+    let mut label = format!("{}(", variable.name);
+    let mut parameter_infos = Vec::new();
+    for (index, parameter) in parameters.iter().enumerate() {
+        if index > 0 {
+            label.push_str(", ");
+        }
+        let start = label.len();
+        label.push_str(parameter);
+        parameter_infos.push(ParameterInfo {
+            label: start..label.len(),
+            documentation: None,
+        });
+    }
+    // A tabular result lists every column, which is too long for a signature line.
+    let result = if result.starts_with("table") {
+        "table"
+    } else {
+        result
+    };
+    label.push_str("): ");
+    label.push_str(result);
+
+    let line = text[..variable.definition.start].matches('\n').count() + 1;
+    let active_parameter = (call.argument < parameters.len()).then_some(call.argument);
+    Some(SignatureHelp {
+        function: variable.name.clone(),
+        signatures: vec![SignatureInfo {
+            label,
+            documentation: format!("Function defined with `let` on line {line}."),
+            parameters: parameter_infos,
+            active_parameter,
+        }],
+        active_signature: 0,
+        active_parameter,
+    })
+}
+
+/// Splits the semantic model's description of a `let` function, `(a: string, b: long = 5):
+/// bool`, into its parameters with runs of whitespace collapsed, and its result.
+fn split_function_description(description: &str) -> Option<(Vec<String>, &str)> {
+    let inner_start = description.find('(')? + 1;
+    let mut depth = 0usize;
+    let mut parameters = Vec::new();
+    let mut start = inner_start;
+    for (index, c) in description
+        .char_indices()
+        .skip_while(|&(i, _)| i < inner_start)
+    {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth > 0 => depth -= 1,
+            ')' => {
+                let last = description[start..index].trim();
+                if !last.is_empty() || !parameters.is_empty() {
+                    parameters.push(last);
+                }
+                let result = description[index + 1..].trim_start();
+                let result = result.strip_prefix(':').unwrap_or(result).trim();
+                let parameters = parameters
+                    .into_iter()
+                    .map(|parameter: &str| {
+                        parameter.split_whitespace().collect::<Vec<_>>().join(" ")
+                    })
+                    .collect();
+                return Some((parameters, result));
+            }
+            ',' if depth == 0 => {
+                parameters.push(description[start..index].trim());
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Finds the catalog entry for a call. After `evaluate` only plugins match, and elsewhere only
@@ -692,6 +810,46 @@ mod tests {
             "SigninLogs | evaluate bag_unpack(DeviceDetail, $0",
             expect!["bag_unpack(column: scalar, [<column_prefix: string>]): table [1/1]"],
         );
+    }
+
+    #[test]
+    fn let_function_parameters() {
+        check(
+            "let failures = (user: string, window: timespan = 1d) { SigninLogs | where UserPrincipalName == user };\nfailures(\"alice\", $0",
+            expect!["failures(user: string, <window: timespan = 1d>): table [1/1]"],
+        );
+        check(
+            "let failures = (user: string, window: timespan = 1d) { SigninLogs | where UserPrincipalName == user };\nfailures($0)",
+            expect!["failures(<user: string>, window: timespan = 1d): table [1/1]"],
+        );
+        check(
+            "let hosts = (T: (Computer: string)) { T | distinct Computer };\nhosts(SecurityEvent, $0)",
+            expect!["hosts(T: (Computer: string)): table [1/1]"],
+        );
+        check(
+            "let is_admin = (name: string) { name has \"admin\" };\nSecurityEvent | where is_admin($0)",
+            expect!["is_admin(<name: string>): bool [1/1]"],
+        );
+    }
+
+    #[test]
+    fn split_function_description_reads_parameters() {
+        assert_eq!(
+            split_function_description("(a: string, b: long = 5): bool"),
+            Some((
+                vec!["a: string".to_owned(), "b: long = 5".to_owned()],
+                "bool"
+            ))
+        );
+        assert_eq!(
+            split_function_description("(): long"),
+            Some((Vec::new(), "long"))
+        );
+        assert_eq!(
+            split_function_description("(T: (A: string,\n  B: long)): table"),
+            Some((vec!["T: (A: string, B: long)".to_owned()], "table"))
+        );
+        assert_eq!(split_function_description("long"), None);
     }
 
     #[test]
