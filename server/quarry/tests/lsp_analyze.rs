@@ -10,7 +10,9 @@ use quarry_analytics::input::FullTable;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/analytics").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/analytics")
+        .join(name)
 }
 
 fn read_json(name: &str) -> Value {
@@ -37,8 +39,14 @@ fn result_table(name: &str) -> (Vec<Value>, Vec<Vec<Value>>) {
 /// TimeSeriesDemo.csv with the byte counts as JSON numbers, as a local run returns a long column.
 fn timeseries_table() -> Value {
     let (columns, rows) = result_table("TimeSeriesDemo.csv");
-    let time = columns.iter().position(|c| c["name"] == "TimeGenerated").unwrap();
-    let value = columns.iter().position(|c| c["name"] == "TotalBytesSent").unwrap();
+    let time = columns
+        .iter()
+        .position(|c| c["name"] == "TimeGenerated")
+        .unwrap();
+    let value = columns
+        .iter()
+        .position(|c| c["name"] == "TotalBytesSent")
+        .unwrap();
     let rows: Vec<Value> = rows
         .iter()
         .map(|row| {
@@ -66,7 +74,11 @@ fn timeseries_anomalies_match_msticpy() {
     assert_eq!(points.len(), expected.len());
     for (point, expected) in points.iter().zip(expected) {
         assert_eq!(point["time"], expected["time"]);
-        assert_eq!(point["anomalies"], expected["anomalies"], "at {}", point["time"]);
+        assert_eq!(
+            point["anomalies"], expected["anomalies"],
+            "at {}",
+            point["time"]
+        );
         assert_eq!(
             point["baseline"].as_f64(),
             expected["baseline"].as_f64(),
@@ -74,9 +86,16 @@ fn timeseries_anomalies_match_msticpy() {
             point["time"]
         );
     }
-    assert!(!result["periods"].as_array().unwrap().is_empty(), "{}", result["periods"]);
+    assert!(
+        !result["periods"].as_array().unwrap().is_empty(),
+        "{}",
+        result["periods"]
+    );
     let filter = result["kqlFilter"].as_str().unwrap();
-    assert!(filter.starts_with("| where TimeGenerated between"), "{filter}");
+    assert!(
+        filter.starts_with("| where TimeGenerated between"),
+        "{filter}"
+    );
 }
 
 #[test]
@@ -85,7 +104,9 @@ fn timeseries_unknown_column_rejected() {
     let mut params = timeseries_table();
     params["valueColumn"] = json!("BytesOut");
 
-    let error = client.request("quarry/analyzeTimeseries", params).unwrap_err();
+    let error = client
+        .request("quarry/analyzeTimeseries", params)
+        .unwrap_err();
 
     assert_eq!(error["code"], -32602);
     let message = error["message"].as_str().unwrap();
@@ -100,7 +121,9 @@ fn timeseries_non_numeric_value_rejected() {
     params["rows"][5][1] = json!("many");
     params["valueColumn"] = json!("TotalBytesSent");
 
-    let error = client.request("quarry/analyzeTimeseries", params).unwrap_err();
+    let error = client
+        .request("quarry/analyzeTimeseries", params)
+        .unwrap_err();
 
     assert_eq!(error["code"], -32602);
     let message = error["message"].as_str().unwrap();
@@ -112,18 +135,27 @@ fn process_tree_matches_msticpy_summary() {
     let mut client = LspClient::start(Value::Null);
     let (columns, rows) = result_table("processes_on_host.csv");
 
-    let result =
-        client.request_ok("quarry/processTree", json!({"columns": columns, "rows": rows}));
+    let result = client.request_ok(
+        "quarry/processTree",
+        json!({"columns": columns, "rows": rows}),
+    );
 
     let reference = read_json("proctree_reference.json");
     let summary = &result["summary"];
     assert_eq!(summary["processes"], reference["summary"]["Processes"]);
     assert_eq!(summary["roots"], reference["summary"]["RootProcesses"]);
     assert_eq!(summary["leaves"], reference["summary"]["LeafProcesses"]);
-    assert_eq!(summary["max_depth"], reference["summary"]["LargestTreeDepth"]);
+    assert_eq!(
+        summary["max_depth"],
+        reference["summary"]["LargestTreeDepth"]
+    );
     let processes = result["processes"].as_array().unwrap();
     assert_eq!(processes.len(), 369);
-    assert!(processes.iter().all(|p| p["key"].is_string() && p["path"].is_string()));
+    assert!(
+        processes
+            .iter()
+            .all(|p| p["key"].is_string() && p["path"].is_string())
+    );
 }
 
 #[test]
@@ -174,9 +206,18 @@ fn decode_powershell_encoded_command() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| format!("{} {}", i["type"].as_str().unwrap(), i["value"].as_str().unwrap()))
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["type"].as_str().unwrap(),
+                i["value"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert!(indicators.contains(&"ipv4 203.0.113.45".to_owned()), "{indicators:?}");
+    assert!(
+        indicators.contains(&"ipv4 203.0.113.45".to_owned()),
+        "{indicators:?}"
+    );
 }
 
 #[test]
