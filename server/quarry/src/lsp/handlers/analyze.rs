@@ -8,9 +8,7 @@ use quarry_analytics::decode::{DecodeOptions, decode_with};
 use quarry_analytics::input::{number_at, timestamp_at};
 use quarry_analytics::proctree;
 use quarry_analytics::stl::StlParams;
-use quarry_analytics::timeseries::{
-    self, AnomalyOptions, anomaly_periods, kql_time_filter,
-};
+use quarry_analytics::timeseries::{self, AnomalyOptions, anomaly_periods, kql_time_filter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
@@ -40,7 +38,10 @@ struct TableParams {
 
 impl TableParams {
     fn header(&self) -> Vec<String> {
-        self.columns.iter().map(|column| column.name.clone()).collect()
+        self.columns
+            .iter()
+            .map(|column| column.name.clone())
+            .collect()
     }
 
     fn column_index(&self, name: &str) -> Result<usize> {
