@@ -17,9 +17,9 @@ use futures::future::join_all;
 use quarry_enrichment::ti::TiConfig;
 use quarry_enrichment::{Enricher, IocType, LookupStatus, Observable, TiResult};
 
-/// API key of every provider; no result may contain it.
+/// API key of every provider. No result may contain it.
 const API_KEY: &str = "ti-fault-key-3b7d90";
-/// X-Force's API password; no result may contain it.
+/// X-Force's API password. No result may contain it.
 const PASSWORD: &str = "ti-fault-password-61ce";
 /// Retries after the first attempt that these tests configure.
 const RETRIES: usize = 2;
@@ -199,7 +199,7 @@ async fn body_phase_timeout() {
 
 #[tokio::test]
 async fn server_error_burst_bounded() {
-    // 502, 503 and 504 are retried; 500 is not, as a server bug will not go away on retry.
+    // 502, 503 and 504 are retried, but 500 is not, because a server bug does not go away on retry.
     for (status, expected_requests) in [
         (500, 1),
         (502, 1 + RETRIES),

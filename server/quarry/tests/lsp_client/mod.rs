@@ -1,12 +1,12 @@
 //! A small JSON-RPC client that drives `quarry lsp` over its stdio for end-to-end tests.
 //!
 //! It frames messages with `Content-Length` headers, numbers requests, replies to requests the
-//! server sends to the client with a `null` result, and keeps notifications in a queue until a
-//! test waits for them.
+//! server sends to the client with a `null` result, and keeps notifications and responses to
+//! other requests until a test waits for them.
 
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -25,6 +25,8 @@ pub struct LspClient {
     incoming: Receiver<Value>,
     /// Notifications received while waiting for something else, oldest first.
     notifications: VecDeque<Value>,
+    /// Responses received while waiting for something else, by request id.
+    responses: HashMap<i64, Value>,
     next_id: i64,
     stderr: Arc<Mutex<String>>,
 }
@@ -80,6 +82,7 @@ impl LspClient {
             stdin,
             incoming,
             notifications: VecDeque::new(),
+            responses: HashMap::new(),
             next_id: 1,
             stderr,
         }
@@ -135,18 +138,32 @@ impl LspClient {
 
     /// Sends a request and returns its `result`, or its `error` object as `Err`.
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.send_request(method, params);
+        self.response(id, TIMEOUT)
+    }
+
+    /// Sends a request without waiting and returns its id, for [`LspClient::response`].
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        id
+    }
 
-        let deadline = Instant::now() + TIMEOUT;
+    /// Waits up to `timeout` for the response to request `id` and returns its `result`, or its
+    /// `error` object as `Err`. Panics when no response arrives in time.
+    pub fn response(&mut self, id: i64, timeout: Duration) -> Result<Value, Value> {
+        let deadline = Instant::now() + timeout;
         loop {
-            let message = self.receive_before(deadline).unwrap_or_else(|| {
-                panic!(
-                    "timed out waiting for the response to `{method}`\n{}",
-                    self.stderr()
-                )
-            });
+            let message = match self.responses.remove(&id) {
+                Some(message) => message,
+                None => self.receive_before(deadline).unwrap_or_else(|| {
+                    panic!(
+                        "timed out waiting for the response to request {id}\n{}",
+                        self.stderr()
+                    )
+                }),
+            };
             if message.get("method").is_none() && message["id"] == json!(id) {
                 return match message.get("error") {
                     Some(error) => Err(error.clone()),
@@ -285,6 +302,8 @@ impl LspClient {
     fn queue(&mut self, message: Value) {
         if message.get("method").is_some() {
             self.notifications.push_back(message);
+        } else if let Some(id) = message["id"].as_i64() {
+            self.responses.insert(id, message);
         }
     }
 }
