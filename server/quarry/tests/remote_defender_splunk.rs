@@ -166,6 +166,36 @@ async fn defender_forbidden_names_permission() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn defender_unauthorized_and_timeout() {
+    let rejecting = FakeServer::start(|_, _| {
+        Reply::json(
+            401,
+            &json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired or is not yet valid."}}),
+        )
+    })
+    .await;
+    let dir = workspace_with("mde-401", &defender_config(&rejecting));
+    let output = quarry(&dir, &["run", "T", "--connection", "mde"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("HTTP 401"), "{stderr}");
+    assert!(stderr.contains("Access token has expired"), "{stderr}");
+    assert_no_secret(&output, TOKEN);
+
+    let reply = graph_reply();
+    let slow =
+        FakeServer::start(move |_, _| Reply::json(200, &reply).delayed(Duration::from_secs(30)))
+            .await;
+    let dir = workspace_with("mde-slow", &defender_config(&slow));
+    let started = Instant::now();
+    let output = quarry(&dir, &["run", "T", "--connection", "mde", "--timeout", "1"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("timed out after 1 s"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn defender_throttled_waits_retry_after() {
     let reply = graph_reply();
     let server = FakeServer::start(move |_, index| {
