@@ -329,9 +329,9 @@ impl TableProvider for SessionTables<'_> {
     }
 }
 
-/// Tables whose files add up to this many bytes or more are scanned lazily on each run instead
-/// of loaded whole and cached: a scan reads only the columns and row groups a query needs,
-/// while smaller files load in well under a second and then answer repeated runs from memory.
+/// The table size in bytes from which tables are scanned lazily on each run instead of loaded
+/// whole and cached. A scan reads only the columns and row groups a query needs, while smaller
+/// files load quickly and then serve repeated runs from memory.
 const LAZY_SCAN_BYTES: u64 = 64 * 1024 * 1024;
 
 fn file_size(file: &load::TableFile) -> u64 {
