@@ -147,7 +147,7 @@ impl SentinelFile {
         if let Some(techniques) = root.get("relevantTechniques").and_then(Node::as_seq) {
             for technique in techniques {
                 match technique.as_str() {
-                    Some(id) if is_technique_id(id) => {}
+                    Some(id) if quarry_templates::sentinel::is_technique_id(id) => {}
                     _ => problems.push((
                         technique.span.clone(),
                         "a MITRE ATT&CK technique id looks like T1110 or T1110.003".to_owned(),
@@ -165,18 +165,6 @@ impl SentinelFile {
             problems,
         }
     }
-}
-
-fn is_technique_id(id: &str) -> bool {
-    let Some(rest) = id.strip_prefix('T') else {
-        return false;
-    };
-    let (main, sub) = rest
-        .split_once('.')
-        .map_or((rest, None), |(main, sub)| (main, Some(sub)));
-    main.len() == 4
-        && main.bytes().all(|b| b.is_ascii_digit())
-        && sub.is_none_or(|sub| sub.len() == 3 && sub.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Diagnostics for a template YAML file: the loader's problems for MSTICPy files, and for

@@ -501,3 +501,39 @@ fn template_yaml_field_hover() {
         "{markdown}"
     );
 }
+
+#[test]
+fn sentinel_queries_load_from_template_folders() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/sentinel")
+        .canonicalize()
+        .unwrap();
+    let options = json!({ "templateFolders": [folder.to_str().unwrap()] });
+    let mut client = LspClient::start(options);
+    let listing = client.request_ok("quarry/listTemplates", json!({}));
+    let spray = find_template(&listing, "SentinelHunting", "password_spray_hunting");
+    assert_eq!(spray["pivotEntities"], json!(["IpAddress"]));
+    assert_eq!(spray["parameters"], json!([]));
+    let rule = find_template(&listing, "SentinelAnalytics", "encoded_powershell_rule");
+    assert_eq!(rule["pivotEntities"], json!(["Host", "Account"]));
+
+    let text = "SentinelHunting.password_spray_hunting()\n| take 10";
+    client.did_open(URI, text);
+    let diagnostics = client.wait_for_diagnostics(URI, 1);
+    assert_eq!(diagnostics, Vec::<Value>::new());
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": URI },
+            "range": { "start": position_of(text, "password"), "end": position_of(text, "password") },
+            "context": { "diagnostics": [], "only": ["refactor.inline"] }
+        }),
+    );
+    let new_text = actions[0]["edit"]["changes"][URI][0]["newText"]
+        .as_str()
+        .unwrap();
+    assert!(
+        new_text.starts_with("let lookback = 1d;\nlet failures = SigninLogs"),
+        "{new_text}"
+    );
+}

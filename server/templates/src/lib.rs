@@ -12,6 +12,7 @@ pub mod pyformat;
 pub mod quote;
 pub mod render;
 pub mod schema;
+pub mod sentinel;
 pub mod template;
 pub mod time;
 mod validate;

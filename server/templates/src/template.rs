@@ -206,7 +206,12 @@ impl TemplateFile {
             }
         };
         let mut templates = Vec::new();
-        if let Some(root) = &root {
+        if let Some(root) = root
+            .as_ref()
+            .filter(|root| crate::sentinel::is_sentinel_file(root))
+        {
+            templates = crate::sentinel::assemble(root, &path, &mut sink);
+        } else if let Some(root) = &root {
             schema::check_file(root, &mut sink);
             templates = assemble_templates(root, &path, &mut sink);
             for template in &templates {
