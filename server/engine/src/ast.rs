@@ -185,6 +185,14 @@ pub enum OperatorKind {
         items: Vec<ParseItem>,
         keep_unmatched: bool,
     },
+    /// `parse-kv Source as (Key: type, ...) with (pair_delimiter=P, kv_delimiter=K, quote=Q)`.
+    ParseKv {
+        source: Expr,
+        columns: Vec<(Ident, String)>,
+        pair_delimiter: String,
+        kv_delimiter: String,
+        quotes: String,
+    },
     /// `serialize [name = expr, ...]`: marks the rows as ordered and extends them.
     Serialize(Vec<NamedExpr>),
     /// `project-keep a, b`

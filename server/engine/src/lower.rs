@@ -616,6 +616,63 @@ impl<'t> Lowerer<'t> {
         })
     }
 
+    fn parse_kv(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let schema = field(node, "columns")?;
+        let mut columns = Vec::new();
+        let mut cursor = schema.walk();
+        for declaration in schema.named_children(&mut cursor) {
+            if declaration.kind() != "column_declaration" {
+                continue;
+            }
+            columns.push((
+                self.name(field(declaration, "name")?)?,
+                self.text_of(field(declaration, "type")?)
+                    .to_ascii_lowercase(),
+            ));
+        }
+        let mut pair_delimiter = None;
+        let mut kv_delimiter = None;
+        let mut quotes = String::new();
+        for property in children(node, "property") {
+            let name = self
+                .name(field(property, "name")?)?
+                .name
+                .to_ascii_lowercase();
+            let value = field(property, "value")?;
+            let text = || parse_string(self.text_of(value)).ok_or_else(|| invalid_literal(value));
+            match name.as_str() {
+                "pair_delimiter" => pair_delimiter = Some(text()?),
+                "kv_delimiter" => kv_delimiter = Some(text()?),
+                "quote" => quotes = text()?,
+                _ => {
+                    return Err(unsupported(
+                        &format!("the parse-kv option `{name}`"),
+                        property,
+                    ));
+                }
+            }
+        }
+        let (Some(pair_delimiter), Some(kv_delimiter)) = (pair_delimiter, kv_delimiter) else {
+            return Err(EngineError::at(
+                "the local engine needs `with (pair_delimiter=..., kv_delimiter=...)` in `parse-kv`",
+                node.byte_range(),
+            ));
+        };
+        if pair_delimiter.is_empty() || kv_delimiter.is_empty() {
+            return Err(EngineError::at(
+                "the delimiters of `parse-kv` must not be empty",
+                node.byte_range(),
+            ));
+        }
+        Ok(OperatorKind::ParseKv {
+            source: self.expr(field(node, "source")?)?,
+            columns,
+            pair_delimiter,
+            kv_delimiter,
+            quotes,
+        })
+    }
+
     fn evaluate(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
         let plugin = field(node, "plugin")?;
         let name = self.text_of(field(plugin, "function")?);
@@ -928,6 +985,7 @@ impl<'t> Lowerer<'t> {
             "mv_apply_operator" => self.mv_apply(node)?,
             "parse_operator" | "parse_where_operator" => self.parse(node)?,
             "serialize_operator" => OperatorKind::Serialize(self.columns(node)?),
+            "parse_kv_operator" => self.parse_kv(node)?,
             "project_keep_operator" | "project_reorder_operator" => {
                 let mut names = Vec::new();
                 for column in children(node, "column") {

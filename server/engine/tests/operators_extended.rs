@@ -298,3 +298,18 @@ fn errors_name_the_construct() {
     let error = run_csv(&[("L.csv", LEFT)], "range i from 1 to 10 step 0").unwrap_err();
     assert!(error.message.contains("non-zero step"), "{}", error.message);
 }
+
+#[test]
+fn parse_kv_with_quotes() {
+    let table = "Msg\n\"user=bob;msg='a;b';port=22\"\nport=x\n";
+    let output = run_ok(
+        &[("T.csv", table)],
+        r#"T | parse-kv Msg as (user: string, msg: string, port: long) with (pair_delimiter=";", kv_delimiter="=", quote="'")"#,
+    );
+    assert_eq!(strings(&output, "user"), ["bob", ""]);
+    assert_eq!(strings(&output, "msg"), ["a;b", ""]);
+    assert_eq!(column(&output, "port"), [json!(22), json!(null)]);
+
+    let error = run_csv(&[("T.csv", table)], "T | parse-kv Msg as (user: string)").unwrap_err();
+    assert!(error.message.contains("pair_delimiter"), "{}", error.message);
+}

@@ -551,6 +551,23 @@ pub(crate) fn apply_operator(
             keep_unmatched,
         } => operators::parse(frame, scope, source, *kind, items, *keep_unmatched),
         OperatorKind::Serialize(columns) => extend(frame, columns, scope),
+        OperatorKind::ParseKv {
+            source,
+            columns,
+            pair_delimiter,
+            kv_delimiter,
+            quotes,
+        } => operators::parse_kv(
+            frame,
+            scope,
+            source,
+            columns,
+            operators::KvDelimiters {
+                pair: pair_delimiter.clone(),
+                key_value: kv_delimiter.clone(),
+                quotes: quotes.clone(),
+            },
+        ),
         OperatorKind::ProjectKeep(names) => {
             let kept = operators::match_columns(scope.schema, names)?;
             let kept: Vec<PlExpr> = scope

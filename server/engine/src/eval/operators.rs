@@ -429,6 +429,87 @@ pub(super) fn parse(
     Ok(frame.filter(matched).with_columns(outputs))
 }
 
+/// The delimiters of `parse-kv`.
+pub(super) struct KvDelimiters {
+    pub pair: String,
+    pub key_value: String,
+    /// Characters that may quote a value; a quoted value keeps delimiters inside it.
+    pub quotes: String,
+}
+
+/// Splits `text` into key-value pairs. Text without the key-value delimiter is skipped.
+fn split_pairs(text: &str, delimiters: &KvDelimiters) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let Some(at) = rest.find(delimiters.key_value.as_str()) else {
+            break;
+        };
+        let key = rest[..at].trim().to_owned();
+        let after = &rest[at + delimiters.key_value.len()..];
+        let quote = after
+            .chars()
+            .next()
+            .filter(|c| delimiters.quotes.contains(*c));
+        let (value, next) = match quote {
+            Some(q) => match after[q.len_utf8()..].find(q) {
+                Some(end) => {
+                    let value = &after[q.len_utf8()..q.len_utf8() + end];
+                    let tail = &after[q.len_utf8() + end + q.len_utf8()..];
+                    let next = tail
+                        .find(delimiters.pair.as_str())
+                        .map_or("", |p| &tail[p + delimiters.pair.len()..]);
+                    (value, next)
+                }
+                None => (after, ""),
+            },
+            None => match after.find(delimiters.pair.as_str()) {
+                Some(end) => (&after[..end], &after[end + delimiters.pair.len()..]),
+                None => (after, ""),
+            },
+        };
+        // A key may follow earlier text that had no delimiter; keep its last pair-separated part.
+        let key = key
+            .rsplit(delimiters.pair.as_str())
+            .next()
+            .unwrap_or(&key)
+            .to_owned();
+        pairs.push((key, value.to_owned()));
+        rest = next;
+    }
+    pairs
+}
+
+/// Applies `parse-kv`: one column per declared key, converted to its type; a key that is
+/// missing gives an empty string or null.
+pub(super) fn parse_kv(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    source: &Expr,
+    columns: &[(Ident, String)],
+    delimiters: KvDelimiters,
+) -> Result<LazyFrame, EngineError> {
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let text = super::expr::as_string(&compiler.compile(source)?);
+    let delimiters = std::sync::Arc::new(delimiters);
+    let mut outputs = Vec::with_capacity(columns.len());
+    for (name, type_name) in columns {
+        let ty = parse_type_name(type_name).ok_or_else(|| {
+            EngineError::at(format!("unknown type `{type_name}`"), name.range.clone())
+        })?;
+        let key = name.name.clone();
+        let delimiters = delimiters.clone();
+        let expr = row_function(vec![text.clone()], ty, move |v| {
+            split_pairs(&v[0].to_text(), &delimiters)
+                .into_iter()
+                .find(|(k, _)| *k == key)
+                .map_or(Value::Null, |(_, value)| convert_text(&value, ty))
+        });
+        outputs.push(expr.alias(name.name.as_str()));
+    }
+    Ok(frame.with_columns(outputs))
+}
+
 /// Returns `getschema`'s rows: each column's name, position, .NET type and KQL type.
 pub(super) fn getschema(schema: &Schema) -> Result<LazyFrame, EngineError> {
     let mut names = Vec::new();
