@@ -831,6 +831,16 @@ pub struct TemplateCompletionItem {
     pub insert_text: String,
 }
 
+/// Returns the byte offset just after the last character of `text` that cannot be part of a
+/// template or family name, or 0. The offset is on a character boundary even after a
+/// multi-byte character.
+fn end_of_last_non_word(text: &str) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(index, c)| index + c.len_utf8())
+}
+
 /// Template completions at `offset`, with the range of the partial name they replace.
 pub fn template_completions(
     catalog: &TemplateCatalog,
@@ -841,17 +851,13 @@ pub fn template_completions(
     if offset > text.len() || !text.is_char_boundary(offset) {
         return None;
     }
-    let word_start = text[..offset]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |index| index + 1);
+    let word_start = end_of_last_non_word(&text[..offset]);
     let replace = word_start..offset;
     let before = &text[..word_start];
 
     // `Family.|`: the templates of that family.
     if let Some(family_text) = before.strip_suffix('.') {
-        let family_start = family_text
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |index| index + 1);
+        let family_start = end_of_last_non_word(family_text);
         let family = &family_text[family_start..];
         if !catalog.is_family(family) {
             return None;
