@@ -37,9 +37,24 @@ pub fn is_public_domain(name: &str) -> bool {
     if !labels_valid {
         return false;
     }
-    match list().suffix(name.as_bytes()) {
+    let lookup_name = unicode_for_suffix_lookup(&name);
+    match list().suffix(lookup_name.as_bytes()) {
         Some(suffix) => suffix.is_known(),
         None => false,
+    }
+}
+
+/// Converts punycode labels to Unicode, because the bundled list spells internationalized
+/// suffixes such as `рф` in Unicode while indicators carry them as `xn--p1ai`. Names without
+/// an `xn--` label, and names that fail to decode, are returned unchanged.
+fn unicode_for_suffix_lookup(name: &str) -> String {
+    if !name.split('.').any(|label| label.starts_with("xn--")) {
+        return name.to_owned();
+    }
+    let (unicode, result) = idna::domain_to_unicode(name);
+    match result {
+        Ok(()) => unicode,
+        Err(_) => name.to_owned(),
     }
 }
 
@@ -47,13 +62,17 @@ pub fn is_public_domain(name: &str) -> bool {
 /// `None` when the name has no known public suffix or is itself a suffix.
 pub fn registrable_domain(name: &str) -> Option<String> {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let domain = list().domain(name.as_bytes())?;
+    let lookup_name = unicode_for_suffix_lookup(&name);
+    let domain = list().domain(lookup_name.as_bytes())?;
     if !domain.suffix().is_known() {
         return None;
     }
-    std::str::from_utf8(domain.as_bytes())
-        .ok()
-        .map(str::to_owned)
+    // The registrable domain keeps as many trailing labels as the lookup matched, taken from
+    // the original (possibly punycode) name.
+    let label_count = domain.as_bytes().split(|byte| *byte == b'.').count();
+    let labels: Vec<&str> = name.split('.').collect();
+    let first = labels.len().checked_sub(label_count)?;
+    Some(labels[first..].join("."))
 }
 
 #[cfg(test)]
@@ -75,6 +94,17 @@ mod tests {
         assert!(!is_public_domain("com"));
         assert!(!is_public_domain("bad-.example.com"));
         assert!(!is_public_domain("a..example.com"));
+    }
+
+    #[test]
+    fn punycode_domains_accepted() {
+        assert!(is_public_domain("xn--80ak6aa92e.com"));
+        assert!(is_public_domain("xn--e1afmkfd.xn--p1ai"));
+        assert!(!is_public_domain("example.xn--zzzzzz"));
+        assert_eq!(
+            registrable_domain("www.xn--e1afmkfd.xn--p1ai").as_deref(),
+            Some("xn--e1afmkfd.xn--p1ai")
+        );
     }
 
     #[test]

@@ -304,3 +304,23 @@ fn indicators_at_cursor() {
 
     assert!(indicators_at(text, 1).is_empty());
 }
+
+#[test]
+fn punycode_domains_extracted() {
+    assert_eq!(
+        values_of(
+            "dns query for xn--80ak6aa92e.com and shop.xn--e1afmkfd.xn--p1ai",
+            IocType::Dns
+        ),
+        ["xn--80ak6aa92e.com", "shop.xn--e1afmkfd.xn--p1ai"]
+    );
+    assert_eq!(
+        values_of("mail admin@xn--80ak6aa92e.com now", IocType::Email),
+        ["admin@xn--80ak6aa92e.com"]
+    );
+    assert_eq!(
+        values_of("fetch https://xn--80ak6aa92e.com/a", IocType::Url),
+        ["https://xn--80ak6aa92e.com/a"]
+    );
+    assert!(values_of("name a--b.example_", IocType::Dns).is_empty());
+}

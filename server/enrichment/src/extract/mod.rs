@@ -191,7 +191,9 @@ fn url_host(text: &str, url: &Candidate) -> Option<Candidate> {
     })
 }
 
-const DOMAIN_BODY: &str = r"(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)+[a-z]{2,63}";
+/// Labels may contain runs of hyphens, so punycode labels (`xn--80ak6aa92e`) match, and the
+/// top-level label is either letters or a punycode label (`xn--p1ai`).
+const DOMAIN_BODY: &str = r"(?:[a-z0-9]+(?:-+[a-z0-9]+)*\.)+(?:xn--[a-z0-9]{1,59}|[a-z]{2,63})";
 
 fn find_emails(text: &str, out: &mut Vec<Candidate>) {
     static EMAIL: OnceLock<Regex> = OnceLock::new();
