@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod document_symbol;
 pub mod document_sync;
 pub mod enrich_hover;
+pub mod enrich_request;
 pub mod execute_command;
 pub mod folding_range;
 pub mod formatting;

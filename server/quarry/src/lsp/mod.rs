@@ -79,6 +79,7 @@ async fn serve() {
         )
         .custom_method(handlers::analyze::PROCESS_TREE, server::Server::process_tree)
         .custom_method(handlers::analyze::DECODE, server::Server::decode)
+        .custom_method(handlers::enrich_request::ENRICH, server::Server::enrich)
         .finish();
     let service = dispatch::OrderedService::new(service);
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
