@@ -4,7 +4,7 @@
 //! accept. Splunk templates get a lexical check of their SPL.
 //!
 //! The Kusto.Language check needs Node.js and the `@kusto/language-service-next` package that
-//! `npm ci` installs in `tests/kusto-language` (`.ci/run` does it). `KUSTO_LANGUAGE_PKG` points at
+//! `npm ci` installs in `tests/kusto-language` (`scripts/test.sh` does it). `KUSTO_LANGUAGE_PKG` points at
 //! another installed copy.
 
 use std::collections::BTreeSet;
@@ -408,4 +408,3 @@ fn run_oracle_syntax(queries: &[(String, String)]) -> Vec<serde_json::Value> {
         .map(|line| serde_json::from_str(line).expect("JSON answer"))
         .collect()
 }
-
