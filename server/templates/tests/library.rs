@@ -4,8 +4,8 @@
 //! accept. Splunk templates get a lexical check of their SPL.
 //!
 //! The Kusto.Language check needs Node.js and the `@kusto/language-service-next` package that
-//! `npm ci` installs in `tests/kusto-language` (`scripts/test.sh` does it). `KUSTO_LANGUAGE_PKG` points at
-//! another installed copy.
+//! `npm ci` installs in `tests/kusto-language` (`scripts/test.sh` does it).
+//! `KUSTO_LANGUAGE_PKG` points at another installed copy.
 
 use std::collections::BTreeSet;
 use std::io::Write;
