@@ -36,7 +36,11 @@ pub fn lower_query(text: &str) -> Result<Query, EngineError> {
         [] => Err(EngineError::new(
             "the query text is empty; write a query such as `SecurityEvent | take 10`",
         )),
-        [block] => Lowerer { text }.block(*block),
+        [block] => Lowerer {
+            text,
+            subqueries: std::cell::RefCell::new(Vec::new()),
+        }
+        .block(*block),
         [_, second, ..] => Err(EngineError::at(
             format!(
                 "the text contains {} query blocks separated by blank lines; run one block at a time",
@@ -49,6 +53,9 @@ pub fn lower_query(text: &str) -> Result<Query, EngineError> {
 
 struct Lowerer<'t> {
     text: &'t str,
+    /// Subqueries of `x in (T | ...)`, lowered into tabular lets named `__subquery` and their
+    /// byte offset; `block` binds them before the statement that uses them.
+    subqueries: std::cell::RefCell<Vec<Let>>,
 }
 
 impl<'t> Lowerer<'t> {
@@ -63,7 +70,11 @@ impl<'t> Lowerer<'t> {
         for statement in block.named_children(&mut cursor) {
             match statement.kind() {
                 "comment" => {}
-                "let_statement" => lets.push(self.let_statement(statement)?),
+                "let_statement" => {
+                    let lowered = self.let_statement(statement)?;
+                    lets.append(&mut self.subqueries.borrow_mut());
+                    lets.push(lowered);
+                }
                 "query_statement" => {
                     if pipeline.is_some() {
                         return Err(EngineError::at(
@@ -73,6 +84,7 @@ impl<'t> Lowerer<'t> {
                     }
                     let query = statement.named_child(0).ok_or_else(|| missing(statement))?;
                     pipeline = Some(self.pipeline(query)?);
+                    lets.append(&mut self.subqueries.borrow_mut());
                 }
                 other => {
                     return Err(EngineError::at(
@@ -136,6 +148,22 @@ impl<'t> Lowerer<'t> {
             }
             _ => Ok(LetValue::Scalar(self.expr(value)?)),
         }
+    }
+
+    /// Lowers the subquery of `x in (T | ...)` into a tabular let and returns its name.
+    fn hoist_subquery(&self, node: Node<'_>) -> Result<Expr, EngineError> {
+        let pipeline = self.sub_pipeline(node)?;
+        let mut subqueries = self.subqueries.borrow_mut();
+        // The byte offset makes the name unique within the query text.
+        let name = format!("__subquery{}", node.start_byte());
+        subqueries.push(Let {
+            name: Ident {
+                name: name.clone(),
+                range: node.byte_range(),
+            },
+            value: LetValue::Tabular(pipeline),
+        });
+        Ok(Expr::new(ExprKind::Name(name), node.byte_range()))
     }
 
     /// Lowers `(a: long, b: string = "x") { let c = ...; body }`.
@@ -1181,8 +1209,9 @@ impl<'t> Lowerer<'t> {
                     .named_children(&mut cursor)
                     .filter(|n| n.kind() != "comment")
                     .map(|item| {
-                        if item.kind() == "pipe_expression" {
-                            Err(unsupported("subqueries in `in`", item))
+                        let inner = unwrap_parentheses(item);
+                        if inner.kind() == "pipe_expression" {
+                            self.hoist_subquery(inner)
                         } else {
                             self.expr(item)
                         }

@@ -311,5 +311,24 @@ fn parse_kv_with_quotes() {
     assert_eq!(column(&output, "port"), [json!(22), json!(null)]);
 
     let error = run_csv(&[("T.csv", table)], "T | parse-kv Msg as (user: string)").unwrap_err();
-    assert!(error.message.contains("pair_delimiter"), "{}", error.message);
+    assert!(
+        error.message.contains("pair_delimiter"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn in_subquery() {
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "L | where Key in ((R | where R >= 30 | project Key)) | project L",
+    );
+    assert_eq!(column(&output, "L"), [json!(4)]);
+
+    let output = run_ok(
+        &[("L.csv", LEFT), ("R.csv", RIGHT)],
+        "let picked = L | where Key !in ((R | project Key)) | project L; picked",
+    );
+    assert_eq!(column(&output, "L"), [json!(1), json!(5)]);
 }
