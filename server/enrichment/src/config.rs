@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use crate::geoip::GeoIpConfig;
 use crate::paths::config_dir;
+use crate::rdap::RdapConfig;
 use crate::ti::TiConfig;
 
 /// File name of the configuration inside the configuration folder.
@@ -31,6 +32,7 @@ pub const CONFIG_FILE_NAME: &str = "enrichment.toml";
 pub struct EnrichmentConfig {
     pub geoip: GeoIpConfig,
     pub ti: TiConfig,
+    pub rdap: RdapConfig,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,7 @@ pub mod iptype;
 pub mod mmdb_writer;
 pub mod paths;
 pub mod pivot;
+pub mod rdap;
 pub mod secret;
 pub mod setup;
 pub mod ti;

@@ -4,7 +4,7 @@
 
 mod cache;
 mod config;
-mod http;
+pub(crate) mod http;
 mod offline;
 mod privacy;
 pub mod providers;
