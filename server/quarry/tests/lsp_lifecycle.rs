@@ -36,9 +36,16 @@ fn initialize_announces_capabilities() {
         legend["tokenModifiers"],
         json!(["declaration", "defaultLibrary"])
     );
-    assert_eq!(
-        capabilities["executeCommandProvider"]["commands"],
-        json!(["quarry.runQuery"])
+    let commands = command_names(&capabilities["executeCommandProvider"]["commands"]);
+    for expected in ["quarry.runQuery", "quarry.pivot"] {
+        assert!(
+            commands.iter().any(|name| name == expected),
+            "{expected} missing from {commands:?}"
+        );
+    }
+    assert!(
+        commands.iter().all(|name| name.starts_with("quarry.")),
+        "every command is namespaced: {commands:?}"
     );
     assert_eq!(result["serverInfo"]["name"], "quarry");
 }
@@ -104,8 +111,11 @@ fn panic_in_request_returns_internal_error() {
 fn debug_command_hidden_by_default() {
     let mut client = LspClient::spawn();
     let result = client.initialize(Value::Null);
-    let commands = &result["capabilities"]["executeCommandProvider"]["commands"];
-    assert_eq!(commands, &json!(["quarry.runQuery"]));
+    let commands = command_names(&result["capabilities"]["executeCommandProvider"]["commands"]);
+    assert!(
+        !commands.iter().any(|name| name.starts_with("quarry.debug")),
+        "debug commands are announced without the flag: {commands:?}"
+    );
 
     let error = client
         .request(
@@ -146,4 +156,14 @@ fn stderr_logs_never_contain_document_text() {
     );
     assert!(!stderr.contains(secret), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// The command names in an `executeCommandProvider.commands` array.
+fn command_names(commands: &Value) -> Vec<String> {
+    commands
+        .as_array()
+        .expect("a command list")
+        .iter()
+        .map(|name| name.as_str().expect("a command name").to_owned())
+        .collect()
 }
