@@ -241,25 +241,60 @@ async fn fetch_package(
     Ok((version.version, files))
 }
 
+/// Largest download read into memory: far above the npm packages' size, so that only a broken
+/// or hostile registry reaches it.
+const MAX_DOWNLOAD_BYTES: usize = 256 * 1024 * 1024;
+
 async fn download(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, SetupError> {
     let failure = |message: String| SetupError::Download {
         url: url.to_owned(),
         message,
     };
-    let response = client
+    let mut response = client
         .get(url)
         .send()
         .await
-        .map_err(|error| failure(error.to_string()))?;
+        .map_err(|error| failure(error_chain(&error)))?;
     let status = response.status();
     if !status.is_success() {
         return Err(failure(format!("HTTP {status}")));
     }
-    let bytes = response
-        .bytes()
+    let too_large = || {
+        failure(format!(
+            "the response is larger than {MAX_DOWNLOAD_BYTES} bytes"
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_DOWNLOAD_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|error| failure(error.to_string()))?;
-    Ok(bytes.to_vec())
+        .map_err(|error| failure(error_chain(&error)))?
+    {
+        if bytes.len() + chunk.len() > MAX_DOWNLOAD_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Joins an error and its sources, because reqwest's top-level message leaves out the cause,
+/// such as a refused connection or a timeout.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Checks an npm `sha512-<base64>` integrity value (Subresource Integrity format).
