@@ -147,7 +147,7 @@ async function pickColumn(columns: string[], placeHolder: string): Promise<strin
 }
 
 /** Sends an analysis request under a progress notification. Reports a failure and returns undefined. */
-async function sendAnalysis(ctx: Ctx, method: string, params: object): Promise<unknown> {
+export async function sendAnalysis(ctx: Ctx, method: string, params: object): Promise<unknown> {
   const client = ctx.client;
   if (client === undefined) {
     void vscode.window.showErrorMessage(
@@ -173,7 +173,7 @@ async function sendAnalysis(ctx: Ctx, method: string, params: object): Promise<u
   );
 }
 
-function showParsed(ctx: Ctx, method: string, build: () => Parameters<typeof AnalysisPanel.show>[1]): void {
+export function showParsed(ctx: Ctx, method: string, build: () => Parameters<typeof AnalysisPanel.show>[1]): void {
   try {
     AnalysisPanel.show(ctx.extensionUri, build());
   } catch (error) {

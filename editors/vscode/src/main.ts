@@ -5,6 +5,7 @@ import { registerAnalysisCommands } from './analysis_commands';
 import { registerCodeLens } from './codelens';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import { registerEnrich } from './enrich';
 import { registerDemoHunt } from './demo_hunt';
 import { RESULTS_VIEW_TYPE, ResultsPanel } from './panels/results';
 import { registerPivot } from './pivot';
@@ -25,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerSecrets(ctx);
   registerQueryLibrary(ctx);
   registerPivot(ctx);
+  registerEnrich(ctx);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(RESULTS_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => {

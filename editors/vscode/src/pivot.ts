@@ -7,13 +7,21 @@ import { ExecuteCommandRequest } from 'vscode-languageclient/node';
 import type { Ctx } from './ctx';
 import { PIVOT_COMMAND, PIVOTS_REQUEST, parsePivotsResult, parseRenderTemplateResult } from './lsp_ext_library';
 import { AnalysisPanel } from './panels/analysis';
+import { ResultsPanel } from './panels/results';
 
 export const PIVOT_ON_SELECTION = 'quarry.pivotOnSelection';
 
 export function registerPivot(ctx: Ctx): void {
   ctx.pushDisposable(vscode.commands.registerCommand(PIVOT_ON_SELECTION, () => pivotOnSelection(ctx)));
   AnalysisPanel.onPivot = (entity, value) => void pivot(ctx, { value, entity });
-  ctx.pushDisposable({ dispose: () => (AnalysisPanel.onPivot = undefined) });
+  // The server detects the cell value's entity type, as for a selection.
+  ResultsPanel.onPivotCell = (value) => void pivot(ctx, { value: value.trim() });
+  ctx.pushDisposable({
+    dispose: () => {
+      AnalysisPanel.onPivot = undefined;
+      ResultsPanel.onPivotCell = undefined;
+    },
+  });
 }
 
 /** `quarry/pivots` params: a value with an optional entity type, or a place in a document. */

@@ -9,6 +9,8 @@ import {
   timeseriesCandidates,
 } from '../src/lsp_ext_analyze';
 import { extractAlerts, parseEntities } from '../src/alerts';
+import { parseEnrichResult, safeExternalLink } from '../src/lsp_ext_enrich';
+import { MAP_HEIGHT, MAP_WIDTH, geoJsonPath, landPath, project } from '../src/world_map';
 import type { RunQueryResult } from '../src/lsp_ext';
 import { buildAnalysisHtml } from '../src/panels/analysis_html';
 import {
@@ -50,6 +52,17 @@ const LABELS: AnalysisLabels = {
   entities: 'Entities',
   extendedProperties: 'Extended properties',
   pivot: 'Pivot',
+  indicatorCount: '{0} indicators',
+  indicatorsTruncated: 'More indicators.',
+  addressType: 'Address type',
+  location: 'Location',
+  network: 'Network',
+  threatIntel: 'Threat intelligence',
+  noProviders: 'No providers.',
+  pendingProviders: 'Waiting for',
+  reference: 'Open report',
+  noLocations: 'No locations.',
+  mapCaption: '{0} located',
 };
 
 const ENTITIES = JSON.stringify([
@@ -430,5 +443,124 @@ describe('analysis webview', () => {
     const saved = { type: 'timeseries', title: 'Saved', result: TIMESERIES };
     const page = loadAnalysis(saved);
     assert.equal(page.document.querySelector('.title')?.textContent, 'Saved');
+  });
+});
+
+function verdict(provider: string, overrides: Record<string, unknown> = {}) {
+  return {
+    provider,
+    ioc: '81.2.69.23',
+    ioc_type: 'ipv4',
+    status: 'ok',
+    verdict: 'malicious',
+    severity: 'high',
+    summary: '9/62 engines flag it',
+    details: { malicious: 9 },
+    reference: 'https://www.virustotal.com/gui/ip-address/81.2.69.23',
+    cached: false,
+    ...overrides,
+  };
+}
+
+/** A `quarry/enrich` result as the server sends it, with snake_case GeoIP fields. */
+function enrichResponse(indicators: unknown[]) {
+  return { indicators, truncated: false, problems: [] };
+}
+
+function enrichedIp(value: string, location: unknown, results: unknown[]) {
+  return { value, type: 'ipv4', defanged: false, ipType: 'public', location, tiConfigured: true, results, pending: [] };
+}
+
+const LISBON = { country_code: 'PT', country: 'Portugal', city: 'Lisbon', latitude: 38.72, longitude: -9.14, asn: 64500, as_organization: 'Example Net', sources: ['GeoLite2-City'] };
+
+describe('enrichment', () => {
+  it('external links limited to http(s)', () => {
+    assert.equal(safeExternalLink('https://example.com/a?b=1'), 'https://example.com/a?b=1');
+    assert.equal(safeExternalLink('http://example.com'), 'http://example.com/');
+    for (const bad of ['javascript:alert(1)', 'command:quarry.runQuery', 'file:///etc/passwd', 'data:text/html,x', 'https://user:pw@example.com/', '/relative', 42, null]) {
+      assert.equal(safeExternalLink(bad), null, String(bad));
+    }
+  });
+
+  it('result parses and drops unsafe links', () => {
+    const parsed = parseEnrichResult(
+      enrichResponse([enrichedIp('81.2.69.23', LISBON, [verdict('VirusTotal'), verdict('OTX', { reference: 'command:workbench.action.terminal.new' })])]),
+    );
+    const indicator = parsed.indicators[0];
+    assert.equal(indicator.location?.countryCode, 'PT');
+    assert.equal(indicator.location?.asOrganization, 'Example Net');
+    assert.equal(indicator.results[0].reference, 'https://www.virustotal.com/gui/ip-address/81.2.69.23');
+    assert.equal(indicator.results[0].details, '{"malicious":9}');
+    assert.equal(indicator.results[1].reference, null);
+    // The extension posts the parsed form (camelCase) to the webview, which parses it again.
+    assert.deepEqual(parseEnrichResult(JSON.parse(JSON.stringify(parsed))), parsed);
+  });
+
+  it('result with bad coordinate rejected', () => {
+    assert.throws(() => parseEnrichResult(enrichResponse([enrichedIp('81.2.69.23', { ...LISBON, latitude: 91 }, [])])), /latitude/);
+    assert.throws(() => parseEnrichResult(enrichResponse([{ value: 'x' }])), /indicators\[0\]/);
+  });
+
+  it('map projects corners and land', () => {
+    assert.deepEqual(project(-180, 90), { x: 0, y: 0 });
+    assert.deepEqual(project(180, -90), { x: MAP_WIDTH, y: MAP_HEIGHT });
+    assert.deepEqual(project(0, 0), { x: MAP_WIDTH / 2, y: MAP_HEIGHT / 2 });
+    assert.equal(geoJsonPath({ type: 'Polygon', coordinates: [[[0, 0], [90, 0], [90, 45], [0, 0]]] }), 'M360,180L540,180L540,90L360,180Z');
+    const land = JSON.parse(fs.readFileSync(path.join(EXTENSION_DIR, 'node_modules', 'world-atlas', 'land-110m.json'), 'utf8'));
+    const outline = landPath(land);
+    assert.ok(outline.split('M').length > 100, 'the 1:110m land has more than 100 rings');
+    assert.throws(() => landPath(land, 'countries'), /countries/);
+  });
+
+  it('webview shows verdicts, map and opens links', () => {
+    const page = loadAnalysis();
+    const parsed = parseEnrichResult(
+      enrichResponse([
+        enrichedIp('81.2.69.23', LISBON, [verdict('VirusTotal')]),
+        { value: '10.1.2.3', type: 'ipv4', defanged: false, ipType: 'private', location: null, tiConfigured: true, pending: ['OTX'],
+          results: [verdict('VirusTotal', { status: 'blocked', verdict: 'unknown', severity: 'unknown', summary: 'not sent', reference: null })] },
+      ]),
+    );
+    page.receive({ type: 'enrichment', title: 'Enrichment', result: parsed });
+    const document = page.document;
+    assert.deepEqual(Array.from(document.querySelectorAll('.indicator-value')).map((node) => node.textContent), ['81.2.69.23', '10.1.2.3']);
+    assert.equal(document.querySelector('.indicator.level-high .fact-value')?.textContent, 'public');
+    assert.ok(Array.from(document.querySelectorAll('.fact-value')).some((node) => node.textContent === 'Lisbon, Portugal'));
+    assert.equal(document.querySelector('.status-blocked .verdict-outcome')?.textContent, 'blocked');
+    assert.equal(document.querySelector('.pending')?.textContent, 'Waiting for: OTX');
+    assert.equal(document.querySelectorAll('.world-map circle.map-point').length, 1);
+    assert.equal(document.querySelector('.world-map circle')?.getAttribute('cx'), String(project(-9.14, 38.72).x));
+    assert.ok((document.querySelector('.map-land')?.getAttribute('d') ?? '').length > 1000);
+
+    (document.querySelector('button.open-reference') as HTMLButtonElement).click();
+    assert.deepEqual(page.posted.at(-1), { type: 'openLink', url: 'https://www.virustotal.com/gui/ip-address/81.2.69.23' });
+    assert.equal(parseAnalysisWebviewMessage({ type: 'openLink', url: 'javascript:alert(1)' }), undefined);
+    assert.equal(parseAnalysisWebviewMessage({ type: 'openLink', url: 'command:quarry.runQuery' }), undefined);
+  });
+
+  it('hostile enrichment stays inert', () => {
+    const page = loadAnalysis();
+    const hostile = XSS_PAYLOADS.slice(0, 30);
+    const indicators = hostile.map((payload) =>
+      enrichedIp(payload, { ...LISBON, city: payload, as_organization: payload }, [
+        verdict(payload, { summary: payload, message: payload, details: payload, reference: payload, status: payload, verdict: payload, severity: payload }),
+      ]),
+    );
+    page.receive({ type: 'enrichment', title: hostile[0], result: parseEnrichResult({ indicators, truncated: true, problems: hostile }) });
+    const document = page.document;
+    assert.deepEqual(Array.from(document.querySelectorAll('.indicator-value')).map((node) => node.textContent), hostile);
+    assert.deepEqual(Array.from(document.querySelectorAll('.problem')).map((node) => node.textContent), hostile);
+    assert.deepEqual(page.alerts, []);
+    assert.deepEqual(page.xssCalls, []);
+    // The only SVG is the map, and its only children are the drawn shapes with their titles.
+    assert.equal(document.querySelectorAll('img, iframe, object, embed, a, form, script:not([nonce])').length, 0);
+    assert.deepEqual(
+      Array.from(new Set(Array.from(document.querySelectorAll('svg *')).map((node) => node.tagName))).sort(),
+      ['circle', 'path', 'rect', 'title'],
+    );
+    assert.equal(document.querySelectorAll('button.open-reference').length, 0, 'payloads are not http(s) links');
+    for (const node of Array.from(document.querySelectorAll('[class]'))) {
+      assert.doesNotMatch(node.getAttribute('class') ?? '', /[<>"'=()]/);
+    }
   });
 });

@@ -36,6 +36,19 @@ describe('parseWebviewMessage', () => {
     }
   });
 
+  it('checks cell actions', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'cellAction', action: 'pivot', value: '10.0.1.1', column: 'IP' }), {
+      type: 'cellAction',
+      action: 'pivot',
+      value: '10.0.1.1',
+      column: 'IP',
+    });
+    assert.equal(parseWebviewMessage({ type: 'cellAction', action: 'run', value: 'x', column: 'A' }), undefined);
+    assert.equal(parseWebviewMessage({ type: 'cellAction', action: 'enrich', value: '  ', column: 'A' }), undefined);
+    assert.equal(parseWebviewMessage({ type: 'cellAction', action: 'enrich', value: 'x'.repeat(70_000), column: 'A' }), undefined);
+    assert.equal(parseWebviewMessage({ type: 'cellAction', action: 'enrich', value: 'x' }), undefined);
+  });
+
   it('drops extra fields', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready', command: 'rm -rf' }), { type: 'ready' });
   });

@@ -182,6 +182,24 @@ describe('results grid', () => {
     assert.deepEqual(bytes, bytes.slice().sort((a, b) => b - a));
   });
 
+  it('pivots on and enriches a cell', () => {
+    const view = loadWebview();
+    view.receive({ type: 'result', result: flows(10) });
+    const pivot = view.document.querySelector<HTMLButtonElement>('#toolbar .pivot-cell');
+    const enrich = view.document.querySelector<HTMLButtonElement>('#toolbar .enrich-cell');
+    assert.equal(pivot?.disabled, true);
+    assert.equal(enrich?.disabled, true);
+
+    click(view, dataRows(view)[1].cells[2]);
+    pivot?.click();
+    enrich?.click();
+
+    assert.deepEqual(view.posted.slice(1), [
+      { type: 'cellAction', action: 'pivot', value: '10.0.1.1', column: 'RemoteIP' },
+      { type: 'cellAction', action: 'enrich', value: '10.0.1.1', column: 'RemoteIP' },
+    ]);
+  });
+
   it('copies a cell, a row and a selection', () => {
     const view = loadWebview();
     view.receive({ type: 'result', result: flows(10) });

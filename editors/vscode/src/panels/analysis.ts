@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { buildAnalysisHtml } from './analysis_html';
 import { type AnalysisLabels, type AnalysisMessage, parseAnalysisWebviewMessage } from './analysis_protocol';
 import { createNonce } from './results_html';
+import { safeExternalLink } from '../lsp_ext_enrich';
 
 export const ANALYSIS_VIEW_TYPE = 'quarry.analysis';
 
@@ -91,6 +92,14 @@ export class AnalysisPanel implements vscode.Disposable {
       AnalysisPanel.onPivot?.(message.entity, message.value);
       return;
     }
+    if (message.type === 'openLink') {
+      // Checked again here: only http and https links reach the browser.
+      const url = safeExternalLink(message.url);
+      if (url !== null) {
+        void vscode.env.openExternal(vscode.Uri.parse(url, true));
+      }
+      return;
+    }
     void vscode.env.clipboard.writeText(message.text).then(() => {
       vscode.window.setStatusBarMessage(vscode.l10n.t('Copied to the clipboard.'), 3_000);
     });
@@ -123,5 +132,16 @@ function analysisLabels(): AnalysisLabels {
     entities: vscode.l10n.t('Entities'),
     extendedProperties: vscode.l10n.t('Extended properties'),
     pivot: vscode.l10n.t('Pivot'),
+    indicatorCount: vscode.l10n.t('{0} indicators', '{0}'),
+    indicatorsTruncated: vscode.l10n.t('The text holds more indicators; only the first ones were looked up.'),
+    addressType: vscode.l10n.t('Address type'),
+    location: vscode.l10n.t('Location'),
+    network: vscode.l10n.t('Network'),
+    threatIntel: vscode.l10n.t('Threat intelligence'),
+    noProviders: vscode.l10n.t('No threat-intelligence provider is configured in enrichment.toml.'),
+    pendingProviders: vscode.l10n.t('Still waiting for'),
+    reference: vscode.l10n.t('Open report'),
+    noLocations: vscode.l10n.t('No indicator has a GeoIP location. Configure a GeoIP database in enrichment.toml.'),
+    mapCaption: vscode.l10n.t('{0} located indicators', '{0}'),
   };
 }

@@ -11,6 +11,7 @@ import {
   parseTimeseriesResult,
 } from '../lsp_ext_analyze';
 import { type Alert, parseAlerts } from '../alerts';
+import { type EnrichResult, parseEnrichResult, safeExternalLink } from '../lsp_ext_enrich';
 
 /** Messages that the extension posts to the analysis webview. */
 export type AnalysisMessage =
@@ -18,7 +19,9 @@ export type AnalysisMessage =
   | { type: 'processTree'; title: string; result: ProcessTreeResult }
   | { type: 'decode'; title: string; input: string; result: DecodeResult }
   /** `omitted`: rows of the result left out after the first alerts. */
-  | { type: 'alerts'; title: string; alerts: Alert[]; omitted: number };
+  | { type: 'alerts'; title: string; alerts: Alert[]; omitted: number }
+  /** Indicators with their address type, GeoIP location and threat-intelligence results. */
+  | { type: 'enrichment'; title: string; result: EnrichResult };
 
 /** Messages that the analysis webview posts to the extension. */
 export type AnalysisWebviewMessage =
@@ -27,7 +30,9 @@ export type AnalysisWebviewMessage =
   /** The user clicked a copy button; the extension puts `text` on the clipboard. */
   | { type: 'copy'; text: string }
   /** The user clicked Pivot on an alert's entity; the extension lists the pivot templates. */
-  | { type: 'pivot'; entity: string; value: string };
+  | { type: 'pivot'; entity: string; value: string }
+  /** The user clicked a provider's reference link; the extension opens it if it is http(s). */
+  | { type: 'openLink'; url: string };
 
 /** Localised texts of the analysis webview. `{0}` and `{1}` are filled in by the script. */
 export interface AnalysisLabels {
@@ -61,6 +66,19 @@ export interface AnalysisLabels {
   entities: string;
   extendedProperties: string;
   pivot: string;
+  /** `{0}`: number of indicators. */
+  indicatorCount: string;
+  indicatorsTruncated: string;
+  addressType: string;
+  location: string;
+  network: string;
+  threatIntel: string;
+  noProviders: string;
+  pendingProviders: string;
+  reference: string;
+  noLocations: string;
+  /** `{0}`: indicators placed on the map. */
+  mapCaption: string;
 }
 
 /** Returns `value` as an `AnalysisMessage`, or undefined when it is not one. */
@@ -82,6 +100,8 @@ export function parseAnalysisMessage(value: unknown): AnalysisMessage | undefine
         }
         return { type: 'alerts', title: value.title, alerts, omitted };
       }
+      case 'enrichment':
+        return { type: 'enrichment', title: value.title, result: parseEnrichResult(value.result) };
       case 'decode':
         if (typeof value.input !== 'string') {
           return undefined;
@@ -108,6 +128,10 @@ export function parseAnalysisWebviewMessage(value: unknown): AnalysisWebviewMess
   }
   if (value.type === 'pivot' && typeof value.entity === 'string' && typeof value.value === 'string') {
     return { type: 'pivot', entity: value.entity, value: value.value };
+  }
+  if (value.type === 'openLink') {
+    const url = safeExternalLink(value.url);
+    return url === null ? undefined : { type: 'openLink', url };
   }
   return undefined;
 }

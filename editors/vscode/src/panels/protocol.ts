@@ -30,7 +30,18 @@ export type WebviewMessage =
    * Export request for the rows in view, in their sorted and filtered order. The extension opens
    * a save dialog for them.
    */
-  | { type: 'export'; format: ExportFormat; columns: ResultColumn[]; rows: CellValue[][] };
+  | { type: 'export'; format: ExportFormat; columns: ResultColumn[]; rows: CellValue[][] }
+  /**
+   * The user asked for pivots on, or enrichment of, the focused cell. `column` is the cell's
+   * column name, a hint for the entity type.
+   */
+  | { type: 'cellAction'; action: CellAction; value: string; column: string };
+
+/** What a result cell's Pivot and Enrich buttons ask for. */
+export type CellAction = 'pivot' | 'enrich';
+
+/** The longest cell text that a cell action sends, in characters. */
+export const MAX_CELL_ACTION_TEXT = 65_536;
 
 /**
  * Localised texts for the webview, embedded in its HTML. `{0}` and `{1}` are placeholders that
@@ -62,6 +73,8 @@ export interface ResultsLabels {
   copyCell: string;
   copyRow: string;
   copySelection: string;
+  pivotCell: string;
+  enrichCell: string;
   exportCsv: string;
   exportJson: string;
   /** Tooltip of a column header. */
@@ -89,6 +102,16 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       return { type: value.type };
     case 'copy':
       return typeof value.text === 'string' ? { type: 'copy', text: value.text } : undefined;
+    case 'cellAction': {
+      const { action, value: text, column } = value;
+      if ((action !== 'pivot' && action !== 'enrich') || typeof column !== 'string') {
+        return undefined;
+      }
+      if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_CELL_ACTION_TEXT) {
+        return undefined;
+      }
+      return { type: 'cellAction', action, value: text, column };
+    }
     case 'export': {
       const { format, columns, rows } = value;
       if (typeof format !== 'string' || !EXPORT_FORMATS.has(format)) {

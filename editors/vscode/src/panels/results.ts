@@ -24,6 +24,11 @@ export class ResultsPanel implements vscode.Disposable {
   /** The last result shown, which the analysis commands read. Kept when the panel closes. */
   private static lastResult: RunQueryResult | undefined;
 
+  /** Handles the Pivot button on a result cell; set by the pivot command's registration. */
+  static onPivotCell: ((value: string, column: string) => void) | undefined;
+  /** Handles the Enrich button on a result cell; set by the enrich command's registration. */
+  static onEnrichCell: ((value: string) => void) | undefined;
+
   /** Returns the result that the panel showed last, or undefined before the first result. */
   static latestResult(): RunQueryResult | undefined {
     return ResultsPanel.lastResult;
@@ -129,6 +134,13 @@ export class ResultsPanel implements vscode.Disposable {
       case 'export':
         void this.exportRows(message.format, message.columns, message.rows);
         break;
+      case 'cellAction':
+        if (message.action === 'pivot') {
+          ResultsPanel.onPivotCell?.(message.value, message.column);
+        } else {
+          ResultsPanel.onEnrichCell?.(message.value);
+        }
+        break;
     }
   }
 
@@ -229,6 +241,8 @@ function resultsLabels(): ResultsLabels {
     copyCell: vscode.l10n.t('Copy cell'),
     copyRow: vscode.l10n.t('Copy row'),
     copySelection: vscode.l10n.t('Copy selection'),
+    pivotCell: vscode.l10n.t('Pivot on cell'),
+    enrichCell: vscode.l10n.t('Enrich cell'),
     exportCsv: vscode.l10n.t('Export CSV'),
     exportJson: vscode.l10n.t('Export JSON'),
     sortHint: vscode.l10n.t('Sort by this column: ascending, descending, then unsorted'),

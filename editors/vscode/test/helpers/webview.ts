@@ -22,6 +22,8 @@ export const LABELS: ResultsLabels = {
   filterPlaceholder: 'Filter rows',
   filterMatches: '{0} of {1} rows',
   copyCell: 'Copy cell',
+  pivotCell: 'Pivot on cell',
+  enrichCell: 'Enrich cell',
   copyRow: 'Copy row',
   copySelection: 'Copy selection',
   exportCsv: 'Export CSV',

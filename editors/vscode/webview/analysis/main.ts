@@ -23,6 +23,7 @@ import {
   parseAnalysisMessage,
 } from '../../src/panels/analysis_protocol';
 import { format, requireElement, textElement } from '../results/dom';
+import { showEnrichment } from './enrichment';
 
 Chart.register(CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip);
 
@@ -61,6 +62,17 @@ const FALLBACK_LABELS: AnalysisLabels = {
   entities: 'Entities',
   extendedProperties: 'Extended properties',
   pivot: 'Pivot',
+  indicatorCount: '{0} indicators',
+  indicatorsTruncated: 'Only the first indicators were looked up.',
+  addressType: 'Address type',
+  location: 'Location',
+  network: 'Network',
+  threatIntel: 'Threat intelligence',
+  noProviders: 'No threat-intelligence provider is configured.',
+  pendingProviders: 'Still waiting for',
+  reference: 'Open report',
+  noLocations: 'No indicator has a GeoIP location.',
+  mapCaption: '{0} located indicators',
 };
 
 const vscode = acquireVsCodeApi();
@@ -105,6 +117,9 @@ function show(message: AnalysisMessage): void {
       break;
     case 'alerts':
       showAlerts(message.alerts, message.omitted);
+      break;
+    case 'enrichment':
+      showEnrichment(content, message.result, labels, (reply) => vscode.postMessage(reply));
       break;
   }
 }

@@ -3,7 +3,7 @@
 // the data operations behind them are in grid_model.ts.
 
 import type { CellValue, RunQueryResult } from '../../src/lsp_ext';
-import type { ResultsLabels } from '../../src/panels/protocol';
+import { type CellAction, MAX_CELL_ACTION_TEXT, type ResultsLabels } from '../../src/panels/protocol';
 import type { ExportFormat } from '../../src/export';
 import { format, textElement } from './dom';
 import {
@@ -35,6 +35,8 @@ const CHAR_WIDTH = 7.5;
 /** Callbacks that the grid needs from the page around it. */
 export interface GridHost {
   copy(text: string): void;
+  /** Pivot on or enrich the focused cell's text. */
+  cellAction(action: CellAction, value: string, column: string): void;
   exportRows(format: ExportFormat, rows: CellValue[][]): void;
 }
 
@@ -132,6 +134,19 @@ export class Grid {
     this.host.copy(formatCell(this.result.rows[this.view[focus.row]][focus.column]));
   }
 
+  /** Sends the focused cell's text for pivots or enrichment; empty cells are skipped. */
+  cellAction(action: CellAction): void {
+    const focus = this.focus;
+    if (focus === undefined) {
+      return;
+    }
+    const text = formatCell(this.result.rows[this.view[focus.row]][focus.column]);
+    if (text.trim() === '' || text.length > MAX_CELL_ACTION_TEXT) {
+      return;
+    }
+    this.host.cellAction(action, text, this.result.columns[focus.column].name);
+  }
+
   copyRow(): void {
     const focus = this.focus;
     if (focus === undefined) {
@@ -191,6 +206,8 @@ export class Grid {
       button('copy-cell', this.labels.copyCell, () => this.copyCell(), true),
       button('copy-row', this.labels.copyRow, () => this.copyRow(), true),
       button('copy-selection', this.labels.copySelection, () => this.copySelection(), true),
+      button('pivot-cell', this.labels.pivotCell, () => this.cellAction('pivot'), true),
+      button('enrich-cell', this.labels.enrichCell, () => this.cellAction('enrich'), true),
       button('export-csv', this.labels.exportCsv, () => this.exportRows('csv'), false),
       button('export-json', this.labels.exportJson, () => this.exportRows('json'), false),
     );

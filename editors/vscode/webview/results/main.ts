@@ -36,6 +36,8 @@ const FALLBACK_LABELS: ResultsLabels = {
   copyCell: 'Copy cell',
   copyRow: 'Copy row',
   copySelection: 'Copy selection',
+  pivotCell: 'Pivot on cell',
+  enrichCell: 'Enrich cell',
   exportCsv: 'Export CSV',
   exportJson: 'Export JSON',
   sortHint: 'Sort by this column',
@@ -190,6 +192,7 @@ function renderResult(result: RunQueryResult): void {
   }
   grid = new Grid(results, toolbar, result, labels, {
     copy: (text) => vscode.postMessage({ type: 'copy', text }),
+    cellAction: (action, value, column) => vscode.postMessage({ type: 'cellAction', action, value, column }),
     exportRows: (exportFormat, rows) =>
       vscode.postMessage({ type: 'export', format: exportFormat, columns: result.columns, rows }),
   });
