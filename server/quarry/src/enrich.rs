@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use quarry_enrichment::geoip::GeoIpReport;
 use quarry_enrichment::paths::cache_dir;
+use quarry_enrichment::rdap::{RdapClient, RdapError, WhoisRecord};
 use quarry_enrichment::{EnrichmentConfig, GeoIp, IocType, Observable, TiResult, ip_type};
 use serde::Serialize;
 
@@ -36,6 +37,11 @@ pub struct EnrichArgs {
     /// Skip the GeoIP and ASN lookup.
     #[arg(long)]
     no_geoip: bool,
+
+    /// Also look IP addresses and domains up over RDAP (whois). Needs `enabled = true` in the
+    /// `[rdap]` table of enrichment.toml, which also sets the RDAP base URLs.
+    #[arg(long)]
+    whois: bool,
 
     /// Neither read nor write the threat-intelligence cache.
     #[arg(long)]
@@ -63,6 +69,16 @@ struct Enrichment {
     #[serde(skip_serializing_if = "Option::is_none")]
     geoip: Option<GeoIpReport>,
     threat_intel: Vec<TiResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    whois: Option<WhoisOutcome>,
+}
+
+/// The RDAP record of an indicator, or the reason there is none.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum WhoisOutcome {
+    Record(Box<WhoisRecord>),
+    Error { error: String },
 }
 
 pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
@@ -106,11 +122,26 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|observable| enricher.lookup(observable)),
     ));
+    let whois: Vec<Option<WhoisOutcome>> = if args.whois {
+        let client = RdapClient::new(&config.rdap, &config.ti.privacy);
+        let records = runtime.block_on(futures::future::join_all(
+            observables
+                .iter()
+                .map(|observable| client.lookup(observable)),
+        ));
+        records
+            .into_iter()
+            .map(|record| Some(whois_outcome(record)))
+            .collect()
+    } else {
+        observables.iter().map(|_| None).collect()
+    };
 
     let enrichments: Vec<Enrichment> = observables
         .into_iter()
         .zip(lookups)
-        .map(|(observable, threat_intel)| {
+        .zip(whois)
+        .map(|((observable, threat_intel), whois)| {
             let geoip_report = match (&geoip, observable.value.parse::<IpAddr>()) {
                 (Some(geoip), Ok(address)) => Some(geoip.lookup(address)),
                 _ => None,
@@ -120,6 +151,7 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
                 ioc_type: observable.ioc_type,
                 geoip: geoip_report,
                 threat_intel,
+                whois,
             }
         })
         .collect();
@@ -135,6 +167,15 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush().context("failed to write to standard output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn whois_outcome(record: Result<WhoisRecord, RdapError>) -> WhoisOutcome {
+    match record {
+        Ok(record) => WhoisOutcome::Record(Box::new(record)),
+        Err(error) => WhoisOutcome::Error {
+            error: error.to_string(),
+        },
+    }
 }
 
 fn parse_iocs(args: &EnrichArgs) -> anyhow::Result<Vec<Observable>> {
@@ -206,6 +247,48 @@ fn write_human(enrichments: &[Enrichment], out: &mut impl Write) -> anyhow::Resu
                 writeln!(out, "  {:<12} {:<11} {link}", "", "")?;
             }
         }
+
+        match &enrichment.whois {
+            Some(WhoisOutcome::Record(record)) => write_whois(record, out)?,
+            Some(WhoisOutcome::Error { error }) => writeln!(out, "  whois        {error}")?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+fn write_whois(record: &WhoisRecord, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut summary = vec![record.object_class.clone()];
+    summary.extend(record.name.clone());
+    summary.extend(record.handle.clone());
+    summary.extend(record.country.clone());
+    writeln!(out, "  whois        {}", summary.join("  "))?;
+    if !record.cidrs.is_empty() {
+        writeln!(out, "  {:<12} {}", "", record.cidrs.join(", "))?;
+    }
+    for event in &record.events {
+        writeln!(out, "  {:<12} {} {}", "", event.action, event.date)?;
+    }
+    for entity in &record.entities {
+        let label = entity
+            .name
+            .as_deref()
+            .or(entity.handle.as_deref())
+            .unwrap_or("(unnamed)");
+        let email = entity
+            .email
+            .as_deref()
+            .map(|email| format!(" <{email}>"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {:<12} {}: {label}{email}",
+            "",
+            entity.roles.join(", ")
+        )?;
+    }
+    if let Some(link) = record.links.first() {
+        writeln!(out, "  {:<12} {link}", "")?;
     }
     Ok(())
 }

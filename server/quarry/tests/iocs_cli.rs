@@ -133,3 +133,20 @@ fn iocs_unknown_type_rejected() {
         "{stderr}"
     );
 }
+
+#[test]
+fn iocs_finds_punycode_domain() {
+    let output = quarry()
+        .args(["iocs", "--format", "json", "beacon to xn--80ak6aa92e.com"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let values: Vec<&str> = parsed
+        .as_array()
+        .expect("the JSON output is an array")
+        .iter()
+        .filter_map(|item| item["value"].as_str())
+        .collect();
+    assert_eq!(values, ["xn--80ak6aa92e.com"], "{parsed}");
+}
