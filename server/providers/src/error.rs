@@ -185,7 +185,7 @@ pub enum ProviderError {
 /// Formats a byte count for a message: whole MiB when it is a multiple of one, bytes otherwise.
 fn byte_size(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")
