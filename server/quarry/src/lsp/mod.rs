@@ -77,6 +77,10 @@ async fn serve() {
             handlers::analyze::ANALYZE_TIMESERIES,
             server::Server::analyze_timeseries,
         )
+        .custom_method(
+            handlers::analyze::ANALYZE_SEQUENCES,
+            server::Server::analyze_sequences,
+        )
         .custom_method(handlers::analyze::PROCESS_TREE, server::Server::process_tree)
         .custom_method(handlers::analyze::DECODE, server::Server::decode)
         .custom_method(handlers::enrich_request::ENRICH, server::Server::enrich)

@@ -1,12 +1,13 @@
 //! Hunting analyses on a result table that the client already holds: `quarry/analyzeTimeseries`
-//! (STL anomalies), `quarry/processTree` and `quarry/decode`, as specified in
-//! `docs/lsp-extensions.md`. Each request calls `quarry-analytics`, the crate behind
+//! (STL anomalies), `quarry/analyzeSequences` (anomalous command sessions), `quarry/processTree`
+//! and `quarry/decode`, as specified in `docs/lsp-extensions.md`. Each request calls `quarry-analytics`, the crate behind
 //! `quarry analyze` and `quarry decode`, on a blocking thread.
 
 use quarry_analytics::chrono::{DateTime, Duration, SecondsFormat, Utc};
 use quarry_analytics::decode::{DecodeOptions, decode_with};
 use quarry_analytics::input::{number_at, timestamp_at};
 use quarry_analytics::proctree;
+use quarry_analytics::sequences::{self, Event, ModelKind, ScoreOptions, SessionLimits};
 use quarry_analytics::stl::StlParams;
 use quarry_analytics::timeseries::{self, AnomalyOptions, anomaly_periods, kql_time_filter};
 use serde::Deserialize;
@@ -16,6 +17,7 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use crate::lsp::server::Server;
 
 pub const ANALYZE_TIMESERIES: &str = "quarry/analyzeTimeseries";
+pub const ANALYZE_SEQUENCES: &str = "quarry/analyzeSequences";
 pub const PROCESS_TREE: &str = "quarry/processTree";
 pub const DECODE: &str = "quarry/decode";
 
@@ -109,6 +111,47 @@ fn default_bucket_minutes() -> i64 {
     60
 }
 
+/// Model of the parameters column in `quarry/analyzeSequences`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ParamsMode {
+    Names,
+    Values,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SequencesParams {
+    #[serde(flatten)]
+    table: TableParams,
+    user_columns: Vec<String>,
+    #[serde(default = "default_time_column")]
+    time_column: String,
+    event_column: String,
+    params_column: Option<String>,
+    params_mode: Option<ParamsMode>,
+    #[serde(default = "default_window")]
+    window: usize,
+    #[serde(default = "default_max_session_minutes")]
+    max_session_minutes: i64,
+    #[serde(default = "default_max_gap_minutes")]
+    max_gap_minutes: i64,
+    #[serde(default)]
+    geo_mean: bool,
+}
+
+fn default_window() -> usize {
+    3
+}
+
+fn default_max_session_minutes() -> i64 {
+    20
+}
+
+fn default_max_gap_minutes() -> i64 {
+    2
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ProcessTreeParams {
     #[serde(flatten)]
@@ -128,6 +171,12 @@ impl Server {
     /// MSTICPy's z-score rule marking anomalies.
     pub async fn analyze_timeseries(&self, params: TimeseriesParams) -> Result<Value> {
         run_blocking(move || timeseries_result(&params)).await
+    }
+
+    /// `quarry/analyzeSequences`: sessions of commands per user, scored by a Markov model
+    /// trained on all of them, rarest first.
+    pub async fn analyze_sequences(&self, params: SequencesParams) -> Result<Value> {
+        run_blocking(move || sequences_result(&params)).await
     }
 
     /// `quarry/processTree`: the process tree of process-creation events.
@@ -219,6 +268,97 @@ fn timeseries_result(params: &TimeseriesParams) -> Result<Value> {
         "points": points,
         "periods": periods,
         "kqlFilter": filter,
+    }))
+}
+
+fn sequences_result(params: &SequencesParams) -> Result<Value> {
+    if params.user_columns.is_empty() {
+        return Err(invalid_params(
+            "userColumns must name at least one column that identifies a user".to_owned(),
+        ));
+    }
+    if params.window == 0 {
+        return Err(invalid_params(
+            "window must be at least 1 command".to_owned(),
+        ));
+    }
+    if params.max_session_minutes < 0 || params.max_gap_minutes < 0 {
+        return Err(invalid_params(format!(
+            "maxSessionMinutes ({}) and maxGapMinutes ({}) must not be negative",
+            params.max_session_minutes, params.max_gap_minutes
+        )));
+    }
+    let kind = match (&params.params_column, &params.params_mode) {
+        (None, None) => ModelKind::Commands,
+        (Some(_), Some(ParamsMode::Names)) => ModelKind::ParamNames,
+        (Some(_), Some(ParamsMode::Values)) => ModelKind::ParamValues,
+        _ => {
+            return Err(invalid_params(
+                "paramsColumn and paramsMode go together: give both or neither".to_owned(),
+            ));
+        }
+    };
+
+    let table = &params.table;
+    let time_index = table.column_index(&params.time_column)?;
+    let event_index = table.column_index(&params.event_column)?;
+    let user_indices = params
+        .user_columns
+        .iter()
+        .map(|name| table.column_index(name))
+        .collect::<Result<Vec<_>>>()?;
+    let params_index = match &params.params_column {
+        Some(name) => Some((name, table.column_index(name)?)),
+        None => None,
+    };
+
+    let rows = table.text_rows()?;
+    let mut events = Vec::with_capacity(rows.len());
+    for (row, cells) in rows.iter().enumerate() {
+        let event_params = match params_index {
+            Some((name, index)) => {
+                sequences::parse_parameters(&cells[index]).map_err(|message| {
+                    invalid_params(format!("row {}, column `{name}`: {message}", row + 1))
+                })?
+            }
+            None => Vec::new(),
+        };
+        events.push(Event {
+            time: timestamp_at(&cells[time_index], row, &params.time_column)
+                .map_err(|error| invalid_params(error.to_string()))?,
+            command: cells[event_index].clone(),
+            user: user_indices
+                .iter()
+                .map(|&index| (!cells[index].is_empty()).then(|| cells[index].clone()))
+                .collect(),
+            params: event_params,
+        });
+    }
+
+    let limits = SessionLimits {
+        max_session: Duration::minutes(params.max_session_minutes),
+        max_gap: Duration::minutes(params.max_gap_minutes),
+    };
+    let sessions = sequences::sessionize(&events, limits);
+    let options = ScoreOptions {
+        kind,
+        window_len: params.window,
+        use_geo_mean: params.geo_mean,
+        modellable_params: None,
+    };
+    let mut scores = sequences::score_sessions(&events, &sessions, &options);
+    // Rarest first, as `quarry analyze sequences` prints them. Sessions shorter than the window
+    // have no score and go last.
+    scores.sessions.sort_by(|a, b| {
+        let a = a.rarest_window_likelihood.unwrap_or(f64::INFINITY);
+        let b = b.rarest_window_likelihood.unwrap_or(f64::INFINITY);
+        a.total_cmp(&b)
+    });
+    Ok(json!({
+        "userColumns": params.user_columns,
+        "window": params.window,
+        "modellableParams": scores.modellable_params,
+        "sessions": scores.sessions,
     }))
 }
 
