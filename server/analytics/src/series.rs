@@ -180,6 +180,56 @@ pub fn fir(series: &[Option<f64>], filter: &[f64], normalize: bool, center: bool
         .collect()
 }
 
+/// The output of `series_fit_line()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineFit {
+    /// The coefficient of determination, from 0 to 1.
+    pub rsquare: f64,
+    pub slope: f64,
+    /// The sample variance of the input.
+    pub variance: f64,
+    /// The sample variance of the residuals.
+    pub rvariance: f64,
+    /// The line's value at position 0.
+    pub interception: f64,
+    pub line_fit: Vec<f64>,
+}
+
+/// Fits a least-squares line through `(i, x[i])` (`series_fit_line()`). Missing values are
+/// filled linearly first.
+pub fn fit_line(series: &[Option<f64>]) -> LineFit {
+    let y: Vec<f64> = fill_linear(series, true)
+        .into_iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let line = line_fit(&y);
+    let n = y.len() as f64;
+    let mean = if y.is_empty() {
+        0.0
+    } else {
+        y.iter().sum::<f64>() / n
+    };
+    let total: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();
+    let residual: f64 = y.iter().zip(&line).map(|(v, l)| (v - l).powi(2)).sum();
+    let denominator = (n - 1.0).max(1.0);
+    LineFit {
+        rsquare: if total == 0.0 {
+            1.0
+        } else {
+            1.0 - residual / total
+        },
+        slope: if line.len() >= 2 {
+            line[1] - line[0]
+        } else {
+            0.0
+        },
+        variance: total / denominator,
+        rvariance: residual / denominator,
+        interception: line.first().copied().unwrap_or(0.0),
+        line_fit: line,
+    }
+}
+
 /// The trend model of `series_decompose()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trend {
@@ -543,6 +593,15 @@ mod tests {
         assert_eq!(result.flags[10], 1);
         assert_eq!(result.flags.iter().filter(|f| **f != 0).count(), 1);
         assert!(result.scores[10] > 1.5);
+    }
+
+    #[test]
+    fn line_fit_of_exact_line() {
+        let fit = fit_line(&some(&[1.0, 3.0, 5.0, 7.0]));
+        assert!((fit.slope - 2.0).abs() < 1e-12);
+        assert!((fit.interception - 1.0).abs() < 1e-12);
+        assert!((fit.rsquare - 1.0).abs() < 1e-12);
+        assert!(fit.rvariance.abs() < 1e-12);
     }
 
     #[test]

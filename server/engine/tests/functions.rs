@@ -349,3 +349,31 @@ fn user_functions_inline() {
     );
     assert_eq!(row, vec![json!(11), json!(10)]);
 }
+
+#[test]
+fn corpus_extras() {
+    let row = eval(
+        r#"print a = bag_zip(dynamic(["k", "v"]), dynamic([1, 2])), b = array_iff(dynamic([true, false]), dynamic([1, 2]), 0), c = array_shift_left(dynamic([1, 2, 3]), 1), d = array_rotate_right(dynamic([1, 2, 3]), 1), e = repeat("x", 2), f = replace_strings("ab", dynamic(["a", "b"]), dynamic(["b", "c"])), g = strlen(new_guid())"#,
+    );
+    assert_eq!(
+        row,
+        vec![
+            json!({"k": 1, "v": 2}),
+            json!([1, 0]),
+            json!([2, 3, null]),
+            json!([3, 1, 2]),
+            json!(["x", "x"]),
+            json!("bc"),
+            json!(36),
+        ]
+    );
+    let row = eval(
+        "print s = dynamic([1, 3, 5, 7]) | extend (rsquare, slope) = series_fit_line(s) | project rsquare, slope",
+    );
+    assert_eq!(row, vec![json!(1.0), json!(2.0)]);
+    let output = run_ok(
+        &[("T.csv", "v\n1\n\n3\n")],
+        "T | serialize s = row_cumsum(v) | project s",
+    );
+    assert_eq!(column(&output, "s"), [json!(1), json!(1), json!(4)]);
+}

@@ -773,6 +773,37 @@ impl<'a> ExprCompiler<'a> {
                 }
                 Ok(Compiled::new(shifted, compiled[0].ty))
             }
+            "row_cumsum" => {
+                if args.len() != 1 {
+                    return Some(Err(EngineError::at(
+                        "the local engine supports `row_cumsum()` with one argument, without a restart condition",
+                        range,
+                    )));
+                }
+                let compiled = match self.compile(&args[0]) {
+                    Ok(compiled) => compiled,
+                    Err(error) => return Some(Err(error)),
+                };
+                if !compiled.ty.is_numeric() && compiled.ty != KqlType::Timespan {
+                    return Some(Err(type_error(
+                        "row_cumsum",
+                        compiled.ty,
+                        args[0].range.clone(),
+                    )));
+                }
+                let ty = if compiled.ty == KqlType::Int {
+                    KqlType::Long
+                } else {
+                    compiled.ty
+                };
+                // A null adds nothing to the running sum.
+                let summed = compiled
+                    .expr
+                    .cast(ty.to_polars())
+                    .fill_null(lit(0).cast(ty.to_polars()))
+                    .cum_sum(false);
+                Ok(Compiled::new(summed, ty))
+            }
             "rand" => {
                 let compiled = match self.compile_args(args) {
                     Ok(compiled) => compiled,

@@ -263,6 +263,84 @@ pub(super) fn compile(call: &Call<'_>) -> Option<Result<Compiled, EngineError>> 
                 }
             }))
         }),
+        "bag_zip" => call.arity(2, 2).map(|()| {
+            call.row(KqlType::Dynamic, |v| match (as_json(v[0]), as_json(v[1])) {
+                (Json::Array(keys), Json::Array(values)) => {
+                    let mut bag = Map::new();
+                    for (index, key) in keys.into_iter().enumerate() {
+                        if let Json::String(key) = key {
+                            bag.insert(key, values.get(index).cloned().unwrap_or(Json::Null));
+                        }
+                    }
+                    Value::Dynamic(Json::Object(bag))
+                }
+                _ => Value::Null,
+            })
+        }),
+        "array_iff" | "array_iif" => call.arity(3, 3).map(|()| {
+            call.row(KqlType::Dynamic, |v| {
+                let Json::Array(conditions) = as_json(v[0]) else {
+                    return Value::Null;
+                };
+                let pick = |value: &Value, index: usize| match as_json(value) {
+                    Json::Array(items) => items.get(index).cloned().unwrap_or(Json::Null),
+                    scalar => scalar,
+                };
+                let items = conditions
+                    .iter()
+                    .enumerate()
+                    .map(|(index, condition)| match condition {
+                        Json::Bool(true) => pick(v[1], index),
+                        Json::Bool(false) => pick(v[2], index),
+                        Json::Number(n) if n.as_f64() != Some(0.0) => pick(v[1], index),
+                        Json::Number(_) => pick(v[2], index),
+                        _ => Json::Null,
+                    })
+                    .collect();
+                Value::Dynamic(Json::Array(items))
+            })
+        }),
+        "array_shift_left" | "array_shift_right" | "array_rotate_left" | "array_rotate_right" => {
+            call.arity(2, 3).map(|()| {
+                let name = call.name.to_owned();
+                call.row(KqlType::Dynamic, move |v| {
+                    let (Json::Array(items), Some(shift)) = (as_json(v[0]), v[1].to_long()) else {
+                        return Value::Null;
+                    };
+                    let length = items.len() as i64;
+                    if length == 0 {
+                        return Value::Dynamic(Json::Array(items));
+                    }
+                    let left = name.ends_with("left");
+                    let offset = if left { shift } else { -shift };
+                    let fill = v.get(2).map_or(Json::Null, |x| x.to_json());
+                    let rotate = name.starts_with("array_rotate");
+                    let shifted = (0..length)
+                        .map(|i| {
+                            let source = i + offset;
+                            if rotate {
+                                items[source.rem_euclid(length) as usize].clone()
+                            } else if (0..length).contains(&source) {
+                                items[source as usize].clone()
+                            } else {
+                                fill.clone()
+                            }
+                        })
+                        .collect();
+                    Value::Dynamic(Json::Array(shifted))
+                })
+            })
+        }
+        "repeat" => call.arity(2, 2).map(|()| {
+            call.row(KqlType::Dynamic, |v| match v[1].to_long() {
+                Some(count) if count >= 0 => Value::Dynamic(Json::Array(vec![
+                    v[0].to_json();
+                    count.min(1_000_000)
+                        as usize
+                ])),
+                _ => Value::Null,
+            })
+        }),
         "gettype" => call.arity(1, 1).map(|()| {
             call.row(KqlType::String, |v| {
                 let name = match v[0] {

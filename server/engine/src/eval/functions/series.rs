@@ -81,6 +81,24 @@ pub(super) fn compile(call: &Call<'_>) -> Option<Result<Compiled, EngineError>> 
                 array(&output.into_iter().map(Some).collect::<Vec<_>>())
             })
         }),
+        "series_fit_line" => call.arity(1, 1).map(|()| {
+            call.row(KqlType::Dynamic, move |v| {
+                let Some(series) = numbers(v[0]) else {
+                    return Value::Null;
+                };
+                let fit = math::fit_line(&series);
+                let number =
+                    |x: f64| serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number);
+                match component {
+                    0 => Value::Dynamic(number(fit.rsquare)),
+                    1 => Value::Dynamic(number(fit.slope)),
+                    2 => Value::Dynamic(number(fit.variance)),
+                    3 => Value::Dynamic(number(fit.rvariance)),
+                    4 => Value::Dynamic(number(fit.interception)),
+                    _ => array(&fit.line_fit.into_iter().map(Some).collect::<Vec<_>>()),
+                }
+            })
+        }),
         "series_decompose" => call.arity(1, 5).and_then(|()| {
             let options = DecomposeOptions::read(call, 1)?;
             Ok(call.row(KqlType::Dynamic, move |v| {

@@ -227,6 +227,54 @@ pub(super) fn compile(call: &Call<'_>) -> Option<Result<Compiled, EngineError>> 
                 _ => Value::Null,
             })
         }),
+        "replace_strings" => call.arity(3, 3).map(|()| {
+            call.row(KqlType::String, |v| {
+                let (Json::Array(lookups), Json::Array(rewrites)) = (
+                    super::dynamic::as_json(v[1]),
+                    super::dynamic::as_json(v[2]),
+                ) else {
+                    return Value::Null;
+                };
+                let pairs: Vec<(String, String)> = lookups
+                    .iter()
+                    .zip(rewrites.iter())
+                    .map(|(l, r)| (Value::Dynamic(l.clone()).to_text(), Value::Dynamic(r.clone()).to_text()))
+                    .filter(|(l, _)| !l.is_empty())
+                    .collect();
+                // One left-to-right pass; at each position the first matching lookup wins, so a
+                // replacement is never replaced again.
+                let text = text_of(v[0]);
+                let mut out = String::with_capacity(text.len());
+                let mut rest = text.as_str();
+                'outer: while let Some(c) = rest.chars().next() {
+                    for (lookup, rewrite) in &pairs {
+                        if let Some(after) = rest.strip_prefix(lookup.as_str()) {
+                            out.push_str(rewrite);
+                            rest = after;
+                            continue 'outer;
+                        }
+                    }
+                    out.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+                Value::String(out)
+            })
+        }),
+        "new_guid" => call.arity(0, 0).map(|()| {
+            let bytes: [u8; 16] = rand::random();
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            // A version 4 GUID: random except for the version and variant bits.
+            let text = format!(
+                "{}-{}-4{}-{:x}{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[13..16],
+                (bytes[8] & 0x3) | 0x8,
+                &hex[17..20],
+                &hex[20..32]
+            );
+            Compiled::from_literal(&crate::ast::Literal::String(text))
+        }),
         "string_size" => call.arity(1, 1).map(|()| {
             call.row(KqlType::Long, |v| Value::Long(text_of(v[0]).len() as i64))
         }),
