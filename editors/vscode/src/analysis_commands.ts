@@ -127,7 +127,7 @@ async function decodeSelection(ctx: Ctx): Promise<void> {
   }));
 }
 
-function requireResult(): RunQueryResult | undefined {
+export function requireResult(): RunQueryResult | undefined {
   const result = ResultsPanel.latestResult();
   if (result === undefined || result.rows.length === 0) {
     void vscode.window.showWarningMessage(
@@ -139,7 +139,7 @@ function requireResult(): RunQueryResult | undefined {
 }
 
 /** Returns the only column, or the one the user picks, or undefined when the pick is dismissed. */
-async function pickColumn(columns: string[], placeHolder: string): Promise<string | undefined> {
+export async function pickColumn(columns: string[], placeHolder: string): Promise<string | undefined> {
   if (columns.length === 1) {
     return columns[0];
   }

@@ -6,6 +6,7 @@ import { registerCodeLens } from './codelens';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { registerEnrich } from './enrich';
+import { registerHuntViews } from './hunt_views';
 import { registerDemoHunt } from './demo_hunt';
 import { RESULTS_VIEW_TYPE, ResultsPanel } from './panels/results';
 import { registerPivot } from './pivot';
@@ -27,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerQueryLibrary(ctx);
   registerPivot(ctx);
   registerEnrich(ctx);
+  registerHuntViews(ctx);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(RESULTS_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => {

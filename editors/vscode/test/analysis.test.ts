@@ -10,6 +10,8 @@ import {
 } from '../src/lsp_ext_analyze';
 import { extractAlerts, parseEntities } from '../src/alerts';
 import { parseEnrichResult, safeExternalLink } from '../src/lsp_ext_enrich';
+import { parseSequencesResult } from '../src/lsp_ext_sequences';
+import { MAX_SERIES, buildTimeline, parseMarkers, parseTimeline } from '../src/timeline';
 import { MAP_HEIGHT, MAP_WIDTH, geoJsonPath, landPath, project } from '../src/world_map';
 import type { RunQueryResult } from '../src/lsp_ext';
 import { buildAnalysisHtml } from '../src/panels/analysis_html';
@@ -63,6 +65,15 @@ const LABELS: AnalysisLabels = {
   reference: 'Open report',
   noLocations: 'No locations.',
   mapCaption: '{0} located',
+  sessionCount: '{0} sessions, windows of {1} commands',
+  user: 'User',
+  start: 'Start',
+  events: 'Events',
+  likelihood: 'Rarest window likelihood',
+  commands: 'Commands',
+  noScore: 'shorter than the window',
+  timelineSummary: '{0} events in {1} series',
+  eventsOmitted: '{0} rows are not drawn.',
 };
 
 const ENTITIES = JSON.stringify([
@@ -562,5 +573,119 @@ describe('enrichment', () => {
     for (const node of Array.from(document.querySelectorAll('[class]'))) {
       assert.doesNotMatch(node.getAttribute('class') ?? '', /[<>"'=()]/);
     }
+  });
+});
+
+function serverSession(commands: string[], start: number | null, likelihood: number | null, user: (string | null)[]) {
+  return {
+    session: 0,
+    user,
+    start: '2020-05-12T01:34:59Z',
+    end: '2020-05-12T01:35:02Z',
+    number_events: commands.length,
+    commands,
+    likelihood: 0.01,
+    geomean_likelihood: 0.2,
+    rarest_window_likelihood: likelihood,
+    rarest_window_start: start,
+    rarest_window: start === null ? [] : commands.slice(start, start + 3),
+  };
+}
+
+function timelineResult(): RunQueryResult {
+  const rows = [
+    ['2024-05-01T10:00:00Z', 'ws01', 'logon'],
+    ['2024-05-01T09:00:00Z', 'ws01', 'logon'],
+    ['2024-05-01T11:00:00Z', 'ws02', 'logoff'],
+    ['not a time', 'ws02', 'logoff'],
+  ];
+  return {
+    query: 'T',
+    source: 'demo',
+    columns: [
+      { name: 'TimeGenerated', type: 'datetime' },
+      { name: 'Computer', type: 'string' },
+      { name: 'Activity', type: 'string' },
+    ],
+    rows,
+    rowCount: rows.length,
+    truncated: false,
+    elapsedMs: 1,
+    warnings: [],
+  };
+}
+
+describe('sessions and timeline', () => {
+  it('sessions parse in both forms', () => {
+    const server = {
+      userColumns: ['UserId', 'ClientIP'],
+      window: 3,
+      modellableParams: [],
+      sessions: [serverSession(['a', 'b', 'c', 'd'], 1, 1e-5, ['admin', null]), serverSession(['a'], null, null, ['bob', '10.0.0.1'])],
+    };
+    const parsed = parseSequencesResult(server);
+    assert.equal(parsed.sessions[0].rarestStart, 1);
+    assert.equal(parsed.sessions[0].rarestLength, 3);
+    assert.equal(parsed.sessions[1].rarestLikelihood, null);
+    assert.deepEqual(parseSequencesResult(JSON.parse(JSON.stringify(parsed))), parsed);
+    const bad = { ...server, sessions: [serverSession(['a'], 7, 0.1, ['x'])] };
+    assert.throws(() => parseSequencesResult(bad), /rarest_window_start/);
+  });
+
+  it('sessions view marks rarest window', () => {
+    const page = loadAnalysis();
+    const hostile = XSS_PAYLOADS.slice(0, 5);
+    const result = parseSequencesResult({
+      userColumns: ['UserId'],
+      window: 3,
+      modellableParams: [],
+      sessions: [serverSession(['Get-Mailbox', ...hostile], 2, 1.5e-7, [hostile[0]]), serverSession(['x'], null, null, ['bob'])],
+    });
+    page.receive({ type: 'sessions', title: 'Sessions', result });
+    const document = page.document;
+    assert.equal(document.querySelectorAll('tr.session').length, 2);
+    assert.deepEqual(Array.from(document.querySelectorAll('tr.session')[0].querySelectorAll('.command.rarest')).map((node) => node.textContent), hostile.slice(1, 4));
+    assert.equal(document.querySelector('.session-likelihood')?.textContent, '1.500e-7');
+    assert.equal(document.querySelectorAll('.session-likelihood')[1].textContent, LABELS.noScore);
+    assert.equal(document.querySelector('.session-user')?.textContent, hostile[0]);
+    assert.deepEqual(page.alerts, []);
+    assert.deepEqual(page.xssCalls, []);
+  });
+
+  it('timeline groups, sorts and counts omitted', () => {
+    const timeline = buildTimeline(timelineResult(), 'TimeGenerated', 'Computer', [{ time: Date.parse('2024-05-01T10:30:00Z'), label: 'alert' }]);
+    assert.deepEqual(timeline.series.map((series) => series.name), ['ws01', 'ws02']);
+    assert.deepEqual(timeline.series[0].events.map((event) => event.time), [Date.parse('2024-05-01T09:00:00Z'), Date.parse('2024-05-01T10:00:00Z')]);
+    assert.equal(timeline.omitted, 1);
+    assert.deepEqual(parseTimeline(JSON.parse(JSON.stringify(timeline))), timeline);
+    assert.throws(() => buildTimeline(timelineResult(), 'Missing', null, []), /Missing/);
+
+    const many = timelineResult();
+    many.rows = Array.from({ length: MAX_SERIES + 3 }, (_, index) => ['2024-05-01T10:00:00Z', `host${index}`, 'x']);
+    const capped = buildTimeline(many, 'TimeGenerated', 'Computer', []);
+    assert.equal(capped.series.length, MAX_SERIES);
+    assert.equal(capped.omitted, 3);
+  });
+
+  it('markers parsed or rejected', () => {
+    assert.deepEqual(parseMarkers('2024-05-01T10:00:00Z=first alert, 2024-05-02'), [
+      { time: Date.parse('2024-05-01T10:00:00Z'), label: 'first alert' },
+      { time: Date.parse('2024-05-02'), label: '2024-05-02' },
+    ]);
+    assert.deepEqual(parseMarkers(''), []);
+    assert.deepEqual(parseMarkers('2024-05-01T10:00:00Z, yesterday'), { error: 'yesterday' });
+    assert.throws(() => parseTimeline({ timeColumn: 'T', groupColumn: null, series: [{ name: 'a', events: [{ time: 'x', label: '' }] }], markers: [], omitted: 0 }), /time/);
+  });
+
+  it('timeline view lists series and markers', () => {
+    const page = loadAnalysis();
+    const timeline = buildTimeline(timelineResult(), 'TimeGenerated', 'Computer', [{ time: Date.parse('2024-05-01T10:30:00Z'), label: XSS_PAYLOADS[0] }]);
+    page.receive({ type: 'timeline', title: 'Timeline', timeline });
+    const document = page.document;
+    assert.equal(document.querySelector('.timeline-summary')?.textContent, '3 events in 2 series');
+    assert.deepEqual(Array.from(document.querySelectorAll('.series-name')).map((node) => node.textContent), ['ws01 (2)', 'ws02 (1)']);
+    assert.equal(document.querySelector('.marker-name')?.textContent, `2024-05-01 10:30 ${XSS_PAYLOADS[0]}`);
+    assert.equal(document.querySelectorAll('canvas').length, 1);
+    assert.deepEqual(page.xssCalls, []);
   });
 });

@@ -143,5 +143,14 @@ function analysisLabels(): AnalysisLabels {
     reference: vscode.l10n.t('Open report'),
     noLocations: vscode.l10n.t('No indicator has a GeoIP location. Configure a GeoIP database in enrichment.toml.'),
     mapCaption: vscode.l10n.t('{0} located indicators', '{0}'),
+    sessionCount: vscode.l10n.t('{0} sessions, scored with windows of {1} commands, rarest first', '{0}', '{1}'),
+    user: vscode.l10n.t('User'),
+    start: vscode.l10n.t('Start'),
+    events: vscode.l10n.t('Events'),
+    likelihood: vscode.l10n.t('Rarest window likelihood'),
+    commands: vscode.l10n.t('Commands (rarest window marked)'),
+    noScore: vscode.l10n.t('shorter than the window'),
+    timelineSummary: vscode.l10n.t('{0} events in {1} series', '{0}', '{1}'),
+    eventsOmitted: vscode.l10n.t('{0} rows are not drawn: they have no valid time or exceed the series and event limits.', '{0}'),
   };
 }

@@ -12,6 +12,8 @@ import {
 } from '../lsp_ext_analyze';
 import { type Alert, parseAlerts } from '../alerts';
 import { type EnrichResult, parseEnrichResult, safeExternalLink } from '../lsp_ext_enrich';
+import { type SequencesResult, parseSequencesResult } from '../lsp_ext_sequences';
+import { type Timeline, parseTimeline } from '../timeline';
 
 /** Messages that the extension posts to the analysis webview. */
 export type AnalysisMessage =
@@ -21,7 +23,11 @@ export type AnalysisMessage =
   /** `omitted`: rows of the result left out after the first alerts. */
   | { type: 'alerts'; title: string; alerts: Alert[]; omitted: number }
   /** Indicators with their address type, GeoIP location and threat-intelligence results. */
-  | { type: 'enrichment'; title: string; result: EnrichResult };
+  | { type: 'enrichment'; title: string; result: EnrichResult }
+  /** Command sessions sorted rarest first, with each session's rarest window marked. */
+  | { type: 'sessions'; title: string; result: SequencesResult }
+  /** Events on a time axis, one series per group, with reference markers. */
+  | { type: 'timeline'; title: string; timeline: Timeline };
 
 /** Messages that the analysis webview posts to the extension. */
 export type AnalysisWebviewMessage =
@@ -79,6 +85,18 @@ export interface AnalysisLabels {
   noLocations: string;
   /** `{0}`: indicators placed on the map. */
   mapCaption: string;
+  /** `{0}`: number of sessions, `{1}`: window length. */
+  sessionCount: string;
+  user: string;
+  start: string;
+  events: string;
+  likelihood: string;
+  commands: string;
+  noScore: string;
+  /** `{0}`: events drawn, `{1}`: number of series. */
+  timelineSummary: string;
+  /** `{0}`: rows not drawn. */
+  eventsOmitted: string;
 }
 
 /** Returns `value` as an `AnalysisMessage`, or undefined when it is not one. */
@@ -100,6 +118,10 @@ export function parseAnalysisMessage(value: unknown): AnalysisMessage | undefine
         }
         return { type: 'alerts', title: value.title, alerts, omitted };
       }
+      case 'sessions':
+        return { type: 'sessions', title: value.title, result: parseSequencesResult(value.result) };
+      case 'timeline':
+        return { type: 'timeline', title: value.title, timeline: parseTimeline(value.timeline) };
       case 'enrichment':
         return { type: 'enrichment', title: value.title, result: parseEnrichResult(value.result) };
       case 'decode':

@@ -24,6 +24,9 @@ import {
 } from '../../src/panels/analysis_protocol';
 import { format, requireElement, textElement } from '../results/dom';
 import { showEnrichment } from './enrichment';
+import { showSessions } from './sessions';
+import { showTimeline } from './timeline';
+import { formatTime, themeColor } from './theme';
 
 Chart.register(CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip);
 
@@ -73,6 +76,15 @@ const FALLBACK_LABELS: AnalysisLabels = {
   reference: 'Open report',
   noLocations: 'No indicator has a GeoIP location.',
   mapCaption: '{0} located indicators',
+  sessionCount: '{0} sessions, windows of {1} commands',
+  user: 'User',
+  start: 'Start',
+  events: 'Events',
+  likelihood: 'Rarest window likelihood',
+  commands: 'Commands',
+  noScore: 'shorter than the window',
+  timelineSummary: '{0} events in {1} series',
+  eventsOmitted: '{0} rows are not drawn.',
 };
 
 const vscode = acquireVsCodeApi();
@@ -117,6 +129,12 @@ function show(message: AnalysisMessage): void {
       break;
     case 'alerts':
       showAlerts(message.alerts, message.omitted);
+      break;
+    case 'sessions':
+      showSessions(content, message.result, labels);
+      break;
+    case 'timeline':
+      chart = showTimeline(content, message.timeline, labels);
       break;
     case 'enrichment':
       showEnrichment(content, message.result, labels, (reply) => vscode.postMessage(reply));
@@ -421,16 +439,6 @@ function codeBlock(className: string, text: string): HTMLElement {
   button.addEventListener('click', () => vscode.postMessage({ type: 'copy', text }));
   block.append(textElement('pre', className, text), button);
   return block;
-}
-
-function formatTime(milliseconds: number): string {
-  const date = new Date(milliseconds);
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString().replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '');
-}
-
-function themeColor(variable: string, fallback: string): string {
-  const value = getComputedStyle(document.body).getPropertyValue(variable).trim();
-  return value === '' ? fallback : value;
 }
 
 function readLabels(): AnalysisLabels {

@@ -8,6 +8,7 @@ pub mod definition;
 pub mod diagnostics;
 pub mod document_symbol;
 pub mod document_sync;
+pub mod enrich_actions;
 pub mod enrich_hover;
 pub mod enrich_request;
 pub mod execute_command;
