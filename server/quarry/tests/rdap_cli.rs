@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-/// A fake RDAP server that records request targets and knows one IP network.
+/// A fake RDAP server that records request targets and serves one IP network record.
 struct FakeRdap {
     base_url: String,
     targets: Arc<Mutex<Vec<String>>>,

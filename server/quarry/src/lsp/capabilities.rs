@@ -10,6 +10,11 @@ pub fn server_capabilities(debug_commands: bool) -> ServerCapabilities {
         ext::RUN_QUERY.to_owned(),
         super::handlers::pivot::PIVOT.to_owned(),
     ];
+    commands.extend(
+        super::handlers::enrich_actions::COMMANDS
+            .iter()
+            .map(|command| (*command).to_owned()),
+    );
     if debug_commands {
         commands.push(ext::DEBUG_PANIC.to_owned());
     }

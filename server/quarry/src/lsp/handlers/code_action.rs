@@ -33,6 +33,14 @@ pub fn handle(session: &Session, params: CodeActionParams) -> Result<Option<Code
     } else {
         Vec::new()
     };
+    let mut template_actions = template_actions;
+    if super::enrich_actions::is_requested(params.context.only.as_ref()) {
+        template_actions.extend(super::enrich_actions::code_actions(
+            session,
+            &snapshot,
+            range.clone(),
+        ));
+    }
     if !wants_quick_fixes {
         return Ok(Some(template_actions));
     }

@@ -31,7 +31,7 @@ static SERVICE: Mutex<Option<(ServiceKey, Arc<IndicatorService>)>> = Mutex::new(
 
 /// Returns the enrichment settings file: `enrichment.toml` in the workspace folder, else the
 /// one in the Quarry configuration folder. `None` when neither exists.
-fn config_path() -> Option<PathBuf> {
+pub fn config_path() -> Option<PathBuf> {
     let in_workspace = workspace().join(quarry_enrichment::config::CONFIG_FILE_NAME);
     if in_workspace.is_file() {
         return Some(in_workspace);

@@ -86,14 +86,15 @@ fn indicator_under_cursor(session: &Session, params: &Value) -> Result<Option<St
     Ok(indicator_at(&session.analysis, &snapshot.file, offset).map(|indicator| indicator.value))
 }
 
-/// Runs `quarry.pivot`. Returns `None` for every other command.
+/// Runs `quarry.pivot` and the indicator commands of `enrich_actions`. Returns `None` for
+/// every other command.
 pub async fn execute_command(
     session: &Arc<Session>,
     client: &Client,
     params: &ExecuteCommandParams,
 ) -> Option<Result<Option<LSPAny>>> {
     if params.command != PIVOT {
-        return None;
+        return super::enrich_actions::execute_command(params).await;
     }
     Some(pivot(session, client, &params.arguments).await.map(Some))
 }
