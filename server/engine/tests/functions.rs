@@ -31,6 +31,7 @@ fn string_functions() {
         one(r#"extract_all(@"(\w)=(\d)", "a=1 b=2")"#),
         json!([["a", "1"], ["b", "2"]])
     );
+
     assert_eq!(one(r#"split("a.b.c", ".")"#), json!(["a", "b", "c"]));
     assert_eq!(one(r#"split("a.b.c", ".", 1)"#), json!(["b"]));
     assert_eq!(one(r#"replace_string("aXbX", "X", "-")"#), json!("a-b-"));
@@ -40,6 +41,7 @@ fn string_functions() {
     );
     assert_eq!(one(r#"trim(@"\s+", "  hi  ")"#), json!("hi"));
     assert_eq!(one(r#"trim_start("x", "xxhix")"#), json!("hix"));
+
     assert_eq!(one(r#"substring("abcdef", 2, 3)"#), json!("cde"));
     assert_eq!(one(r#"indexof("abcabc", "c")"#), json!(2));
     assert_eq!(one(r#"indexof("abcabc", "c", 0, -1, 2)"#), json!(5));
@@ -47,6 +49,7 @@ fn string_functions() {
     assert_eq!(one(r#"countof("aaaa", "aa")"#), json!(2));
     assert_eq!(one(r#"strcat_delim("-", "a", 1, true)"#), json!("a-1-true"));
     assert_eq!(one(r#"reverse("abc")"#), json!("cba"));
+
     assert_eq!(one(r#"base64_decode_tostring("aGVsbG8=")"#), json!("hello"));
     assert_eq!(one(r#"base64_encode_tostring("hello")"#), json!("aGVsbG8="));
     assert_eq!(one(r#"url_decode("a%20b%2Fc")"#), json!("a b/c"));
@@ -101,6 +104,7 @@ fn dynamic_access_and_builders() {
         row,
         vec![json!(10), json!(30), json!("x"), json!(true), json!(3)]
     );
+
     assert_eq!(one(r#"pack_array(1, "a", true)"#), json!([1, "a", true]));
     assert_eq!(
         one(r#"bag_pack("k", 1, "v", "x")"#),
@@ -132,6 +136,7 @@ fn dynamic_access_and_builders() {
         one(r#"set_difference(dynamic([1, 2, 3]), dynamic([2]))"#),
         json!([1, 3])
     );
+
     assert_eq!(one(r#"parse_json("not json")"#), json!("not json"));
     assert_eq!(one(r#"gettype(dynamic([1]))"#), json!("array"));
     assert_eq!(
