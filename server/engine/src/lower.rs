@@ -1402,17 +1402,42 @@ impl<'t> Lowerer<'t> {
         let joiner = if any { BinaryOp::Or } else { BinaryOp::And };
         let mut combined: Option<Expr> = None;
         for item in items {
-            if item.kind() == "pipe_expression" {
-                return Err(unsupported(&format!("subqueries in `{operator}`"), item));
-            }
-            let term = Expr::new(
-                ExprKind::Binary {
-                    op: has,
-                    lhs: Box::new(left.clone()),
-                    rhs: Box::new(self.expr(item)?),
-                },
-                range.clone(),
-            );
+            let inner = unwrap_parentheses(item);
+            // A name, a dynamic array or a subquery may stand for many terms; the engine
+            // expands them with `__has_terms(any, left, item)`.
+            let term = if matches!(
+                inner.kind(),
+                "pipe_expression" | "identifier" | "dynamic_literal"
+            ) {
+                let value = if inner.kind() == "pipe_expression" {
+                    self.hoist_subquery(inner)?
+                } else {
+                    self.expr(inner)?
+                };
+                Expr::new(
+                    ExprKind::Call {
+                        name: Ident {
+                            name: "__has_terms".to_owned(),
+                            range: range.clone(),
+                        },
+                        args: vec![
+                            Expr::new(ExprKind::Literal(Literal::Bool(any)), range.clone()),
+                            left.clone(),
+                            value,
+                        ],
+                    },
+                    range.clone(),
+                )
+            } else {
+                Expr::new(
+                    ExprKind::Binary {
+                        op: has,
+                        lhs: Box::new(left.clone()),
+                        rhs: Box::new(self.expr(item)?),
+                    },
+                    range.clone(),
+                )
+            };
             combined = Some(match combined {
                 None => term,
                 Some(previous) => Expr::new(

@@ -332,3 +332,28 @@ fn in_subquery() {
     );
     assert_eq!(column(&output, "L"), [json!(1), json!(5)]);
 }
+
+#[test]
+fn has_any_expands_lists() {
+    let table = "Cmd\ncmd /c whoami\npowershell -enc abc\nnotepad x.txt\n";
+    let output = run_ok(
+        &[("T.csv", table)],
+        r#"let terms = dynamic(["whoami", "-enc"]); T | where Cmd has_any (terms) | project Cmd"#,
+    );
+    assert_eq!(
+        strings(&output, "Cmd"),
+        ["cmd /c whoami", "powershell -enc abc"]
+    );
+
+    let output = run_ok(
+        &[("T.csv", table), ("Iocs.csv", "Term\nnotepad\n")],
+        "T | where Cmd has_any (Iocs | project Term) | project Cmd",
+    );
+    assert_eq!(strings(&output, "Cmd"), ["notepad x.txt"]);
+
+    let output = run_ok(
+        &[("T.csv", table)],
+        r#"T | where Cmd has_all (dynamic(["powershell", "abc"])) | count"#,
+    );
+    assert_eq!(column(&output, "Count"), [json!(1)]);
+}

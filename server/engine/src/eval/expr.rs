@@ -773,6 +773,13 @@ impl<'a> ExprCompiler<'a> {
                 }
                 Ok(Compiled::new(shifted, compiled[0].ty))
             }
+            "__has_terms" => {
+                let [any, left, item] = args else {
+                    return Some(Err(EngineError::at("invalid `has_any` term list", range)));
+                };
+                let any = matches!(any.kind, ExprKind::Literal(Literal::Bool(true)));
+                self.compile_has_terms(any, left, item, range)
+            }
             "row_cumsum" => {
                 if args.len() != 1 {
                     return Some(Err(EngineError::at(
@@ -831,6 +838,60 @@ impl<'a> ExprCompiler<'a> {
             _ => return None,
         };
         Some(result)
+    }
+
+    /// Compiles `left has_any (item)` or `has_all` where `item` is a constant array, a scalar
+    /// `let` name or a tabular `let` name, expanding it into one `has` test per term.
+    fn compile_has_terms(
+        &self,
+        any: bool,
+        left: &Expr,
+        item: &Expr,
+        range: Range<usize>,
+    ) -> Result<Compiled, EngineError> {
+        let terms: Vec<Literal> = match item.as_name() {
+            Some(name)
+                if !self.scope.schema.contains(name)
+                    && !self.scope.lets.contains_key(name)
+                    && self.scope.tables.contains_key(name) =>
+            {
+                first_column_literals(&self.scope.tables[name], item.range.clone())?
+            }
+            _ => match self.compile(item)?.constant {
+                Some(Literal::Dynamic(serde_json::Value::Array(elements))) => {
+                    elements.iter().map(json_to_literal).collect()
+                }
+                Some(literal) => vec![literal],
+                None => {
+                    return Err(EngineError::at(
+                        "`has_any` and `has_all` need constant terms, a dynamic array or a table",
+                        item.range.clone(),
+                    ));
+                }
+            },
+        };
+        let lhs = self.compile(left)?;
+        let op = StringOp {
+            kind: StringOpKind::Has,
+            case_sensitive: false,
+            negated: false,
+        };
+        let mut combined: Option<PlExpr> = None;
+        for term in terms {
+            let text = match term {
+                Literal::Null => continue,
+                Literal::String(text) => text,
+                other => crate::eval::value_to_literal_text(other),
+            };
+            let rhs = Compiled::from_literal(&Literal::String(text));
+            let test = compile_string_op(op, &lhs, &rhs, range.clone())?.expr;
+            combined = Some(match combined {
+                None => test,
+                Some(previous) if any => previous.or(test),
+                Some(previous) => previous.and(test),
+            });
+        }
+        Ok(Compiled::new(combined.unwrap_or(lit(!any)), KqlType::Bool))
     }
 
     /// Returns the zero-based position of each row, from the first column of the input.

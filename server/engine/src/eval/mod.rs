@@ -380,6 +380,22 @@ pub fn wildcard_matches(pattern: &str, name: &str) -> bool {
     true
 }
 
+/// Returns the text of a non-string literal, as `tostring()` writes it.
+pub(crate) fn value_to_literal_text(literal: Literal) -> String {
+    use value::Value;
+    let value = match literal {
+        Literal::Null => Value::Null,
+        Literal::Bool(flag) => Value::Bool(flag),
+        Literal::Long(n) => Value::Long(n),
+        Literal::Real(x) => Value::Real(x),
+        Literal::String(text) => Value::String(text),
+        Literal::Datetime(n) => Value::Datetime(n),
+        Literal::Timespan(n) => Value::Timespan(n),
+        Literal::Dynamic(json) => Value::Dynamic(json),
+    };
+    value.to_text()
+}
+
 /// Converts a value read back from a frame into a literal.
 pub(crate) fn value_to_literal(value: value::Value) -> Literal {
     use value::Value;
