@@ -1,6 +1,8 @@
-//! The threat-indicator table of a connected Microsoft Sentinel workspace as a
-//! threat-intelligence source: `ThreatIntelligenceIndicator`, queried through the Log
-//! Analytics client of a connection from `quarry.toml` or `msticpyconfig.yaml`.
+//! The threat-indicator tables of a connected Microsoft Sentinel workspace as a
+//! threat-intelligence source: the STIX-based `ThreatIntelIndicators` table and the older
+//! `ThreatIntelligenceIndicator` table, queried together through the Log Analytics client of a
+//! connection from `quarry.toml` or `msticpyconfig.yaml`. A workspace may have either table or
+//! both, so the query is a fuzzy union that skips a table the workspace lacks.
 //!
 //! Severities follow MSTICPy's Sentinel TI provider (`azure_sent_byoti.py`, msticpy 3.0.2):
 //! an indicator on record is a warning, and high when its action is `alert` or `block` or its
@@ -27,7 +29,7 @@ const HIGH_CONFIDENCE: f64 = 80.0;
 /// The maximum number of indicators one lookup reads.
 const MAX_INDICATORS: usize = 20;
 
-/// Looks indicators up in a Sentinel workspace's `ThreatIntelligenceIndicator` table.
+/// Looks indicators up in a Sentinel workspace's threat-indicator tables.
 pub struct SentinelTi {
     name: String,
     client: Box<dyn Provider>,
@@ -178,8 +180,8 @@ pub fn sentinel_providers(
     }
 }
 
-/// Returns the columns that hold indicators of `ioc_type`, and whether they compare without
-/// case.
+/// Returns the `ThreatIntelligenceIndicator` columns that hold indicators of `ioc_type`, and
+/// whether they compare without case.
 fn match_columns(ioc_type: IocType) -> Option<(&'static [&'static str], bool)> {
     match ioc_type {
         IocType::Ipv4 | IocType::Ipv6 => Some((
@@ -199,8 +201,22 @@ fn match_columns(ioc_type: IocType) -> Option<(&'static [&'static str], bool)> {
     }
 }
 
-/// Builds the KQL that finds the active indicators matching `observable`. The value is
-/// escaped for a double-quoted KQL literal.
+/// Returns the prefixes of the `ThreatIntelIndicators` `ObservableKey` values (STIX 2.1 object
+/// paths such as `ipv4-addr:value` or `file:hashes.MD5`) that hold indicators of `ioc_type`.
+fn observable_key_prefixes(ioc_type: IocType) -> &'static [&'static str] {
+    match ioc_type {
+        IocType::Ipv4 | IocType::Ipv6 => &["ipv4-addr:", "ipv6-addr:", "network-traffic:"],
+        IocType::Dns => &["domain-name:"],
+        IocType::Url => &["url:"],
+        IocType::Md5 | IocType::Sha1 | IocType::Sha256 => &["file:hashes"],
+        IocType::Email => &["email-addr:", "email-message:"],
+        IocType::WindowsPath | IocType::LinuxPath => &[],
+    }
+}
+
+/// Builds the KQL that finds the active indicators matching `observable` in both indicator
+/// tables, with the columns of `ThreatIntelligenceIndicator` and a `SourceTable` column. The
+/// value is escaped for a double-quoted KQL literal.
 pub fn indicator_query(observable: &Observable) -> Option<String> {
     let (columns, ignore_case) = match_columns(observable.ioc_type)?;
     let literal = format!("\"{}\"", escape_kql_body(&observable.value, '"'));
@@ -209,14 +225,27 @@ pub fn indicator_query(observable: &Observable) -> Option<String> {
         .iter()
         .map(|column| format!("{column} {operator} {literal}"))
         .collect();
+    let key_predicate: Vec<String> = observable_key_prefixes(observable.ioc_type)
+        .iter()
+        .map(|prefix| format!("ObservableKey startswith \"{prefix}\""))
+        .collect();
+    // `ThreatIntelIndicators` has no action column, so `Action` is empty there and the
+    // severity comes from the confidence score alone.
     Some(format!(
-        "ThreatIntelligenceIndicator\n\
+        "union isfuzzy=true\n\
+         (ThreatIntelligenceIndicator\n\
          | where Active == true and ExpirationDateTime > now()\n\
          | where {}\n\
          | summarize arg_max(TimeGenerated, *) by IndicatorId\n\
-         | project TimeGenerated, IndicatorId, ThreatType, Description, ConfidenceScore, Action, Tags, SourceSystem, ExpirationDateTime\n\
+         | project TimeGenerated, IndicatorId, ThreatType, Description, ConfidenceScore, Action, Tags = tostring(Tags), SourceSystem, ExpirationDateTime, SourceTable = \"ThreatIntelligenceIndicator\"),\n\
+         (ThreatIntelIndicators\n\
+         | where IsActive == true and (isnull(ValidUntil) or ValidUntil > now())\n\
+         | where ObservableValue {operator} {literal} and ({})\n\
+         | summarize arg_max(TimeGenerated, *) by Id\n\
+         | project TimeGenerated, IndicatorId = Id, ThreatType = strcat_array(Data.indicator_types, \", \"), Description = tostring(Data.description), ConfidenceScore = Confidence, Action = \"\", Tags = tostring(Tags), SourceSystem, ExpirationDateTime = ValidUntil, SourceTable = \"ThreatIntelIndicators\")\n\
          | take {MAX_INDICATORS}",
-        predicate.join(" or ")
+        predicate.join(" or "),
+        key_predicate.join(" or ")
     ))
 }
 
@@ -265,6 +294,12 @@ mod tests {
             query.contains(r#"DomainName =~ "evil.com\" or 1==1""#),
             "{query}"
         );
+        assert!(
+            query.contains(r#"ObservableValue =~ "evil.com\" or 1==1""#),
+            "{query}"
+        );
+        assert!(query.contains(r#"ObservableKey startswith "domain-name:""#));
+        assert!(query.starts_with("union isfuzzy=true"), "{query}");
         assert!(indicator_query(&Observable::new("C:\\x", IocType::WindowsPath)).is_none());
     }
 
@@ -279,5 +314,7 @@ mod tests {
         assert_eq!(record_severity(&record("alert", 10)), Severity::High);
         assert_eq!(record_severity(&record("allow", 85)), Severity::High);
         assert_eq!(record_severity(&record("allow", 50)), Severity::Warning);
+        assert_eq!(record_severity(&record("", 85)), Severity::High);
+        assert_eq!(record_severity(&record("", 40)), Severity::Warning);
     }
 }

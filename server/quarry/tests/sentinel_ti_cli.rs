@@ -1,5 +1,6 @@
-//! A Sentinel workspace's `ThreatIntelligenceIndicator` table as a threat-intelligence source of
-//! `quarry enrich`, against a fake Log Analytics API on 127.0.0.1.
+//! A Sentinel workspace's threat-indicator tables (`ThreatIntelIndicators` and the older
+//! `ThreatIntelligenceIndicator`) as a threat-intelligence source of `quarry enrich`, against a
+//! fake Log Analytics API on 127.0.0.1.
 
 #[path = "../../providers/tests/common/mod.rs"]
 mod common;
@@ -122,8 +123,14 @@ async fn sentinel_indicator_found_and_not_found() {
         .find(|body| body["query"].as_str().unwrap().contains("185.220.101.4"))
         .unwrap();
     let query = first["query"].as_str().unwrap();
-    assert!(query.starts_with("ThreatIntelligenceIndicator"), "{query}");
+    assert!(query.starts_with("union isfuzzy=true"), "{query}");
+    assert!(query.contains("(ThreatIntelligenceIndicator\n"), "{query}");
+    assert!(query.contains("(ThreatIntelIndicators\n"), "{query}");
     assert!(query.contains(r#"NetworkIP == "185.220.101.4""#), "{query}");
+    assert!(
+        query.contains(r#"ObservableValue == "185.220.101.4""#),
+        "{query}"
+    );
     assert_eq!(first["timespan"], "PT1209600S");
     assert!(!stderr.contains(TOKEN));
 }
@@ -143,4 +150,58 @@ async fn sentinel_unknown_connection_named() {
     assert!(stderr.contains("[ti.sentinel] connection"), "{stderr}");
     assert!(stderr.contains("`missing`"), "{stderr}");
     assert!(server.requests().is_empty());
+}
+
+/// Rows of the STIX-based table carry an empty `Action`, so the confidence score alone sets
+/// the severity.
+#[tokio::test(flavor = "multi_thread")]
+async fn sentinel_stix_table_rows() {
+    let server = FakeServer::start(|request, _| {
+        let query = request.json()["query"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let confidence = if query.contains("evil-example.com") {
+            85
+        } else {
+            40
+        };
+        Reply::json(
+            200,
+            &indicator_table(json!([[
+                "2026-11-01T10:00:00Z",
+                "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "malicious-activity",
+                "Phishing landing page",
+                confidence,
+                ""
+            ]])),
+        )
+    })
+    .await;
+    let dir = workspace("stix", &server);
+    let output = enrich(&dir, &["evil-example.com", "odd-example.com"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let results: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let confident = &results[0]["threat_intel"][0];
+    assert_eq!(confident["status"], "ok", "{results}");
+    assert_eq!(confident["severity"], "high", "{results}");
+    let unsure = &results[1]["threat_intel"][0];
+    assert_eq!(unsure["severity"], "warning", "{results}");
+
+    let queries: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|request| request.json()["query"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(queries.len(), 2);
+    for query in &queries {
+        assert!(
+            query.contains(r#"ObservableKey startswith "domain-name:""#),
+            "{query}"
+        );
+        assert!(query.contains("IsActive == true"), "{query}");
+    }
 }
