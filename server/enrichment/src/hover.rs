@@ -73,6 +73,19 @@ impl IndicatorService {
         self
     }
 
+    /// Returns the cached threat-intelligence results of `indicator` with high severity. It
+    /// sends no request, so diagnostics can call it on every edit.
+    pub fn cached_high_severity(&self, indicator: &Indicator) -> Vec<TiResult> {
+        let Some(enricher) = &self.enricher else {
+            return Vec::new();
+        };
+        enricher
+            .cached(&indicator.observable())
+            .into_iter()
+            .filter(|result| result.severity == Severity::High)
+            .collect()
+    }
+
     /// Collects what is known about `indicator` now: GeoIP at once, and the threat-intelligence
     /// results that are cached or arrive within the wait. Lookups still running go on in the
     /// background and fill the cache. Must be called inside a Tokio runtime.

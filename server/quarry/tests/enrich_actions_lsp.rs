@@ -279,3 +279,61 @@ fn domain_actions_and_filters() {
     );
     client.shutdown();
 }
+
+/// Returns the diagnostics with code `QTI001` from the first publication for `version` that has
+/// any, or panics when none arrives before the client's timeout.
+fn wait_for_ti_hints(client: &mut LspClient, version: i64) -> Vec<Value> {
+    let params = client.wait_for_notification("textDocument/publishDiagnostics", |params| {
+        params["uri"] == URI
+            && params["version"] == json!(version)
+            && params["diagnostics"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|item| item["code"] == "QTI001"))
+    });
+    params["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["code"] == "QTI001")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn high_severity_hint_after_lookup() {
+    let (rdap_base, _targets) = fake_rdap();
+    let dir = setup("hint", &rdap_base);
+    let mut client = start_server(&dir);
+
+    let before = client.wait_for_diagnostics(URI, 1);
+    assert!(
+        !before.iter().any(|item| item["code"] == "QTI001"),
+        "{before:?}"
+    );
+
+    client.request_ok(
+        "workspace/executeCommand",
+        json!({"command": "quarry.lookupIndicator", "arguments": [{"value": "185.220.101.4"}]}),
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": URI, "version": 2},
+            "contentChanges": [{"text": DOCUMENT}],
+        }),
+    );
+    let hints = wait_for_ti_hints(&mut client, 2);
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    let hint = &hints[0];
+    assert_eq!(hint["severity"], 3, "Information");
+    assert_eq!(hint["source"], "quarry-ti");
+    let start = position_of(DOCUMENT, "185.220.101.4");
+    assert_eq!(hint["range"]["start"], start);
+    let message = hint["message"].as_str().unwrap();
+    assert!(message.contains("185.220.101.4"), "{message}");
+    assert!(message.contains("LocalList"), "{message}");
+
+    // The private address in the same document gets no hint.
+    assert!(!message.contains("10.1.2.3"), "{message}");
+    client.shutdown();
+}

@@ -124,6 +124,21 @@ impl Enricher {
         result
     }
 
+    /// Returns the cached results of `observable`, without any request and without starting a
+    /// lookup. Providers with no cached result are left out.
+    pub fn cached(&self, observable: &Observable) -> Vec<TiResult> {
+        let Some(cache) = &self.cache else {
+            return Vec::new();
+        };
+        let mut results: Vec<TiResult> = self
+            .applicable(observable)
+            .iter()
+            .filter_map(|provider| cache.get(provider.name(), observable))
+            .collect();
+        self.sort(&mut results);
+        results
+    }
+
     /// Looks `observable` up with every provider that supports its type, concurrently, and
     /// waits for all of them. Each provider's own timeout bounds the wait.
     pub async fn lookup(&self, observable: &Observable) -> Vec<TiResult> {

@@ -1,5 +1,5 @@
-//! Publishing of syntax diagnostics: at once when a document opens, and 150 ms after the last
-//! edit otherwise, so typing does not flood the client.
+//! Publishing of syntax diagnostics and threat-intelligence hints: at once when a document
+//! opens, and 150 ms after the last edit otherwise, so typing does not flood the client.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -68,7 +68,7 @@ impl DiagnosticsScheduler {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            let diagnostics = handlers::diagnostics::compute(&session, &snapshot);
+            let mut diagnostics = handlers::diagnostics::compute(&session, &snapshot);
             tracing::debug!(
                 uri = task_uri.as_str(),
                 version = snapshot.version,
@@ -76,8 +76,22 @@ impl DiagnosticsScheduler {
                 "publishing diagnostics"
             );
             client
-                .publish_diagnostics(task_uri, diagnostics, Some(snapshot.version))
+                .publish_diagnostics(
+                    task_uri.clone(),
+                    diagnostics.clone(),
+                    Some(snapshot.version),
+                )
                 .await;
+
+            // Threat-intelligence hints may wait for the indicator service to open, so the
+            // syntax diagnostics go out first and a second publication adds the hints.
+            let hints = handlers::enrich_hover::high_severity_hints(&session, &snapshot).await;
+            if !hints.is_empty() {
+                diagnostics.extend(hints);
+                client
+                    .publish_diagnostics(task_uri, diagnostics, Some(snapshot.version))
+                    .await;
+            }
         });
 
         if let Some(previous) = self.pending_tasks().insert(uri, task.abort_handle()) {

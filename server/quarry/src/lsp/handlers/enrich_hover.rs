@@ -13,7 +13,10 @@ use quarry_enrichment::hover::{IndicatorReport, IndicatorService};
 use quarry_enrichment::paths::cache_dir;
 use quarry_enrichment::{EnrichmentConfig, Indicator, indicators_at};
 use quarry_ide::{HighlightTag, SourceFile};
-use tower_lsp_server::ls_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
+use tower_lsp_server::ls_types::{
+    Diagnostic, DiagnosticSeverity, Hover, HoverContents, HoverParams, MarkupContent, MarkupKind,
+    NumberOrString,
+};
 
 use crate::lsp::remote::{SECRETS, workspace};
 use crate::lsp::server::Session;
@@ -133,6 +136,70 @@ pub fn indicator_at(
     indicator.start += start;
     indicator.end += start;
     Some(indicator)
+}
+
+/// Diagnostic code of the hint on an indicator with a high-severity cached verdict.
+pub const HIGH_SEVERITY_CODE: &str = "QTI001";
+
+/// Maximum number of indicators per document that get a cache check, so a pasted log does not
+/// turn every edit into thousands of cache reads.
+const MAX_HINTED_INDICATORS: usize = 200;
+
+/// Builds an Information diagnostic for each indicator in a string literal or comment whose
+/// cached threat-intelligence verdict is high. Only the cache is read, so an indicator gets
+/// its hint on the first publication after a hover or lookup has filled the cache.
+pub async fn high_severity_hints(
+    session: &Session,
+    snapshot: &crate::lsp::documents::DocumentSnapshot,
+) -> Vec<Diagnostic> {
+    let text = snapshot.file.text();
+    let mut indicators = Vec::new();
+    for highlight in session.analysis.highlight(&snapshot.file) {
+        if !matches!(highlight.tag, HighlightTag::String | HighlightTag::Comment) {
+            continue;
+        }
+        let Some(inner) = text.get(highlight.range.clone()) else {
+            continue;
+        };
+        for mut indicator in quarry_enrichment::extract(inner) {
+            indicator.start += highlight.range.start;
+            indicator.end += highlight.range.start;
+            indicators.push(indicator);
+        }
+        if indicators.len() >= MAX_HINTED_INDICATORS {
+            indicators.truncate(MAX_HINTED_INDICATORS);
+            break;
+        }
+    }
+    if indicators.is_empty() {
+        return Vec::new();
+    }
+
+    let service = service().await;
+    let mut hints = Vec::new();
+    for indicator in indicators {
+        let results = service.cached_high_severity(&indicator);
+        if results.is_empty() {
+            continue;
+        }
+        let verdicts: Vec<String> = results
+            .iter()
+            .map(|result| format!("{}: {}", result.provider, result.summary))
+            .collect();
+        hints.push(Diagnostic {
+            range: to_proto::range(&snapshot.rope, indicator.range()),
+            severity: Some(DiagnosticSeverity::INFORMATION),
+            code: Some(NumberOrString::String(HIGH_SEVERITY_CODE.to_owned())),
+            source: Some("quarry-ti".to_owned()),
+            message: format!(
+                "{} has a high-severity threat-intelligence verdict ({})",
+                indicator.value,
+                verdicts.join("; ")
+            ),
+            ..Diagnostic::default()
+        });
+    }
+    hints
 }
 
 /// The indicator part of a hover: its range in the document and its Markdown.
