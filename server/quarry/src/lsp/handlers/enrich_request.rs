@@ -66,15 +66,19 @@ async fn enrich(params: EnrichParams) -> Result<Value> {
 
     let service = service().await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
-    let mut reports = Vec::with_capacity(indicators.len());
-    for indicator in indicators {
-        let mut report = service.report(indicator.clone()).await;
-        while has_pending(&report) && tokio::time::Instant::now() + POLL < deadline {
-            tokio::time::sleep(POLL).await;
-            report = service.report(indicator.clone()).await;
+    // All indicators are looked up at once, so a slow provider delays none of the others.
+    let reports = futures::future::join_all(indicators.into_iter().map(|indicator| {
+        let service = &service;
+        async move {
+            let mut report = service.report(indicator.clone()).await;
+            while has_pending(&report) && tokio::time::Instant::now() + POLL < deadline {
+                tokio::time::sleep(POLL).await;
+                report = service.report(indicator.clone()).await;
+            }
+            report
         }
-        reports.push(report);
-    }
+    }))
+    .await;
 
     let problems = reports
         .first()
