@@ -159,13 +159,13 @@ fn run_query_unsupported_operator_fails() {
 
     let error = run_query(
         &mut client,
-        json!({ "query": "SecurityEvent | mv-expand x" }),
+        json!({ "query": "SecurityEvent | fork (take 1)" }),
     )
     .unwrap_err();
 
     assert_eq!(error["code"], -32803, "{error}");
     assert!(
-        error["message"].as_str().unwrap().contains("mv-expand"),
+        error["message"].as_str().unwrap().contains("fork"),
         "{error}"
     );
 }
