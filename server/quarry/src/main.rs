@@ -13,6 +13,7 @@ mod connections;
 mod decode;
 mod iocs;
 mod lsp;
+mod pivot_cli;
 mod remote;
 mod run;
 mod secrets;
@@ -45,6 +46,8 @@ enum Command {
     Iocs(iocs::IocsArgs),
     /// Look indicators up: IP type, GeoIP and ASN, and threat-intelligence verdicts.
     Enrich(enrich::EnrichArgs),
+    /// Run a pivot pipeline (YAML: templates, queries, joins, enrichment, filters) on local data.
+    Pivot(pivot_cli::PivotArgs),
     /// Download optional data, such as the free GeoIP databases (`quarry setup geoip`).
     Setup(setup::SetupArgs),
     /// Serve the Language Server Protocol over stdin and stdout.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Iocs(args) => iocs::main(args),
         Command::Enrich(args) => enrich::main(args),
         Command::Setup(args) => setup::main(args),
+        Command::Pivot(args) => pivot_cli::main(args),
         Command::Lsp(args) => lsp::main(args),
         Command::Analyze(args) => analyze::main(args),
         Command::Decode(args) => decode::main(args),

@@ -151,7 +151,7 @@ fn search_paths(extra: &[PathBuf]) -> Vec<PathBuf> {
     paths
 }
 
-fn load_library(extra: &[PathBuf]) -> anyhow::Result<Library> {
+pub(crate) fn load_library(extra: &[PathBuf]) -> anyhow::Result<Library> {
     let paths = search_paths(extra);
     for path in &paths {
         if !path.exists() {
