@@ -1400,7 +1400,137 @@ async function libraryAndHoverSteps(page) {
       assert.equal(await hover.locator('img, b').count(), 0);
       await page.keyboard.press('Escape');
     });
+
+    await enrichmentSteps(page, greyNoise);
   } finally {
     greyNoise.server.close();
   }
+  await timelineSteps(page);
+}
+
+/** GeoIP database written by server/quarry/tests/lsp_enrich_fixture.rs: GREYNOISE_IP is in Frankfurt. */
+const GEOIP_FIXTURE = path.join(__dirname, 'fixtures', 'geo-city.mmdb');
+
+/** Reads the enrichment view of the analysis panel. */
+async function readEnrichment(frame) {
+  return frame.evaluate(() => ({
+    values: Array.from(document.querySelectorAll('.indicator-value')).map((node) => node.textContent),
+    providers: Array.from(document.querySelectorAll('.verdict-provider')).map((node) => node.textContent),
+    outcomes: Array.from(document.querySelectorAll('.verdict-outcome')).map((node) => node.textContent),
+    facts: Array.from(document.querySelectorAll('.fact-value')).map((node) => node.textContent),
+    points: document.querySelectorAll('.world-map circle.map-point').length,
+    land: (document.querySelector('.world-map .map-land')?.getAttribute('d') || '').length,
+    references: document.querySelectorAll('button.open-reference').length,
+    images: document.querySelectorAll('img').length,
+  }));
+}
+
+/** Enriches a selection and a result cell: GeoIP from the fixture, the verdict from the fake GreyNoise. */
+async function enrichmentSteps(page, greyNoise) {
+  await step(page, '26-enrich-selection', async () => {
+    fs.writeFileSync(
+      path.join(WORKSPACE, 'enrichment.toml'),
+      [
+        '[geoip]',
+        `databases = [${JSON.stringify(GEOIP_FIXTURE)}]`,
+        'msticpy = false',
+        'user_cache = false',
+        '',
+        '[ti]',
+        'cache = false',
+        '',
+        '[ti.providers.greynoise]',
+        'enabled = true',
+        `base_url = "${greyNoise.url}"`,
+        '',
+      ].join('\n'),
+    );
+    // The last line of Untitled-2 is the hover step's query with GREYNOISE_IP in it. The tab's
+    // tooltip can cover the first line, so the click goes to that line.
+    await page.locator('.tab', { hasText: 'Untitled-2' }).first().click();
+    await clickLine(page, GREYNOISE_IP);
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End');
+    await runFromPalette(page, 'Quarry: Enrich Selection');
+
+    const frame = await analysisFrame(page, 'enrichment', 30_000);
+    let view = await readEnrichment(frame);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && view.points === 0) {
+      await page.waitForTimeout(200);
+      view = await readEnrichment(frame);
+    }
+    assert.deepEqual(view.values, [GREYNOISE_IP]);
+    assert.deepEqual(view.providers, ['GreyNoise']);
+    assert.match(view.outcomes[0], /malicious/i);
+    assert.ok(view.facts.includes('public'), JSON.stringify(view.facts));
+    assert.ok(view.facts.includes('Frankfurt, Germany'), JSON.stringify(view.facts));
+    assert.equal(view.points, 1);
+    assert.ok(view.land > 10_000, `land outline of ${view.land} characters`);
+    assert.equal(view.images, 0);
+    await page.screenshot({ path: path.join(OUT, '26-enrichment-map.png') });
+  });
+
+  await step(page, '27-enrich-result-cell', async () => {
+    fs.writeFileSync(
+      path.join(WORKSPACE, 'data', 'connections.csv'),
+      [
+        'TimeGenerated,Computer,RemoteIP,Action',
+        `2024-05-01T09:00:00Z,ws01,${GREYNOISE_IP},connect`,
+        '2024-05-01T09:05:00Z,ws01,81.2.69.23,connect',
+        '2024-05-01T09:30:00Z,ws02,10.0.0.5,logon',
+        '2024-05-01T10:15:00Z,ws02,10.0.0.5,logoff',
+        '',
+      ].join('\r\n'),
+    );
+    await page.locator('.tab', { hasText: 'Untitled-2' }).first().click();
+    await clickLine(page, GREYNOISE_IP);
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('\n\nconnections | sort by TimeGenerated asc');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Enter');
+    await waitForText(resultsFrame(page).locator('#summary .row-count'), '4 rows', 60_000, { exact: true });
+
+    const frame = resultsFrame(page);
+    await frame.locator('table.grid td', { hasText: '81.2.69.23' }).first().click();
+    await frame.locator('#toolbar .enrich-cell').click();
+    const analysis = await analysisFrame(page, 'enrichment', 30_000);
+    let view = await readEnrichment(analysis);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !view.values.includes('81.2.69.23')) {
+      await page.waitForTimeout(200);
+      view = await readEnrichment(analysis);
+    }
+    assert.deepEqual(view.values, ['81.2.69.23']);
+    assert.ok(view.facts.includes('London, United Kingdom'), JSON.stringify(view.facts));
+    assert.equal(view.points, 1);
+    assert.ok(greyNoise.requests.includes('/v3/community/81.2.69.23'), JSON.stringify(greyNoise.requests));
+  });
+}
+
+/** Draws the timeline of the connections result, grouped by computer, with one marker. */
+async function timelineSteps(page) {
+  await step(page, '28-timeline', async () => {
+    await runFromPalette(page, 'Quarry: Show Timeline');
+    const input = page.locator('.quick-input-widget input');
+    // The result has one datetime column, so the first pick is the grouping column.
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Computer' }).first().waitFor({ timeout: 10_000 });
+    await input.fill('Computer');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Reference markers' }).waitFor({ timeout: 10_000 });
+    await input.fill('2024-05-01T09:45:00Z=first alert');
+    await page.keyboard.press('Enter');
+
+    const frame = await analysisFrame(page, 'timeline', 30_000);
+    const view = await frame.evaluate(() => ({
+      summary: document.querySelector('.timeline-summary')?.textContent,
+      series: Array.from(document.querySelectorAll('.series-name')).map((node) => node.textContent),
+      markers: Array.from(document.querySelectorAll('.marker-name')).map((node) => node.textContent),
+      canvases: document.querySelectorAll('canvas').length,
+    }));
+    assert.equal(view.summary, '4 events in 2 series');
+    assert.deepEqual(view.series.sort(), ['ws01 (2)', 'ws02 (2)']);
+    assert.deepEqual(view.markers, ['2024-05-01 09:45 first alert']);
+    assert.equal(view.canvases, 1);
+  });
 }

@@ -70,11 +70,19 @@ function ringsPath(rings: unknown, parts: string[]): void {
     if (!Array.isArray(ring) || ring.length < 3) {
       continue;
     }
-    const points = ring.filter(isPosition).map(([longitude, latitude]) => project(longitude, latitude));
-    if (points.length < 3) {
+    const positions = ring.filter(isPosition);
+    if (positions.length < 3) {
       continue;
     }
-    parts.push(`M${points.map((point) => `${point.x},${point.y}`).join('L')}Z`);
+    // A step of more than 180 degrees of longitude crosses the antimeridian. Drawing it would
+    // put a line across the whole map, so the path moves to the next point instead.
+    let path = '';
+    positions.forEach(([longitude, latitude], index) => {
+      const point = project(longitude, latitude);
+      const jumps = index > 0 && Math.abs(longitude - positions[index - 1][0]) > 180;
+      path += `${index === 0 || jumps ? 'M' : 'L'}${point.x},${point.y}`;
+    });
+    parts.push(`${path}Z`);
   }
 }
 

@@ -517,6 +517,11 @@ describe('enrichment', () => {
     assert.deepEqual(project(180, -90), { x: MAP_WIDTH, y: MAP_HEIGHT });
     assert.deepEqual(project(0, 0), { x: MAP_WIDTH / 2, y: MAP_HEIGHT / 2 });
     assert.equal(geoJsonPath({ type: 'Polygon', coordinates: [[[0, 0], [90, 0], [90, 45], [0, 0]]] }), 'M360,180L540,180L540,90L360,180Z');
+    // A ring across the antimeridian moves instead of drawing a line across the map.
+    assert.equal(
+      geoJsonPath({ type: 'Polygon', coordinates: [[[170, 0], [-170, 0], [-170, 10], [170, 10], [170, 0]]] }),
+      'M700,180M20,180L20,160M700,160L700,180Z',
+    );
     const land = JSON.parse(fs.readFileSync(path.join(EXTENSION_DIR, 'node_modules', 'world-atlas', 'land-110m.json'), 'utf8'));
     const outline = landPath(land);
     assert.ok(outline.split('M').length > 100, 'the 1:110m land has more than 100 rings');

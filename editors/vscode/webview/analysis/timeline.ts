@@ -84,7 +84,11 @@ export function showTimeline(content: HTMLElement, timeline: Timeline, labels: A
           type: 'linear',
           min: -0.5,
           max: top,
-          ticks: { color: foreground, stepSize: 1, callback: (value) => names[Number(value)] ?? '' },
+          // One tick per series, at its row; the axis would otherwise start at -0.5.
+          afterBuildTicks: (axis) => {
+            axis.ticks = names.map((_, index) => ({ value: index }));
+          },
+          ticks: { color: foreground, callback: (value) => names[Number(value)] ?? '' },
           grid: { color: grid },
         },
       },
