@@ -73,6 +73,19 @@ impl IndicatorService {
         self
     }
 
+    /// Returns the opened GeoIP databases, or `None` when none was found.
+    pub fn geoip(&self) -> Option<&GeoIp> {
+        self.geoip.as_ref()
+    }
+
+    /// Returns the cached threat-intelligence results of `observable` without sending any
+    /// request.
+    pub fn cached_results(&self, observable: &crate::ti::Observable) -> Vec<TiResult> {
+        self.enricher
+            .as_ref()
+            .map_or_else(Vec::new, |enricher| enricher.cached(observable))
+    }
+
     /// Returns the cached threat-intelligence results of `indicator` with high severity. It
     /// sends no request, so diagnostics can call it on every edit.
     pub fn cached_high_severity(&self, indicator: &Indicator) -> Vec<TiResult> {

@@ -69,7 +69,7 @@ pub struct StepSummary {
     pub rows: usize,
 }
 
-/// What `enrich` steps use: GeoIP databases and a threat-intelligence lookup.
+/// Lookup sources of `enrich` steps: GeoIP databases and a threat-intelligence lookup.
 pub struct EnrichContext<'a> {
     pub geoip: Option<&'a GeoIp>,
     /// Returns the threat-intelligence results of an indicator. The CLI sends lookups to the

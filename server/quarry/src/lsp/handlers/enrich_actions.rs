@@ -2,6 +2,9 @@
 //! whois and one pivot per matching template) and the commands they run. Each command returns
 //! its result to the client, which shows it; `docs/lsp-extensions.md` documents the commands.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use quarry_enrichment::hover::IndicatorReport;
@@ -25,8 +28,10 @@ pub const LOOKUP_INDICATOR: &str = "quarry.lookupIndicator";
 pub const GEOIP: &str = "quarry.geoip";
 /// Returns the RDAP (whois) record of an IP address or domain.
 pub const WHOIS: &str = "quarry.whois";
+/// Runs a pivot pipeline file on the local engine.
+pub const RUN_PIVOT_PIPELINE: &str = "quarry.runPivotPipeline";
 /// The commands this module runs, for the server's capabilities.
-pub const COMMANDS: [&str; 3] = [LOOKUP_INDICATOR, GEOIP, WHOIS];
+pub const COMMANDS: [&str; 4] = [LOOKUP_INDICATOR, GEOIP, WHOIS, RUN_PIVOT_PIPELINE];
 
 /// Kind of the indicator actions. The LSP leaves the set of kinds open, and none of the
 /// predefined ones (quick fix, refactor, source) describes a lookup.
@@ -108,10 +113,20 @@ pub fn code_actions(
 }
 
 /// Runs one of [`COMMANDS`]. Returns `None` for every other command.
-pub async fn execute_command(params: &ExecuteCommandParams) -> Option<Result<Option<LSPAny>>> {
+pub async fn execute_command(
+    session: &Arc<Session>,
+    params: &ExecuteCommandParams,
+) -> Option<Result<Option<LSPAny>>> {
     let command = params.command.as_str();
     if !COMMANDS.contains(&command) {
         return None;
+    }
+    if command == RUN_PIVOT_PIPELINE {
+        let outcome = run_pivot_pipeline(session, &params.arguments).await;
+        if let Err(error) = &outcome {
+            tracing::warn!(command, error = %error.message, "pivot pipeline failed");
+        }
+        return Some(outcome.map(Some));
     }
     let outcome = match read_argument(command, &params.arguments) {
         Ok(indicator) => match command {
@@ -221,11 +236,86 @@ async fn whois(indicator: Indicator) -> Result<Value> {
     let client = RdapClient::new(&config.rdap, &config.ti.privacy);
     let observable = Observable::new(indicator.value, indicator.ioc_type);
     match client.lookup(&observable).await {
-        Ok(record) => serde_json::to_value(record).map_err(|error| Error {
-            code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
-            message: format!("serializing the RDAP record failed: {error}").into(),
-            data: None,
+        Ok(record) => serde_json::to_value(record).map_err(|error| {
+            internal_error(format!("serializing the RDAP record failed: {error}"))
         }),
         Err(error) => Err(Error::invalid_params(error.to_string())),
+    }
+}
+
+/// Runs `quarry.runPivotPipeline`: `{"path": FILE}` or `{"text": YAML}`, with optional
+/// `parameters` (an object of strings) and `dataFolder` (default: the configured local data).
+/// `enrich` steps use the GeoIP databases and only cached threat-intelligence results, so the
+/// command sends no indicator anywhere.
+async fn run_pivot_pipeline(session: &Arc<Session>, arguments: &[Value]) -> Result<Value> {
+    let [argument] = arguments else {
+        return Err(Error::invalid_params(format!(
+            "`{RUN_PIVOT_PIPELINE}` takes one argument object, got {} arguments",
+            arguments.len()
+        )));
+    };
+    let text = match (
+        argument.get("text").and_then(Value::as_str),
+        argument.get("path").and_then(Value::as_str),
+    ) {
+        (Some(text), _) => text.to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|error| {
+            Error::invalid_params(format!("failed to read pipeline {path}: {error}"))
+        })?,
+        (None, None) => {
+            return Err(Error::invalid_params(format!(
+                "`{RUN_PIVOT_PIPELINE}` needs `path` (a pipeline file) or `text` (its YAML)"
+            )));
+        }
+    };
+    let mut overrides = BTreeMap::new();
+    if let Some(values) = argument.get("parameters").and_then(Value::as_object) {
+        for (name, value) in values {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                Value::Number(number) => number.to_string(),
+                Value::Bool(flag) => flag.to_string(),
+                _ => {
+                    return Err(Error::invalid_params(format!(
+                        "parameter `{name}` must be a string, number or boolean"
+                    )));
+                }
+            };
+            overrides.insert(name.clone(), text);
+        }
+    }
+
+    let mut config = session.config();
+    if let Some(folder) = argument
+        .get("dataFolder")
+        .and_then(Value::as_str)
+        .filter(|folder| !folder.trim().is_empty())
+    {
+        config.data_folder = Some(PathBuf::from(folder));
+    }
+    let engine = session.engine(config.data_source());
+    let templates = session.templates.get(session);
+    let service = service().await;
+    // The engine blocks, so the pipeline runs on the blocking pool.
+    let outcome = tokio::task::spawn_blocking(move || {
+        let threat_intel = |observable: &Observable| service.cached_results(observable);
+        let context = crate::pivot_cli::EnrichContext {
+            geoip: service.geoip(),
+            threat_intel: &threat_intel,
+        };
+        crate::pivot_cli::run_pipeline(&text, &overrides, &engine, &templates.library, &context)
+    })
+    .await
+    .map_err(|error| internal_error(format!("the pipeline task failed: {error}")))?;
+    let output = outcome.map_err(Error::invalid_params)?;
+    serde_json::to_value(output)
+        .map_err(|error| internal_error(format!("serializing the result failed: {error}")))
+}
+
+fn internal_error(message: String) -> Error {
+    Error {
+        code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+        message: message.into(),
+        data: None,
     }
 }

@@ -94,7 +94,7 @@ pub async fn execute_command(
     params: &ExecuteCommandParams,
 ) -> Option<Result<Option<LSPAny>>> {
     if params.command != PIVOT {
-        return super::enrich_actions::execute_command(params).await;
+        return super::enrich_actions::execute_command(session, params).await;
     }
     Some(pivot(session, client, &params.arguments).await.map(Some))
 }
