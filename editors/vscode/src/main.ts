@@ -7,6 +7,7 @@ import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { registerEnrich } from './enrich';
 import { registerHuntViews } from './hunt_views';
+import { registerIndicatorActions } from './indicator_actions';
 import { registerDemoHunt } from './demo_hunt';
 import { RESULTS_VIEW_TYPE, ResultsPanel } from './panels/results';
 import { registerPivot } from './pivot';
@@ -28,6 +29,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerQueryLibrary(ctx);
   registerPivot(ctx);
   registerEnrich(ctx);
+  registerIndicatorActions(ctx);
   registerHuntViews(ctx);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(RESULTS_VIEW_TYPE, {
