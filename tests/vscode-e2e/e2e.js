@@ -1533,4 +1533,49 @@ async function timelineSteps(page) {
     assert.deepEqual(view.markers, ['2024-05-01 09:45 first alert']);
     assert.equal(view.canvases, 1);
   });
+
+  await step(page, '29-anomalous-sessions', async () => {
+    // Twenty users run the same three commands; one user runs a rare inbox-rule sequence.
+    const lines = ['TimeGenerated,UserId,Operation'];
+    const common = ['Get-Mailbox', 'Set-Mailbox', 'Get-Mailbox'];
+    for (let user = 0; user < 20; user++) {
+      common.forEach((operation, index) => {
+        lines.push(`2024-05-01T${String(8 + (user % 10)).padStart(2, '0')}:${String(user * 2).padStart(2, '0')}:${String(index * 10).padStart(2, '0')}Z,user${user},${operation}`);
+      });
+    }
+    const rare = ['New-InboxRule', 'Set-InboxRule', 'Add-MailboxPermission'];
+    rare.forEach((operation, index) => {
+      lines.push(`2024-05-01T20:00:${String(index * 10).padStart(2, '0')}Z,${HOSTILE_ACCOUNT},${operation}`);
+    });
+    fs.writeFileSync(path.join(WORKSPACE, 'data', 'mailbox.csv'), `${lines.join('\r\n')}\r\n`);
+
+    await page.locator('.tab', { hasText: 'Untitled-2' }).first().click();
+    await clickLine(page, 'connections | sort');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('\n\nmailbox | sort by TimeGenerated asc');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Enter');
+    await waitForText(resultsFrame(page).locator('#summary .row-count'), '63 rows', 60_000, { exact: true });
+
+    // The result has one datetime column, so the first pick is the user columns, then the only
+    // column left is the command.
+    await runFromPalette(page, 'Quarry: Find Anomalous Sessions');
+    const userRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'UserId' }).first();
+    await userRow.waitFor({ timeout: 10_000 });
+    await userRow.click();
+    await page.keyboard.press('Enter');
+
+    const frame = await analysisFrame(page, 'sessions', 30_000);
+    const view = await frame.evaluate(() => ({
+      count: document.querySelector('.session-count')?.textContent,
+      users: Array.from(document.querySelectorAll('.session-user')).map((node) => node.textContent),
+      rarest: Array.from(document.querySelectorAll('tr.session')[0]?.querySelectorAll('.command.rarest') || []).map((node) => node.textContent),
+      images: document.querySelectorAll('img').length,
+    }));
+    assert.match(view.count || '', /^21 sessions/);
+    assert.equal(view.users[0], HOSTILE_ACCOUNT, JSON.stringify(view.users.slice(0, 3)));
+    assert.ok(view.rarest.length > 0, 'the rarest window is highlighted');
+    assert.ok(view.rarest.every((command) => rare.includes(command)), JSON.stringify(view.rarest));
+    assert.equal(view.images, 0);
+  });
 }
