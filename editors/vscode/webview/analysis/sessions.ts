@@ -30,6 +30,9 @@ export function showSessions(content: HTMLElement, result: SequencesResult, labe
     const rarestStart = session.rarestStart;
     session.commands.forEach((command, index) => {
       const inRarest = rarestStart !== null && index >= rarestStart && index < rarestStart + session.rarestLength;
+      if (index > 0) {
+        commands.append(textElement('span', 'command-separator', ' → '));
+      }
       commands.append(textElement('span', inRarest ? 'command rarest' : 'command', command));
     });
     row.append(
