@@ -1,4 +1,7 @@
-//! `textDocument/hover`: catalog documentation of the operator or function under the cursor.
+//! `textDocument/hover`: catalog documentation of the operator or function under the cursor,
+//! and the decoded layers of an encoded string literal.
+
+pub mod decode;
 
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{Hover, HoverParams};
@@ -19,9 +22,20 @@ pub fn handle(session: &Session, params: HoverParams) -> Result<Option<Hover>> {
     if let Some(hover) = super::templates::hover(session, &snapshot, offset) {
         return Ok(Some(hover));
     }
-    let hover = session
-        .analysis_for(&snapshot.uri)
-        .hover(&snapshot.file, offset);
+    let analysis = session.analysis_for(&snapshot.uri);
+    let hover = analysis.hover(&snapshot.file, offset);
+    let decoded = decode::decoded_literal(&analysis, &snapshot.file, offset);
 
-    Ok(hover.map(|hover| to_proto::hover(&snapshot.rope, hover)))
+    Ok(match (hover, decoded) {
+        (Some(mut hover), Some((_, section))) => {
+            hover.markdown = format!("{}\n\n---\n\n{section}", hover.markdown);
+            Some(to_proto::hover(&snapshot.rope, hover))
+        }
+        (Some(hover), None) => Some(to_proto::hover(&snapshot.rope, hover)),
+        (None, Some((range, markdown))) => Some(to_proto::hover(
+            &snapshot.rope,
+            quarry_ide::HoverResult { range, markdown },
+        )),
+        (None, None) => None,
+    })
 }
