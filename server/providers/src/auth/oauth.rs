@@ -351,7 +351,16 @@ impl DeviceCodeFlow {
             ("device_code", device.device_code.as_str()),
         ];
         loop {
-            tokio::time::sleep(interval).await;
+            // Stops at the code's expiry instead of sleeping past it, because a long interval or many
+            // `slow_down` replies would otherwise hold the sign-in open after the code is dead.
+            let wake = tokio::time::Instant::now() + interval;
+            if wake >= deadline {
+                tokio::time::sleep_until(deadline).await;
+                return Err(AuthError::new(
+                    "the device code expired before the sign-in finished: run the query again and enter the new code",
+                ));
+            }
+            tokio::time::sleep_until(wake).await;
             match post_token_form(&self.transport, &self.endpoints.token, &form).await? {
                 TokenReply::Token(token) => {
                     self.remember(scope, &token);
