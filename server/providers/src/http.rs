@@ -150,6 +150,15 @@ impl Transport {
                 Ok(response) => response,
                 Err(error) => {
                     let url = error.url().map(|url| url.to_string()).unwrap_or_default();
+                    let detail = error_chain(&error);
+                    if is_untrusted_certificate(&detail) {
+                        // Another handshake meets the same certificate, so there is no retry.
+                        return Err(ProviderError::Transport {
+                            service,
+                            url,
+                            detail: format!("{detail}. {UNTRUSTED_CERTIFICATE_ACTION}"),
+                        });
+                    }
                     if error.is_connect() && attempts <= self.retry.max_retries {
                         let delay = self.backoff(attempts);
                         tracing::warn!(%service, %url, attempts, ?delay, "connection failed, retrying");
@@ -159,7 +168,7 @@ impl Transport {
                     return Err(ProviderError::Transport {
                         service,
                         url,
-                        detail: error_chain(&error),
+                        detail,
                     });
                 }
             };
@@ -371,6 +380,15 @@ pub(crate) fn body_error(service: Service, url: String, error: &reqwest::Error) 
             detail: error_chain(error),
         }
     }
+}
+
+/// The fix for a server certificate that the trust store rejects.
+const UNTRUSTED_CERTIFICATE_ACTION: &str = "The server's TLS certificate is not trusted: add the certificate authority that issued it (for a TLS-inspecting proxy, the proxy's CA) to the system's trust store, or set SSL_CERT_FILE to a PEM file that contains it";
+
+/// Tells whether an error chain is rustls rejecting the server's certificate. rustls writes
+/// `invalid peer certificate: <reason>`, for example `UnknownIssuer` for a self-signed one.
+pub(crate) fn is_untrusted_certificate(detail: &str) -> bool {
+    detail.contains("invalid peer certificate")
 }
 
 /// Joins an error and its sources, which is where reqwest puts the useful part.
