@@ -247,13 +247,19 @@ impl HttpCore {
                 ),
             }
         } else {
+            let detail = error_chain(error);
+            // rustls reports a rejected server certificate as `invalid peer certificate: <reason>`.
+            let message = if detail.contains("invalid peer certificate") {
+                format!(
+                    "request to {} failed because its TLS certificate is not trusted ({detail}): add the certificate authority that issued it (for a TLS-inspecting proxy, the proxy's CA) to the system's trust store, or set SSL_CERT_FILE to a PEM file that contains it",
+                    self.provider
+                )
+            } else {
+                format!("request to {} failed: {detail}", self.provider)
+            };
             HttpFailure {
                 status: LookupStatus::Failed,
-                message: format!(
-                    "request to {} failed: {}",
-                    self.provider,
-                    error_chain(error)
-                ),
+                message,
             }
         }
     }
