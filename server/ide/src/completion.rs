@@ -1,6 +1,9 @@
 //! Completion. After `|` it offers tabular operators, and at the start of a query tables and
 //! `let` names. In expressions it offers the columns reaching the operator, the visible
-//! variables and the functions.
+//! variables and the functions. Where an operator expects a word of its own, such as a join
+//! kind, a chart type, `by` or a string operator, it offers those words.
+
+mod keywords;
 
 use std::ops::Range;
 
@@ -38,13 +41,17 @@ pub enum CompletionKind {
     Column,
     Table,
     Variable,
+    /// A keyword of an operator (`by`, `on`, `with`, `kind=`) or a string operator (`has`).
+    Keyword,
+    /// One of the fixed values of a parameter, such as a join kind or a chart type.
+    Value,
 }
 
 impl CompletionKind {
     /// Returns the group that orders items of this kind in the list.
     fn sort_group(self) -> char {
         match self {
-            CompletionKind::Column => '0',
+            CompletionKind::Keyword | CompletionKind::Value | CompletionKind::Column => '0',
             CompletionKind::Variable => '1',
             CompletionKind::Table => '2',
             CompletionKind::Operator => '3',
@@ -99,7 +106,8 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
     let previous = cursor::significant_before(tokens, replace.start);
     let after_evaluate = previous
         .is_some_and(|i| tokens[i].kind == TokenKind::Ident && tokens[i].text(text) == "evaluate");
-    let segment_operator = segment_operator(file, replace.start);
+    let segment_range = segment_operator(file, replace.start);
+    let segment_operator = segment_range.clone().map(|range| &text[range]);
     let aggregates_allowed =
         segment_operator.is_some_and(|name| AGGREGATING_OPERATORS.contains(&name));
 
@@ -141,8 +149,27 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
     };
     // Kusto.Language offers no columns inside `count(`, whose only useful form takes none.
     let in_count_call = text[..replace.start].trim_end().ends_with("count(");
+    let columns = columns_and_variables(analysis, file, replace.start, offset);
+    if let Some(range) = segment_range {
+        let string_columns: Vec<String> = columns
+            .iter()
+            .filter(|item| item.kind == CompletionKind::Column && item.detail == "string")
+            .map(|item| item.label.clone())
+            .collect();
+        let operator = &text[range.clone()];
+        match keywords::contextual(file, replace.start, operator, range.end, &string_columns) {
+            Some(keywords::Contextual::Only(only)) => {
+                return Some(Completions {
+                    replace,
+                    items: sorted(only.into_iter()),
+                });
+            }
+            Some(keywords::Contextual::Extra(extra)) => items.extend(extra),
+            None => {}
+        }
+    }
     if !after_evaluate && !at_call_name && !at_assigned_name && !in_count_call {
-        items.extend(columns_and_variables(analysis, file, replace.start, offset));
+        items.extend(columns);
     }
     Some(Completions {
         replace,
@@ -301,9 +328,9 @@ fn at_query_start(file: &SourceFile, start: usize) -> bool {
     }
 }
 
-/// Returns the name of the tabular operator whose arguments contain `offset`: the name after
-/// the last `|` before it.
-fn segment_operator(file: &SourceFile, offset: usize) -> Option<&str> {
+/// Returns the byte range of the name of the tabular operator whose arguments contain `offset`:
+/// the name after the last `|` before it.
+fn segment_operator(file: &SourceFile, offset: usize) -> Option<Range<usize>> {
     let text = file.text();
     let tokens = file.tokens();
     let end = tokens.partition_point(|token| token.end <= offset);
@@ -313,7 +340,7 @@ fn segment_operator(file: &SourceFile, offset: usize) -> Option<&str> {
     let name =
         cursor::next_significant(tokens, pipe).filter(|&i| tokens[i].kind == TokenKind::Ident)?;
     let name_tokens = cursor::hyphenated_name(text, tokens, name);
-    Some(&text[tokens[name_tokens.start].start..tokens[name_tokens.end - 1].end])
+    Some(tokens[name_tokens.start].start..tokens[name_tokens.end - 1].end)
 }
 
 /// Returns the first sentence of a summary, for the one-line `detail`.
@@ -609,5 +636,127 @@ mod tests {
         let file = SourceFile::parse(&text);
         let completions = completions(&Analysis::new(Catalog::get()), &file, offset).unwrap();
         assert_eq!(completions.replace, offset..offset);
+    }
+
+    #[test]
+    fn completion_join_kinds_after_kind() {
+        let kinds = labels("SecurityEvent\n| join kind=$0 (SigninLogs) on Account");
+        assert_eq!(kinds.len(), 9);
+        assert!(kinds.contains(&"leftanti".to_owned()), "{kinds:?}");
+        assert!(kinds.contains(&"innerunique".to_owned()), "{kinds:?}");
+        assert!(!kinds.contains(&"Account".to_owned()), "{kinds:?}");
+    }
+
+    #[test]
+    fn completion_join_parameters_and_on() {
+        let at_start = items_of_kind("SecurityEvent\n| join $0", CompletionKind::Keyword);
+        assert!(
+            at_start.iter().any(|item| item.starts_with("kind=:")),
+            "{at_start:?}"
+        );
+        assert!(
+            at_start
+                .iter()
+                .any(|item| item.starts_with("hint.strategy=:")),
+            "{at_start:?}"
+        );
+
+        let after_right = items_of_kind(
+            "SecurityEvent\n| join kind=inner (SigninLogs) $0",
+            CompletionKind::Keyword,
+        );
+        assert!(
+            after_right.iter().any(|item| item.starts_with("on:")),
+            "{after_right:?}"
+        );
+
+        let after_on = items_of_kind(
+            "SecurityEvent\n| join kind=inner (SigninLogs) on $0",
+            CompletionKind::Keyword,
+        );
+        assert_eq!(after_on, Vec::<String>::new());
+    }
+
+    #[test]
+    fn completion_hint_values() {
+        assert_eq!(
+            labels("T\n| join hint.strategy=$0"),
+            ["broadcast", "shuffle"]
+        );
+        assert_eq!(
+            labels("T\n| join hint.remote = $0"),
+            ["auto", "left", "local", "right"]
+        );
+    }
+
+    #[test]
+    fn completion_render_kinds_and_properties() {
+        let charts =
+            labels("SecurityEvent\n| summarize count() by bin(TimeGenerated, 1h)\n| render $0");
+        assert!(charts.contains(&"timechart".to_owned()), "{charts:?}");
+        assert!(charts.contains(&"piechart".to_owned()), "{charts:?}");
+        assert_eq!(charts.len(), 15);
+
+        assert_eq!(labels("T\n| render timechart $0"), ["with"]);
+
+        let properties = labels("T\n| render timechart with (title=\"x\", $0");
+        assert!(
+            properties.contains(&"ycolumns".to_owned()),
+            "{properties:?}"
+        );
+        assert!(!properties.contains(&"title".to_owned()), "{properties:?}");
+
+        assert_eq!(
+            labels("T\n| render timechart with (legend=$0"),
+            ["hidden", "visible"]
+        );
+        assert_eq!(
+            labels("T\n| render columnchart with (kind=$0"),
+            ["default", "map", "stacked", "stacked100", "unstacked"]
+        );
+    }
+
+    #[test]
+    fn completion_by_keyword() {
+        let summarize = items_of_kind(
+            "SecurityEvent\n| summarize count() $0",
+            CompletionKind::Keyword,
+        );
+        assert!(
+            summarize.iter().any(|item| item.starts_with("by:")),
+            "{summarize:?}"
+        );
+
+        let after_by = items_of_kind(
+            "SecurityEvent\n| summarize count() by $0",
+            CompletionKind::Keyword,
+        );
+        assert_eq!(after_by, Vec::<String>::new());
+
+        assert_eq!(labels("SecurityEvent\n| sort $0"), ["by"]);
+    }
+
+    #[test]
+    fn completion_string_operators_after_string_column() {
+        let operators = labels("SecurityEvent\n| where Account $0");
+        assert!(operators.contains(&"has".to_owned()), "{operators:?}");
+        assert!(
+            operators.contains(&"startswith".to_owned()),
+            "{operators:?}"
+        );
+        assert!(operators.contains(&"=~".to_owned()), "{operators:?}");
+        assert!(!operators.contains(&"Account".to_owned()), "{operators:?}");
+
+        let after_literal = labels("SecurityEvent\n| where \"x\" $0");
+        assert!(
+            after_literal.contains(&"in~".to_owned()),
+            "{after_literal:?}"
+        );
+    }
+
+    #[test]
+    fn completion_no_string_operators_after_number_column() {
+        let items = labels("SecurityEvent\n| where EventID $0");
+        assert!(!items.contains(&"has".to_owned()), "{items:?}");
     }
 }

@@ -79,6 +79,8 @@ pub fn completion_response(rope: &Rope, completions: Completions) -> ls_types::C
                 CompletionKind::Column => ls_types::CompletionItemKind::FIELD,
                 CompletionKind::Table => ls_types::CompletionItemKind::CLASS,
                 CompletionKind::Variable => ls_types::CompletionItemKind::VARIABLE,
+                CompletionKind::Keyword => ls_types::CompletionItemKind::KEYWORD,
+                CompletionKind::Value => ls_types::CompletionItemKind::ENUM_MEMBER,
             }),
             sort_text: Some(item.sort_text),
             detail: Some(item.detail),
