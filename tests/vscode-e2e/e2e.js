@@ -1506,6 +1506,22 @@ async function enrichmentSteps(page, greyNoise) {
     assert.equal(view.points, 1);
     assert.ok(greyNoise.requests.includes('/v3/community/81.2.69.23'), JSON.stringify(greyNoise.requests));
   });
+
+  await step(page, '27b-pivot-from-cell', async () => {
+    // The enrichment view opened in the results panel's group, so bring the results back first.
+    await page.locator('.tab', { hasText: 'Quarry Results' }).first().click();
+    const frame = resultsFrame(page);
+    await frame.locator('table.grid td', { hasText: GREYNOISE_IP }).first().click();
+    await frame.locator('#toolbar .pivot-cell').click();
+    // The pick lists the templates that take an IpAddress; the first one is rendered with the value.
+    const placeholder = `Pivot on IpAddress ${GREYNOISE_IP}`;
+    await page.locator(`.quick-input-widget input[placeholder="${placeholder}"]`).waitFor({ timeout: 20_000 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: '_from_ip' }).first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    const rendered = page.locator('.monaco-editor .view-line', { hasText: GREYNOISE_IP });
+    await page.locator('.tab', { hasText: 'Untitled-3' }).first().waitFor({ timeout: 20_000 });
+    await rendered.first().waitFor({ timeout: 20_000 });
+  });
 }
 
 /** Draws the timeline of the connections result, grouped by computer, with one marker. */
