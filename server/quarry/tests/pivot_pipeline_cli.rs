@@ -1,8 +1,11 @@
 //! `quarry pivot FILE`: pivot pipelines on the demo dataset with a template folder, a local
 //! indicator file and a configuration the test writes. Nothing leaves the machine.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -221,4 +224,88 @@ fn pipeline_errors_name_the_fix() {
     assert_eq!(undeclared.status.code(), Some(1));
     let stderr = String::from_utf8(undeclared.stderr).unwrap();
     assert!(stderr.contains("`other` is not declared"), "{stderr}");
+}
+
+/// Starts a fake AbuseIPDB API that records request targets and reports every address as
+/// abusive.
+fn fake_abuseipdb() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}/", listener.local_addr().unwrap());
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let recorded = Arc::clone(&targets);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let target = request_line.split_whitespace().nth(1).unwrap_or_default();
+            recorded.lock().unwrap().push(target.to_owned());
+            let body = r#"{"data":{"ipAddress":"x","isPublic":true,"abuseConfidenceScore":100,"countryCode":"DE","usageType":"Data Center","isp":"Example","domain":"example.net","hostnames":[],"totalReports":100,"lastReportedAt":null}}"#;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (base_url, targets)
+}
+
+/// `enrich` steps send lookups to remote providers only for public indicators: the private,
+/// loopback and documentation addresses of the demo logons reach the fake provider zero times,
+/// and a public control does.
+#[test]
+fn pipeline_enrich_privacy_guard() {
+    let dir = setup("privacy");
+    let (base_url, targets) = fake_abuseipdb();
+    std::fs::write(
+        dir.join("enrichment.toml"),
+        format!(
+            "[geoip]\nmsticpy = false\nuser_cache = false\n\n[ti]\ncache = false\n\n[ti.privacy]\ninternal_domains = [\"corp.example.com\"]\n\n[ti.providers.abuseipdb]\napi_key = \"pipeline-test-key\"\nbase_url = \"{base_url}\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("private.yaml"),
+        "steps:\n  - query: SecurityEvent | where EventID == 4624 and isnotempty(IpAddress) and IpAddress != \"-\" | distinct IpAddress\n  - enrich: {column: IpAddress}\n",
+    )
+    .unwrap();
+    let output = pivot(&dir, "private.yaml", &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = result["rows"].as_array().unwrap();
+    assert!(rows.len() > 1, "{result}");
+    let ip_type = column(&result, "IpAddress_IpType");
+    for row in rows {
+        let kind = row[ip_type].as_str().unwrap();
+        assert_ne!(kind, "public", "{row:?}");
+    }
+    assert!(
+        targets.lock().unwrap().is_empty(),
+        "{:?}",
+        targets.lock().unwrap()
+    );
+
+    std::fs::write(
+        dir.join("public.yaml"),
+        "steps:\n  - query: print IpAddress = \"185.220.101.4\"\n  - enrich: {column: IpAddress}\n",
+    )
+    .unwrap();
+    let output = pivot(&dir, "public.yaml", &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        result["rows"][0][column(&result, "IpAddress_TiSeverity")],
+        "high",
+        "{result}"
+    );
+    let sent = targets.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("185.220.101.4"), "{sent:?}");
 }
