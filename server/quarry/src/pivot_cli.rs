@@ -432,7 +432,7 @@ fn enrich_value(text: &str, context: &EnrichContext<'_>) -> [Value; 5] {
                 .country_code
                 .or(location.country)
                 .map_or(Value::Null, Value::String);
-            added[2] = location.asn.map_or(Value::Null, |asn| Value::from(asn));
+            added[2] = location.asn.map_or(Value::Null, Value::from);
         }
     }
     let Some(observable) = Observable::parse(text) else {
