@@ -5,8 +5,9 @@
 //! its extensions is a table name, and a subfolder of files is one table named after the
 //! subfolder. After polars reads a file, the loader applies the conventions the evaluator
 //! relies on:
-//! - datetime columns stored as text (ISO-8601 or `2019-01-15 05:24:24.010`) become
-//!   `Datetime(ns)` in UTC;
+//! - datetime columns stored as text (see [`datetime`] for the layouts) become `Datetime(ns)`
+//!   in UTC;
+//! - JSON objects, and arrays of objects, become dynamic values (see [`dynamic`]);
 //! - string nulls become empty strings, because KQL strings have no null;
 //! - the unnamed first column that pandas writes for its row index is dropped.
 //!
@@ -25,6 +26,8 @@ use polars::prelude::*;
 use crate::EngineError;
 
 mod csv_errors;
+mod datetime;
+mod dynamic;
 mod glob;
 mod repair;
 pub mod scan;
@@ -377,11 +380,12 @@ fn read_file(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {
             } else {
                 JsonFormat::JsonLines
             };
-            JsonReader::new(std::io::Cursor::new(bytes))
+            let frame = JsonReader::new(std::io::Cursor::new(&bytes[..]))
                 .with_json_format(format)
                 .infer_schema_len(std::num::NonZeroUsize::new(10_000))
                 .finish()
-                .map_err(|error| invalid(&error))
+                .map_err(|error| invalid(&error))?;
+            dynamic::nested_to_dynamic(frame, &bytes).map_err(|error| invalid(&error))
         }
         FileFormat::Parquet => ParquetReader::new(std::io::Cursor::new(bytes))
             .finish()
@@ -454,8 +458,8 @@ pub fn normalize(mut frame: DataFrame, explicit: Option<&TableSchema>) -> Polars
         match dtype {
             DataType::String => {
                 let column = frame.column(name)?.as_materialized_series().clone();
-                let datetimes = match detect_datetime_format(&column)? {
-                    Some(format) => parse_datetimes(&column, format)?,
+                let datetimes = match detect_datetime_layout(&column)? {
+                    Some(layout) => datetime::parse_column(&column, layout)?,
                     None => None,
                 };
                 match datetimes {
@@ -527,73 +531,4 @@ fn is_row_index(series: &Series) -> bool {
     true
 }
 
-/// Text layouts of datetimes that the loader recognises, tried in order.
-pub(crate) const DATETIME_FORMATS: &[&str] = &[
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.fZ",
-    "%Y-%m-%d %H:%M:%S%.fZ",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%dT%H:%M:%S%.f%:z",
-    "%Y-%m-%d %H:%M:%S%.f%:z",
-];
-
-/// Parses `value` with `format` into nanoseconds since the Unix epoch, UTC.
-///
-/// Formats with a UTC offset (`%:z`) are converted to UTC; the others are read as UTC.
-pub(crate) fn parse_datetime(value: &str, format: &str) -> Option<i64> {
-    if format.ends_with("%:z") {
-        let datetime = chrono::DateTime::parse_from_str(value, format).ok()?;
-        return datetime.timestamp_nanos_opt();
-    }
-    let datetime = chrono::NaiveDateTime::parse_from_str(value, format).ok()?;
-    datetime.and_utc().timestamp_nanos_opt()
-}
-
-/// Values sampled from a text column to decide whether it contains datetimes.
-pub(crate) const DATETIME_SAMPLE: usize = 200;
-
-/// Returns the datetime format that every sampled non-empty value of `column` matches.
-pub(crate) fn detect_datetime_format(column: &Series) -> PolarsResult<Option<&'static str>> {
-    let values = column.str()?;
-    let sample: Vec<&str> = values
-        .iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .take(DATETIME_SAMPLE)
-        .collect();
-    if sample.is_empty() {
-        return Ok(None);
-    }
-    let format = DATETIME_FORMATS.iter().copied().find(|format| {
-        sample
-            .iter()
-            .all(|value| parse_datetime(value, format).is_some())
-    });
-    Ok(format)
-}
-
-/// Parses a text column with `format`, or returns `None` when some non-empty value fails.
-fn parse_datetimes(column: &Series, format: &str) -> PolarsResult<Option<Series>> {
-    let values = column.str()?;
-    let mut failed = false;
-    let parsed: Int64Chunked = values
-        .iter()
-        .map(|value| {
-            let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-            let nanos = parse_datetime(value, format);
-            failed |= nanos.is_none();
-            nanos
-        })
-        .collect();
-    if failed {
-        return Ok(None);
-    }
-    let series = parsed
-        .with_name(column.name().clone())
-        .into_series()
-        .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))?;
-    Ok(Some(series))
-}
+pub(crate) use datetime::{DATETIME_SAMPLE, detect_datetime_layout};

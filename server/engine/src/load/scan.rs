@@ -12,7 +12,8 @@ use super::{Compression, DATETIME_SAMPLE, FileFormat, TableFile};
 use crate::EngineError;
 
 /// Returns a lazy frame over `file`, or `None` when the file needs the eager loader: gzip
-/// files, JSON files, explicit schemas, and datetime text with UTC offsets.
+/// files, JSON files, explicit schemas, and datetime text with UTC offsets, mixed layouts
+/// or the US layout.
 ///
 /// `Session` scans tables of 64 MiB or more through this function and loads smaller ones
 /// whole, so that they stay cached between runs.
@@ -65,9 +66,12 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
                     continue;
                 }
                 let series = column.as_materialized_series();
-                match super::detect_datetime_format(series).map_err(failed)? {
-                    Some(format) if format.ends_with("%:z") => return Ok(None),
-                    Some(format) => datetimes.push((column.name().to_string(), format)),
+                match super::detect_datetime_layout(series).map_err(failed)? {
+                    Some(layout) => match layout.lazy_format() {
+                        Some(format) => datetimes.push((column.name().to_string(), format)),
+                        // Offsets, mixed and US layouts are parsed by the eager loader.
+                        None => return Ok(None),
+                    },
                     None => {}
                 }
             }

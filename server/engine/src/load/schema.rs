@@ -255,13 +255,8 @@ where
         .collect()
 }
 
-/// Parses a datetime in any layout the loader recognises, or a date alone.
+/// Parses a datetime in any layout the loader detects or `todatetime()` reads.
 fn parse_any_datetime(value: &str) -> Option<i64> {
-    super::DATETIME_FORMATS
-        .iter()
-        .find_map(|format| super::parse_datetime(value, format))
-        .or_else(|| {
-            let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
-            date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
-        })
+    super::datetime::parse_loader_datetime(value)
+        .or_else(|| crate::eval::functions::parse_datetime(value))
 }
