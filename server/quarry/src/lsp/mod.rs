@@ -6,6 +6,8 @@
 //!   turns a panicking request into an `InternalError` response.
 //! - [`documents`]: open documents (ropey text, incremental tree-sitter reparse) and snapshots.
 //! - [`diagnostics`]: debounced publishing of syntax diagnostics.
+//! - [`framing`]: reads the `Content-Length` frames of stdin, replies to malformed ones with a
+//!   JSON-RPC error and passes the others to the transport, which would stop at the first.
 //! - [`handlers`]: one module per request; each converts its input, calls `quarry-ide` and
 //!   converts the output.
 //! - [`to_proto`] and [`from_proto`]: every conversion between LSP types and `quarry-ide` data.
@@ -21,6 +23,7 @@ mod config;
 mod diagnostics;
 mod dispatch;
 mod documents;
+mod framing;
 mod ext;
 mod from_proto;
 mod handlers;
@@ -50,6 +53,8 @@ pub fn main(args: LspArgs) -> anyhow::Result<ExitCode> {
         .build()
         .map_err(|error| anyhow::anyhow!("failed to start the async runtime: {error}"))?;
     runtime.block_on(serve());
+    // A read of stdin may still block a runtime thread after `exit`; do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
 
     tracing::info!("language server stopped");
     Ok(ExitCode::SUCCESS)
@@ -86,10 +91,32 @@ async fn serve() {
         .custom_method(handlers::enrich_request::ENRICH, server::Server::enrich)
         .finish();
     let service = dispatch::OrderedService::new(service);
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+
+    // The transport reads and writes in-memory pipes; `framing` sits between them and stdio.
+    let (transport_in, filter_out) = tokio::io::duplex(FRAMING_BUFFER);
+    let (transport_out, pump_in) = tokio::io::duplex(FRAMING_BUFFER);
+    let (frames, frames_rx) = tokio::sync::mpsc::channel(64);
+    let input = tokio::spawn(framing::filter_input(
+        tokio::io::stdin(),
+        filter_out,
+        frames.clone(),
+    ));
+    let pump = tokio::spawn(framing::pump_output(pump_in, frames));
+    let writer = tokio::spawn(framing::write_output(tokio::io::stdout(), frames_rx));
+
+    Server::new(transport_in, transport_out, socket)
         .serve(service)
         .await;
+
+    // After `exit` stdin may stay open; stop reading it so the output can finish.
+    input.abort();
+    let _ = input.await;
+    let _ = pump.await;
+    let _ = writer.await;
 }
+
+/// The capacity of each in-memory pipe between stdio and the transport.
+const FRAMING_BUFFER: usize = 64 * 1024;
 
 /// Sends `tracing` output to stderr, because stdout carries the JSON-RPC stream.
 ///

@@ -268,6 +268,20 @@ impl LspClient {
             .is_none()
     }
 
+    /// Writes bytes to the server's stdin as they are, for tests of malformed input.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stdin
+            .write_all(bytes)
+            .and_then(|()| self.stdin.flush())
+            .unwrap_or_else(|error| panic!("failed to write to the server: {error}"));
+    }
+
+    /// Returns the next message from the server that is not a request to the client, whatever
+    /// it is, or `None` after `timeout`.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        self.receive_before(Instant::now() + timeout)
+    }
+
     fn send(&mut self, message: &Value) {
         let body = message.to_string();
         write!(self.stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body)
