@@ -18,6 +18,8 @@ export interface Config {
   maxRows: number;
   /** `quarry.run.timeRange`: the window that each run sends to the server. */
   timeRange: TimeRangePreset;
+  /** `quarry.templates.folders`, each resolved against the workspace; empty entries dropped. */
+  templateFolders: string[];
 }
 
 export function readConfig(): Config {
@@ -35,7 +37,13 @@ export function readConfig(): Config {
   const rawTimeRange = section.get<string>('run.timeRange', DEFAULT_TIME_RANGE);
   const timeRange = isTimeRangePreset(rawTimeRange) ? rawTimeRange : DEFAULT_TIME_RANGE;
 
-  return { serverPath, dataFolder, connection, maxRows, timeRange };
+  const rawTemplateFolders = section.get<unknown>('templates.folders', []);
+  const templateFolders = (Array.isArray(rawTemplateFolders) ? rawTemplateFolders : [])
+    .map((folder) => nonEmpty(typeof folder === 'string' ? folder : null))
+    .filter((folder): folder is string => folder !== null)
+    .map((folder) => resolveUserPath(folder, workspaceFolder));
+
+  return { serverPath, dataFolder, connection, maxRows, timeRange, templateFolders };
 }
 
 /** Returns the filesystem path of the first workspace folder, if it is on disk. */
@@ -45,11 +53,21 @@ export function firstWorkspaceFolder(): string | undefined {
 }
 
 export function initializationOptions(config: Config): InitializationOptions {
-  return { dataFolder: config.dataFolder, maxRows: config.maxRows };
+  return {
+    dataFolder: config.dataFolder,
+    maxRows: config.maxRows,
+    templateFolders: config.templateFolders,
+  };
 }
 
 export function configurationSettings(config: Config): ConfigurationSettings {
-  return { quarry: { data: { folder: config.dataFolder }, run: { maxRows: config.maxRows } } };
+  return {
+    quarry: {
+      data: { folder: config.dataFolder },
+      run: { maxRows: config.maxRows },
+      templates: { folders: config.templateFolders },
+    },
+  };
 }
 
 function nonEmpty(value: string | null | undefined): string | null {

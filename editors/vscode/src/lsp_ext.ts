@@ -20,16 +20,20 @@ export interface InitializationOptions {
   dataFolder: string | null;
   /** Maximum number of rows that `quarry.runQuery` returns. */
   maxRows: number;
+  /** Template folders read after Quarry's own library, as absolute paths. */
+  templateFolders: string[];
 }
 
 /**
  * `settings` of `workspace/didChangeConfiguration`: the server reads
- * `settings.quarry.data.folder` and `settings.quarry.run.maxRows`.
+ * `settings.quarry.data.folder`, `settings.quarry.run.maxRows` and
+ * `settings.quarry.templates.folders`.
  */
 export interface ConfigurationSettings {
   quarry: {
     data: { folder: string | null };
     run: { maxRows: number };
+    templates: { folders: string[] };
   };
 }
 
