@@ -30,6 +30,9 @@ pub struct CompletionItem {
     pub documentation: String,
     /// The key editors sort by: columns first, then variables, tables, operators and functions.
     pub sort_text: String,
+    /// Text in LSP snippet syntax (`${1:name}` tab stops) that replaces the label on insert.
+    /// Only [`CompletionKind::Snippet`] items have one.
+    pub snippet: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +48,8 @@ pub enum CompletionKind {
     Keyword,
     /// One of the fixed values of a parameter, such as a join kind or a chart type.
     Value,
+    /// A common operator shape with placeholders, such as `summarize … by …`.
+    Snippet,
 }
 
 impl CompletionKind {
@@ -54,7 +59,7 @@ impl CompletionKind {
             CompletionKind::Keyword | CompletionKind::Value | CompletionKind::Column => '0',
             CompletionKind::Variable => '1',
             CompletionKind::Table => '2',
-            CompletionKind::Operator => '3',
+            CompletionKind::Operator | CompletionKind::Snippet => '3',
             CompletionKind::Function | CompletionKind::Aggregate | CompletionKind::Plugin => '4',
         }
     }
@@ -94,6 +99,8 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
             .collect();
         if starts_query_only {
             items.extend(tables_and_variables(analysis, file, offset));
+        } else {
+            items.extend(operator_snippets());
         }
         return Some(Completions {
             replace,
@@ -200,7 +207,66 @@ fn item(
         kind,
         detail,
         documentation,
+        snippet: None,
     }
+}
+
+/// Common operator shapes after `|`: label, snippet and detail.
+const OPERATOR_SNIPPETS: [(&str, &str, &str); 8] = [
+    (
+        "where … has …",
+        "where ${1:column} has \"${2:term}\"",
+        "Keep rows whose column contains a term",
+    ),
+    (
+        "summarize … by …",
+        "summarize ${1:count()} by ${2:column}",
+        "Aggregate rows per group",
+    ),
+    (
+        "summarize … by bin(…)",
+        "summarize ${1:count()} by bin(${2:TimeGenerated}, ${3:1h})",
+        "Aggregate rows per time bucket",
+    ),
+    (
+        "extend … = …",
+        "extend ${1:name} = ${2:expression}",
+        "Add a computed column",
+    ),
+    (
+        "top … by …",
+        "top ${1:10} by ${2:column} desc",
+        "The first rows by a column",
+    ),
+    (
+        "join kind=… (…) on …",
+        "join kind=${1|innerunique,inner,leftouter,leftanti,leftsemi,fullouter|} (${2:table}) on ${3:column}",
+        "Join with another table or query",
+    ),
+    (
+        "mv-expand … to typeof(…)",
+        "mv-expand ${1:column} to typeof(${2:string})",
+        "One row per element of a dynamic array",
+    ),
+    (
+        "render timechart",
+        "render ${1|timechart,columnchart,barchart,piechart,table|}",
+        "Draw the result as a chart",
+    ),
+];
+
+fn operator_snippets() -> impl Iterator<Item = CompletionItem> {
+    OPERATOR_SNIPPETS
+        .iter()
+        .map(|(label, snippet, detail)| CompletionItem {
+            snippet: Some((*snippet).to_owned()),
+            ..item(
+                (*label).to_owned(),
+                CompletionKind::Snippet,
+                (*detail).to_owned(),
+                String::new(),
+            )
+        })
 }
 
 /// Returns the byte offset where the run of name characters ending `before` starts. The
@@ -397,60 +463,68 @@ mod tests {
         check(
             "SecurityEvent\n| $0",
             expect![[r#"
-            replace ""
-            Operator as
-            Operator consume
-            Operator count
-            Operator datatable
-            Operator distinct
-            Operator evaluate
-            Operator extend
-            Operator externaldata
-            Operator facet
-            Operator filter
-            Operator find
-            Operator fork
-            Operator getschema
-            Operator graph-match
-            Operator graph-to-table
-            Operator invoke
-            Operator join
-            Operator limit
-            Operator lookup
-            Operator macro-expand
-            Operator make-graph
-            Operator make-series
-            Operator mv-apply
-            Operator mv-expand
-            Operator mvapply
-            Operator mvexpand
-            Operator order
-            Operator parse
-            Operator parse-kv
-            Operator parse-where
-            Operator partition
-            Operator print
-            Operator project
-            Operator project-away
-            Operator project-keep
-            Operator project-rename
-            Operator project-reorder
-            Operator range
-            Operator reduce
-            Operator render
-            Operator sample
-            Operator sample-distinct
-            Operator scan
-            Operator search
-            Operator serialize
-            Operator sort
-            Operator summarize
-            Operator take
-            Operator top
-            Operator top-hitters
-            Operator top-nested
-            Operator union
-            Operator where"#]],
+                replace ""
+                Operator as
+                Operator consume
+                Operator count
+                Operator datatable
+                Operator distinct
+                Operator evaluate
+                Operator extend
+                Snippet extend … = …
+                Operator externaldata
+                Operator facet
+                Operator filter
+                Operator find
+                Operator fork
+                Operator getschema
+                Operator graph-match
+                Operator graph-to-table
+                Operator invoke
+                Operator join
+                Snippet join kind=… (…) on …
+                Operator limit
+                Operator lookup
+                Operator macro-expand
+                Operator make-graph
+                Operator make-series
+                Operator mv-apply
+                Operator mv-expand
+                Snippet mv-expand … to typeof(…)
+                Operator mvapply
+                Operator mvexpand
+                Operator order
+                Operator parse
+                Operator parse-kv
+                Operator parse-where
+                Operator partition
+                Operator print
+                Operator project
+                Operator project-away
+                Operator project-keep
+                Operator project-rename
+                Operator project-reorder
+                Operator range
+                Operator reduce
+                Operator render
+                Snippet render timechart
+                Operator sample
+                Operator sample-distinct
+                Operator scan
+                Operator search
+                Operator serialize
+                Operator sort
+                Operator summarize
+                Snippet summarize … by bin(…)
+                Snippet summarize … by …
+                Operator take
+                Operator top
+                Snippet top … by …
+                Operator top-hitters
+                Operator top-nested
+                Operator union
+                Operator where
+                Snippet where … has …"#]],
         );
     }
 
@@ -758,5 +832,38 @@ mod tests {
     fn completion_no_string_operators_after_number_column() {
         let items = labels("SecurityEvent\n| where EventID $0");
         assert!(!items.contains(&"has".to_owned()), "{items:?}");
+    }
+
+    #[test]
+    fn completion_operator_snippets_after_pipe() {
+        let (text, offset) = fixture::cursor("SecurityEvent\n| $0");
+        let file = SourceFile::parse(&text);
+        let completions = completions(&Analysis::new(Catalog::get()), &file, offset).unwrap();
+        let snippets: Vec<&CompletionItem> = completions
+            .items
+            .iter()
+            .filter(|item| item.kind == CompletionKind::Snippet)
+            .collect();
+        assert_eq!(snippets.len(), OPERATOR_SNIPPETS.len());
+        let join = snippets
+            .iter()
+            .find(|item| item.label.starts_with("join"))
+            .unwrap();
+        assert!(
+            join.snippet.as_deref().unwrap().contains("${3:column}"),
+            "{join:?}"
+        );
+        let operators = completions
+            .items
+            .iter()
+            .filter(|item| item.kind == CompletionKind::Operator);
+        assert!(operators.clone().all(|item| item.snippet.is_none()));
+        assert!(operators.count() > 50);
+    }
+
+    #[test]
+    fn completion_no_snippets_at_query_start() {
+        let items = items_of_kind("$0", CompletionKind::Snippet);
+        assert_eq!(items, Vec::<String>::new());
     }
 }

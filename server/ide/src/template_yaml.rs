@@ -315,6 +315,7 @@ fn msticpy_completions(path: &Path, text: &str, offset: usize) -> Option<Complet
             ),
             documentation: parameter_markdown(param),
             sort_text: format!("0{}", param.name),
+            snippet: None,
         })
         .collect();
     Some(Completions {

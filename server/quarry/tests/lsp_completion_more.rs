@@ -11,6 +11,9 @@ const URI: &str = "file:///hunt/completion.kql";
 /// `CompletionItemKind` values from the LSP specification.
 const KIND_KEYWORD: u64 = 14;
 const KIND_ENUM_MEMBER: u64 = 20;
+const KIND_SNIPPET: u64 = 15;
+/// `InsertTextFormat.Snippet` from the LSP specification.
+const FORMAT_SNIPPET: u64 = 2;
 
 /// Opens `text`, with `$0` marking the cursor, and returns the completion items there.
 fn complete(text_with_cursor: &str) -> Vec<Value> {
@@ -94,4 +97,58 @@ fn string_operators_after_string_column() {
         assert!(labels.contains(&operator), "missing {operator}: {labels:?}");
     }
     assert!(!labels.contains(&"tolower"), "{labels:?}");
+}
+
+/// Starts a server for a client that declares snippet support, opens `text` and returns the
+/// completion items at `position`.
+fn complete_with_snippets(text: &str, line: u32, character: u32) -> Vec<Value> {
+    let mut client = LspClient::spawn();
+    client.request_ok(
+        "initialize",
+        json!({
+            "processId": std::process::id(),
+            "rootUri": null,
+            "capabilities": {
+                "textDocument": { "completion": { "completionItem": { "snippetSupport": true } } }
+            },
+        }),
+    );
+    client.notify("initialized", json!({}));
+    client.did_open(URI, text);
+    let result = client.request_ok(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": URI }, "position": position(line, character) }),
+    );
+    result
+        .as_array()
+        .expect("completion returns an array")
+        .clone()
+}
+
+#[test]
+fn operator_snippets_need_client_support() {
+    let text = "SecurityEvent\n| ";
+
+    let with_support = complete_with_snippets(text, 1, 2);
+    let summarize = with_support
+        .iter()
+        .find(|item| item["label"] == "summarize … by …")
+        .expect("the summarize snippet is offered");
+    assert_eq!(summarize["kind"], KIND_SNIPPET);
+    assert_eq!(summarize["insertTextFormat"], FORMAT_SNIPPET);
+    assert_eq!(
+        summarize["textEdit"]["newText"],
+        "summarize ${1:count()} by ${2:column}"
+    );
+    assert_eq!(summarize["textEdit"]["range"]["start"], position(1, 2));
+
+    let without_support = complete("SecurityEvent\n| $0");
+    assert!(
+        without_support
+            .iter()
+            .all(|item| item["kind"] != KIND_SNIPPET),
+        "{:?}",
+        labels(&without_support)
+    );
+    assert!(labels(&without_support).contains(&"summarize"));
 }

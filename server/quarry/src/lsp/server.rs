@@ -29,6 +29,8 @@ pub struct Session {
     pub templates: handlers::templates::TemplateStore,
     /// The engine session of the last data source used, which caches loaded tables.
     engine: Mutex<Option<Arc<quarry_engine::Session>>>,
+    /// Whether the client accepts snippet completion items, from `initialize`.
+    pub snippet_support: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
@@ -83,6 +85,7 @@ impl Server {
             debug_commands,
             templates: handlers::templates::TemplateStore::default(),
             engine: Mutex::new(None),
+            snippet_support: std::sync::atomic::AtomicBool::new(false),
         });
         let diagnostics = DiagnosticsScheduler::new(client.clone(), Arc::clone(&session));
         Server {
@@ -154,6 +157,17 @@ impl LanguageServer for Server {
             .as_ref()
             .map_or("unknown", |info| info.name.as_str());
         tracing::info!(client = client_name, "initialize");
+        let snippet_support = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text_document| text_document.completion.as_ref())
+            .and_then(|completion| completion.completion_item.as_ref())
+            .and_then(|item| item.snippet_support)
+            .unwrap_or(false);
+        self.session
+            .snippet_support
+            .store(snippet_support, std::sync::atomic::Ordering::Relaxed);
         super::remote::remember_client(&params);
         *self
             .session

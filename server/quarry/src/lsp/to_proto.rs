@@ -65,10 +65,20 @@ pub fn hover(rope: &Rope, hover: HoverResult) -> ls_types::Hover {
 }
 
 pub fn completion_response(rope: &Rope, completions: Completions) -> ls_types::CompletionResponse {
+    completion_response_with(rope, completions, false)
+}
+
+/// Converts completions, keeping snippet items only when the client supports snippets.
+pub fn completion_response_with(
+    rope: &Rope,
+    completions: Completions,
+    snippet_support: bool,
+) -> ls_types::CompletionResponse {
     let replace = range(rope, completions.replace);
     let items = completions
         .items
         .into_iter()
+        .filter(|item| snippet_support || item.snippet.is_none())
         .map(|item| ls_types::CompletionItem {
             kind: Some(match item.kind {
                 CompletionKind::Operator => ls_types::CompletionItemKind::KEYWORD,
@@ -81,7 +91,12 @@ pub fn completion_response(rope: &Rope, completions: Completions) -> ls_types::C
                 CompletionKind::Variable => ls_types::CompletionItemKind::VARIABLE,
                 CompletionKind::Keyword => ls_types::CompletionItemKind::KEYWORD,
                 CompletionKind::Value => ls_types::CompletionItemKind::ENUM_MEMBER,
+                CompletionKind::Snippet => ls_types::CompletionItemKind::SNIPPET,
             }),
+            insert_text_format: item
+                .snippet
+                .as_ref()
+                .map(|_| ls_types::InsertTextFormat::SNIPPET),
             sort_text: Some(item.sort_text),
             detail: Some(item.detail),
             documentation: Some(ls_types::Documentation::MarkupContent(
@@ -92,7 +107,7 @@ pub fn completion_response(rope: &Rope, completions: Completions) -> ls_types::C
             )),
             text_edit: Some(ls_types::CompletionTextEdit::Edit(ls_types::TextEdit {
                 range: replace,
-                new_text: item.label.clone(),
+                new_text: item.snippet.unwrap_or_else(|| item.label.clone()),
             })),
             label: item.label,
             ..ls_types::CompletionItem::default()

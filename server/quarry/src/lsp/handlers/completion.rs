@@ -23,8 +23,12 @@ pub fn handle(session: &Session, params: CompletionParams) -> Result<Option<Comp
     let completions = session
         .analysis_for(&snapshot.uri)
         .completions(&snapshot.file, offset);
-    let response =
-        completions.map(|completions| to_proto::completion_response(&snapshot.rope, completions));
+    let snippet_support = session
+        .snippet_support
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let response = completions.map(|completions| {
+        to_proto::completion_response_with(&snapshot.rope, completions, snippet_support)
+    });
     Ok(match (response, templates) {
         (Some(CompletionResponse::Array(mut items)), Some((_, families))) => {
             items.extend(families);
