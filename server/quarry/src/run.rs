@@ -32,6 +32,16 @@ pub struct RunArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
 
+    /// Run only the Nth query block (from 1) of a text with several blocks separated by blank
+    /// lines.
+    #[arg(long, value_name = "N", conflicts_with = "line")]
+    block: Option<usize>,
+
+    /// Run only the query block that contains this line (from 1), as the editor runs the block
+    /// under the cursor.
+    #[arg(long, value_name = "LINE")]
+    line: Option<usize>,
+
     /// Folder of CSV, TSV, JSON-lines and Parquet files, one table per file named by its stem.
     /// `demo`, or no value, runs on the built-in demo dataset.
     #[arg(long, value_name = "DIR")]
@@ -112,6 +122,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, Some(path)) => (read_query(path)?, path.display().to_string()),
         (None, None) => anyhow::bail!("give a query, or a file with -f FILE"),
     };
+    let query = select_block(&query, args.block, args.line).map_err(anyhow::Error::msg)?;
     let query = crate::templates::expand_template_calls(&query, &origin)?;
     if let Some(name) = &args.connection {
         return match remote_run(&args, name, &query)? {
@@ -139,6 +150,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let output = match session.run(&query, &options) {
         Ok(output) => output,
         Err(error) => {
+            let error = explain_demo_column(error, &query, &session);
             eprint!("{}", render_error(&error, &query, &origin));
             return Ok(ExitCode::from(1));
         }
@@ -312,6 +324,114 @@ fn read_query(path: &PathBuf) -> anyhow::Result<String> {
     }
     fs::read_to_string(path)
         .with_context(|| format!("failed to read the query file `{}`", path.display()))
+}
+
+/// Extends an unknown-column error on the demo dataset: when a demo table that the query names
+/// lacks a column that Sentinel's table has, the message lists the demo table's columns.
+fn explain_demo_column(mut error: EngineError, query: &str, session: &Session) -> EngineError {
+    if !matches!(session.source(), DataSource::Demo) {
+        return error;
+    }
+    let Some(column) = error
+        .message
+        .strip_prefix("unknown column or name `")
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_owned)
+    else {
+        return error;
+    };
+    let sentinel = quarry_analysis::BundledSchema::Sentinel.get();
+    let words: std::collections::HashSet<&str> = query
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    for table in session.table_names().unwrap_or_default() {
+        if !words.contains(table.as_str()) {
+            continue;
+        }
+        let in_sentinel = sentinel
+            .table(&table)
+            .is_some_and(|schema| schema.column(&column).is_some());
+        let Ok(Some(columns)) = session.table_columns(&table) else {
+            continue;
+        };
+        if !in_sentinel || columns.iter().any(|info| info.name == column) {
+            continue;
+        }
+        let names: Vec<&str> = columns.iter().map(|info| info.name.as_str()).collect();
+        error.message = format!(
+            "{}. Sentinel's `{table}` has `{column}`, but the demo dataset carries only these \
+             columns of `{table}`: {}. Run on your own export with --data FOLDER for the other \
+             columns",
+            error.message,
+            names.join(", ")
+        );
+        break;
+    }
+    error
+}
+
+/// Returns `text` with every query block except the chosen one blanked out, so that error
+/// positions keep their line and column in the file. A text of one block needs no choice; a
+/// text of several needs `block` (1-based) or `line` (1-based).
+fn select_block(text: &str, block: Option<usize>, line: Option<usize>) -> Result<String, String> {
+    let blocks = quarry_syntax::query_blocks(&quarry_syntax::parse(text), text);
+    let index = LineIndex::new(text);
+    let first_lines: Vec<String> = blocks
+        .iter()
+        .map(|range| (index.line_col(range.start).line + 1).to_string())
+        .collect();
+    let chosen = match (block, line) {
+        (None, None) if blocks.len() <= 1 => return Ok(text.to_owned()),
+        (None, None) => {
+            return Err(format!(
+                "the text contains {} query blocks separated by blank lines (starting on lines \
+                 {}); choose one with --block N (1 to {}) or --line LINE",
+                blocks.len(),
+                first_lines.join(", "),
+                blocks.len()
+            ));
+        }
+        (Some(number), _) => match number.checked_sub(1).and_then(|i| blocks.get(i)) {
+            Some(range) => range.clone(),
+            None => {
+                return Err(format!(
+                    "--block {number} is out of range: the text contains {} query blocks; \
+                     give a number from 1 to {}",
+                    blocks.len(),
+                    blocks.len()
+                ));
+            }
+        },
+        (None, Some(number)) => {
+            let found = blocks.iter().find(|range| {
+                let first = index.line_col(range.start).line as usize + 1;
+                let last = index.line_col(range.end).line as usize + 1;
+                (first..=last).contains(&number)
+            });
+            match found {
+                Some(range) => range.clone(),
+                None => {
+                    return Err(format!(
+                        "--line {number} is not inside a query block; the blocks start on \
+                         lines {}",
+                        first_lines.join(", ")
+                    ));
+                }
+            }
+        }
+    };
+    // Spaces keep byte offsets, so the engine's error positions still point into the file.
+    let blanked = text
+        .char_indices()
+        .map(|(offset, character)| {
+            if chosen.contains(&offset) || character == '\n' {
+                character.to_string()
+            } else {
+                " ".repeat(character.len_utf8())
+            }
+        })
+        .collect();
+    Ok(blanked)
 }
 
 /// Formats an engine error; when it has a place in the query, shows that line with a caret.
