@@ -15,10 +15,20 @@ import type { InitializationOptions } from './lsp_ext';
 
 export const CLIENT_ID = 'quarry';
 
-/** Document selector of the client: KQL files on disk and unsaved KQL editors. */
+/** KQL files on disk and unsaved KQL editors: the documents that get Run lenses. */
 export const KQL_SELECTOR: DocumentSelector = [
   { language: 'kql', scheme: 'file' },
   { language: 'kql', scheme: 'untitled' },
+];
+
+/**
+ * Document selector of the language client: KQL documents, and YAML files on disk so that query
+ * templates, Sentinel hunting queries and analytics rules get diagnostics, hover and completion.
+ * The server recognises template files by their content and leaves other YAML files alone.
+ */
+export const SERVER_SELECTOR: DocumentSelector = [
+  ...KQL_SELECTOR,
+  { language: 'yaml', scheme: 'file' },
 ];
 
 /**
@@ -48,7 +58,7 @@ export function createClient(
   const serverOptions: ServerOptions = { run: executable, debug: executable };
 
   const clientOptions: LanguageClientOptions = {
-    documentSelector: KQL_SELECTOR,
+    documentSelector: SERVER_SELECTOR,
     initializationOptions,
     outputChannel,
   };

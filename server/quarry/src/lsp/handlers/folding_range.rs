@@ -7,6 +7,9 @@ use crate::lsp::server::Session;
 use crate::lsp::to_proto;
 
 pub fn handle(session: &Session, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+    if super::templates::is_yaml_document(&params.text_document.uri) {
+        return Ok(None);
+    }
     let Some(snapshot) = super::snapshot(session, &params.text_document.uri)? else {
         return Ok(None);
     };

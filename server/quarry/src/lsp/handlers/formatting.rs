@@ -26,6 +26,9 @@ pub async fn document(
     client: &Client,
     params: DocumentFormattingParams,
 ) -> Result<Option<Vec<TextEdit>>> {
+    if super::templates::is_yaml_document(&params.text_document.uri) {
+        return Ok(None);
+    }
     let Some(snapshot) = super::snapshot(session, &params.text_document.uri)? else {
         return Ok(None);
     };
@@ -49,6 +52,9 @@ pub async fn range(
     client: &Client,
     params: DocumentRangeFormattingParams,
 ) -> Result<Option<Vec<TextEdit>>> {
+    if super::templates::is_yaml_document(&params.text_document.uri) {
+        return Ok(None);
+    }
     let Some(snapshot) = super::snapshot(session, &params.text_document.uri)? else {
         return Ok(None);
     };

@@ -10,6 +10,9 @@ pub fn handle(
     session: &Session,
     params: SemanticTokensParams,
 ) -> Result<Option<SemanticTokensResult>> {
+    if super::templates::is_yaml_document(&params.text_document.uri) {
+        return Ok(None);
+    }
     let Some(snapshot) = super::snapshot(session, &params.text_document.uri)? else {
         return Ok(None);
     };

@@ -487,15 +487,25 @@ pub fn expand_for_run(
 /// down to the diagnostics task.
 const YAML_DOCUMENT: &str = "document.yaml";
 
+/// Whether the document is a YAML file by its name (`.yaml` or `.yml`). Such documents get only
+/// the template features below; the KQL features that cover a whole document (semantic tokens,
+/// symbols, folding, formatting) leave them alone.
+pub fn is_yaml_document(uri: &tower_lsp_server::ls_types::Uri) -> bool {
+    let path = uri.path().as_str().to_ascii_lowercase();
+    path.ends_with(".yaml") || path.ends_with(".yml")
+}
+
 /// Hover in a template YAML document (MSTICPy templates, Sentinel queries and rules). Returns
-/// `None` for KQL documents, which get KQL hover instead.
+/// `None` for KQL documents, which get KQL hover instead, and no hover for other YAML files.
 pub fn yaml_hover(
     session: &Session,
     snapshot: &DocumentSnapshot,
     offset: usize,
 ) -> Option<Option<Hover>> {
     let text = snapshot.text();
-    quarry_ide::template_yaml::yaml_kind(text)?;
+    if quarry_ide::template_yaml::yaml_kind(text).is_none() {
+        return is_yaml_document(&snapshot.uri).then_some(None);
+    }
     let hover = quarry_ide::template_yaml::yaml_hover(
         &session.analysis,
         std::path::Path::new(YAML_DOCUMENT),
@@ -505,14 +515,17 @@ pub fn yaml_hover(
     Some(hover.map(|hover| to_proto::hover(&snapshot.rope, hover)))
 }
 
-/// Completion in a template YAML document; `None` for KQL documents.
+/// Completion in a template YAML document; `None` for KQL documents, and no items for other
+/// YAML files.
 pub fn yaml_completion(
     session: &Session,
     snapshot: &DocumentSnapshot,
     offset: usize,
 ) -> Option<Option<tower_lsp_server::ls_types::CompletionResponse>> {
     let text = snapshot.text();
-    quarry_ide::template_yaml::yaml_kind(text)?;
+    if quarry_ide::template_yaml::yaml_kind(text).is_none() {
+        return is_yaml_document(&snapshot.uri).then_some(None);
+    }
     let completions = quarry_ide::template_yaml::yaml_completions(
         &session.analysis,
         std::path::Path::new(YAML_DOCUMENT),
@@ -522,13 +535,16 @@ pub fn yaml_completion(
     Some(completions.map(|completions| to_proto::completion_response(&snapshot.rope, completions)))
 }
 
-/// Diagnostics of a template YAML document in place of KQL ones; `None` for KQL documents.
+/// Diagnostics of a template YAML document in place of KQL ones; `None` for KQL documents, and
+/// none at all for other YAML files.
 pub fn yaml_diagnostics(
     session: &Session,
     snapshot: &DocumentSnapshot,
 ) -> Option<Vec<tower_lsp_server::ls_types::Diagnostic>> {
     let text = snapshot.text();
-    quarry_ide::template_yaml::yaml_kind(text)?;
+    if quarry_ide::template_yaml::yaml_kind(text).is_none() {
+        return is_yaml_document(&snapshot.uri).then(Vec::new);
+    }
     let diagnostics = quarry_ide::template_yaml::yaml_diagnostics(
         &session.analysis,
         std::path::Path::new(YAML_DOCUMENT),
