@@ -1,5 +1,6 @@
 //! Publishing of syntax diagnostics and threat-intelligence hints: at once when a document
 //! opens, and 150 ms after the last edit otherwise, so typing does not flood the client.
+//! Until the first schema load finishes, only syntax errors are published.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use tokio::task::AbortHandle;
 use tower_lsp_server::Client;
-use tower_lsp_server::ls_types::Uri;
+use tower_lsp_server::ls_types::{Diagnostic, NumberOrString, Uri};
 
 use super::handlers;
 use super::server::Session;
@@ -69,6 +70,11 @@ impl DiagnosticsScheduler {
                 tokio::time::sleep(delay).await;
             }
             let mut diagnostics = handlers::diagnostics::compute(&session, &snapshot);
+            if !schemas_loaded(&session) {
+                // Tables of the data folder and schema files would look unknown; the schema
+                // reload publishes the full list when it finishes.
+                diagnostics.retain(independent_of_schema);
+            }
             tracing::debug!(
                 uri = task_uri.as_str(),
                 version = snapshot.version,
@@ -103,5 +109,22 @@ impl DiagnosticsScheduler {
         self.pending
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn schemas_loaded(session: &Session) -> bool {
+    session
+        .schemas
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .is_loaded()
+}
+
+/// Returns whether a diagnostic is a syntax error (`KQL0xx`) or comes from outside the KQL
+/// binder, so it is the same before and after the schemas load.
+fn independent_of_schema(diagnostic: &Diagnostic) -> bool {
+    match &diagnostic.code {
+        Some(NumberOrString::String(code)) => !code.starts_with("KQL") || code.starts_with("KQL0"),
+        _ => true,
     }
 }

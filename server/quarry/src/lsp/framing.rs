@@ -106,8 +106,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
 /// Reads the `Content-Length` value of a header block (without its final blank line).
 fn content_length(header: &[u8]) -> Result<usize, String> {
-    let text = std::str::from_utf8(header)
-        .map_err(|_| "the header is not valid UTF-8".to_owned())?;
+    let text =
+        std::str::from_utf8(header).map_err(|_| "the header is not valid UTF-8".to_owned())?;
     let mut length = None;
     for line in text.split("\r\n") {
         let Some((name, value)) = line.split_once(':') else {

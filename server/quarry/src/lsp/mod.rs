@@ -23,8 +23,8 @@ mod config;
 mod diagnostics;
 mod dispatch;
 mod documents;
-mod framing;
 mod ext;
+mod framing;
 mod from_proto;
 mod handlers;
 mod remote;
@@ -86,7 +86,10 @@ async fn serve() {
             handlers::analyze::ANALYZE_SEQUENCES,
             server::Server::analyze_sequences,
         )
-        .custom_method(handlers::analyze::PROCESS_TREE, server::Server::process_tree)
+        .custom_method(
+            handlers::analyze::PROCESS_TREE,
+            server::Server::process_tree,
+        )
         .custom_method(handlers::analyze::DECODE, server::Server::decode)
         .custom_method(handlers::enrich_request::ENRICH, server::Server::enrich)
         .finish();

@@ -91,6 +91,12 @@ pub async fn reload(session: &Session, client: &Client) {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!(%error, "loading the schemas failed");
+            // Publish the diagnostics of the bundled tables rather than none.
+            session
+                .schemas
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .loaded = true;
             return;
         }
     };
@@ -169,6 +175,9 @@ pub struct SchemaSet {
     /// that contains a document wins.
     folders: Vec<(PathBuf, quarry_ide::Analysis)>,
     outside: quarry_ide::Analysis,
+    /// Whether a schema load has finished. Until then the tables of schema files and the data
+    /// folder are missing, so diagnostics that need the schema would be wrong.
+    loaded: bool,
 }
 
 impl Default for SchemaSet {
@@ -176,11 +185,17 @@ impl Default for SchemaSet {
         SchemaSet {
             folders: Vec::new(),
             outside: quarry_ide::Analysis::new(Catalog::get()),
+            loaded: false,
         }
     }
 }
 
 impl SchemaSet {
+    /// Returns whether the first schema load has finished.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
     /// Returns the analysis for a document: that of the innermost workspace folder containing
     /// it, or the one for documents outside every folder.
     pub fn analysis_for(&self, uri: &Uri) -> quarry_ide::Analysis {
@@ -229,6 +244,7 @@ pub fn build(
     }
     set.folders
         .sort_by_key(|(folder, _)| std::cmp::Reverse(folder.as_os_str().len()));
+    set.loaded = true;
     (set, errors)
 }
 
