@@ -326,8 +326,10 @@ fn assigned_parameter(arguments: &str) -> Option<&str> {
         return None;
     }
     let name_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-        .map_or(0, |index| index + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |(index, c)| index + c.len_utf8());
     let name = &before[name_start..];
     (!name.is_empty()).then_some(name)
 }
@@ -384,4 +386,16 @@ fn keyword(label: &str, detail: &str) -> CompletionItem {
         detail.to_owned(),
         String::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assigned_parameter;
+
+    #[test]
+    fn assigned_parameter_after_multibyte_text() {
+        assert_eq!(assigned_parameter("café="), None);
+        assert_eq!(assigned_parameter("é kind="), Some("kind"));
+        assert_eq!(assigned_parameter("hint.strategy ="), Some("hint.strategy"));
+    }
 }
