@@ -28,6 +28,8 @@ export function registerAnalysisCommands(ctx: Ctx): void {
   ctx.pushDisposable(vscode.commands.registerCommand(FIND_ANOMALIES, () => findAnomalies(ctx)));
   ctx.pushDisposable(vscode.commands.registerCommand(SHOW_PROCESS_TREE, () => showProcessTree(ctx)));
   ctx.pushDisposable(vscode.commands.registerCommand(DECODE_SELECTION, () => decodeSelection(ctx)));
+  ResultsPanel.onDecodeCell = (value) => void decodeText(ctx, value);
+  ctx.pushDisposable({ dispose: () => (ResultsPanel.onDecodeCell = undefined) });
   ctx.pushDisposable(vscode.commands.registerCommand(SHOW_ALERTS, () => showAlerts(ctx)));
 }
 
@@ -115,6 +117,11 @@ async function decodeSelection(ctx: Ctx): Promise<void> {
     void vscode.window.showWarningMessage(vscode.l10n.t('Select an encoded command line in an editor to decode it.'));
     return;
   }
+  await decodeText(ctx, text);
+}
+
+/** Decodes `text` (a selection or a result cell) and shows the layers in the analysis panel. */
+async function decodeText(ctx: Ctx, text: string): Promise<void> {
   const response = await sendAnalysis(ctx, DECODE_REQUEST, { text });
   if (response === undefined) {
     return;

@@ -43,6 +43,12 @@ describe('parseWebviewMessage', () => {
       value: '10.0.1.1',
       column: 'IP',
     });
+    assert.deepEqual(parseWebviewMessage({ type: 'cellAction', action: 'decode', value: 'SGVsbG8=', column: 'C' }), {
+      type: 'cellAction',
+      action: 'decode',
+      value: 'SGVsbG8=',
+      column: 'C',
+    });
     assert.equal(parseWebviewMessage({ type: 'cellAction', action: 'run', value: 'x', column: 'A' }), undefined);
     assert.equal(parseWebviewMessage({ type: 'cellAction', action: 'enrich', value: '  ', column: 'A' }), undefined);
     assert.equal(parseWebviewMessage({ type: 'cellAction', action: 'enrich', value: 'x'.repeat(70_000), column: 'A' }), undefined);

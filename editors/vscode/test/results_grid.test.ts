@@ -182,21 +182,25 @@ describe('results grid', () => {
     assert.deepEqual(bytes, bytes.slice().sort((a, b) => b - a));
   });
 
-  it('pivots on and enriches a cell', () => {
+  it('pivots on, enriches and decodes a cell', () => {
     const view = loadWebview();
     view.receive({ type: 'result', result: flows(10) });
     const pivot = view.document.querySelector<HTMLButtonElement>('#toolbar .pivot-cell');
     const enrich = view.document.querySelector<HTMLButtonElement>('#toolbar .enrich-cell');
+    const decode = view.document.querySelector<HTMLButtonElement>('#toolbar .decode-cell');
     assert.equal(pivot?.disabled, true);
     assert.equal(enrich?.disabled, true);
+    assert.equal(decode?.disabled, true);
 
     click(view, dataRows(view)[1].cells[2]);
     pivot?.click();
     enrich?.click();
+    decode?.click();
 
     assert.deepEqual(view.posted.slice(1), [
       { type: 'cellAction', action: 'pivot', value: '10.0.1.1', column: 'RemoteIP' },
       { type: 'cellAction', action: 'enrich', value: '10.0.1.1', column: 'RemoteIP' },
+      { type: 'cellAction', action: 'decode', value: '10.0.1.1', column: 'RemoteIP' },
     ]);
   });
 

@@ -38,7 +38,7 @@ export type WebviewMessage =
   | { type: 'cellAction'; action: CellAction; value: string; column: string };
 
 /** What a result cell's Pivot and Enrich buttons ask for. */
-export type CellAction = 'pivot' | 'enrich';
+export type CellAction = 'pivot' | 'enrich' | 'decode';
 
 /** The longest cell text that a cell action sends, in characters. */
 export const MAX_CELL_ACTION_TEXT = 65_536;
@@ -75,6 +75,7 @@ export interface ResultsLabels {
   copySelection: string;
   pivotCell: string;
   enrichCell: string;
+  decodeCell: string;
   exportCsv: string;
   exportJson: string;
   /** Tooltip of a column header. */
@@ -104,7 +105,7 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       return typeof value.text === 'string' ? { type: 'copy', text: value.text } : undefined;
     case 'cellAction': {
       const { action, value: text, column } = value;
-      if ((action !== 'pivot' && action !== 'enrich') || typeof column !== 'string') {
+      if ((action !== 'pivot' && action !== 'enrich' && action !== 'decode') || typeof column !== 'string') {
         return undefined;
       }
       if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_CELL_ACTION_TEXT) {

@@ -28,6 +28,8 @@ export class ResultsPanel implements vscode.Disposable {
   static onPivotCell: ((value: string, column: string) => void) | undefined;
   /** Handles the Enrich button on a result cell; set by the enrich command's registration. */
   static onEnrichCell: ((value: string) => void) | undefined;
+  /** Handles the Decode button on a result cell; set by the analysis commands' registration. */
+  static onDecodeCell: ((value: string) => void) | undefined;
 
   /** Returns the result that the panel showed last, or undefined before the first result. */
   static latestResult(): RunQueryResult | undefined {
@@ -137,6 +139,8 @@ export class ResultsPanel implements vscode.Disposable {
       case 'cellAction':
         if (message.action === 'pivot') {
           ResultsPanel.onPivotCell?.(message.value, message.column);
+        } else if (message.action === 'decode') {
+          ResultsPanel.onDecodeCell?.(message.value);
         } else {
           ResultsPanel.onEnrichCell?.(message.value);
         }
@@ -243,6 +247,7 @@ function resultsLabels(): ResultsLabels {
     copySelection: vscode.l10n.t('Copy selection'),
     pivotCell: vscode.l10n.t('Pivot on cell'),
     enrichCell: vscode.l10n.t('Enrich cell'),
+    decodeCell: vscode.l10n.t('Decode cell'),
     exportCsv: vscode.l10n.t('Export CSV'),
     exportJson: vscode.l10n.t('Export JSON'),
     sortHint: vscode.l10n.t('Sort by this column: ascending, descending, then unsorted'),

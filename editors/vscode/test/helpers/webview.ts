@@ -24,6 +24,7 @@ export const LABELS: ResultsLabels = {
   copyCell: 'Copy cell',
   pivotCell: 'Pivot on cell',
   enrichCell: 'Enrich cell',
+  decodeCell: 'Decode cell',
   copyRow: 'Copy row',
   copySelection: 'Copy selection',
   exportCsv: 'Export CSV',

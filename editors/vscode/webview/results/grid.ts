@@ -134,7 +134,7 @@ export class Grid {
     this.host.copy(formatCell(this.result.rows[this.view[focus.row]][focus.column]));
   }
 
-  /** Sends the focused cell's text for pivots or enrichment; empty cells are skipped. */
+  /** Sends the focused cell's text for pivots, enrichment or decoding; empty cells are skipped. */
   cellAction(action: CellAction): void {
     const focus = this.focus;
     if (focus === undefined) {
@@ -208,6 +208,7 @@ export class Grid {
       button('copy-selection', this.labels.copySelection, () => this.copySelection(), true),
       button('pivot-cell', this.labels.pivotCell, () => this.cellAction('pivot'), true),
       button('enrich-cell', this.labels.enrichCell, () => this.cellAction('enrich'), true),
+      button('decode-cell', this.labels.decodeCell, () => this.cellAction('decode'), true),
       button('export-csv', this.labels.exportCsv, () => this.exportRows('csv'), false),
       button('export-json', this.labels.exportJson, () => this.exportRows('json'), false),
     );

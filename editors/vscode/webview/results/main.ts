@@ -38,6 +38,7 @@ const FALLBACK_LABELS: ResultsLabels = {
   copySelection: 'Copy selection',
   pivotCell: 'Pivot on cell',
   enrichCell: 'Enrich cell',
+  decodeCell: 'Decode cell',
   exportCsv: 'Export CSV',
   exportJson: 'Export JSON',
   sortHint: 'Sort by this column',
