@@ -199,11 +199,26 @@ fn write_node(out: &mut String, node: &DecodeNode, indent: usize, layer: &mut us
     if *layer > 0
         && let Some(preview) = &node.preview
     {
-        let escaped: String = preview.escape_debug().collect();
+        let escaped = escape_control_characters(preview);
         let _ = writeln!(out, "{pad}    \"{escaped}\"");
     }
     *layer += 1;
     for child in &node.children {
         write_node(out, child, indent + 1, layer);
     }
+}
+
+/// Returns `text` as written except for control characters (newlines, tabs, terminal escape
+/// sequences and the like), which become Rust-style escapes so the preview stays on one line
+/// and cannot drive the terminal.
+fn escape_control_characters(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if character.is_control() {
+            escaped.extend(character.escape_default());
+        } else {
+            escaped.push(character);
+        }
+    }
+    escaped
 }

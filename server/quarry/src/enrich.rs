@@ -107,9 +107,21 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
     let enricher = config
         .ti
         .build_with(cache_folder.as_deref(), &lookup, sentinel)?;
+    let has_address = observables
+        .iter()
+        .any(|observable| observable.value.parse::<IpAddr>().is_ok());
+    if has_address && geoip.as_ref().is_some_and(GeoIp::is_empty) {
+        eprintln!(
+            "note: no GeoIP database was found, so addresses have no location or ASN; run \
+             `quarry setup geoip` to install the free databases, or list yours under [geoip] in \
+             enrichment.toml (see docs/enrichment.md, \"GeoIP databases\")"
+        );
+    }
     if !enricher.has_providers() {
         eprintln!(
-            "note: no threat-intelligence provider is configured; add one to enrichment.toml (see `quarry enrich --help`)"
+            "note: no threat-intelligence provider is configured, so there are no verdicts; add \
+             one under [ti.providers.NAME] in enrichment.toml (see docs/enrichment.md, \
+             \"quarry enrich\")"
         );
     }
 

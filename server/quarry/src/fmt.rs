@@ -2,7 +2,7 @@
 //!
 //! Query blocks with syntax errors are left as they are and reported on stderr as
 //! `file:line: ...`. With `--check`, no file is written and the exit code is 1 when a file
-//! would change.
+//! would change, or 3 when a file has query blocks with syntax errors.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ pub struct FmtArgs {
     files: Vec<PathBuf>,
 
     /// Write nothing; list the files that would change and exit with 1 if there are any.
+    /// Exit with 3 instead if a file has query blocks with syntax errors.
     #[arg(long)]
     check: bool,
 
@@ -37,10 +38,14 @@ pub fn main(args: FmtArgs) -> anyhow::Result<ExitCode> {
         line_width: args.line_width,
     };
     let mut changed_files = 0;
+    let mut files_with_syntax_errors = 0;
     for path in &args.files {
         let text = read_input(path)?;
         let formatted = format_document(&text, &options);
         report_unformatted_blocks(path, &text, &formatted.unformatted_blocks);
+        if !formatted.unformatted_blocks.is_empty() {
+            files_with_syntax_errors += 1;
+        }
 
         let changed = formatted.text != text;
         if args.check {
@@ -60,6 +65,18 @@ pub fn main(args: FmtArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
+    if args.check && files_with_syntax_errors > 0 {
+        let noun = if files_with_syntax_errors == 1 {
+            "file has"
+        } else {
+            "files have"
+        };
+        eprintln!(
+            "{files_with_syntax_errors} {noun} syntax errors and cannot be formatted; fix the \
+             blocks listed above (`quarry check` shows each error)"
+        );
+        return Ok(ExitCode::from(SYNTAX_ERROR_EXIT));
+    }
     if changed_files > 0 {
         let noun = if changed_files == 1 { "file" } else { "files" };
         eprintln!("{changed_files} {noun} would be reformatted; run `quarry fmt` without --check");
@@ -67,6 +84,9 @@ pub fn main(args: FmtArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The exit code of `--check` when a file has query blocks with syntax errors.
+const SYNTAX_ERROR_EXIT: u8 = 3;
 
 fn report_unformatted_blocks(path: &Path, text: &str, blocks: &[std::ops::Range<usize>]) {
     if blocks.is_empty() {

@@ -122,8 +122,15 @@ fn address_type(indicator: &Indicator) -> Option<&'static str> {
 }
 
 fn write_human(text: &str, indicators: &[Indicator], out: &mut impl Write) -> anyhow::Result<()> {
-    for indicator in indicators {
-        let (line, column) = line_and_column(text, indicator.start);
+    let positions: Vec<String> = indicators
+        .iter()
+        .map(|indicator| {
+            let (line, column) = line_and_column(text, indicator.start);
+            format!("{line}:{column}")
+        })
+        .collect();
+    let position_width = positions.iter().map(String::len).max().unwrap_or(0);
+    for (indicator, position) in indicators.iter().zip(&positions) {
         let mut notes = Vec::new();
         if let Some(kind) = address_type(indicator) {
             notes.push(kind.to_owned());
@@ -138,7 +145,7 @@ fn write_human(text: &str, indicators: &[Indicator], out: &mut impl Write) -> an
         };
         writeln!(
             out,
-            "{line}:{column}  {:<12}  {}{notes}",
+            "{position:<position_width$}  {:<12}  {}{notes}",
             indicator.ioc_type.as_str(),
             indicator.value
         )?;

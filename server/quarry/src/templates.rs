@@ -5,7 +5,7 @@
 //! the same `Family.name` replaces an earlier one.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -312,7 +312,12 @@ fn show(entry: Entry<'_>, format: Format, out: &mut impl Write) -> anyhow::Resul
         }
         Format::Text => {
             writeln!(out, "{}\n  {}", info.name, info.description)?;
-            writeln!(out, "  defined in {}:{}", info.file, info.line)?;
+            writeln!(
+                out,
+                "  defined in {}:{}",
+                display_template_path(&template.path),
+                info.line
+            )?;
             writeln!(out, "  families: {}", info.families.join(", "))?;
             writeln!(out, "  environments: {}", info.environments.join(", "))?;
             writeln!(out, "\nParameters:")?;
@@ -365,8 +370,59 @@ fn abbreviate(text: &str, max_chars: usize) -> String {
     format!("{cut}...")
 }
 
+/// Returns a template file's path for display: `(bundled) queries/...` for Quarry's own
+/// library, whether it was read from the source checkout or from the copies in the binary,
+/// and the path itself otherwise.
+fn display_template_path(path: &Path) -> String {
+    let source_folder = normalize(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries"));
+    let relative = path
+        .strip_prefix(quarry_templates::library::BUNDLED_PREFIX)
+        .ok()
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            normalize(path)
+                .strip_prefix(&source_folder)
+                .ok()
+                .map(Path::to_path_buf)
+        });
+    match relative {
+        Some(relative) => format!("(bundled) queries/{}", relative.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// Removes `.` and resolves `..` components without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other),
+        }
+    }
+    normalized
+}
+
 fn validate(paths: &[PathBuf], format: Format, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let library = Library::load(paths).context("cannot read the files to validate")?;
+    if let Some(missing) = paths.iter().find(|path| !path.exists()) {
+        bail!(
+            "`{}` does not exist; pass a folder or a .yaml file of templates to validate",
+            missing.display()
+        );
+    }
+    let library = Library::load(paths).with_context(|| {
+        format!(
+            "cannot read the files to validate in {}",
+            paths
+                .iter()
+                .map(|path| format!("`{}`", path.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
     if library.files.is_empty() {
         bail!(
             "no .yaml or .yml files found in {}",
