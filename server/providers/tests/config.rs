@@ -434,6 +434,31 @@ fn discovery_order_and_override() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+#[test]
+fn config_dir_variable_locates_quarry_toml() {
+    let env = MapEnvironment {
+        home: Some(PathBuf::from("/home/me")),
+        ..MapEnvironment::default()
+    }
+    .with("XDG_CONFIG_HOME", "/xdg")
+    .with("QUARRY_CONFIG_DIR", "/etc/quarry-team");
+
+    let candidates = ConfigSources::candidates(Path::new("/work"), &env);
+
+    assert_eq!(
+        candidates.quarry,
+        [
+            PathBuf::from("/etc/quarry-team/quarry.toml"),
+            PathBuf::from("/work/quarry.toml")
+        ]
+    );
+    let without = MapEnvironment::default().with("XDG_CONFIG_HOME", "/xdg");
+    assert_eq!(
+        ConfigSources::candidates(Path::new("/work"), &without).quarry[0],
+        PathBuf::from("/xdg/quarry/quarry.toml")
+    );
+}
+
 #[tokio::test]
 async fn configured_client_secret_runs_query() {
     let server = FakeServer::start(|request, _| {

@@ -353,8 +353,9 @@ impl ConfigSources {
     }
 
     /// Lists the places searched, whether or not a file is there. MSTICPy's config comes
-    /// through `MSTICPYCONFIG`, then the working folder, then `~/.msticpy/`; Quarry's from
-    /// `$XDG_CONFIG_HOME/quarry/` (or `~/.config/quarry/`), then the working folder.
+    /// through `MSTICPYCONFIG`, then the working folder, then `~/.msticpy/`. Quarry's comes from
+    /// `$QUARRY_CONFIG_DIR` (else `$XDG_CONFIG_HOME/quarry/` or `~/.config/quarry/`), then the
+    /// working folder.
     pub fn candidates(working_dir: &Path, env: &dyn Environment) -> ConfigCandidates {
         let home = env.home_dir();
         let mut msticpy = Vec::new();
@@ -366,14 +367,20 @@ impl ConfigSources {
             msticpy.push(home.join(".msticpy").join("msticpyconfig.yaml"));
         }
 
-        let config_home = env
-            .var("XDG_CONFIG_HOME")
+        // The same folder as enrichment.toml's: `$QUARRY_CONFIG_DIR` when it is set.
+        let config_dir = env
+            .var("QUARRY_CONFIG_DIR")
             .filter(|path| !path.is_empty())
             .map(PathBuf::from)
-            .or_else(|| home.as_ref().map(|home| home.join(".config")));
+            .or_else(|| {
+                env.var("XDG_CONFIG_HOME")
+                    .filter(|path| !path.is_empty())
+                    .map(|path| PathBuf::from(path).join("quarry"))
+            })
+            .or_else(|| home.as_ref().map(|home| home.join(".config").join("quarry")));
         let mut quarry = Vec::new();
-        if let Some(config_home) = config_home {
-            quarry.push(config_home.join("quarry").join("quarry.toml"));
+        if let Some(config_dir) = config_dir {
+            quarry.push(config_dir.join("quarry.toml"));
         }
         quarry.push(working_dir.join("quarry.toml"));
         ConfigCandidates { msticpy, quarry }
