@@ -15,8 +15,8 @@ use std::time::Duration;
 use anyhow::Context;
 use quarry_providers::auth::DeviceCodePrompt;
 use quarry_providers::config::{
-    Backend, BuildOptions, ConfigSources, Connection, LoadedConfig, ProcessEnvironment,
-    build_provider, check_connection,
+    Backend, BuildOptions, ConfigProblem, ConfigSources, Connection, LoadedConfig,
+    ProcessEnvironment, build_provider, check_connection,
 };
 use quarry_providers::{QueryRequest, RunOptions};
 use serde_json::json;
@@ -113,6 +113,47 @@ fn secret(command: SecretCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Flags Log Analytics workspace ids that are not GUIDs, which Azure rejects only when a query
+/// runs. Connections with their own `endpoint` (a proxy or an emulator) are left alone, because
+/// such a service may name workspaces differently.
+fn workspace_id_problems(connection: &Connection) -> Vec<ConfigProblem> {
+    let Backend::LogAnalytics {
+        workspace_id,
+        endpoint: None,
+        additional_workspaces,
+    } = &connection.backend
+    else {
+        return Vec::new();
+    };
+    std::iter::once(("workspace-id", workspace_id))
+        .chain(
+            additional_workspaces
+                .iter()
+                .map(|id| ("additional-workspaces", id)),
+        )
+        .filter(|(_, id)| !is_guid(id))
+        .map(|(key, id)| ConfigProblem {
+            origin: connection.origin.clone(),
+            message: format!(
+                "{key} `{id}` is not a GUID: set it to the workspace id from the Log Analytics \
+                 workspace's Overview page, such as 6b0f1c9e-52d3-4a8c-9f1e-3d2c1b0a9f8e"
+            ),
+        })
+        .collect()
+}
+
+/// Returns whether `text` has the 8-4-4-4-12 hexadecimal form of a GUID.
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, length)| {
+                group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
+            })
+}
+
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let working_dir = match args.workspace {
         Some(dir) => dir,
@@ -124,6 +165,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     for connection in &loaded.connections {
         let problems = check_connection(connection, &env);
         loaded.problems.extend(problems);
+        loaded.problems.extend(workspace_id_problems(connection));
     }
 
     let mut out = io::stdout().lock();

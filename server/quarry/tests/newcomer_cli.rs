@@ -156,3 +156,26 @@ fn iocs_columns_aligned() {
     assert_eq!(type_columns.len(), 2, "{stdout}");
     assert_eq!(type_columns[0], type_columns[1], "{stdout}");
 }
+
+#[test]
+fn config_check_flags_non_guid_workspace() {
+    let dir = scratch("guid");
+    std::fs::write(
+        dir.join("quarry.toml"),
+        "[connections.prod]\nkind = \"log-analytics\"\nworkspace-id = \"not-a-guid\"\n\n\
+         [connections.good]\nkind = \"log-analytics\"\n\
+         workspace-id = \"6b0f1c9e-52d3-4a8c-9f1e-3d2c1b0a9f8e\"\n",
+    )
+    .unwrap();
+
+    let output = run(quarry(&dir).args(["config", "check"]));
+
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("workspace-id `not-a-guid` is not a GUID"),
+        "{all}"
+    );
+    assert!(all.contains("prod"), "{all}");
+    assert!(!all.contains("`6b0f1c9e"), "{all}");
+}
