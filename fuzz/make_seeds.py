@@ -73,6 +73,10 @@ def main() -> None:
         write(output, "template_load", data)
         write(output, "config_parse", data)
 
+    # Sentinel hunting queries and analytics rules load through the same template loader.
+    for path in sorted((FIXTURES / "sentinel").glob("*.yaml")):
+        write(output, "template_load", path.read_bytes())
+
     for path in sorted((FIXTURES / "enrichment").iterdir()):
         if path.is_file():
             write(output, "ioc_extract", path.read_bytes())
