@@ -1,5 +1,5 @@
 //! Decodes arbitrary bytes as an RDAP (RFC 9083) response, as the whois lookup does with a
-//! registry's reply, and serializes every record it accepts as the hover and the CLI do.
+//! registry's reply, and serializes every record it accepts to JSON.
 
 #![no_main]
 
