@@ -38,8 +38,15 @@ enum Analysis {
 enum OutputFormat {
     Csv,
     Json,
-    /// Only the KQL `where` clause that selects the anomaly periods (time series only).
+    /// Only the KQL `where` clause that selects the anomaly periods.
     Kql,
+}
+
+/// The output formats of the analyses that produce rows, where a KQL filter does not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TableFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -124,8 +131,8 @@ struct SequencesArgs {
     #[arg(long)]
     geo_mean: bool,
     /// Output format, written to standard output.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    format: TableFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,8 +145,8 @@ struct ProctreeArgs {
     #[arg(long)]
     schema: Option<String>,
     /// Output format, written to standard output.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    format: TableFormat,
 }
 
 pub fn main(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
@@ -289,9 +296,6 @@ fn write_points_json(
 }
 
 fn run_sequences(args: &SequencesArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    if args.format == OutputFormat::Kql {
-        bail!("--format kql applies to `quarry analyze timeseries` only; use csv or json");
-    }
     if args.window == 0 {
         bail!("--window must be at least 1");
     }
@@ -328,8 +332,8 @@ fn run_sequences(args: &SequencesArgs, out: &mut impl Write) -> anyhow::Result<(
     });
 
     match args.format {
-        OutputFormat::Csv => write_sessions_csv(out, args, &scores.sessions),
-        _ => {
+        TableFormat::Csv => write_sessions_csv(out, args, &scores.sessions),
+        TableFormat::Json => {
             let document = serde_json::json!({
                 "user_columns": args.user_columns,
                 "window": args.window,
@@ -435,9 +439,6 @@ fn write_sessions_csv(
 }
 
 fn run_proctree(args: &ProctreeArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    if args.format == OutputFormat::Kql {
-        bail!("--format kql applies to `quarry analyze timeseries` only; use csv or json");
-    }
     let schema = match &args.schema {
         None => None,
         Some(name) => {
@@ -462,7 +463,7 @@ fn run_proctree(args: &ProctreeArgs, out: &mut impl Write) -> anyhow::Result<()>
             )
         })?;
 
-    if args.format == OutputFormat::Json {
+    if args.format == TableFormat::Json {
         let document = serde_json::json!({
             "summary": proctree::summarize(&processes),
             "processes": processes,

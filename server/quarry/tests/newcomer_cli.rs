@@ -179,3 +179,25 @@ fn config_check_flags_non_guid_workspace() {
     assert!(all.contains("prod"), "{all}");
     assert!(!all.contains("`6b0f1c9e"), "{all}");
 }
+
+#[test]
+fn kql_format_only_for_timeseries() {
+    let dir = scratch("analyze-help");
+    for analysis in ["proctree", "sequences"] {
+        let help = run(quarry(&dir).args(["analyze", analysis, "--help"]));
+        let rejected =
+            run(quarry(&dir).args(["analyze", analysis, "--input", "x.csv", "--format", "kql"]));
+
+        let help = text(&help.stdout);
+        assert!(help.contains("csv"), "{analysis}: {help}");
+        assert!(!help.contains("kql"), "{analysis}: {help}");
+        assert_eq!(rejected.status.code(), Some(2), "{analysis}");
+        assert!(
+            text(&rejected.stderr).contains("invalid value 'kql'"),
+            "{analysis}: {}",
+            text(&rejected.stderr)
+        );
+    }
+    let timeseries = run(quarry(&dir).args(["analyze", "timeseries", "--help"]));
+    assert!(text(&timeseries.stdout).contains("kql"));
+}
