@@ -146,12 +146,9 @@ fn workspace_id_problems(connection: &Connection) -> Vec<ConfigProblem> {
 fn is_guid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, length)| {
-                group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
-            })
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, length)| {
+            group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
+        })
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
