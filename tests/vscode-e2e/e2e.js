@@ -1355,6 +1355,7 @@ async function libraryAndHoverSteps(page) {
         path.join(WORKSPACE, 'enrichment.toml'),
         [
           '[geoip]',
+          `databases = [${JSON.stringify(GEOIP_FIXTURE)}]`,
           'msticpy = false',
           'user_cache = false',
           '',
@@ -1395,6 +1396,7 @@ async function libraryAndHoverSteps(page) {
       await page.screenshot({ path: path.join(OUT, '25-hover-ip.png') });
       assert.match(text, /GreyNoise/, text);
       assert.match(text, /malicious/i, text);
+      assert.match(text, /Frankfurt/, text);
       assert.ok(greyNoise.requests.includes(`/v3/community/${GREYNOISE_IP}`), JSON.stringify(greyNoise.requests));
       // The provider's markup shows as text, and none of it became an element.
       assert.equal(await hover.locator('img, b').count(), 0);
