@@ -953,7 +953,8 @@ pub struct TemplateSignature {
     pub documentation: String,
     /// Each parameter's byte range within `label`, with its documentation.
     pub parameters: Vec<(Range<usize>, String)>,
-    /// The parameter the cursor's argument names, else the first required one not given.
+    /// The parameter the cursor's argument names, else the first not given whose name starts
+    /// with the word being typed, else the first not given (required ones come first).
     pub active_parameter: Option<usize>,
 }
 
@@ -1001,6 +1002,16 @@ pub fn template_signature(
         .find(|argument| argument.range.start <= offset && offset <= argument.range.end)
         .and_then(|argument| argument.name.as_ref())
         .and_then(|(name, _)| entry.template.resolve_parameter(name));
+    // A bare word being typed at the cursor, such as `en` on the way to `end=`.
+    let typed_name = call
+        .arguments
+        .iter()
+        .find(|argument| argument.range.start <= offset && offset <= argument.range.end)
+        .filter(|argument| argument.name.is_none())
+        .map(|argument| file.text()[argument.range.start..offset].trim())
+        .filter(|word| {
+            !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
     let active_parameter = match current {
         Some(param) => sorted
             .iter()
@@ -1013,9 +1024,14 @@ pub fn template_signature(
                 .filter_map(|(name, _)| entry.template.resolve_parameter(name))
                 .map(|param| param.name.as_str())
                 .collect();
-            sorted
-                .iter()
-                .position(|param| !given.contains(&param.name.as_str()))
+            let not_given = |param: &&Parameter| !given.contains(&param.name.as_str());
+            typed_name
+                .and_then(|word| {
+                    sorted
+                        .iter()
+                        .position(|param| not_given(param) && param.name.starts_with(word))
+                })
+                .or_else(|| sorted.iter().position(not_given))
         }
     };
     Some(TemplateSignature {

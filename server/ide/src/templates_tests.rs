@@ -246,3 +246,42 @@ fn signature_marks_active_parameter() {
     let (range, _) = &signature.parameters[active];
     assert_eq!(&signature.label[range.clone()], "count: int = 100");
 }
+
+#[test]
+fn signature_follows_keyword_arguments() {
+    let cases = [
+        (
+            "WindowsSecurity.list_host_logons(count=3, |)",
+            "host_name: str",
+        ),
+        (
+            "WindowsSecurity.list_host_logons(host_name=\"a\", |)",
+            "start: datetime = -7",
+        ),
+        (
+            "WindowsSecurity.list_host_logons(host_name=\"a\", end=|)",
+            "end: datetime = 0",
+        ),
+        (
+            "WindowsSecurity.list_host_logons(host_name=\"a\", count=|)",
+            "count: int = 100",
+        ),
+        (
+            "WindowsSecurity.list_host_logons(host_name=\"a\", co|)",
+            "count: int = 100",
+        ),
+        (
+            "WindowsSecurity.list_host_logons(host_name=\"a\", en|)",
+            "end: datetime = 0",
+        ),
+    ];
+    for (marked, expected) in cases {
+        let offset = marked.find('|').unwrap();
+        let text = marked.replacen('|', "", 1);
+        let file = SourceFile::parse(&text);
+        let signature = template_signature(&catalog(), &file, offset).unwrap();
+        let active = signature.active_parameter.unwrap();
+        let (range, _) = &signature.parameters[active];
+        assert_eq!(&signature.label[range.clone()], expected, "{marked}");
+    }
+}
