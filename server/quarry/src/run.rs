@@ -42,8 +42,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "LINE")]
     line: Option<usize>,
 
-    /// Folder of CSV, TSV, JSON-lines and Parquet files, one table per file named by its stem.
-    /// `demo`, or no value, runs on the built-in demo dataset.
+    /// Folder or quoted glob pattern of CSV, TSV, JSON, JSON-lines and Parquet files, gzipped
+    /// or not; each file is a table named by its stem, each subfolder a table of its files.
+    /// `--data demo`, or no `--data` at all, runs on the built-in demo dataset.
     #[arg(long, value_name = "DIR")]
     data: Option<String>,
 
