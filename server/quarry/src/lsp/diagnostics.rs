@@ -1,6 +1,6 @@
 //! Publishing of syntax diagnostics and threat-intelligence hints: at once when a document
 //! opens, and 150 ms after the last edit otherwise, so typing does not flood the client.
-//! Until the first schema load finishes, only syntax errors are published.
+//! Until the first schema load finishes, only syntax errors are published, if there are any.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -71,9 +71,13 @@ impl DiagnosticsScheduler {
             }
             let mut diagnostics = handlers::diagnostics::compute(&session, &snapshot);
             if !schemas_loaded(&session) {
-                // Tables of the data folder and schema files would look unknown; the schema
-                // reload publishes the full list when it finishes.
+                // Tables of the data folder and schema files would look unknown. The schema
+                // reload publishes the full list when it finishes, so until then only syntax
+                // errors go out, and nothing when there are none.
                 diagnostics.retain(independent_of_schema);
+                if diagnostics.is_empty() {
+                    return;
+                }
             }
             tracing::debug!(
                 uri = task_uri.as_str(),
