@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use function::{
-    Function, FunctionKind, Parameter, ParameterNote, Signature, SignatureLabel, display_parameter_type,
-    display_return_type,
+    Function, FunctionKind, Parameter, ParameterNote, Signature, SignatureLabel,
+    display_parameter_type, display_return_type,
 };
 pub use operator::{Operator, OperatorParameter};
 pub use schema::{

@@ -33,7 +33,10 @@ fn nested_json_objects_keep_their_keys() {
 
 #[test]
 fn nested_json_objects_filter_and_print() {
-    let output = run_ok(&[("ev.jsonl", NESTED)], "ev | where Props.a == 2 | project User");
+    let output = run_ok(
+        &[("ev.jsonl", NESTED)],
+        "ev | where Props.a == 2 | project User",
+    );
     assert_eq!(strings(&output, "User"), ["y"]);
     let output = run_ok(&[("ev.jsonl", NESTED)], "ev | project Props | take 1");
     assert_eq!(column_types(&output), ["dynamic"]);
@@ -69,11 +72,17 @@ Offsets,Separators
     assert_eq!(column_types(&output), ["datetime", "datetime"]);
     assert_eq!(
         strings(&output, "Offsets"),
-        ["2024-05-01T08:00:00.0000000Z", "2024-05-01T09:00:00.0000000Z"]
+        [
+            "2024-05-01T08:00:00.0000000Z",
+            "2024-05-01T09:00:00.0000000Z"
+        ]
     );
     assert_eq!(
         strings(&output, "Separators"),
-        ["2024-05-01T10:00:00.0000000Z", "2024-05-01T09:00:00.0000000Z"]
+        [
+            "2024-05-01T10:00:00.0000000Z",
+            "2024-05-01T09:00:00.0000000Z"
+        ]
     );
 }
 
@@ -95,15 +104,24 @@ TimeGenerated,Seconds,Clock
     );
     assert_eq!(
         strings(&output, "TimeGenerated"),
-        ["2019-07-08T16:08:00.0000000Z", "2019-07-08T09:05:00.0000000Z"]
+        [
+            "2019-07-08T16:08:00.0000000Z",
+            "2019-07-08T09:05:00.0000000Z"
+        ]
     );
     assert_eq!(
         strings(&output, "Seconds"),
-        ["2019-12-31T23:59:59.5000000Z", "2020-01-02T00:00:01.0000000Z"]
+        [
+            "2019-12-31T23:59:59.5000000Z",
+            "2020-01-02T00:00:01.0000000Z"
+        ]
     );
     assert_eq!(
         strings(&output, "Clock"),
-        ["2019-07-08T16:08:00.0000000Z", "2019-07-08T04:08:00.0000000Z"]
+        [
+            "2019-07-08T16:08:00.0000000Z",
+            "2019-07-08T04:08:00.0000000Z"
+        ]
     );
 }
 

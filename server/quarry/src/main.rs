@@ -6,11 +6,11 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod check;
+mod connections;
+mod decode;
 mod enrich;
 mod export;
 mod fmt;
-mod connections;
-mod decode;
 mod iocs;
 mod lsp;
 mod pivot_cli;

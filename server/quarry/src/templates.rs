@@ -161,8 +161,7 @@ pub(crate) fn load_library(extra: &[PathBuf]) -> anyhow::Result<Library> {
             );
         }
     }
-    let library =
-        Library::load_with_bundled(&paths).context("cannot read the template folders")?;
+    let library = Library::load_with_bundled(&paths).context("cannot read the template folders")?;
     for file in library.files.iter().filter(|file| !file.is_valid()) {
         eprintln!(
             "warning: skipping {} because it has errors; run `quarry templates validate {}`",

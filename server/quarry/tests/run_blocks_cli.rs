@@ -77,9 +77,15 @@ fn line_option_keeps_file_positions() {
     let output = quarry(&["run", "-f", file.path(), "--line", "6"]);
     assert!(!output.status.success());
     let message = stderr(&output);
-    assert!(message.contains("unknown column or name `bogus`"), "{message}");
+    assert!(
+        message.contains("unknown column or name `bogus`"),
+        "{message}"
+    );
     // The caret points at line 7 of the file, not line 3 of the block.
-    assert!(message.contains(&format!("{}:7:11", file.path())), "{message}");
+    assert!(
+        message.contains(&format!("{}:7:11", file.path())),
+        "{message}"
+    );
 }
 
 #[test]
@@ -115,7 +121,10 @@ fn demo_unknown_column_lists_demo_columns() {
         message.contains("the demo dataset carries only these columns of `SigninLogs`"),
         "{message}"
     );
-    assert!(message.contains("UserPrincipalName, UserDisplayName"), "{message}");
+    assert!(
+        message.contains("UserPrincipalName, UserDisplayName"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -123,6 +132,9 @@ fn demo_typo_gets_no_demo_note() {
     let output = quarry(&["run", "SigninLogs | take 1 | project NoSuchColumn"]);
     assert!(!output.status.success());
     let message = stderr(&output);
-    assert!(message.contains("unknown column or name `NoSuchColumn`"), "{message}");
+    assert!(
+        message.contains("unknown column or name `NoSuchColumn`"),
+        "{message}"
+    );
     assert!(!message.contains("demo dataset"), "{message}");
 }

@@ -112,7 +112,10 @@ pub(crate) fn detect_datetime_layout(column: &Series) -> PolarsResult<Option<Dat
 }
 
 /// Parses a text column with `layout`, or returns `None` when some non-empty value fails.
-pub(crate) fn parse_column(column: &Series, layout: DatetimeLayout) -> PolarsResult<Option<Series>> {
+pub(crate) fn parse_column(
+    column: &Series,
+    layout: DatetimeLayout,
+) -> PolarsResult<Option<Series>> {
     let values = column.str()?;
     let mut failed = false;
     let parsed: Int64Chunked = values

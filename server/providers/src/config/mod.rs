@@ -377,7 +377,10 @@ impl ConfigSources {
                     .filter(|path| !path.is_empty())
                     .map(|path| PathBuf::from(path).join("quarry"))
             })
-            .or_else(|| home.as_ref().map(|home| home.join(".config").join("quarry")));
+            .or_else(|| {
+                home.as_ref()
+                    .map(|home| home.join(".config").join("quarry"))
+            });
         let mut quarry = Vec::new();
         if let Some(config_dir) = config_dir {
             quarry.push(config_dir.join("quarry.toml"));
