@@ -32,6 +32,11 @@ struct ServiceKey {
 
 static SERVICE: Mutex<Option<(ServiceKey, Arc<IndicatorService>)>> = Mutex::new(None);
 
+/// Held while a service is being opened, so that concurrent callers (a hover and the
+/// diagnostics task, say) share one service and its record of lookups in flight instead of
+/// each opening their own and asking a provider twice.
+static OPENING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Returns the enrichment settings file: `enrichment.toml` in the workspace folder, else the
 /// one in the Quarry configuration folder. `None` when neither exists.
 pub fn config_path() -> Option<PathBuf> {
@@ -55,15 +60,12 @@ pub async fn service() -> Arc<IndicatorService> {
         config_path,
         secrets_generation: SECRETS.generation(),
     };
-    {
-        let cached = SERVICE
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((cached_key, service)) = cached.as_ref()
-            && *cached_key == key
-        {
-            return Arc::clone(service);
-        }
+    if let Some(service) = cached_service(&key) {
+        return service;
+    }
+    let _opening = OPENING.lock().await;
+    if let Some(service) = cached_service(&key) {
+        return service;
     }
 
     let path = key.config_path.clone();
@@ -85,6 +87,17 @@ pub async fn service() -> Arc<IndicatorService> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((key, Arc::clone(&service)));
     service
+}
+
+/// The open service when it was built from `key`.
+fn cached_service(key: &ServiceKey) -> Option<Arc<IndicatorService>> {
+    let cached = SERVICE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    cached
+        .as_ref()
+        .filter(|(cached_key, _)| cached_key == key)
+        .map(|(_, service)| Arc::clone(service))
 }
 
 fn open_service(path: Option<PathBuf>) -> IndicatorService {
