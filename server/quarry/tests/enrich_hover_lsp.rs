@@ -150,8 +150,8 @@ async fn hover_geoip_verdicts_and_pending() {
         client.did_open(URI, DOCUMENT);
 
         let first = hover_text(&mut client, "185.220.101.4\"");
-        // The slow provider answers 1.5 s after the first hover; on a loaded machine the answer
-        // may take longer to land in the cache, so hover again until it is there (bounded).
+        // The slow provider responds 1.5 s after the first hover. On a loaded machine the result
+        // may reach the cache later, so hover again until it is there, for at most 20 s.
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         let mut second;
         loop {

@@ -37,10 +37,10 @@ export type WebviewMessage =
    */
   | { type: 'cellAction'; action: CellAction; value: string; column: string };
 
-/** What a result cell's Pivot and Enrich buttons ask for. */
+/** Action requested by a result cell's Pivot, Enrich or Decode button. */
 export type CellAction = 'pivot' | 'enrich' | 'decode';
 
-/** The longest cell text that a cell action sends, in characters. */
+/** Maximum length, in characters, of the cell text that a cell action sends. */
 export const MAX_CELL_ACTION_TEXT = 65_536;
 
 /**

@@ -32,9 +32,8 @@ struct ServiceKey {
 
 static SERVICE: Mutex<Option<(ServiceKey, Arc<IndicatorService>)>> = Mutex::new(None);
 
-/// Held while a service is being opened, so that concurrent callers (a hover and the
-/// diagnostics task, say) share one service and its record of lookups in flight instead of
-/// each opening their own and asking a provider twice.
+/// Lock held while a service opens. Concurrent callers (a hover and the diagnostics task) then
+/// share one service and its lookups in flight, so a provider never gets the same request twice.
 static OPENING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Returns the enrichment settings file: `enrichment.toml` in the workspace folder, else the
@@ -89,7 +88,7 @@ pub async fn service() -> Arc<IndicatorService> {
     service
 }
 
-/// The open service when it was built from `key`.
+/// Returns the open service when it was built from `key`.
 fn cached_service(key: &ServiceKey) -> Option<Arc<IndicatorService>> {
     let cached = SERVICE
         .lock()

@@ -487,9 +487,9 @@ pub fn expand_for_run(
 /// down to the diagnostics task.
 const YAML_DOCUMENT: &str = "document.yaml";
 
-/// Whether the document is a YAML file by its name (`.yaml` or `.yml`). Such documents get only
-/// the template features below; the KQL features that cover a whole document (semantic tokens,
-/// symbols, folding, formatting) leave them alone.
+/// Returns whether the document name ends in `.yaml` or `.yml`. Such documents get only the
+/// template features below, and whole-document KQL features (semantic tokens, symbols, folding,
+/// formatting) skip them.
 pub fn is_yaml_document(uri: &tower_lsp_server::ls_types::Uri) -> bool {
     let path = uri.path().as_str().to_ascii_lowercase();
     path.ends_with(".yaml") || path.ends_with(".yml")

@@ -8,7 +8,7 @@ use quarry_analytics::decode::{DecodeNode, DecodeOptions, DecodeReport, decode_w
 use quarry_enrichment::hover::escape_markdown;
 use quarry_ide::{HighlightTag, SourceFile};
 
-/// The longest string literal whose value a hover decodes, in bytes.
+/// Maximum length, in bytes, of a string literal that hover decodes.
 pub const MAX_LITERAL_BYTES: usize = 64 * 1024;
 
 /// Bounds of one hover decode: fewer layers and bytes than the `quarry/decode` defaults.
@@ -24,8 +24,8 @@ const MAX_LISTED_LAYERS: usize = 12;
 /// Number of characters of a layer's text shown in a hover.
 const PREVIEW_CHARS: usize = 160;
 
-/// The decoded layers of the string literal at `offset`: the literal's byte range and the
-/// Markdown section. `None` when the cursor is not in a string literal or nothing decodes.
+/// Decodes the string literal at `offset` and returns its byte range and a Markdown section of
+/// the layers. Returns `None` when the cursor is not in a string literal or nothing decodes.
 pub fn decoded_literal(
     analysis: &quarry_ide::Analysis,
     file: &SourceFile,
