@@ -1,9 +1,11 @@
 //! Turning a query tree into a polars lazy plan, one tabular operator at a time.
 
 pub mod aggregate;
+mod expand;
 pub mod expr;
 pub mod functions;
 mod operators;
+mod parse_op;
 mod sources;
 mod tabular;
 pub mod types;
@@ -547,7 +549,7 @@ pub(crate) fn apply_operator(
             bag_as_array,
             item_index,
             limit,
-        } => operators::mv_expand(
+        } => expand::mv_expand(
             frame,
             scope,
             columns,
@@ -559,13 +561,13 @@ pub(crate) fn apply_operator(
             columns,
             item_index,
             subquery,
-        } => operators::mv_apply(frame, scope, columns, item_index.as_ref(), subquery),
+        } => expand::mv_apply(frame, scope, columns, item_index.as_ref(), subquery),
         OperatorKind::Parse {
             source,
             kind,
             items,
             keep_unmatched,
-        } => operators::parse(frame, scope, source, *kind, items, *keep_unmatched),
+        } => parse_op::parse(frame, scope, source, *kind, items, *keep_unmatched),
         OperatorKind::Serialize(columns) => extend(frame, columns, scope),
         OperatorKind::ParseKv {
             source,
@@ -573,12 +575,12 @@ pub(crate) fn apply_operator(
             pair_delimiter,
             kv_delimiter,
             quotes,
-        } => operators::parse_kv(
+        } => parse_op::parse_kv(
             frame,
             scope,
             source,
             columns,
-            operators::KvDelimiters {
+            parse_op::KvDelimiters {
                 pair: pair_delimiter.clone(),
                 key_value: kv_delimiter.clone(),
                 quotes: quotes.clone(),
