@@ -4,6 +4,7 @@
 //! kind, a chart type, `by` or a string operator, it offers those words.
 
 mod keywords;
+mod ranking;
 
 use std::ops::Range;
 
@@ -12,6 +13,7 @@ use quarry_analysis::FunctionKind;
 use crate::cursor;
 use crate::lexer::TokenKind;
 use crate::{Analysis, SourceFile, semantic};
+use ranking::{Context, ranked};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completions {
@@ -28,7 +30,7 @@ pub struct CompletionItem {
     pub detail: String,
     /// Markdown documentation.
     pub documentation: String,
-    /// The key editors sort by: columns first, then variables, tables, operators and functions.
+    /// The key editors sort by, which depends on the position: see `completion/ranking.rs`.
     pub sort_text: String,
     /// Text in LSP snippet syntax (`${1:name}` tab stops) that replaces the label on insert.
     /// Only [`CompletionKind::Snippet`] items have one.
@@ -50,19 +52,6 @@ pub enum CompletionKind {
     Value,
     /// A common operator shape with placeholders, such as `summarize … by …`.
     Snippet,
-}
-
-impl CompletionKind {
-    /// Returns the group that orders items of this kind in the list.
-    fn sort_group(self) -> char {
-        match self {
-            CompletionKind::Keyword | CompletionKind::Value | CompletionKind::Column => '0',
-            CompletionKind::Variable => '1',
-            CompletionKind::Table => '2',
-            CompletionKind::Operator | CompletionKind::Snippet => '3',
-            CompletionKind::Function | CompletionKind::Aggregate | CompletionKind::Plugin => '4',
-        }
-    }
 }
 
 /// Operators whose arguments may contain aggregation functions.
@@ -97,14 +86,16 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
                 )
             })
             .collect();
-        if starts_query_only {
+        let context = if starts_query_only {
             items.extend(tables_and_variables(analysis, file, offset));
+            Context::QueryStart
         } else {
             items.extend(operator_snippets());
-        }
+            Context::AfterPipe
+        };
         return Some(Completions {
             replace,
-            items: sorted(items.into_iter()),
+            items: ranked(items.into_iter(), context),
         });
     }
 
@@ -114,9 +105,18 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
     let after_evaluate = previous
         .is_some_and(|i| tokens[i].kind == TokenKind::Ident && tokens[i].text(text) == "evaluate");
     let segment_range = segment_operator(file, replace.start);
-    let segment_operator = segment_range.clone().map(|range| &text[range]);
-    let aggregates_allowed =
-        segment_operator.is_some_and(|name| AGGREGATING_OPERATORS.contains(&name));
+    let aggregate_position = segment_range
+        .clone()
+        .filter(|range| AGGREGATING_OPERATORS.contains(&&text[range.clone()]))
+        .map(|range| {
+            ranking::aggregate_position(file, &text[range.clone()], range.end, replace.start)
+        });
+    let aggregates_allowed = aggregate_position.is_some_and(|position| position.allowed);
+    let context = if aggregate_position.is_some_and(|position| position.expected) {
+        Context::Aggregation
+    } else {
+        Context::Expression
+    };
 
     let mut items: Vec<CompletionItem> = catalog
         .functions()
@@ -155,7 +155,10 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
             && !after_space.starts_with("=~")
     };
     // Kusto.Language offers no columns inside `count(`, whose only useful form takes none.
-    let in_count_call = text[..replace.start].trim_end().ends_with("count(");
+    let in_count_call = text[..replace.start]
+        .trim_end()
+        .strip_suffix("count(")
+        .is_some_and(|before| !before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'));
     let columns = columns_and_variables(analysis, file, replace.start, offset);
     if let Some(range) = segment_range {
         let string_columns: Vec<String> = columns
@@ -168,7 +171,7 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
             Some(keywords::Contextual::Only(only)) => {
                 return Some(Completions {
                     replace,
-                    items: sorted(only.into_iter()),
+                    items: ranked(only.into_iter(), Context::Expression),
                 });
             }
             Some(keywords::Contextual::Extra(extra)) => items.extend(extra),
@@ -180,7 +183,7 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
     }
     Some(Completions {
         replace,
-        items: sorted(items.into_iter()),
+        items: ranked(items.into_iter(), context),
     })
 }
 
@@ -202,7 +205,8 @@ fn item(
     documentation: String,
 ) -> CompletionItem {
     CompletionItem {
-        sort_text: format!("{}{label}", kind.sort_group()),
+        // `ranking::ranked` sets it once the position is known.
+        sort_text: String::new(),
         label,
         kind,
         detail,
@@ -351,13 +355,6 @@ fn tables_and_variables(
             semantic::table_markdown(&table.name, &row, &table.source),
         ));
     }
-    items
-}
-
-/// Sorts by label; a name that is both a variable and a column keeps both items.
-fn sorted(items: impl Iterator<Item = CompletionItem>) -> Vec<CompletionItem> {
-    let mut items: Vec<CompletionItem> = items.collect();
-    items.sort_by(|a, b| a.label.cmp(&b.label).then(a.sort_text.cmp(&b.sort_text)));
     items
 }
 

@@ -251,6 +251,9 @@ pub(super) fn contextual(
     }
 
     let has_word = |word: &str| arguments.split_whitespace().any(|part| part == word);
+    if expects_operand(arguments) {
+        return None;
+    }
     let mut extra = Vec::new();
     if matches!(operator, "join" | "lookup") {
         if arguments.is_empty() || arguments.ends_with(')') && !has_word("on") {
@@ -282,6 +285,23 @@ pub(super) fn contextual(
     } else {
         Some(Contextual::Extra(extra))
     }
+}
+
+/// Checks whether `arguments` end where only an operand can follow, such as after `=`, `,`,
+/// `(` or `on`, so that no keyword like `by` fits.
+fn expects_operand(arguments: &str) -> bool {
+    const OPERAND_BEFORE: [&str; 10] = [
+        "by", "on", "of", "and", "or", "not", "with", "from", "to", "step",
+    ];
+    if arguments.ends_with([
+        '=', ',', '(', '[', '+', '-', '*', '/', '%', '<', '>', '!', '~',
+    ]) {
+        return true;
+    }
+    arguments
+        .split_whitespace()
+        .next_back()
+        .is_some_and(|last| OPERAND_BEFORE.contains(&last))
 }
 
 /// Returns the words after `render`: chart types, then `with`, then properties in `with (...)`.
