@@ -11,6 +11,9 @@
 //! - string nulls become empty strings, because KQL strings have no null;
 //! - the unnamed first column that pandas writes for its row index is dropped.
 //!
+//! Windows event log files (`.evtx`) feed the tables `SecurityEvent` and `WindowsEvent` by
+//! channel instead (see [`evtx`]).
+//!
 //! A `quarry-schema.json` file in the folder sets column types explicitly (see [`schema`]).
 //! [`scan::scan_table`] reads large files lazily, so that polars pushes filters and column
 //! selections down into the file reader.
@@ -28,6 +31,7 @@ use crate::EngineError;
 mod csv_errors;
 mod datetime;
 mod dynamic;
+mod evtx;
 mod glob;
 mod repair;
 pub mod scan;
@@ -47,6 +51,8 @@ pub enum FileFormat {
     Json,
     JsonLines,
     Parquet,
+    /// `.evtx`: a Windows event log, read into `SecurityEvent` and `WindowsEvent`.
+    Evtx,
 }
 
 impl FileFormat {
@@ -58,6 +64,7 @@ impl FileFormat {
             "json" => Some(FileFormat::Json),
             "jsonl" | "ndjson" => Some(FileFormat::JsonLines),
             "parquet" => Some(FileFormat::Parquet),
+            "evtx" => Some(FileFormat::Evtx),
             _ => None,
         }
     }
@@ -73,9 +80,10 @@ impl FileFormat {
         };
         let (stem, extension) = rest.rsplit_once('.')?;
         let format = FileFormat::from_extension(extension)?;
-        // Parquet compresses its pages itself; a gzip-wrapped Parquet file is not a format
-        // that tools write.
-        if stem.is_empty() || (format == FileFormat::Parquet && compression == Compression::Gzip) {
+        // Parquet compresses its pages itself; gzip-wrapped Parquet and EVTX files are not
+        // formats that tools write.
+        let binary = matches!(format, FileFormat::Parquet | FileFormat::Evtx);
+        if stem.is_empty() || (binary && compression == Compression::Gzip) {
             return None;
         }
         Some((stem.to_owned(), format, compression))
@@ -132,7 +140,7 @@ pub fn list_tables(source: &Path) -> Result<BTreeMap<String, TableFile>, EngineE
             )));
         }
         let schema = schema::read_schema_file(&root)?;
-        return group_tables(files, &schema, &text);
+        return group_tables(evtx::route_tables(files), &schema, &text);
     }
 
     let entries = fs::read_dir(source).map_err(|error| {
@@ -162,7 +170,7 @@ pub fn list_tables(source: &Path) -> Result<BTreeMap<String, TableFile>, EngineE
     }
     let display = source.display().to_string();
     let mut tables = BTreeMap::new();
-    for file in files {
+    for file in evtx::route_tables(files) {
         insert_table(&mut tables, file, &display)?;
     }
     for table in tables.values_mut() {
@@ -280,6 +288,9 @@ fn insert_table(
 /// Reads a table's files into one data frame, normalises its columns and applies the schema
 /// file's column types.
 pub fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
+    if file.format == FileFormat::Evtx {
+        return load_evtx(file);
+    }
     let mut combined: Option<(PathBuf, DataFrame)> = None;
     for part in &file.parts {
         let frame = load_part(file, part)?;
@@ -325,6 +336,15 @@ fn load_part(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {
     }
 }
 
+/// Reads the `.evtx` files of `file` at once; they share one fixed set of columns.
+fn load_evtx(file: &TableFile) -> Result<DataFrame, EngineError> {
+    let frame = evtx::load_table(file)?;
+    match &file.schema {
+        Some(schema) => schema::apply(frame, schema, &file.path),
+        None => Ok(frame),
+    }
+}
+
 fn format_name(format: FileFormat) -> &'static str {
     match format {
         FileFormat::Csv => "CSV",
@@ -332,6 +352,7 @@ fn format_name(format: FileFormat) -> &'static str {
         FileFormat::Json => "JSON",
         FileFormat::JsonLines => "JSON lines",
         FileFormat::Parquet => "Parquet",
+        FileFormat::Evtx => "EVTX",
     }
 }
 
@@ -390,6 +411,10 @@ fn read_file(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {
         FileFormat::Parquet => ParquetReader::new(std::io::Cursor::new(bytes))
             .finish()
             .map_err(|error| invalid(&error)),
+        FileFormat::Evtx => evtx::load_table(&TableFile {
+            parts: vec![part.to_owned()],
+            ..file.clone()
+        }),
     }
 }
 
