@@ -170,7 +170,9 @@ pub fn run_query(
 pub struct Session {
     source: DataSource,
     clock: Arc<dyn Clock>,
-    cache: Mutex<HashMap<PathBuf, CachedTable>>,
+    /// Loaded folder tables by table name and path. The name is part of the key because the
+    /// `.evtx` files of a folder feed two tables, which share a path.
+    cache: Mutex<HashMap<(String, PathBuf), CachedTable>>,
 }
 
 struct CachedTable {
@@ -261,7 +263,8 @@ impl Session {
             .cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(cached) = cache.get(&file.path)
+        let key = (file.name.clone(), file.path.clone());
+        if let Some(cached) = cache.get(&key)
             && cached.modified == file.modified
             && file.modified.is_some()
         {
@@ -269,7 +272,7 @@ impl Session {
         }
         let frame = load::load_table(file)?;
         cache.insert(
-            file.path.clone(),
+            key,
             CachedTable {
                 modified: file.modified,
                 frame: frame.clone(),

@@ -416,6 +416,22 @@ fn sysmon_records_are_windows_events() {
 }
 
 #[test]
+fn both_tables_in_one_session() {
+    let folder = folder_with_logs();
+    let session = session(&folder.path);
+    let options = RunOptions {
+        max_rows: usize::MAX,
+        time_range: None,
+    };
+    for _ in 0..2 {
+        let security = session.run("SecurityEvent | count", &options).unwrap();
+        assert_eq!(security.rows, vec![vec![json!(5)]]);
+        let windows = session.run("WindowsEvent | count", &options).unwrap();
+        assert_eq!(windows.rows, vec![vec![json!(1)]]);
+    }
+}
+
+#[test]
 fn evtx_files_from_pattern_and_subfolders() {
     let folder = TempFolder::new();
     for host in ["hostA", "hostB"] {
