@@ -1,48 +1,61 @@
 //! The `mv-expand` and `mv-apply` operators.
+//!
+//! `mv-expand` builds one list column per expanded expression and lets polars explode them
+//! together. Expanding `split(text, "delimiter")` plans polars' own string split, so no JSON
+//! array is built per row. Other dynamic values are parsed once per row, and their items are
+//! written straight into the list columns.
 
 use polars::prelude::{
-    BinaryChunked, Column, DataFrame, DataType, ExplodeOptions, Expr as PlExpr, Field,
-    Int64Chunked, IntoColumn as _, IntoLazy as _, IntoSeries as _, LazyFrame, ListChunked,
-    NewChunkedArray as _, PlSmallStr, Selector, col, lit, map_multiple,
+    BinaryChunkedBuilder, Column, DataFrame, DataType, ExplodeOptions, Expr as PlExpr, Field,
+    Int64Type, IntoColumn as _, IntoLazy as _, IntoSeries as _, LazyFrame,
+    ListBinaryChunkedBuilder, ListBuilderTrait as _, ListNameSpaceImpl as _,
+    ListPrimitiveChunkedBuilder, PlSmallStr, Selector, col, lit, map_multiple,
 };
 use serde_json::Value as Json;
 
 use super::apply_operator;
-use super::expr::{AggregateMode, ExprCompiler, Scope, evaluate_constant, parse_type_name};
+use super::expr::{
+    AggregateMode, ExprCompiler, Scope, as_string, evaluate_constant, parse_type_name,
+};
 use super::functions::{as_json, convert_text};
 use super::operators::collect;
 use super::types::KqlType;
 use super::value::{Value, read_column, row_function};
 use crate::EngineError;
-use crate::ast::{Expr, Ident, Literal, MvColumn, Operator};
+use crate::ast::{Expr, ExprKind, Ident, Literal, MvColumn, Operator};
 
-/// Returns the elements that `mv-expand` makes of one value: an array's items, a bag's
-/// properties as one-property bags (or `[key, value]` pairs with `bagexpansion=array`), and
-/// any other value as itself.
-fn expansion_items(value: &Value, bag_as_array: bool) -> Vec<Json> {
+/// Returns the elements that `mv-expand` makes of one value, as JSON text: an array's items,
+/// a bag's properties as one-property bags (or `[key, value]` pairs with
+/// `bagexpansion=array`), and any other value as itself. Null gives one null element, and an
+/// empty array or bag gives none, as in Kusto.
+fn expansion_items(value: &Value, bag_as_array: bool) -> Vec<Option<Vec<u8>>> {
+    let encode = |item: &Json| match item {
+        Json::Null => None,
+        other => Some(other.to_string().into_bytes()),
+    };
     match as_json(value) {
-        // A null value, like an empty array, makes no rows.
-        Json::Null => Vec::new(),
-        Json::Array(items) => items,
+        Json::Null => vec![None],
+        Json::Array(items) => items.iter().map(encode).collect(),
         Json::Object(bag) => bag
             .into_iter()
             .map(|(key, item)| {
-                if bag_as_array {
+                let element = if bag_as_array {
                     Json::Array(vec![Json::String(key), item])
                 } else {
                     let mut single = serde_json::Map::new();
                     single.insert(key, item);
                     Json::Object(single)
-                }
+                };
+                encode(&element)
             })
             .collect(),
-        other => vec![other],
+        other => vec![encode(&other)],
     }
 }
 
-/// Builds a list column for column `index` of an `mv-expand`: each row's items, padded with
-/// nulls to the longest expansion of that row, and cut at `limit`. With `index_list`, the
-/// list holds the item positions instead.
+/// Builds a list column for column `index` of an `mv-expand`: each row's elements, padded
+/// with nulls to the longest expansion of that row and cut at `limit`. With `index_list`,
+/// the list contains the element positions instead.
 fn expansion_list(
     inputs: Vec<PlExpr>,
     index: usize,
@@ -55,43 +68,59 @@ fn expansion_list(
     } else {
         DataType::List(Box::new(DataType::Binary))
     };
-    let output = dtype.clone();
     map_multiple(
         move |columns: &mut [Column]| {
             let name = columns[0].name().clone();
-            let values: Vec<Vec<Value>> = columns.iter().map(read_column).collect();
-            let height = values.iter().map(Vec::len).max().unwrap_or(0);
-            let mut lists: Vec<Option<polars::prelude::Series>> = Vec::with_capacity(height);
-            for row in 0..height {
-                let expanded: Vec<Vec<Json>> = values
-                    .iter()
-                    .map(|column| {
-                        let value = match column.len() {
-                            1 => &column[0],
-                            _ => column.get(row).unwrap_or(&Value::Null),
-                        };
-                        expansion_items(value, bag_as_array)
-                    })
-                    .collect();
-                let length = expanded.iter().map(Vec::len).max().unwrap_or(0).min(limit);
-                let series = if index_list {
-                    Int64Chunked::from_iter_values(PlSmallStr::EMPTY, 0..length as i64)
-                        .into_series()
+            let height = columns.iter().map(Column::len).max().unwrap_or(0);
+            // Each input's elements per row. A one-row input, such as a literal, applies to
+            // every row.
+            let expanded: Vec<Vec<Vec<Option<Vec<u8>>>>> = columns
+                .iter()
+                .map(|column| {
+                    read_column(column)
+                        .iter()
+                        .map(|value| expansion_items(value, bag_as_array))
+                        .collect()
+                })
+                .collect();
+            let row_items = |input: usize, row: usize| {
+                let rows = &expanded[input];
+                if rows.len() == 1 {
+                    &rows[0]
                 } else {
-                    let items = &expanded[index];
-                    BinaryChunked::from_iter_options(
-                        PlSmallStr::EMPTY,
-                        (0..length).map(|i| match items.get(i) {
-                            None | Some(Json::Null) => None,
-                            Some(item) => Some(item.to_string().into_bytes()),
-                        }),
-                    )
-                    .into_series()
-                };
-                lists.push(Some(series));
-            }
-            let list: ListChunked = lists.into_iter().collect();
-            let column = list.into_series().with_name(name).cast(&output)?;
+                    &rows[row]
+                }
+            };
+            let length = |row: usize| {
+                (0..expanded.len())
+                    .filter(|&input| !expanded[input].is_empty())
+                    .map(|input| row_items(input, row).len())
+                    .max()
+                    .unwrap_or(0)
+                    .min(limit)
+            };
+            let column = if index_list {
+                let mut builder = ListPrimitiveChunkedBuilder::<Int64Type>::new(
+                    name,
+                    height,
+                    height,
+                    DataType::Int64,
+                );
+                for row in 0..height {
+                    builder.append_values_iter(0..length(row) as i64);
+                }
+                builder.finish().into_series()
+            } else {
+                let mut builder = ListBinaryChunkedBuilder::new(name, height, height);
+                for row in 0..height {
+                    let items = row_items(index, row);
+                    let padded: Vec<Option<&[u8]>> = (0..length(row))
+                        .map(|i| items.get(i).and_then(|item| item.as_deref()))
+                        .collect();
+                    builder.append_trusted_len_iter(padded.into_iter());
+                }
+                builder.finish().into_series()
+            };
             Ok(column.into_column())
         },
         inputs,
@@ -120,6 +149,105 @@ fn convert_element(expr: PlExpr, ty: KqlType) -> PlExpr {
     })
 }
 
+/// Returns the list of strings that `expr` makes when it is a call of the built-in
+/// `split(text, delimiter)` with a constant, non-empty delimiter and no index argument.
+fn split_list(compiler: &ExprCompiler<'_>, expr: &Expr) -> Result<Option<PlExpr>, EngineError> {
+    let ExprKind::Call { name, args } = &expr.kind else {
+        return Ok(None);
+    };
+    if name.name != "split" || args.len() != 2 || compiler.scope.functions.contains_key("split") {
+        return Ok(None);
+    }
+    let delimiter = match evaluate_constant(&compiler.compile(&args[1])?) {
+        Some(Literal::String(delimiter)) if !delimiter.is_empty() => delimiter,
+        _ => return Ok(None),
+    };
+    // `split()` reads a null text as the empty string, which splits into one empty part.
+    let text = as_string(&compiler.compile(&args[0])?).fill_null(lit(""));
+    Ok(Some(text.str().split(lit(delimiter))))
+}
+
+/// Returns the positions 0, 1, ... of each list in a list column, as a list column.
+fn list_positions(list: PlExpr) -> PlExpr {
+    list.map(
+        |column: Column| {
+            let lists = column.list()?;
+            let mut builder = ListPrimitiveChunkedBuilder::<Int64Type>::new(
+                column.name().clone(),
+                lists.len(),
+                lists.len(),
+                DataType::Int64,
+            );
+            for length in lists.lst_lengths().iter() {
+                match length {
+                    Some(length) => builder.append_values_iter(0..i64::from(length)),
+                    None => builder.append_null(),
+                }
+            }
+            Ok(builder.finish().into_column())
+        },
+        |_, field: &Field| {
+            Ok(Field::new(
+                field.name().clone(),
+                DataType::List(Box::new(DataType::Int64)),
+            ))
+        },
+    )
+}
+
+/// Encodes each string as a JSON string, the form of a dynamic value that contains it.
+fn encode_strings(text: PlExpr) -> PlExpr {
+    text.map(
+        |column: Column| {
+            let strings = column.str()?;
+            let mut builder = BinaryChunkedBuilder::new(column.name().clone(), strings.len());
+            let mut buffer = Vec::new();
+            for value in strings.iter() {
+                match value {
+                    Some(text) => {
+                        buffer.clear();
+                        serde_json::to_writer(&mut buffer, text)
+                            .expect("writing JSON into a Vec does not fail");
+                        builder.append_value(&buffer);
+                    }
+                    None => builder.append_null(),
+                }
+            }
+            Ok(builder.finish().into_column())
+        },
+        |_, field: &Field| Ok(Field::new(field.name().clone(), DataType::Binary)),
+    )
+}
+
+/// Returns `mv-expand`'s `limit` as a row count; no limit is `usize::MAX`.
+fn row_limit(compiler: &ExprCompiler<'_>, limit: Option<&Expr>) -> Result<usize, EngineError> {
+    let Some(expr) = limit else {
+        return Ok(usize::MAX);
+    };
+    match evaluate_constant(&compiler.compile(expr)?) {
+        Some(Literal::Long(n)) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(EngineError::at(
+            "`limit` needs a constant, non-negative row count",
+            expr.range.clone(),
+        )),
+    }
+}
+
+fn explode(frame: LazyFrame, lists: Vec<PlExpr>, names: Vec<PlSmallStr>) -> LazyFrame {
+    // Empty lists drop their row, as an empty array does in Kusto.
+    let options = ExplodeOptions {
+        empty_as_null: false,
+        keep_nulls: true,
+    };
+    frame.with_columns(lists).explode(
+        Selector::ByName {
+            names: names.into(),
+            strict: true,
+        },
+        options,
+    )
+}
+
 /// Applies `mv-expand`.
 pub(super) fn mv_expand(
     frame: LazyFrame,
@@ -130,22 +258,9 @@ pub(super) fn mv_expand(
     limit: Option<&Expr>,
 ) -> Result<LazyFrame, EngineError> {
     let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
-    let limit = match limit {
-        None => usize::MAX,
-        Some(expr) => match evaluate_constant(&compiler.compile(expr)?) {
-            Some(Literal::Long(n)) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
-            _ => {
-                return Err(EngineError::at(
-                    "`limit` needs a constant, non-negative row count",
-                    expr.range.clone(),
-                ));
-            }
-        },
-    };
-    let mut inputs = Vec::with_capacity(columns.len());
+    let limit = row_limit(&compiler, limit)?;
     let mut types = Vec::with_capacity(columns.len());
     for column in columns {
-        inputs.push(compiler.compile(&column.expr)?.expr);
         let ty = match &column.to_type {
             Some(name) => Some(parse_type_name(name).ok_or_else(|| {
                 EngineError::at(format!("unknown type `{name}`"), column.expr.range.clone())
@@ -154,29 +269,48 @@ pub(super) fn mv_expand(
         };
         types.push(ty);
     }
+
+    if let [column] = columns
+        && let Some(mut parts) = split_list(&compiler, &column.expr)?
+    {
+        let name = column.name.name.as_str();
+        if limit != usize::MAX {
+            parts = parts.list().head(lit(limit as u64));
+        }
+        let mut lists = vec![parts.clone().alias(name)];
+        let mut names = vec![PlSmallStr::from(name)];
+        if let Some(item_index) = item_index {
+            lists.push(list_positions(parts).alias(item_index.name.as_str()));
+            names.push(item_index.name.as_str().into());
+        }
+        let frame = explode(frame, lists, names);
+        // The parts are strings; `to typeof(string)` keeps them as they are, and any other
+        // target reads them as the dynamic strings that they are in Kusto.
+        let item = match types[0] {
+            Some(KqlType::String) => return Ok(frame),
+            Some(KqlType::Dynamic) | None => encode_strings(col(name)),
+            Some(ty) => convert_element(encode_strings(col(name)), ty),
+        };
+        return Ok(frame.with_columns([item.alias(name)]));
+    }
+
+    let mut inputs = Vec::with_capacity(columns.len());
+    for column in columns {
+        inputs.push(compiler.compile(&column.expr)?.expr);
+    }
     let mut lists = Vec::with_capacity(columns.len() + 1);
-    let mut exploded: Vec<PlSmallStr> = Vec::new();
+    let mut names: Vec<PlSmallStr> = Vec::new();
     for (index, column) in columns.iter().enumerate() {
         let list = expansion_list(inputs.clone(), index, bag_as_array, limit, false);
         lists.push(list.alias(column.name.name.as_str()));
-        exploded.push(column.name.name.as_str().into());
+        names.push(column.name.name.as_str().into());
     }
     if let Some(item_index) = item_index {
         let list = expansion_list(inputs, 0, bag_as_array, limit, true);
         lists.push(list.alias(item_index.name.as_str()));
-        exploded.push(item_index.name.as_str().into());
+        names.push(item_index.name.as_str().into());
     }
-    let options = ExplodeOptions {
-        empty_as_null: false,
-        keep_nulls: true,
-    };
-    let mut frame = frame.with_columns(lists).explode(
-        Selector::ByName {
-            names: exploded.into(),
-            strict: true,
-        },
-        options,
-    );
+    let mut frame = explode(frame, lists, names);
     let conversions: Vec<PlExpr> = columns
         .iter()
         .zip(&types)

@@ -1,17 +1,28 @@
 //! The `parse`, `parse-where` and `parse-kv` operators.
+//!
+//! Each output column is a polars expression that runs over the whole text column at once.
+//! A `parse` pattern of constants and untyped columns is matched by searching for each
+//! constant in turn; other patterns become one regular expression. Both are anchored at the
+//! start of the text, as in Kusto, so a pattern that does not begin with `*` or a column
+//! must match there.
 
-use polars::prelude::LazyFrame;
+use std::sync::Arc;
+
+use polars::prelude::{
+    BooleanChunked, Column, DataType, Expr as PlExpr, Field, IntoColumn as _, LazyFrame,
+    NewChunkedArray as _, StringChunkedBuilder,
+};
 use regex::Regex;
 
 use super::expr::{AggregateMode, ExprCompiler, Scope, parse_type_name};
 use super::functions::convert_text;
 use super::types::KqlType;
-use super::value::{Value, row_function};
+use super::value::{Value, build_column, output_dtype};
 use crate::EngineError;
 use crate::ast::{Expr, Ident, ParseItem, ParseKind};
 
-/// The regular expression of one `parse` column of type `ty`. `last` columns take the rest
-/// of the text.
+/// Returns the regular expression of one `parse` column of type `ty`. The `last` column
+/// takes the rest of the text.
 fn column_pattern(ty: KqlType, last: bool) -> &'static str {
     match ty {
         KqlType::Long | KqlType::Int => r"([-+]?\d+)",
@@ -20,6 +31,243 @@ fn column_pattern(ty: KqlType, last: bool) -> &'static str {
         _ if last => "(.*)",
         _ => "(.*?)",
     }
+}
+
+/// One step of a pattern that [`Matcher::Literal`] runs.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    /// The constant must follow at the current position.
+    Exact(String),
+    /// Text up to the first occurrence of the constant is skipped, or captured as column
+    /// `Some(index)`; the constant is consumed too.
+    Until(Option<usize>, String),
+    /// Column `index` captures the rest of the text.
+    Rest(usize),
+    /// Column `index` captures the empty text, as a lazy `(.*?)` before another column does.
+    Empty(usize),
+}
+
+/// The matching strategy of a `parse` pattern.
+enum Matcher {
+    /// Search for the constants from left to right. For a pattern of constants, `*` and
+    /// untyped columns this finds the same captures as the regular expression below. A lazy
+    /// `(.*?)` followed by a constant ends at the constant's first occurrence, because if the
+    /// rest of the pattern fails to match from there, it fails from any later position too.
+    Literal(Vec<Step>),
+    Regex(Regex),
+}
+
+/// A compiled `parse` pattern and its columns.
+struct Parser {
+    matcher: Matcher,
+    types: Vec<KqlType>,
+    /// Whether a typed value that does not convert fails the whole match; `kind=relaxed`
+    /// makes it null instead.
+    strict: bool,
+}
+
+impl Parser {
+    /// Matches `text` and writes the byte range of each column into `spans`. Returns
+    /// whether the pattern matched and, in strict mode, every typed column converted.
+    fn matches(&self, text: &str, spans: &mut Vec<(usize, usize)>) -> bool {
+        spans.clear();
+        spans.resize(self.types.len(), (0, 0));
+        let matched = match &self.matcher {
+            Matcher::Literal(steps) => match_steps(steps, text, spans),
+            Matcher::Regex(regex) => match regex.captures(text) {
+                Some(captures) => {
+                    for (index, span) in spans.iter_mut().enumerate() {
+                        if let Some(group) = captures.get(index + 1) {
+                            *span = (group.start(), group.end());
+                        }
+                    }
+                    true
+                }
+                None => false,
+            },
+        };
+        if !matched {
+            return false;
+        }
+        if self.strict {
+            let converts = |(index, ty): (usize, &KqlType)| {
+                *ty == KqlType::String
+                    || !convert_text(&text[spans[index].0..spans[index].1], *ty).is_null()
+            };
+            return self.types.iter().enumerate().all(converts);
+        }
+        true
+    }
+}
+
+fn match_steps(steps: &[Step], text: &str, spans: &mut [(usize, usize)]) -> bool {
+    let mut position = 0;
+    for step in steps {
+        match step {
+            Step::Exact(constant) => {
+                if !text[position..].starts_with(constant.as_str()) {
+                    return false;
+                }
+                position += constant.len();
+            }
+            Step::Until(column, constant) => {
+                let Some(offset) = text[position..].find(constant.as_str()) else {
+                    return false;
+                };
+                if let Some(index) = column {
+                    spans[*index] = (position, position + offset);
+                }
+                position += offset + constant.len();
+            }
+            Step::Rest(index) => {
+                spans[*index] = (position, text.len());
+                position = text.len();
+            }
+            Step::Empty(index) => spans[*index] = (position, position),
+        }
+    }
+    true
+}
+
+/// Returns the steps of a pattern that constant search can match, or `None` when the
+/// pattern needs a regular expression (typed columns in strict mode, or empty constants).
+fn literal_steps(items: &[ParseItem], types: &[KqlType], strict: bool) -> Option<Vec<Step>> {
+    let mut steps = Vec::new();
+    // The column (or `*`, as `Some(None)`) whose text runs until the next constant.
+    let mut open: Option<Option<usize>> = None;
+    let mut column = 0;
+    for item in items {
+        match item {
+            ParseItem::Text(constant) => {
+                if constant.is_empty() {
+                    return None;
+                }
+                steps.push(match open.take() {
+                    Some(target) => Step::Until(target, constant.clone()),
+                    None => Step::Exact(constant.clone()),
+                });
+            }
+            ParseItem::Star | ParseItem::Column { .. } => {
+                if let Some(Some(index)) = open.take() {
+                    steps.push(Step::Empty(index));
+                }
+                if matches!(item, ParseItem::Column { .. }) {
+                    if strict && types[column] != KqlType::String {
+                        return None;
+                    }
+                    open = Some(Some(column));
+                    column += 1;
+                } else {
+                    open = Some(None);
+                }
+            }
+        }
+    }
+    if let Some(Some(index)) = open {
+        steps.push(Step::Rest(index));
+    }
+    Some(steps)
+}
+
+/// Returns the anchored regular expression of a pattern; group `i + 1` captures column `i`.
+fn pattern_regex(
+    items: &[ParseItem],
+    types: &[KqlType],
+    kind: ParseKind,
+    range: &std::ops::Range<usize>,
+) -> Result<Regex, EngineError> {
+    // Outside `kind=regex`, `.` also matches line breaks, so a multi-line value parses the
+    // way constant search parses it.
+    let mut pattern = String::from(if kind == ParseKind::Regex {
+        r"\A"
+    } else {
+        r"(?s)\A"
+    });
+    let mut column = 0;
+    for (position, item) in items.iter().enumerate() {
+        let last = position + 1 == items.len();
+        match item {
+            ParseItem::Star => pattern.push_str(if last { ".*" } else { ".*?" }),
+            ParseItem::Text(text) if kind == ParseKind::Regex => {
+                pattern.push_str(&format!("(?:{text})"));
+            }
+            ParseItem::Text(text) => pattern.push_str(&regex::escape(text)),
+            ParseItem::Column { .. } => {
+                // In relaxed mode a typed column takes any text, and text that does not
+                // convert becomes null instead of failing the match.
+                let pattern_ty = if kind == ParseKind::Relaxed {
+                    KqlType::String
+                } else {
+                    types[column]
+                };
+                pattern.push_str(column_pattern(pattern_ty, last));
+                column += 1;
+            }
+        }
+    }
+    Regex::new(&pattern).map_err(|error| {
+        EngineError::at(
+            format!("the parse pattern is not a valid regular expression: {error}"),
+            range.clone(),
+        )
+    })
+}
+
+/// Builds column `index` of a `parse`: the converted capture of each matching text, and
+/// null (the empty string for string columns) where the text does not match.
+fn parse_column(text: PlExpr, parser: Arc<Parser>, index: usize) -> PlExpr {
+    let ty = parser.types[index];
+    let dtype = output_dtype(ty);
+    text.map(
+        move |column: Column| {
+            let name = column.name().clone();
+            let texts = column.str()?;
+            let mut spans = Vec::new();
+            if ty == KqlType::String {
+                let mut builder = StringChunkedBuilder::new(name, texts.len());
+                for text in texts.iter() {
+                    let text = text.unwrap_or("");
+                    if parser.matches(text, &mut spans) {
+                        builder.append_value(&text[spans[index].0..spans[index].1]);
+                    } else {
+                        builder.append_value("");
+                    }
+                }
+                return Ok(builder.finish().into_column());
+            }
+            let values: Vec<Value> = texts
+                .iter()
+                .map(|text| {
+                    let text = text.unwrap_or("");
+                    if parser.matches(text, &mut spans) {
+                        convert_text(&text[spans[index].0..spans[index].1], ty)
+                    } else {
+                        Value::Null
+                    }
+                })
+                .collect();
+            build_column(name, values, ty)
+        },
+        move |_, field: &Field| Ok(Field::new(field.name().clone(), dtype.clone())),
+    )
+}
+
+/// Returns whether each text matches the pattern, for `parse-where`.
+fn parse_matches(text: PlExpr, parser: Arc<Parser>) -> PlExpr {
+    text.map(
+        move |column: Column| {
+            let texts = column.str()?;
+            let mut spans = Vec::new();
+            let matched = BooleanChunked::from_iter_values(
+                column.name().clone(),
+                texts
+                    .iter()
+                    .map(|text| parser.matches(text.unwrap_or(""), &mut spans)),
+            );
+            Ok(matched.into_column())
+        },
+        |_, field: &Field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
 }
 
 /// Applies `parse` and `parse-where`.
@@ -33,87 +281,47 @@ pub(super) fn parse(
 ) -> Result<LazyFrame, EngineError> {
     let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
     let text = super::expr::as_string(&compiler.compile(source)?);
-    // NOTE: the pattern is not anchored at the start of the text, so leading text before
-    // the first constant is skipped as if the pattern began with `*`.
-    let mut pattern = String::new();
-    let mut columns: Vec<(Ident, KqlType, usize)> = Vec::new();
-    let mut group = 0;
-    for (position, item) in items.iter().enumerate() {
-        let last = position + 1 == items.len();
-        match item {
-            ParseItem::Star => pattern.push_str(if last { ".*" } else { ".*?" }),
-            ParseItem::Text(text) => {
-                if kind == ParseKind::Regex {
-                    pattern.push_str(&format!("(?:{text})"));
-                } else {
-                    pattern.push_str(&regex::escape(text));
-                }
-            }
-            ParseItem::Column { name, ty } => {
-                let ty = match ty {
-                    Some(type_name) => parse_type_name(type_name).ok_or_else(|| {
-                        EngineError::at(format!("unknown type `{type_name}`"), name.range.clone())
-                    })?,
-                    None => KqlType::String,
-                };
-                group += 1;
-                // In relaxed mode a typed column takes any text, and text that does not convert
-                // becomes null instead of failing the match.
-                let pattern_ty = if kind == ParseKind::Relaxed {
-                    KqlType::String
-                } else {
-                    ty
-                };
-                pattern.push_str(column_pattern(pattern_ty, last));
-                columns.push((name.clone(), ty, group));
-            }
+    let mut names: Vec<&Ident> = Vec::new();
+    let mut types = Vec::new();
+    for item in items {
+        if let ParseItem::Column { name, ty } = item {
+            let ty = match ty {
+                Some(type_name) => parse_type_name(type_name).ok_or_else(|| {
+                    EngineError::at(format!("unknown type `{type_name}`"), name.range.clone())
+                })?,
+                None => KqlType::String,
+            };
+            names.push(name);
+            types.push(ty);
         }
     }
-    let regex = Regex::new(&pattern).map_err(|error| {
-        EngineError::at(
-            format!("the parse pattern is not a valid regular expression: {error}"),
-            source.range.start..source.range.end,
-        )
-    })?;
-    let typed: Vec<(usize, KqlType)> = columns.iter().map(|(_, ty, g)| (*g, *ty)).collect();
-    // In simple mode a value that does not convert fails the whole match.
     let strict = kind != ParseKind::Relaxed;
-    let matches = {
-        let regex = regex.clone();
-        let typed = typed.clone();
-        move |text: &str| -> Option<Vec<Value>> {
-            let captures = regex.captures(text)?;
-            let mut values = Vec::with_capacity(typed.len());
-            for (group, ty) in &typed {
-                let captured = captures.get(*group).map_or("", |m| m.as_str());
-                let value = convert_text(captured, *ty);
-                if strict && value.is_null() && *ty != KqlType::String {
-                    return None;
-                }
-                values.push(value);
-            }
-            Some(values)
-        }
+    let steps = match kind {
+        ParseKind::Regex => None,
+        ParseKind::Simple | ParseKind::Relaxed => literal_steps(items, &types, strict),
     };
-    let matches = std::sync::Arc::new(matches);
-    let mut outputs = Vec::with_capacity(columns.len());
-    for (index, (name, ty, _)) in columns.iter().enumerate() {
-        let matches = matches.clone();
-        let expr = row_function(vec![text.clone()], *ty, move |v| {
-            match matches(&v[0].to_text()) {
-                Some(values) => values[index].clone(),
-                None => Value::Null,
-            }
-        });
-        outputs.push(expr.alias(name.name.as_str()));
-    }
+    let matcher = match steps {
+        Some(steps) => Matcher::Literal(steps),
+        None => Matcher::Regex(pattern_regex(items, &types, kind, &source.range)?),
+    };
+    let parser = Arc::new(Parser {
+        matcher,
+        types,
+        strict,
+    });
+    let outputs: Vec<PlExpr> = names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            parse_column(text.clone(), parser.clone(), index).alias(name.name.as_str())
+        })
+        .collect();
     if keep_unmatched {
         return Ok(frame.with_columns(outputs));
     }
-    let matched = row_function(vec![text], KqlType::Bool, move |v| {
-        Value::Bool(matches(&v[0].to_text()).is_some())
-    });
-    Ok(frame.filter(matched).with_columns(outputs))
+    Ok(frame
+        .filter(parse_matches(text, parser))
+        .with_columns(outputs))
 }
 
 /// The delimiters of `parse-kv`.
@@ -178,7 +386,7 @@ pub(super) fn parse_kv(
 ) -> Result<LazyFrame, EngineError> {
     let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
     let text = super::expr::as_string(&compiler.compile(source)?);
-    let delimiters = std::sync::Arc::new(delimiters);
+    let delimiters = Arc::new(delimiters);
     let mut outputs = Vec::with_capacity(columns.len());
     for (name, type_name) in columns {
         let ty = parse_type_name(type_name).ok_or_else(|| {
@@ -186,12 +394,23 @@ pub(super) fn parse_kv(
         })?;
         let key = name.name.clone();
         let delimiters = delimiters.clone();
-        let expr = row_function(vec![text.clone()], ty, move |v| {
-            split_pairs(&v[0].to_text(), &delimiters)
-                .into_iter()
-                .find(|(k, _)| *k == key)
-                .map_or(Value::Null, |(_, value)| convert_text(&value, ty))
-        });
+        let dtype = output_dtype(ty);
+        let expr = text.clone().map(
+            move |column: Column| {
+                let texts = column.str()?;
+                let values: Vec<Value> = texts
+                    .iter()
+                    .map(|text| {
+                        split_pairs(text.unwrap_or(""), &delimiters)
+                            .into_iter()
+                            .find(|(k, _)| *k == key)
+                            .map_or(Value::Null, |(_, value)| convert_text(&value, ty))
+                    })
+                    .collect();
+                build_column(column.name().clone(), values, ty)
+            },
+            move |_, field: &Field| Ok(Field::new(field.name().clone(), dtype.clone())),
+        );
         outputs.push(expr.alias(name.name.as_str()));
     }
     Ok(frame.with_columns(outputs))

@@ -3,6 +3,10 @@
 
 use base64::Engine as _;
 use md5::Digest as _;
+use polars::prelude::{
+    Column, DataType, Expr as PlExpr, Field, IntoColumn as _, NewChunkedArray as _, StringChunked,
+    StringChunkedBuilder,
+};
 use regex::Regex;
 use serde_json::{Map, Value as Json};
 
@@ -10,7 +14,7 @@ use super::{Call, text_of};
 use crate::EngineError;
 use crate::eval::expr::Compiled;
 use crate::eval::types::KqlType;
-use crate::eval::value::Value;
+use crate::eval::value::{Value, from_any_value};
 
 pub(super) fn compile(call: &Call<'_>) -> Option<Result<Compiled, EngineError>> {
     let result = match call.name {
@@ -208,6 +212,9 @@ pub(super) fn compile(call: &Call<'_>) -> Option<Result<Compiled, EngineError>> 
             })
         }),
         "tostring" => call.arity(1, 1).map(|()| {
+            if call.args[0].ty == KqlType::Dynamic {
+                return Compiled::new(dynamic_to_string(call.args[0].expr.clone()), KqlType::String);
+            }
             call.row(KqlType::String, |v| Value::String(v[0].to_text()))
         }),
         "strcmp" => call.arity(2, 2).map(|()| {
@@ -713,6 +720,51 @@ fn parse_csv_line(text: &str) -> Vec<String> {
     }
     fields.push(current);
     fields
+}
+
+/// Compiles `tostring()` of a dynamic column. A JSON string without escapes is sliced out of
+/// its quotes without parsing, because `mv-expand` of `split()` makes many of them. Any other
+/// value is parsed and written as `Value::to_text` does.
+fn dynamic_to_string(dynamic: PlExpr) -> PlExpr {
+    dynamic.map(
+        |column: Column| {
+            let name = column.name().clone();
+            if !matches!(column.dtype(), DataType::Binary) {
+                let texts: Vec<String> = column
+                    .as_materialized_series()
+                    .iter()
+                    .map(|value| from_any_value(&value).to_text())
+                    .collect();
+                return Ok(StringChunked::from_iter_values(name, texts.into_iter()).into_column());
+            }
+            let values = column.binary()?;
+            let mut builder = StringChunkedBuilder::new(name, values.len());
+            for value in values.iter() {
+                let Some(bytes) = value else {
+                    builder.append_value("");
+                    continue;
+                };
+                match plain_json_string(bytes) {
+                    Some(text) => builder.append_value(text),
+                    None => {
+                        let json = serde_json::from_slice(bytes).unwrap_or(Json::Null);
+                        builder.append_value(Value::Dynamic(json).to_text());
+                    }
+                }
+            }
+            Ok(builder.finish().into_column())
+        },
+        |_, field: &Field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+/// Returns the text of `bytes` when they are one JSON string with no escape sequences.
+fn plain_json_string(bytes: &[u8]) -> Option<&str> {
+    let inner = bytes.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if inner.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        return None;
+    }
+    std::str::from_utf8(inner).ok()
 }
 
 #[cfg(test)]
