@@ -108,3 +108,82 @@ fn system_clock_ago_finds_the_story() {
         .unwrap();
     assert!(output.rows[0][0].as_i64().unwrap() > 250);
 }
+
+#[test]
+fn signin_location_details_by_country() {
+    let output = hunt(
+        "SigninLogs | extend c = tostring(LocationDetails.countryOrRegion) \
+         | summarize n = count() by c | order by c asc",
+    );
+    assert_eq!(strings(&output, "c"), ["NL", "US"]);
+    // The spray sends one sign-in per account, and the attacker signs in once more.
+    assert_eq!(
+        longs(&output, "n")[0],
+        Some(story::SPRAYED_ACCOUNTS as i64 + 1)
+    );
+
+    let output = hunt(
+        "SigninLogs | where tostring(LocationDetails.countryOrRegion) != Location \
+         or isempty(tostring(LocationDetails.city)) \
+         or isnull(toreal(LocationDetails.geoCoordinates.latitude)) | count",
+    );
+    assert_eq!(longs(&output, "Count"), [Some(0)]);
+}
+
+#[test]
+fn signin_status_matches_result_type() {
+    let output = hunt("SigninLogs | where tolong(Status.errorCode) != tolong(ResultType) | count");
+    assert_eq!(longs(&output, "Count"), [Some(0)]);
+
+    let output = hunt(
+        "SigninLogs | extend reason = tostring(Status.failureReason) \
+         | summarize n = count(), with_reason = countif(isnotempty(reason)), reasons = dcount(reason) by ResultType \
+         | order by ResultType asc",
+    );
+    assert_eq!(strings(&output, "ResultType"), ["0", "50074", "50126"]);
+    // Successes carry no failure reason; every failure has one, the same for each code.
+    let counts = longs(&output, "n");
+    assert_eq!(
+        longs(&output, "with_reason"),
+        [Some(0), counts[1], counts[2]]
+    );
+    assert_eq!(longs(&output, "reasons"), [Some(1), Some(1), Some(1)]);
+
+    let output = hunt(
+        "SigninLogs | where ResultType == '50126' | take 1 | project reason = tostring(Status.failureReason)",
+    );
+    assert_eq!(
+        strings(&output, "reason"),
+        ["Error validating credentials due to invalid username or password."]
+    );
+}
+
+#[test]
+fn signin_device_detail_tells_spray_apart() {
+    let output = hunt(&format!(
+        "SigninLogs | where IPAddress == '{}' \
+         | summarize n = count() by browser = tostring(DeviceDetail.browser), trust = tostring(DeviceDetail.trustType)",
+        story::ATTACKER_IP
+    ));
+    assert_eq!(strings(&output, "browser"), ["Python Requests 2.31"]);
+    assert_eq!(strings(&output, "trust"), [""]);
+
+    // Office sign-ins come from managed workstations and some unmanaged phones.
+    let output = hunt(&format!(
+        "SigninLogs | where IPAddress != '{}' \
+         | summarize n = count(), devices = dcount(tostring(DeviceDetail.deviceId)) \
+         by os = tostring(DeviceDetail.operatingSystem), managed = tobool(DeviceDetail.isManaged) \
+         | order by os asc",
+        story::ATTACKER_IP
+    ));
+    assert_eq!(strings(&output, "os"), ["Ios 17.4", "Windows10"]);
+    let counts = longs(&output, "n");
+    assert!(
+        counts[0] < counts[1],
+        "more phone than workstation sign-ins: {counts:?}"
+    );
+    // Phones have no Entra device id; each workstation has its own.
+    let devices = longs(&output, "devices");
+    assert_eq!(devices[0], Some(1));
+    assert!(devices[1].unwrap() > 10, "{devices:?}");
+}

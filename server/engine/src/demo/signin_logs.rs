@@ -1,9 +1,10 @@
 //! The demo `SigninLogs` table: Microsoft Entra ID sign-ins.
 
 use polars::prelude::DataFrame;
-use rand::Rng;
 use rand::seq::IndexedRandom as _;
+use rand::{Rng, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
 
 use super::Timeline;
 use super::org::{NANOS_PER_SECOND, Org, TENANT_ID, User, guid, office_time};
@@ -11,8 +12,6 @@ use super::security_event::sprayed_users;
 use super::story;
 use super::table::{ColumnType as T, TableBuilder};
 
-// NOTE: the dynamic columns (LocationDetails, DeviceDetail, Status) are left out until the
-// engine has a dynamic type; `Location` carries the country code.
 const COLUMNS: &[(&str, T)] = &[
     ("TenantId", T::String),
     ("TimeGenerated", T::Datetime),
@@ -31,15 +30,18 @@ const COLUMNS: &[(&str, T)] = &[
     ("ClientAppUsed", T::String),
     ("IPAddress", T::String),
     ("Location", T::String),
+    ("LocationDetails", T::Dynamic),
     ("ResultType", T::String),
     ("ResultSignature", T::String),
     ("ResultDescription", T::String),
+    ("Status", T::Dynamic),
     ("ConditionalAccessStatus", T::String),
     ("AuthenticationRequirement", T::String),
     ("IsInteractive", T::Bool),
     ("RiskLevelDuringSignIn", T::String),
     ("RiskState", T::String),
     ("UserAgent", T::String),
+    ("DeviceDetail", T::Dynamic),
     ("SourceSystem", T::String),
     ("Type", T::String),
 ];
@@ -60,20 +62,127 @@ const APPS: &[(&str, &str)] = &[
 ];
 
 const BROWSER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+const PHONE_AGENT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 const SPRAY_AGENT: &str = "python-requests/2.31.0";
 
 /// The office's internet egress addresses (RFC 5737 TEST-NET-1).
 const OFFICE_IPS: &[&str] = &["192.0.2.10", "192.0.2.11", "192.0.2.12"];
+
+/// A sign-in's location as Entra ID records it: the `Location` country code and the fields of
+/// `LocationDetails`.
+struct Place {
+    country: &'static str,
+    state: &'static str,
+    city: &'static str,
+    latitude: f64,
+    longitude: f64,
+}
+
+const OFFICE: Place = Place {
+    country: "US",
+    state: "Washington",
+    city: "Seattle",
+    latitude: 47.6062,
+    longitude: -122.3321,
+};
+
+/// The location the spraying address resolves to.
+const ATTACKER_PLACE: Place = Place {
+    country: "NL",
+    state: "Noord-Holland",
+    city: "Amsterdam",
+    latitude: 52.3676,
+    longitude: 4.9041,
+};
+
+impl Place {
+    /// Builds `LocationDetails` with the property names and shapes of Sentinel's column.
+    fn details(&self) -> Value {
+        json!({
+            "city": self.city,
+            "state": self.state,
+            "countryOrRegion": self.country,
+            "geoCoordinates": {"latitude": self.latitude, "longitude": self.longitude},
+        })
+    }
+}
+
+/// The device a sign-in came from: its `DeviceDetail` and the user agent that goes with it.
+struct Device {
+    detail: Value,
+    agent: &'static str,
+}
+
+impl Device {
+    /// Returns a user's hybrid-joined, managed office workstation with Chrome.
+    fn workstation(entra_device_id: &str, name: &str) -> Device {
+        Device {
+            detail: json!({
+                "deviceId": entra_device_id,
+                "displayName": name,
+                "operatingSystem": "Windows10",
+                "browser": "Chrome 124.0.0",
+                "isCompliant": true,
+                "isManaged": true,
+                "trustType": "Hybrid Azure AD joined",
+            }),
+            agent: BROWSER_AGENT,
+        }
+    }
+
+    /// Returns a personal iPhone, which Entra ID does not manage.
+    fn phone() -> Device {
+        Device {
+            detail: unregistered_device("Ios 17.4", "Mobile Safari 17.4"),
+            agent: PHONE_AGENT,
+        }
+    }
+
+    /// Returns the spraying script, whose user agent names no operating system.
+    fn spray_script() -> Device {
+        Device {
+            detail: unregistered_device("", "Python Requests 2.31"),
+            agent: SPRAY_AGENT,
+        }
+    }
+}
+
+fn unregistered_device(operating_system: &str, browser: &str) -> Value {
+    json!({
+        "deviceId": "",
+        "displayName": "",
+        "operatingSystem": operating_system,
+        "browser": browser,
+        "isCompliant": false,
+        "isManaged": false,
+        "trustType": "",
+    })
+}
+
+/// Builds `Status` from a result code and description as Entra ID fills it. `errorCode` is the
+/// numeric `ResultType`, and failures add `failureReason`.
+fn status(result: (&str, &str)) -> Value {
+    let (code, description) = result;
+    let error_code: i64 = code.parse().expect("the demo result codes are numbers");
+    if error_code == 0 {
+        return json!({"errorCode": 0});
+    }
+    let mut status = json!({"errorCode": error_code, "failureReason": description});
+    if code == MFA_REQUIRED.0 {
+        status["additionalDetails"] = json!("MFA required in Azure AD");
+    }
+    status
+}
 
 struct SignIn<'a> {
     time: i64,
     user: &'a User,
     app: (&'a str, &'a str),
     ip: &'a str,
-    location: &'a str,
+    place: &'a Place,
     result: (&'a str, &'a str),
     client: &'a str,
-    agent: &'a str,
+    device: &'a Device,
     risk: &'a str,
 }
 
@@ -100,13 +209,15 @@ fn push(table: &mut TableBuilder, rng: &mut ChaCha8Rng, sign_in: &SignIn<'_>) {
         .str("AppId", sign_in.app.1)
         .str("ClientAppUsed", sign_in.client)
         .str("IPAddress", sign_in.ip)
-        .str("Location", sign_in.location)
+        .str("Location", sign_in.place.country)
+        .dynamic("LocationDetails", sign_in.place.details())
         .str("ResultType", sign_in.result.0)
         .str(
             "ResultSignature",
             if success { "SUCCESS" } else { "FAILURE" },
         )
         .str("ResultDescription", sign_in.result.1)
+        .dynamic("Status", status(sign_in.result))
         .str(
             "ConditionalAccessStatus",
             if success { "success" } else { "notApplied" },
@@ -122,7 +233,8 @@ fn push(table: &mut TableBuilder, rng: &mut ChaCha8Rng, sign_in: &SignIn<'_>) {
                 "atRisk"
             },
         )
-        .str("UserAgent", sign_in.agent)
+        .str("UserAgent", sign_in.device.agent)
+        .dynamic("DeviceDetail", sign_in.device.detail.clone())
         .str("SourceSystem", "Azure AD")
         .str("Type", "SigninLogs");
 }
@@ -134,6 +246,12 @@ const BAD_PASSWORD: (&str, &str) = (
 );
 const MFA_REQUIRED: (&str, &str) = ("50074", "Strong Authentication is required.");
 
+/// Mixed into [`super::SEED`] for the generator of the device columns.
+const DEVICE_SEED_SALT: u64 = 0x4445_5649_4345;
+
+/// The share of office sign-ins, in percent, made from a personal phone.
+const PHONE_PERCENT: u32 = 15;
+
 pub(super) fn generate(
     org: &Org,
     rng: &mut ChaCha8Rng,
@@ -142,6 +260,17 @@ pub(super) fn generate(
     end: i64,
 ) -> DataFrame {
     let mut table = TableBuilder::new(COLUMNS);
+
+    // The device columns use a generator of their own, so adding them changed no other value
+    // of the dataset.
+    let mut device_rng = ChaCha8Rng::seed_from_u64(super::SEED ^ DEVICE_SEED_SALT);
+    let workstations: Vec<Device> = org
+        .hosts
+        .iter()
+        .map(|host| Device::workstation(&guid(&mut device_rng), &host.name))
+        .collect();
+    let phone = Device::phone();
+    let spray_script = Device::spray_script();
 
     for _ in 0..2_000 {
         let user = &org.users[rng.random_range(0..org.users.len())];
@@ -153,6 +282,11 @@ pub(super) fn generate(
             _ => SUCCESS,
         };
         let time = office_time(rng, start, end);
+        let device = if device_rng.random_range(0..100) < PHONE_PERCENT {
+            &phone
+        } else {
+            &workstations[user.workstation]
+        };
         push(
             &mut table,
             rng,
@@ -161,10 +295,10 @@ pub(super) fn generate(
                 user,
                 app,
                 ip,
-                location: "US",
+                place: &OFFICE,
                 result,
                 client: "Browser",
-                agent: BROWSER_AGENT,
+                device,
                 risk: "none",
             },
         );
@@ -184,10 +318,10 @@ pub(super) fn generate(
                 user,
                 app: exchange,
                 ip: story::ATTACKER_IP,
-                location: "NL",
+                place: &ATTACKER_PLACE,
                 result: BAD_PASSWORD,
                 client: "Other clients",
-                agent: SPRAY_AGENT,
+                device: &spray_script,
                 risk: "none",
             },
         );
@@ -205,10 +339,10 @@ pub(super) fn generate(
             user: victim,
             app: exchange,
             ip: story::ATTACKER_IP,
-            location: "NL",
+            place: &ATTACKER_PLACE,
             result: SUCCESS,
             client: "Other clients",
-            agent: SPRAY_AGENT,
+            device: &spray_script,
             risk: "medium",
         },
     );

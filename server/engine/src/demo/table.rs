@@ -1,7 +1,8 @@
 //! A row-at-a-time builder for the demo tables, with typed columns.
 
 use polars::prelude::{
-    DataFrame, DataType, IntoColumn as _, NamedFrom as _, Series, SortMultipleOptions, TimeUnit,
+    BinaryChunked, DataFrame, DataType, IntoColumn as _, IntoSeries as _, NamedFrom as _, Series,
+    SortMultipleOptions, TimeUnit,
 };
 
 /// The KQL type of a demo column.
@@ -12,6 +13,8 @@ pub enum ColumnType {
     Long,
     Bool,
     Datetime,
+    /// JSON text in a `Binary` column, the engine's representation of `dynamic`.
+    Dynamic,
 }
 
 /// One cell value; a column that a row leaves unset is an empty string or null.
@@ -23,6 +26,7 @@ pub enum Cell {
     Bool(bool),
     /// Nanoseconds since the Unix epoch.
     Time(i64),
+    Dynamic(serde_json::Value),
 }
 
 pub struct TableBuilder {
@@ -97,6 +101,14 @@ impl TableBuilder {
                 )
                 .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
                 .expect("an Int64 series casts to Datetime"),
+                ColumnType::Dynamic => cells
+                    .map(|cell| match cell {
+                        Some(Cell::Dynamic(value)) => Some(value.to_string().into_bytes()),
+                        _ => None,
+                    })
+                    .collect::<BinaryChunked>()
+                    .with_name((*name).into())
+                    .into_series(),
             };
             series.push(column.into_column());
         }
@@ -154,5 +166,9 @@ impl Row<'_> {
 
     pub fn time(&mut self, name: &str, nanos: i64) -> &mut Self {
         self.set(name, Cell::Time(nanos))
+    }
+
+    pub fn dynamic(&mut self, name: &str, value: serde_json::Value) -> &mut Self {
+        self.set(name, Cell::Dynamic(value))
     }
 }
