@@ -220,6 +220,19 @@ describe('results webview', () => {
     assert.deepEqual(view.posted.at(-1), { type: 'revealError' });
   });
 
+  it('location click leaves webview unfocused', () => {
+    const view = loadWebview();
+    view.receive({ type: 'error', message: 'syntax error', location: { line: 0, character: 0 } });
+    const button = view.document.querySelector('#error .error-location');
+    assert.ok(button !== null);
+
+    // A prevented mousedown moves no focus, so the editor keeps the focus that revealError gives it.
+    const press = new view.window.MouseEvent('mousedown', { bubbles: true, cancelable: true });
+    button.dispatchEvent(press);
+
+    assert.equal(press.defaultPrevented, true);
+  });
+
   it('shows an error without location', () => {
     const view = loadWebview();
 

@@ -230,6 +230,10 @@ function renderError(message: string, location: ErrorLocation | null): void {
       'error-location',
       format(labels.errorLocation, String(location.line + 1), String(location.character + 1)),
     );
+    // The mouse press must not focus the webview. The workbench learns of webview focus by
+    // polling, every 250 ms in VS Code 1.139. That notice could come after revealError has
+    // focused the editor, and the panel would become the active editor again.
+    button.addEventListener('mousedown', (event) => event.preventDefault());
     button.addEventListener('click', () => vscode.postMessage({ type: 'revealError' }));
     errorBox.append(button);
   }
