@@ -223,7 +223,7 @@ impl Session {
             time_range,
         };
         let plan = eval::plan_query(parsed, &tables, now)?;
-        plan.collect()
+        eval::collect_plan(plan)
             .map_err(|error| EngineError::new(format!("the query failed while running: {error}")))
     }
 

@@ -638,8 +638,22 @@ fn expand_multi_column(
         .with_order_descending(descending)
         .with_nulls_last(true)
         .with_maintain_order(true);
-    let pick =
-        |expr: PlExpr| -> PlExpr { expr.sort_by([target.expr.clone()], order.clone()).first() };
+    // Integer, datetime and timespan targets use polars' `max_by`/`min_by`, which the
+    // streaming engine runs as a reduction instead of sorting every group. Reals keep the
+    // sort, which places NaN above every number, and so do strings and bools.
+    // NOTE: with `max_by`, a tie between rows of different input batches may return either
+    // row. The sort returns the first tied row in input order.
+    let reduce = matches!(
+        target.ty,
+        KqlType::Int | KqlType::Long | KqlType::Datetime | KqlType::Timespan
+    );
+    let pick = |expr: PlExpr| -> PlExpr {
+        match (reduce, descending) {
+            (true, true) => expr.max_by(target.expr.clone()),
+            (true, false) => expr.min_by(target.expr.clone()),
+            (false, _) => expr.sort_by([target.expr.clone()], order.clone()).first(),
+        }
+    };
     outputs.push(pick(target.expr.clone()).alias(push_name(
         names,
         target_name.clone(),

@@ -694,7 +694,10 @@ impl<'a> ExprCompiler<'a> {
                 };
                 let restart = compiled[1].expr.clone().fill_null(lit(false));
                 // Counts from `start`, and again from `start` on each row where `restart` holds.
-                let expr = polars::prelude::map_multiple(
+                // The count carries from row to row, so the function must see the whole column.
+                // `apply_multiple` is not element-wise, so the streaming engine does not split it
+                // into batches as it would a `map_multiple` function.
+                let expr = polars::prelude::apply_multiple(
                     move |columns: &mut [polars::prelude::Column]| {
                         let flags = columns[0].bool()?.clone();
                         let mut current = start - 1;
@@ -722,6 +725,7 @@ impl<'a> ExprCompiler<'a> {
                             DataType::Int64,
                         ))
                     },
+                    false,
                 );
                 Ok(Compiled::new(expr, KqlType::Long))
             }

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use polars::prelude::{
-    DataFrame, DataType, Expr as PlExpr, IdxSize, IntoLazy as _, LazyFrame, Schema,
-    SortMultipleOptions, UniqueKeepStrategy, col, len,
+    DataFrame, DataType, Engine, Expr as PlExpr, IdxSize, IntoLazy as _, LazyFrame, PolarsResult,
+    Schema, SortMultipleOptions, UniqueKeepStrategy, col, len,
 };
 
 use crate::EngineError;
@@ -59,7 +59,32 @@ pub fn plan_query(
     let planner = Planner { tables, now_nanos };
     let mut bindings = Bindings::default();
     planner.bind_lets(&query.lets, &mut bindings)?;
-    planner.plan_pipeline(&query.pipeline, &bindings)
+    let plan = planner.plan_pipeline(&query.pipeline, &bindings)?;
+    if std::env::var_os(TRACE_PLAN_VARIABLE).is_some() {
+        trace_plan(&plan);
+    }
+    Ok(plan)
+}
+
+/// The environment variable that makes [`plan_query`] print polars' optimized plan to
+/// standard error, to check which columns and filters reach the file scan.
+pub const TRACE_PLAN_VARIABLE: &str = "QUARRY_TRACE_PLAN";
+
+/// Runs `plan` on polars' streaming engine, which reads file scans in batches. Group-by,
+/// top-N and joins over a large table then hold their state instead of every input row. In
+/// polars 0.55 the engine runs the nodes it cannot stream, such as a full sort, in memory.
+pub fn collect_plan(plan: LazyFrame) -> PolarsResult<DataFrame> {
+    // A plan built from one `LazyFrame` has one sink, so the result is a single frame.
+    // `Multiple` comes only from `collect_all` over several plans.
+    plan.collect_with_engine(Engine::Streaming)
+        .map(|result| result.unwrap_single())
+}
+
+fn trace_plan(plan: &LazyFrame) {
+    match plan.describe_optimized_plan() {
+        Ok(text) => eprintln!("{TRACE_PLAN_VARIABLE}: optimized plan:\n{text}"),
+        Err(error) => eprintln!("{TRACE_PLAN_VARIABLE}: failed to optimize the plan: {error}"),
+    }
 }
 
 /// Plans pipelines against one set of tables and one `now()`.
@@ -128,11 +153,8 @@ impl Planner<'_> {
         bindings: &Bindings,
         range: Range<usize>,
     ) -> Result<Literal, EngineError> {
-        let frame = self
-            .plan_pipeline(pipeline, bindings)?
-            .limit(1)
-            .collect()
-            .map_err(|error| {
+        let frame =
+            collect_plan(self.plan_pipeline(pipeline, bindings)?.limit(1)).map_err(|error| {
                 EngineError::at(
                     format!("the `toscalar()` subquery failed: {error}"),
                     range.clone(),

@@ -26,7 +26,7 @@ pub(super) fn collect(
     range: &Range<usize>,
     what: &str,
 ) -> Result<DataFrame, EngineError> {
-    frame.collect().map_err(|error| {
+    super::collect_plan(frame).map_err(|error| {
         EngineError::at(
             format!("`{what}` failed while running: {error}"),
             range.clone(),
