@@ -173,6 +173,8 @@ pub struct Session {
     /// Loaded folder tables by table name and path. The name is part of the key because the
     /// `.evtx` files of a folder feed two tables, which share a path.
     cache: Mutex<HashMap<(String, PathBuf), CachedTable>>,
+    /// A schema file that replaces the data folder's `quarry-schema.json`.
+    schema_file: Option<PathBuf>,
 }
 
 struct CachedTable {
@@ -190,7 +192,15 @@ impl Session {
             source,
             clock,
             cache: Mutex::new(HashMap::new()),
+            schema_file: None,
         }
+    }
+
+    /// Takes column types from `path` instead of the data folder's `quarry-schema.json`
+    /// (see [`load::list_tables_with_schema`]).
+    pub fn with_schema_file(mut self, path: PathBuf) -> Session {
+        self.schema_file = Some(path);
+        self
     }
 
     pub fn source(&self) -> &DataSource {
@@ -293,7 +303,9 @@ impl SessionTables<'_> {
     fn folder_files(&self) -> Result<Option<BTreeMap<String, load::TableFile>>, EngineError> {
         match &self.session.source {
             DataSource::Demo => Ok(None),
-            DataSource::Folder(folder) => load::list_tables(folder).map(Some),
+            DataSource::Folder(folder) => {
+                load::list_tables_with_schema(folder, self.session.schema_file.as_deref()).map(Some)
+            }
         }
     }
 }

@@ -44,9 +44,16 @@ pub struct RunArgs {
 
     /// Folder or quoted glob pattern of CSV, TSV, JSON, JSON-lines and Parquet files, gzipped
     /// or not; each file is a table named by its stem, each subfolder a table of its files.
+    /// Windows event logs (.evtx) feed the tables SecurityEvent and WindowsEvent.
     /// `--data demo`, or no `--data` at all, runs on the built-in demo dataset.
     #[arg(long, value_name = "DIR")]
     data: Option<String>,
+
+    /// JSON file of column types by table, such as {"SigninLogs": {"ResultType": "string"}},
+    /// used instead of the data folder's quarry-schema.json. Types: string, int, long, real,
+    /// bool, datetime.
+    #[arg(long, value_name = "FILE", conflicts_with = "connection")]
+    schema: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -142,7 +149,15 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(folder) => DataSource::Folder(PathBuf::from(folder)),
     };
 
-    let session = Session::new(source);
+    let session = match (&args.schema, &source) {
+        (None, _) => Session::new(source),
+        (Some(path), DataSource::Demo) => anyhow::bail!(
+            "--schema {} sets column types of local files, but the demo dataset's types are \
+             fixed; add --data DIR",
+            path.display()
+        ),
+        (Some(path), DataSource::Folder(_)) => Session::new(source).with_schema_file(path.clone()),
+    };
     let options = RunOptions {
         max_rows: args.max_rows.unwrap_or(usize::MAX),
         time_range: local_time_window(args.start.as_deref(), args.end.as_deref())

@@ -123,6 +123,35 @@ pub struct TableFile {
 /// name form one table. Two formats for one table name (say `a.csv` and `a.parquet`) are an
 /// error, because the table would be ambiguous.
 pub fn list_tables(source: &Path) -> Result<BTreeMap<String, TableFile>, EngineError> {
+    list_tables_with_schema(source, None)
+}
+
+/// Lists the tables of a data source like [`list_tables`]. With `schema_file`, the column
+/// types come from that file instead of the folder's `quarry-schema.json`, and every table
+/// that the file names must exist.
+pub fn list_tables_with_schema(
+    source: &Path,
+    schema_file: Option<&Path>,
+) -> Result<BTreeMap<String, TableFile>, EngineError> {
+    let Some(path) = schema_file else {
+        return find_tables(source, None);
+    };
+    let explicit = schema::read_explicit_schema(path)?;
+    let tables = find_tables(source, Some(&explicit))?;
+    schema::check_table_names(path, &explicit, &tables)?;
+    Ok(tables)
+}
+
+/// Lists the tables of `source` with the column types of `explicit`, or of the folder's schema
+/// file when `explicit` is `None`.
+fn find_tables(
+    source: &Path,
+    explicit: Option<&BTreeMap<String, TableSchema>>,
+) -> Result<BTreeMap<String, TableFile>, EngineError> {
+    let read_schema = |folder: &Path| match explicit {
+        Some(schema) => Ok(schema.clone()),
+        None => schema::read_schema_file(folder),
+    };
     let text = source.to_string_lossy();
     if glob::is_pattern(&text) {
         let (root, pattern) = glob::split_pattern(&text);
@@ -139,7 +168,7 @@ pub fn list_tables(source: &Path) -> Result<BTreeMap<String, TableFile>, EngineE
                  pattern, and quote it so that the shell does not expand it"
             )));
         }
-        let schema = schema::read_schema_file(&root)?;
+        let schema = read_schema(&root)?;
         return group_tables(evtx::route_tables(files), &schema, &text);
     }
 
@@ -150,7 +179,7 @@ pub fn list_tables(source: &Path) -> Result<BTreeMap<String, TableFile>, EngineE
             source.display()
         ))
     })?;
-    let schema = schema::read_schema_file(source)?;
+    let schema = read_schema(source)?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|error| {

@@ -1,4 +1,5 @@
-//! Explicit column types from a `quarry-schema.json` file in the data folder.
+//! Explicit column types from a `quarry-schema.json` file in the data folder, or from a file
+//! given with `quarry run --schema FILE` instead.
 //!
 //! The file maps table names to column types, with KQL type names:
 //!
@@ -12,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -73,9 +74,21 @@ impl ColumnType {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableSchema {
     pub columns: BTreeMap<String, ColumnType>,
+    /// The schema file that sets these types, named in errors.
+    pub file: PathBuf,
 }
 
 impl TableSchema {
+    /// Names the schema file in messages: its path, or `quarry-schema.json` for types that no
+    /// file set.
+    fn file_name(&self) -> String {
+        if self.file.as_os_str().is_empty() {
+            SCHEMA_FILE.to_owned()
+        } else {
+            format!("`{}`", self.file.display())
+        }
+    }
+
     /// Returns a polars schema that reads every listed column as text.
     pub fn text_overrides(&self) -> Schema {
         self.columns
@@ -98,12 +111,32 @@ pub fn read_schema_file(folder: &Path) -> Result<BTreeMap<String, TableSchema>, 
             )));
         }
     };
-    parse_schema(&text).map_err(|problem| {
+    parse_schema_at(&text, &path)
+}
+
+/// Reads a schema file given by path, such as the one `quarry run --schema` names. Unlike a
+/// folder's schema file, it must exist.
+pub fn read_explicit_schema(path: &Path) -> Result<BTreeMap<String, TableSchema>, EngineError> {
+    let text = fs::read_to_string(path).map_err(|error| {
+        EngineError::new(format!(
+            "cannot read the schema file `{}`: {error}; check the path",
+            path.display()
+        ))
+    })?;
+    parse_schema_at(&text, path)
+}
+
+fn parse_schema_at(text: &str, path: &Path) -> Result<BTreeMap<String, TableSchema>, EngineError> {
+    let mut schemas = parse_schema(text).map_err(|problem| {
         EngineError::new(format!(
             "invalid schema file `{}`: {problem}",
             path.display()
         ))
-    })
+    })?;
+    for schema in schemas.values_mut() {
+        schema.file = path.to_owned();
+    }
+    Ok(schemas)
 }
 
 /// Parses the schema file's JSON text.
@@ -136,6 +169,29 @@ pub fn parse_schema(text: &str) -> Result<BTreeMap<String, TableSchema>, String>
     Ok(schemas)
 }
 
+/// Reports a table in the schema file `path` that the data source lacks, because otherwise
+/// its types would be ignored silently.
+pub fn check_table_names(
+    path: &Path,
+    schemas: &BTreeMap<String, TableSchema>,
+    tables: &BTreeMap<String, super::TableFile>,
+) -> Result<(), EngineError> {
+    let Some(missing) = schemas.keys().find(|name| !tables.contains_key(*name)) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = tables.keys().map(String::as_str).collect();
+    Err(EngineError::new(format!(
+        "the schema file `{}` sets column types for the table `{missing}`, but the data source \
+         has no such table; its tables are {}; fix the table name in the schema file",
+        path.display(),
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    )))
+}
+
 /// Converts the columns that `schema` names to their types. `part` names the file in errors.
 pub fn apply(
     mut frame: DataFrame,
@@ -150,19 +206,22 @@ pub fn apply(
                 .map(|c| c.to_string())
                 .collect();
             return Err(EngineError::new(format!(
-                "{SCHEMA_FILE} sets the type of `{name}`, but `{}` has no such column; its \
-                 columns are {}; fix the name in {SCHEMA_FILE}",
+                "{} sets the type of `{name}`, but `{}` has no such column; its columns are \
+                 {}; fix the name in {}",
+                schema.file_name(),
                 part.display(),
-                columns.join(", ")
+                columns.join(", "),
+                schema.file_name()
             )));
         };
         let series = column.as_materialized_series().clone();
         let converted = convert(&series, *ty).map_err(|problem| {
             EngineError::new(format!(
                 "cannot read column `{name}` of `{}` as {}: {problem}; fix the value or change \
-                 the type in {SCHEMA_FILE}",
+                 the type in {}",
                 part.display(),
-                ty.name()
+                ty.name(),
+                schema.file_name()
             ))
         })?;
         frame
