@@ -668,7 +668,39 @@ module.exports = grammar({
       'search',
       parameters($, 'kind'),
       optional(seq('in', '(', commaSep1(field('table', choice($._expression, $.wildcard_name))), ')')),
-      field('predicate', $._expression),
+      field('predicate', $._search_predicate),
+    )),
+
+    // A search predicate is an expression that may also contain column-restricted terms such as
+    // `Col:"x"`. Only `and` and `or` can join such a term to the rest. So the `and` and `or` at
+    // the top of the predicate get rules of their own, aliased to `binary_expression`, and the
+    // precedence on `_search_operand` makes an ordinary operand end before them.
+    _search_predicate: $ => choice(
+      $._search_operand,
+      alias($._search_logical_expression, $.binary_expression),
+    ),
+
+    _search_logical_expression: $ => choice(
+      ...[[PREC.or, 'or'], [PREC.and, 'and']].map(([precedence, operator]) => prec.left(
+        /** @type {number} */ (precedence),
+        seq(
+          field('left', $._search_predicate),
+          field('operator', /** @type {string} */ (operator)),
+          field('right', $._search_predicate),
+        ),
+      )),
+    ),
+
+    _search_operand: $ => choice(
+      prec.left(PREC.and, $._expression),
+      alias($._column_search_term, $.binary_expression),
+    ),
+
+    // `Col:"x"` searches the column `Col` for the term `x`, and `*:"x"` searches every column.
+    _column_search_term: $ => prec.left(PREC.equality, seq(
+      field('left', choice($._name, $.star)),
+      field('operator', ':'),
+      field('right', $._expression),
     )),
 
     serialize_operator: $ => prec.right(seq(
@@ -833,7 +865,9 @@ module.exports = grammar({
     parenthesized_expression: $ => seq('(', $._query, ')'),
 
     call_expression: $ => prec(PREC.postfix, seq(
-      field('function', $._primary),
+      // `entity_group` also starts the `entity_group [...]` list, yet `entity_group("name")`
+      // calls the function that looks up a stored entity group.
+      field('function', choice($._primary, alias('entity_group', $.identifier))),
       field('arguments', $.argument_list),
     )),
 
@@ -959,8 +993,19 @@ module.exports = grammar({
 
     typeof_literal: $ => token(/typeof[ \t]*\([^)]*\)/),
 
-    // A literal spelled with its type, such as `long(null)`, `real(nan)` or `int(3)`.
-    typed_literal: $ => token(/(bool|boolean|int|int32|long|int64|real|double|decimal|string)[ \t]*\([^)]*\)/),
+    // A literal spelled with its type, such as `long(null)`, `real(nan)`, `int(-3)` or
+    // `bool(true)`. Anything else in the parentheses, such as `double(x)`, makes a call.
+    typed_literal: $ => token(seq(
+      /(bool|boolean|int|int32|long|int64|real|double|decimal|string)[ \t]*\([ \t]*/,
+      choice(
+        'null',
+        /[+-]?(nan|inf)/,
+        /true|True|TRUE|false|False|FALSE/,
+        /[+-]?0[xX][0-9a-fA-F]+/,
+        /[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?/,
+      ),
+      /[ \t]*\)/,
+    )),
 
     dynamic_literal: $ => seq(
       alias(token(/dynamic[ \t]*\(/), 'dynamic('),

@@ -557,10 +557,9 @@ fn expand_snippet_fills_placeholders() {
 
 /// Operators and functions whose example Kusto.Language 12.4.1 accepts but Quarry's grammar
 /// does not parse yet.
-// TODO: the grammar has no `graph-to-table` operator, and it reads `entity_group` only as the
-// keyword of a literal list (`entity_group [...]`), not as a call naming a stored group.
+// TODO: the grammar has no `graph-to-table` operator.
 // Remove each entry once the grammar learns it; the test fails until then.
-const EXAMPLE_GRAMMAR_GAPS: &[&str] = &["entity_group", "graph-to-table"];
+const EXAMPLE_GRAMMAR_GAPS: &[&str] = &["graph-to-table"];
 
 /// Operators whose expanded snippet Quarry's grammar does not parse yet, for the same reason.
 const SNIPPET_GRAMMAR_GAPS: &[&str] = &["graph-to-table"];

@@ -240,3 +240,67 @@ fn unknown_plugin_and_join_side_suggest() {
         Some("did you mean `CorrelationId`?")
     );
 }
+
+#[test]
+fn type_name_call_needs_constant() {
+    let text = "SecurityEvent | extend d = double(EventID)";
+    let diagnostic = only(text, codes::UNKNOWN_FUNCTION);
+    assert_eq!(&text[diagnostic.range.clone()], "double(EventID)");
+    assert!(
+        diagnostic.message.contains("typed literal"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(
+        diagnostic
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("todouble()"),
+        "{:?}",
+        diagnostic.help
+    );
+}
+
+#[test]
+fn type_name_call_of_let_function() {
+    let text = "let double = (x: long) { x * 2 };\nSecurityEvent | extend d = double(EventID)";
+    assert!(with_code(text, codes::UNKNOWN_FUNCTION).is_empty());
+}
+
+#[test]
+fn typed_literal_constants_clean() {
+    let text =
+        "print a = long(-1), b = real(+inf), c = int(0x1f), d = bool(true), e = double(null)";
+    assert!(
+        model(text).diagnostics.is_empty(),
+        "{:?}",
+        model(text).diagnostics
+    );
+}
+
+#[test]
+fn search_column_term_binds_column() {
+    let clean = r#"SecurityEvent | search Account:"admin" and "x""#;
+    assert!(with_code(clean, codes::UNKNOWN_NAME).is_empty());
+    let misspelled = r#"SecurityEvent | search Acount:"admin""#;
+    let names = with_code(misspelled, codes::UNKNOWN_NAME);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("Acount:"), "{names:?}");
+}
+
+#[test]
+fn search_keeps_columns_adds_table() {
+    let piped = r#"SecurityEvent | search "x" | project $table, Account, Missing"#;
+    let names = with_code(piped, codes::UNKNOWN_NAME);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("Missing:"), "{names:?}");
+
+    let over_tables = r#"search in (SecurityEvent, SigninLogs) "x" | project $table, Account, UserPrincipalName, Missing"#;
+    let names = with_code(over_tables, codes::UNKNOWN_NAME);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("Missing:"), "{names:?}");
+
+    let every_table = r#"search "x" | project $table, Anything"#;
+    assert!(with_code(every_table, codes::UNKNOWN_NAME).is_empty());
+}

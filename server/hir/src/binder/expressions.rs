@@ -256,6 +256,26 @@ impl<'t> Binder<'t> {
             _ => {}
         }
 
+        if let Some(conversion) = typed_literal_conversion(name) {
+            // The grammar reads `long(1)` as a literal, so a call of a type name has a
+            // non-constant argument. No built-in function has such a name.
+            self.report(
+                node.byte_range(),
+                codes::UNKNOWN_FUNCTION,
+                format!(
+                    "`{name}(...)` is a typed literal and takes a constant, such as `{name}(1)` or \
+                     `{name}(null)`, not an expression"
+                ),
+                Some(format!(
+                    "to convert a value to {name}, call `{conversion}()`"
+                )),
+            );
+            for argument in arguments {
+                self.expression(argument, context, Expect::Any);
+            }
+            return Value::Scalar(ScalarType::parse(name).unwrap_or(ScalarType::Unknown));
+        }
+
         let Some(builtin) = self.catalog.builtin(name) else {
             self.report(
                 function.byte_range(),
@@ -354,6 +374,21 @@ impl<'t> Binder<'t> {
         crate::suggest::closest(name, candidates)
             .map(|candidate| format!("did you mean `{candidate}`?"))
     }
+}
+
+/// Returns the conversion function for a type name that also spells typed literals, such as
+/// `todouble` for `double`, or `None` for other names.
+fn typed_literal_conversion(name: &str) -> Option<&'static str> {
+    let conversion = match name {
+        "bool" | "boolean" => "tobool",
+        "int" | "int32" => "toint",
+        "long" | "int64" => "tolong",
+        "real" | "double" => "todouble",
+        "decimal" => "todecimal",
+        "string" => "tostring",
+        _ => return None,
+    };
+    Some(conversion)
 }
 
 /// Returns the row type of a value used as a table; anything else is an unknown open row.

@@ -155,6 +155,7 @@ impl<'t> Binder<'t> {
             }
             kinds::JOIN_OPERATOR | kinds::LOOKUP_OPERATOR => self.join(node, &input),
             kinds::UNION_OPERATOR => self.union(node, &input),
+            kinds::SEARCH_OPERATOR => self.search(node, &input),
             kinds::MV_EXPAND_OPERATOR => {
                 let mut output = RowBuilder::from_row(&input);
                 self.mv_columns(node, &context, &mut output);
@@ -753,6 +754,18 @@ impl<'t> Binder<'t> {
         if fuzzy {
             self.fuzzy_union += 1;
         }
+        self.add_table_columns(node, &mut output);
+        if fuzzy {
+            self.fuzzy_union -= 1;
+        }
+        if let Some((name, parameter)) = source_column {
+            output.set(computed(&name, ScalarType::String, "union", parameter));
+        }
+        output.build()
+    }
+
+    /// Adds the columns of every `table` child of `union` or `search` that `output` lacks.
+    fn add_table_columns(&mut self, node: Node<'t>, output: &mut RowBuilder) {
         for table in field_children(node, "table") {
             let row = if matches!(table.kind(), kinds::STAR | kinds::WILDCARD_NAME) {
                 self.wildcard_tables(table)
@@ -766,12 +779,30 @@ impl<'t> Binder<'t> {
                 }
             }
         }
-        if fuzzy {
-            self.fuzzy_union -= 1;
+    }
+
+    /// Binds `search`, which keeps the rows of its input, or of the tables in `in (...)`, and
+    /// adds `$table`, the name of each row's table. Without a pipe or `in (...)` it reads every
+    /// table, so its row stays open.
+    fn search(&mut self, node: Node<'t>, input: &Arc<RowType>) -> Arc<RowType> {
+        let piped = node.parent().is_some_and(|parent| {
+            parent.kind() == kinds::PIPE_EXPRESSION
+                && parent
+                    .child_by_field_name("operator")
+                    .is_some_and(|operator| operator.id() == node.id())
+        });
+        let mut output = if piped {
+            RowBuilder::from_row(input)
+        } else {
+            RowBuilder::new(node.child_by_field_name("table").is_none())
+        };
+        self.add_table_columns(node, &mut output);
+        let row = output.build();
+        if let Some(predicate) = node.child_by_field_name("predicate") {
+            self.expression(predicate, &Context::with_row(&row), Expect::Any);
         }
-        if let Some((name, parameter)) = source_column {
-            output.set(computed(&name, ScalarType::String, "union", parameter));
-        }
+        let mut output = RowBuilder::from_row(&row);
+        output.set(computed("$table", ScalarType::String, "search", node));
         output.build()
     }
 
