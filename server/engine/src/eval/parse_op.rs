@@ -415,3 +415,138 @@ pub(super) fn parse_kv(
     }
     Ok(frame.with_columns(outputs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(constant: &str) -> ParseItem {
+        ParseItem::Text(constant.to_owned())
+    }
+
+    fn column(name: &str) -> ParseItem {
+        ParseItem::Column {
+            name: Ident {
+                name: name.to_owned(),
+                range: 0..0,
+            },
+            ty: None,
+        }
+    }
+
+    /// Returns the captures of `text` under `parser`, or `None` when it does not match.
+    fn captures(parser: &Parser, text: &str) -> Option<Vec<String>> {
+        let mut spans = Vec::new();
+        if !parser.matches(text, &mut spans) {
+            return None;
+        }
+        Some(
+            spans
+                .iter()
+                .map(|(start, end)| text[*start..*end].to_owned())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn constant_search_agrees_with_regex() {
+        let patterns = vec![
+            vec![column("A"), text("\\"), column("B")],
+            vec![text("pam_unix("), column("S"), text(":"), column("R")],
+            vec![
+                ParseItem::Star,
+                text("for "),
+                column("W"),
+                text(" "),
+                ParseItem::Star,
+            ],
+            vec![column("A"), column("B"), text("="), column("C")],
+            vec![text("a"), text("b"), column("C")],
+            vec![
+                ParseItem::Star,
+                text("x"),
+                ParseItem::Star,
+                text("y"),
+                column("Z"),
+            ],
+            vec![column("A"), text("-"), column("B"), text(".")],
+            vec![column("A"), ParseItem::Star],
+        ];
+        let texts = [
+            "",
+            "CONTOSO\\alice",
+            "\\lead",
+            "trail\\",
+            "pam_unix(sshd:session): opened",
+            "x pam_unix(a:b)",
+            "session opened for user root by (uid=0)",
+            "for  double",
+            "key=value=more",
+            "abc",
+            "ab",
+            "xay yxyz",
+            "yx",
+            "a-b-c.d",
+            "a-b",
+            "line\nbreak-x.",
+        ];
+        for items in &patterns {
+            let types = vec![
+                KqlType::String;
+                items
+                    .iter()
+                    .filter(|i| matches!(i, ParseItem::Column { .. }))
+                    .count()
+            ];
+            let steps = literal_steps(items, &types, true)
+                .expect("the pattern has only constants and untyped columns");
+            let literal = Parser {
+                matcher: Matcher::Literal(steps),
+                types: types.clone(),
+                strict: true,
+            };
+            let regex = Parser {
+                matcher: Matcher::Regex(
+                    pattern_regex(items, &types, ParseKind::Simple, &(0..0)).unwrap(),
+                ),
+                types: types.clone(),
+                strict: true,
+            };
+            for text in texts {
+                assert_eq!(
+                    captures(&literal, text),
+                    captures(&regex, text),
+                    "pattern {items:?} on {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pattern_anchored_at_start() {
+        let items = vec![text("port="), column("P")];
+        let types = vec![KqlType::String];
+        let parser = Parser {
+            matcher: Matcher::Literal(literal_steps(&items, &types, true).unwrap()),
+            types,
+            strict: true,
+        };
+        assert_eq!(captures(&parser, "port=80"), Some(vec!["80".to_owned()]));
+        assert_eq!(captures(&parser, "x port=80"), None);
+    }
+
+    #[test]
+    fn typed_columns_need_regex_when_strict() {
+        let items = vec![text("n="), column("N")];
+        assert!(literal_steps(&items, &[KqlType::Long], true).is_none());
+        assert!(literal_steps(&items, &[KqlType::Long], false).is_some());
+        assert!(
+            literal_steps(
+                &[column("A"), text(""), column("B")],
+                &[KqlType::String; 2],
+                true
+            )
+            .is_none()
+        );
+    }
+}
