@@ -13,9 +13,13 @@
 //! [rdap.domain_base_urls]
 //! com = "https://rdap.verisign.com/com/v1/"
 //! ```
+//!
+//! Records and "no record" responses are cached on disk like threat-intelligence results, so a
+//! second lookup of the same indicator within `cache_ttl_hours` sends nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -24,14 +28,16 @@ use url::Url;
 
 use crate::indicator::IocType;
 use crate::ti::http::{ApiRequest, HttpCore};
-use crate::ti::{HttpSettings, LookupStatus, Observable, PrivacyGuard, RateLimit};
+use crate::ti::{
+    DEFAULT_CACHE_TTL, DiskCache, HttpSettings, LookupStatus, Observable, PrivacyGuard, RateLimit,
+};
 
 /// Base URL used when RDAP is enabled without any base URL. rdap.org redirects each query to
 /// the registry that IANA's bootstrap files name.
 pub const DEFAULT_BASE_URL: &str = "https://rdap.org/";
 
 /// The `[rdap]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RdapConfig {
     /// Allows lookups at all (default false).
@@ -45,6 +51,24 @@ pub struct RdapConfig {
     pub default_base_url: Option<Url>,
     /// Time allowed for one request, in seconds (default 10).
     pub timeout_seconds: Option<f64>,
+    /// Caches records and "no record" responses under the cache folder (default true).
+    pub cache: bool,
+    /// Time to live of a cached response, in hours (default 24).
+    pub cache_ttl_hours: f64,
+}
+
+impl Default for RdapConfig {
+    fn default() -> RdapConfig {
+        RdapConfig {
+            enabled: false,
+            ip_base_url: None,
+            domain_base_urls: BTreeMap::new(),
+            default_base_url: None,
+            timeout_seconds: None,
+            cache: true,
+            cache_ttl_hours: DEFAULT_CACHE_TTL.as_secs_f64() / 3600.0,
+        }
+    }
 }
 
 /// Reason a whois lookup returned no record.
@@ -71,7 +95,7 @@ pub enum RdapError {
 }
 
 /// One dated event of an RDAP object, such as `registration` or `expiration`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RdapEvent {
     pub action: String,
     pub date: String,
@@ -79,7 +103,7 @@ pub struct RdapEvent {
 
 /// A contact or organization attached to the object, with its roles (`registrant`,
 /// `abuse`, `registrar`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RdapEntity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
@@ -92,7 +116,7 @@ pub struct RdapEntity {
 }
 
 /// The fields of an RDAP IP network or domain object that a hunter reads first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhoisRecord {
     /// The indicator as looked up.
     pub query: String,
@@ -120,13 +144,28 @@ pub struct WhoisRecord {
     pub links: Vec<String>,
     /// The URL that was queried.
     pub source_url: String,
+    /// Whether the record came from the disk cache instead of the server.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
+
+/// The response of an RDAP server that the cache keeps: a record, or a 404.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum CachedResponse {
+    Record(WhoisRecord),
+    NotFound,
+}
+
+/// The cache file name stem, which must differ from every threat-intelligence provider name
+/// in case both share a folder.
+const CACHE_NAME: &str = "rdap-whois";
 
 /// Sends RDAP queries, one HTTP client (with its own rate limit) per configured base URL.
 pub struct RdapClient {
     config: RdapConfig,
     privacy: PrivacyGuard,
     clients: HashMap<String, HttpCore>,
+    cache: Option<DiskCache<CachedResponse>>,
 }
 
 impl RdapClient {
@@ -171,7 +210,21 @@ impl RdapClient {
             config,
             privacy: privacy.clone(),
             clients,
+            cache: None,
         }
+    }
+
+    /// Caches responses in `folder`, unless `cache = false` in the `[rdap]` table. `None` leaves
+    /// the cache off, as `quarry enrich --no-cache` does.
+    pub fn with_cache_folder(mut self, folder: Option<&Path>) -> RdapClient {
+        self.cache = match folder {
+            Some(folder) if self.config.cache => Some(DiskCache::new(
+                folder,
+                Duration::from_secs_f64(self.config.cache_ttl_hours.max(0.0) * 3600.0),
+            )),
+            _ => None,
+        };
+        self
     }
 
     /// Looks `observable` up. Only IPv4, IPv6 and domain indicators have records.
@@ -210,12 +263,52 @@ impl RdapClient {
         let Some(base_url) = base_url else {
             return Err(RdapError::NoBaseUrl { value });
         };
+        if let Some(response) = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.get_value(CACHE_NAME, observable))
+        {
+            tracing::debug!(query = %value, "RDAP response read from the cache");
+            return match response {
+                CachedResponse::Record(mut record) => {
+                    record.cached = true;
+                    Ok(record)
+                }
+                CachedResponse::NotFound => Err(RdapError::NotFound { value }),
+            };
+        }
+        let fetched = self.fetch(&value, base_url, &path).await;
+        if let Some(cache) = &self.cache {
+            match &fetched {
+                Ok(record) => cache.put_value(
+                    CACHE_NAME,
+                    observable,
+                    CachedResponse::Record(record.clone()),
+                ),
+                Err(RdapError::NotFound { .. }) => {
+                    cache.put_value(CACHE_NAME, observable, CachedResponse::NotFound)
+                }
+                // Errors are not cached, so the next lookup tries again.
+                Err(_) => {}
+            }
+        }
+        fetched
+    }
+
+    /// Sends the query `path` to `base_url` and reads the record.
+    async fn fetch(
+        &self,
+        value: &str,
+        base_url: &Url,
+        path: &str,
+    ) -> Result<WhoisRecord, RdapError> {
+        let value = value.to_owned();
         let client = self
             .clients
             .get(base_url.as_str())
             .expect("every configured base URL has a client");
 
-        let mut request = ApiRequest::get(path.clone());
+        let mut request = ApiRequest::get(path.to_owned());
         request.headers.push((
             "Accept",
             "application/rdap+json, application/json".to_owned(),
@@ -328,6 +421,7 @@ pub fn parse_record(query: &str, source_url: &str, json: &Value) -> Result<Whois
         nameservers,
         links: links.into_iter().map(|(_, href)| href).collect(),
         source_url: source_url.to_owned(),
+        cached: false,
     })
 }
 

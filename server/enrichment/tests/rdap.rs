@@ -1,11 +1,11 @@
 //! RDAP whois lookups against a fake RDAP server on 127.0.0.1: IP and domain records,
-//! per-TLD base URLs, 404, 429, timeouts, malformed bodies and the privacy guard.
+//! per-TLD base URLs, 404, 429, timeouts, malformed bodies, the privacy guard and the disk cache.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{FakeServer, Response};
+use common::{FakeServer, Response, temp_dir};
 use quarry_enrichment::rdap::{RdapClient, RdapConfig, RdapError};
 use quarry_enrichment::ti::PrivacyGuard;
 use quarry_enrichment::{IocType, Observable};
@@ -258,4 +258,68 @@ async fn privacy_guard_blocks_internal() {
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn second_lookup_uses_cache() {
+    let server = rdap_server().await;
+    let folder = temp_dir("rdap-cache");
+    let config = config_for(&server);
+    let ip = Observable::new("185.220.101.4", IocType::Ipv4);
+    let unknown = Observable::new("unknown-example.org", IocType::Dns);
+    let broken = Observable::new("broken-example.com", IocType::Dns);
+
+    let first = RdapClient::new(&config, &PrivacyGuard::default()).with_cache_folder(Some(&folder));
+    let fresh = first.lookup(&ip).await.unwrap();
+    assert!(!fresh.cached);
+    first.lookup(&unknown).await.unwrap_err();
+    first.lookup(&broken).await.unwrap_err();
+
+    // A new client reads the responses that the first one wrote to disk.
+    let second =
+        RdapClient::new(&config, &PrivacyGuard::default()).with_cache_folder(Some(&folder));
+    let cached = second.lookup(&ip).await.unwrap();
+    assert!(cached.cached);
+    assert_eq!(cached.name, fresh.name);
+    assert_eq!(cached.cidrs, fresh.cidrs);
+    assert_eq!(cached.entities, fresh.entities);
+    assert_eq!(cached.source_url, fresh.source_url);
+    assert_eq!(server.hits("/ip/185.220.101.4"), 1);
+
+    // "No record" is cached as well. A failure is not, so the server is asked again.
+    let error = second.lookup(&unknown).await.unwrap_err();
+    assert!(matches!(error, RdapError::NotFound { .. }), "{error:?}");
+    assert_eq!(server.hits("/domain/unknown-example.org"), 1);
+    second.lookup(&broken).await.unwrap_err();
+    assert_eq!(server.hits("/domain/broken-example.com"), 2);
+
+    // The serialized record leaves out `cached` unless it is set.
+    let json = serde_json::to_value(&fresh).unwrap();
+    assert!(json.get("cached").is_none(), "{json}");
+    assert_eq!(serde_json::to_value(&cached).unwrap()["cached"], true);
+    let _ = std::fs::remove_dir_all(&folder);
+}
+
+#[tokio::test]
+async fn cache_off_asks_every_time() {
+    let server = rdap_server().await;
+    let folder = temp_dir("rdap-no-cache");
+    let ip = Observable::new("185.220.101.4", IocType::Ipv4);
+
+    let mut config = config_for(&server);
+    config.cache = false;
+    let disabled =
+        RdapClient::new(&config, &PrivacyGuard::default()).with_cache_folder(Some(&folder));
+    disabled.lookup(&ip).await.unwrap();
+    disabled.lookup(&ip).await.unwrap();
+    assert_eq!(server.hits("/ip/185.220.101.4"), 2);
+
+    // Without a folder (`quarry enrich --no-cache`) nothing is cached either.
+    let no_folder =
+        RdapClient::new(&config_for(&server), &PrivacyGuard::default()).with_cache_folder(None);
+    no_folder.lookup(&ip).await.unwrap();
+    no_folder.lookup(&ip).await.unwrap();
+    assert_eq!(server.hits("/ip/185.220.101.4"), 4);
+    assert!(std::fs::read_dir(&folder).unwrap().next().is_none());
+    let _ = std::fs::remove_dir_all(&folder);
 }

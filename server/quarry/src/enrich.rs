@@ -43,7 +43,7 @@ pub struct EnrichArgs {
     #[arg(long)]
     whois: bool,
 
-    /// Neither read nor write the threat-intelligence cache.
+    /// Neither read nor write the threat-intelligence and RDAP caches.
     #[arg(long)]
     no_cache: bool,
 
@@ -135,7 +135,13 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
             .map(|observable| enricher.lookup(observable)),
     ));
     let whois: Vec<Option<WhoisOutcome>> = if args.whois {
-        let client = RdapClient::new(&config.rdap, &config.ti.privacy);
+        let rdap_cache = if args.no_cache {
+            None
+        } else {
+            cache_dir().map(|dir| dir.join("rdap"))
+        };
+        let client = RdapClient::new(&config.rdap, &config.ti.privacy)
+            .with_cache_folder(rdap_cache.as_deref());
         let records = runtime.block_on(futures::future::join_all(
             observables
                 .iter()
@@ -274,6 +280,9 @@ fn write_whois(record: &WhoisRecord, out: &mut impl Write) -> anyhow::Result<()>
     summary.extend(record.name.clone());
     summary.extend(record.handle.clone());
     summary.extend(record.country.clone());
+    if record.cached {
+        summary.push("(cached)".to_owned());
+    }
     writeln!(out, "  whois        {}", summary.join("  "))?;
     if !record.cidrs.is_empty() {
         writeln!(out, "  {:<12} {}", "", record.cidrs.join(", "))?;

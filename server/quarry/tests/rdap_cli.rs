@@ -195,3 +195,36 @@ fn whois_disabled_sends_nothing() {
     assert!(error.contains("enabled = true"), "{error}");
     assert!(server.targets().is_empty());
 }
+
+#[test]
+fn whois_second_run_uses_cache() {
+    let server = FakeRdap::start();
+    let dir = temp_dir("cache");
+    let config = write_config(&dir, &server, true);
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--whois",
+        "--no-geoip",
+        "185.220.101.4",
+    ];
+
+    let first = enrich(&dir, &args);
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    assert!(!String::from_utf8_lossy(&first.stdout).contains("(cached)"));
+    let second = enrich(&dir, &args);
+    let stdout = String::from_utf8(second.stdout).unwrap();
+    assert!(
+        stdout.contains("whois        ip network  TOR-EXIT-NET  NET-185-220-100-0-1  DE  (cached)"),
+        "{stdout}"
+    );
+    assert_eq!(server.targets(), ["/rdap/ip/185.220.101.4"]);
+    assert!(dir.join("cache/rdap/rdap-whois.json").is_file());
+
+    let mut no_cache = args.to_vec();
+    no_cache.push("--no-cache");
+    let third = enrich(&dir, &no_cache);
+    assert!(!String::from_utf8_lossy(&third.stdout).contains("(cached)"));
+    assert_eq!(server.targets().len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

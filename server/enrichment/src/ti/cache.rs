@@ -5,25 +5,28 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::result::{Observable, TiResult};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct CacheEntry {
+struct CacheEntry<V> {
     /// Seconds since the Unix epoch when the result was stored.
     stored_at: u64,
-    result: TiResult,
+    result: V,
 }
 
-type ProviderEntries = HashMap<String, CacheEntry>;
+type ProviderEntries<V> = HashMap<String, CacheEntry<V>>;
 
 /// Results by provider, loaded from disk on first use and written back on every store.
-/// Only found and not-found results are stored, so errors are retried on the next lookup.
-pub struct DiskCache {
+/// `V` is the stored value: threat-intelligence results by default, whois records for RDAP.
+/// For threat intelligence, only found and not-found results are stored, so errors are retried
+/// on the next lookup.
+pub struct DiskCache<V = TiResult> {
     folder: PathBuf,
     ttl: Duration,
-    providers: Mutex<HashMap<String, ProviderEntries>>,
+    providers: Mutex<HashMap<String, ProviderEntries<V>>>,
 }
 
 fn now_seconds() -> u64 {
@@ -55,8 +58,8 @@ fn file_name(provider: &str) -> String {
     format!("{stem}.json")
 }
 
-impl DiskCache {
-    pub fn new(folder: impl Into<PathBuf>, ttl: Duration) -> DiskCache {
+impl<V: Clone + Serialize + DeserializeOwned> DiskCache<V> {
+    pub fn new(folder: impl Into<PathBuf>, ttl: Duration) -> DiskCache<V> {
         DiskCache {
             folder: folder.into(),
             ttl,
@@ -68,7 +71,7 @@ impl DiskCache {
         &self.folder
     }
 
-    fn load(&self, provider: &str) -> ProviderEntries {
+    fn load(&self, provider: &str) -> ProviderEntries<V> {
         let path = self.folder.join(file_name(provider));
         let Ok(text) = std::fs::read_to_string(&path) else {
             return ProviderEntries::new();
@@ -79,8 +82,8 @@ impl DiskCache {
         })
     }
 
-    /// Returns the stored result when it is younger than the time to live.
-    pub fn get(&self, provider: &str, observable: &Observable) -> Option<TiResult> {
+    /// Returns the value stored for `observable` when it is younger than the time to live.
+    pub fn get_value(&self, provider: &str, observable: &Observable) -> Option<V> {
         let mut providers = self.providers.lock().expect("cache lock");
         let entries = providers
             .entry(provider.to_owned())
@@ -90,16 +93,11 @@ impl DiskCache {
         if age >= self.ttl.as_secs() {
             return None;
         }
-        let mut result = entry.result.clone();
-        result.cached = true;
-        Some(result)
+        Some(entry.result.clone())
     }
 
-    /// Stores `result` when it is a found or not-found result, and writes the provider's file.
-    pub fn put(&self, provider: &str, observable: &Observable, result: &TiResult) {
-        if !result.status.is_answer() {
-            return;
-        }
+    /// Stores `value` for `observable`, drops the expired entries and writes the provider's file.
+    pub fn put_value(&self, provider: &str, observable: &Observable, value: V) {
         let snapshot = {
             let mut providers = self.providers.lock().expect("cache lock");
             let entries = providers
@@ -108,13 +106,11 @@ impl DiskCache {
             let ttl = self.ttl.as_secs();
             let now = now_seconds();
             entries.retain(|_, entry| now.saturating_sub(entry.stored_at) < ttl);
-            let mut stored = result.clone();
-            stored.cached = false;
             entries.insert(
                 key(observable),
                 CacheEntry {
                     stored_at: now,
-                    result: stored,
+                    result: value,
                 },
             );
             serde_json::to_vec(entries).expect("cache entries serialize")
@@ -140,5 +136,24 @@ impl DiskCache {
         ));
         std::fs::write(&temporary, bytes)?;
         std::fs::rename(&temporary, &path)
+    }
+}
+
+impl DiskCache<TiResult> {
+    /// Returns the stored result, marked as cached, when it is younger than the time to live.
+    pub fn get(&self, provider: &str, observable: &Observable) -> Option<TiResult> {
+        let mut result = self.get_value(provider, observable)?;
+        result.cached = true;
+        Some(result)
+    }
+
+    /// Stores `result` when it is a found or not-found result, and writes the provider's file.
+    pub fn put(&self, provider: &str, observable: &Observable, result: &TiResult) {
+        if !result.status.is_answer() {
+            return;
+        }
+        let mut stored = result.clone();
+        stored.cached = false;
+        self.put_value(provider, observable, stored);
     }
 }

@@ -233,7 +233,9 @@ async fn whois(indicator: Indicator) -> Result<Value> {
     let config = EnrichmentConfig::load(config_path().as_deref()).map_err(|error| {
         Error::invalid_params(format!("{error}; fix enrichment.toml and try again"))
     })?;
-    let client = RdapClient::new(&config.rdap, &config.ti.privacy);
+    let rdap_cache = quarry_enrichment::paths::cache_dir().map(|dir| dir.join("rdap"));
+    let client =
+        RdapClient::new(&config.rdap, &config.ti.privacy).with_cache_folder(rdap_cache.as_deref());
     let observable = Observable::new(indicator.value, indicator.ioc_type);
     match client.lookup(&observable).await {
         Ok(record) => serde_json::to_value(record).map_err(|error| {
