@@ -12,6 +12,9 @@ use crate::ast::{
 };
 use crate::{EngineError, RenderHint};
 
+mod search;
+pub(crate) use search::term_test as search_term_test;
+
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// `render` properties whose value is a list of column names.
@@ -282,7 +285,10 @@ impl<'t> Lowerer<'t> {
                     };
                     tables.push((name, pipeline));
                 }
-                let predicate = self.expr(field(current, "predicate")?)?;
+                let predicate = self.search_predicate(
+                    field(current, "predicate")?,
+                    self.search_case_sensitive(current)?,
+                )?;
                 operators.insert(
                     0,
                     Operator {
@@ -393,6 +399,28 @@ impl<'t> Lowerer<'t> {
             parameters.push((name, field(parameter, "value")?));
         }
         Ok(parameters)
+    }
+
+    /// Reads the `kind=` parameter of `search`: `case_insensitive`, the default, or
+    /// `case_sensitive`.
+    fn search_case_sensitive(&self, node: Node<'_>) -> Result<bool, EngineError> {
+        let mut case_sensitive = false;
+        for (name, value) in self.parameters(node)? {
+            match (name.as_str(), self.text_of(value)) {
+                ("kind", "case_sensitive") => case_sensitive = true,
+                ("kind", "case_insensitive") => case_sensitive = false,
+                _ => {
+                    return Err(unsupported(
+                        &format!(
+                            "the search parameter `{}`",
+                            self.text_of(value.parent().unwrap_or(value))
+                        ),
+                        value,
+                    ));
+                }
+            }
+        }
+        Ok(case_sensitive)
     }
 
     /// Lowers a tabular operand of `union` or `join`: a table name or a parenthesized pipeline.
@@ -1059,7 +1087,10 @@ impl<'t> Lowerer<'t> {
                 if node.child_by_field_name("table").is_some() {
                     return Err(unsupported("`search in (...)` after a pipe", node));
                 }
-                OperatorKind::Search(self.expr(field(node, "predicate")?)?)
+                OperatorKind::Search(self.search_predicate(
+                    field(node, "predicate")?,
+                    self.search_case_sensitive(node)?,
+                )?)
             }
             _ => OperatorKind::Unsupported(operator_keyword(self.text_of(node))),
         };
@@ -1251,13 +1282,17 @@ impl<'t> Lowerer<'t> {
             "datetime_literal" => ExprKind::Literal(
                 parse_datetime_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
             ),
-            "typed_literal" => match parse_typed_literal(self.text_of(node)) {
-                Some(literal) => ExprKind::Literal(literal),
-                // The grammar reads a call of a user function named like a type, such as
-                // `double(x)`, as a typed literal; a name inside makes it a call.
-                None => typed_literal_call(self.text_of(node), node.byte_range())
-                    .ok_or_else(|| invalid_literal(node))?,
-            },
+            "typed_literal" => {
+                ExprKind::Literal(parse_typed_literal(self.text_of(node)).ok_or_else(|| {
+                    EngineError::at(
+                        format!(
+                            "invalid literal `{}`: the value does not fit the type",
+                            self.text_of(node)
+                        ),
+                        node.byte_range(),
+                    )
+                })?)
+            }
             "guid_literal" => ExprKind::Literal(Literal::String(
                 function_argument(self.text_of(node), &["guid", "uuid", "uniqueid"])
                     .ok_or_else(|| invalid_literal(node))?
@@ -1621,31 +1656,6 @@ fn wildcard_pipeline(pattern: &str, range: std::ops::Range<usize>) -> Pipeline {
     }
 }
 
-/// Reads `double(x)` as a call of the function `double` with the column `x`.
-fn typed_literal_call(text: &str, range: std::ops::Range<usize>) -> Option<ExprKind> {
-    let open = text.find('(')?;
-    let name = text[..open].trim();
-    let inner = text[open + 1..].strip_suffix(')')?.trim();
-    let is_name = |t: &str| {
-        !t.is_empty()
-            && t.chars()
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_')
-            && t.chars().all(|c| c.is_alphanumeric() || c == '_')
-    };
-    if !is_name(inner) || matches!(inner, "null" | "nan" | "inf" | "true" | "false") {
-        return None;
-    }
-    let start = range.start;
-    Some(ExprKind::Call {
-        name: Ident {
-            name: name.to_owned(),
-            range: start..start + name.len(),
-        },
-        args: vec![Expr::new(ExprKind::Name(inner.to_owned()), range)],
-    })
-}
-
 /// Returns the argument nodes of a call, without comments.
 fn call_arguments(call: Node<'_>) -> Result<Vec<Node<'_>>, EngineError> {
     Ok(call_arguments_of_list(field(call, "arguments")?))
@@ -1861,6 +1871,8 @@ fn parse_datetime_literal(text: &str) -> Option<Literal> {
         .map(Literal::Datetime)
 }
 
+/// Reads a typed literal such as `long(-1)`, `real(+inf)`, `int(0x1f)`, `bool(1)` or
+/// `decimal(null)`. `decimal` values become reals, since the engine has no decimal type.
 fn parse_typed_literal(text: &str) -> Option<Literal> {
     let open = text.find('(')?;
     let type_name = text[..open].trim();
@@ -1869,19 +1881,27 @@ fn parse_typed_literal(text: &str) -> Option<Literal> {
         return Some(Literal::Null);
     }
     match type_name {
-        "bool" | "boolean" => match inner {
+        "bool" | "boolean" => match inner.to_ascii_lowercase().as_str() {
             "true" => Some(Literal::Bool(true)),
             "false" => Some(Literal::Bool(false)),
-            _ => None,
+            number => parse_signed_integer(number).map(|n| Literal::Bool(n != 0)),
         },
-        "int" | "int32" | "long" | "int64" => parse_integer(inner).map(Literal::Long),
-        "real" | "double" => match inner {
-            "nan" => Some(Literal::Real(f64::NAN)),
+        "int" | "int32" | "long" | "int64" => parse_signed_integer(inner).map(Literal::Long),
+        "real" | "double" | "decimal" => match inner {
+            "nan" | "+nan" | "-nan" => Some(Literal::Real(f64::NAN)),
             "+inf" | "inf" => Some(Literal::Real(f64::INFINITY)),
             "-inf" => Some(Literal::Real(f64::NEG_INFINITY)),
             _ => inner.parse().ok().map(Literal::Real),
         },
         _ => None,
+    }
+}
+
+/// Reads a decimal or hexadecimal integer with an optional sign.
+fn parse_signed_integer(text: &str) -> Option<i64> {
+    match text.strip_prefix('-') {
+        Some(digits) => parse_integer(digits).and_then(i64::checked_neg),
+        None => parse_integer(text.strip_prefix('+').unwrap_or(text)),
     }
 }
 

@@ -639,10 +639,7 @@ impl<'a> ExprCompiler<'a> {
                     component: None,
                 };
                 compile_function(&call).unwrap_or_else(|| {
-                    Err(EngineError::at(
-                        format!("the function `{name}()` is not supported by the local engine yet"),
-                        name_range,
-                    ))
+                    Err(EngineError::at(unknown_function_message(name), name_range))
                 })
             }
         }
@@ -1447,6 +1444,23 @@ fn compile_string_op(
     };
     let result = if op.negated { matched.not() } else { matched };
     Ok(Compiled::new(result, KqlType::Bool))
+}
+
+/// Returns the error for a call of a function the engine lacks. A type name called with a
+/// non-constant argument, such as `double(x)`, is a typed literal written with an expression.
+fn unknown_function_message(name: &str) -> String {
+    let conversion = match name {
+        "bool" | "boolean" => "tobool",
+        "int" | "int32" => "toint",
+        "long" | "int64" => "tolong",
+        "real" | "double" | "decimal" => "todouble",
+        "string" => "tostring",
+        _ => return format!("the function `{name}()` is not supported by the local engine yet"),
+    };
+    format!(
+        "`{name}(...)` is a typed literal and takes a constant, such as `{name}(1)` or \
+         `{name}(null)`; to convert a value, call `{conversion}()`"
+    )
 }
 
 /// Builds the regular expression for KQL's term operators.

@@ -17,9 +17,7 @@ use super::types::KqlType;
 use super::unique_name;
 use super::value::{Value, build_column, read_column, row_function};
 use crate::EngineError;
-use crate::ast::{
-    BinaryOp, Expr, ExprKind, Ident, Literal, NamedExpr, StringOp, StringOpKind, TopNestedClause,
-};
+use crate::ast::{BinaryOp, Expr, ExprKind, Ident, Literal, NamedExpr, TopNestedClause};
 
 pub(super) fn collect(
     frame: LazyFrame,
@@ -554,8 +552,8 @@ pub(super) fn top_nested(
     Ok(result.sort_by_exprs(exprs, options).select(columns))
 }
 
-/// Applies `search`: a string term matches any string or dynamic column with `has`
-/// semantics; other predicates run as in `where`.
+/// Applies `search`: a bare string term matches when any string or dynamic column matches it,
+/// and other predicates, column terms included, run as in `where`.
 pub(super) fn search(
     frame: LazyFrame,
     scope: &Scope<'_>,
@@ -578,34 +576,16 @@ pub(super) fn search(
     Ok(frame.filter(compiled.expr.fill_null(lit(false))))
 }
 
-/// Replaces each string literal used as a condition with "any of `columns` has it".
+/// Replaces each string literal used as a condition with "the term matches any of
+/// `columns`", with the wildcard rules of `crate::lower::search_term_test`.
 fn search_terms(expr: &Expr, columns: &[String]) -> Expr {
     let range = expr.range.clone();
     match &expr.kind {
         ExprKind::Literal(Literal::String(term)) => {
-            let has = BinaryOp::Str(StringOp {
-                kind: if term.contains('*') {
-                    StringOpKind::Contains
-                } else {
-                    StringOpKind::Has
-                },
-                case_sensitive: false,
-                negated: false,
-            });
-            let needle = term.replace('*', "");
             let mut combined = Expr::new(ExprKind::Literal(Literal::Bool(false)), range.clone());
             for column in columns {
-                let test = Expr::new(
-                    ExprKind::Binary {
-                        op: has,
-                        lhs: Box::new(Expr::new(ExprKind::Name(column.clone()), range.clone())),
-                        rhs: Box::new(Expr::new(
-                            ExprKind::Literal(Literal::String(needle.clone())),
-                            range.clone(),
-                        )),
-                    },
-                    range.clone(),
-                );
+                let column = Expr::new(ExprKind::Name(column.clone()), range.clone());
+                let test = crate::lower::search_term_test(column, term, false, range.clone());
                 combined = Expr::new(
                     ExprKind::Binary {
                         op: BinaryOp::Or,

@@ -597,12 +597,10 @@ fn parse_path(text: &str) -> Json {
         Some((scheme, rest)) if !scheme.contains(['\\', '/']) => (scheme, rest),
         _ => ("", text),
     };
-    let root_length = if rest.starts_with(r"\\") || rest.starts_with("//") {
-        // A UNC path: the root is `\\server\share`.
-        let body = &rest[2..];
-        let mut separators = body.match_indices(['\\', '/']);
-        separators.nth(1).map_or(rest.len(), |(i, _)| i + 2)
-    } else if rest.len() >= 2 && rest.as_bytes()[1] == b':' {
+    // A drive letter is the root. A UNC path such as `\\server\share\dir\file.txt` has an
+    // empty root and the directory `\\server\share\dir`, as in the example output of Kusto's
+    // documentation of `parse_path()`.
+    let root_length = if rest.len() >= 2 && rest.as_bytes()[1] == b':' {
         2
     } else {
         0
@@ -613,9 +611,13 @@ fn parse_path(text: &str) -> Json {
         Some(i) if i >= root_length => (&rest[..i], &rest[i + 1..]),
         _ => (root, &rest[root_length..]),
     };
+    // An alternate data stream follows a file name with an extension, as in `file.txt:some.exe`.
+    // NOTE: Kusto's documentation shows only such names. A colon after a name without a dot, as
+    // in `C:\Users\$env:UserName`, stays in the file name here, and Kusto's output for that case
+    // has not been checked.
     let (file, stream) = match file.split_once(':') {
-        Some((file, stream)) => (file, stream),
-        None => (file, ""),
+        Some((name, stream)) if name.contains('.') => (name, stream),
+        _ => (file, ""),
     };
     let extension = match file.rfind('.') {
         Some(dot) if dot + 1 < file.len() => &file[dot + 1..],
@@ -802,9 +804,29 @@ mod tests {
         assert_eq!(parsed["Filename"], "cmd.exe");
         assert_eq!(parsed["Extension"], "exe");
         let unc = parse_path(r"\\server\share\dir\file.txt:hidden");
-        assert_eq!(unc["RootPath"], r"\\server\share");
+        assert_eq!(unc["RootPath"], "");
+        assert_eq!(unc["DirectoryPath"], r"\\server\share\dir");
+        assert_eq!(unc["DirectoryName"], "dir");
         assert_eq!(unc["Filename"], "file.txt");
         assert_eq!(unc["AlternateDataStreamName"], "hidden");
+    }
+
+    #[test]
+    fn path_colon_and_share() {
+        let parsed = parse_path(r"C:\Users\$env:UserName");
+        assert_eq!(parsed["DirectoryPath"], r"C:\Users");
+        assert_eq!(parsed["Filename"], "$env:UserName");
+        assert_eq!(parsed["Extension"], "");
+        assert_eq!(parsed["AlternateDataStreamName"], "");
+
+        let scheme = parse_path("file://C:/temp/file.txt:some.exe");
+        assert_eq!(scheme["Scheme"], "file");
+        assert_eq!(scheme["Filename"], "file.txt");
+        assert_eq!(scheme["AlternateDataStreamName"], "some.exe");
+
+        let share = parse_path(r"\\MSTICAlertsWin1\TestShare");
+        assert_eq!(share["DirectoryPath"], r"\\MSTICAlertsWin1");
+        assert_eq!(share["Filename"], "TestShare");
     }
 
     #[test]
