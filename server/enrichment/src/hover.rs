@@ -73,6 +73,14 @@ impl IndicatorService {
         self
     }
 
+    /// Sets the function called with each fresh threat-intelligence result, as
+    /// [`Enricher::set_result_listener`] describes. Does nothing without providers.
+    pub fn set_result_listener(&self, listener: crate::ti::ResultListener) {
+        if let Some(enricher) = &self.enricher {
+            enricher.set_result_listener(listener);
+        }
+    }
+
     /// Returns the opened GeoIP databases, or `None` when none was found.
     pub fn geoip(&self) -> Option<&GeoIp> {
         self.geoip.as_ref()

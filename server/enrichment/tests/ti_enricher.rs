@@ -509,3 +509,55 @@ fn invalid_indicator_files_fail() {
     let error = config.build(None).unwrap_err().to_string();
     assert!(error.contains("/nonexistent/exit-addresses"), "{error}");
 }
+
+#[tokio::test]
+async fn listener_sees_fresh_results() {
+    let server = clean_server().await;
+    let dir = temp_dir("listener");
+    let config: TiConfig = toml::from_str(&format!(
+        "[providers.abuseipdb]\napi_key = \"k\"\nbase_url = \"{}\"\n",
+        server.base_url
+    ))
+    .unwrap();
+    let enricher = Arc::new(config.build(Some(&dir)).unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = Arc::clone(&seen);
+    let cache_dir = dir.clone();
+    assert!(
+        enricher.set_result_listener(Arc::new(move |observable, result| {
+            // The cache has the result by the time the listener runs.
+            let stored = cache_dir.join("abuseipdb.json").is_file();
+            recorded.lock().unwrap().push((
+                observable.value.clone(),
+                result.provider.clone(),
+                stored,
+            ));
+        }))
+    );
+    assert!(!enricher.set_result_listener(Arc::new(|_, _| {})));
+
+    let observable = Observable::new("185.220.101.4", IocType::Ipv4);
+    enricher.lookup(&observable).await;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("185.220.101.4".to_owned(), "AbuseIPDB".to_owned(), true)]
+    );
+
+    // A cached result is no new verdict, so the listener is not called again.
+    let again = enricher
+        .lookup_within(&observable, Duration::from_secs(5))
+        .await;
+    assert!(again.results[0].cached);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+
+    // A lookup that finishes in the background still calls it.
+    let other = Observable::new("185.220.101.5", IocType::Ipv4);
+    enricher.lookup_within(&other, Duration::ZERO).await;
+    for _ in 0..100 {
+        if seen.lock().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.lock().unwrap()[1].0, "185.220.101.5");
+}

@@ -263,3 +263,67 @@ fn hover_without_indicator_unchanged() {
     assert_eq!(error["code"], -32602, "{error}");
     client.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_verdict_republishes_hint() {
+    let dir = temp_dir("hover-lsp-late-verdict");
+    // VirusTotal calls the address malicious 1.5 s after the request, long after the hover has
+    // returned with the verdict pending.
+    let server = FakeServer::start(|request| {
+        if request.target.contains("/api/v3/") {
+            Response::json(
+                200,
+                json!({"data": {"attributes": {"last_analysis_stats": {"malicious": 12, "harmless": 60, "undetected": 18}}}}),
+            )
+            .with_delay(Duration::from_millis(1500))
+        } else {
+            Response::json(404, json!({}))
+        }
+    })
+    .await;
+    write_settings(&dir, &server);
+
+    let (before, hover, hints) = blocking(move || {
+        let mut client = start_server(&dir);
+        client.request_ok(
+            "quarry/setSecret",
+            json!({"name": "vt-key", "value": VT_KEY}),
+        );
+        client.did_open(URI, DOCUMENT);
+        let before = client.wait_for_diagnostics(URI, 1);
+        let hover = hover_text(&mut client, "185.220.101.4\"");
+
+        // No edit follows, so only the publication that the verdict starts can bring the hint.
+        let params = client.wait_for_notification("textDocument/publishDiagnostics", |params| {
+            params["uri"] == URI
+                && params["version"] == 1
+                && params["diagnostics"]
+                    .as_array()
+                    .is_some_and(|items| items.iter().any(|item| item["code"] == "QTI001"))
+        });
+        client.shutdown();
+        let hints: Vec<serde_json::Value> = params["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|item| item["code"] == "QTI001")
+            .cloned()
+            .collect();
+        (before, hover, hints)
+    })
+    .await;
+
+    assert!(
+        !before.iter().any(|item| item["code"] == "QTI001"),
+        "{before:?}"
+    );
+    assert!(hover.contains("VirusTotal: pending"), "{hover}");
+    // The address appears in the comment and in the string literal.
+    assert_eq!(hints.len(), 2, "{hints:?}");
+    for hint in &hints {
+        let message = hint["message"].as_str().unwrap();
+        assert!(message.contains("185.220.101.4"), "{message}");
+        assert!(message.contains("VirusTotal"), "{message}");
+    }
+    assert_eq!(server.hits("/api/v3/"), 1);
+}

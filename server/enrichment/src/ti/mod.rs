@@ -12,7 +12,7 @@ mod ratelimit;
 mod result;
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::future::{BoxFuture, join_all};
@@ -49,12 +49,16 @@ pub struct PartialLookup {
     pub pending: Vec<String>,
 }
 
+/// A function called with each result that a provider returns, after the cache has stored it.
+pub type ResultListener = Arc<dyn Fn(&Observable, &TiResult) + Send + Sync>;
+
 /// Runs lookups across every configured provider.
 pub struct Enricher {
     providers: Vec<Arc<dyn Provider>>,
     guard: PrivacyGuard,
     cache: Option<Arc<DiskCache>>,
     in_flight: Mutex<HashSet<(String, Observable)>>,
+    listener: OnceLock<ResultListener>,
 }
 
 impl Enricher {
@@ -68,7 +72,15 @@ impl Enricher {
             guard,
             cache: cache.map(Arc::new),
             in_flight: Mutex::new(HashSet::new()),
+            listener: OnceLock::new(),
         }
+    }
+
+    /// Sets the function called with every fresh provider result, including those of lookups
+    /// that go on in the background. Cached and blocked results do not call it. Only the first
+    /// call takes effect, and later calls return false.
+    pub fn set_result_listener(&self, listener: ResultListener) -> bool {
+        self.listener.set(listener).is_ok()
     }
 
     pub fn provider_names(&self) -> Vec<String> {
@@ -115,11 +127,15 @@ impl Enricher {
     async fn lookup_one(
         provider: Arc<dyn Provider>,
         cache: Option<Arc<DiskCache>>,
+        listener: Option<ResultListener>,
         observable: Observable,
     ) -> TiResult {
         let result = provider.lookup(&observable).await;
         if let Some(cache) = &cache {
             cache.put(provider.name(), &observable, &result);
+        }
+        if let Some(listener) = &listener {
+            listener(&observable, &result);
         }
         result
     }
@@ -150,6 +166,7 @@ impl Enricher {
                 None => running.push(Self::lookup_one(
                     provider,
                     self.cache.clone(),
+                    self.listener.get().cloned(),
                     observable.clone(),
                 )),
             }
@@ -192,8 +209,13 @@ impl Enricher {
             let name = provider.name().to_owned();
             let task_observable = observable.clone();
             let handle = tokio::spawn(async move {
-                let result =
-                    Self::lookup_one(provider, enricher.cache.clone(), task_observable).await;
+                let result = Self::lookup_one(
+                    provider,
+                    enricher.cache.clone(),
+                    enricher.listener.get().cloned(),
+                    task_observable,
+                )
+                .await;
                 enricher
                     .in_flight
                     .lock()

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use quarry_enrichment::hover::{IndicatorReport, IndicatorService};
 use quarry_enrichment::paths::cache_dir;
-use quarry_enrichment::{EnrichmentConfig, Indicator, indicators_at};
+use quarry_enrichment::{EnrichmentConfig, Indicator, Severity, indicators_at};
 use quarry_ide::{HighlightTag, SourceFile};
 use tower_lsp_server::ls_types::{
     Diagnostic, DiagnosticSeverity, Hover, HoverContents, HoverParams, MarkupContent, MarkupKind,
@@ -126,6 +126,11 @@ fn open_service(path: Option<PathBuf>) -> IndicatorService {
     for problem in problems {
         service.add_problem(problem);
     }
+    service.set_result_listener(Arc::new(|_, result| {
+        if result.severity == Severity::High {
+            HIGH_SEVERITY_VERDICT.notify_one();
+        }
+    }));
     service
 }
 
@@ -136,11 +141,7 @@ pub fn indicator_at(
     file: &SourceFile,
     offset: usize,
 ) -> Option<Indicator> {
-    let literal = analysis.highlight(file).into_iter().find(|highlight| {
-        matches!(highlight.tag, HighlightTag::String | HighlightTag::Comment)
-            && highlight.range.start <= offset
-            && offset <= highlight.range.end
-    })?;
+    let literal = analysis.string_or_comment_at(file, offset)?;
     let start = literal.range.start;
     let inner = file.text().get(literal.range)?;
     let mut found = indicators_at(inner, offset - start);
@@ -153,13 +154,18 @@ pub fn indicator_at(
 /// Diagnostic code of the hint on an indicator with a high-severity cached verdict.
 pub const HIGH_SEVERITY_CODE: &str = "QTI001";
 
+/// Signalled after a provider's high-severity verdict has gone into the cache, from a hover,
+/// a lookup command or a lookup that finished in the background. The diagnostics scheduler
+/// waits on it to republish the open documents with their new hints.
+pub static HIGH_SEVERITY_VERDICT: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// Maximum number of indicators per document that get a cache check, so a pasted log does not
 /// turn every edit into thousands of cache reads.
 const MAX_HINTED_INDICATORS: usize = 200;
 
 /// Builds an Information diagnostic for each indicator in a string literal or comment whose
-/// cached threat-intelligence verdict is high. Only the cache is read, so an indicator gets
-/// its hint on the first publication after a hover or lookup has filled the cache.
+/// cached threat-intelligence verdict is high. Only the cache is read. A verdict that arrives
+/// later signals [`HIGH_SEVERITY_VERDICT`], and the publication that follows adds its hint.
 pub async fn high_severity_hints(
     session: &Session,
     snapshot: &crate::lsp::documents::DocumentSnapshot,
