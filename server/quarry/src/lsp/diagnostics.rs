@@ -1,6 +1,8 @@
 //! Publishing of syntax diagnostics and threat-intelligence hints: at once when a document
 //! opens, and 150 ms after the last edit otherwise, so typing does not flood the client.
 //! Until the first schema load finishes, only syntax errors are published, if there are any.
+//! A high-severity verdict that arrives from a provider republishes every open document, so its
+//! hint shows without waiting for an edit.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,20 +18,52 @@ use super::server::Session;
 /// The quiet time after an edit before diagnostics are computed and published.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
 
+#[derive(Clone)]
 pub struct DiagnosticsScheduler {
     client: Client,
     session: Arc<Session>,
     /// The latest publishing task of each document; a newer edit aborts it.
-    pending: Mutex<HashMap<Uri, AbortHandle>>,
+    pending: Arc<Mutex<HashMap<Uri, AbortHandle>>>,
 }
 
 impl DiagnosticsScheduler {
+    /// Builds the scheduler and starts its task that waits for high-severity verdicts, which
+    /// needs a Tokio runtime.
     pub fn new(client: Client, session: Arc<Session>) -> DiagnosticsScheduler {
-        DiagnosticsScheduler {
+        let scheduler = DiagnosticsScheduler {
             client,
             session,
-            pending: Mutex::new(HashMap::new()),
+            pending: Arc::new(Mutex::new(HashMap::new())),
+        };
+        scheduler.republish_on_high_verdicts();
+        scheduler
+    }
+
+    /// Republishes the diagnostics of every open document after each fresh high-severity
+    /// verdict, debounced so that a burst of verdicts publishes once.
+    fn republish_on_high_verdicts(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            tracing::error!(
+                "no Tokio runtime, so high-severity verdicts do not republish diagnostics"
+            );
+            return;
         }
+        let scheduler = self.clone();
+        tokio::spawn(async move {
+            loop {
+                handlers::enrich_hover::HIGH_SEVERITY_VERDICT
+                    .notified()
+                    .await;
+                let uris = scheduler.session.documents.uris();
+                tracing::debug!(
+                    documents = uris.len(),
+                    "republishing diagnostics after a high-severity verdict"
+                );
+                for uri in uris {
+                    scheduler.publish_debounced(uri);
+                }
+            }
+        });
     }
 
     pub fn publish_now(&self, uri: Uri) {
