@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use polars::prelude::*;
-use quarry_analysis::{BundledSchema, ScalarType, windows_security_event};
+use quarry_analysis::{BundledSchema, ColumnSchema, ScalarType, windows_security_event};
 use serde_json::{Map, Value as Json};
 
 use super::{FileFormat, TableFile};
@@ -75,12 +75,16 @@ pub(super) fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
             )));
         }
     };
+    let column_types: HashMap<&str, ScalarType> = schema_columns(&file.name)
+        .iter()
+        .map(|column| (column.name.as_str(), column.ty))
+        .collect();
     let mut rows = Vec::new();
     for part in &file.parts {
         for record in read_records(part)? {
             if record.is_security() == security {
                 rows.push(if security {
-                    security_row(record)
+                    security_row(record, &column_types)
                 } else {
                     windows_row(record)
                 });
@@ -369,9 +373,9 @@ fn windows_row(record: EventRecord) -> Row {
     row
 }
 
-fn security_row(record: EventRecord) -> Row {
+/// Builds a `SecurityEvent` row; `column_types` are the table's columns and their types.
+fn security_row(record: EventRecord, column_types: &HashMap<&str, ScalarType>) -> Row {
     let mut row = system_row(&record, SECURITY_EVENT_TABLE);
-    let columns = schema_columns(SECURITY_EVENT_TABLE);
     let level = record.level.map(|v| v.to_string()).unwrap_or_default();
     row.values.insert("Level", level);
     row.values
@@ -384,12 +388,11 @@ fn security_row(record: EventRecord) -> Row {
     }
 
     for (name, value) in record.data {
-        let column = columns.iter().find(|(column, _)| *column == name);
-        let fits = match column {
+        let fits = match column_types.get(name.as_str()) {
             // Columns that the `System` section fills are not overwritten by a field that
             // happens to share their name.
-            Some((column, _)) if row.values.contains_key(column.as_str()) => false,
-            Some((_, ScalarType::Int)) => parse_int(&text(&value)).is_some(),
+            Some(_) if row.values.contains_key(name.as_str()) => false,
+            Some(ScalarType::Int) => parse_int(&text(&value)).is_some(),
             Some(_) => !value.is_object() && !value.is_array(),
             None => false,
         };
@@ -469,17 +472,11 @@ fn logon_type_name(logon_type: i32) -> Option<&'static str> {
 }
 
 /// Returns the columns of a table of the bundled Sentinel schema, in declaration order.
-fn schema_columns(table: &str) -> Vec<(String, ScalarType)> {
+fn schema_columns(table: &str) -> &'static [ColumnSchema] {
     BundledSchema::Sentinel
         .get()
         .table(table)
-        .map(|schema| {
-            schema
-                .columns
-                .iter()
-                .map(|column| (column.name.clone(), column.ty))
-                .collect()
-        })
+        .map(|schema| schema.columns.as_slice())
         .unwrap_or_default()
 }
 
@@ -489,7 +486,7 @@ fn build_frame(table: &str, rows: &[Row]) -> PolarsResult<DataFrame> {
         polars_bail!(ComputeError: "the bundled Sentinel schema has no table `{table}`");
     }
     let mut frame_columns = Vec::with_capacity(columns.len());
-    for (name, ty) in &columns {
+    for ColumnSchema { name, ty } in columns {
         let name = PlSmallStr::from(name.as_str());
         let values = rows.iter().map(|row| row.value(&name));
         let series = match ty {
