@@ -383,6 +383,98 @@ fn run_query_rejects_unexpandable_call() {
     );
 }
 
+/// Returns the LSP range of the last occurrence of `needle` in `text`.
+fn range_of_last(text: &str, needle: &str) -> Value {
+    let position_at = |offset: usize| {
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+        json!({
+            "line": before.matches('\n').count(),
+            "character": before[line_start..].encode_utf16().count(),
+        })
+    };
+    let start = text.rfind(needle).expect("needle in the text");
+    json!({ "start": position_at(start), "end": position_at(start + needle.len()) })
+}
+
+#[test]
+fn run_error_after_call_maps_back() {
+    let text =
+        "DemoHunt.successful_logons_from_ip(ip_address=\"203.0.113.77\")\n| project NoSuchColumn";
+    let mut client = open(text);
+    let error = run_query(
+        &mut client,
+        json!({ "uri": URI, "position": position_of(text, "project") }),
+    )
+    .unwrap_err();
+    assert!(
+        error["message"].as_str().unwrap().contains("NoSuchColumn"),
+        "{error}"
+    );
+    assert_eq!(
+        error["data"]["range"],
+        range_of_last(text, "NoSuchColumn"),
+        "{error}"
+    );
+
+    // A query passed as text maps back to that text.
+    let error = run_query(&mut client, json!({ "query": text })).unwrap_err();
+    assert_eq!(
+        error["data"]["range"],
+        range_of_last(text, "NoSuchColumn"),
+        "{error}"
+    );
+}
+
+#[test]
+fn run_error_in_argument_maps_back() {
+    let text =
+        "DemoHunt.failed_logon_sources(top_count=3, add_query_items=\"| project NoSuchColumn\")";
+    let mut client = open(text);
+    let error = run_query(
+        &mut client,
+        json!({ "uri": URI, "position": position_of(text, "failed") }),
+    )
+    .unwrap_err();
+    assert!(
+        error["message"].as_str().unwrap().contains("NoSuchColumn"),
+        "{error}"
+    );
+    assert_eq!(
+        error["data"]["range"],
+        range_of_last(text, "NoSuchColumn"),
+        "{error}"
+    );
+}
+
+#[test]
+fn run_error_in_template_maps_to_call() {
+    let folder = scratch_folder("failing-templates");
+    std::fs::write(
+        folder.join("failing.yaml"),
+        "metadata:\n  version: 1\n  description: Templates the local engine rejects\n  data_environments: [LocalData]\n  data_families: [Failing]\nsources:\n  reduce_messages:\n    description: Groups messages with an operator the local engine lacks\n    args:\n      query: 'SecurityEvent | where Computer has \"{host}\" | reduce by Activity'\n    parameters:\n      host:\n        description: Host name\n        type: str\n",
+    )
+    .unwrap();
+    let options = json!({ "templateFolders": [folder.to_str().unwrap()] });
+    let mut client = LspClient::start(options);
+    let text = "let n = 1;\nFailing.reduce_messages(host=\"web01\")\n| take n";
+    client.did_open(URI, text);
+    let error = run_query(
+        &mut client,
+        json!({ "uri": URI, "position": position_of(text, "take") }),
+    )
+    .unwrap_err();
+    assert!(
+        error["message"].as_str().unwrap().contains("reduce"),
+        "{error}"
+    );
+    assert_eq!(
+        error["data"]["range"],
+        range_of_last(text, "Failing.reduce_messages(host=\"web01\")"),
+        "{error}"
+    );
+}
+
 #[test]
 fn demo_templates_return_rows() {
     let mut client = LspClient::start(Value::Null);

@@ -365,6 +365,56 @@ async fn syntax_error_range_mapped() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn expanded_template_error_maps_back() {
+    // The service reports the place of `whre` in the query it received, in which the template
+    // call has been expanded into many lines.
+    let server = FakeServer::start(|request, _| {
+        let query = request.json()["query"].as_str().unwrap_or_default().to_owned();
+        let offset = query.find("whre").unwrap_or_default();
+        let line = query[..offset].matches('\n').count() + 1;
+        let pos = offset - query[..offset].rfind('\n').map_or(0, |index| index + 1) + 1;
+        Reply::json(
+            400,
+            &json!({"error": {"message": "The request had some invalid properties", "code": "BadArgumentError",
+                "innererror": {"code": "SyntaxError", "message": "A recognition error occurred in the query.",
+                    "innererror": {"code": "SYN0002", "message": "Query could not be parsed at 'whre'",
+                        "line": line, "pos": pos, "token": "whre"}}}}),
+        )
+    })
+    .await;
+
+    let dir = workspace_with("template", &server);
+    let text = "DemoHunt.failed_logon_sources(top_count=3)\n| whre x\n";
+    let error = blocking(move || {
+        let mut lsp = Lsp::start(&dir);
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": URI, "languageId": "kql", "version": 1, "text": text}}),
+        );
+        let id = run_query(
+            &mut lsp,
+            json!({"uri": URI, "position": {"line": 1, "character": 3}, "connection": "sentinel"}),
+        );
+        let response = lsp.response(id);
+        std::fs::remove_dir_all(&dir).ok();
+        response
+    })
+    .await
+    .expect_err("the service rejects the query");
+
+    let sent = server.requests()[0].json()["query"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(sent.contains("| where EventID == 4625"), "{sent}");
+    assert_eq!(
+        error["data"]["range"],
+        json!({"start": {"line": 1, "character": 2}, "end": {"line": 1, "character": 6}}),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unauthorized_then_throttled_runs() {
     let reply = table_reply();
     let server = FakeServer::start(move |request, index| {

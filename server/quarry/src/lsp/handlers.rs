@@ -19,6 +19,7 @@ pub mod hover;
 pub mod pivot;
 pub mod references;
 pub mod rename;
+pub mod run_expansion;
 pub mod semantic_tokens;
 pub mod signature_help;
 pub mod templates;

@@ -245,12 +245,8 @@ fn provider_error(resolved: &ResolvedQuery, error: ProviderError) -> Error {
     let ProviderError::Query(query_error) = &error else {
         return request_failed(error.to_string(), None);
     };
-    let range = remote::error_range(&resolved.query, query_error).map(|range| {
-        to_proto::range(
-            &resolved.origin,
-            resolved.origin_offset + range.start..resolved.origin_offset + range.end,
-        )
-    });
+    let range = remote::error_range(&resolved.query, query_error)
+        .map(|range| to_proto::range(&resolved.origin, resolved.origin_range(range)));
     let mut data = serde_json::Map::new();
     if let Some(range) = range {
         data.insert("range".to_owned(), json!(range));

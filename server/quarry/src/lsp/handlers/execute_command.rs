@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::{ExecuteCommandParams, LSPAny};
 
+use super::run_expansion::RunExpansion;
 use crate::lsp::dispatch;
 use crate::lsp::ext::{self, QueryTarget, RunQueryArgs, RunQueryResult};
 use crate::lsp::server::Session;
@@ -55,6 +56,20 @@ pub(crate) struct ResolvedQuery {
     /// The text the query came from, and the byte offset of the query in it.
     pub(crate) origin: Rope,
     pub(crate) origin_offset: usize,
+    /// The map back to `origin` when template calls were expanded into `query`.
+    pub(crate) expansion: Option<RunExpansion>,
+}
+
+impl ResolvedQuery {
+    /// Maps a byte range of `query`, such as an error's place, to a byte range of `origin`.
+    pub(crate) fn origin_range(&self, range: Range<usize>) -> Range<usize> {
+        if let Some(expansion) = &self.expansion {
+            return expansion.to_document(range);
+        }
+        let start = range.start.min(self.query.len());
+        let end = range.end.clamp(start, self.query.len());
+        self.origin_offset + start..self.origin_offset + end
+    }
 }
 
 async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResult> {
@@ -124,17 +139,25 @@ pub(crate) fn resolve_target(session: &Session, target: QueryTarget) -> Result<R
     let (snapshot, range) = match target {
         QueryTarget::Text(query) => {
             let file = quarry_ide::SourceFile::parse(&query);
-            let query = match super::templates::expand_for_run(session, &file, 0..query.len()) {
-                Ok(Some(expanded)) => expanded,
-                Ok(None) => query,
-                Err(error) => return Err(request_failed(error.message, None)),
-            };
             let origin = Rope::from_str(&query);
-            return Ok(ResolvedQuery {
-                query,
-                origin,
-                origin_offset: 0,
-            });
+            return match super::templates::expand_for_run(session, &file, 0..query.len()) {
+                Ok(Some(expansion)) => Ok(ResolvedQuery {
+                    query: expansion.text.clone(),
+                    origin,
+                    origin_offset: 0,
+                    expansion: Some(expansion),
+                }),
+                Ok(None) => Ok(ResolvedQuery {
+                    query,
+                    origin,
+                    origin_offset: 0,
+                    expansion: None,
+                }),
+                Err(error) => {
+                    let range = to_proto::range(&origin, error.range);
+                    Err(request_failed(error.message, Some(range)))
+                }
+            };
         }
         QueryTarget::Cursor { uri, position } => {
             let snapshot = open_document(session, &uri)?;
@@ -159,14 +182,13 @@ pub(crate) fn resolve_target(session: &Session, target: QueryTarget) -> Result<R
         }
     };
 
-    // NOTE: after a template call is expanded, error ranges from the engine or the service
-    // point into the expanded text, which the client shows against the document.
     match super::templates::expand_for_run(session, &snapshot.file, range.clone()) {
-        Ok(Some(expanded)) => {
+        Ok(Some(expansion)) => {
             return Ok(ResolvedQuery {
-                origin: Rope::from_str(&expanded),
-                query: expanded,
+                query: expansion.text.clone(),
+                origin: snapshot.rope,
                 origin_offset: 0,
+                expansion: Some(expansion),
             });
         }
         Ok(None) => {}
@@ -186,6 +208,7 @@ pub(crate) fn resolve_target(session: &Session, target: QueryTarget) -> Result<R
         query,
         origin: snapshot.rope,
         origin_offset: range.start,
+        expansion: None,
     })
 }
 
@@ -206,11 +229,9 @@ fn open_document(
 
 /// Converts an engine error to `RequestFailed`, with the error's place in document coordinates.
 fn engine_error(resolved: &ResolvedQuery, error: quarry_engine::EngineError) -> Error {
-    let range = error.range.map(|range: Range<usize>| {
-        let start = resolved.origin_offset + range.start.min(resolved.query.len());
-        let end = resolved.origin_offset + range.end.min(resolved.query.len());
-        to_proto::range(&resolved.origin, start..end)
-    });
+    let range = error
+        .range
+        .map(|range| to_proto::range(&resolved.origin, resolved.origin_range(range)));
     request_failed(error.message, range)
 }
 

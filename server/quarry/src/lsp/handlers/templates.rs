@@ -27,6 +27,7 @@ use tower_lsp_server::ls_types::{
     WorkspaceEdit,
 };
 
+use super::run_expansion::RunExpansion;
 use crate::lsp::documents::DocumentSnapshot;
 use crate::lsp::server::Session;
 use crate::lsp::to_proto;
@@ -472,7 +473,7 @@ pub fn expand_for_run(
     session: &Session,
     file: &SourceFile,
     range: Range<usize>,
-) -> std::result::Result<Option<String>, ExpandError> {
+) -> std::result::Result<Option<RunExpansion>, ExpandError> {
     let has_call = ide_templates::template_calls(file)
         .iter()
         .any(|call| range.start <= call.range.start && call.range.end <= range.end);
@@ -480,7 +481,7 @@ pub fn expand_for_run(
         return Ok(None);
     }
     let loaded = session.templates.get(session);
-    ide_templates::expand_range(&loaded.catalog, file, range, Utc::now()).map(Some)
+    RunExpansion::build(&loaded.catalog, file, range, Utc::now()).map(Some)
 }
 
 /// The path reported for problems of a YAML document; the document's own URI is not passed
