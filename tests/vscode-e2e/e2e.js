@@ -1585,14 +1585,17 @@ async function timelineSteps(page) {
 
     const frame = await analysisFrame(page, 'sessions', 30_000);
     const view = await frame.evaluate(() => ({
+      title: document.querySelector('h1.title')?.textContent,
       count: document.querySelector('.session-count')?.textContent,
       users: Array.from(document.querySelectorAll('.session-user')).map((node) => node.textContent),
       rarest: Array.from(document.querySelectorAll('tr.session')[0]?.querySelectorAll('.command.rarest') || []).map((node) => node.textContent),
       images: document.querySelectorAll('img').length,
     }));
+    // The title names the quarry.sessions.* values the run used, here the defaults.
+    assert.equal(view.title, 'Anomalous sessions of Operation (window 3, sessions up to 20 min, gaps up to 2 min)');
     assert.match(view.count || '', /^21 sessions/);
     assert.equal(view.users[0], HOSTILE_ACCOUNT, JSON.stringify(view.users.slice(0, 3)));
-    assert.ok(view.rarest.length > 0, 'the rarest window is highlighted');
+    assert.equal(view.rarest.length, 3, 'the rarest window of three commands is highlighted');
     assert.ok(view.rarest.every((command) => rare.includes(command)), JSON.stringify(view.rarest));
     assert.equal(view.images, 0);
   });

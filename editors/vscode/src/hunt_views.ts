@@ -7,6 +7,7 @@ import type { Ctx } from './ctx';
 import { pickColumn, requireResult, sendAnalysis, showParsed } from './analysis_commands';
 import { ANALYZE_SEQUENCES_REQUEST, type AnalyzeSequencesParams, parseSequencesResult } from './lsp_ext_sequences';
 import { AnalysisPanel } from './panels/analysis';
+import { readSessionSettings } from './sessions';
 import { buildTimeline, parseMarkers } from './timeline';
 
 export const FIND_ANOMALOUS_SESSIONS = 'quarry.findAnomalousSessions';
@@ -44,14 +45,33 @@ async function findAnomalousSessions(ctx: Ctx): Promise<void> {
     return;
   }
 
-  const params: AnalyzeSequencesParams = { columns: result.columns, rows: result.rows, timeColumn, userColumns: users, eventColumn };
+  const section = vscode.workspace.getConfiguration('quarry.sessions');
+  const { settings, problems } = readSessionSettings((key) => section.get(key));
+  for (const problem of problems) {
+    void vscode.window.showWarningMessage(problem);
+  }
+
+  const params: AnalyzeSequencesParams = {
+    columns: result.columns,
+    rows: result.rows,
+    timeColumn,
+    userColumns: users,
+    eventColumn,
+    ...settings,
+  };
   const response = await sendAnalysis(ctx, ANALYZE_SEQUENCES_REQUEST, params);
   if (response === undefined) {
     return;
   }
   showParsed(ctx, ANALYZE_SEQUENCES_REQUEST, () => ({
     type: 'sessions',
-    title: vscode.l10n.t('Anomalous sessions of {0}', eventColumn),
+    title: vscode.l10n.t(
+      'Anomalous sessions of {0} (window {1}, sessions up to {2} min, gaps up to {3} min)',
+      eventColumn,
+      settings.window,
+      settings.maxSessionMinutes,
+      settings.maxGapMinutes,
+    ),
     result: parseSequencesResult(response),
   }));
 }

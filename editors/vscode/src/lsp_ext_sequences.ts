@@ -12,6 +12,12 @@ export interface AnalyzeSequencesParams extends AnalysisTable {
   userColumns: string[];
   timeColumn: string;
   eventColumn: string;
+  /** Sliding window length, in commands (server default 3). */
+  window?: number;
+  /** Maximum session length, in whole minutes (server default 20). */
+  maxSessionMinutes?: number;
+  /** Maximum gap between two events of a session, in whole minutes (server default 2). */
+  maxGapMinutes?: number;
 }
 
 export interface ScoredSession {
