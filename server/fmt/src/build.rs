@@ -31,11 +31,13 @@ const TIGHT_KINDS: &[&str] = &[
     kinds::GRAPH_EDGE,
 ];
 
-/// Kinds where `:` has no space after it, as in `(Name:string, Count:long)`.
+/// Kinds where `:` has no space after it, as in `(Name:string, Count:long)`. The only `:` of a
+/// binary expression is that of a search term such as `Col:"x"`.
 const TIGHT_COLON_KINDS: &[&str] = &[
     kinds::PARAMETER,
     kinds::COLUMN_DECLARATION,
     kinds::PARSE_COLUMN,
+    kinds::BINARY_EXPRESSION,
 ];
 
 /// Keywords written directly before the `(` of their schema, as in `datatable(Name:string)`.

@@ -284,3 +284,14 @@ fn empty_document_stays_empty() {
     assert_eq!(formatted.text, "");
     assert!(formatted.unformatted_blocks.is_empty());
 }
+
+#[test]
+fn search_column_terms_stay_tight() {
+    check(
+        r#"T|search Col : "x" and "y" or ['A b']:"z*""#,
+        expect![[r#"
+            T
+            | search Col:"x" and "y" or ['A b']:"z*"
+        "#]],
+    );
+}
