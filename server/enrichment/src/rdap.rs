@@ -152,7 +152,7 @@ pub struct WhoisRecord {
 /// The response of an RDAP server that the cache keeps: a record, or a 404.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum CachedResponse {
-    Record(WhoisRecord),
+    Record(Box<WhoisRecord>),
     NotFound,
 }
 
@@ -272,7 +272,7 @@ impl RdapClient {
             return match response {
                 CachedResponse::Record(mut record) => {
                     record.cached = true;
-                    Ok(record)
+                    Ok(*record)
                 }
                 CachedResponse::NotFound => Err(RdapError::NotFound { value }),
             };
@@ -283,7 +283,7 @@ impl RdapClient {
                 Ok(record) => cache.put_value(
                     CACHE_NAME,
                     observable,
-                    CachedResponse::Record(record.clone()),
+                    CachedResponse::Record(Box::new(record.clone())),
                 ),
                 Err(RdapError::NotFound { .. }) => {
                     cache.put_value(CACHE_NAME, observable, CachedResponse::NotFound)
