@@ -416,6 +416,46 @@ fn sysmon_records_are_windows_events() {
 }
 
 #[test]
+fn user_data_fields_fill_columns() {
+    // Event 1102 (the audit log was cleared) keeps its fields in `UserData`, not `EventData`.
+    let mut cleared = event(&security_system(1102, 104, 5), 201, &[]);
+    cleared.children.pop();
+    let user_data = Element::new("UserData").child(
+        Element::new("LogFileCleared")
+            .attribute(
+                "xmlns",
+                "http://manifests.microsoft.com/win/2004/08/windows/eventlog",
+            )
+            .child(Element::new("SubjectUserSid").text("S-1-5-21-1-2-3-500"))
+            .child(Element::new("SubjectUserName").text("admin"))
+            .child(Element::new("SubjectDomainName").text("CONTOSO"))
+            .child(Element::new("SubjectLogonId").text("0x1f2a3")),
+    );
+    cleared.children.push(evtx_writer::Node::Element(user_data));
+    let folder = TempFolder::new();
+    std::fs::write(
+        folder.path.join("Security.evtx"),
+        write_evtx(&[record(201, cleared)]),
+    )
+    .unwrap();
+
+    let output = run_ok(
+        &folder.path,
+        "SecurityEvent | project EventID, SubjectUserName, SubjectLogonId, Account, EventData",
+    );
+    assert_eq!(
+        output.rows,
+        vec![vec![
+            json!(1102),
+            json!("admin"),
+            json!("0x1f2a3"),
+            json!("CONTOSO\\admin"),
+            json!({}),
+        ]]
+    );
+}
+
+#[test]
 fn both_tables_in_one_session() {
     let folder = folder_with_logs();
     let session = session(&folder.path);
