@@ -510,6 +510,34 @@ fn corrupted_record_names_file_and_record() {
 }
 
 #[test]
+fn damaged_bytes_never_panic() {
+    let folder = TempFolder::new();
+    let clean = write_evtx(&security_log());
+    let path = folder.path.join("Security.evtx");
+    let records_end = 4096 + 512 + 5 * 1200;
+    let mut errors = 0;
+    // Flip single bytes across the chunk header and the records, one file per position.
+    for position in (4096..records_end.min(clean.len())).step_by(23) {
+        let mut bytes = clean.clone();
+        bytes[position] ^= 0x5a;
+        std::fs::write(&path, &bytes).unwrap();
+        let tables = quarry_engine::load::list_tables(&folder.path).unwrap();
+        for table in tables.values() {
+            if let Err(error) = quarry_engine::load::load_table(table) {
+                errors += 1;
+                assert!(
+                    !error.message.contains("parser failed on damaged data"),
+                    "the parser panicked at byte {position}: {}",
+                    error.message
+                );
+                assert!(error.message.contains("Security.evtx"), "{}", error.message);
+            }
+        }
+    }
+    assert!(errors > 0, "no damaged byte was reported");
+}
+
+#[test]
 fn truncated_file_is_an_error() {
     let folder = TempFolder::new();
     let bytes = write_evtx(&security_log());
