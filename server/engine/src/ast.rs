@@ -231,8 +231,13 @@ pub enum OperatorKind {
         item_index: Option<Ident>,
         subquery: Vec<Operator>,
     },
-    /// `search "term"` or `search predicate` over every column of the input.
-    Search(Expr),
+    /// `search "term"` or `search predicate` over every column of the input. Bare string terms
+    /// in `predicate` are tested on every string and dynamic column, matching case only when
+    /// `case_sensitive` (`kind=case_sensitive`) is set.
+    Search {
+        predicate: Expr,
+        case_sensitive: bool,
+    },
     /// An operator the grammar parses but the engine does not run yet, named as written.
     Unsupported(String),
 }

@@ -285,14 +285,10 @@ impl<'t> Lowerer<'t> {
                     };
                     tables.push((name, pipeline));
                 }
-                let predicate = self.search_predicate(
-                    field(current, "predicate")?,
-                    self.search_case_sensitive(current)?,
-                )?;
                 operators.insert(
                     0,
                     Operator {
-                        kind: OperatorKind::Search(predicate),
+                        kind: self.search(current)?,
                         range: current.byte_range(),
                     },
                 );
@@ -399,28 +395,6 @@ impl<'t> Lowerer<'t> {
             parameters.push((name, field(parameter, "value")?));
         }
         Ok(parameters)
-    }
-
-    /// Reads the `kind=` parameter of `search`: `case_insensitive`, the default, or
-    /// `case_sensitive`.
-    fn search_case_sensitive(&self, node: Node<'_>) -> Result<bool, EngineError> {
-        let mut case_sensitive = false;
-        for (name, value) in self.parameters(node)? {
-            match (name.as_str(), self.text_of(value)) {
-                ("kind", "case_sensitive") => case_sensitive = true,
-                ("kind", "case_insensitive") => case_sensitive = false,
-                _ => {
-                    return Err(unsupported(
-                        &format!(
-                            "the search parameter `{}`",
-                            self.text_of(value.parent().unwrap_or(value))
-                        ),
-                        value,
-                    ));
-                }
-            }
-        }
-        Ok(case_sensitive)
     }
 
     /// Lowers a tabular operand of `union` or `join`: a table name or a parenthesized pipeline.
@@ -1087,10 +1061,7 @@ impl<'t> Lowerer<'t> {
                 if node.child_by_field_name("table").is_some() {
                     return Err(unsupported("`search in (...)` after a pipe", node));
                 }
-                OperatorKind::Search(self.search_predicate(
-                    field(node, "predicate")?,
-                    self.search_case_sensitive(node)?,
-                )?)
+                self.search(node)?
             }
             _ => OperatorKind::Unsupported(operator_keyword(self.text_of(node))),
         };

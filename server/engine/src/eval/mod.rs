@@ -665,7 +665,10 @@ pub(crate) fn apply_operator(
         OperatorKind::TopNested(clauses) => {
             operators::top_nested(frame, scope, clauses, operator.range.clone())
         }
-        OperatorKind::Search(predicate) => operators::search(frame, scope, predicate),
+        OperatorKind::Search {
+            predicate,
+            case_sensitive,
+        } => operators::search(frame, scope, predicate, *case_sensitive),
         OperatorKind::As(_) => Ok(frame),
         OperatorKind::Unsupported(name) => Err(EngineError::at(
             format!("the `{name}` operator is not supported by the local engine yet"),

@@ -558,6 +558,7 @@ pub(super) fn search(
     frame: LazyFrame,
     scope: &Scope<'_>,
     predicate: &Expr,
+    case_sensitive: bool,
 ) -> Result<LazyFrame, EngineError> {
     let columns: Vec<String> = scope
         .schema
@@ -570,7 +571,7 @@ pub(super) fn search(
         })
         .map(|(name, _)| name.to_string())
         .collect();
-    let rewritten = search_terms(predicate, &columns);
+    let rewritten = search_terms(predicate, &columns, case_sensitive);
     let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
     let compiled = compiler.compile(&rewritten)?;
     Ok(frame.filter(compiled.expr.fill_null(lit(false))))
@@ -578,14 +579,15 @@ pub(super) fn search(
 
 /// Replaces each string literal used as a condition with "the term matches any of
 /// `columns`", with the wildcard rules of `crate::lower::search_term_test`.
-fn search_terms(expr: &Expr, columns: &[String]) -> Expr {
+fn search_terms(expr: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
     let range = expr.range.clone();
     match &expr.kind {
         ExprKind::Literal(Literal::String(term)) => {
             let mut combined = Expr::new(ExprKind::Literal(Literal::Bool(false)), range.clone());
             for column in columns {
                 let column = Expr::new(ExprKind::Name(column.clone()), range.clone());
-                let test = crate::lower::search_term_test(column, term, false, range.clone());
+                let test =
+                    crate::lower::search_term_test(column, term, case_sensitive, range.clone());
                 combined = Expr::new(
                     ExprKind::Binary {
                         op: BinaryOp::Or,
@@ -604,13 +606,14 @@ fn search_terms(expr: &Expr, columns: &[String]) -> Expr {
         } => Expr::new(
             ExprKind::Binary {
                 op: *op,
-                lhs: Box::new(search_terms(lhs, columns)),
-                rhs: Box::new(search_terms(rhs, columns)),
+                lhs: Box::new(search_terms(lhs, columns, case_sensitive)),
+                rhs: Box::new(search_terms(rhs, columns, case_sensitive)),
             },
             range,
         ),
         ExprKind::Not(inner) => {
-            Expr::new(ExprKind::Not(Box::new(search_terms(inner, columns))), range)
+            let inner = search_terms(inner, columns, case_sensitive);
+            Expr::new(ExprKind::Not(Box::new(inner)), range)
         }
         _ => expr.clone(),
     }

@@ -10,23 +10,51 @@ use std::ops::Range;
 
 use quarry_syntax::tree_sitter::Node;
 
-use super::{Lowerer, field, parse_string};
+use super::{Lowerer, field, parse_string, unsupported};
 use crate::EngineError;
-use crate::ast::{BinaryOp, Expr, ExprKind, Literal, StringOp, StringOpKind};
+use crate::ast::{BinaryOp, Expr, ExprKind, Literal, OperatorKind, StringOp, StringOpKind};
 
 /// Boundaries of a Kusto term, which is a maximal run of ASCII letters and digits.
 const TERM_START: &str = "(?:^|[^A-Za-z0-9])";
 const TERM_END: &str = "(?:$|[^A-Za-z0-9])";
 
 impl Lowerer<'_> {
+    /// Lowers a `search` operator's `kind=` parameter and predicate. The caller lowers the
+    /// tables of `search in (...)`.
+    pub(super) fn search(&self, node: Node<'_>) -> Result<OperatorKind, EngineError> {
+        let case_sensitive = self.search_case_sensitive(node)?;
+        Ok(OperatorKind::Search {
+            predicate: self.search_predicate(field(node, "predicate")?, case_sensitive)?,
+            case_sensitive,
+        })
+    }
+
+    /// Reads the `kind=` parameter of `search`: `case_insensitive`, the default, or
+    /// `case_sensitive`.
+    fn search_case_sensitive(&self, node: Node<'_>) -> Result<bool, EngineError> {
+        let mut case_sensitive = false;
+        for (name, value) in self.parameters(node)? {
+            match (name.as_str(), self.text_of(value)) {
+                ("kind", "case_sensitive") => case_sensitive = true,
+                ("kind", "case_insensitive") => case_sensitive = false,
+                _ => {
+                    return Err(unsupported(
+                        &format!(
+                            "the search parameter `{}`",
+                            self.text_of(value.parent().unwrap_or(value))
+                        ),
+                        value,
+                    ));
+                }
+            }
+        }
+        Ok(case_sensitive)
+    }
+
     /// Lowers the predicate of `search`: `and` and `or` over terms, column terms and
     /// ordinary conditions. A bare string term stays a string literal, which `search` tests on
     /// every string column when it runs.
-    pub(super) fn search_predicate(
-        &self,
-        node: Node<'_>,
-        case_sensitive: bool,
-    ) -> Result<Expr, EngineError> {
+    fn search_predicate(&self, node: Node<'_>, case_sensitive: bool) -> Result<Expr, EngineError> {
         let range = node.byte_range();
         let kind = match node.kind() {
             "binary_expression" => match self.text_of(field(node, "operator")?) {
@@ -42,13 +70,6 @@ impl Lowerer<'_> {
                 },
                 _ => return self.expr(node),
             },
-            "string_literal" if case_sensitive => {
-                return Err(EngineError::at(
-                    "the local engine does not support `kind=case_sensitive` with a term that \
-                     searches every column yet; name the column, as in `Col:\"term\"`",
-                    range,
-                ));
-            }
             _ => return self.expr(node),
         };
         Ok(Expr::new(kind, range))
@@ -56,7 +77,7 @@ impl Lowerer<'_> {
 
     /// Lowers `Col:"term"` into the string test of the term on `Col`. `*:"term"` becomes the
     /// bare term, which `search` tests on every string column.
-    pub(super) fn column_search_term(
+    fn column_search_term(
         &self,
         node: Node<'_>,
         case_sensitive: bool,
