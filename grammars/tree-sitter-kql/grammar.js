@@ -694,7 +694,13 @@ module.exports = grammar({
     _search_operand: $ => choice(
       prec.left(PREC.and, $._expression),
       alias($._column_search_term, $.binary_expression),
+      alias($._search_parenthesized, $.parenthesized_expression),
     ),
+
+    // `("err" or Col:"x")`. Parentheses around an ordinary expression match this rule and
+    // `parenthesized_expression` alike. The precedence on `_search_operand` picks this rule,
+    // which builds the same tree.
+    _search_parenthesized: $ => seq('(', $._search_predicate, ')'),
 
     // `Col:"x"` searches the column `Col` for the term `x`, and `*:"x"` searches every column.
     _column_search_term: $ => prec.left(PREC.equality, seq(

@@ -70,6 +70,14 @@ impl Lowerer<'_> {
                 },
                 _ => return self.expr(node),
             },
+            "parenthesized_expression" => match node.named_child(0) {
+                Some(inner)
+                    if matches!(inner.kind(), "binary_expression" | "parenthesized_expression") =>
+                {
+                    return self.search_predicate(inner, case_sensitive);
+                }
+                _ => return self.expr(node),
+            },
             _ => return self.expr(node),
         };
         Ok(Expr::new(kind, range))
