@@ -72,7 +72,10 @@ impl Lowerer<'_> {
             },
             "parenthesized_expression" => match node.named_child(0) {
                 Some(inner)
-                    if matches!(inner.kind(), "binary_expression" | "parenthesized_expression") =>
+                    if matches!(
+                        inner.kind(),
+                        "binary_expression" | "parenthesized_expression"
+                    ) =>
                 {
                     return self.search_predicate(inner, case_sensitive);
                 }
