@@ -6,13 +6,19 @@ names and string values, so no two are identical. After diagnostics for all of t
 script sends a hover and a completion request to each document, then reads VmRSS and VmHWM (peak
 resident set) from /proc/PID/status. Linux only.
 
-Usage: scripts/bench-lsp-memory.py [--quarry PATH] [--documents N] [--blocks N]
+Then it measures latency on the first document, which has been idle since the others opened:
+the first hover and the first completion there, which parse it again when the server dropped its
+parse, and then hover and completion right after each of a series of one-character edits, with
+their p50, p99 and maximum.
+
+Usage: scripts/bench-lsp-memory.py [--quarry PATH] [--documents N] [--blocks N] [--edits N]
 """
 
 import argparse
 import json
 import os
 import subprocess
+import sys
 import time
 
 
@@ -61,8 +67,28 @@ def memory_kib(pid):
 
 
 def wait_for_response(stdout, request_id):
-    while receive(stdout).get("id") != request_id:
-        pass
+    while True:
+        message = receive(stdout)
+        if message.get("id") == request_id and "method" not in message:
+            if "error" in message:
+                raise RuntimeError("request %d failed: %s" % (request_id, message["error"]))
+            return message
+
+
+def timed_request(server, request_id, method, uri, position):
+    """Sends one request and returns the milliseconds until its response arrives."""
+    started = time.perf_counter()
+    send(server.stdin, {"jsonrpc": "2.0", "id": request_id, "method": method, "params": {
+        "textDocument": {"uri": uri}, "position": position}})
+    wait_for_response(server.stdout, request_id)
+    return (time.perf_counter() - started) * 1000
+
+
+def percentile(values, fraction):
+    """Returns the nearest-rank percentile of `values`."""
+    ordered = sorted(values)
+    rank = max(1, int(-(-fraction * len(ordered) // 1)))
+    return ordered[rank - 1]
 
 
 def main():
@@ -72,7 +98,13 @@ def main():
     parser.add_argument("--documents", type=int, default=50, help="documents to open (default: %(default)s)")
     parser.add_argument("--blocks", type=int, default=1000,
                         help="5-line query blocks per document (default: %(default)s, 5,000 lines)")
+    parser.add_argument("--edits", type=int, default=200,
+                        help="one-character edits in the latency run (default: %(default)s)")
+    parser.add_argument("--edit-interval", type=float, default=20,
+                        help="milliseconds between edits, as in typing (default: %(default)s)")
     args = parser.parse_args()
+    if args.documents < 1 or args.blocks < 2 or args.edits < 1:
+        sys.exit("--documents and --edits must be at least 1 and --blocks at least 2")
 
     server = subprocess.Popen(
         [args.quarry, "lsp"],
@@ -112,6 +144,40 @@ def main():
                 wait_for_response(server.stdout, request_id)
         after_requests = memory_kib(server.pid)
 
+        # The first document has been idle since the others opened. The middle block's `where`
+        # line gets the edits: characters typed at the end of its string literal, so the text
+        # stays valid and the server reparses incrementally.
+        uri = uris[0]
+        middle = args.blocks // 2
+        where_line = middle * 5 + 1
+        summarize_line = middle * 5 + 2
+        block_text = block(middle)
+        summarize_text = block_text.split("\n")[2]
+        hover_position = {"line": summarize_line, "character": summarize_text.index("by Account") + 3}
+        completion_position = {"line": where_line, "character": len("| where ")}
+        request_id += 1
+        first_hover = timed_request(server, request_id, "textDocument/hover", uri, hover_position)
+        request_id += 1
+        second_uri = uris[1] if len(uris) > 1 else uris[0]
+        first_completion = timed_request(server, request_id, "textDocument/completion", second_uri,
+                                         completion_position)
+
+        edit_character = block_text.split("\n")[1].rindex('"')
+        latencies = {"textDocument/hover": [], "textDocument/completion": []}
+        for version in range(2, args.edits + 2):
+            send(server.stdin, {"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {
+                    "start": {"line": where_line, "character": edit_character},
+                    "end": {"line": where_line, "character": edit_character}}, "text": "x"}]}})
+            edit_character += 1
+            method = "textDocument/hover" if version % 2 == 0 else "textDocument/completion"
+            position = hover_position if version % 2 == 0 else completion_position
+            request_id += 1
+            latencies[method].append(timed_request(server, request_id, method, uri, position))
+            time.sleep(args.edit_interval / 1000)
+        after_edits = memory_kib(server.pid)
+
         send(server.stdin, {"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
         wait_for_response(server.stdout, 2)
         send(server.stdin, {"jsonrpc": "2.0", "method": "exit"})
@@ -128,6 +194,14 @@ def main():
     print("all documents diagnosed:  VmRSS %7.1f MiB" % (after_open["VmRSS"] / 1024))
     print("after hover + completion: VmRSS %7.1f MiB   VmHWM (peak) %7.1f MiB" % (
         after_requests["VmRSS"] / 1024, after_requests["VmHWM"] / 1024))
+    print("after the edit run:       VmRSS %7.1f MiB   VmHWM (peak) %7.1f MiB" % (
+        after_edits["VmRSS"] / 1024, after_edits["VmHWM"] / 1024))
+    print("first hover on the idle first document:       %6.1f ms" % first_hover)
+    print("first completion on the idle second document: %6.1f ms" % first_completion)
+    print("during %d edits, %.0f ms apart:" % (args.edits, args.edit_interval))
+    for method, values in latencies.items():
+        print("  %-24s n=%3d  p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms" % (
+            method, len(values), percentile(values, 0.5), percentile(values, 0.99), max(values)))
 
 
 if __name__ == "__main__":

@@ -88,13 +88,13 @@ impl DiagnosticsScheduler {
     /// Publishes diagnostics for the document's current snapshot after `delay`, unless a newer
     /// call for the same document comes first.
     fn schedule(&self, uri: Uri, delay: Duration) {
-        let Some(snapshot) = self.session.documents.snapshot(&uri) else {
+        if !self.session.documents.is_open(&uri) {
             tracing::warn!(
                 uri = uri.as_str(),
                 "diagnostics requested for a document that is not open"
             );
             return;
-        };
+        }
 
         let client = self.client.clone();
         let session = Arc::clone(&self.session);
@@ -103,6 +103,12 @@ impl DiagnosticsScheduler {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
+            // The snapshot is taken when the task runs, not when it is scheduled, so the parse
+            // of a document whose parse was dropped lives only as long as this task. The
+            // document may have closed in the meantime.
+            let Some(snapshot) = session.documents.background_snapshot(&task_uri) else {
+                return;
+            };
             let mut diagnostics = handlers::diagnostics::compute(&session, &snapshot);
             if !schemas_loaded(&session) {
                 // Tables of the data folder and schema files would look unknown. The schema
