@@ -362,7 +362,13 @@ fn tables_and_variables(
 /// of a comment or an unterminated string counts as inside.
 pub(crate) fn in_string_or_comment(file: &SourceFile, offset: usize) -> bool {
     let text = file.text();
-    file.tokens().iter().any(|token| match token.kind {
+    let tokens = file.tokens();
+    // Only tokens that start before `offset` and end at it or later can contain it.
+    let first = tokens.partition_point(|token| token.end < offset);
+    let candidates = tokens[first..]
+        .iter()
+        .take_while(|token| token.start < offset);
+    candidates.into_iter().any(|token| match token.kind {
         TokenKind::Comment => token.start < offset && offset <= token.end,
         TokenKind::String => {
             let closed = token.end - token.start >= 2 && {

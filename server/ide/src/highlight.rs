@@ -157,6 +157,30 @@ pub fn highlight(catalog: &Catalog, file: &SourceFile) -> Vec<Highlight> {
     highlights
 }
 
+/// Returns the first string literal or comment, in document order, whose range contains
+/// `offset` or ends at it, as the highlight [`highlight`] gives it. Only the tokens next to
+/// `offset` are read, so this is cheap on any document size.
+pub fn string_or_comment_at(file: &SourceFile, offset: usize) -> Option<Highlight> {
+    let tokens = file.tokens();
+    let first = tokens.partition_point(|token| token.end < offset);
+    tokens[first..]
+        .iter()
+        .take_while(|token| token.start <= offset)
+        .find_map(|token| {
+            let tag = match token.kind {
+                TokenKind::String => HighlightTag::String,
+                TokenKind::Comment => HighlightTag::Comment,
+                _ => return None,
+            };
+            Some(Highlight {
+                range: token.range(),
+                tag,
+                default_library: false,
+                declaration: false,
+            })
+        })
+}
+
 /// Tags a name that is not a tabular operator.
 fn classify_name(catalog: &Catalog, file: &SourceFile, index: usize) -> Option<Highlight> {
     let text = file.text();
@@ -200,6 +224,25 @@ mod tests {
     use expect_test::{Expect, expect};
 
     use super::*;
+
+    #[test]
+    fn string_or_comment_at_matches_highlight() {
+        let text = "T // note\n| where A == 'x''y' and B has @\"c:\\d\"// tail\n| take 1 // end";
+        let file = SourceFile::parse(text);
+        let highlights = highlight(Catalog::get(), &file);
+        for offset in 0..=text.len() {
+            let expected = highlights.iter().find(|highlight| {
+                matches!(highlight.tag, HighlightTag::String | HighlightTag::Comment)
+                    && highlight.range.start <= offset
+                    && offset <= highlight.range.end
+            });
+            assert_eq!(
+                string_or_comment_at(&file, offset).as_ref(),
+                expected,
+                "offset {offset}"
+            );
+        }
+    }
 
     fn check(text: &str, expect: Expect) {
         let file = SourceFile::parse(text);

@@ -143,6 +143,13 @@ impl Analysis {
         highlight::highlight(self.catalog, file)
     }
 
+    /// Returns the string literal or comment whose range contains `offset` or ends at it: the
+    /// same item as the first such one of [`Analysis::highlight`], without highlighting the
+    /// whole document.
+    pub fn string_or_comment_at(&self, file: &SourceFile, offset: usize) -> Option<Highlight> {
+        highlight::string_or_comment_at(file, offset)
+    }
+
     /// Finds the query block (text between blank lines) containing `offset`, without surrounding
     /// whitespace; `None` on a blank line between blocks.
     pub fn query_block_at(&self, file: &SourceFile, offset: usize) -> Option<Range<usize>> {

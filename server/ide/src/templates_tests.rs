@@ -285,3 +285,24 @@ fn signature_follows_keyword_arguments() {
         assert_eq!(&signature.label[range.clone()], expected, "{marked}");
     }
 }
+
+#[test]
+fn call_at_matches_search_of_all_calls() {
+    let text = "Outer.first(value=Inner.second(n=1), other='x')\n\
+                | where Other.third() > 1 and tolower(Name) == 'a'\n\
+                | extend y = Last.fourth(";
+    let file = SourceFile::parse(text);
+    let calls = template_calls(&file);
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    for offset in 0..=text.len() {
+        let expected = calls
+            .iter()
+            .filter(|call| call.range.start <= offset && offset <= call.range.end)
+            .min_by_key(|call| call.range.len());
+        assert_eq!(
+            template_call_at(&file, offset).as_ref(),
+            expected,
+            "offset {offset}"
+        );
+    }
+}

@@ -141,11 +141,7 @@ pub fn indicator_at(
     file: &SourceFile,
     offset: usize,
 ) -> Option<Indicator> {
-    let literal = analysis.highlight(file).into_iter().find(|highlight| {
-        matches!(highlight.tag, HighlightTag::String | HighlightTag::Comment)
-            && highlight.range.start <= offset
-            && offset <= highlight.range.end
-    })?;
+    let literal = analysis.string_or_comment_at(file, offset)?;
     let start = literal.range.start;
     let inner = file.text().get(literal.range)?;
     let mut found = indicators_at(inner, offset - start);

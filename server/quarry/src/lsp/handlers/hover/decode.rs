@@ -31,11 +31,11 @@ pub fn decoded_literal(
     file: &SourceFile,
     offset: usize,
 ) -> Option<(std::ops::Range<usize>, String)> {
-    let literal = analysis.highlight(file).into_iter().find(|highlight| {
-        highlight.tag == HighlightTag::String
-            && highlight.range.start <= offset
-            && offset <= highlight.range.end
-    })?;
+    // A comment never ends where a string starts, so the first string or comment at `offset`
+    // is the first string there, if any.
+    let literal = analysis
+        .string_or_comment_at(file, offset)
+        .filter(|highlight| highlight.tag == HighlightTag::String)?;
     let text = file.text().get(literal.range.clone())?;
     if text.len() > MAX_LITERAL_BYTES {
         return None;
