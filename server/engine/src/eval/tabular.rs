@@ -7,6 +7,7 @@ use polars::prelude::{
     Schema, UnionArgs, UniqueKeepStrategy, col, concat, lit,
 };
 
+use super::types::KqlType;
 use super::unique_name;
 use crate::EngineError;
 use crate::ast::{Ident, JoinKind};
@@ -23,8 +24,18 @@ fn schema_of(frame: &mut LazyFrame, range: &Range<usize>) -> Result<Schema, Engi
         })
 }
 
+/// One column of a union's output.
+struct UnionColumn {
+    output: String,
+    input: String,
+    /// The KQL type taken from the input column; `None` when every input has it as `null`.
+    ty: Option<KqlType>,
+    dtype: DataType,
+}
+
 /// Appends the rows of `inputs` in order. `outer` keeps every column and fills the missing ones
-/// with nulls; otherwise only the columns common to all inputs remain. `withsource` adds a first
+/// with nulls; otherwise only the columns common to all inputs remain. A column whose type
+/// differs between inputs is split into one column per type (`Status_string`, `Status_dynamic`). `withsource` adds a first
 /// column with each row's table label.
 pub(super) fn union(
     inputs: Vec<(String, LazyFrame)>,
@@ -38,27 +49,62 @@ pub(super) fn union(
         schemas.push(schema_of(&mut frame, &range)?);
         frames.push((label, frame));
     }
-    let mut columns: Vec<(String, DataType)> = Vec::new();
+    // Each output column: its name, the input column it reads, and its polars type. A name
+    // that arrives with two KQL types becomes one column per type, named `Name_type` as Kusto
+    // names them, at the place where the name first appeared.
+    let mut names: Vec<(String, Vec<(KqlType, DataType)>)> = Vec::new();
     for schema in &schemas {
         for (name, dtype) in schema.iter() {
-            match columns.iter().find(|(known, _)| known == name.as_str()) {
-                Some((_, known)) if known != dtype => {
-                    // NOTE: Kusto keeps such columns apart with a type suffix (`Col_string`);
-                    // the engine rejects them instead.
-                    return Err(EngineError::at(
-                        format!(
-                            "`union` of column `{name}` with different types is not supported by the local engine yet"
-                        ),
-                        range,
-                    ));
+            let ty = KqlType::from_polars(dtype);
+            let index = match names.iter().position(|(known, _)| known == name.as_str()) {
+                Some(index) => index,
+                None => {
+                    names.push((name.to_string(), Vec::new()));
+                    names.len() - 1
                 }
-                Some(_) => {}
-                None => columns.push((name.to_string(), dtype.clone())),
+            };
+            let types = &mut names[index].1;
+            if ty != KqlType::Null && !types.iter().any(|(known, _)| *known == ty) {
+                types.push((ty, dtype.clone()));
             }
         }
     }
+    let mut columns: Vec<UnionColumn> = Vec::new();
+    for (name, types) in names {
+        match types.as_slice() {
+            [] => columns.push(UnionColumn {
+                output: name.clone(),
+                input: name,
+                ty: None,
+                dtype: DataType::Null,
+            }),
+            [(ty, dtype)] => columns.push(UnionColumn {
+                output: name.clone(),
+                input: name,
+                ty: Some(*ty),
+                dtype: dtype.clone(),
+            }),
+            several => {
+                for (ty, dtype) in several {
+                    columns.push(UnionColumn {
+                        output: format!("{name}_{}", ty.name()),
+                        input: name.clone(),
+                        ty: Some(*ty),
+                        dtype: dtype.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let holds = |schema: &Schema, column: &UnionColumn| match schema.get(&column.input) {
+        Some(dtype) => {
+            let ty = KqlType::from_polars(dtype);
+            column.ty.is_none() || ty == KqlType::Null || Some(ty) == column.ty
+        }
+        None => false,
+    };
     if !outer {
-        columns.retain(|(name, _)| schemas.iter().all(|schema| schema.contains(name)));
+        columns.retain(|column| schemas.iter().all(|schema| holds(schema, column)));
     }
     let mut aligned = Vec::with_capacity(frames.len());
     for ((label, frame), schema) in frames.into_iter().zip(&schemas) {
@@ -66,11 +112,19 @@ pub(super) fn union(
         if let Some(source) = withsource {
             exprs.push(lit(label).alias(source.name.as_str()));
         }
-        for (name, dtype) in &columns {
-            exprs.push(if schema.contains(name) {
-                col(name.as_str())
-            } else {
-                lit(NULL).cast(dtype.clone()).alias(name.as_str())
+        for column in &columns {
+            let output = column.output.as_str();
+            exprs.push(match schema.get(&column.input) {
+                Some(dtype) if holds(schema, column) => {
+                    if *dtype == column.dtype {
+                        col(column.input.as_str()).alias(output)
+                    } else {
+                        col(column.input.as_str())
+                            .cast(column.dtype.clone())
+                            .alias(output)
+                    }
+                }
+                _ => lit(NULL).cast(column.dtype.clone()).alias(output),
             });
         }
         aligned.push(frame.select(exprs));
