@@ -206,8 +206,7 @@ fn encode_strings(text: PlExpr) -> PlExpr {
                 match value {
                     Some(text) => {
                         buffer.clear();
-                        serde_json::to_writer(&mut buffer, text)
-                            .expect("writing JSON into a Vec does not fail");
+                        write_json_string(text, &mut buffer);
                         builder.append_value(&buffer);
                     }
                     None => builder.append_null(),
@@ -217,6 +216,27 @@ fn encode_strings(text: PlExpr) -> PlExpr {
         },
         |_, field: &Field| Ok(Field::new(field.name().clone(), DataType::Binary)),
     )
+}
+
+/// Writes `text` as a JSON string, escaped as `serde_json` escapes it.
+fn write_json_string(text: &str, buffer: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    if bytes.iter().any(|&byte| byte < 0x20) {
+        buffer.extend_from_slice(Json::String(text.to_owned()).to_string().as_bytes());
+        return;
+    }
+    buffer.push(b'"');
+    let mut start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if byte == b'"' || byte == b'\\' {
+            buffer.extend_from_slice(&bytes[start..index]);
+            buffer.push(b'\\');
+            // The quote or backslash itself is copied with the next run of bytes.
+            start = index;
+        }
+    }
+    buffer.extend_from_slice(&bytes[start..]);
+    buffer.push(b'"');
 }
 
 /// Returns `mv-expand`'s `limit` as a row count; no limit is `usize::MAX`.
@@ -410,4 +430,30 @@ pub(super) fn mv_apply(
     }
     polars::prelude::concat(outputs, polars::prelude::UnionArgs::default())
         .map_err(|error| EngineError::at(format!("`mv-apply` failed: {error}"), range))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_string_matches_serde() {
+        let texts = [
+            "",
+            "plain",
+            r"C:\Windows\system32",
+            "\"quoted\"",
+            "tab\there",
+            "line\nbreak",
+            "\u{1}control",
+            "ünïcödé",
+            r#"mixed \" and \\"#,
+        ];
+        for text in texts {
+            let mut buffer = Vec::new();
+            write_json_string(text, &mut buffer);
+            let expected = serde_json::to_string(text).unwrap();
+            assert_eq!(String::from_utf8(buffer).unwrap(), expected, "{text:?}");
+        }
+    }
 }

@@ -100,6 +100,16 @@ impl Parser {
     }
 }
 
+/// Returns the byte offset of the first `constant` in `text`. A one-character constant is
+/// searched as a `char`, which the standard library does with `memchr`.
+fn find_constant(text: &str, constant: &str) -> Option<usize> {
+    let mut chars = constant.chars();
+    match (chars.next(), chars.next()) {
+        (Some(single), None) => text.find(single),
+        _ => text.find(constant),
+    }
+}
+
 fn match_steps(steps: &[Step], text: &str, spans: &mut [(usize, usize)]) -> bool {
     let mut position = 0;
     for step in steps {
@@ -111,7 +121,7 @@ fn match_steps(steps: &[Step], text: &str, spans: &mut [(usize, usize)]) -> bool
                 position += constant.len();
             }
             Step::Until(column, constant) => {
-                let Some(offset) = text[position..].find(constant.as_str()) else {
+                let Some(offset) = find_constant(&text[position..], constant) else {
                     return false;
                 };
                 if let Some(index) = column {

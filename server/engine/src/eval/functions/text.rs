@@ -741,17 +741,17 @@ fn dynamic_to_string(dynamic: PlExpr) -> PlExpr {
             }
             let values = column.binary()?;
             let mut builder = StringChunkedBuilder::new(name, values.len());
+            let mut scratch = Vec::new();
             for value in values.iter() {
                 let Some(bytes) = value else {
                     builder.append_value("");
                     continue;
                 };
-                match plain_json_string(bytes) {
-                    Some(text) => builder.append_value(text),
-                    None => {
-                        let json = serde_json::from_slice(bytes).unwrap_or(Json::Null);
-                        builder.append_value(Value::Dynamic(json).to_text());
-                    }
+                if let Some(text) = simple_json_string(bytes, &mut scratch) {
+                    builder.append_value(text);
+                } else {
+                    let json = serde_json::from_slice(bytes).unwrap_or(Json::Null);
+                    builder.append_value(Value::Dynamic(json).to_text());
                 }
             }
             Ok(builder.finish().into_column())
@@ -760,18 +760,69 @@ fn dynamic_to_string(dynamic: PlExpr) -> PlExpr {
     )
 }
 
-/// Returns the text of `bytes` when they are one JSON string with no escape sequences.
-fn plain_json_string(bytes: &[u8]) -> Option<&str> {
+/// Returns the text of `bytes` when they are one JSON string whose only escapes are `\"`,
+/// `\\` and `\/`. Other strings and values return `None`, for `serde_json` to read.
+fn simple_json_string<'a>(bytes: &'a [u8], scratch: &'a mut Vec<u8>) -> Option<&'a str> {
     let inner = bytes.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if inner.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
-        return None;
+    if !inner.contains(&b'\\') {
+        if inner.iter().any(|&byte| byte == b'"' || byte < 0x20) {
+            return None;
+        }
+        return std::str::from_utf8(inner).ok();
     }
-    std::str::from_utf8(inner).ok()
+    scratch.clear();
+    let mut bytes = inner.iter();
+    while let Some(&byte) = bytes.next() {
+        match byte {
+            b'\\' => match bytes.next() {
+                Some(&escaped @ (b'"' | b'\\' | b'/')) => scratch.push(escaped),
+                _ => return None,
+            },
+            b'"' => return None,
+            byte if byte < 0x20 => return None,
+            byte => scratch.push(byte),
+        }
+    }
+    std::str::from_utf8(scratch).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_json_string_matches_serde() {
+        let cases: [&[u8]; 12] = [
+            br#""""#,
+            br#""plain""#,
+            br#""C:\\Windows\\x""#,
+            br#""say \"hi\"""#,
+            br#""a\/b""#,
+            br#""line\nbreak""#,
+            br#""\u0041""#,
+            br#""unterminated\""#,
+            br#""inner"quote""#,
+            br#"42"#,
+            br#"{"a":1}"#,
+            "\"ünï\"".as_bytes(),
+        ];
+        let mut scratch = Vec::new();
+        for bytes in cases {
+            let parsed: Option<String> = serde_json::from_slice(bytes).ok();
+            match simple_json_string(bytes, &mut scratch) {
+                Some(text) => assert_eq!(Some(text.to_owned()), parsed, "{bytes:?}"),
+                None => {
+                    let escaped = bytes
+                        .windows(2)
+                        .any(|pair| pair[0] == b'\\' && !matches!(pair[1], b'"' | b'\\' | b'/'));
+                    assert!(
+                        parsed.is_none() || escaped,
+                        "{bytes:?} is a simple JSON string but was not read"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn command_line_quotes_and_backslashes() {
