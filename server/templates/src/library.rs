@@ -133,10 +133,10 @@ pub const BUNDLED_PREFIX: &str = "<bundled>/queries";
 /// time are parsed, with paths under [`BUNDLED_PREFIX`].
 pub fn bundled_files() -> Vec<TemplateFile> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
-    if folder.is_dir() {
-        if let Ok(library) = Library::load(&[folder]) {
-            return library.files;
-        }
+    if folder.is_dir()
+        && let Ok(library) = Library::load(&[folder])
+    {
+        return library.files;
     }
     embedded_files()
 }
