@@ -31,6 +31,8 @@ pub struct Session {
     engine: Mutex<Option<Arc<quarry_engine::Session>>>,
     /// Whether the client accepts snippet completion items, from `initialize`.
     pub snippet_support: std::sync::atomic::AtomicBool,
+    /// Whether the client resolves completion items' `documentation` lazily, from `initialize`.
+    pub resolves_completion_documentation: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
@@ -86,6 +88,7 @@ impl Server {
             templates: handlers::templates::TemplateStore::default(),
             engine: Mutex::new(None),
             snippet_support: std::sync::atomic::AtomicBool::new(false),
+            resolves_completion_documentation: std::sync::atomic::AtomicBool::new(false),
         });
         let diagnostics = DiagnosticsScheduler::new(client.clone(), Arc::clone(&session));
         Server {
@@ -168,6 +171,17 @@ impl LanguageServer for Server {
         self.session
             .snippet_support
             .store(snippet_support, std::sync::atomic::Ordering::Relaxed);
+        let resolves_documentation = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text_document| text_document.completion.as_ref())
+            .and_then(|completion| completion.completion_item.as_ref())
+            .and_then(|item| item.resolve_support.as_ref())
+            .is_some_and(|support| support.properties.iter().any(|p| p == "documentation"));
+        self.session
+            .resolves_completion_documentation
+            .store(resolves_documentation, std::sync::atomic::Ordering::Relaxed);
         super::remote::remember_client(&params);
         *self
             .session
@@ -257,6 +271,10 @@ impl LanguageServer for Server {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         handlers::completion::handle(&self.session, params)
+    }
+
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        Ok(handlers::completion::resolve(item))
     }
 
     async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
