@@ -7,9 +7,9 @@
 
 use polars::prelude::{
     BinaryChunkedBuilder, Column, DataFrame, DataType, ExplodeOptions, Expr as PlExpr, Field,
-    Int64Type, IntoColumn as _, IntoLazy as _, IntoSeries as _, LazyFrame,
+    Int64Type, IntoColumn as _, IntoLazy as _, IntoSeries as _, JoinArgs, JoinType, LazyFrame,
     ListBinaryChunkedBuilder, ListBuilderTrait as _, ListNameSpaceImpl as _,
-    ListPrimitiveChunkedBuilder, PlSmallStr, Selector, col, lit, map_multiple,
+    ListPrimitiveChunkedBuilder, MaintainOrderJoin, PlSmallStr, Selector, col, lit, map_multiple,
 };
 use serde_json::Value as Json;
 
@@ -22,7 +22,7 @@ use super::operators::collect;
 use super::types::KqlType;
 use super::value::{Value, read_column, row_function};
 use crate::EngineError;
-use crate::ast::{Expr, ExprKind, Ident, Literal, MvColumn, Operator};
+use crate::ast::{Expr, ExprKind, Ident, Literal, MvColumn, NamedExpr, Operator, OperatorKind};
 
 /// Returns the elements that `mv-expand` makes of one value, as JSON text: an array's items,
 /// a bag's properties as one-property bags (or `[key, value]` pairs with
@@ -346,9 +346,129 @@ pub(super) fn mv_expand(
     Ok(frame)
 }
 
+/// The column that numbers the input rows of a row-local `mv-apply`.
+const APPLY_ROW: &str = "__quarry_mv_apply_row";
+
+/// Returns whether every operator of an `mv-apply` subquery works on each row alone, so the
+/// subquery can run once over all expanded rows instead of once per input row.
+fn is_row_local(subquery: &[Operator]) -> bool {
+    subquery.iter().all(|operator| {
+        matches!(
+            operator.kind,
+            OperatorKind::Where(_)
+                | OperatorKind::Extend(_)
+                | OperatorKind::Project(_)
+                | OperatorKind::ProjectRename(_)
+        )
+    })
+}
+
+/// Applies a row-local `mv-apply` subquery once over every input row's expansion. The row
+/// number column goes through the subquery and then joins each result row to the other
+/// columns of its input row.
+fn mv_apply_row_local(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    columns: &[MvColumn],
+    item_index: Option<&Ident>,
+    subquery: &[Operator],
+) -> Result<LazyFrame, EngineError> {
+    let range = subquery.first().map_or(0..0, |op| op.range.clone());
+    let numbered = frame.with_row_index(APPLY_ROW, None);
+    let mut schema = scope.schema.clone();
+    schema
+        .insert_at_index(0, APPLY_ROW.into(), DataType::UInt32.into())
+        .map_err(|error| EngineError::at(format!("`mv-apply` failed: {error}"), range.clone()))?;
+    let numbered_scope = Scope {
+        schema: &schema,
+        lets: scope.lets,
+        functions: scope.functions,
+        tables: scope.tables,
+        now_nanos: scope.now_nanos,
+    };
+    let mut expanded = mv_expand(
+        numbered.clone(),
+        &numbered_scope,
+        columns,
+        false,
+        item_index,
+        None,
+    )?;
+
+    let mut keep: Vec<PlExpr> = vec![col(APPLY_ROW)];
+    keep.extend(columns.iter().map(|c| col(c.name.name.as_str())));
+    if let Some(index) = item_index {
+        keep.push(col(index.name.as_str()));
+    }
+    expanded = expanded.select(keep);
+
+    for operator in subquery {
+        // `project` would drop the row number, so it is added to the projected columns.
+        let operator = match &operator.kind {
+            OperatorKind::Project(items) => {
+                let mut items = items.clone();
+                items.push(NamedExpr {
+                    name: None,
+                    expr: Expr::new(ExprKind::Name(APPLY_ROW.to_owned()), operator.range.clone()),
+                });
+                Operator {
+                    kind: OperatorKind::Project(items),
+                    range: operator.range.clone(),
+                }
+            }
+            _ => operator.clone(),
+        };
+        let schema = expanded
+            .collect_schema()
+            .map_err(|error| {
+                EngineError::at(
+                    format!("the mv-apply subquery is invalid: {error}"),
+                    operator.range.clone(),
+                )
+            })?
+            .as_ref()
+            .clone();
+        let inner = Scope {
+            schema: &schema,
+            lets: scope.lets,
+            functions: scope.functions,
+            tables: scope.tables,
+            now_nanos: scope.now_nanos,
+        };
+        expanded = apply_operator(expanded, &operator, &inner)?;
+    }
+
+    let result_schema = expanded.collect_schema().map_err(|error| {
+        EngineError::at(
+            format!("the mv-apply subquery is invalid: {error}"),
+            range.clone(),
+        )
+    })?;
+    let expanded_names: Vec<&str> = columns.iter().map(|c| c.name.name.as_str()).collect();
+    let mut others: Vec<PlExpr> = vec![col(APPLY_ROW)];
+    others.extend(
+        scope
+            .schema
+            .iter_names()
+            .filter(|name| {
+                !expanded_names.contains(&name.as_str()) && !result_schema.contains(name)
+            })
+            .map(|name| col(name.clone())),
+    );
+
+    let mut args = JoinArgs::new(JoinType::Inner);
+    args.maintain_order = MaintainOrderJoin::LeftRight;
+    Ok(numbered
+        .select(others)
+        .join(expanded, [col(APPLY_ROW)], [col(APPLY_ROW)], args)
+        .drop(Selector::ByName {
+            names: vec![PlSmallStr::from(APPLY_ROW)].into(),
+            strict: true,
+        }))
+}
+
 /// Applies `mv-apply`: for each input row, expands the columns, runs the subquery on the
 /// expanded rows, and adds the row's other columns to the subquery's output.
-// NOTE: the subquery is planned and run once per input row, which is slow on large inputs.
 pub(super) fn mv_apply(
     frame: LazyFrame,
     scope: &Scope<'_>,
@@ -356,6 +476,11 @@ pub(super) fn mv_apply(
     item_index: Option<&Ident>,
     subquery: &[Operator],
 ) -> Result<LazyFrame, EngineError> {
+    if is_row_local(subquery) {
+        return mv_apply_row_local(frame, scope, columns, item_index, subquery);
+    }
+    // NOTE: a subquery with `summarize`, `top`, `take` and the like is planned and run once
+    // per input row, which is slow on large inputs.
     let range = subquery.first().map_or(0..0, |op| op.range.clone());
     let whole = collect(frame, &range, "mv-apply")?;
     let expanded_names: Vec<&str> = columns.iter().map(|c| c.name.name.as_str()).collect();
