@@ -117,7 +117,9 @@ pub fn main(args: EnrichArgs) -> anyhow::Result<ExitCode> {
              enrichment.toml (see docs/enrichment.md, \"GeoIP databases\")"
         );
     }
-    if !enricher.has_providers() {
+    // A `--whois` run requests RDAP records, so a missing threat-intelligence provider is
+    // expected there and not worth a note.
+    if !enricher.has_providers() && !args.whois {
         eprintln!(
             "note: no threat-intelligence provider is configured, so there are no verdicts; add \
              one under [ti.providers.NAME] in enrichment.toml (see docs/enrichment.md, \

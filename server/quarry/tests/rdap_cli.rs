@@ -173,6 +173,31 @@ fn whois_human_output() {
 }
 
 #[test]
+fn whois_run_omits_ti_note() {
+    let server = FakeRdap::start();
+    let dir = temp_dir("no-ti-note");
+    let config = write_config(&dir, &server, true);
+    let output = enrich(
+        &dir,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--whois",
+            "--no-geoip",
+            "185.220.101.4",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("threat-intelligence provider"),
+        "a --whois run without TI providers printed the TI note: {stderr}"
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("TOR-EXIT-NET"), "{stdout}");
+}
+
+#[test]
 fn whois_disabled_sends_nothing() {
     let server = FakeRdap::start();
     let dir = temp_dir("disabled");
