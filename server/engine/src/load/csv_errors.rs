@@ -140,6 +140,29 @@ fn find_value_line(text: &str, separator: u8, polars_error: &str) -> Option<(usi
         .map(|(line, _)| (*line, column.to_owned()))
 }
 
+/// Returns the line on which the first data record whose `column` field is `value` starts.
+/// The caller passes the first value in the column that failed to convert, so an earlier
+/// record with the same value cannot exist. `row` is that value's row in the frame (from 0):
+/// the reader keeps blank lines as rows while [`records`] drops them, so the record sits at
+/// that index or before it.
+pub fn value_record_line(
+    text: &str,
+    separator: u8,
+    column: &str,
+    row: usize,
+    value: &str,
+) -> Option<usize> {
+    let (records, _) = records(text, separator);
+    let (_, header) = records.first()?;
+    let index = header.iter().position(|name| name == column)?;
+    records
+        .iter()
+        .skip(1)
+        .take(row + 1)
+        .find(|(_, fields)| fields.get(index).is_some_and(|field| field.trim() == value))
+        .map(|(line, _)| *line)
+}
+
 /// Keeps the first line of a polars error and drops its advice about reader options, which
 /// Quarry's users cannot set.
 fn clean_polars_message(message: &str) -> String {

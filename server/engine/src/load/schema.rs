@@ -215,7 +215,8 @@ pub fn apply(
             )));
         };
         let series = column.as_materialized_series().clone();
-        let converted = convert(&series, *ty).map_err(|problem| {
+        let locate = |row: usize, value: &str| value_location(part, name, row, value);
+        let converted = convert(&series, *ty, &locate).map_err(|problem| {
             EngineError::new(format!(
                 "cannot read column `{name}` of `{}` as {}: {problem}; fix the value or change \
                  the type in {}",
@@ -233,7 +234,36 @@ pub fn apply(
     Ok(frame)
 }
 
-fn convert(series: &Series, ty: ColumnType) -> Result<Series, String> {
+/// Names the place of `value`, the first value of `column` that does not convert, at data row
+/// `row` (from 0) of `part`. CSV and TSV values get the line their record starts on, because
+/// quoted fields may span lines. Other formats, and a record that cannot be found again, get
+/// the record number.
+fn value_location(part: &Path, column: &str, row: usize, value: &str) -> String {
+    let record = format!("record {}", row + 1);
+    let file_name = part
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    let (separator, compression) = match super::FileFormat::from_file_name(file_name) {
+        Some((_, super::FileFormat::Csv, compression)) => (b',', compression),
+        Some((_, super::FileFormat::Tsv, compression)) => (b'\t', compression),
+        _ => return record,
+    };
+    let Ok(bytes) = super::read_bytes(part, compression) else {
+        return record;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    match super::csv_errors::value_record_line(&text, separator, column, row, value) {
+        Some(line) => format!("line {line}"),
+        None => record,
+    }
+}
+
+fn convert(
+    series: &Series,
+    ty: ColumnType,
+    locate: &dyn Fn(usize, &str) -> String,
+) -> Result<Series, String> {
     let name = series.name().clone();
     if series.dtype() != &DataType::String {
         let target = ty.polars();
@@ -250,7 +280,7 @@ fn convert(series: &Series, ty: ColumnType) -> Result<Series, String> {
         });
     }
     let values = series.str().map_err(|error| error.to_string())?;
-    let bad = |row: usize, value: &str| format!("row {} has the value `{value}`", row + 1);
+    let bad = |row: usize, value: &str| format!("{} has the value `{value}`", locate(row, value));
     let series = match ty {
         ColumnType::String => values
             .apply(|value| Some(value.unwrap_or("").into()))

@@ -235,14 +235,32 @@ fn schema_file_sets_column_types() {
 }
 
 #[test]
-fn schema_value_error_names_row_and_value() {
+fn schema_value_error_names_line_and_value() {
     let folder = Folder::new();
     folder.write(SCHEMA_FILE, br#"{"t": {"Count": "long"}}"#);
     folder.write("t.csv", b"Count\n1\n2\nmany\n");
     let error = load_error(&folder.0, "t");
     assert!(error.contains("column `Count`"), "{error}");
-    assert!(error.contains("row 3 has the value `many`"), "{error}");
+    assert!(error.contains("line 4 has the value `many`"), "{error}");
     assert!(error.contains(SCHEMA_FILE), "{error}");
+}
+
+#[test]
+fn schema_value_error_counts_quoted_lines() {
+    let folder = Folder::new();
+    folder.write(SCHEMA_FILE, br#"{"t": {"Count": "long"}}"#);
+    folder.write("t.csv", b"Note,Count\n\"two\nlines\",1\n\nplain,many\n");
+    let error = load_error(&folder.0, "t");
+    assert!(error.contains("line 5 has the value `many`"), "{error}");
+}
+
+#[test]
+fn schema_value_error_names_json_record() {
+    let folder = Folder::new();
+    folder.write(SCHEMA_FILE, br#"{"t": {"Count": "long"}}"#);
+    folder.write("t.jsonl", b"{\"Count\": \"1\"}\n{\"Count\": \"many\"}\n");
+    let error = load_error(&folder.0, "t");
+    assert!(error.contains("record 2 has the value `many`"), "{error}");
 }
 
 #[test]
