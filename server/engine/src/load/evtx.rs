@@ -12,17 +12,17 @@
 //! fields go into the dynamic `EventData` bag. In `WindowsEvent`, `EventData` contains every
 //! field. A `UserData` section takes the place of `EventData` in events that have one.
 
-use std::collections::HashMap;
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use polars::prelude::*;
-use quarry_analysis::{BundledSchema, ColumnSchema, ScalarType, windows_security_event};
 use serde_json::{Map, Value as Json};
 
 use super::{FileFormat, TableFile};
 use crate::EngineError;
+
+mod columns;
 
 /// The table of `Security` channel records.
 pub const SECURITY_EVENT_TABLE: &str = "SecurityEvent";
@@ -65,33 +65,25 @@ pub(super) fn route_tables(files: Vec<TableFile>) -> Vec<TableFile> {
 /// Reads the records of `file.parts` that belong to the table `file.name` into a frame with
 /// the Sentinel columns of that table.
 pub(super) fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
-    let security = match file.name.as_str() {
-        SECURITY_EVENT_TABLE => true,
-        WINDOWS_EVENT_TABLE => false,
-        other => {
-            return Err(EngineError::new(format!(
+    let layout = columns::table_name(&file.name)
+        .and_then(columns::Layout::new)
+        .ok_or_else(|| {
+            EngineError::new(format!(
                 "`.evtx` files feed the tables {SECURITY_EVENT_TABLE} and \
-                 {WINDOWS_EVENT_TABLE}, not `{other}`"
-            )));
-        }
-    };
-    let column_types: HashMap<&str, ScalarType> = schema_columns(&file.name)
-        .iter()
-        .map(|column| (column.name.as_str(), column.ty))
-        .collect();
+                 {WINDOWS_EVENT_TABLE}, not `{}`",
+                file.name
+            ))
+        })?;
+    let security = layout.table == SECURITY_EVENT_TABLE;
     let mut rows = Vec::new();
     for part in &file.parts {
         for record in read_records(part)? {
             if record.is_security() == security {
-                rows.push(if security {
-                    security_row(record, &column_types)
-                } else {
-                    windows_row(record)
-                });
+                rows.push(columns::row(record, &layout));
             }
         }
     }
-    build_frame(&file.name, &rows).map_err(|error| {
+    columns::build_frame(&layout, &rows).map_err(|error| {
         EngineError::new(format!(
             "cannot build the table `{}` from `.evtx` files: {error}",
             file.name
@@ -302,239 +294,4 @@ fn parse_int(text: &str) -> Option<i32> {
         Some(hex) => u32::from_str_radix(hex, 16).ok().map(|value| value as i32),
         None => text.parse().ok(),
     }
-}
-
-/// One table row: text values by column name, and the `EventData` bag.
-#[derive(Debug, Default)]
-struct Row {
-    values: HashMap<&'static str, String>,
-    /// `EventData` fields that fill columns in `SecurityEvent`.
-    fields: HashMap<String, String>,
-    bag: Map<String, Json>,
-    time_generated: i64,
-}
-
-impl Row {
-    fn value(&self, column: &str) -> Option<&str> {
-        self.values
-            .get(column)
-            .or_else(|| self.fields.get(column))
-            .map(String::as_str)
-    }
-}
-
-/// Sets the columns that both tables take from the `System` section.
-fn system_row(record: &EventRecord, table: &'static str) -> Row {
-    let mut values = HashMap::new();
-    let mut set = |column: &'static str, value: String| {
-        values.insert(column, value);
-    };
-    let number = |value: Option<i32>| value.map(|v| v.to_string()).unwrap_or_default();
-    set("Type", table.to_owned());
-    set("Channel", record.channel.clone());
-    set("Computer", record.computer.clone());
-    set("EventID", number(record.event_id));
-    set("Version", number(record.version));
-    set("Task", number(record.task));
-    set("Opcode", record.opcode.clone());
-    set("Keywords", record.keywords.clone());
-    set("EventRecordId", record.record_id.to_string());
-    set("Correlation", record.correlation.clone());
-    set("SystemProcessId", number(record.process_id));
-    set("SystemThreadId", number(record.thread_id));
-    set("SystemUserId", record.user_id.clone());
-    set("EventLevelName", level_name(record.level).to_owned());
-    Row {
-        values,
-        time_generated: record.time_created,
-        ..Row::default()
-    }
-}
-
-/// Names an event level as Event Viewer does; it shows level 0 (`LogAlways`), which the
-/// Security channel uses, as Information.
-fn level_name(level: Option<i32>) -> &'static str {
-    match level {
-        Some(1) => "Critical",
-        Some(2) => "Error",
-        Some(3) => "Warning",
-        Some(0 | 4) => "Information",
-        Some(5) => "Verbose",
-        _ => "",
-    }
-}
-
-fn windows_row(record: EventRecord) -> Row {
-    let mut row = system_row(&record, WINDOWS_EVENT_TABLE);
-    row.values.insert("Provider", record.provider);
-    let level = record.level.map(|v| v.to_string()).unwrap_or_default();
-    row.values.insert("EventLevel", level);
-    row.bag = record.data;
-    row
-}
-
-/// Builds a `SecurityEvent` row; `column_types` are the table's columns and their types.
-fn security_row(record: EventRecord, column_types: &HashMap<&str, ScalarType>) -> Row {
-    let mut row = system_row(&record, SECURITY_EVENT_TABLE);
-    let level = record.level.map(|v| v.to_string()).unwrap_or_default();
-    row.values.insert("Level", level);
-    row.values
-        .insert("EventSourceName", record.provider.clone());
-    if let Some(id) = record.event_id
-        && let Some(event) = u32::try_from(id).ok().and_then(windows_security_event)
-    {
-        let title = event.title.trim().trim_end_matches('.');
-        row.values.insert("Activity", format!("{id} - {title}."));
-    }
-
-    for (name, value) in record.data {
-        let fits = match column_types.get(name.as_str()) {
-            // Columns that the `System` section fills are not overwritten by a field that
-            // happens to share their name.
-            Some(_) if row.values.contains_key(name.as_str()) => false,
-            Some(ScalarType::Int) => parse_int(&text(&value)).is_some(),
-            Some(_) => !value.is_object() && !value.is_array(),
-            None => false,
-        };
-        if fits {
-            row.fields.insert(name, text(&value));
-        } else {
-            row.bag.insert(name, value);
-        }
-    }
-    derive_account_columns(&mut row);
-    row
-}
-
-/// Fills the columns that Sentinel derives from several fields: the `DOMAIN\user` accounts,
-/// the account type, the logon type's name and the process file name.
-fn derive_account_columns(row: &mut Row) {
-    let account = |domain: &str, user: &str| -> String {
-        let user = row.fields.get(user).map(String::as_str).unwrap_or("");
-        let domain = row.fields.get(domain).map(String::as_str).unwrap_or("");
-        match (domain, user) {
-            (_, "" | "-") => String::new(),
-            ("" | "-", user) => user.to_owned(),
-            (domain, user) => format!("{domain}\\{user}"),
-        }
-    };
-    let subject = account("SubjectDomainName", "SubjectUserName");
-    let target = account("TargetDomainName", "TargetUserName");
-    let main = if target.is_empty() { &subject } else { &target };
-    if !main.is_empty() {
-        let kind = if main.ends_with('$') {
-            "Machine"
-        } else {
-            "User"
-        };
-        row.values.insert("AccountType", kind.to_owned());
-        row.values.insert("Account", main.clone());
-    }
-    if !subject.is_empty() {
-        row.values.insert("SubjectAccount", subject);
-    }
-    if !target.is_empty() {
-        row.values.insert("TargetAccount", target);
-    }
-
-    if let Some(logon_type) = row.fields.get("LogonType").and_then(|v| parse_int(v))
-        && let Some(name) = logon_type_name(logon_type)
-    {
-        row.values
-            .insert("LogonTypeName", format!("{logon_type} - {name}"));
-    }
-
-    let image = ["NewProcessName", "ProcessName"]
-        .iter()
-        .filter_map(|field| row.fields.get(*field))
-        .find(|path| !path.is_empty() && path.as_str() != "-");
-    if let Some(path) = image {
-        let file_name = path.rsplit(['\\', '/']).next().unwrap_or(path);
-        row.values.insert("Process", file_name.to_owned());
-    }
-}
-
-/// Names a Windows logon type, as the `LogonType` field of events 4624 and 4625 gives it.
-fn logon_type_name(logon_type: i32) -> Option<&'static str> {
-    Some(match logon_type {
-        0 => "System",
-        2 => "Interactive",
-        3 => "Network",
-        4 => "Batch",
-        5 => "Service",
-        7 => "Unlock",
-        8 => "NetworkCleartext",
-        9 => "NewCredentials",
-        10 => "RemoteInteractive",
-        11 => "CachedInteractive",
-        _ => return None,
-    })
-}
-
-/// Returns the columns of a table of the bundled Sentinel schema, in declaration order.
-fn schema_columns(table: &str) -> &'static [ColumnSchema] {
-    BundledSchema::Sentinel
-        .get()
-        .table(table)
-        .map(|schema| schema.columns.as_slice())
-        .unwrap_or_default()
-}
-
-fn build_frame(table: &str, rows: &[Row]) -> PolarsResult<DataFrame> {
-    let columns = schema_columns(table);
-    if columns.is_empty() {
-        polars_bail!(ComputeError: "the bundled Sentinel schema has no table `{table}`");
-    }
-    let mut frame_columns = Vec::with_capacity(columns.len());
-    for ColumnSchema { name, ty } in columns {
-        let name = PlSmallStr::from(name.as_str());
-        let values = rows.iter().map(|row| row.value(&name));
-        let series = match ty {
-            _ if name == "TimeGenerated" => {
-                let times: Int64Chunked = rows.iter().map(|row| Some(row.time_generated)).collect();
-                times
-                    .into_series()
-                    .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))?
-            }
-            _ if name == "EventData" => {
-                let bags: BinaryChunked = rows
-                    .iter()
-                    .map(|row| Some(Json::Object(row.bag.clone()).to_string().into_bytes()))
-                    .collect();
-                bags.into_series()
-            }
-            ScalarType::Int => values
-                .map(|value| value.and_then(parse_int))
-                .collect::<Int32Chunked>()
-                .into_series(),
-            ScalarType::Long => values
-                .map(|value| value.and_then(|v| v.trim().parse::<i64>().ok()))
-                .collect::<Int64Chunked>()
-                .into_series(),
-            ScalarType::Real => values
-                .map(|value| value.and_then(|v| v.trim().parse::<f64>().ok()))
-                .collect::<Float64Chunked>()
-                .into_series(),
-            ScalarType::Bool => values
-                .map(|value| value.and_then(|v| v.trim().parse::<bool>().ok()))
-                .collect::<BooleanChunked>()
-                .into_series(),
-            ScalarType::DateTime => values
-                .map(|value| {
-                    value
-                        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
-                        .and_then(|time| time.timestamp_nanos_opt())
-                })
-                .collect::<Int64Chunked>()
-                .into_series()
-                .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))?,
-            // KQL strings are never null, so a missing value is empty text.
-            _ => values
-                .map(|value| Some(value.unwrap_or("")))
-                .collect::<StringChunked>()
-                .into_series(),
-        };
-        frame_columns.push(series.with_name(name).into_column());
-    }
-    DataFrame::new(rows.len(), frame_columns)
 }
