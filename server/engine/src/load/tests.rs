@@ -337,6 +337,76 @@ fn parquet_scan_reads_only_needed_columns() {
     assert_eq!(query.collect().unwrap().height(), 40);
 }
 
+/// Serves one lazily scanned table to the planner, as `Session` does for large files.
+struct ScannedTable {
+    name: &'static str,
+    scan: LazyFrame,
+}
+
+impl crate::eval::TableProvider for ScannedTable {
+    fn table(&self, name: &str) -> Result<Option<DataFrame>, crate::EngineError> {
+        match self.scan(name)? {
+            Some(scan) => scan
+                .collect()
+                .map(Some)
+                .map_err(|error| crate::EngineError::new(error.to_string())),
+            None => Ok(None),
+        }
+    }
+
+    fn table_names(&self) -> Result<Vec<String>, crate::EngineError> {
+        Ok(vec![self.name.to_owned()])
+    }
+
+    fn scan(&self, name: &str) -> Result<Option<LazyFrame>, crate::EngineError> {
+        Ok((name == self.name).then(|| self.scan.clone()))
+    }
+}
+
+/// Plans `query` over a lazy scan of `wide.parquet` and returns the optimized plan and result.
+fn plan_on_wide_parquet(query: &str) -> (String, DataFrame) {
+    let folder = Folder::new();
+    let path = folder.0.join("wide.parquet");
+    ParquetWriter::new(fs::File::create(&path).unwrap())
+        .finish(&mut wide_frame())
+        .unwrap();
+    let tables = list_tables(&folder.0).unwrap();
+    let provider = ScannedTable {
+        name: "wide",
+        scan: scan::scan_table(&tables["wide"])
+            .unwrap()
+            .expect("parquet scans lazily"),
+    };
+    let parsed = crate::lower::lower_query(query).unwrap();
+    let plan = crate::eval::plan_query(&parsed, &provider, 0).unwrap();
+    let text = plan.describe_optimized_plan().unwrap();
+    (text, crate::eval::collect_plan(plan).unwrap())
+}
+
+#[test]
+fn kql_top_reads_used_columns_and_limits_sort() {
+    let (plan, result) = plan_on_wide_parquet("wide | top 3 by c1 desc | project c1, c2");
+    assert!(plan.contains("PROJECT 2/9 COLUMNS"), "{plan}");
+    assert!(
+        plan.contains("slice: (0, 3"),
+        "the limit reaches the sort:\n{plan}"
+    );
+    let c1: Vec<Option<i64>> = result.column("c1").unwrap().i64().unwrap().iter().collect();
+    assert_eq!(c1, vec![Some(491), Some(481), Some(471)]);
+}
+
+#[test]
+fn kql_summarize_reads_key_column_only() {
+    let (plan, result) =
+        plan_on_wide_parquet("wide | where c1 > 100 | summarize n = count() by c3");
+    assert!(plan.contains("PROJECT 2/9 COLUMNS"), "{plan}");
+    assert!(
+        plan.contains("SELECTION"),
+        "the filter reaches the reader:\n{plan}"
+    );
+    assert_eq!(result.height(), 40);
+}
+
 #[test]
 fn csv_scan_reads_only_needed_columns() {
     let folder = Folder::new();
