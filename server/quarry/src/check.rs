@@ -1,15 +1,23 @@
-//! `quarry check`: syntax diagnostics for KQL files or for a JSON-lines batch of queries.
+//! `quarry check`: syntax errors and template-call errors for KQL files or for a JSON-lines
+//! batch of queries.
+//!
+//! Template calls such as `Family.name(param=value)` are checked against the template library
+//! that `quarry run` expands them from, with the editor's `TPL` codes. `--syntax-only` skips
+//! that check and reports syntax errors alone.
 //!
 //! Human output names the place as `file:line:column` (1-based, columns counted in characters)
 //! and shows the source line with a caret. JSON output gives offsets in UTF-16 code units, the
 //! unit Kusto.Language and JavaScript tools use, so a corpus can be compared line by line.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use quarry_syntax::{LineIndex, SyntaxError, parse};
+use quarry_ide::templates::{self as ide_templates, TemplateCatalog};
+use quarry_ide::{Severity, SourceFile};
+use quarry_syntax::LineIndex;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, clap::Args)]
@@ -22,6 +30,11 @@ pub struct CheckArgs {
     /// (`-` reads standard input) instead of KQL files.
     #[arg(long, value_name = "FILE", conflicts_with = "files")]
     jsonl: Option<PathBuf>,
+
+    /// Report syntax errors only, without checking template calls against the template
+    /// library.
+    #[arg(long)]
+    syntax_only: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -36,13 +49,84 @@ enum Format {
     Json,
 }
 
-/// A syntax error in JSON output, with offsets in UTF-16 code units.
+/// A syntax or template-call error in JSON output, with offsets in UTF-16 code units.
 #[derive(Debug, Serialize)]
 struct JsonError {
     start: usize,
     end: usize,
-    code: &'static str,
+    code: String,
     message: String,
+}
+
+/// An error found in one query text, with byte offsets.
+struct Problem {
+    range: Range<usize>,
+    code: String,
+    message: String,
+}
+
+/// The error counts of a run, by kind.
+#[derive(Default)]
+struct Counts {
+    syntax: usize,
+    template: usize,
+}
+
+/// Finds and counts the errors of query texts. The template library is loaded when the first
+/// text with a template call is checked, so texts without calls never read it.
+struct Checker {
+    check_templates: bool,
+    catalog: Option<TemplateCatalog>,
+    counts: Counts,
+}
+
+impl Checker {
+    fn new(check_templates: bool) -> Checker {
+        Checker {
+            check_templates,
+            catalog: None,
+            counts: Counts::default(),
+        }
+    }
+
+    /// Returns the syntax and template-call errors of `text` sorted by offset, and counts them.
+    fn check(&mut self, text: &str) -> anyhow::Result<Vec<Problem>> {
+        let file = SourceFile::parse(text);
+        let mut problems: Vec<Problem> = file
+            .syntax()
+            .errors
+            .iter()
+            .map(|error| Problem {
+                range: error.range.clone(),
+                code: error.code.to_owned(),
+                message: error.message.clone(),
+            })
+            .collect();
+        self.counts.syntax += problems.len();
+        if !self.check_templates || ide_templates::template_calls(&file).is_empty() {
+            return Ok(problems);
+        }
+
+        let catalog = match self.catalog.take() {
+            Some(catalog) => catalog,
+            None => TemplateCatalog::new(&crate::templates::load_library(&[])?),
+        };
+        let template_errors =
+            ide_templates::template_diagnostics(&catalog, &file, chrono::Utc::now())
+                .into_iter()
+                .filter(|diagnostic| matches!(diagnostic.severity, Severity::Error))
+                .map(|diagnostic| Problem {
+                    range: diagnostic.range,
+                    code: diagnostic.code,
+                    message: diagnostic.message,
+                });
+        let before = problems.len();
+        problems.extend(template_errors);
+        self.counts.template += problems.len() - before;
+        self.catalog = Some(catalog);
+        problems.sort_by_key(|problem| problem.range.start);
+        Ok(problems)
+    }
 }
 
 /// One line of JSON output for a file.
@@ -70,30 +154,50 @@ pub fn main(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
 
-    let error_count = match &args.jsonl {
-        Some(path) => check_jsonl(path, args.format, &mut out)?,
-        None => check_files(&args.files, args.format, &mut out)?,
-    };
+    let mut checker = Checker::new(!args.syntax_only);
+    match &args.jsonl {
+        Some(path) => check_jsonl(path, args.format, &mut checker, &mut out)?,
+        None => check_files(&args.files, args.format, &mut checker, &mut out)?,
+    }
     out.flush().context("failed to write to standard output")?;
 
-    if error_count == 0 {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        if args.format == Format::Human {
-            let noun = if error_count == 1 { "error" } else { "errors" };
-            eprintln!("{error_count} syntax {noun} found");
-        }
-        Ok(ExitCode::from(1))
+    let Counts { syntax, template } = checker.counts;
+    if syntax + template == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.format == Format::Human {
+        eprintln!("{} found", error_summary(syntax, template));
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// Describes the error counts, such as "2 syntax errors and 1 template-call error".
+fn error_summary(syntax: usize, template: usize) -> String {
+    let count = |number: usize, kind: &str| {
+        let noun = if number == 1 { "error" } else { "errors" };
+        format!("{number} {kind} {noun}")
+    };
+    match (syntax, template) {
+        (_, 0) => count(syntax, "syntax"),
+        (0, _) => count(template, "template-call"),
+        _ => format!(
+            "{} and {}",
+            count(syntax, "syntax"),
+            count(template, "template-call")
+        ),
     }
 }
 
-/// Checks each file and returns the number of syntax errors found.
-fn check_files(paths: &[PathBuf], format: Format, out: &mut impl Write) -> anyhow::Result<usize> {
-    let mut error_count = 0;
+/// Checks each file and writes its errors.
+fn check_files(
+    paths: &[PathBuf],
+    format: Format,
+    checker: &mut Checker,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     for path in paths {
         let text = read_input(path)?;
-        let errors = parse(&text).errors;
-        error_count += errors.len();
+        let errors = checker.check(&text)?;
 
         let name = path.display().to_string();
         match format {
@@ -107,11 +211,16 @@ fn check_files(paths: &[PathBuf], format: Format, out: &mut impl Write) -> anyho
             }
         }
     }
-    Ok(error_count)
+    Ok(())
 }
 
-/// Checks each query of a JSON-lines file and returns the number of syntax errors found.
-fn check_jsonl(path: &Path, format: Format, out: &mut impl Write) -> anyhow::Result<usize> {
+/// Checks each query of a JSON-lines file and writes its errors.
+fn check_jsonl(
+    path: &Path,
+    format: Format,
+    checker: &mut Checker,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let reader: Box<dyn BufRead> = if path == Path::new("-") {
         Box::new(BufReader::new(io::stdin()))
     } else {
@@ -120,7 +229,6 @@ fn check_jsonl(path: &Path, format: Format, out: &mut impl Write) -> anyhow::Res
         Box::new(BufReader::new(file))
     };
 
-    let mut error_count = 0;
     for (index, line) in reader.lines().enumerate() {
         let line_number = index + 1;
         let line = line.with_context(|| format!("failed to read `{}`", path.display()))?;
@@ -134,8 +242,7 @@ fn check_jsonl(path: &Path, format: Format, out: &mut impl Write) -> anyhow::Res
             )
         })?;
 
-        let errors = parse(&record.query).errors;
-        error_count += errors.len();
+        let errors = checker.check(&record.query)?;
         match format {
             Format::Human => {
                 let name = match &record.id {
@@ -153,7 +260,7 @@ fn check_jsonl(path: &Path, format: Format, out: &mut impl Write) -> anyhow::Res
             }
         }
     }
-    Ok(error_count)
+    Ok(())
 }
 
 fn read_input(path: &Path) -> anyhow::Result<String> {
@@ -167,14 +274,14 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))
 }
 
-fn errors_to_json(text: &str, errors: &[SyntaxError]) -> Vec<JsonError> {
+fn errors_to_json(text: &str, errors: &[Problem]) -> Vec<JsonError> {
     let index = LineIndex::new(text);
     errors
         .iter()
         .map(|error| JsonError {
             start: index.utf16_offset(error.range.start),
             end: index.utf16_offset(error.range.end),
-            code: error.code,
+            code: error.code.clone(),
             message: error.message.clone(),
         })
         .collect()
@@ -182,12 +289,7 @@ fn errors_to_json(text: &str, errors: &[SyntaxError]) -> Vec<JsonError> {
 
 /// Writes each error as `name:line:column: error[CODE]: message`, then the source line and a
 /// caret under the error's range.
-fn write_human(
-    out: &mut impl Write,
-    name: &str,
-    text: &str,
-    errors: &[SyntaxError],
-) -> io::Result<()> {
+fn write_human(out: &mut impl Write, name: &str, text: &str, errors: &[Problem]) -> io::Result<()> {
     let index = LineIndex::new(text);
     for error in errors {
         let line = index.line_col(error.range.start).line;

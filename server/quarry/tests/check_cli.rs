@@ -197,3 +197,108 @@ fn file_json_format_lists_errors() {
     assert_eq!(record["errors"][0]["code"], "KQL001");
     assert_eq!(record["errors"][0]["start"], 9);
 }
+
+/// A call of a bundled demo template with a misspelt parameter: valid KQL syntax, but
+/// `quarry run` rejects it and the editor marks it `TPL003`.
+const MISSPELT_TEMPLATE_CALL: &str =
+    "DemoHunt.successful_logons_from_ip(ipaddr=\"1.2.3.4\")\n| take 3\n";
+
+#[test]
+fn template_call_error_reported() {
+    let paths = write_files("template-call", &[("call.kql", MISSPELT_TEMPLATE_CALL)]);
+    let output = quarry()
+        .arg("check")
+        .args(&paths)
+        .env_remove("QUARRY_TEMPLATE_PATH")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+
+    let name = paths[0].display().to_string();
+    let stdout = stdout_of(&output);
+    let first_line = stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first_line,
+        format!(
+            "{name}:1:36: error[TPL003]: `DemoHunt.successful_logons_from_ip` has no parameter \
+             `ipaddr`; its parameters are: start, end, add_query_items, ip_address"
+        )
+    );
+    assert!(
+        stdout.contains("|                                    ^^^^^^\n"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("1 template-call error found"), "{stderr}");
+}
+
+#[test]
+fn template_call_error_in_json() {
+    let paths = write_files("template-json", &[("call.kql", MISSPELT_TEMPLATE_CALL)]);
+    let output = quarry()
+        .args(["check", "--format", "json"])
+        .arg(&paths[0])
+        .env_remove("QUARRY_TEMPLATE_PATH")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let record: serde_json::Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+    let errors = record["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{record}");
+    assert_eq!(errors[0]["code"], "TPL003");
+    assert_eq!(errors[0]["start"], 35);
+    assert_eq!(errors[0]["end"], 41);
+}
+
+#[test]
+fn syntax_and_template_errors_counted() {
+    let text = format!("{MISSPELT_TEMPLATE_CALL}| where\n");
+    let paths = write_files("template-and-syntax", &[("both.kql", &text)]);
+    let output = quarry()
+        .arg("check")
+        .args(&paths)
+        .env_remove("QUARRY_TEMPLATE_PATH")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    let codes: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split("error[").nth(1))
+        .filter_map(|rest| rest.split(']').next())
+        .collect();
+    assert_eq!(codes, ["TPL003", "KQL001"], "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 syntax error and 1 template-call error found"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn syntax_only_skips_template_calls() {
+    let paths = write_files("syntax-only", &[("call.kql", MISSPELT_TEMPLATE_CALL)]);
+    let output = quarry()
+        .args(["check", "--syntax-only"])
+        .args(&paths)
+        .env("QUARRY_TEMPLATE_PATH", "/nonexistent/quarry-templates")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(stdout_of(&output), "");
+}
+
+#[test]
+fn jsonl_reports_template_calls() {
+    let query = serde_json::json!({"id": "q1", "query": MISSPELT_TEMPLATE_CALL}).to_string();
+    let output = run_with_stdin(
+        quarry()
+            .args(["check", "--jsonl", "-", "--format", "json"])
+            .env_remove("QUARRY_TEMPLATE_PATH"),
+        &format!("{query}\n"),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let record: serde_json::Value = serde_json::from_str(stdout_of(&output).trim()).unwrap();
+    assert_eq!(record["id"], "q1");
+    assert_eq!(record["errors"][0]["code"], "TPL003");
+}
