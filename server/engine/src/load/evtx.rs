@@ -77,11 +77,11 @@ pub(super) fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
     let security = layout.table == SECURITY_EVENT_TABLE;
     let mut rows = Vec::new();
     for part in &file.parts {
-        for record in read_records(part)? {
+        read_records(part, &mut |record| {
             if record.is_security() == security {
                 rows.push(columns::row(record, &layout));
             }
-        }
+        })?;
     }
     columns::build_frame(&layout, &rows).map_err(|error| {
         EngineError::new(format!(
@@ -120,8 +120,9 @@ impl EventRecord {
     }
 }
 
-/// Reads every record of one `.evtx` file.
-fn read_records(path: &Path) -> Result<Vec<EventRecord>, EngineError> {
+/// Reads every record of one `.evtx` file and hands each to `visit`, so that only one
+/// parsed record is in memory at a time.
+fn read_records(path: &Path, visit: &mut dyn FnMut(EventRecord)) -> Result<(), EngineError> {
     let bytes = fs::read(path).map_err(|error| {
         EngineError::new(format!(
             "cannot read `{}`: {error}; check that the file exists and is readable",
@@ -137,7 +138,7 @@ fn read_records(path: &Path) -> Result<Vec<EventRecord>, EngineError> {
     }
     // The parser reads hostile input. A panic inside it must become an error about this file
     // and not end the language server.
-    catch_unwind(AssertUnwindSafe(|| parse_records(path, bytes))).unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(|| parse_records(path, bytes, visit))).unwrap_or_else(|_| {
         Err(EngineError::new(format!(
             "cannot read `{}`: the EVTX parser failed on damaged data; export the log again or \
              remove the file from the data folder",
@@ -146,7 +147,11 @@ fn read_records(path: &Path) -> Result<Vec<EventRecord>, EngineError> {
     })
 }
 
-fn parse_records(path: &Path, bytes: Vec<u8>) -> Result<Vec<EventRecord>, EngineError> {
+fn parse_records(
+    path: &Path,
+    bytes: Vec<u8>,
+    visit: &mut dyn FnMut(EventRecord),
+) -> Result<(), EngineError> {
     let damaged = |error: &dyn std::error::Error| {
         EngineError::new(format!(
             "cannot read `{}` as a Windows event log: {}; the file is damaged, so export the \
@@ -161,7 +166,6 @@ fn parse_records(path: &Path, bytes: Vec<u8>) -> Result<Vec<EventRecord>, Engine
     check_size(path, size, usize::from(parser.header().chunk_count))?;
     let settings = evtx::ParserSettings::new().num_threads(1).indent(false);
     parser = parser.with_configuration(settings);
-    let mut records = Vec::new();
     for record in parser.records_json_value() {
         let record = record.map_err(|error| damaged(&error))?;
         let header_time = i64::try_from(record.timestamp.as_nanosecond()).unwrap_or(0);
@@ -174,9 +178,9 @@ fn parse_records(path: &Path, bytes: Vec<u8>) -> Result<Vec<EventRecord>, Engine
                     path.display()
                 ))
             })?;
-        records.push(event);
+        visit(event);
     }
-    Ok(records)
+    Ok(())
 }
 
 /// Reports a file that ends inside a chunk or before the chunks its header counts. The parser
