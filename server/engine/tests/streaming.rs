@@ -100,3 +100,22 @@ fn row_number_restarts_across_batches() {
         vec![json!(100_000), json!(1), json!(100_000)]
     );
 }
+
+#[test]
+fn prev_and_row_number_across_batches() {
+    let output = run_ok(
+        &[],
+        &format!(
+            "range i from 1 to {ROWS} step 1 | extend p = prev(i), rn = row_number() \
+             | where i in (1, 100001, 300000) | project p, rn"
+        ),
+    );
+    assert_eq!(
+        column(&output, 0),
+        vec![Value::Null, json!(100_000), json!(299_999)]
+    );
+    assert_eq!(
+        column(&output, 1),
+        vec![json!(1), json!(100_001), json!(300_000)]
+    );
+}
