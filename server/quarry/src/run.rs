@@ -130,8 +130,11 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, Some(path)) => (read_query(path)?, path.display().to_string()),
         (None, None) => anyhow::bail!("give a query, or a file with -f FILE"),
     };
-    let query = select_block(&query, args.block, args.line).map_err(anyhow::Error::msg)?;
-    let query = crate::templates::expand_template_calls(&query, &origin)?;
+    let document = select_block(&query, args.block, args.line).map_err(anyhow::Error::msg)?;
+    let expansion = crate::templates::expand_template_calls(&document, &origin)?;
+    let query = expansion
+        .as_ref()
+        .map_or_else(|| document.clone(), |expansion| expansion.text.clone());
     if let Some(name) = &args.connection {
         return match remote_run(&args, name, &query)? {
             Ok(output) => {
@@ -139,7 +142,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(error) => {
-                eprint!("{}", render_error(&error, &query, &origin));
+                report_error(error, &document, expansion.as_ref(), &origin);
                 Ok(ExitCode::from(1))
             }
         };
@@ -167,7 +170,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         Ok(output) => output,
         Err(error) => {
             let error = explain_demo_column(error, &query, &session);
-            eprint!("{}", render_error(&error, &query, &origin));
+            report_error(error, &document, expansion.as_ref(), &origin);
             return Ok(ExitCode::from(1));
         }
     };
@@ -448,6 +451,24 @@ fn select_block(text: &str, block: Option<usize>, line: Option<usize>) -> Result
         })
         .collect();
     Ok(blanked)
+}
+
+/// Prints a run error at its place in `document`, the text before template calls were expanded,
+/// with a note naming the template when the error lies in a call's expansion.
+fn report_error(
+    error: EngineError,
+    document: &str,
+    expansion: Option<&crate::lsp::RunExpansion>,
+    origin: &str,
+) {
+    let (error, note) = match expansion {
+        Some(expansion) => crate::templates::map_run_error(error, document, expansion),
+        None => (error, None),
+    };
+    eprint!("{}", render_error(&error, document, origin));
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
 }
 
 /// Formats an engine error; when it has a place in the query, shows that line with a caret.

@@ -10,12 +10,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
+use quarry_engine::EngineError;
+use quarry_ide::SourceFile;
+use quarry_ide::templates as ide_templates;
 use quarry_templates::library::{env_template_paths, template_dialect};
 use quarry_templates::{
     ArgValue, Dialect, Entry, Escaping, Library, ParamType, RenderOptions, Severity, Template,
     TemplateFile, render,
 };
 use serde::Serialize;
+
+use crate::lsp::RunExpansion;
 
 #[derive(Debug, clap::Args)]
 pub struct TemplatesArgs {
@@ -473,22 +478,63 @@ fn plural(count: usize, noun: &str) -> String {
 }
 
 /// Expands the template calls (`Family.template(name=value, ...)`) in a query for `quarry run`,
-/// with the bundled library and the folders in `QUARRY_TEMPLATE_PATH`. Text without calls is
-/// returned unchanged; a call that cannot be expanded is an error that names its line and
-/// column in `origin`.
-pub fn expand_template_calls(query: &str, origin: &str) -> anyhow::Result<String> {
-    let file = quarry_ide::SourceFile::parse(query);
-    if quarry_ide::templates::template_calls(&file).is_empty() {
-        return Ok(query.to_owned());
+/// with the bundled library and the folders in `QUARRY_TEMPLATE_PATH`. Returns `None` for text
+/// without calls. A call that cannot be expanded is an error that names its line and column in
+/// `origin`.
+pub fn expand_template_calls(query: &str, origin: &str) -> anyhow::Result<Option<RunExpansion>> {
+    let file = SourceFile::parse(query);
+    if ide_templates::template_calls(&file).is_empty() {
+        return Ok(None);
     }
     let library = load_library(&[])?;
-    let catalog = quarry_ide::templates::TemplateCatalog::new(&library);
-    quarry_ide::templates::expand_range(&catalog, &file, 0..query.len(), Utc::now()).map_err(
-        |error| {
+    let catalog = ide_templates::TemplateCatalog::new(&library);
+    RunExpansion::build(&catalog, &file, 0..query.len(), Utc::now())
+        .map(Some)
+        .map_err(|error| {
             let before = &query[..error.range.start];
             let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |index| index + 1) + 1;
+            let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+            let column = before[line_start..].chars().count() + 1;
             anyhow::anyhow!("{origin}:{line}:{column}: {}", error.message)
-        },
-    )
+        })
+}
+
+/// Maps the range of an error in the expanded query back to `document`, the text that was
+/// expanded. When the range falls inside a template call, also returns a note that names the
+/// template and tells whether the text came from an argument or from the template's own query.
+pub fn map_run_error(
+    mut error: EngineError,
+    document: &str,
+    expansion: &RunExpansion,
+) -> (EngineError, Option<String>) {
+    let Some(range) = error.range.take() else {
+        return (error, None);
+    };
+    let mapped = expansion.to_document(range);
+    let file = SourceFile::parse(document);
+    let call = ide_templates::template_calls(&file)
+        .into_iter()
+        .filter(|call| call.range.start <= mapped.start && mapped.end <= call.range.end)
+        .min_by_key(|call| call.range.len());
+    let note = call.map(|call| {
+        let template = format!("{}.{}", call.family, call.name);
+        let argument = call.arguments.iter().find(|argument| {
+            argument.value_range.start <= mapped.start && mapped.end <= argument.value_range.end
+        });
+        match argument.and_then(|argument| argument.name.as_ref()) {
+            Some((parameter, _)) => format!(
+                "the error is in the value of `{parameter}`, which template `{template}` inserts \
+                 into its query"
+            ),
+            None if argument.is_some() => {
+                format!("the error is in an argument of the call of template `{template}`")
+            }
+            None => format!(
+                "the error is in the query text of template `{template}`, which this call \
+                 expands to; `quarry templates show {template}` prints that text"
+            ),
+        }
+    });
+    error.range = Some(mapped);
+    (error, note)
 }

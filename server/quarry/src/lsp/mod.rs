@@ -32,6 +32,10 @@ mod schema;
 mod server;
 mod to_proto;
 
+/// The template expansion map, which `quarry run` uses too, so that its errors point at the
+/// text the user wrote. It contains no LSP types.
+pub(crate) use handlers::run_expansion::RunExpansion;
+
 #[derive(Debug, clap::Args)]
 pub struct LspArgs {
     /// Log filter in `tracing` syntax, such as `info` or `quarry=debug`; overrides `QUARRY_LOG`.
