@@ -34,7 +34,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check KQL files for syntax errors.
+    /// Check KQL files for syntax errors and template-call errors.
     Check(check::CheckArgs),
     /// Format KQL files, or check that they are formatted (`--check`).
     Fmt(fmt::FmtArgs),
