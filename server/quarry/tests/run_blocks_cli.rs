@@ -110,11 +110,11 @@ fn block_options_reject_bad_numbers() {
 
 #[test]
 fn demo_unknown_column_lists_demo_columns() {
-    let output = quarry(&["run", "SigninLogs | take 1 | project LocationDetails"]);
+    let output = quarry(&["run", "SigninLogs | take 1 | project MfaDetail"]);
     assert!(!output.status.success());
     let message = stderr(&output);
     assert!(
-        message.contains("unknown column or name `LocationDetails`"),
+        message.contains("unknown column or name `MfaDetail`"),
         "{message}"
     );
     assert!(
