@@ -157,15 +157,25 @@ fn search_paths(extra: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 pub(crate) fn load_library(extra: &[PathBuf]) -> anyhow::Result<Library> {
-    let paths = search_paths(extra);
-    for path in &paths {
+    for path in extra {
         if !path.exists() {
             bail!(
-                "template path {} does not exist; check --path and QUARRY_TEMPLATE_PATH",
+                "template folder {} given with --path does not exist; fix the path or leave it out",
                 path.display()
             );
         }
     }
+    for path in env_template_paths() {
+        if !path.exists() {
+            bail!(
+                "template folder {} named in QUARRY_TEMPLATE_PATH does not exist; fix or remove \
+                 it from that variable (folders are separated by `{}`)",
+                path.display(),
+                if cfg!(windows) { ';' } else { ':' }
+            );
+        }
+    }
+    let paths = search_paths(extra);
     let library = Library::load_with_bundled(&paths).context("cannot read the template folders")?;
     for file in library.files.iter().filter(|file| !file.is_valid()) {
         eprintln!(

@@ -302,3 +302,21 @@ fn jsonl_reports_template_calls() {
     assert_eq!(record["id"], "q1");
     assert_eq!(record["errors"][0]["code"], "TPL003");
 }
+
+#[test]
+fn missing_env_template_folder_names_the_variable() {
+    let paths = write_files("missing-env-folder", &[("call.kql", MISSPELT_TEMPLATE_CALL)]);
+    let output = quarry()
+        .arg("check")
+        .args(&paths)
+        .env("QUARRY_TEMPLATE_PATH", "/nonexistent/quarry-templates")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("/nonexistent/quarry-templates named in QUARRY_TEMPLATE_PATH does not exist"),
+        "{message}"
+    );
+    assert!(!message.contains("--path"), "{message}");
+}
