@@ -305,7 +305,10 @@ fn jsonl_reports_template_calls() {
 
 #[test]
 fn missing_env_template_folder_names_the_variable() {
-    let paths = write_files("missing-env-folder", &[("call.kql", MISSPELT_TEMPLATE_CALL)]);
+    let paths = write_files(
+        "missing-env-folder",
+        &[("call.kql", MISSPELT_TEMPLATE_CALL)],
+    );
     let output = quarry()
         .arg("check")
         .args(&paths)
@@ -315,7 +318,8 @@ fn missing_env_template_folder_names_the_variable() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(
-        message.contains("/nonexistent/quarry-templates named in QUARRY_TEMPLATE_PATH does not exist"),
+        message
+            .contains("/nonexistent/quarry-templates named in QUARRY_TEMPLATE_PATH does not exist"),
         "{message}"
     );
     assert!(!message.contains("--path"), "{message}");
