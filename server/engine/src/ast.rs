@@ -331,6 +331,13 @@ pub enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
+    /// `a op b op c ...`: three or more operands joined by one operator, which means the
+    /// left-nested `((a op b) op c) ...`. Lowering builds it so that later passes loop over a
+    /// long generated chain, such as thousands of `or` terms, with no stack frame per operator.
+    Chain {
+        op: BinaryOp,
+        operands: Vec<Expr>,
+    },
     /// `x in (a, b)`, `x !in (...)`, `x in~ (...)`, `x !in~ (...)`.
     In {
         expr: Box<Expr>,

@@ -42,6 +42,7 @@ pub fn lower_query(text: &str) -> Result<Query, EngineError> {
         [block] => Lowerer {
             text,
             subqueries: std::cell::RefCell::new(Vec::new()),
+            depth: std::cell::Cell::new(0),
         }
         .block(*block),
         [_, second, ..] => Err(EngineError::at(
@@ -54,11 +55,20 @@ pub fn lower_query(text: &str) -> Result<Query, EngineError> {
     }
 }
 
+/// The deepest nesting of expressions that the engine accepts: parentheses, calls, and runs
+/// of different binary operators such as `a + b - c`. Lowering, compiling and polars recurse
+/// once per level, and the command line runs them on a thread with a large stack, so this
+/// bound keeps a generated query from overflowing it. A run of one repeated operator, such as
+/// `a or b or c ...`, counts as one level however long it is.
+pub const MAX_EXPRESSION_DEPTH: usize = 1_000;
+
 struct Lowerer<'t> {
     text: &'t str,
     /// Subqueries of `x in (T | ...)`, lowered into tabular lets named `__subquery` and their
     /// byte offset; `block` binds them before the statement that uses them.
     subqueries: std::cell::RefCell<Vec<Let>>,
+    /// How many `expr` calls are on the stack, checked against `MAX_EXPRESSION_DEPTH`.
+    depth: std::cell::Cell<usize>,
 }
 
 impl<'t> Lowerer<'t> {
@@ -1162,7 +1172,25 @@ impl<'t> Lowerer<'t> {
         })
     }
 
+    /// Lowers an expression, or rejects it when it nests deeper than `MAX_EXPRESSION_DEPTH`.
     fn expr(&self, node: Node<'_>) -> Result<Expr, EngineError> {
+        let depth = self.depth.get();
+        if depth >= MAX_EXPRESSION_DEPTH {
+            return Err(EngineError::at(
+                format!(
+                    "expression nested deeper than {MAX_EXPRESSION_DEPTH} levels; split it, \
+                     or test a column against many values with `in (...)`"
+                ),
+                node.byte_range(),
+            ));
+        }
+        self.depth.set(depth + 1);
+        let lowered = self.expr_within_depth(node);
+        self.depth.set(depth);
+        lowered
+    }
+
+    fn expr_within_depth(&self, node: Node<'_>) -> Result<Expr, EngineError> {
         let range = node.byte_range();
         let kind = match node.kind() {
             // NOTE: the grammar can lex a timespan such as `1h` as an identifier. No KQL name
@@ -1460,48 +1488,42 @@ impl<'t> Lowerer<'t> {
             .unwrap_or_else(|| Expr::new(ExprKind::Literal(Literal::Bool(!any)), range.clone())))
     }
 
+    /// Lowers a binary expression. The grammar nests `a or b or c` to the left, so this loops
+    /// down the left side while the operator repeats and returns one `Chain` for the run.
     fn binary(&self, node: Node<'_>) -> Result<ExprKind, EngineError> {
         let operator = self.text_of(field(node, "operator")?);
-        let op = match operator {
-            "+" => BinaryOp::Add,
-            "-" => BinaryOp::Sub,
-            "*" => BinaryOp::Mul,
-            "/" => BinaryOp::Div,
-            "%" => BinaryOp::Mod,
-            "==" => BinaryOp::Eq,
-            "!=" | "<>" => BinaryOp::NotEq,
-            "<" => BinaryOp::Lt,
-            "<=" => BinaryOp::LtEq,
-            ">" => BinaryOp::Gt,
-            ">=" => BinaryOp::GtEq,
-            "=~" => BinaryOp::EqIgnoreCase,
-            "!~" => BinaryOp::NotEqIgnoreCase,
-            "and" => BinaryOp::And,
-            "or" => BinaryOp::Or,
-            "matches" => BinaryOp::Str(StringOp {
-                kind: StringOpKind::MatchesRegex,
-                case_sensitive: true,
-                negated: false,
-            }),
-            "notcontains" => BinaryOp::Str(StringOp {
-                kind: StringOpKind::Contains,
-                case_sensitive: false,
-                negated: true,
-            }),
-            "notcontains_cs" => BinaryOp::Str(StringOp {
-                kind: StringOpKind::Contains,
-                case_sensitive: true,
-                negated: true,
-            }),
-            other => match StringOp::parse(other) {
-                Some(string_op) => BinaryOp::Str(string_op),
-                None => return Err(unsupported(&format!("the `{other}` operator"), node)),
-            },
-        };
+        let op = binary_operator(operator)
+            .ok_or_else(|| unsupported(&format!("the `{operator}` operator"), node))?;
+
+        let mut right_operands = vec![field(node, "right")?];
+        let mut left = field(node, "left")?;
+        while left.kind() == "binary_expression"
+            && left
+                .child_by_field_name("operator")
+                .is_some_and(|inner| self.text_of(inner) == operator)
+        {
+            right_operands.push(field(left, "right")?);
+            left = field(left, "left")?;
+        }
+
+        let mut operands = Vec::with_capacity(right_operands.len() + 1);
+        operands.push(self.expr(left)?);
+        for right in right_operands.into_iter().rev() {
+            operands.push(self.expr(right)?);
+        }
+        if operands.len() > 2 {
+            return Ok(ExprKind::Chain { op, operands });
+        }
+        let rhs = operands
+            .pop()
+            .expect("a binary expression has two operands");
+        let lhs = operands
+            .pop()
+            .expect("a binary expression has two operands");
         Ok(ExprKind::Binary {
             op,
-            lhs: Box::new(self.expr(field(node, "left")?)?),
-            rhs: Box::new(self.expr(field(node, "right")?)?),
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
         })
     }
 
@@ -1542,6 +1564,44 @@ impl<'t> Lowerer<'t> {
 
 fn field<'a>(node: Node<'a>, name: &str) -> Result<Node<'a>, EngineError> {
     node.child_by_field_name(name).ok_or_else(|| missing(node))
+}
+
+/// Returns the engine's operator for the text of a binary operator, or `None` when the engine
+/// does not support it.
+fn binary_operator(operator: &str) -> Option<BinaryOp> {
+    Some(match operator {
+        "+" => BinaryOp::Add,
+        "-" => BinaryOp::Sub,
+        "*" => BinaryOp::Mul,
+        "/" => BinaryOp::Div,
+        "%" => BinaryOp::Mod,
+        "==" => BinaryOp::Eq,
+        "!=" | "<>" => BinaryOp::NotEq,
+        "<" => BinaryOp::Lt,
+        "<=" => BinaryOp::LtEq,
+        ">" => BinaryOp::Gt,
+        ">=" => BinaryOp::GtEq,
+        "=~" => BinaryOp::EqIgnoreCase,
+        "!~" => BinaryOp::NotEqIgnoreCase,
+        "and" => BinaryOp::And,
+        "or" => BinaryOp::Or,
+        "matches" => BinaryOp::Str(StringOp {
+            kind: StringOpKind::MatchesRegex,
+            case_sensitive: true,
+            negated: false,
+        }),
+        "notcontains" => BinaryOp::Str(StringOp {
+            kind: StringOpKind::Contains,
+            case_sensitive: false,
+            negated: true,
+        }),
+        "notcontains_cs" => BinaryOp::Str(StringOp {
+            kind: StringOpKind::Contains,
+            case_sensitive: true,
+            negated: true,
+        }),
+        other => BinaryOp::Str(StringOp::parse(other)?),
+    })
 }
 
 fn children<'a>(node: Node<'a>, name: &'static str) -> impl Iterator<Item = Node<'a>> {

@@ -448,7 +448,7 @@ impl<'t> Builder<'t> {
         };
         let operator_text = &self.text[operator.byte_range()];
         if !matches!(operator_text, "and" | "or") {
-            return self.generic(node);
+            return self.operator_chain(node);
         }
 
         // The chain nests to the left: `a and b and c` is `(a and b) and c`.
@@ -481,6 +481,44 @@ impl<'t> Builder<'t> {
             rest.push(self.node(right));
         }
         Doc::group(vec![first, Doc::Indent(rest)])
+    }
+
+    /// Lays out a binary expression other than `and` and `or`, and the binary expressions
+    /// of the same kind down its left side, as one spaced sequence. It loops over the left
+    /// side so that a generated `1 + 1 + ...` of thousands of terms does not take one stack
+    /// frame per operator. The output is the same as laying out each operator on its own.
+    fn operator_chain(&mut self, node: Node<'_>) -> Doc {
+        let mut chain = vec![node];
+        let mut left = node;
+        while let Some(next_left) = left
+            .child_by_field_name("left")
+            .filter(|next_left| self.is_operator_link(*next_left))
+        {
+            chain.push(next_left);
+            left = next_left;
+        }
+
+        // The innermost expression gives all its elements. Every outer one adds the elements
+        // after its left operand, which is the expression already laid out.
+        let mut elements = Vec::new();
+        for (index, &binary) in chain.iter().rev().enumerate() {
+            let mut own = self.elements(binary);
+            if index > 0 && matches!(own.first(), Some(Element::Node(_))) {
+                own.remove(0);
+            }
+            elements.extend(own);
+        }
+        // The trailing comment of an inner expression ends where its right operand ends, so
+        // laying out that operand takes it.
+        self.sequence(node.kind(), &elements, Spacing::Spaced, false)
+    }
+
+    /// Tells whether `node` is a binary expression that `operator_chain` lays out.
+    fn is_operator_link(&self, node: Node<'_>) -> bool {
+        node.kind() == kinds::BINARY_EXPRESSION
+            && node
+                .child_by_field_name("operator")
+                .is_some_and(|op| !matches!(&self.text[op.byte_range()], "and" | "or"))
     }
 
     /// Lays out `summarize` and `make-series`: the `by` clause moves to its own indented line

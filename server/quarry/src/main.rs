@@ -61,8 +61,40 @@ enum Command {
     Decode(decode::DecodeArgs),
 }
 
+/// Stack size of the thread that runs a command. Lowering, type checking and formatting
+/// recurse once per nesting level of an expression, and debug builds use large stack frames,
+/// so the usual 8 MiB main thread overflows on deeply nested generated queries. The system
+/// commits stack memory only as the stack grows.
+const COMMAND_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Environment variable that sets the stack size of threads spawned without an explicit one,
+/// which includes the polars worker threads that evaluate expressions recursively.
+const MIN_STACK_ENV: &str = "RUST_MIN_STACK";
+
 fn main() -> ExitCode {
+    if std::env::var_os(MIN_STACK_ENV).is_none() {
+        // SAFETY: no other thread exists yet, so nothing can read the environment while it
+        // changes. The standard library reads this variable when it spawns the first thread
+        // without an explicit stack size.
+        unsafe { std::env::set_var(MIN_STACK_ENV, COMMAND_STACK_BYTES.to_string()) };
+    }
     let cli = Cli::parse();
+    let command = std::thread::Builder::new()
+        .name("quarry".to_owned())
+        .stack_size(COMMAND_STACK_BYTES)
+        .spawn(move || run_command(cli));
+    match command {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Err(error) => {
+            eprintln!("error: failed to start the command thread: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_command(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::main(args),
         Command::Fmt(args) => fmt::main(args),

@@ -112,6 +112,52 @@ impl<'a> ExprCompiler<'a> {
         ExprCompiler::new(self.scope, AggregateMode::Forbidden)
     }
 
+    /// Compiles `a op b op c ...` as the left-nested binary operations it stands for, in a
+    /// loop. An `and` or `or` chain becomes a balanced tree of polars operations, because
+    /// both are associative and a chain of thousands of terms would otherwise give polars an
+    /// expression nested as deep as the chain is long.
+    fn compile_chain(&self, op: BinaryOp, operands: &[Expr]) -> Result<Compiled, EngineError> {
+        let start = operands
+            .first()
+            .expect("lowering builds a chain with three or more operands")
+            .range
+            .start;
+        if matches!(op, BinaryOp::And | BinaryOp::Or) {
+            let name = if op == BinaryOp::And { "and" } else { "or" };
+            let mut terms = Vec::with_capacity(operands.len());
+            for operand in operands {
+                let compiled = coerce_dynamic(self.compile(operand)?, KqlType::Bool);
+                expect_type(&compiled, &[KqlType::Bool], name, operand.range.clone())
+                    .map_err(|error| name_operands(error, &[operand]))?;
+                terms.push(compiled.expr);
+            }
+            return Ok(Compiled::new(balanced_logical(op, terms), KqlType::Bool));
+        }
+
+        let mut compiled = operands
+            .iter()
+            .map(|operand| self.compile(operand))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Integer addition and multiplication give the same result in any grouping, even when
+        // they wrap, so a balanced tree is exact. Polars also resolves the type of an
+        // arithmetic tree in time that grows faster than its depth. Other operators and real
+        // numbers, which round differently when regrouped, keep the left-to-right order.
+        if matches!(op, BinaryOp::Add | BinaryOp::Mul)
+            && compiled.iter().all(|value| value.ty == KqlType::Long)
+        {
+            return Ok(balanced_long_arithmetic(op, compiled));
+        }
+
+        let rest_compiled = compiled.split_off(1);
+        let mut result = compiled.pop().expect("the first operand");
+        for (index, rhs_compiled) in rest_compiled.into_iter().enumerate() {
+            let (lhs, rhs) = (&operands[index], &operands[index + 1]);
+            result = compile_binary(op, result, rhs_compiled, start..rhs.range.end)
+                .map_err(|error| name_operands(error, &[lhs, rhs]))?;
+        }
+        Ok(result)
+    }
+
     pub fn compile(&self, expr: &Expr) -> Result<Compiled, EngineError> {
         match &expr.kind {
             ExprKind::Name(name) => self.compile_name(name, expr.range.clone()),
@@ -132,8 +178,9 @@ impl<'a> ExprCompiler<'a> {
                 let lhs_compiled = self.compile(lhs)?;
                 let rhs_compiled = self.compile(rhs)?;
                 compile_binary(*op, lhs_compiled, rhs_compiled, expr.range.clone())
-                    .map_err(|error| name_operands(error, lhs, rhs))
+                    .map_err(|error| name_operands(error, &[lhs, rhs]))
             }
+            ExprKind::Chain { op, operands } => self.compile_chain(*op, operands),
             ExprKind::In {
                 expr: value,
                 list,
@@ -978,6 +1025,13 @@ fn substitute(expr: &Expr, bound: &HashMap<String, Expr>) -> Expr {
             lhs: boxed(lhs),
             rhs: boxed(rhs),
         },
+        ExprKind::Chain { op, operands } => ExprKind::Chain {
+            op: *op,
+            operands: operands
+                .iter()
+                .map(|operand| substitute(operand, bound))
+                .collect(),
+        },
         ExprKind::In {
             expr: value,
             list,
@@ -1171,9 +1225,46 @@ fn type_error(context: &str, ty: KqlType, range: Range<usize>) -> EngineError {
     )
 }
 
+/// Joins boolean polars expressions with `and` or `or` as a balanced tree, so that the depth
+/// of the result grows with the logarithm of the number of terms.
+fn balanced_logical(op: BinaryOp, mut terms: Vec<PlExpr>) -> PlExpr {
+    while terms.len() > 1 {
+        let mut joined = Vec::with_capacity(terms.len().div_ceil(2));
+        let mut pairs = terms.into_iter();
+        while let Some(lhs) = pairs.next() {
+            joined.push(match pairs.next() {
+                Some(rhs) if op == BinaryOp::And => lhs.and(rhs),
+                Some(rhs) => lhs.or(rhs),
+                None => lhs,
+            });
+        }
+        terms = joined;
+    }
+    terms.pop().expect("a chain has at least one term")
+}
+
+/// Adds or multiplies `long` values as a balanced tree of polars operations.
+fn balanced_long_arithmetic(op: BinaryOp, mut terms: Vec<Compiled>) -> Compiled {
+    while terms.len() > 1 {
+        let mut joined = Vec::with_capacity(terms.len().div_ceil(2));
+        let mut pairs = terms.into_iter();
+        while let Some(lhs) = pairs.next() {
+            joined.push(match pairs.next() {
+                Some(rhs) if op == BinaryOp::Mul => {
+                    Compiled::new(lhs.expr * rhs.expr, KqlType::Long)
+                }
+                Some(rhs) => Compiled::new(lhs.expr + rhs.expr, KqlType::Long),
+                None => lhs,
+            });
+        }
+        terms = joined;
+    }
+    terms.pop().expect("a chain has at least one term")
+}
+
 /// Adds the column names of a binary operation's operands to a type error about it.
-fn name_operands(mut error: EngineError, lhs: &Expr, rhs: &Expr) -> EngineError {
-    let names: Vec<&str> = [lhs, rhs].iter().filter_map(|e| e.as_name()).collect();
+fn name_operands(mut error: EngineError, operands: &[&Expr]) -> EngineError {
+    let names: Vec<&str> = operands.iter().filter_map(|e| e.as_name()).collect();
     if error.message.starts_with("cannot ") && !names.is_empty() {
         let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
         error.message = format!("{} (column {})", error.message, listed.join(" and "));

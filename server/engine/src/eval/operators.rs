@@ -583,22 +583,50 @@ fn search_terms(expr: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
     let range = expr.range.clone();
     match &expr.kind {
         ExprKind::Literal(Literal::String(term)) => {
-            let mut combined = Expr::new(ExprKind::Literal(Literal::Bool(false)), range.clone());
+            let mut operands = vec![Expr::new(
+                ExprKind::Literal(Literal::Bool(false)),
+                range.clone(),
+            )];
             for column in columns {
                 let column = Expr::new(ExprKind::Name(column.clone()), range.clone());
-                let test =
-                    crate::lower::search_term_test(column, term, case_sensitive, range.clone());
-                combined = Expr::new(
+                operands.push(crate::lower::search_term_test(
+                    column,
+                    term,
+                    case_sensitive,
+                    range.clone(),
+                ));
+            }
+            let kind = match operands.len() {
+                1 => return operands.pop().expect("one operand"),
+                2 => {
+                    let rhs = operands.pop().expect("two operands");
+                    let lhs = operands.pop().expect("two operands");
                     ExprKind::Binary {
                         op: BinaryOp::Or,
-                        lhs: Box::new(combined),
-                        rhs: Box::new(test),
-                    },
-                    range.clone(),
-                );
-            }
-            combined
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    }
+                }
+                _ => ExprKind::Chain {
+                    op: BinaryOp::Or,
+                    operands,
+                },
+            };
+            Expr::new(kind, range)
         }
+        ExprKind::Chain {
+            op: op @ (BinaryOp::And | BinaryOp::Or),
+            operands,
+        } => Expr::new(
+            ExprKind::Chain {
+                op: *op,
+                operands: operands
+                    .iter()
+                    .map(|operand| search_terms(operand, columns, case_sensitive))
+                    .collect(),
+            },
+            range,
+        ),
         ExprKind::Binary {
             op: op @ (BinaryOp::And | BinaryOp::Or),
             lhs,

@@ -52,26 +52,7 @@ impl<'t> Binder<'t> {
                 None => Value::Unknown,
             },
             kinds::CALL_EXPRESSION => self.call(node, context),
-            kinds::BINARY_EXPRESSION => {
-                let left = self.scalar_field(node, "left", context);
-                let right = self.scalar_field(node, "right", context);
-                let operator = node
-                    .child_by_field_name("operator")
-                    .map_or("", |operator| &self.text[operator.byte_range()]);
-                if infer::is_ordering(operator) && !infer::comparable(left, right) {
-                    self.report(
-                        node.byte_range(),
-                        codes::OPERAND_TYPES,
-                        format!(
-                            "`{operator}` cannot compare {} with {}",
-                            infer::with_article(left),
-                            infer::with_article(right)
-                        ),
-                        Some(comparison_help(left, right)),
-                    );
-                }
-                Value::Scalar(infer::binary(operator, left, right))
-            }
+            kinds::BINARY_EXPRESSION => Value::Scalar(self.binary_chain(node, context)),
             kinds::UNARY_EXPRESSION => Value::Scalar(self.scalar_field(node, "operand", context)),
             kinds::IN_EXPRESSION | kinds::BETWEEN_EXPRESSION => {
                 for child in named_children(node) {
@@ -122,6 +103,42 @@ impl<'t> Binder<'t> {
                 Value::Unknown
             }
         }
+    }
+
+    /// Binds a binary expression and the binary expressions down its left side in one loop.
+    /// The grammar nests `a or b or c` to the left, so a generated chain of thousands of terms
+    /// would otherwise take one stack frame per operator.
+    fn binary_chain(&mut self, node: Node<'t>, context: &Context) -> ScalarType {
+        let mut chain = vec![node];
+        let mut leftmost = node.child_by_field_name("left");
+        while let Some(left) = leftmost.filter(|left| left.kind() == kinds::BINARY_EXPRESSION) {
+            chain.push(left);
+            leftmost = left.child_by_field_name("left");
+        }
+
+        let mut left = leftmost
+            .map(|left| self.expression(left, context, Expect::Any).scalar_type())
+            .unwrap_or(ScalarType::Unknown);
+        for &binary in chain.iter().rev() {
+            let right = self.scalar_field(binary, "right", context);
+            let operator = binary
+                .child_by_field_name("operator")
+                .map_or("", |operator| &self.text[operator.byte_range()]);
+            if infer::is_ordering(operator) && !infer::comparable(left, right) {
+                self.report(
+                    binary.byte_range(),
+                    codes::OPERAND_TYPES,
+                    format!(
+                        "`{operator}` cannot compare {} with {}",
+                        infer::with_article(left),
+                        infer::with_article(right)
+                    ),
+                    Some(comparison_help(left, right)),
+                );
+            }
+            left = infer::binary(operator, left, right);
+        }
+        left
     }
 
     fn scalar_field(&mut self, node: Node<'t>, field: &str, context: &Context) -> ScalarType {

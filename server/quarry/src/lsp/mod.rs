@@ -54,6 +54,7 @@ pub fn main(args: LspArgs) -> anyhow::Result<ExitCode> {
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(crate::COMMAND_STACK_BYTES)
         .build()
         .map_err(|error| anyhow::anyhow!("failed to start the async runtime: {error}"))?;
     runtime.block_on(serve());
