@@ -21,7 +21,10 @@ fn or_chain_query() -> String {
     let tests: Vec<String> = (0..TERMS)
         .map(|i| format!("RemoteIP == \"198.51.{}.{}\"", i / 250, i % 250))
         .collect();
-    format!("DeviceNetworkEvents | where {} | count\n", tests.join(" or "))
+    format!(
+        "DeviceNetworkEvents | where {} | count\n",
+        tests.join(" or ")
+    )
 }
 
 /// `print x = 1 + 1 + ...` with `TERMS` ones.
@@ -89,7 +92,11 @@ fn run_chain_with_real_keeps_order() {
     let row = stdout.lines().nth(1).unwrap_or_default();
     let fields: Vec<&str> = row.split(',').collect();
     assert_eq!(fields.len(), 3, "output: {stdout}");
-    assert_eq!(fields[0].parse::<f64>().unwrap(), expected_x, "output: {stdout}");
+    assert_eq!(
+        fields[0].parse::<f64>().unwrap(),
+        expected_x,
+        "output: {stdout}"
+    );
     assert_eq!(fields[1], "24");
     assert_eq!(fields[2], "4");
 }
@@ -110,7 +117,12 @@ fn run_rejects_nesting_past_limit() {
     let query = format!("print x = {}1{}\n", "(".repeat(1_500), ")".repeat(1_500));
     let path = write_file("run-nested", &query);
     let output = quarry(&["run", "-f", path.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr: {}",
+        text(&output.stderr)
+    );
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains("expression nested deeper than 1000 levels"),
@@ -178,7 +190,10 @@ fn lsp_survives_long_chains() {
             "hover on the {name} chain: {hover}\nstderr:\n{}",
             client.stderr()
         );
-        assert!(client.is_running(), "the server stopped on the {name} chain");
+        assert!(
+            client.is_running(),
+            "the server stopped on the {name} chain"
+        );
         assert!(client.shutdown().success(), "{name} chain");
     }
 }
