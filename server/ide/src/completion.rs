@@ -102,6 +102,9 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
     // Expression position: the name typed must not contain a hyphen.
     let replace = name_start(&text[..offset], |c| c.is_ascii_alphanumeric() || c == '_')..offset;
     let previous = cursor::significant_before(tokens, replace.start);
+    if previous.is_some_and(|dot| is_member_access(file, dot)) {
+        return None;
+    }
     let after_evaluate = previous
         .is_some_and(|i| tokens[i].kind == TokenKind::Ident && tokens[i].text(text) == "evaluate");
     let segment_range = segment_operator(file, replace.start);
@@ -185,6 +188,20 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
         replace,
         items: ranked(items.into_iter(), context),
     })
+}
+
+/// Tells whether the token at `index` is the `.` of `object.name`, where the name is a property
+/// of a dynamic value and not a column. The schema lists no properties, so nothing fits there.
+/// The `.` after `$left` and `$right` in a join condition is excluded, because columns follow.
+fn is_member_access(file: &SourceFile, index: usize) -> bool {
+    let text = file.text();
+    let tokens = file.tokens();
+    let token = &tokens[index];
+    if token.kind != TokenKind::Punct || token.text(text) != "." {
+        return false;
+    }
+    let object = cursor::significant_before(tokens, token.start);
+    !object.is_some_and(|object| matches!(tokens[object].text(text), "$left" | "$right"))
 }
 
 /// Returns the first overload's signature, with the number of other overloads when there are
@@ -696,6 +713,30 @@ mod tests {
         );
         let variables = items_of_kind("let recent = 1h;\nSecurityEv$0", CompletionKind::Variable);
         assert_eq!(variables, ["recent: timespan"]);
+    }
+
+    #[test]
+    fn completion_none_after_member_access() {
+        for fixture in [
+            "SigninLogs\n| extend c = LocationDetails.$0",
+            "SigninLogs\n| where Status.$0",
+            "SigninLogs\n| where Status.err$0",
+            "SigninLogs\n| project LocationDetails.geoCoordinates.$0",
+        ] {
+            assert_eq!(labels(fixture), Vec::<String>::new(), "{fixture}");
+        }
+    }
+
+    #[test]
+    fn completion_columns_after_join_side() {
+        let fixture = "SigninLogs\n| join (AADNonInteractiveUserSignInLogs) on $left.$0";
+        let columns = items_of_kind(fixture, CompletionKind::Column);
+        assert!(
+            columns
+                .iter()
+                .any(|column| column.starts_with("UserPrincipalName:")),
+            "{columns:?}"
+        );
     }
 
     #[test]
