@@ -440,6 +440,11 @@ fn run_error_in_argument_maps_back() {
         error["message"].as_str().unwrap().contains("NoSuchColumn"),
         "{error}"
     );
+    // The bad name is in the user's argument, which the range shows, so no template is named.
+    assert!(
+        !error["message"].as_str().unwrap().contains("in template"),
+        "{error}"
+    );
     assert_eq!(
         error["data"]["range"],
         range_of_last(text, "NoSuchColumn"),
@@ -466,6 +471,13 @@ fn run_error_in_template_maps_to_call() {
     .unwrap_err();
     assert!(
         error["message"].as_str().unwrap().contains("reduce"),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(in template Failing.reduce_messages)"),
         "{error}"
     );
     assert_eq!(

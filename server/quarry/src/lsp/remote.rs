@@ -245,8 +245,10 @@ fn provider_error(resolved: &ResolvedQuery, error: ProviderError) -> Error {
     let ProviderError::Query(query_error) = &error else {
         return request_failed(error.to_string(), None);
     };
-    let range = remote::error_range(&resolved.query, query_error)
-        .map(|range| to_proto::range(&resolved.origin, resolved.origin_range(range)));
+    let query_range = remote::error_range(&resolved.query, query_error);
+    let message = resolved.with_template_note(error.to_string(), query_range.clone());
+    let range =
+        query_range.map(|range| to_proto::range(&resolved.origin, resolved.origin_range(range)));
     let mut data = serde_json::Map::new();
     if let Some(range) = range {
         data.insert("range".to_owned(), json!(range));
@@ -256,7 +258,7 @@ fn provider_error(resolved: &ResolvedQuery, error: ProviderError) -> Error {
     }
     Error {
         code: ErrorCode::ServerError(REQUEST_FAILED),
-        message: error.to_string().into(),
+        message: message.into(),
         data: (!data.is_empty()).then_some(Value::Object(data)),
     }
 }

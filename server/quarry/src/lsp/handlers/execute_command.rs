@@ -70,6 +70,25 @@ impl ResolvedQuery {
         let end = range.end.clamp(start, self.query.len());
         self.origin_offset + start..self.origin_offset + end
     }
+
+    /// Appends `(in template Family.name)` to an error message when the error's range lies in
+    /// a template's own text. That range covers the whole call, so without the note the user
+    /// would search their own text for the bad name.
+    pub(crate) fn with_template_note(
+        &self,
+        message: String,
+        range: Option<Range<usize>>,
+    ) -> String {
+        let template = self
+            .expansion
+            .as_ref()
+            .zip(range)
+            .and_then(|(expansion, range)| expansion.template_containing(range));
+        match template {
+            Some(template) => format!("{message} (in template {template})"),
+            None => message,
+        }
+    }
 }
 
 async fn run_query(session: &Session, args: RunQueryArgs) -> Result<RunQueryResult> {
@@ -229,10 +248,11 @@ fn open_document(
 
 /// Converts an engine error to `RequestFailed`, with the error's place in document coordinates.
 fn engine_error(resolved: &ResolvedQuery, error: quarry_engine::EngineError) -> Error {
+    let message = resolved.with_template_note(error.message, error.range.clone());
     let range = error
         .range
         .map(|range| to_proto::range(&resolved.origin, resolved.origin_range(range)));
-    request_failed(error.message, range)
+    request_failed(message, range)
 }
 
 pub(crate) fn request_failed(

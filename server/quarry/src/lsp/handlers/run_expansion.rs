@@ -27,6 +27,8 @@ struct Piece {
     /// The argument values of the template call that rendered this piece, or `None` for text
     /// copied from the document as it is.
     arguments: Option<Vec<ArgumentText>>,
+    /// `Family.name` of the template call that rendered this piece.
+    template: Option<String>,
 }
 
 /// The text of a call argument as the renderer inserts it, and where that text is in the
@@ -77,6 +79,7 @@ impl RunExpansion {
             expanded: start..self.text.len(),
             original,
             arguments: None,
+            template: None,
         });
     }
 
@@ -92,7 +95,24 @@ impl RunExpansion {
             expanded: start..self.text.len(),
             original: call.range.clone(),
             arguments: Some(arguments),
+            template: Some(format!("{}.{}", call.family, call.name)),
         });
+    }
+
+    /// Returns `Family.name` of the template whose own text contains `range`: the range lies
+    /// inside one call's expansion and maps to the whole call, not to one of its arguments.
+    pub fn template_containing(&self, range: Range<usize>) -> Option<&str> {
+        let start = range.start.min(self.text.len());
+        let end = range.end.clamp(start, self.text.len());
+        let piece = self.piece_at(start, false)?;
+        if end > piece.expanded.end {
+            return None;
+        }
+        let arguments = piece.arguments.as_ref()?;
+        if self.argument_range(piece, arguments, start..end).is_some() {
+            return None;
+        }
+        piece.template.as_deref()
     }
 
     /// Maps a byte range of the expanded text to a byte range of the document.
@@ -209,6 +229,7 @@ mod tests {
                     expanded: 0..4,
                     original: 0..4,
                     arguments: None,
+                    template: None,
                 },
                 Piece {
                     expanded: call_expanded.clone(),
@@ -217,11 +238,13 @@ mod tests {
                         text: "NoSuchColumn".to_owned(),
                         original_start: value_start,
                     }]),
+                    template: Some("MyHunts.t".to_owned()),
                 },
                 Piece {
                     expanded: call_expanded.end..text.len(),
                     original: call_end..document.len(),
                     arguments: None,
+                    template: None,
                 },
             ],
             text,
@@ -260,6 +283,25 @@ mod tests {
         let call = r#"MyHunts.t(x="NoSuchColumn")"#;
         assert_eq!(mapped_text(&document, &expansion, "project"), call);
         assert_eq!(mapped_text(&document, &expansion, "X |"), call);
+    }
+
+    #[test]
+    fn template_named_for_its_own_text() {
+        let (_, expansion) = sample();
+        let range_of = |needle: &str| {
+            let start = expansion.text.find(needle).unwrap();
+            start..start + needle.len()
+        };
+        assert_eq!(
+            expansion.template_containing(range_of("project")),
+            Some("MyHunts.t")
+        );
+        assert_eq!(
+            expansion.template_containing(range_of("NoSuchColumn")),
+            None
+        );
+        assert_eq!(expansion.template_containing(range_of("take")), None);
+        assert_eq!(expansion.template_containing(range_of("| (X")), None);
     }
 
     #[test]
