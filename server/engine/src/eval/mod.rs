@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use polars::prelude::{
-    DataFrame, DataType, Engine, Expr as PlExpr, IdxSize, IntoLazy as _, LazyFrame, PolarsResult,
-    Schema, SortMultipleOptions, UniqueKeepStrategy, col, len,
+    DataFrame, DataType, DslPlan, Engine, Expr as PlExpr, IdxSize, IntoLazy as _, LazyFrame,
+    PolarsResult, Schema, SortMultipleOptions, UniqueKeepStrategy, col, len,
 };
 
 use crate::EngineError;
@@ -70,14 +70,33 @@ pub fn plan_query(
 /// standard error, to check which columns and filters reach the file scan.
 pub const TRACE_PLAN_VARIABLE: &str = "QUARRY_TRACE_PLAN";
 
-/// Runs `plan` on polars' streaming engine, which reads file scans in batches. Group-by,
-/// top-N and joins over a large table then hold their state instead of every input row. In
-/// polars 0.55 the engine runs the nodes it cannot stream, such as a full sort, in memory.
+/// The row count from which an in-memory table makes [`collect_plan`] use the streaming
+/// engine. It is the default batch size of polars 0.55's streaming engine (100,000 rows).
+const STREAMING_MIN_ROWS: usize = 100_000;
+
+/// Runs `plan`, on polars' streaming engine when it reads a file scan or an in-memory table of
+/// [`STREAMING_MIN_ROWS`] rows or more, and on the in-memory engine otherwise. The streaming
+/// engine reads in batches, so group-by, top-N and joins over a large table hold their state
+/// instead of every input row. Small tables stay on the in-memory engine because streaming
+/// gains nothing on a single batch.
 pub fn collect_plan(plan: LazyFrame) -> PolarsResult<DataFrame> {
+    let engine = if needs_streaming(&plan) {
+        Engine::Streaming
+    } else {
+        Engine::InMemory
+    };
     // A plan built from one `LazyFrame` has one sink, so the result is a single frame.
     // `Multiple` comes only from `collect_all` over several plans.
-    plan.collect_with_engine(Engine::Streaming)
+    plan.collect_with_engine(engine)
         .map(|result| result.unwrap_single())
+}
+
+fn needs_streaming(plan: &LazyFrame) -> bool {
+    (&plan.logical_plan).into_iter().any(|node| match node {
+        DslPlan::Scan { .. } => true,
+        DslPlan::DataFrameScan { df, .. } => df.height() >= STREAMING_MIN_ROWS,
+        _ => false,
+    })
 }
 
 fn trace_plan(plan: &LazyFrame) {
@@ -788,5 +807,31 @@ fn constant_count(
             format!("`{operator}` needs a constant, non-negative row count"),
             count.range.clone(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{IntoLazy as _, JoinArgs, JoinType, col, df};
+
+    use super::{STREAMING_MIN_ROWS, needs_streaming};
+
+    #[test]
+    fn engine_choice_by_input_rows() {
+        let small = df!("a" => [1i64, 2, 3]).unwrap().lazy();
+        assert!(!needs_streaming(&small));
+
+        let rows = i64::try_from(STREAMING_MIN_ROWS).unwrap();
+        let large = df!("a" => (0..rows).collect::<Vec<i64>>()).unwrap().lazy();
+        assert!(needs_streaming(&large.clone().filter(col("a").gt(1))));
+
+        // A large table on either side of a join counts.
+        let joined = small.join(
+            large,
+            [col("a")],
+            [col("a")],
+            JoinArgs::new(JoinType::Inner),
+        );
+        assert!(needs_streaming(&joined));
     }
 }
