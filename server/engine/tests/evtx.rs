@@ -559,3 +559,45 @@ fn file_that_is_not_evtx() {
         error.message
     );
 }
+
+/// `tests/fixtures/evtx` holds the logs of `folder_with_logs` so that users without a Windows
+/// machine can try `.evtx` loading (docs/data-sources.md). The files must match what the
+/// writer makes today; `QUARRY_UPDATE_FIXTURES=1` rewrites them.
+#[test]
+fn sample_log_fixtures_are_current() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/evtx");
+    let expected = [
+        ("Security.evtx", write_evtx(&security_log())),
+        (
+            "Microsoft-Windows-Sysmon%4Operational.evtx",
+            write_evtx(&[sysmon_process(7)]),
+        ),
+    ];
+    if std::env::var_os("QUARRY_UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(&fixtures).unwrap();
+        for (name, bytes) in &expected {
+            std::fs::write(fixtures.join(name), bytes).unwrap();
+        }
+    }
+    for (name, bytes) in &expected {
+        let committed = std::fs::read(fixtures.join(name)).unwrap_or_else(|error| {
+            panic!("cannot read tests/fixtures/evtx/{name} ({error}); run with QUARRY_UPDATE_FIXTURES=1")
+        });
+        assert!(
+            committed == *bytes,
+            "tests/fixtures/evtx/{name} differs from the writer's output; run with QUARRY_UPDATE_FIXTURES=1"
+        );
+    }
+    let output = run_ok(
+        &fixtures,
+        "SecurityEvent | where EventID == 4625 | summarize count() by TargetUserName \
+         | order by TargetUserName asc",
+    );
+    assert_eq!(
+        output.rows,
+        vec![
+            vec![json!("admin"), json!(2)],
+            vec![json!("backup"), json!(1)],
+        ]
+    );
+}
