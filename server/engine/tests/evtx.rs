@@ -545,6 +545,21 @@ fn truncated_file_is_an_error() {
     let error = run(&folder.path, "SecurityEvent | count").unwrap_err();
     assert!(error.message.contains("Security.evtx"), "{}", error.message);
     assert!(error.message.contains("is truncated"), "{}", error.message);
+    assert!(!error.message.contains("  "), "{}", error.message);
+}
+
+#[test]
+fn file_shorter_than_header_is_truncated() {
+    let folder = TempFolder::new();
+    std::fs::write(folder.path.join("Security.evtx"), b"ElfFile\0").unwrap();
+    let error = run(&folder.path, "SecurityEvent | count").unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("starts with a 4096-byte header, but the file has only 8 bytes"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]

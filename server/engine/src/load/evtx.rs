@@ -162,6 +162,13 @@ fn parse_records(
         ))
     };
     let size = bytes.len();
+    if size < 4096 {
+        return Err(EngineError::new(format!(
+            "`{}` is truncated: a Windows event log starts with a 4096-byte header, but the \
+             file has only {size} bytes; copy or export the log again",
+            path.display()
+        )));
+    }
     let mut parser = evtx::EvtxParser::from_buffer(bytes).map_err(|error| damaged(&error))?;
     check_size(path, size, usize::from(parser.header().chunk_count))?;
     let settings = evtx::ParserSettings::new().num_threads(1).indent(false);
@@ -194,7 +201,9 @@ fn check_size(path: &Path, size: usize, header_chunks: usize) -> Result<(), Engi
         return Ok(());
     }
     Err(EngineError::new(format!(
-        "`{}` is truncated: its header counts {header_chunks} chunks of 64 KiB after the          4096-byte header, but the file has {size} bytes, which is {whole_chunks} whole chunks          and {} bytes more; copy or export the log again",
+        "`{}` is truncated: its header counts {header_chunks} chunks of 64 KiB after the \
+         4096-byte header, but the file has {size} bytes, which is {whole_chunks} whole chunks \
+         and {} bytes more; copy or export the log again",
         path.display(),
         body % CHUNK_SIZE
     )))
