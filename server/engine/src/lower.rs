@@ -555,8 +555,17 @@ impl<'t> Lowerer<'t> {
         let mut item_index = None;
         for (name, value) in self.parameters(node)? {
             match (name.as_str(), self.text_of(value)) {
-                ("bagexpansion", "array") => bag_as_array = true,
-                ("bagexpansion", "bag") => bag_as_array = false,
+                ("bagexpansion" | "kind", "array") => bag_as_array = true,
+                ("bagexpansion" | "kind", "bag") => bag_as_array = false,
+                ("bagexpansion" | "kind", other) => {
+                    return Err(EngineError::at(
+                        format!(
+                            "`{name}={other}` is not a bag expansion; use `{name}=bag` or \
+                             `{name}=array`"
+                        ),
+                        value.byte_range(),
+                    ));
+                }
                 ("with_itemindex", _) => item_index = Some(self.name(value)?),
                 _ => {
                     return Err(unsupported(&format!("the parameter `{name}`"), value));
