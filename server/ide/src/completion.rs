@@ -910,4 +910,16 @@ mod tests {
         let items = items_of_kind("$0", CompletionKind::Snippet);
         assert_eq!(items, Vec::<String>::new());
     }
+
+    #[test]
+    fn completion_lets_after_unfinished_comparison() {
+        let fixture = "let cutoff = ago(1d);\nlet minimum = 5;\nSecurityEvent\n| where TimeGenerated > $0";
+        let variables = items_of_kind(fixture, CompletionKind::Variable);
+        assert_eq!(variables, ["cutoff: datetime", "minimum: long"]);
+        let columns = items_of_kind(fixture, CompletionKind::Column);
+        assert!(
+            columns.iter().any(|column| column == "TimeGenerated: datetime"),
+            "{columns:?}"
+        );
+    }
 }

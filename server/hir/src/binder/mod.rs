@@ -127,7 +127,8 @@ impl<'t> Binder<'t> {
                 let first_reference = self.model.references.len();
                 let first_scope = self.model.row_scopes.len();
                 self.scopes.push(Vec::new());
-                self.statements(block, block.end_byte());
+                let reach = block_reach(self.text, block.end_byte(), end.min(self.text.len()));
+                self.statements(block, reach);
                 self.scopes.pop();
                 let block_model = lints::BlockModel {
                     references: &self.model.references[first_reference..],
@@ -511,4 +512,22 @@ pub(crate) fn field_children<'t>(node: Node<'t>, field: &str) -> Vec<Node<'t>> {
     node.children_by_field_name(field, &mut cursor)
         .filter(|child| child.kind() != kinds::COMMENT)
         .collect()
+}
+
+/// Returns the offset up to which the names bound in a block stay visible: past its last
+/// token, through the rest of the text up to the next block or the first blank line. The tail
+/// of an unfinished query (`| where TimeGenerated > `) lies there, outside the block's node.
+fn block_reach(text: &str, block_end: usize, next_block: usize) -> usize {
+    let gap = &text[block_end..next_block];
+    let Some(first_newline) = gap.find('\n') else {
+        return next_block;
+    };
+    let mut line_start = first_newline + 1;
+    while let Some(line_length) = gap[line_start..].find('\n') {
+        if gap[line_start..line_start + line_length].trim().is_empty() {
+            return block_end + line_start + line_length;
+        }
+        line_start += line_length + 1;
+    }
+    next_block
 }
