@@ -22,8 +22,8 @@ use quarry_analysis::{Catalog, Schema};
 use quarry_syntax::Parse;
 
 pub use model::{
-    Column, Diagnostic, Edit, Fix, Model, Origin, Reference, RowScope, RowType, Severity, Target,
-    Value, Variable, VariableKind, VisibleVariable, describe_row,
+    Column, Diagnostic, Edit, Fix, Model, Origin, Reference, RowScope, RowType, Severity,
+    TabularResult, Target, Value, Variable, VariableKind, VisibleVariable, describe_row,
 };
 
 /// Binds every query block of a document against `schema` and `catalog`.

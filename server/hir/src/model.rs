@@ -131,6 +131,14 @@ pub struct RowScope {
     pub aggregates: bool,
 }
 
+/// A tabular expression and the row type it produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TabularResult {
+    /// The byte range of the expression.
+    pub range: Range<usize>,
+    pub row: Arc<RowType>,
+}
+
 /// A binding visible from `visible.start` to `visible.end`, for completion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisibleVariable {
@@ -185,6 +193,10 @@ pub struct Model {
     pub row_scopes: Vec<RowScope>,
     /// Every `let`, parameter and `as` binding with the range where it is visible.
     pub variables: Vec<VisibleVariable>,
+    /// The outputs of query statements, `let` values and pipe expressions, in document order
+    /// of their start. An operator that failed to parse has no row scope, so completion takes
+    /// its input from the result that ends before its `|`.
+    pub tabular_results: Vec<TabularResult>,
 }
 
 impl Model {

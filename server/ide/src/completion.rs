@@ -7,6 +7,7 @@ mod keywords;
 mod ranking;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use quarry_analysis::FunctionKind;
 
@@ -115,8 +116,14 @@ pub fn completions(analysis: &Analysis, file: &SourceFile, offset: usize) -> Opt
             ranking::aggregate_position(file, &text[range.clone()], range.end, replace.start)
         });
     let aggregates_allowed = aggregate_position.is_some_and(|position| position.allowed);
+    let series_axis = segment_range.clone().is_some_and(|range| {
+        &text[range.clone()] == "make-series"
+            && ranking::is_series_axis(file, range.end, replace.start)
+    });
     let context = if aggregate_position.is_some_and(|position| position.expected) {
         Context::Aggregation
+    } else if series_axis {
+        Context::SeriesAxis
     } else {
         Context::Expression
     };
@@ -311,8 +318,20 @@ fn columns_and_variables(
     let text = file.text();
     let model = analysis.model_at(file, offset);
     let mut items = Vec::new();
-    if let Some(scope) = semantic::row_scope_at(&model, text, start) {
-        for column in &scope.row.columns {
+    // A scope that starts before the cursor's `|` belongs to an enclosing operator, such as the
+    // `join` around an unparsed operator in its subquery, so the subquery's input comes first.
+    let scope = semantic::row_scope_at(&model, text, start);
+    let pipe = segment_pipe(file, start);
+    let scope_in_segment =
+        scope.filter(|scope| pipe.is_none_or(|pipe| file.tokens()[pipe].start < scope.range.start));
+    let row = match scope_in_segment {
+        Some(scope) => Some(&scope.row),
+        None => pipe
+            .and_then(|pipe| row_before_unparsed_operator(&model, file, pipe))
+            .or(scope.map(|scope| &scope.row)),
+    };
+    if let Some(row) = row {
+        for column in &row.columns {
             items.push(item(
                 semantic::quoted_name(&column.name),
                 CompletionKind::Column,
@@ -330,6 +349,46 @@ fn columns_and_variables(
         ));
     }
     items
+}
+
+/// Returns the index of the `|` token that starts the operator whose arguments contain `start`,
+/// skipping pipes inside brackets closed before `start`, such as those of `toscalar(T | count)`.
+fn segment_pipe(file: &SourceFile, start: usize) -> Option<usize> {
+    let tokens = file.tokens();
+    let end = tokens.partition_point(|token| token.end <= start);
+    let mut depth = 0usize;
+    for index in (0..end).rev() {
+        match tokens[index].kind {
+            TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => depth += 1,
+            TokenKind::OpenParen | TokenKind::OpenBracket | TokenKind::OpenBrace => {
+                depth = depth.saturating_sub(1);
+            }
+            TokenKind::Pipe if depth == 0 => return Some(index),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Returns the input row of the operator after the `|` token at index `pipe` when that operator
+/// failed to parse and so has no row scope, as `| make-series count() on ` does before its
+/// `step`. The input is the tabular result that ends at the last token before the `|`.
+// NOTE: a subquery whose `(` is still unclosed lands wholly in the parser's error node, which
+// the binder skips, so no result ends there and no columns are offered.
+fn row_before_unparsed_operator<'m>(
+    model: &'m quarry_hir::Model,
+    file: &SourceFile,
+    pipe: usize,
+) -> Option<&'m Arc<quarry_hir::RowType>> {
+    let tokens = file.tokens();
+    let source = cursor::significant_before(tokens, tokens[pipe].start)?;
+    let source_end = tokens[source].end;
+    model
+        .tabular_results
+        .iter()
+        .filter(|result| result.range.end == source_end)
+        .max_by_key(|result| result.range.len())
+        .map(|result| &result.row)
 }
 
 /// Returns the schema's tables and the variables visible at `offset`, for the start of a query.
@@ -913,13 +972,85 @@ mod tests {
 
     #[test]
     fn completion_lets_after_unfinished_comparison() {
-        let fixture = "let cutoff = ago(1d);\nlet minimum = 5;\nSecurityEvent\n| where TimeGenerated > $0";
+        let fixture =
+            "let cutoff = ago(1d);\nlet minimum = 5;\nSecurityEvent\n| where TimeGenerated > $0";
         let variables = items_of_kind(fixture, CompletionKind::Variable);
         assert_eq!(variables, ["cutoff: datetime", "minimum: long"]);
         let columns = items_of_kind(fixture, CompletionKind::Column);
         assert!(
-            columns.iter().any(|column| column == "TimeGenerated: datetime"),
+            columns
+                .iter()
+                .any(|column| column == "TimeGenerated: datetime"),
             "{columns:?}"
         );
+    }
+
+    #[test]
+    fn completion_columns_after_make_series_on() {
+        let projected = "SecurityEvent\n| project TimeGenerated, Account, EventID\n";
+        let on = items_of_kind(
+            &format!("{projected}| make-series count() on $0"),
+            CompletionKind::Column,
+        );
+        assert_eq!(
+            on,
+            ["TimeGenerated: datetime", "EventID: int", "Account: string"]
+        );
+
+        let by = items_of_kind(
+            &format!("{projected}| make-series count() on TimeGenerated by $0"),
+            CompletionKind::Column,
+        );
+        assert_eq!(
+            by,
+            ["Account: string", "EventID: int", "TimeGenerated: datetime"]
+        );
+
+        let from_table = items_of_kind(
+            "SecurityEvent\n| make-series count() on $0",
+            CompletionKind::Column,
+        );
+        assert!(
+            from_table.contains(&"TimeGenerated: datetime".to_owned()),
+            "{from_table:?}"
+        );
+    }
+
+    #[test]
+    fn completion_columns_after_top_nested_of() {
+        let projected = "SecurityEvent\n| project TimeGenerated, Account, EventID\n";
+        let first = items_of_kind(
+            &format!("{projected}| top-nested 3 of $0"),
+            CompletionKind::Column,
+        );
+        assert_eq!(
+            first,
+            ["Account: string", "EventID: int", "TimeGenerated: datetime"]
+        );
+
+        let second = items_of_kind(
+            &format!("{projected}| top-nested 3 of Account by count(), top-nested 2 of $0"),
+            CompletionKind::Column,
+        );
+        assert_eq!(
+            second,
+            ["Account: string", "EventID: int", "TimeGenerated: datetime"]
+        );
+    }
+
+    #[test]
+    fn completion_columns_in_unparsed_subquery_operator() {
+        let columns = items_of_kind(
+            "SecurityEvent\n| join (SigninLogs | project IPAddress | make-series count() on $0) on IPAddress",
+            CompletionKind::Column,
+        );
+        assert_eq!(columns, ["IPAddress: string"]);
+
+        // A pipe inside closed brackets does not start the operator at the cursor.
+        let after_subquery = items_of_kind(
+            "SigninLogs\n| project IPAddress\n| extend n = toscalar(SecurityEvent | count) + $0",
+            CompletionKind::Column,
+        );
+        assert_eq!(after_subquery, ["IPAddress: string"]);
     }
 }

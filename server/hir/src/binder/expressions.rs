@@ -42,10 +42,13 @@ impl<'t> Binder<'t> {
                     None => Value::Unknown,
                 };
                 let row = as_row(input);
-                match node.child_by_field_name("operator") {
-                    Some(operator) => Value::Table(self.operator(operator, row)),
-                    None => Value::Table(row),
-                }
+                let output = match node.child_by_field_name("operator") {
+                    Some(operator) => self.operator(operator, row),
+                    None => row,
+                };
+                let output = Value::Table(output);
+                self.record_tabular_result(node, &output);
+                output
             }
             kinds::PARENTHESIZED_EXPRESSION => match named_children(node).first() {
                 Some(&inner) => self.expression(inner, context, expect),

@@ -15,8 +15,8 @@ use quarry_syntax::kinds;
 use quarry_syntax::tree_sitter::Node;
 
 use crate::model::{
-    Column, Diagnostic, Model, Origin, Reference, RowType, Severity, Target, Value, Variable,
-    VariableKind, VisibleVariable, describe_row,
+    Column, Diagnostic, Model, Origin, Reference, RowType, Severity, TabularResult, Target, Value,
+    Variable, VariableKind, VisibleVariable, describe_row,
 };
 use crate::naming::name_text;
 use crate::{codes, lints, suggest};
@@ -143,6 +143,9 @@ impl<'t> Binder<'t> {
             .sort_by_key(|reference| reference.range.start);
         self.model.row_scopes.sort_by_key(|scope| scope.range.start);
         self.model
+            .tabular_results
+            .sort_by_key(|result| result.range.start);
+        self.model
             .diagnostics
             .sort_by_key(|diagnostic| diagnostic.range.start);
         self.model
@@ -158,6 +161,7 @@ impl<'t> Binder<'t> {
                 kinds::QUERY_STATEMENT => {
                     for expression in named_children(statement) {
                         result = self.expression(expression, &Context::default(), Expect::Any);
+                        self.record_tabular_result(expression, &result);
                     }
                 }
                 kinds::DECLARE_QUERY_PARAMETERS_STATEMENT => {
@@ -204,7 +208,9 @@ impl<'t> Binder<'t> {
                 }
             }
             _ => {
-                let value = self.expression(value, &Context::default(), Expect::Any);
+                let value_node = value;
+                let value = self.expression(value_node, &Context::default(), Expect::Any);
+                self.record_tabular_result(value_node, &value);
                 Binding::Value {
                     variable: self.variable(name, VariableKind::Let, &describe_value(&value)),
                     value,
@@ -336,6 +342,19 @@ impl<'t> Binder<'t> {
             kind,
             definition: name.byte_range(),
             description: description.to_owned(),
+        }
+    }
+
+    /// Records the row type of `node` when its value is a table.
+    fn record_tabular_result(&mut self, node: Node<'t>, value: &Value) {
+        if self.replaying > 0 {
+            return;
+        }
+        if let Value::Table(row) = value {
+            self.model.tabular_results.push(TabularResult {
+                range: node.byte_range(),
+                row: Arc::clone(row),
+            });
         }
     }
 

@@ -3,10 +3,13 @@
 //!
 //! What ranks first depends on the position. Where an aggregation goes (`| summarize `) the
 //! aggregates lead, the common ones first, then columns, then scalar functions. In other
-//! expressions (`| where `, `| extend `, `by `) columns lead. At the start of a query `let` names
-//! and tables lead, and after `|` the operators.
+//! expressions (`| where `, `| extend `, `by `) columns lead. After `make-series ... on ` the
+//! datetime columns lead, then the numeric ones, since the series axis must have one of those
+//! types. At the start of a query `let` names and tables lead, and after `|` the operators.
 
 use std::ops::Range;
+
+use quarry_analysis::ScalarType;
 
 use super::{CompletionItem, CompletionKind};
 use crate::SourceFile;
@@ -22,6 +25,8 @@ pub(super) enum Context {
     /// A position for an aggregation: the top level of `summarize` before `by`, of
     /// `make-series` before `on`, and of `top-nested` after `by`.
     Aggregation,
+    /// The axis column of `make-series`, after its `on`.
+    SeriesAxis,
     /// Any other expression, such as the arguments of `where`, `extend` and `project`, the
     /// columns after `by`, and the arguments of a call.
     Expression,
@@ -67,7 +72,16 @@ pub(super) fn ranked(
 
 /// Returns the group digit, then for common aggregates their two-digit rank, then the label.
 fn sort_text(item: &CompletionItem, context: Context) -> String {
-    let group = group(item.kind, context);
+    let group = if context == Context::SeriesAxis && item.kind == CompletionKind::Column {
+        // A column item's detail is its type name. Time axes are the common case.
+        match ScalarType::parse(&item.detail) {
+            Some(ScalarType::DateTime) => '1',
+            Some(ty) if ty.is_numeric() => '2',
+            _ => '3',
+        }
+    } else {
+        group(item.kind, context)
+    };
     if context == Context::Aggregation && item.kind == CompletionKind::Aggregate {
         let rank = COMMON_AGGREGATES
             .iter()
@@ -98,6 +112,14 @@ fn group(kind: CompletionKind, context: Context) -> char {
             Variable => '3',
             Function => '4',
             _ => '5',
+        },
+        Context::SeriesAxis => match kind {
+            Keyword | Value => '0',
+            // `sort_text` ranks columns '1' to '3' by type.
+            Column => '3',
+            Variable => '4',
+            Function | Aggregate | Plugin => '5',
+            _ => '6',
         },
         Context::Expression => match kind {
             Keyword | Value => '0',
@@ -156,6 +178,17 @@ pub(super) fn aggregate_position(
             expected: false,
         },
     }
+}
+
+/// Checks whether `start`, in the arguments of `make-series` after `operator_end`, is the axis
+/// column: after `on` and before `from`, `to`, `step` and `by`, outside brackets.
+pub(super) fn is_series_axis(file: &SourceFile, operator_end: usize, start: usize) -> bool {
+    let (words, nested) = top_level_words(file, operator_end..start);
+    let last_clause_word = words
+        .iter()
+        .rev()
+        .find(|word| matches!(**word, "on" | "from" | "to" | "step" | "by"));
+    !nested && last_clause_word == Some(&"on")
 }
 
 /// Returns the names outside brackets in `range`, and whether the end of `range` lies inside
@@ -364,6 +397,27 @@ mod tests {
     }
 
     #[test]
+    fn make_series_axis_ranks_datetime_first() {
+        let fixture = "SecurityEvent\n| project Account, EventID, TimeGenerated\n| make-series count() on $0 step 1h";
+        assert_eq!(
+            top(fixture, 3),
+            ["Column TimeGenerated", "Column EventID", "Column Account"]
+        );
+        assert_eq!(
+            kind_runs(fixture),
+            [CompletionKind::Column, CompletionKind::Function]
+        );
+
+        // After `by` the group columns follow the usual order.
+        let by = "SecurityEvent\n| project Account, EventID, TimeGenerated\n| make-series count() on TimeGenerated step 1h by $0";
+        assert_eq!(top(by, 1), ["Column Account"]);
+        // Inside a call on the axis, such as `bin(`, the column types do not decide the order.
+        let in_call =
+            "SecurityEvent\n| project Account, TimeGenerated\n| make-series count() on bin($0";
+        assert_eq!(top(in_call, 1), ["Column Account"]);
+    }
+
+    #[test]
     fn by_keyword_leads_after_aggregate() {
         assert_eq!(
             top("SecurityEvent\n| summarize count() $0", 2),
@@ -380,6 +434,7 @@ mod tests {
             "let recent = 1h;\nr$0",
             "SecurityEvent\n| $0",
             "SecurityEvent\n| join kind=$0",
+            "SecurityEvent\n| make-series count() on $0",
         ] {
             assert_sorted_by_sort_text(fixture);
         }
