@@ -474,14 +474,11 @@ fn at_query_start(file: &SourceFile, start: usize) -> bool {
 }
 
 /// Returns the byte range of the name of the tabular operator whose arguments contain `offset`:
-/// the name after the last `|` before it.
+/// the name after the last `|` before it outside closed brackets.
 fn segment_operator(file: &SourceFile, offset: usize) -> Option<Range<usize>> {
     let text = file.text();
     let tokens = file.tokens();
-    let end = tokens.partition_point(|token| token.end <= offset);
-    let pipe = tokens[..end]
-        .iter()
-        .rposition(|token| token.kind == TokenKind::Pipe)?;
+    let pipe = segment_pipe(file, offset)?;
     let name =
         cursor::next_significant(tokens, pipe).filter(|&i| tokens[i].kind == TokenKind::Ident)?;
     let name_tokens = cursor::hyphenated_name(text, tokens, name);
@@ -1036,6 +1033,15 @@ mod tests {
             second,
             ["Account: string", "EventID: int", "TimeGenerated: datetime"]
         );
+    }
+
+    #[test]
+    fn completion_operator_after_closed_subquery() {
+        let fixture = "SigninLogs\n| extend n = toscalar(SecurityEvent | summarize count()) + $0";
+        let aggregates = items_of_kind(fixture, CompletionKind::Aggregate);
+        assert_eq!(aggregates, Vec::<String>::new());
+        let keywords = items_of_kind(fixture, CompletionKind::Keyword);
+        assert_eq!(keywords, Vec::<String>::new());
     }
 
     #[test]
