@@ -983,6 +983,17 @@ mod tests {
     }
 
     #[test]
+    fn completion_lets_end_at_blank_line() {
+        let fixture = "let cutoff = ago(1d);\nSecurityEvent\n| where TimeGenerated > \n\n$0";
+        let variables = items_of_kind(fixture, CompletionKind::Variable);
+        assert_eq!(variables, Vec::<String>::new());
+
+        let unparsed = "let cutoff = ago(1d);\nSecurityEvent\n| make-series count() on $0";
+        let variables = items_of_kind(unparsed, CompletionKind::Variable);
+        assert_eq!(variables, ["cutoff: datetime"]);
+    }
+
+    #[test]
     fn completion_columns_after_make_series_on() {
         let projected = "SecurityEvent\n| project TimeGenerated, Account, EventID\n";
         let on = items_of_kind(
