@@ -317,29 +317,11 @@ fn columns_and_variables(
 ) -> Vec<CompletionItem> {
     let text = file.text();
     let model = analysis.model_at(file, offset);
-    let mut items = Vec::new();
-    // A scope that starts before the cursor's `|` belongs to an enclosing operator, such as the
-    // `join` around an unparsed operator in its subquery, so the subquery's input comes first.
-    let scope = semantic::row_scope_at(&model, text, start);
-    let pipe = segment_pipe(file, start);
-    let scope_in_segment =
-        scope.filter(|scope| pipe.is_none_or(|pipe| file.tokens()[pipe].start < scope.range.start));
-    let row = match scope_in_segment {
-        Some(scope) => Some(&scope.row),
-        None => pipe
-            .and_then(|pipe| row_before_unparsed_operator(&model, file, pipe))
-            .or(scope.map(|scope| &scope.row)),
+    let mut items = match segment_input(&model, file, start) {
+        SegmentInput::Own(row) => column_items(row, text),
+        SegmentInput::Enclosing(row) => columns_with_brackets_closed(analysis, file, start, offset)
+            .unwrap_or_else(|| row.map(|row| column_items(row, text)).unwrap_or_default()),
     };
-    if let Some(row) = row {
-        for column in &row.columns {
-            items.push(item(
-                semantic::quoted_name(&column.name),
-                CompletionKind::Column,
-                column.ty.to_string(),
-                semantic::column_markdown(column, text),
-            ));
-        }
-    }
     for variable in model.variables_at(offset) {
         items.push(item(
             variable.name.clone(),
@@ -349,6 +331,91 @@ fn columns_and_variables(
         ));
     }
     items
+}
+
+/// The row type reaching the operator at the cursor, as far as the model shows it.
+enum SegmentInput<'m> {
+    /// The input of the cursor's own operator.
+    Own(&'m Arc<quarry_hir::RowType>),
+    /// The model shows no input for the cursor's own operator, as in a subquery whose `(` is
+    /// still open. The row of an enclosing operator, if any, is the fallback.
+    Enclosing(Option<&'m Arc<quarry_hir::RowType>>),
+}
+
+fn segment_input<'m>(
+    model: &'m quarry_hir::Model,
+    file: &SourceFile,
+    start: usize,
+) -> SegmentInput<'m> {
+    // A scope that starts before the cursor's `|` belongs to an enclosing operator, such as the
+    // `join` around an unparsed operator in its subquery, so the subquery's input comes first.
+    let scope = semantic::row_scope_at(model, file.text(), start);
+    let pipe = segment_pipe(file, start);
+    let scope_in_segment =
+        scope.filter(|scope| pipe.is_none_or(|pipe| file.tokens()[pipe].start < scope.range.start));
+    if let Some(scope) = scope_in_segment {
+        return SegmentInput::Own(&scope.row);
+    }
+    match pipe.and_then(|pipe| row_before_unparsed_operator(model, file, pipe)) {
+        Some(row) => SegmentInput::Own(row),
+        None => SegmentInput::Enclosing(scope.map(|scope| &scope.row)),
+    }
+}
+
+fn column_items(row: &quarry_hir::RowType, text: &str) -> Vec<CompletionItem> {
+    row.columns
+        .iter()
+        .map(|column| {
+            item(
+                semantic::quoted_name(&column.name),
+                CompletionKind::Column,
+                column.ty.to_string(),
+                semantic::column_markdown(column, text),
+            )
+        })
+        .collect()
+}
+
+/// Returns the columns reaching the operator at `start` in a copy of the document with the
+/// brackets still open at `offset` closed there, as in `| join (SigninLogs | where `, whose
+/// subquery the parser cannot place until its `)` is typed. Returns `None` when no bracket is
+/// open or the copy shows no row either.
+fn columns_with_brackets_closed(
+    analysis: &Analysis,
+    file: &SourceFile,
+    start: usize,
+    offset: usize,
+) -> Option<Vec<CompletionItem>> {
+    let tokens = file.tokens();
+    let end = tokens.partition_point(|token| token.end <= offset);
+    let mut closers = Vec::new();
+    for token in &tokens[..end] {
+        match token.kind {
+            TokenKind::OpenParen => closers.push(')'),
+            TokenKind::OpenBracket => closers.push(']'),
+            TokenKind::OpenBrace => closers.push('}'),
+            TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => {
+                closers.pop();
+            }
+            _ => {}
+        }
+    }
+    if closers.is_empty() {
+        return None;
+    }
+    let text = file.text();
+    let mut repaired = String::with_capacity(text.len() + closers.len());
+    repaired.push_str(&text[..offset]);
+    repaired.extend(closers.iter().rev());
+    repaired.push_str(&text[offset..]);
+    // The text before `offset` is unchanged, so `start` and every range before it keep their
+    // meaning in the copy.
+    let repaired = SourceFile::parse(&repaired);
+    let model = analysis.model_at(&repaired, offset);
+    match segment_input(&model, &repaired, start) {
+        SegmentInput::Own(row) => Some(column_items(row, repaired.text())),
+        SegmentInput::Enclosing(_) => None,
+    }
 }
 
 /// Returns the index of the `|` token that starts the operator whose arguments contain `start`,
@@ -373,8 +440,6 @@ fn segment_pipe(file: &SourceFile, start: usize) -> Option<usize> {
 /// Returns the input row of the operator after the `|` token at index `pipe` when that operator
 /// failed to parse and so has no row scope, as `| make-series count() on ` does before its
 /// `step`. The input is the tabular result that ends at the last token before the `|`.
-// NOTE: a subquery whose `(` is still unclosed lands wholly in the parser's error node, which
-// the binder skips, so no result ends there and no columns are offered.
 fn row_before_unparsed_operator<'m>(
     model: &'m quarry_hir::Model,
     file: &SourceFile,
@@ -1044,6 +1109,27 @@ mod tests {
             second,
             ["Account: string", "EventID: int", "TimeGenerated: datetime"]
         );
+    }
+
+    #[test]
+    fn completion_columns_in_unclosed_subquery() {
+        let join = items_of_kind(
+            "SecurityEvent\n| join kind=inner (SigninLogs | project IPAddress, UserPrincipalName | where $0",
+            CompletionKind::Column,
+        );
+        assert_eq!(join, ["IPAddress: string", "UserPrincipalName: string"]);
+
+        let unparsed = items_of_kind(
+            "SecurityEvent\n| join kind=inner (SigninLogs | project IPAddress | top-nested 3 of $0",
+            CompletionKind::Column,
+        );
+        assert_eq!(unparsed, ["IPAddress: string"]);
+
+        let in_list = items_of_kind(
+            "let cutoff = ago(1d);\nSecurityEvent\n| where Account in (SigninLogs | project Id, IPAddress | where IP$0",
+            CompletionKind::Column,
+        );
+        assert_eq!(in_list, ["IPAddress: string", "Id: string"]);
     }
 
     #[test]
