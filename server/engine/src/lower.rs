@@ -1443,7 +1443,7 @@ impl<'t> Lowerer<'t> {
             negated: false,
         });
         let joiner = if any { BinaryOp::Or } else { BinaryOp::And };
-        let mut combined: Option<Expr> = None;
+        let mut terms = Vec::with_capacity(items.len());
         for item in items {
             let inner = unwrap_parentheses(item);
             // A name, a dynamic array or a subquery may stand for many terms; the engine
@@ -1481,20 +1481,27 @@ impl<'t> Lowerer<'t> {
                     range.clone(),
                 )
             };
-            combined = Some(match combined {
-                None => term,
-                Some(previous) => Expr::new(
-                    ExprKind::Binary {
-                        op: joiner,
-                        lhs: Box::new(previous),
-                        rhs: Box::new(term),
-                    },
-                    range.clone(),
-                ),
-            });
+            terms.push(term);
         }
-        Ok(combined
-            .unwrap_or_else(|| Expr::new(ExprKind::Literal(Literal::Bool(!any)), range.clone())))
+        // A long list becomes one chain, so that later passes take no stack frame per item.
+        let kind = match terms.len() {
+            0 => ExprKind::Literal(Literal::Bool(!any)),
+            1 => return Ok(terms.pop().expect("one term")),
+            2 => {
+                let rhs = terms.pop().expect("two terms");
+                let lhs = terms.pop().expect("two terms");
+                ExprKind::Binary {
+                    op: joiner,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                }
+            }
+            _ => ExprKind::Chain {
+                op: joiner,
+                operands: terms,
+            },
+        };
+        Ok(Expr::new(kind, range))
     }
 
     /// Lowers a binary expression. The grammar nests `a or b or c` to the left, so this loops

@@ -197,3 +197,38 @@ fn lsp_survives_long_chains() {
         assert!(client.shutdown().success(), "{name} chain");
     }
 }
+
+/// Terms for the `has_any` and `search` lists. Each term costs a string test in polars, so the
+/// lists are shorter than `TERMS` to keep the debug test fast. They are still far past the few
+/// hundred levels that overflowed the stack before these lists became chains.
+const LIST_TERMS: usize = 3_000;
+
+#[test]
+fn run_long_has_any_list() {
+    let hosts: Vec<String> = (0..LIST_TERMS)
+        .map(|i| format!("\"h{i}.example\""))
+        .collect();
+    let last = LIST_TERMS - 1;
+    let query = format!(
+        "print s = \"x h{last}.example y\" | where s has_any ({}) | count\n",
+        hosts.join(", ")
+    );
+    let path = write_file("run-has-any", &query);
+    let output = quarry(&["run", "-f", path.to_str().unwrap(), "--format", "csv"]);
+    assert_success(&output, "quarry run on a long has_any list");
+    assert_eq!(text(&output.stdout).trim(), "Count\n1");
+}
+
+#[test]
+fn run_long_search_chain() {
+    let terms: Vec<String> = (0..LIST_TERMS).map(|i| format!("\"t{i}\"")).collect();
+    let last = LIST_TERMS - 1;
+    let query = format!(
+        "print s = \"t{last}\" | search {} | count\n",
+        terms.join(" or ")
+    );
+    let path = write_file("run-search", &query);
+    let output = quarry(&["run", "-f", path.to_str().unwrap(), "--format", "csv"]);
+    assert_success(&output, "quarry run on a long search chain");
+    assert_eq!(text(&output.stdout).trim(), "Count\n1");
+}

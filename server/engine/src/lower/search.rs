@@ -59,15 +59,7 @@ impl Lowerer<'_> {
         let kind = match node.kind() {
             "binary_expression" => match self.text_of(field(node, "operator")?) {
                 ":" => self.column_search_term(node, case_sensitive)?,
-                operator @ ("and" | "or") => ExprKind::Binary {
-                    op: if operator == "and" {
-                        BinaryOp::And
-                    } else {
-                        BinaryOp::Or
-                    },
-                    lhs: Box::new(self.search_predicate(field(node, "left")?, case_sensitive)?),
-                    rhs: Box::new(self.search_predicate(field(node, "right")?, case_sensitive)?),
-                },
+                operator @ ("and" | "or") => self.search_chain(node, operator, case_sensitive)?,
                 _ => return self.expr(node),
             },
             "parenthesized_expression" => match node.named_child(0) {
@@ -84,6 +76,51 @@ impl Lowerer<'_> {
             _ => return self.expr(node),
         };
         Ok(Expr::new(kind, range))
+    }
+
+    /// Lowers a run of one repeated `and` or `or` in a loop down the left side, so that a
+    /// generated `search "a" or "b" or ...` takes no stack frame per term.
+    fn search_chain(
+        &self,
+        node: Node<'_>,
+        operator: &str,
+        case_sensitive: bool,
+    ) -> Result<ExprKind, EngineError> {
+        let op = if operator == "and" {
+            BinaryOp::And
+        } else {
+            BinaryOp::Or
+        };
+        let mut right_operands = vec![field(node, "right")?];
+        let mut left = field(node, "left")?;
+        while left.kind() == "binary_expression"
+            && left
+                .child_by_field_name("operator")
+                .is_some_and(|inner| self.text_of(inner) == operator)
+        {
+            right_operands.push(field(left, "right")?);
+            left = field(left, "left")?;
+        }
+
+        let mut operands = Vec::with_capacity(right_operands.len() + 1);
+        operands.push(self.search_predicate(left, case_sensitive)?);
+        for right in right_operands.into_iter().rev() {
+            operands.push(self.search_predicate(right, case_sensitive)?);
+        }
+        if operands.len() > 2 {
+            return Ok(ExprKind::Chain { op, operands });
+        }
+        let rhs = operands
+            .pop()
+            .expect("a binary expression has two operands");
+        let lhs = operands
+            .pop()
+            .expect("a binary expression has two operands");
+        Ok(ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        })
     }
 
     /// Lowers `Col:"term"` into the string test of the term on `Col`. `*:"term"` becomes the
