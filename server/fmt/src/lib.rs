@@ -129,6 +129,33 @@ pub fn format_range(
 }
 
 /// The top-level nodes between two block separators.
+/// The deepest syntax tree the formatter lays out. The builder recurses once per tree level,
+/// and 20,000 nested parentheses, one level each, formatted on the 256 MiB command thread of a
+/// debug build, so this bound leaves a margin of two.
+const MAX_FORMAT_DEPTH: usize = 10_000;
+
+/// Tells whether the tree under `node` has more than `limit` levels, walking it with a cursor
+/// so that the check itself does not recurse.
+fn nests_deeper_than(node: Node<'_>, limit: usize) -> bool {
+    let mut cursor = node.walk();
+    let mut depth = 0;
+    loop {
+        if depth > limit {
+            return true;
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
+}
+
 struct Block<'tree> {
     nodes: Vec<Node<'tree>>,
     /// From the start of the first node's line, when only whitespace precedes the node on it,
@@ -187,6 +214,15 @@ fn format_block(
 ) -> Option<String> {
     if block.has_error() {
         return None;
+    }
+    // NOTE: a block nested deeper than `MAX_FORMAT_DEPTH` keeps its text, with no message,
+    // because the callers report unformatted blocks as syntax errors.
+    if block
+        .nodes
+        .iter()
+        .any(|node| nests_deeper_than(*node, MAX_FORMAT_DEPTH))
+    {
+        return Some(text[block.range.clone()].to_owned());
     }
     let comments = Comments::collect(&block.nodes, text);
     let mut builder = Builder::new(text, comments);

@@ -232,3 +232,26 @@ fn run_long_search_chain() {
     assert_success(&output, "quarry run on a long search chain");
     assert_eq!(text(&output.stdout).trim(), "Count\n1");
 }
+
+#[test]
+fn fmt_keeps_too_deep_block() {
+    let query = format!("print x={}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
+    let path = write_file("fmt-deep", &query);
+    let output = quarry(&["fmt", path.to_str().unwrap()]);
+    assert_success(&output, "quarry fmt on 100,000 nested parentheses");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), query);
+}
+
+#[test]
+fn fmt_formats_nested_parentheses() {
+    let query = format!("print x={}1{}\n", "(".repeat(5_000), ")".repeat(5_000));
+    let path = write_file("fmt-nested", &query);
+    let output = quarry(&["fmt", path.to_str().unwrap()]);
+    assert_success(&output, "quarry fmt on 5,000 nested parentheses");
+    let formatted = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        formatted.starts_with("print x = (("),
+        "{}",
+        &formatted[..20]
+    );
+}
