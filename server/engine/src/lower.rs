@@ -56,10 +56,12 @@ pub fn lower_query(text: &str) -> Result<Query, EngineError> {
 }
 
 /// The deepest nesting of expressions that the engine accepts: parentheses, calls, and runs
-/// of different binary operators such as `a + b - c`. Lowering, compiling and polars recurse
-/// once per level, and the command line runs them on a thread with a large stack, so this
-/// bound keeps a generated query from overflowing it. A run of one repeated operator, such as
+/// of different binary operators such as `a + b - c`. A run of one repeated operator, such as
 /// `a or b or c ...`, counts as one level however long it is.
+///
+/// Lowering, compiling and polars recurse once per level, so callers need a large stack. The
+/// `quarry` binary gives its command threads and the polars workers 256 MiB, and 999 nested
+/// calls ran within it in a debug build.
 pub const MAX_EXPRESSION_DEPTH: usize = 1_000;
 
 struct Lowerer<'t> {
@@ -2051,6 +2053,82 @@ mod tests {
             panic!("expected top");
         };
         assert!(key.descending);
+    }
+
+    fn where_predicate(text: &str) -> Expr {
+        let query = lower_query(text).unwrap();
+        let OperatorKind::Where(predicate) = &query.pipeline.operators[0].kind else {
+            panic!("expected where: {:?}", query.pipeline.operators[0].kind);
+        };
+        predicate.clone()
+    }
+
+    #[test]
+    fn repeated_operator_lowers_to_chain() {
+        let predicate = where_predicate("T | where A or B or C == 1 or D");
+        let ExprKind::Chain { op, operands } = &predicate.kind else {
+            panic!("expected a chain: {predicate:?}");
+        };
+        assert_eq!(*op, BinaryOp::Or);
+        assert_eq!(operands.len(), 4);
+        assert_eq!(operands[0].as_name(), Some("A"));
+        assert_eq!(operands[3].as_name(), Some("D"));
+        assert!(matches!(
+            operands[2].kind,
+            ExprKind::Binary {
+                op: BinaryOp::Eq,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn two_operands_stay_binary() {
+        let predicate = where_predicate("T | where A and B");
+        assert!(
+            matches!(
+                predicate.kind,
+                ExprKind::Binary {
+                    op: BinaryOp::And,
+                    ..
+                }
+            ),
+            "{predicate:?}"
+        );
+        // Different operators nest as before: `A + B - C` is `(A + B) - C`.
+        let predicate = where_predicate("T | where A + B - C > 0");
+        let ExprKind::Binary { lhs, .. } = &predicate.kind else {
+            panic!("expected a comparison: {predicate:?}");
+        };
+        assert!(
+            matches!(
+                lhs.kind,
+                ExprKind::Binary {
+                    op: BinaryOp::Sub,
+                    ..
+                }
+            ),
+            "{lhs:?}"
+        );
+    }
+
+    #[test]
+    fn nesting_past_limit_rejected() {
+        let text = format!("T | where {}A{}", "(".repeat(1_200), ")".repeat(1_200));
+        // Reaching the limit takes 1,000 nested calls, more than a test thread's stack holds
+        // in a debug build, so the check runs on a thread with a stack as large as the CLI's.
+        let error = std::thread::Builder::new()
+            .stack_size(256 * 1024 * 1024)
+            .spawn(move || lower_query(&text).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            error.message.contains("nested deeper than 1000 levels"),
+            "{}",
+            error.message
+        );
+        assert!(error.range.is_some());
     }
 
     #[test]
