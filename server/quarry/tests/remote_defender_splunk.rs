@@ -388,9 +388,13 @@ async fn lsp_defender_error_and_splunk_pivot() {
         "message": "Query could not be parsed at 'tak' on line [2,3]"
     }});
     let defender = FakeServer::start(move |_, _| Reply::json(400, &graph_error)).await;
-    let body = export_body(&[
-        json!({"preview": false, "offset": 0, "lastrow": true, "result": {"status": "200", "count": "3"}}),
-    ]);
+    // Written as text so that the field order is Splunk's (status, then count) whatever
+    // serde_json features the workspace enables.
+    let body = br#"{"preview": false, "offset": 0, "lastrow": true, "result": {"status": "200", "count": "3"}}"#
+        .iter()
+        .chain(b"\n")
+        .copied()
+        .collect::<Vec<u8>>();
     let splunk =
         FakeServer::start(move |_, _| Reply::raw(200, "application/json", body.clone())).await;
     let config = format!(
@@ -462,7 +466,12 @@ async fn lsp_defender_error_and_splunk_pivot() {
     );
 
     assert_eq!(pivot["source"], "connection:splunk", "{pivot}");
-    assert_eq!(pivot["rows"], json!([["3", "200"]]), "{pivot}");
+    assert_eq!(
+        pivot["columns"],
+        json!([{"name": "status", "type": "string"}, {"name": "count", "type": "string"}]),
+        "{pivot}"
+    );
+    assert_eq!(pivot["rows"], json!([["200", "3"]]), "{pivot}");
     assert_eq!(pivot["template"], "SplunkPivot.web_hits_from_ip");
     let sent = &splunk.requests()[0];
     assert_eq!(
