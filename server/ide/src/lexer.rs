@@ -61,12 +61,21 @@ impl Token {
 const TWO_CHAR_PUNCT: [&str; 7] = ["==", "!=", "<>", "<=", ">=", "=~", "!~"];
 
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut pos = 0;
+    while pos < text.len() {
+        let token = next_token(text, pos);
+        pos = token.end;
+        tokens.push(token);
+    }
+    tokens
+}
 
-    while pos < bytes.len() {
-        let start = pos;
+/// Reads the token that starts at byte `start` of `text`, which must be before the end.
+fn next_token(text: &str, start: usize) -> Token {
+    let bytes = text.as_bytes();
+    let mut pos = start;
+    {
         let byte = bytes[pos];
         let kind = match byte {
             b' ' | b'\t' | b'\r' | b'\n' => {
@@ -133,11 +142,56 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 TokenKind::Unknown
             }
         };
-        tokens.push(Token {
+        Token {
             kind,
             start,
             end: pos,
-        });
+        }
+    }
+}
+
+/// How far past a token's end the tokenizer may look to decide where the token ends (`1e+5`,
+/// `h@'...'`, ```` ``` ````). A token that ends at least this far before an edit keeps its extent.
+const LOOKAHEAD: usize = 3;
+
+/// Returns the tokens of `new_text`, the text made from the text of `old` by replacing the bytes
+/// `replaced` with `inserted_len` bytes. Tokenizes only from the first token the edit can
+/// change up to the first token boundary after the edit that the old tokens share, and shifts
+/// the rest; the result always equals `tokenize(new_text)`.
+pub fn retokenize(
+    old: &[Token],
+    new_text: &str,
+    replaced: Range<usize>,
+    inserted_len: usize,
+) -> Vec<Token> {
+    let edit_start = replaced.start;
+    let new_edit_end = replaced.start + inserted_len;
+    // Tokens whose extent cannot depend on the edited bytes stay as they are.
+    let kept = old.partition_point(|token| token.end + LOOKAHEAD <= edit_start);
+    let mut tokens: Vec<Token> = old[..kept].to_vec();
+    let mut pos = old.get(kept).map_or_else(
+        || tokens.last().map_or(0, |token| token.end),
+        |token| token.start,
+    );
+    let bytes = new_text.as_bytes();
+    while pos < bytes.len() {
+        if pos >= new_edit_end {
+            // Past the edit, the new text equals the old one shifted; once a token boundary
+            // falls where an old token started, every later token is the old one, shifted.
+            let old_pos = pos + replaced.end - new_edit_end;
+            let index = old.partition_point(|token| token.start < old_pos);
+            if old.get(index).is_some_and(|token| token.start == old_pos) {
+                tokens.extend(old[index..].iter().map(|token| Token {
+                    kind: token.kind,
+                    start: token.start + new_edit_end - replaced.end,
+                    end: token.end + new_edit_end - replaced.end,
+                }));
+                return tokens;
+            }
+        }
+        let token = next_token(new_text, pos);
+        pos = token.end;
+        tokens.push(token);
     }
     tokens
 }
@@ -330,6 +384,56 @@ line``` "open"#,
                 Unknown "»"
                 Unknown "é""#]],
         );
+    }
+
+    #[test]
+    fn retokenize_equals_tokenize_after_random_edits() {
+        // Texts with every token form whose extent depends on what follows it.
+        let seeds = [
+            "SecurityEvent\n| where EventID == 4625 and Account !~ 'x'\n| extend d = 1e+5, t = 30m\n",
+            "print a = h'secret', b = @\"C:\\temp\", c = ```multi\nline```, d = 0x1F // note\n| take 1",
+            "let x = 1.5;\nT | where Name has \"a\\\"b\" | project-away ['a.b'], $left.Id",
+        ];
+        let pieces = [
+            "", "'", "\"", "`", "```", "/", "//", "\n", "e", "+", "5", ".", "=", "~", "h", "@", "x",
+            " ", "|", "0x", "ms", "\\", "é",
+        ];
+        // A small linear congruential generator keeps the edits reproducible.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((state >> 33) as usize) % bound.max(1)
+        };
+        for seed in seeds {
+            let mut text = seed.to_owned();
+            let mut tokens = tokenize(&text);
+            for _ in 0..3_000 {
+                let boundaries: Vec<usize> =
+                    (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+                let start = boundaries[next(boundaries.len())];
+                let ends: Vec<usize> = boundaries
+                    .iter()
+                    .copied()
+                    .filter(|&i| i >= start && i <= start + 6)
+                    .collect();
+                let end = ends[next(ends.len())];
+                let inserted = pieces[next(pieces.len())];
+                let mut new_text = text.clone();
+                new_text.replace_range(start..end, inserted);
+                let incremental = retokenize(&tokens, &new_text, start..end, inserted.len());
+                assert_eq!(
+                    incremental,
+                    tokenize(&new_text),
+                    "after replacing {start}..{end} of {text:?} with {inserted:?}"
+                );
+                text = new_text;
+                tokens = incremental;
+                if text.len() > 400 {
+                    text = seed.to_owned();
+                    tokens = tokenize(&text);
+                }
+            }
+        }
     }
 
     #[test]

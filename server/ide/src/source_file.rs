@@ -47,11 +47,11 @@ impl SourceFile {
             new_text.len(),
             "the edit does not produce a text of the given length"
         );
-        let edit = TextEdit::replace(&self.text, replaced, inserted);
+        let edit = TextEdit::replace(&self.text, replaced.clone(), inserted);
         let parse = quarry_syntax::reparse(new_text, &self.parse, &edit);
         SourceFile {
             text: Arc::from(new_text),
-            tokens: lexer::tokenize(new_text).into(),
+            tokens: lexer::retokenize(&self.tokens, new_text, replaced, inserted.len()).into(),
             parse: Arc::new(parse),
         }
     }
