@@ -10,6 +10,7 @@ use crate::ast::{
     BinaryOp, Expr, ExprKind, Function, FunctionBody, Ident, JoinKind, Let, LetValue, Literal,
     NamedExpr, Operator, OperatorKind, Pipeline, Query, SortKey, Source, StringOp, StringOpKind,
 };
+use crate::eval::expr::term_pattern;
 use crate::{EngineError, RenderHint};
 
 mod search;
@@ -1428,6 +1429,7 @@ impl<'t> Lowerer<'t> {
     }
 
     /// Lowers `x has_any (a, b)` to `x has a or x has b`, and `has_all` to the same with `and`.
+    /// Eight or more constant `has_any` terms become alternations of their term patterns.
     /// An empty list matches nothing for `has_any` and everything for `has_all`.
     fn has_any_or_all(&self, node: Node<'_>, operator: &str) -> Result<Expr, EngineError> {
         let range = node.byte_range();
@@ -1446,6 +1448,7 @@ impl<'t> Lowerer<'t> {
         });
         let joiner = if any { BinaryOp::Or } else { BinaryOp::And };
         let mut terms = Vec::with_capacity(items.len());
+        let mut needles: Vec<String> = Vec::new();
         for item in items {
             let inner = unwrap_parentheses(item);
             // A name, a dynamic array or a subquery may stand for many terms; the engine
@@ -1474,16 +1477,62 @@ impl<'t> Lowerer<'t> {
                     range.clone(),
                 )
             } else {
+                let needle = self.expr(item)?;
+                if let (true, ExprKind::Literal(Literal::String(text))) = (any, &needle.kind) {
+                    needles.push(text.clone());
+                    continue;
+                }
                 Expr::new(
                     ExprKind::Binary {
                         op: has,
                         lhs: Box::new(left.clone()),
-                        rhs: Box::new(self.expr(item)?),
+                        rhs: Box::new(needle),
                     },
                     range.clone(),
                 )
             };
             terms.push(term);
+        }
+        // A long list of constant terms is matched by a few regular expressions, each an
+        // alternation of the terms' `has` patterns, in place of one pass over the column per
+        // term. A row matches an alternation exactly when it matches one of its terms.
+        if needles.len() >= HAS_ANY_ALTERNATION_MIN {
+            for chunk in needles.chunks(HAS_ANY_ALTERNATION_CHUNK) {
+                let alternatives: Vec<String> = chunk
+                    .iter()
+                    .map(|needle| term_pattern(needle, StringOpKind::Has, true))
+                    .collect();
+                let pattern = format!("(?i)(?:{})", alternatives.join("|"));
+                terms.push(Expr::new(
+                    ExprKind::Binary {
+                        op: BinaryOp::Str(StringOp {
+                            kind: StringOpKind::MatchesRegex,
+                            case_sensitive: true,
+                            negated: false,
+                        }),
+                        lhs: Box::new(left.clone()),
+                        rhs: Box::new(Expr::new(
+                            ExprKind::Literal(Literal::String(pattern)),
+                            range.clone(),
+                        )),
+                    },
+                    range.clone(),
+                ));
+            }
+        } else {
+            for needle in needles {
+                terms.push(Expr::new(
+                    ExprKind::Binary {
+                        op: has,
+                        lhs: Box::new(left.clone()),
+                        rhs: Box::new(Expr::new(
+                            ExprKind::Literal(Literal::String(needle)),
+                            range.clone(),
+                        )),
+                    },
+                    range.clone(),
+                ));
+            }
         }
         // A long list becomes one chain, so that later passes take no stack frame per item.
         let kind = match terms.len() {
@@ -1745,6 +1794,12 @@ fn missing(node: Node<'_>) -> EngineError {
         node.byte_range(),
     )
 }
+
+/// The number of constant `has_any` terms from which they are matched as alternations.
+const HAS_ANY_ALTERNATION_MIN: usize = 8;
+
+/// The most terms in one alternation, which keeps each compiled expression small.
+const HAS_ANY_ALTERNATION_CHUNK: usize = 256;
 
 fn unsupported(what: &str, node: Node<'_>) -> EngineError {
     EngineError::at(

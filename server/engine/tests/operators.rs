@@ -706,3 +706,43 @@ fn output_values_are_json() {
         ["datetime", "long", "long", "string", "bool", "real"]
     );
 }
+
+/// A long constant `has_any` list is matched through alternations; the rows must be those
+/// of the same terms joined with `or`, including terms with punctuation at an edge and a
+/// list longer than one alternation.
+#[test]
+fn long_has_any_matches_or_of_has() {
+    let mut terms: Vec<String> = (0..600).map(|n| format!("absent{n}")).collect();
+    terms.extend(
+        ["whoami", "-enc", "cmd.exe", "System32\\cmd", "dir", "CMD"]
+            .iter()
+            .map(|term| term.to_string()),
+    );
+    terms.push("SQBFAFg".to_owned());
+    let quoted: Vec<String> = terms
+        .iter()
+        .map(|term| format!("@'{}'", term.replace('\'', "''")))
+        .collect();
+    let any = events(&format!(
+        "Events | where CommandLine has_any ({}) | project CommandLine",
+        quoted.join(", ")
+    ));
+    let ored: Vec<String> = quoted
+        .iter()
+        .map(|term| format!("CommandLine has {term}"))
+        .collect();
+    let or = events(&format!(
+        "Events | where {} | project CommandLine",
+        ored.join(" or ")
+    ));
+    assert_eq!(
+        strings(&any, "CommandLine"),
+        vec![
+            "cmd.exe /c whoami",
+            "C:\\Windows\\System32\\cmd.exe",
+            "CMD.EXE /C dir",
+            "powershell -enc SQBFAFgA",
+        ]
+    );
+    assert_eq!(strings(&any, "CommandLine"), strings(&or, "CommandLine"));
+}
