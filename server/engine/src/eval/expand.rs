@@ -418,24 +418,7 @@ fn mv_apply_row_local(
             }
             _ => operator.clone(),
         };
-        let schema = expanded
-            .collect_schema()
-            .map_err(|error| {
-                EngineError::at(
-                    format!("the mv-apply subquery is invalid: {error}"),
-                    operator.range.clone(),
-                )
-            })?
-            .as_ref()
-            .clone();
-        let inner = Scope {
-            schema: &schema,
-            lets: scope.lets,
-            functions: scope.functions,
-            tables: scope.tables,
-            now_nanos: scope.now_nanos,
-        };
-        expanded = apply_operator(expanded, &operator, &inner)?;
+        expanded = apply_subquery_operator(expanded, &operator, scope)?;
     }
 
     let result_schema = expanded.collect_schema().map_err(|error| {
@@ -501,24 +484,7 @@ pub(super) fn mv_apply(
         }
         expanded = expanded.select(keep);
         for operator in subquery {
-            let schema = expanded
-                .collect_schema()
-                .map_err(|error| {
-                    EngineError::at(
-                        format!("the mv-apply subquery is invalid: {error}"),
-                        operator.range.clone(),
-                    )
-                })?
-                .as_ref()
-                .clone();
-            let inner = Scope {
-                schema: &schema,
-                lets: scope.lets,
-                functions: scope.functions,
-                tables: scope.tables,
-                now_nanos: scope.now_nanos,
-            };
-            expanded = apply_operator(expanded, operator, &inner)?;
+            expanded = apply_subquery_operator(expanded, operator, scope)?;
         }
         let result = collect(expanded, &range, "mv-apply")?;
         let others: Vec<PlExpr> = single
@@ -581,4 +547,31 @@ mod tests {
             assert_eq!(String::from_utf8(buffer).unwrap(), expected, "{text:?}");
         }
     }
+}
+
+/// Applies one operator of an mv-apply subquery to `frame`, with the frame's own schema and
+/// the outer scope's lets, functions and tables.
+fn apply_subquery_operator(
+    mut frame: LazyFrame,
+    operator: &Operator,
+    scope: &Scope<'_>,
+) -> Result<LazyFrame, EngineError> {
+    let schema = frame
+        .collect_schema()
+        .map_err(|error| {
+            EngineError::at(
+                format!("the mv-apply subquery is invalid: {error}"),
+                operator.range.clone(),
+            )
+        })?
+        .as_ref()
+        .clone();
+    let inner = Scope {
+        schema: &schema,
+        lets: scope.lets,
+        functions: scope.functions,
+        tables: scope.tables,
+        now_nanos: scope.now_nanos,
+    };
+    apply_operator(frame, operator, &inner)
 }
