@@ -1795,10 +1795,10 @@ fn missing(node: Node<'_>) -> EngineError {
     )
 }
 
-/// The number of constant `has_any` terms from which they are matched as alternations.
+/// The minimum number of constant `has_any` terms that are matched as alternations.
 const HAS_ANY_ALTERNATION_MIN: usize = 8;
 
-/// The most terms in one alternation, which keeps each compiled expression small.
+/// The maximum number of terms in one alternation, which keeps each compiled regex small.
 const HAS_ANY_ALTERNATION_CHUNK: usize = 256;
 
 fn unsupported(what: &str, node: Node<'_>) -> EngineError {
@@ -2170,8 +2170,8 @@ mod tests {
     #[test]
     fn nesting_past_limit_rejected() {
         let text = format!("T | where {}A{}", "(".repeat(1_200), ")".repeat(1_200));
-        // Reaching the limit takes 1,000 nested calls, more than a test thread's stack holds
-        // in a debug build, so the check runs on a thread with a stack as large as the CLI's.
+        // Reaching the limit takes 1,000 nested calls, which overflow a test thread's stack in
+        // a debug build. So the check runs on a thread with a stack as large as the CLI's.
         let error = std::thread::Builder::new()
             .stack_size(256 * 1024 * 1024)
             .spawn(move || lower_query(&text).unwrap_err())

@@ -1,7 +1,7 @@
 //! Windows event log files (`.evtx`) as the tables SecurityEvent and WindowsEvent.
 //!
-//! The logs are written by `support/evtx_writer.rs`; the first test checks that writer
-//! against the `evtx` crate, so the later tests read files that the crate accepts.
+//! `support/evtx_writer.rs` writes the logs. The first test checks that writer against the
+//! `evtx` crate, so the later tests read files that the crate accepts.
 
 mod common;
 #[path = "support/evtx_writer.rs"]
@@ -137,8 +137,8 @@ fn sysmon_process(record_id: u64) -> Record {
     record(record_id, event(&system, record_id, &data))
 }
 
-/// The Security log of the tests: one successful logon, three failed ones for two users
-/// and one process creation.
+/// Builds the Security log of the tests: one successful logon, three failed ones for two
+/// users and one process creation.
 fn security_log() -> Vec<Record> {
     vec![
         logon_success(101),
@@ -575,9 +575,9 @@ fn file_that_is_not_evtx() {
     );
 }
 
-/// `tests/fixtures/evtx` holds the logs of `folder_with_logs` so that users without a Windows
-/// machine can try `.evtx` loading (docs/data-sources.md). The files must match what the
-/// writer makes today; `QUARRY_UPDATE_FIXTURES=1` rewrites them.
+/// `tests/fixtures/evtx` contains the logs of `folder_with_logs`, so that users without a
+/// Windows machine can try `.evtx` loading. The files must equal the writer's current output,
+/// and `QUARRY_UPDATE_FIXTURES=1` rewrites them.
 #[test]
 fn sample_log_fixtures_are_current() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/evtx");

@@ -707,9 +707,9 @@ fn output_values_are_json() {
     );
 }
 
-/// A long constant `has_any` list is matched through alternations; the rows must be those
-/// of the same terms joined with `or`, including terms with punctuation at an edge and a
-/// list longer than one alternation.
+/// Checks that a long constant `has_any` list, which is matched through alternations, keeps
+/// the rows of its terms joined with `or`. The list has terms with punctuation at an edge and
+/// is longer than one alternation.
 #[test]
 fn long_has_any_matches_or_of_has() {
     let mut terms: Vec<String> = (0..600).map(|n| format!("absent{n}")).collect();

@@ -155,9 +155,9 @@ fn next_token(text: &str, start: usize) -> Token {
 const LOOKAHEAD: usize = 3;
 
 /// Returns the tokens of `new_text`, the text made from the text of `old` by replacing the bytes
-/// `replaced` with `inserted_len` bytes. Tokenizes only from the first token the edit can
-/// change up to the first token boundary after the edit that the old tokens share, and shifts
-/// the rest; the result always equals `tokenize(new_text)`.
+/// `replaced` with `inserted_len` bytes. The result equals `tokenize(new_text)`. Only the
+/// stretch from the first token the edit can change to the first boundary after the edit that
+/// the old tokens share is tokenized again, and the later old tokens are shifted.
 pub fn retokenize(
     old: &[Token],
     new_text: &str,
@@ -176,8 +176,8 @@ pub fn retokenize(
     let bytes = new_text.as_bytes();
     while pos < bytes.len() {
         if pos >= new_edit_end {
-            // Past the edit, the new text equals the old one shifted; once a token boundary
-            // falls where an old token started, every later token is the old one, shifted.
+            // Past the edit, the new text equals the old text shifted. So once a boundary falls
+            // where an old token started, every later token is that old token, shifted.
             let old_pos = pos + replaced.end - new_edit_end;
             let index = old.partition_point(|token| token.start < old_pos);
             if old.get(index).is_some_and(|token| token.start == old_pos) {
@@ -395,21 +395,24 @@ line``` "open"#,
             "let x = 1.5;\nT | where Name has \"a\\\"b\" | project-away ['a.b'], $left.Id",
         ];
         let pieces = [
-            "", "'", "\"", "`", "```", "/", "//", "\n", "e", "+", "5", ".", "=", "~", "h", "@", "x",
-            " ", "|", "0x", "ms", "\\", "é",
+            "", "'", "\"", "`", "```", "/", "//", "\n", "e", "+", "5", ".", "=", "~", "h", "@",
+            "x", " ", "|", "0x", "ms", "\\", "é",
         ];
         // A small linear congruential generator keeps the edits reproducible.
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = |bound: usize| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             ((state >> 33) as usize) % bound.max(1)
         };
         for seed in seeds {
             let mut text = seed.to_owned();
             let mut tokens = tokenize(&text);
             for _ in 0..3_000 {
-                let boundaries: Vec<usize> =
-                    (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+                let boundaries: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
                 let start = boundaries[next(boundaries.len())];
                 let ends: Vec<usize> = boundaries
                     .iter()

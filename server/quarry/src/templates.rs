@@ -511,7 +511,7 @@ pub fn expand_template_calls(query: &str, origin: &str) -> anyhow::Result<Option
 
 /// Maps the range of an error in the expanded query back to `document`, the text that was
 /// expanded. When the range falls inside a template call, also returns a note that names the
-/// template and tells whether the text came from an argument or from the template's own query.
+/// template and states whether the text came from an argument or from the template's own query.
 pub fn map_run_error(
     mut error: EngineError,
     document: &str,

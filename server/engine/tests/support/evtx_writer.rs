@@ -5,8 +5,8 @@
 //! - a 4096-byte file header: `ElfFile\0`, chunk numbers, the next record id, sizes, the
 //!   version 3.1, and the CRC32 of its first 120 bytes at offset 124;
 //! - 65536-byte chunks, each starting with a 512-byte header: `ElfChnk\0`, record numbers
-//!   and ids, the last record's offset, the free space offset, the CRC32 of the records at
-//!   offset 52 and the CRC32 of header bytes 0..120 and 128..512 at offset 124. The string
+//!   and ids, the last record's offset and the free space offset. The CRC32 of the records is
+//!   at offset 52, and the CRC32 of header bytes 0..120 and 128..512 at offset 124. The string
 //!   and template tables inside the header stay empty, and the records follow it;
 //! - records: the signature `2a 2a 00 00`, the size, the record id, a FILETIME, the BinXML
 //!   event, and the size again.
