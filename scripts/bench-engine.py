@@ -7,10 +7,14 @@ The data is the demo dataset scaled up. `quarry run --format json` exports the d
 rows (10 million by default). Each copy gets its own host and account suffixes and a few
 milliseconds of time shift, so cardinalities grow with the row count. Both tables are
 written as Parquet. Then each query runs REPEAT times in a fresh process on each side: `quarry
-run --data WORK_FOLDER` and a Python process with DuckDB over `read_parquet` views. Both
-sides read the Parquet files on every run. The script prints the median time (Quarry: the
-whole `quarry run` process; DuckDB: the query inside its process, without Python's start-up),
-the ratio Quarry/DuckDB and the peak resident memory of each process.
+run --timing --data WORK_FOLDER` and a Python process with DuckDB over `read_parquet` views.
+Both sides read the Parquet files on every run.
+
+The script prints the median time of each side measured inside its own process, from the
+query text to the result rows in memory (Quarry: `--timing`, which also counts listing the data
+folder and reading the Parquet footers; DuckDB: `execute` and `fetchall`), their ratio, the
+median wall time of the whole `quarry run` process (start-up and output included), and the
+peak resident memory of each process.
 """
 
 import argparse
@@ -163,7 +167,9 @@ def generate(quarry, folder, rows):
 
 
 def run_with_rusage(command):
-    """Run `command` under /usr/bin/time; return (wall seconds, peak RSS in MiB, stdout, error).
+    """Run `command` under /usr/bin/time.
+
+    Returns (wall seconds, peak RSS in MiB, stdout, error line or None, stderr).
 
     GNU time reports the peak resident set of the program itself, which `os.wait4` would
     not: a child forked from this process starts with the parent's pages counted.
@@ -175,11 +181,12 @@ def run_with_rusage(command):
         )
         elapsed = time.perf_counter() - start
         peak_kib = int(rss.read().strip().splitlines()[-1])
+    stderr = process.stderr.decode(errors="replace")
     error = None
     if process.returncode != 0:
-        lines = process.stderr.decode(errors="replace").strip().splitlines()
+        lines = stderr.strip().splitlines()
         error = next((line for line in lines if line.strip()), "failed")
-    return elapsed, peak_kib / 1024, process.stdout.decode(errors="replace"), error
+    return elapsed, peak_kib / 1024, process.stdout.decode(errors="replace"), error, stderr
 
 
 def main():
@@ -198,25 +205,28 @@ def main():
         print(f"    {base} demo rows repeated {copies} times", file=sys.stderr)
     size = (data / "SecurityEvent.parquet").stat().st_size / 2**20
     print(f"SecurityEvent.parquet: {args.rows} rows, {len(COLUMNS)} columns, {size:.0f} MiB")
-    print(f"{'query':<16}{'quarry s':>10}{'duckdb s':>10}{'ratio':>8}{'quarry MiB':>12}"
-          f"{'duckdb MiB':>12}  note")
+    print(f"{'query':<16}{'quarry s':>10}{'duckdb s':>10}{'ratio':>8}{'process s':>11}"
+          f"{'quarry MiB':>12}{'duckdb MiB':>12}  note")
     only = {name for name in args.only.split(",") if name}
     for name, kql, sql in QUERIES:
         if only and name not in only:
             continue
-        quarry_times, quarry_memory, duck_times, duck_memory = [], [], [], []
+        quarry_times, quarry_walls, quarry_memory, duck_times, duck_memory = [], [], [], [], []
         note = ""
         for _ in range(args.repeat):
-            elapsed, memory, _, error = run_with_rusage(
-                [args.quarry, "run", "--data", str(data), "--format", "csv", "--max-rows", "20", kql]
+            elapsed, memory, _, error, stderr = run_with_rusage(
+                [args.quarry, "run", "--timing", "--data", str(data), "--format", "csv",
+                 "--max-rows", "20", kql]
             )
             if error:
                 note = f"quarry: {error}"
                 break
-            quarry_times.append(elapsed)
+            timing = next(line for line in stderr.splitlines() if line.startswith("timing:"))
+            quarry_times.append(float(timing.split()[-2]))
+            quarry_walls.append(elapsed)
             quarry_memory.append(memory)
         for _ in range(args.repeat):
-            _, memory, stdout, error = run_with_rusage(
+            _, memory, stdout, error, _ = run_with_rusage(
                 [sys.executable, "-c", DUCKDB_RUNNER, str(data), sql]
             )
             if error:
@@ -228,10 +238,12 @@ def main():
         duck = statistics.median(duck_times)
         if quarry_times:
             quarry = statistics.median(quarry_times)
-            print(f"{name:<16}{quarry:>10.2f}{duck:>10.2f}{quarry / duck:>8.1f}"
+            wall = statistics.median(quarry_walls)
+            print(f"{name:<16}{quarry:>10.3f}{duck:>10.3f}{quarry / duck:>8.2f}{wall:>11.3f}"
                   f"{max(quarry_memory):>12.0f}{max(duck_memory):>12.0f}  {note}", flush=True)
         else:
-            print(f"{name:<16}{'-':>10}{duck:>10.2f}{'-':>8}{'-':>12}{max(duck_memory):>12.0f}"
+            print(f"{name:<16}{'-':>10}{duck:>10.3f}{'-':>8}{'-':>11}{'-':>12}"
+                  f"{max(duck_memory):>12.0f}"
                   f"  not yet supported ({note})", flush=True)
 
 

@@ -105,6 +105,59 @@ fn mv_expand_arrays_and_bags() {
 }
 
 #[test]
+fn mv_expand_split_counts_match_dynamic_path() {
+    // `summarize by tostring(P)` lets the engine keep the parts of `split()` as strings; the
+    // extra `extend Q = P` keeps them dynamic. Both must count the same parts.
+    let table = "Line\n\"cmd /c \"\"a b\"\"\"\nnet  user\n\nC:\\x\\y.exe -k\n";
+    let fast = run_ok(
+        &[("T.csv", table)],
+        "T | mv-expand P = split(Line, \" \") | summarize n = count() by tostring(P) \
+         | order by P asc",
+    );
+    let slow = run_ok(
+        &[("T.csv", table)],
+        "T | mv-expand P = split(Line, \" \") | extend Q = P \
+         | summarize n = count() by P = tostring(Q) | order by P asc",
+    );
+    assert_eq!(common::column_types(&fast), ["string", "long"]);
+    assert_eq!(fast.rows, slow.rows);
+    assert_eq!(
+        strings(&fast, "P"),
+        [
+            "",
+            "\"a",
+            "-k",
+            "/c",
+            "C:\\x\\y.exe",
+            "b\"",
+            "cmd",
+            "net",
+            "user"
+        ]
+    );
+    assert_eq!(
+        column(&fast, "n"),
+        [
+            json!(2),
+            json!(1),
+            json!(1),
+            json!(1),
+            json!(1),
+            json!(1),
+            json!(1),
+            json!(1),
+            json!(1)
+        ]
+    );
+    // A part that is output keeps the dynamic type of `split()`'s items.
+    let output = run_ok(
+        &[("T.csv", table)],
+        "T | mv-expand P = split(Line, \" \") | where tostring(P) == \"net\"",
+    );
+    assert_eq!(common::column_types(&output), ["string", "dynamic"]);
+}
+
+#[test]
 fn parse_patterns() {
     let table = "Msg\nuser=bob port=22 ok\nuser=eve port=x ok\nnothing here\n";
     let output = run_ok(

@@ -99,6 +99,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", requires = "connection")]
     chunk: Option<String>,
 
+    /// Print the time the local engine took on standard error: from opening the data to the
+    /// finished result, without process start-up or output formatting.
+    #[arg(long, conflicts_with = "connection")]
+    timing: bool,
+
     /// With --connection: seconds allowed for the run after sign-in (for each chunk with --chunk).
     #[arg(
         long,
@@ -152,6 +157,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(folder) => DataSource::Folder(PathBuf::from(folder)),
     };
 
+    let started = std::time::Instant::now();
     let session = match (&args.schema, &source) {
         (None, _) => Session::new(source),
         (Some(path), DataSource::Demo) => anyhow::bail!(
@@ -174,6 +180,12 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    if args.timing {
+        eprintln!(
+            "timing: the engine ran the query in {:.4} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     write_output(&args, &output)?;
     Ok(ExitCode::SUCCESS)
 }

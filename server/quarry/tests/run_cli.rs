@@ -195,6 +195,41 @@ fn run_max_rows_truncates() {
 }
 
 #[test]
+fn run_timing_goes_to_stderr() {
+    let folder = DataFolder::new("timing");
+    let output = quarry(&[
+        "run",
+        "Events | count",
+        "--data",
+        &data_arg(&folder.0),
+        "--timing",
+        "--format",
+        "csv",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The result on stdout is unchanged; the time is on stderr, in seconds.
+    assert_eq!(stdout(&output), "Count\n3\n");
+    let line = stderr(&output)
+        .lines()
+        .find(|line| line.starts_with("timing: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no timing line in {:?}", stderr(&output)));
+    let seconds: f64 = line
+        .strip_suffix(" s")
+        .and_then(|rest| rest.rsplit(' ').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no seconds in {line:?}"));
+    assert!((0.0..60.0).contains(&seconds), "{line}");
+
+    let without = quarry(&["run", "Events | count", "--data", &data_arg(&folder.0)]);
+    assert!(
+        !stderr(&without).contains("timing:"),
+        "{}",
+        stderr(&without)
+    );
+}
+
+#[test]
 fn run_defaults_to_demo_dataset() {
     let output = quarry(&[
         "run",

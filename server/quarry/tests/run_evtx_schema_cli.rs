@@ -219,7 +219,10 @@ fn schema_type_that_values_do_not_fit() {
     assert_eq!(output.status.code(), Some(1), "stdout: {}", stdout(&output));
     let message = stderr(&output);
     assert!(message.contains("column `User`"), "{message}");
-    assert!(message.contains("line 2 has the value `alice`"), "{message}");
+    assert!(
+        message.contains("line 2 has the value `alice`"),
+        "{message}"
+    );
     assert!(message.contains(&schema.display().to_string()), "{message}");
     assert!(message.contains("change the type"), "{message}");
 }

@@ -346,6 +346,123 @@ pub(super) fn mv_expand(
     Ok(frame)
 }
 
+/// Returns `operator` with `to typeof(string)` added when it is an `mv-expand` of one
+/// `split()` whose parts the `rest` of the pipeline reads only through `tostring()` before
+/// dropping or replacing the column. The parts of `split()` are strings, so the result is the
+/// same, and the parts need not be written as dynamic JSON text and read back.
+pub(super) fn expand_split_as_text(
+    operator: &Operator,
+    rest: &[Operator],
+    functions: &std::collections::HashMap<String, crate::ast::Function>,
+) -> Option<Operator> {
+    let OperatorKind::MvExpand { columns, .. } = &operator.kind else {
+        return None;
+    };
+    let [column] = columns.as_slice() else {
+        return None;
+    };
+    let is_split = matches!(&column.expr.kind, ExprKind::Call { name, .. } if name.name == "split");
+    if column.to_type.is_some()
+        || !is_split
+        || functions.contains_key("split")
+        || functions.contains_key("tostring")
+        || !read_only_as_text(rest, &column.name.name)
+    {
+        return None;
+    }
+    let mut rewritten = operator.clone();
+    if let OperatorKind::MvExpand { columns, .. } = &mut rewritten.kind {
+        columns[0].to_type = Some("string".to_owned());
+    }
+    Some(rewritten)
+}
+
+/// Returns whether the operators read column `name` only as `tostring(name)` until one of
+/// them drops or replaces it. A column still present at the end of the pipeline is output,
+/// and its type shows there, so that answers `false`.
+fn read_only_as_text(operators: &[Operator], name: &str) -> bool {
+    fn texts<'a>(mut exprs: impl Iterator<Item = &'a Expr>, name: &str) -> bool {
+        exprs.all(|expr| uses_only_as_text(expr, name))
+    }
+    for operator in operators {
+        match &operator.kind {
+            OperatorKind::Where(expr) | OperatorKind::Take(expr) => {
+                if !uses_only_as_text(expr, name) {
+                    return false;
+                }
+            }
+            OperatorKind::Sort(keys) => {
+                if !texts(keys.iter().map(|key| &key.expr), name) {
+                    return false;
+                }
+            }
+            OperatorKind::Top { count, key } => {
+                if !texts([count, &key.expr].into_iter(), name) {
+                    return false;
+                }
+            }
+            OperatorKind::Extend(items) => {
+                if !texts(items.iter().map(|item| &item.expr), name) {
+                    return false;
+                }
+                if items
+                    .iter()
+                    .any(|item| item.name.as_ref().is_some_and(|n| n.name == name))
+                {
+                    return true;
+                }
+            }
+            // These keep only the columns they name; when none of them is the bare column,
+            // it is gone after them.
+            OperatorKind::Project(items) => {
+                return texts(items.iter().map(|item| &item.expr), name);
+            }
+            OperatorKind::Summarize { aggregates, by } => {
+                return texts(aggregates.iter().chain(by).map(|item| &item.expr), name);
+            }
+            OperatorKind::ProjectAway(names) => {
+                if names.iter().any(|ident| ident.name == name) {
+                    return true;
+                }
+            }
+            OperatorKind::Count => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Returns whether every mention of column `name` in `expr` is the argument of `tostring()`.
+fn uses_only_as_text(expr: &Expr, name: &str) -> bool {
+    let mut pending = vec![expr];
+    while let Some(expr) = pending.pop() {
+        match &expr.kind {
+            ExprKind::Name(used) if used == name => return false,
+            ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::TypeOf(_) => {}
+            ExprKind::Call {
+                name: function,
+                args,
+            } if function.name == "tostring"
+                && matches!(args.as_slice(), [arg] if arg.as_name() == Some(name)) => {}
+            ExprKind::Call { args, .. } => pending.extend(args),
+            ExprKind::Not(inner) | ExprKind::Negate(inner) => pending.push(inner),
+            ExprKind::Binary { lhs, rhs, .. } => pending.extend([&**lhs, &**rhs]),
+            ExprKind::Chain { operands, .. } => pending.extend(operands),
+            ExprKind::In { expr, list, .. } => {
+                pending.push(expr);
+                pending.extend(list);
+            }
+            ExprKind::Between {
+                expr, low, high, ..
+            } => {
+                pending.extend([&**expr, &**low, &**high]);
+            }
+            ExprKind::Member { object, key } => pending.extend([&**object, &**key]),
+        }
+    }
+    true
+}
+
 /// The column that numbers the input rows of a row-local `mv-apply`.
 const APPLY_ROW: &str = "__quarry_mv_apply_row";
 
@@ -526,6 +643,57 @@ pub(super) fn mv_apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Returns whether the first operator of `query` (an `mv-expand`) gets `to typeof(string)`.
+    fn expands_as_text(query: &str) -> bool {
+        let parsed = crate::lower::lower_query(query).unwrap();
+        let operators = &parsed.pipeline.operators;
+        let functions = std::collections::HashMap::new();
+        match expand_split_as_text(&operators[0], &operators[1..], &functions) {
+            Some(rewritten) => {
+                let OperatorKind::MvExpand { columns, .. } = rewritten.kind else {
+                    panic!("not an mv-expand: {rewritten:?}");
+                };
+                assert_eq!(columns[0].to_type.as_deref(), Some("string"));
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn split_parts_read_as_text_skip_dynamic() {
+        let rewritten = [
+            "T | mv-expand P = split(C, \" \") | summarize n = count() by tostring(P)",
+            "T | mv-expand P = split(C, \" \") | where tostring(P) != \"\" | summarize count() by Q = tostring(P)",
+            "T | mv-expand P = split(C, \",\") | extend P = tostring(P)",
+            "T | mv-expand P = split(C, \",\") | project S = strlen(tostring(P))",
+            "T | mv-expand P = split(C, \",\") | project-away P",
+            "T | mv-expand P = split(C, \",\") | take 5 | count",
+        ];
+        for query in rewritten {
+            assert!(expands_as_text(query), "{query}");
+        }
+        let kept = [
+            // The column is output, so its dynamic type shows.
+            "T | mv-expand P = split(C, \" \")",
+            "T | mv-expand P = split(C, \" \") | where tostring(P) != \"\"",
+            "T | mv-expand P = split(C, \" \") | project P",
+            // Used as a dynamic value, or by an operator the check does not follow.
+            "T | mv-expand P = split(C, \" \") | summarize count() by P",
+            "T | mv-expand P = split(C, \" \") | where P == \"x\" | count",
+            "T | mv-expand P = split(C, \" \") | extend L = array_length(P) | count",
+            "T | mv-expand P = split(C, \" \") | extend Q = tostring(P[0]) | count",
+            "T | mv-expand P = split(C, \" \") | getschema",
+            // Not a split, a type given already, or two columns.
+            "T | mv-expand P = parse_json(C) | summarize count() by tostring(P)",
+            "T | mv-expand P = split(C, \" \") to typeof(long) | summarize count() by tostring(P)",
+            "T | mv-expand P = split(C, \" \"), R = split(D, \" \") | summarize count() by tostring(P)",
+        ];
+        for query in kept {
+            assert!(!expands_as_text(query), "{query}");
+        }
+    }
 
     #[test]
     fn json_string_matches_serde() {

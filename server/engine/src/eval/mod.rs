@@ -4,6 +4,7 @@ pub mod aggregate;
 mod expand;
 pub mod expr;
 pub mod functions;
+mod memo;
 mod operators;
 mod parse_op;
 mod sources;
@@ -372,7 +373,11 @@ impl Planner<'_> {
                         tables: &bindings.tables,
                         now_nanos: self.now_nanos,
                     };
-                    apply_operator(frame, operator, &scope)?
+                    let rest = &pipeline.operators[position + 1..];
+                    match expand::expand_split_as_text(operator, rest, &bindings.functions) {
+                        Some(rewritten) => apply_operator(frame, &rewritten, &scope)?,
+                        None => apply_operator(frame, operator, &scope)?,
+                    }
                 }
             };
         }

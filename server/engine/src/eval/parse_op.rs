@@ -16,6 +16,7 @@ use regex::Regex;
 
 use super::expr::{AggregateMode, ExprCompiler, Scope, parse_type_name};
 use super::functions::convert_text;
+use super::memo::distinct_views;
 use super::types::KqlType;
 use super::value::{Value, build_column, output_dtype};
 use crate::EngineError;
@@ -232,10 +233,16 @@ fn parse_column(text: PlExpr, parser: Arc<Parser>, index: usize) -> PlExpr {
         move |column: Column| {
             let name = column.name().clone();
             let texts = column.str()?;
+            // Each distinct text is matched once (see `memo`), and the results are gathered.
+            let distinct = distinct_views(&column);
+            let rows: Box<dyn Iterator<Item = Option<&str>>> = match &distinct {
+                Some(distinct) => Box::new(distinct.first_rows.iter().map(|&row| texts.get(row))),
+                None => Box::new(texts.iter()),
+            };
             let mut spans = Vec::new();
-            if ty == KqlType::String {
+            let built = if ty == KqlType::String {
                 let mut builder = StringChunkedBuilder::new(name, texts.len());
-                for text in texts.iter() {
+                for text in rows {
                     let text = text.unwrap_or("");
                     if parser.matches(text, &mut spans) {
                         builder.append_value(&text[spans[index].0..spans[index].1]);
@@ -243,20 +250,24 @@ fn parse_column(text: PlExpr, parser: Arc<Parser>, index: usize) -> PlExpr {
                         builder.append_value("");
                     }
                 }
-                return Ok(builder.finish().into_column());
+                builder.finish().into_column()
+            } else {
+                let values: Vec<Value> = rows
+                    .map(|text| {
+                        let text = text.unwrap_or("");
+                        if parser.matches(text, &mut spans) {
+                            convert_text(&text[spans[index].0..spans[index].1], ty)
+                        } else {
+                            Value::Null
+                        }
+                    })
+                    .collect();
+                build_column(name, values, ty)?
+            };
+            match distinct {
+                Some(distinct) => distinct.gather(&built),
+                None => Ok(built),
             }
-            let values: Vec<Value> = texts
-                .iter()
-                .map(|text| {
-                    let text = text.unwrap_or("");
-                    if parser.matches(text, &mut spans) {
-                        convert_text(&text[spans[index].0..spans[index].1], ty)
-                    } else {
-                        Value::Null
-                    }
-                })
-                .collect();
-            build_column(name, values, ty)
         },
         move |_, field: &Field| Ok(Field::new(field.name().clone(), dtype.clone())),
     )
@@ -267,14 +278,21 @@ fn parse_matches(text: PlExpr, parser: Arc<Parser>) -> PlExpr {
     text.map(
         move |column: Column| {
             let texts = column.str()?;
+            let distinct = distinct_views(&column);
+            let rows: Box<dyn Iterator<Item = Option<&str>>> = match &distinct {
+                Some(distinct) => Box::new(distinct.first_rows.iter().map(|&row| texts.get(row))),
+                None => Box::new(texts.iter()),
+            };
             let mut spans = Vec::new();
             let matched = BooleanChunked::from_iter_values(
                 column.name().clone(),
-                texts
-                    .iter()
-                    .map(|text| parser.matches(text.unwrap_or(""), &mut spans)),
-            );
-            Ok(matched.into_column())
+                rows.map(|text| parser.matches(text.unwrap_or(""), &mut spans)),
+            )
+            .into_column();
+            match distinct {
+                Some(distinct) => distinct.gather(&matched),
+                None => Ok(matched),
+            }
         },
         |_, field: &Field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
     )

@@ -273,6 +273,9 @@ static NULL: Value = Value::Null;
 
 /// Builds an expression that calls `function` once per row of `inputs` and returns a column of
 /// type `ty`. Inputs of length one, such as literals, are repeated for every row.
+///
+/// `function` must depend on its arguments only: when one string or dynamic column is the
+/// only input that varies, it is called once per distinct value of that column.
 pub fn row_function<F>(inputs: Vec<PlExpr>, ty: KqlType, function: F) -> PlExpr
 where
     F: Fn(&[&Value]) -> Value + Send + Sync + 'static,
@@ -285,6 +288,9 @@ where
                 .first()
                 .map(|c| c.name().clone())
                 .unwrap_or_default();
+            if let Some(column) = memoized_row_function(columns, height, &name, ty, &function) {
+                return column;
+            }
             let inputs: Vec<Vec<Value>> = columns.iter().map(read_column).collect();
             let mut row: Vec<&Value> = Vec::with_capacity(inputs.len());
             let mut results = Vec::with_capacity(height);
@@ -309,6 +315,52 @@ where
             Ok(Field::new(name, dtype.clone()))
         },
     )
+}
+
+/// Runs a row function once per distinct value when a single input column varies and it
+/// is a string or dynamic column (see [`super::memo`]); the other inputs must be one-row
+/// constants. Returns `None` when the inputs do not have that shape.
+fn memoized_row_function<F>(
+    columns: &[Column],
+    height: usize,
+    name: &PlSmallStr,
+    ty: KqlType,
+    function: &F,
+) -> Option<PolarsResult<Column>>
+where
+    F: Fn(&[&Value]) -> Value,
+{
+    let mut varying = columns.iter().enumerate().filter(|(_, c)| c.len() > 1);
+    let (position, column) = varying.next()?;
+    if varying.next().is_some()
+        || column.len() != height
+        || columns.iter().any(|c| c.is_empty())
+        || !super::memo::has_views(column)
+    {
+        return None;
+    }
+    let distinct = super::memo::distinct_views(column)?;
+    let constants: Vec<Value> = columns
+        .iter()
+        .map(|c| match c.len() {
+            1 => read_column(c).pop().unwrap_or(Value::Null),
+            _ => Value::Null,
+        })
+        .collect();
+    let series = column.as_materialized_series();
+    let mut results = Vec::with_capacity(distinct.first_rows.len());
+    for &first in &distinct.first_rows {
+        let value = series
+            .get(first)
+            .map_or(Value::Null, |any| from_any_value(&any));
+        let row: Vec<&Value> = constants
+            .iter()
+            .enumerate()
+            .map(|(index, constant)| if index == position { &value } else { constant })
+            .collect();
+        results.push(function(&row));
+    }
+    Some(build_column(name.clone(), results, ty).and_then(|values| distinct.gather(&values)))
 }
 
 /// Returns the polars type that [`build_column`] writes for `ty`.

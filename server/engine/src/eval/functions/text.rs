@@ -215,6 +215,9 @@ pub(super) fn compile(call: &Call<'_>) -> Option<Result<Compiled, EngineError>> 
             if call.args[0].ty == KqlType::Dynamic {
                 return Compiled::new(dynamic_to_string(call.args[0].expr.clone()), KqlType::String);
             }
+            if call.args[0].ty == KqlType::String {
+                return Compiled::new(call.args[0].expr.clone(), KqlType::String);
+            }
             call.row(KqlType::String, |v| Value::String(v[0].to_text()))
         }),
         "strcmp" => call.arity(2, 2).map(|()| {
