@@ -211,6 +211,37 @@ fn make_series_fills_missing_steps() {
 }
 
 #[test]
+fn make_series_reals_datetimes_and_group_order() {
+    // Groups come in order of first appearance; real averages keep their fraction, an empty
+    // step of a real series takes the real default, and a datetime aggregate is written as
+    // Kusto's datetime text.
+    let table = "Host,At,Bytes\nB,2024-01-01T00:10:00Z,1\nA,2024-01-01T00:20:00Z,2\nB,2024-01-01T00:40:00Z,4\nA,2024-01-01T02:00:00Z,6\n";
+    let output = run_ok(
+        &[("T.csv", table)],
+        "T | make-series mean = avg(Bytes) default = 0.5, last = max(At) default = datetime(null), n = count() \
+         on At from datetime(2024-01-01) to datetime(2024-01-01 03:00) step 1h by Host",
+    );
+    assert_eq!(column_names(&output), ["Host", "mean", "last", "n", "At"]);
+    assert_eq!(strings(&output, "Host"), ["B", "A"]);
+    assert_eq!(
+        column(&output, "mean"),
+        [json!([2.5, 0.5, 0.5]), json!([2.0, 0.5, 6.0])]
+    );
+    assert_eq!(
+        column(&output, "last"),
+        [
+            json!(["2024-01-01T00:40:00.0000000Z", null, null]),
+            json!([
+                "2024-01-01T00:20:00.0000000Z",
+                null,
+                "2024-01-01T02:00:00.0000000Z"
+            ])
+        ]
+    );
+    assert_eq!(column(&output, "n"), [json!([2, 0, 0]), json!([1, 0, 1])]);
+}
+
+#[test]
 fn sources_without_tables() {
     let output = run_ok(&[("T.csv", "x\n1\n")], "range i from 1 to 10 step 3");
     assert_eq!(

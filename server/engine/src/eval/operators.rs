@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use polars::prelude::{
-    DataFrame, DataType, Expr as PlExpr, IntoLazy as _, LazyFrame, PlSmallStr, Schema, Selector,
-    SortMultipleOptions, col, lit,
+    BinaryChunked, Column, DataFrame, DataType, Expr as PlExpr, Float64Chunked, GroupsIndicator,
+    IdxCa, IdxSize, Int64Chunked, IntoColumn as _, IntoLazy, LazyFrame, NewChunkedArray as _,
+    PlSmallStr, PolarsError, PolarsResult, Schema, Selector, SortMultipleOptions, col, lit,
 };
 use serde_json::Value as Json;
 
@@ -339,25 +340,13 @@ pub(super) fn make_series(
     let grouped = collect(grouped, &range, "make-series")?;
 
     let key_count = series.by.len();
-    let names: Vec<String> = grouped
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    let columns: Vec<Vec<Value>> = grouped.columns().iter().map(read_column).collect();
-    let key_types: Vec<KqlType> = grouped
-        .columns()
-        .iter()
-        .take(key_count)
-        .map(|c| KqlType::from_polars(c.dtype()))
-        .collect();
-    let defaults: Vec<Json> = series
+    let defaults: Vec<String> = series
         .aggregates
         .iter()
         .map(|(_, default)| match default {
-            None => Ok(Json::from(0)),
+            None => Ok("0".to_owned()),
             Some(expr) => match evaluate_constant(&compiler.compile(expr)?) {
-                Some(literal) => Ok(super::sources::literal_json(literal)),
+                Some(literal) => Ok(super::sources::literal_json(literal).to_string()),
                 None => Err(EngineError::at(
                     "`default` needs a constant",
                     expr.range.clone(),
@@ -365,86 +354,176 @@ pub(super) fn make_series(
             },
         })
         .collect::<Result<_, _>>()?;
+    let failed = |error: PolarsError| {
+        EngineError::at(format!("`make-series` failed: {error}"), range.clone())
+    };
+    lay_out_series(
+        &grouped,
+        key_count,
+        steps,
+        &defaults,
+        |i| {
+            let point = from + i as f64 * step_ticks;
+            match axis.ty {
+                KqlType::Datetime => Json::String(crate::output::format_datetime(point as i64)),
+                KqlType::Timespan => Json::String(crate::output::format_timespan(point as i64)),
+                KqlType::Real => {
+                    serde_json::Number::from_f64(point).map_or(Json::Null, Json::Number)
+                }
+                _ => Json::from(point as i64),
+            }
+        },
+        series.axis.as_name().unwrap_or("Axis"),
+    )
+    .map_err(failed)
+    .map(IntoLazy::lazy)
+}
 
-    let mut group_order: Vec<Vec<String>> = Vec::new();
-    // Each group's key values and its arrays, one per aggregate.
-    type Series = (Vec<Value>, Vec<Vec<Json>>);
-    let mut groups: HashMap<Vec<String>, Series> = HashMap::new();
-    for row in 0..grouped.height() {
-        let key_values: Vec<Value> = columns[..key_count]
-            .iter()
-            .map(|c| c[row].clone())
-            .collect();
-        let key: Vec<String> = key_values.iter().map(|v| format!("{v:?}")).collect();
-        let entry = groups.entry(key.clone()).or_insert_with(|| {
-            group_order.push(key);
-            let arrays = defaults.iter().map(|d| vec![d.clone(); steps]).collect();
-            (key_values, arrays)
-        });
-        let Some(Ok(index)) = columns[key_count][row].to_long().map(usize::try_from) else {
-            continue;
-        };
-        if index >= steps {
-            continue;
+/// Turns `grouped` (the key columns, the step number, then one column per aggregate, one row
+/// per group and step) into `make-series` rows: one per group, in order of first appearance,
+/// with a dynamic array of `steps` elements per aggregate (its default where a step has no
+/// row) and the axis values as the last column.
+fn lay_out_series(
+    grouped: &DataFrame,
+    key_count: usize,
+    steps: usize,
+    defaults: &[String],
+    axis_point: impl Fn(usize) -> Json,
+    axis_name: &str,
+) -> PolarsResult<DataFrame> {
+    let columns = grouped.columns();
+    let positions = columns[key_count].cast(&DataType::Int64)?;
+    let positions = positions.i64()?;
+    let aggregates: Vec<JsonCells> = columns[key_count + 1..]
+        .iter()
+        .map(JsonCells::new)
+        .collect();
+
+    // The rows of each group, in order of first appearance.
+    let mut firsts: Vec<IdxSize> = Vec::new();
+    let mut members: Vec<Vec<IdxSize>> = Vec::new();
+    if key_count == 0 {
+        if grouped.height() > 0 {
+            firsts.push(0);
+            members.push((0..grouped.height() as IdxSize).collect());
         }
-        for (aggregate, array) in entry.1.iter_mut().enumerate() {
-            let value = &columns[key_count + 1 + aggregate][row];
-            if !value.is_null() {
-                array[index] = value.to_json();
+    } else {
+        let keys: Vec<PlSmallStr> = columns[..key_count]
+            .iter()
+            .map(|c| c.name().clone())
+            .collect();
+        let by_key = grouped.group_by_stable(keys)?;
+        for group in by_key.get_groups().iter() {
+            firsts.push(group.first());
+            members.push(match group {
+                GroupsIndicator::Idx((_, rows)) => rows.as_slice().to_vec(),
+                GroupsIndicator::Slice([first, len]) => (first..first + len).collect(),
+            });
+        }
+    }
+
+    let mut arrays: Vec<Vec<Vec<u8>>> = vec![Vec::with_capacity(firsts.len()); aggregates.len()];
+    let mut row_at_step: Vec<Option<usize>> = vec![None; steps];
+    for rows in &members {
+        row_at_step.fill(None);
+        for &row in rows {
+            let row = row as usize;
+            if let Some(step) = positions.get(row).and_then(|p| usize::try_from(p).ok())
+                && step < steps
+            {
+                row_at_step[step] = Some(row);
             }
         }
-    }
-    let axis_values: Json = Json::Array(
-        (0..steps)
-            .map(|i| {
-                let point = from + i as f64 * step_ticks;
-                match axis.ty {
-                    KqlType::Datetime => Json::String(crate::output::format_datetime(point as i64)),
-                    KqlType::Timespan => Json::String(crate::output::format_timespan(point as i64)),
-                    KqlType::Real => {
-                        serde_json::Number::from_f64(point).map_or(Json::Null, Json::Number)
-                    }
-                    _ => Json::from(point as i64),
+        for (index, cells) in aggregates.iter().enumerate() {
+            let mut text = Vec::with_capacity(steps * 4 + 2);
+            text.push(b'[');
+            for (step, row) in row_at_step.iter().enumerate() {
+                if step > 0 {
+                    text.push(b',');
                 }
-            })
-            .collect(),
-    );
+                if !row.is_some_and(|row| cells.write(row, &mut text)) {
+                    text.extend_from_slice(defaults[index].as_bytes());
+                }
+            }
+            text.push(b']');
+            arrays[index].push(text);
+        }
+    }
 
-    let mut key_cells: Vec<Vec<Value>> = vec![Vec::new(); key_count];
-    let mut array_cells: Vec<Vec<Value>> = vec![Vec::new(); series.aggregates.len()];
-    let mut axis_cells = Vec::new();
-    for key in &group_order {
-        let (key_values, arrays) = &groups[key];
-        for (cells, value) in key_cells.iter_mut().zip(key_values) {
-            cells.push(value.clone());
+    let first_rows = IdxCa::from_vec("".into(), firsts);
+    let mut output: Vec<Column> = Vec::with_capacity(key_count + aggregates.len() + 1);
+    for key in &columns[..key_count] {
+        output.push(key.take(&first_rows)?);
+    }
+    for (column, texts) in columns[key_count + 1..].iter().zip(arrays) {
+        output.push(
+            BinaryChunked::from_iter_values(column.name().clone(), texts.iter().map(Vec::as_slice))
+                .into_column(),
+        );
+    }
+    let axis = Json::Array((0..steps).map(axis_point).collect()).to_string();
+    output.push(
+        BinaryChunked::from_iter_values(
+            axis_name.into(),
+            std::iter::repeat_n(axis.as_bytes(), first_rows.len()),
+        )
+        .into_column(),
+    );
+    DataFrame::new_infer_height(output)
+}
+
+/// One aggregate column of `make-series`, written as JSON array elements.
+enum JsonCells {
+    Long(Int64Chunked),
+    Real(Float64Chunked),
+    /// Any other type, read as KQL values.
+    Values(Vec<Value>),
+}
+
+impl JsonCells {
+    fn new(column: &Column) -> JsonCells {
+        match column.dtype() {
+            DataType::Int64 | DataType::Int32 | DataType::UInt32 | DataType::UInt64 => {
+                match column.cast(&DataType::Int64).and_then(|c| c.i64().cloned()) {
+                    Ok(longs) => JsonCells::Long(longs),
+                    Err(_) => JsonCells::Values(read_column(column)),
+                }
+            }
+            DataType::Float64 => match column.f64() {
+                Ok(reals) => JsonCells::Real(reals.clone()),
+                Err(_) => JsonCells::Values(read_column(column)),
+            },
+            _ => JsonCells::Values(read_column(column)),
         }
-        for (cells, array) in array_cells.iter_mut().zip(arrays) {
-            cells.push(Value::Dynamic(Json::Array(array.clone())));
+    }
+
+    /// Appends the JSON of the value at `row`; returns false, writing nothing, for a null.
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
+        match self {
+            JsonCells::Long(longs) => match longs.get(row) {
+                Some(n) => {
+                    out.extend_from_slice(n.to_string().as_bytes());
+                    true
+                }
+                None => false,
+            },
+            JsonCells::Real(reals) => match reals.get(row) {
+                Some(x) => {
+                    let json = serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number);
+                    out.extend_from_slice(json.to_string().as_bytes());
+                    true
+                }
+                None => false,
+            },
+            JsonCells::Values(values) => match values.get(row) {
+                Some(value) if !value.is_null() => {
+                    out.extend_from_slice(value.to_json().to_string().as_bytes());
+                    true
+                }
+                _ => false,
+            },
         }
-        axis_cells.push(Value::Dynamic(axis_values.clone()));
     }
-    let build = |name: &str, values: Vec<Value>, ty: KqlType| {
-        build_column(name.into(), values, ty).map_err(|error| {
-            EngineError::at(format!("`make-series` failed: {error}"), range.clone())
-        })
-    };
-    let mut output = Vec::new();
-    for (index, cells) in key_cells.into_iter().enumerate() {
-        output.push(build(&names[index], cells, key_types[index])?);
-    }
-    for (index, cells) in array_cells.into_iter().enumerate() {
-        output.push(build(
-            &names[key_count + 1 + index],
-            cells,
-            KqlType::Dynamic,
-        )?);
-    }
-    let axis_name = series.axis.as_name().unwrap_or("Axis");
-    output.push(build(axis_name, axis_cells, KqlType::Dynamic)?);
-    let frame = DataFrame::new_infer_height(output).map_err(|error| {
-        EngineError::at(format!("`make-series` failed: {error}"), range.clone())
-    })?;
-    Ok(frame.lazy())
 }
 
 /// Applies `top-nested`: at each level, the top groups of that level's column within each
