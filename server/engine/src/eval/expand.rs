@@ -346,6 +346,172 @@ pub(super) fn mv_expand(
     Ok(frame)
 }
 
+/// The row count that [`count_before_expanding`] keeps per distinct input.
+const ROWS_COLUMN: &str = "__quarry_rows";
+
+/// Rewrites `mv-expand ... | summarize count() by keys` into
+/// `summarize rows = count() by inputs | mv-expand ... | summarize sum(rows) by keys`, where
+/// `inputs` are the columns that the expanded expressions read. Log columns such as command
+/// lines repeat, so each distinct value is expanded once instead of once per row, and the
+/// counts come out the same. Groups also come out in the same order, because a key first
+/// seen in row r is first seen in the distinct value of row r.
+///
+/// Returns the three operators, or `None` when the pattern does not apply: the `summarize`
+/// must have keys, only `count()` aggregates, and read no column that the first
+/// `summarize` drops.
+pub(super) fn count_before_expanding(
+    expand: &Operator,
+    next: Option<&Operator>,
+    schema: &polars::prelude::Schema,
+    functions: &std::collections::HashMap<String, crate::ast::Function>,
+) -> Option<[Operator; 3]> {
+    let OperatorKind::MvExpand {
+        columns,
+        item_index,
+        limit,
+        ..
+    } = &expand.kind
+    else {
+        return None;
+    };
+    let next = next?;
+    let OperatorKind::Summarize { aggregates, by } = &next.kind else {
+        return None;
+    };
+    if by.is_empty() || functions.contains_key("count") || functions.contains_key("sum") {
+        return None;
+    }
+    // The input columns that the expansion reads; everything else is dropped by the first
+    // summarize.
+    let mut inputs: Vec<String> = Vec::new();
+    let expansion_exprs = columns
+        .iter()
+        .map(|column| &column.expr)
+        .chain(limit.as_ref());
+    for expr in expansion_exprs {
+        for name in mentioned_names(expr) {
+            if schema.contains(name) && !inputs.iter().any(|known| known == name) {
+                inputs.push(name.to_owned());
+            }
+        }
+    }
+    if inputs.is_empty() {
+        return None;
+    }
+    let mut available: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    available.extend(columns.iter().map(|column| column.name.name.as_str()));
+    available.extend(item_index.iter().map(|index| index.name.as_str()));
+    for key in by {
+        for name in mentioned_names(&key.expr) {
+            if schema.contains(name) && !available.contains(&name) {
+                return None;
+            }
+        }
+    }
+    let mut unnamed = 0;
+    let mut summed = Vec::with_capacity(aggregates.len());
+    for aggregate in aggregates {
+        let ExprKind::Call { name, args } = &aggregate.expr.kind else {
+            return None;
+        };
+        if name.name != "count" || !args.is_empty() {
+            return None;
+        }
+        let output = match &aggregate.name {
+            Some(output) => output.clone(),
+            None => {
+                unnamed += 1;
+                Ident {
+                    name: "count_".to_owned(),
+                    range: aggregate.expr.range.clone(),
+                }
+            }
+        };
+        let range = aggregate.expr.range.clone();
+        summed.push(NamedExpr {
+            name: Some(output),
+            expr: Expr::new(
+                ExprKind::Call {
+                    name: Ident {
+                        name: "sum".to_owned(),
+                        range: range.clone(),
+                    },
+                    args: vec![Expr::new(
+                        ExprKind::Name(ROWS_COLUMN.to_owned()),
+                        range.clone(),
+                    )],
+                },
+                range,
+            ),
+        });
+    }
+    if unnamed > 1 || schema.contains(ROWS_COLUMN) {
+        return None;
+    }
+    let range = expand.range.clone();
+    let counted = Operator {
+        kind: OperatorKind::Summarize {
+            aggregates: vec![NamedExpr {
+                name: Some(Ident {
+                    name: ROWS_COLUMN.to_owned(),
+                    range: range.clone(),
+                }),
+                expr: Expr::new(
+                    ExprKind::Call {
+                        name: Ident {
+                            name: "count".to_owned(),
+                            range: range.clone(),
+                        },
+                        args: Vec::new(),
+                    },
+                    range.clone(),
+                ),
+            }],
+            by: inputs
+                .iter()
+                .map(|name| NamedExpr {
+                    name: None,
+                    expr: Expr::new(ExprKind::Name(name.clone()), range.clone()),
+                })
+                .collect(),
+        },
+        range,
+    };
+    let summed = Operator {
+        kind: OperatorKind::Summarize {
+            aggregates: summed,
+            by: by.clone(),
+        },
+        range: next.range.clone(),
+    };
+    Some([counted, expand.clone(), summed])
+}
+
+/// Returns the names that `expr` mentions, columns or not.
+fn mentioned_names(expr: &Expr) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut pending = vec![expr];
+    while let Some(expr) = pending.pop() {
+        match &expr.kind {
+            ExprKind::Name(name) => names.push(name.as_str()),
+            ExprKind::Literal(_) | ExprKind::TypeOf(_) => {}
+            ExprKind::Call { args, .. } => pending.extend(args),
+            ExprKind::Not(inner) | ExprKind::Negate(inner) => pending.push(inner),
+            ExprKind::Binary { lhs, rhs, .. } => pending.extend([&**lhs, &**rhs]),
+            ExprKind::Chain { operands, .. } => pending.extend(operands),
+            ExprKind::In { expr, list, .. } => {
+                pending.push(expr);
+                pending.extend(list);
+            }
+            ExprKind::Between {
+                expr, low, high, ..
+            } => pending.extend([&**expr, &**low, &**high]),
+            ExprKind::Member { object, key } => pending.extend([&**object, &**key]),
+        }
+    }
+    names
+}
+
 /// Returns `operator` with `to typeof(string)` added when it is an `mv-expand` of one
 /// `split()` whose parts the `rest` of the pipeline reads only through `tostring()` before
 /// dropping or replacing the column. The parts of `split()` are strings, so the result is the
@@ -658,6 +824,56 @@ mod tests {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Returns whether `count_before_expanding` rewrites the first two operators of `query`
+    /// over a table with columns Host, Line and Items.
+    fn counts_first(query: &str) -> bool {
+        let parsed = crate::lower::lower_query(query).unwrap();
+        let operators = &parsed.pipeline.operators;
+        let schema: polars::prelude::Schema = ["Host", "Line", "Items"]
+            .into_iter()
+            .map(|name| Field::new(name.into(), DataType::String))
+            .collect();
+        let functions = std::collections::HashMap::new();
+        match count_before_expanding(&operators[0], operators.get(1), &schema, &functions) {
+            Some([counted, expand, summed]) => {
+                let OperatorKind::Summarize { by, .. } = &counted.kind else {
+                    panic!("{counted:?}");
+                };
+                // The first summarize keeps exactly the columns that the expansion reads.
+                let kept: Vec<_> = by.iter().filter_map(|key| key.expr.as_name()).collect();
+                assert!(!kept.is_empty() && !kept.contains(&"Host"), "{kept:?}");
+                assert_eq!(expand, operators[0]);
+                assert!(matches!(summed.kind, OperatorKind::Summarize { .. }));
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn counting_moves_before_expansion_only_when_it_can() {
+        for query in [
+            "T | mv-expand P = split(Line, \" \") | summarize count() by tostring(P)",
+            "T | mv-expand P = split(Line, \" \") | summarize n = count(), m = count() by tostring(P), Line",
+            "T | mv-expand with_itemindex=I P = parse_json(Items) | summarize n = count() by I",
+        ] {
+            assert!(counts_first(query), "{query}");
+        }
+        for query in [
+            // Host is dropped by counting per Line first.
+            "T | mv-expand P = split(Line, \" \") | summarize count() by Host, tostring(P)",
+            // Aggregates other than count(), two unnamed counts, no keys, no summarize next.
+            "T | mv-expand P = split(Line, \" \") | summarize dcount(Host) by tostring(P)",
+            "T | mv-expand P = split(Line, \" \") | summarize count(), count() by tostring(P)",
+            "T | mv-expand P = split(Line, \" \") | summarize count()",
+            "T | mv-expand P = split(Line, \" \") | where true | summarize count() by tostring(P)",
+            // The expansion reads no column.
+            "T | mv-expand P = dynamic([1, 2]) | summarize count() by tostring(P)",
+        ] {
+            assert!(!counts_first(query), "{query}");
         }
     }
 

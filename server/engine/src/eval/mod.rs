@@ -320,8 +320,43 @@ impl Planner<'_> {
         bindings: &Bindings,
     ) -> Result<LazyFrame, EngineError> {
         let mut frame = self.plan_source(&pipeline.source, bindings)?;
+        let mut skip_next = false;
         for (position, operator) in pipeline.operators.iter().enumerate() {
+            if std::mem::take(&mut skip_next) {
+                continue;
+            }
             let schema = current_schema(&mut frame, operator.range.clone())?;
+            if let Some(rewritten) = expand::count_before_expanding(
+                operator,
+                pipeline.operators.get(position + 1),
+                &schema,
+                &bindings.functions,
+            ) {
+                // The rewritten operators replace this one and the `summarize` after it.
+                skip_next = true;
+                let rest = &pipeline.operators[position + 2..];
+                let mut rewritten_pipeline = Pipeline {
+                    source: Source::Empty,
+                    operators: rewritten.to_vec(),
+                };
+                rewritten_pipeline.operators.extend_from_slice(rest);
+                for (index, step) in rewritten.iter().enumerate() {
+                    let schema = current_schema(&mut frame, step.range.clone())?;
+                    let scope = Scope {
+                        schema: &schema,
+                        lets: &bindings.scalars,
+                        functions: &bindings.functions,
+                        tables: &bindings.tables,
+                        now_nanos: self.now_nanos,
+                    };
+                    let after = &rewritten_pipeline.operators[index + 1..];
+                    frame = match expand::expand_split_as_text(step, after, &bindings.functions) {
+                        Some(step) => apply_operator(frame, &step, &scope)?,
+                        None => apply_operator(frame, step, &scope)?,
+                    };
+                }
+                continue;
+            }
             frame = match &operator.kind {
                 OperatorKind::Union {
                     outer,
