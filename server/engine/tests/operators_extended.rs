@@ -178,6 +178,9 @@ fn mv_expand_then_count_matches_unrewritten_plan() {
         "T | mv-expand P = parse_json(Items), Q = split(Line, \" \") | summarize n = count() by tostring(P), tostring(Q)",
         // Host is not read by the expansion, so the rewrite must leave this one alone.
         "T | mv-expand P = split(Line, \" \") | summarize n = count() by Host, tostring(P)",
+        "T | parse Line with A \" \" B | summarize n = count() by A, B",
+        "T | parse kind=relaxed Line with A \" \" N:long | summarize n = count() by N",
+        "T | parse-where Line with \"x \" B | summarize n = count() by B, Line",
     ];
     for query in queries {
         let fast = run_ok(&[("T.csv", table)], query);

@@ -346,289 +346,6 @@ pub(super) fn mv_expand(
     Ok(frame)
 }
 
-/// The row count that [`count_before_expanding`] keeps per distinct input.
-const ROWS_COLUMN: &str = "__quarry_rows";
-
-/// Rewrites `mv-expand ... | summarize count() by keys` into
-/// `summarize rows = count() by inputs | mv-expand ... | summarize sum(rows) by keys`, where
-/// `inputs` are the columns that the expanded expressions read. Log columns such as command
-/// lines repeat, so each distinct value is expanded once instead of once per row, and the
-/// counts come out the same. Groups also come out in the same order, because a key first
-/// seen in row r is first seen in the distinct value of row r.
-///
-/// Returns the three operators, or `None` when the pattern does not apply: the `summarize`
-/// must have keys, only `count()` aggregates, and read no column that the first
-/// `summarize` drops.
-pub(super) fn count_before_expanding(
-    expand: &Operator,
-    next: Option<&Operator>,
-    schema: &polars::prelude::Schema,
-    functions: &std::collections::HashMap<String, crate::ast::Function>,
-) -> Option<[Operator; 3]> {
-    let OperatorKind::MvExpand {
-        columns,
-        item_index,
-        limit,
-        ..
-    } = &expand.kind
-    else {
-        return None;
-    };
-    let next = next?;
-    let OperatorKind::Summarize { aggregates, by } = &next.kind else {
-        return None;
-    };
-    if by.is_empty() || functions.contains_key("count") || functions.contains_key("sum") {
-        return None;
-    }
-    // The input columns that the expansion reads; everything else is dropped by the first
-    // summarize.
-    let mut inputs: Vec<String> = Vec::new();
-    let expansion_exprs = columns
-        .iter()
-        .map(|column| &column.expr)
-        .chain(limit.as_ref());
-    for expr in expansion_exprs {
-        for name in mentioned_names(expr) {
-            if schema.contains(name) && !inputs.iter().any(|known| known == name) {
-                inputs.push(name.to_owned());
-            }
-        }
-    }
-    if inputs.is_empty() {
-        return None;
-    }
-    let mut available: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    available.extend(columns.iter().map(|column| column.name.name.as_str()));
-    available.extend(item_index.iter().map(|index| index.name.as_str()));
-    for key in by {
-        for name in mentioned_names(&key.expr) {
-            if schema.contains(name) && !available.contains(&name) {
-                return None;
-            }
-        }
-    }
-    let mut unnamed = 0;
-    let mut summed = Vec::with_capacity(aggregates.len());
-    for aggregate in aggregates {
-        let ExprKind::Call { name, args } = &aggregate.expr.kind else {
-            return None;
-        };
-        if name.name != "count" || !args.is_empty() {
-            return None;
-        }
-        let output = match &aggregate.name {
-            Some(output) => output.clone(),
-            None => {
-                unnamed += 1;
-                Ident {
-                    name: "count_".to_owned(),
-                    range: aggregate.expr.range.clone(),
-                }
-            }
-        };
-        let range = aggregate.expr.range.clone();
-        summed.push(NamedExpr {
-            name: Some(output),
-            expr: Expr::new(
-                ExprKind::Call {
-                    name: Ident {
-                        name: "sum".to_owned(),
-                        range: range.clone(),
-                    },
-                    args: vec![Expr::new(
-                        ExprKind::Name(ROWS_COLUMN.to_owned()),
-                        range.clone(),
-                    )],
-                },
-                range,
-            ),
-        });
-    }
-    if unnamed > 1 || schema.contains(ROWS_COLUMN) {
-        return None;
-    }
-    let range = expand.range.clone();
-    let counted = Operator {
-        kind: OperatorKind::Summarize {
-            aggregates: vec![NamedExpr {
-                name: Some(Ident {
-                    name: ROWS_COLUMN.to_owned(),
-                    range: range.clone(),
-                }),
-                expr: Expr::new(
-                    ExprKind::Call {
-                        name: Ident {
-                            name: "count".to_owned(),
-                            range: range.clone(),
-                        },
-                        args: Vec::new(),
-                    },
-                    range.clone(),
-                ),
-            }],
-            by: inputs
-                .iter()
-                .map(|name| NamedExpr {
-                    name: None,
-                    expr: Expr::new(ExprKind::Name(name.clone()), range.clone()),
-                })
-                .collect(),
-        },
-        range,
-    };
-    let summed = Operator {
-        kind: OperatorKind::Summarize {
-            aggregates: summed,
-            by: by.clone(),
-        },
-        range: next.range.clone(),
-    };
-    Some([counted, expand.clone(), summed])
-}
-
-/// Returns the names that `expr` mentions, columns or not.
-fn mentioned_names(expr: &Expr) -> Vec<&str> {
-    let mut names = Vec::new();
-    let mut pending = vec![expr];
-    while let Some(expr) = pending.pop() {
-        match &expr.kind {
-            ExprKind::Name(name) => names.push(name.as_str()),
-            ExprKind::Literal(_) | ExprKind::TypeOf(_) => {}
-            ExprKind::Call { args, .. } => pending.extend(args),
-            ExprKind::Not(inner) | ExprKind::Negate(inner) => pending.push(inner),
-            ExprKind::Binary { lhs, rhs, .. } => pending.extend([&**lhs, &**rhs]),
-            ExprKind::Chain { operands, .. } => pending.extend(operands),
-            ExprKind::In { expr, list, .. } => {
-                pending.push(expr);
-                pending.extend(list);
-            }
-            ExprKind::Between {
-                expr, low, high, ..
-            } => pending.extend([&**expr, &**low, &**high]),
-            ExprKind::Member { object, key } => pending.extend([&**object, &**key]),
-        }
-    }
-    names
-}
-
-/// Returns `operator` with `to typeof(string)` added when it is an `mv-expand` of one
-/// `split()` whose parts the `rest` of the pipeline reads only through `tostring()` before
-/// dropping or replacing the column. The parts of `split()` are strings, so the result is the
-/// same, and the parts need not be written as dynamic JSON text and read back.
-pub(super) fn expand_split_as_text(
-    operator: &Operator,
-    rest: &[Operator],
-    functions: &std::collections::HashMap<String, crate::ast::Function>,
-) -> Option<Operator> {
-    let OperatorKind::MvExpand { columns, .. } = &operator.kind else {
-        return None;
-    };
-    let [column] = columns.as_slice() else {
-        return None;
-    };
-    let is_split = matches!(&column.expr.kind, ExprKind::Call { name, .. } if name.name == "split");
-    if column.to_type.is_some()
-        || !is_split
-        || functions.contains_key("split")
-        || functions.contains_key("tostring")
-        || !read_only_as_text(rest, &column.name.name)
-    {
-        return None;
-    }
-    let mut rewritten = operator.clone();
-    if let OperatorKind::MvExpand { columns, .. } = &mut rewritten.kind {
-        columns[0].to_type = Some("string".to_owned());
-    }
-    Some(rewritten)
-}
-
-/// Returns whether the operators read column `name` only as `tostring(name)` until one of
-/// them drops or replaces it. A column still present at the end of the pipeline is output,
-/// and its type shows there, so that answers `false`.
-fn read_only_as_text(operators: &[Operator], name: &str) -> bool {
-    fn texts<'a>(mut exprs: impl Iterator<Item = &'a Expr>, name: &str) -> bool {
-        exprs.all(|expr| uses_only_as_text(expr, name))
-    }
-    for operator in operators {
-        match &operator.kind {
-            OperatorKind::Where(expr) | OperatorKind::Take(expr) => {
-                if !uses_only_as_text(expr, name) {
-                    return false;
-                }
-            }
-            OperatorKind::Sort(keys) => {
-                if !texts(keys.iter().map(|key| &key.expr), name) {
-                    return false;
-                }
-            }
-            OperatorKind::Top { count, key } => {
-                if !texts([count, &key.expr].into_iter(), name) {
-                    return false;
-                }
-            }
-            OperatorKind::Extend(items) => {
-                if !texts(items.iter().map(|item| &item.expr), name) {
-                    return false;
-                }
-                if items
-                    .iter()
-                    .any(|item| item.name.as_ref().is_some_and(|n| n.name == name))
-                {
-                    return true;
-                }
-            }
-            // These keep only the columns they name; when none of them is the bare column,
-            // it is gone after them.
-            OperatorKind::Project(items) => {
-                return texts(items.iter().map(|item| &item.expr), name);
-            }
-            OperatorKind::Summarize { aggregates, by } => {
-                return texts(aggregates.iter().chain(by).map(|item| &item.expr), name);
-            }
-            OperatorKind::ProjectAway(names) => {
-                if names.iter().any(|ident| ident.name == name) {
-                    return true;
-                }
-            }
-            OperatorKind::Count => return true,
-            _ => return false,
-        }
-    }
-    false
-}
-
-/// Returns whether every mention of column `name` in `expr` is the argument of `tostring()`.
-fn uses_only_as_text(expr: &Expr, name: &str) -> bool {
-    let mut pending = vec![expr];
-    while let Some(expr) = pending.pop() {
-        match &expr.kind {
-            ExprKind::Name(used) if used == name => return false,
-            ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::TypeOf(_) => {}
-            ExprKind::Call {
-                name: function,
-                args,
-            } if function.name == "tostring"
-                && matches!(args.as_slice(), [arg] if arg.as_name() == Some(name)) => {}
-            ExprKind::Call { args, .. } => pending.extend(args),
-            ExprKind::Not(inner) | ExprKind::Negate(inner) => pending.push(inner),
-            ExprKind::Binary { lhs, rhs, .. } => pending.extend([&**lhs, &**rhs]),
-            ExprKind::Chain { operands, .. } => pending.extend(operands),
-            ExprKind::In { expr, list, .. } => {
-                pending.push(expr);
-                pending.extend(list);
-            }
-            ExprKind::Between {
-                expr, low, high, ..
-            } => {
-                pending.extend([&**expr, &**low, &**high]);
-            }
-            ExprKind::Member { object, key } => pending.extend([&**object, &**key]),
-        }
-    }
-    true
-}
-
 /// The column that numbers the input rows of a row-local `mv-apply`.
 const APPLY_ROW: &str = "__quarry_mv_apply_row";
 
@@ -660,7 +377,7 @@ fn mv_apply_row_local(
     let numbered = frame.with_row_index(APPLY_ROW, None);
     let mut schema = scope.schema.clone();
     schema
-        .insert_at_index(0, APPLY_ROW.into(), DataType::UInt32.into())
+        .insert_at_index(0, APPLY_ROW.into(), DataType::UInt32)
         .map_err(|error| EngineError::at(format!("`mv-apply` failed: {error}"), range.clone()))?;
     let numbered_scope = Scope {
         schema: &schema,
@@ -806,133 +523,6 @@ pub(super) fn mv_apply(
         .map_err(|error| EngineError::at(format!("`mv-apply` failed: {error}"), range))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Returns whether the first operator of `query` (an `mv-expand`) gets `to typeof(string)`.
-    fn expands_as_text(query: &str) -> bool {
-        let parsed = crate::lower::lower_query(query).unwrap();
-        let operators = &parsed.pipeline.operators;
-        let functions = std::collections::HashMap::new();
-        match expand_split_as_text(&operators[0], &operators[1..], &functions) {
-            Some(rewritten) => {
-                let OperatorKind::MvExpand { columns, .. } = rewritten.kind else {
-                    panic!("not an mv-expand: {rewritten:?}");
-                };
-                assert_eq!(columns[0].to_type.as_deref(), Some("string"));
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Returns whether `count_before_expanding` rewrites the first two operators of `query`
-    /// over a table with columns Host, Line and Items.
-    fn counts_first(query: &str) -> bool {
-        let parsed = crate::lower::lower_query(query).unwrap();
-        let operators = &parsed.pipeline.operators;
-        let schema: polars::prelude::Schema = ["Host", "Line", "Items"]
-            .into_iter()
-            .map(|name| Field::new(name.into(), DataType::String))
-            .collect();
-        let functions = std::collections::HashMap::new();
-        match count_before_expanding(&operators[0], operators.get(1), &schema, &functions) {
-            Some([counted, expand, summed]) => {
-                let OperatorKind::Summarize { by, .. } = &counted.kind else {
-                    panic!("{counted:?}");
-                };
-                // The first summarize keeps exactly the columns that the expansion reads.
-                let kept: Vec<_> = by.iter().filter_map(|key| key.expr.as_name()).collect();
-                assert!(!kept.is_empty() && !kept.contains(&"Host"), "{kept:?}");
-                assert_eq!(expand, operators[0]);
-                assert!(matches!(summed.kind, OperatorKind::Summarize { .. }));
-                true
-            }
-            None => false,
-        }
-    }
-
-    #[test]
-    fn counting_moves_before_expansion_only_when_it_can() {
-        for query in [
-            "T | mv-expand P = split(Line, \" \") | summarize count() by tostring(P)",
-            "T | mv-expand P = split(Line, \" \") | summarize n = count(), m = count() by tostring(P), Line",
-            "T | mv-expand with_itemindex=I P = parse_json(Items) | summarize n = count() by I",
-        ] {
-            assert!(counts_first(query), "{query}");
-        }
-        for query in [
-            // Host is dropped by counting per Line first.
-            "T | mv-expand P = split(Line, \" \") | summarize count() by Host, tostring(P)",
-            // Aggregates other than count(), two unnamed counts, no keys, no summarize next.
-            "T | mv-expand P = split(Line, \" \") | summarize dcount(Host) by tostring(P)",
-            "T | mv-expand P = split(Line, \" \") | summarize count(), count() by tostring(P)",
-            "T | mv-expand P = split(Line, \" \") | summarize count()",
-            "T | mv-expand P = split(Line, \" \") | where true | summarize count() by tostring(P)",
-            // The expansion reads no column.
-            "T | mv-expand P = dynamic([1, 2]) | summarize count() by tostring(P)",
-        ] {
-            assert!(!counts_first(query), "{query}");
-        }
-    }
-
-    #[test]
-    fn split_parts_read_as_text_skip_dynamic() {
-        let rewritten = [
-            "T | mv-expand P = split(C, \" \") | summarize n = count() by tostring(P)",
-            "T | mv-expand P = split(C, \" \") | where tostring(P) != \"\" | summarize count() by Q = tostring(P)",
-            "T | mv-expand P = split(C, \",\") | extend P = tostring(P)",
-            "T | mv-expand P = split(C, \",\") | project S = strlen(tostring(P))",
-            "T | mv-expand P = split(C, \",\") | project-away P",
-            "T | mv-expand P = split(C, \",\") | take 5 | count",
-        ];
-        for query in rewritten {
-            assert!(expands_as_text(query), "{query}");
-        }
-        let kept = [
-            // The column is output, so its dynamic type shows.
-            "T | mv-expand P = split(C, \" \")",
-            "T | mv-expand P = split(C, \" \") | where tostring(P) != \"\"",
-            "T | mv-expand P = split(C, \" \") | project P",
-            // Used as a dynamic value, or by an operator the check does not follow.
-            "T | mv-expand P = split(C, \" \") | summarize count() by P",
-            "T | mv-expand P = split(C, \" \") | where P == \"x\" | count",
-            "T | mv-expand P = split(C, \" \") | extend L = array_length(P) | count",
-            "T | mv-expand P = split(C, \" \") | extend Q = tostring(P[0]) | count",
-            "T | mv-expand P = split(C, \" \") | getschema",
-            // Not a split, a type given already, or two columns.
-            "T | mv-expand P = parse_json(C) | summarize count() by tostring(P)",
-            "T | mv-expand P = split(C, \" \") to typeof(long) | summarize count() by tostring(P)",
-            "T | mv-expand P = split(C, \" \"), R = split(D, \" \") | summarize count() by tostring(P)",
-        ];
-        for query in kept {
-            assert!(!expands_as_text(query), "{query}");
-        }
-    }
-
-    #[test]
-    fn json_string_matches_serde() {
-        let texts = [
-            "",
-            "plain",
-            r"C:\Windows\system32",
-            "\"quoted\"",
-            "tab\there",
-            "line\nbreak",
-            "\u{1}control",
-            "ünïcödé",
-            r#"mixed \" and \\"#,
-        ];
-        for text in texts {
-            let mut buffer = Vec::new();
-            write_json_string(text, &mut buffer);
-            let expected = serde_json::to_string(text).unwrap();
-            assert_eq!(String::from_utf8(buffer).unwrap(), expected, "{text:?}");
-        }
-    }
-}
-
 /// Applies one operator of an mv-apply subquery to `frame`, with the frame's own schema and
 /// the outer scope's lets, functions and tables.
 fn apply_subquery_operator(
@@ -958,4 +548,30 @@ fn apply_subquery_operator(
         now_nanos: scope.now_nanos,
     };
     apply_operator(frame, operator, &inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_string_matches_serde() {
+        let texts = [
+            "",
+            "plain",
+            r"C:\Windows\system32",
+            "\"quoted\"",
+            "tab\there",
+            "line\nbreak",
+            "\u{1}control",
+            "ünïcödé",
+            r#"mixed \" and \\"#,
+        ];
+        for text in texts {
+            let mut buffer = Vec::new();
+            write_json_string(text, &mut buffer);
+            let expected = serde_json::to_string(text).unwrap();
+            assert_eq!(String::from_utf8(buffer).unwrap(), expected, "{text:?}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod functions;
 mod memo;
 mod operators;
 mod parse_op;
+mod rewrite;
 mod sources;
 mod tabular;
 pub mod types;
@@ -326,7 +327,7 @@ impl Planner<'_> {
                 continue;
             }
             let schema = current_schema(&mut frame, operator.range.clone())?;
-            if let Some(rewritten) = expand::count_before_expanding(
+            if let Some(rewritten) = rewrite::count_inputs_first(
                 operator,
                 pipeline.operators.get(position + 1),
                 &schema,
@@ -350,7 +351,7 @@ impl Planner<'_> {
                         now_nanos: self.now_nanos,
                     };
                     let after = &rewritten_pipeline.operators[index + 1..];
-                    frame = match expand::expand_split_as_text(step, after, &bindings.functions) {
+                    frame = match rewrite::expand_split_as_text(step, after, &bindings.functions) {
                         Some(step) => apply_operator(frame, &step, &scope)?,
                         None => apply_operator(frame, step, &scope)?,
                     };
@@ -409,7 +410,7 @@ impl Planner<'_> {
                         now_nanos: self.now_nanos,
                     };
                     let rest = &pipeline.operators[position + 1..];
-                    match expand::expand_split_as_text(operator, rest, &bindings.functions) {
+                    match rewrite::expand_split_as_text(operator, rest, &bindings.functions) {
                         Some(rewritten) => apply_operator(frame, &rewritten, &scope)?,
                         None => apply_operator(frame, operator, &scope)?,
                     }
