@@ -3,8 +3,8 @@
 use std::ops::Range;
 
 use polars::prelude::{
-    DataType, Expr as PlExpr, JoinArgs, JoinCoalesce, JoinType, LazyFrame, MaintainOrderJoin, NULL,
-    Schema, UnionArgs, UniqueKeepStrategy, col, concat, lit,
+    DataType, Expr as PlExpr, IntoLazy as _, JoinArgs, JoinCoalesce, JoinType, LazyFrame,
+    MaintainOrderJoin, NULL, Schema, UnionArgs, UniqueKeepStrategy, col, concat, lit,
 };
 
 use super::types::KqlType;
@@ -147,6 +147,12 @@ pub(super) fn join(
     let left_schema = schema_of(&mut left, &range)?;
     let right_schema = schema_of(&mut right, &range)?;
     check_keys(&left_schema, &right_schema, keys)?;
+    if matches!(
+        kind,
+        JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightOuter
+    ) {
+        (left, right) = keep_left_rows_with_right_keys(left, right, &left_schema, keys, &range)?;
+    }
     match kind {
         JoinKind::LeftSemi | JoinKind::LeftAnti => {
             let pairs: Vec<(Ident, Ident)> = keys.to_vec();
@@ -238,6 +244,48 @@ pub(super) fn join(
         })
         .collect();
     Ok(joined.select(output))
+}
+
+/// The most right-side rows for which [`keep_left_rows_with_right_keys`] filters the left side.
+const KEY_FILTER_MAX_ROWS: usize = 100_000;
+
+/// Runs the right side of a join and, when it is small, keeps only the left rows whose keys
+/// appear on it. The join kinds that call this drop left rows without a match anyway, and
+/// the filter reaches the file scan, where polars tests it once per distinct value of a
+/// Parquet dictionary instead of once per row. Returns the filtered left side and the right
+/// side as the table it ran to, so that it does not run twice.
+fn keep_left_rows_with_right_keys(
+    mut left: LazyFrame,
+    right: LazyFrame,
+    left_schema: &Schema,
+    keys: &[(Ident, Ident)],
+    range: &Range<usize>,
+) -> Result<(LazyFrame, LazyFrame), EngineError> {
+    let right = super::collect_plan(right).map_err(|error| {
+        EngineError::at(
+            format!("the right side of the join failed while running: {error}"),
+            range.clone(),
+        )
+    })?;
+    if right.height() <= KEY_FILTER_MAX_ROWS {
+        for (left_key, right_key) in keys {
+            let Some(dtype) = left_schema.get(&left_key.name) else {
+                continue;
+            };
+            let values = right
+                .column(&right_key.name)
+                .and_then(|column| column.unique());
+            // Keys of different types are left to the join and its own rules.
+            if let Ok(values) = values
+                && values.dtype() == dtype
+            {
+                let member = col(left_key.name.as_str())
+                    .is_in(lit(values.take_materialized_series()).implode(false), false);
+                left = left.filter(member);
+            }
+        }
+    }
+    Ok((left, right.lazy()))
 }
 
 fn check_keys(

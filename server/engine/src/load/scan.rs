@@ -43,7 +43,12 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
                 concat(frames, UnionArgs::default()).map_err(failed)?
             };
             let schema = frame.clone().collect_schema().map_err(failed)?;
-            Ok(Some(frame.with_columns(conventions(&schema, &[]))))
+            let without_nulls = parquet_columns_without_nulls(&file.parts, &schema);
+            Ok(Some(frame.with_columns(conventions(
+                &schema,
+                &[],
+                &without_nulls,
+            ))))
         }
         FileFormat::Csv | FileFormat::Tsv if file.parts.len() == 1 => {
             let separator = if file.format == FileFormat::Tsv {
@@ -87,15 +92,60 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
                 .finish()
                 .map_err(failed)?;
             let schema = frame.clone().collect_schema().map_err(failed)?;
-            Ok(Some(frame.with_columns(conventions(&schema, &datetimes))))
+            Ok(Some(frame.with_columns(conventions(
+                &schema,
+                &datetimes,
+                &[],
+            ))))
         }
         _ => Ok(None),
     }
 }
 
+/// Returns the string columns of `schema` that the Parquet statistics of every row group of
+/// every file in `parts` show to hold no null. Such a column needs no `fill_null`, and without
+/// it a filter on the column reaches the Parquet reader, which tests it once per distinct
+/// value of a dictionary-encoded page. A file without statistics keeps the `fill_null`.
+fn parquet_columns_without_nulls(parts: &[std::path::PathBuf], schema: &Schema) -> Vec<String> {
+    let mut candidates: Vec<String> = schema
+        .iter()
+        .filter(|(_, dtype)| **dtype == DataType::String)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    for part in parts {
+        let Ok(file) = std::fs::File::open(part) else {
+            return Vec::new();
+        };
+        let mut reader = ParquetReader::new(file);
+        let Ok(metadata) = reader.get_metadata() else {
+            return Vec::new();
+        };
+        let metadata = metadata.clone();
+        candidates.retain(|name| {
+            metadata.row_groups.iter().all(|group| {
+                let Some(mut chunks) = group.columns_under_root_iter(name) else {
+                    return false;
+                };
+                chunks.all(|chunk| {
+                    matches!(
+                        chunk.statistics(&metadata.footer_buf),
+                        Some(Ok(statistics)) if statistics.null_count() == Some(0)
+                    )
+                })
+            })
+        });
+    }
+    candidates
+}
+
 /// Returns the loader's conventions as expressions: datetime text parsed in UTC, string nulls
-/// as empty strings, and datetimes in nanoseconds without a time zone.
-fn conventions(schema: &Schema, datetimes: &[(String, &str)]) -> Vec<Expr> {
+/// as empty strings (except in the columns `without_nulls`), and datetimes in nanoseconds
+/// without a time zone.
+fn conventions(
+    schema: &Schema,
+    datetimes: &[(String, &str)],
+    without_nulls: &[String],
+) -> Vec<Expr> {
     let mut expressions = Vec::new();
     for (name, dtype) in schema.iter() {
         let column = col(name.clone());
@@ -115,6 +165,7 @@ fn conventions(schema: &Schema, datetimes: &[(String, &str)]) -> Vec<Expr> {
             continue;
         }
         match dtype {
+            DataType::String if without_nulls.iter().any(|n| n == name.as_str()) => {}
             DataType::String => expressions.push(column.fill_null(lit(""))),
             DataType::Datetime(unit, zone) if *unit != TimeUnit::Nanoseconds || zone.is_some() => {
                 expressions.push(column.cast(DataType::Datetime(TimeUnit::Nanoseconds, None)));

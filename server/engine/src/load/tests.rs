@@ -408,6 +408,43 @@ fn kql_summarize_reads_key_column_only() {
 }
 
 #[test]
+fn parquet_string_filters_reach_reader_when_statistics_show_no_nulls() {
+    // `Full` has no null, so a filter on it reaches the reader; `Gappy` has nulls, which must
+    // still read as empty strings, so its filter stays after the `fill_null`.
+    let folder = Folder::new();
+    let full = Series::new("Full".into(), ["a", "b", "a", "c"]).into_column();
+    let gappy = Series::new("Gappy".into(), [Some("x"), None, Some("y"), None]).into_column();
+    let mut frame = DataFrame::new(4, vec![full, gappy]).unwrap();
+    ParquetWriter::new(fs::File::create(folder.0.join("t.parquet")).unwrap())
+        .with_statistics(StatisticsOptions::full())
+        .finish(&mut frame)
+        .unwrap();
+    let tables = list_tables(&folder.0).unwrap();
+    let scan = || {
+        scan::scan_table(&tables["t"])
+            .unwrap()
+            .expect("parquet scans lazily")
+    };
+
+    let query = scan().filter(col("Full").eq(lit("a")));
+    let plan = query.clone().describe_optimized_plan().unwrap();
+    assert!(plan.contains("SELECTION"), "{plan}");
+    assert!(!plan.contains(r#"col("Full").fill_null"#), "{plan}");
+    assert_eq!(query.collect().unwrap().height(), 2);
+
+    let gaps = scan().filter(col("Gappy").eq(lit(""))).collect().unwrap();
+    assert_eq!(gaps.height(), 2, "null strings read as empty strings");
+    let values: Vec<Option<&str>> = gaps
+        .column("Gappy")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(values, [Some(""), Some("")]);
+}
+
+#[test]
 fn csv_scan_reads_only_needed_columns() {
     let folder = Folder::new();
     let mut frame = wide_frame();
