@@ -379,10 +379,10 @@ pub(super) fn make_series(
     .map(IntoLazy::lazy)
 }
 
-/// Turns `grouped` (the key columns, the step number, then one column per aggregate, one row
-/// per group and step) into `make-series` rows: one per group, in order of first appearance,
-/// with a dynamic array of `steps` elements per aggregate (its default where a step has no
-/// row) and the axis values as the last column.
+/// Turns `grouped` into `make-series` rows. `grouped` has the key columns, the step number,
+/// then one column per aggregate, with one row per group and step. The result has one row per
+/// group, in order of first appearance, and a dynamic array of `steps` elements per aggregate;
+/// a step without a row gets the aggregate's default. The axis values come last.
 fn lay_out_series(
     grouped: &DataFrame,
     key_count: usize,

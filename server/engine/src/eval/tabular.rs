@@ -246,7 +246,8 @@ pub(super) fn join(
     Ok(joined.select(output))
 }
 
-/// The most right-side rows for which [`keep_left_rows_with_right_keys`] filters the left side.
+/// The largest right side, in rows, by whose keys [`keep_left_rows_with_right_keys`] filters
+/// the left side.
 const KEY_FILTER_MAX_ROWS: usize = 100_000;
 
 /// Runs the right side of a join and, when it is small, keeps only the left rows whose keys

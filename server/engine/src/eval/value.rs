@@ -317,9 +317,9 @@ where
     )
 }
 
-/// Runs a row function once per distinct value when a single input column varies and it
-/// is a string or dynamic column (see [`super::memo`]); the other inputs must be one-row
-/// constants. Returns `None` when the inputs do not have that shape.
+/// Runs a row function once per distinct value of its only varying input, a string or dynamic
+/// column (see [`super::memo`]). The other inputs must be one-row constants; for any other
+/// shape of inputs this returns `None`.
 fn memoized_row_function<F>(
     columns: &[Column],
     height: usize,
