@@ -382,3 +382,20 @@ fn corpus_extras() {
     );
     assert_eq!(column(&output, "s"), [json!(1), json!(1), json!(4)]);
 }
+
+#[test]
+fn rand_in_where_draws_per_row() {
+    // `where rand() < 0.5` keeps about half of the rows. A draw shared by the whole frame
+    // keeps all of them or none, which this catches with a failure chance far below 1e-9.
+    let rows: String = (0..2_000).map(|i| format!("{i}\n")).collect();
+    let table = format!("x\n{rows}");
+    for (query, low, high) in [
+        ("T | where rand() < 0.5 | count", 800, 1_200),
+        ("T | where rand(10) < 5 | count", 800, 1_200),
+        ("T | where x > 999 and rand() < 0.25 | count", 150, 350),
+    ] {
+        let output = run_ok(&[("T.csv", &table)], query);
+        let kept = output.rows[0][0].as_i64().unwrap();
+        assert!((low..=high).contains(&kept), "{query}: {kept}");
+    }
+}

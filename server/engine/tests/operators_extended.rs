@@ -482,3 +482,38 @@ fn has_any_expands_lists() {
     );
     assert_eq!(column(&output, "Count"), [json!(1)]);
 }
+
+#[test]
+fn top_matches_sort_and_take() {
+    // `top` first finds the key of its nth row and keeps only rows that can rank; `order by`
+    // and `take` do not, so both must return the same rows in the same order, ties and
+    // nulls included.
+    let table = "Id,K,At\n1,5,2024-01-01T00:00:05Z\n2,,2024-01-01T00:00:01Z\n3,7,\n4,5,2024-01-01T00:00:07Z\n\
+                 5,9,2024-01-01T00:00:05Z\n6,5,2024-01-01T00:00:05Z\n7,,2024-01-01T00:00:09Z\n8,1,2024-01-01T00:00:02Z\n";
+    for (top, sorted) in [
+        ("top 3 by K desc", "order by K desc | take 3"),
+        ("top 4 by K desc", "order by K desc | take 4"),
+        (
+            "top 2 by K asc nulls last",
+            "order by K asc nulls last | take 2",
+        ),
+        ("top 3 by K asc", "order by K asc | take 3"),
+        ("top 7 by K desc", "order by K desc | take 7"),
+        ("top 20 by K desc", "order by K desc | take 20"),
+        ("top 3 by At desc", "order by At desc | take 3"),
+        (
+            "top 2 by At asc nulls last",
+            "order by At asc nulls last | take 2",
+        ),
+        ("top 0 by K desc", "order by K desc | take 0"),
+    ] {
+        let fast = run_ok(&[("T.csv", table)], &format!("T | {top} | project Id"));
+        let slow = run_ok(&[("T.csv", table)], &format!("T | {sorted} | project Id"));
+        assert_eq!(fast.rows, slow.rows, "{top}");
+    }
+    let output = run_ok(&[("T.csv", table)], "T | top 4 by K desc | project Id");
+    assert_eq!(
+        column(&output, "Id"),
+        [json!(5), json!(3), json!(1), json!(4)]
+    );
+}

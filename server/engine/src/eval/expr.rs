@@ -945,12 +945,14 @@ impl<'a> ExprCompiler<'a> {
     /// Returns the zero-based position of each row, from the first column of the input.
     fn row_index(&self) -> PlExpr {
         match self.scope.schema.iter_names().next() {
+            // `is_null()` is never null, so its running count numbers every row. (An
+            // expression that polars can fold into a constant, such as `x or true`, would
+            // give one number for the whole frame inside `where`.)
             Some(first) => {
                 col(first.as_str())
                     .is_null()
-                    .or(lit(true))
+                    .cum_count(false)
                     .cast(DataType::Int64)
-                    .cum_sum(false)
                     - lit(1i64)
             }
             None => lit(0i64),

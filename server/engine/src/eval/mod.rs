@@ -605,6 +605,7 @@ pub(crate) fn apply_operator(
         }
         OperatorKind::Top { count, key } => {
             let n = constant_count(&compiler, count, "top")?;
+            let frame = keep_rows_that_can_rank(frame, &compiler, key, n, &operator.range)?;
             Ok(sort(frame, &compiler, std::slice::from_ref(key))?.limit(n))
         }
         OperatorKind::Distinct(columns) => {
@@ -834,6 +835,93 @@ fn sort(
         .with_nulls_last_multi(nulls_last)
         .with_maintain_order(true);
     Ok(frame.sort_by_exprs(exprs, options))
+}
+
+/// The largest `top` count for which [`keep_rows_that_can_rank`] looks for a threshold.
+const TOP_THRESHOLD_MAX_ROWS: IdxSize = 10_000;
+
+/// Filters the input of `top n by key` to the rows whose key is at least the nth largest
+/// (at most the nth smallest for `asc`), so that a file scan reads the other columns only for
+/// those rows: Parquet row groups whose statistics lie below the threshold are skipped, and the
+/// reader decodes the remaining columns only where the key passes.
+///
+/// The threshold comes from a first run of the same input that reads only the key. That run
+/// repeats the input's work, so this applies only when the input reads files or tables through
+/// filters and column expressions, to integer, datetime and timespan keys whose nulls sort
+/// last, and when at least `n` rows have a key. Ties at the threshold all pass, so `top` picks
+/// among them as it would without the filter.
+fn keep_rows_that_can_rank(
+    frame: LazyFrame,
+    compiler: &ExprCompiler<'_>,
+    key: &SortKey,
+    n: IdxSize,
+    range: &Range<usize>,
+) -> Result<LazyFrame, EngineError> {
+    let nulls_last = key.nulls_first.map_or(key.descending, |first| !first);
+    if n == 0 || n > TOP_THRESHOLD_MAX_ROWS || !nulls_last || !reads_input_directly(&frame) {
+        return Ok(frame);
+    }
+    let compiled = compiler.compile(&key.expr)?;
+    if !matches!(
+        compiled.ty,
+        KqlType::Int | KqlType::Long | KqlType::Datetime | KqlType::Timespan
+    ) {
+        return Ok(frame);
+    }
+    const KEY: &str = "__quarry_top_key";
+    let options = SortMultipleOptions::default()
+        .with_order_descending(key.descending)
+        .with_nulls_last(true);
+    let ranked = frame
+        .clone()
+        .select([compiled.expr.clone().alias(KEY)])
+        .filter(col(KEY).is_not_null())
+        .sort([KEY], options)
+        .limit(n);
+    let ranked = collect_plan(ranked).map_err(|error| {
+        EngineError::at(
+            format!("`top` failed while running: {error}"),
+            range.clone(),
+        )
+    })?;
+    if (ranked.height() as IdxSize) < n {
+        return Ok(frame);
+    }
+    let Some(last) = ranked
+        .column(KEY)
+        .ok()
+        .and_then(|column| column.get(ranked.height() - 1).ok())
+    else {
+        return Ok(frame);
+    };
+    let threshold = match value::from_any_value(&last) {
+        value::Value::Long(n) => Literal::Long(n),
+        value::Value::Datetime(n) => Literal::Datetime(n),
+        value::Value::Timespan(n) => Literal::Timespan(n),
+        _ => return Ok(frame),
+    };
+    let threshold = Compiled::from_literal(&threshold).expr;
+    let passes = if key.descending {
+        compiled.expr.gt_eq(threshold)
+    } else {
+        compiled.expr.lt_eq(threshold)
+    };
+    Ok(frame.filter(passes))
+}
+
+/// Returns whether `frame` reads its tables through filters and column expressions only, so
+/// that running it twice costs two reads and nothing more.
+fn reads_input_directly(frame: &LazyFrame) -> bool {
+    (&frame.logical_plan).into_iter().all(|node| {
+        matches!(
+            node,
+            DslPlan::Scan { .. }
+                | DslPlan::DataFrameScan { .. }
+                | DslPlan::Filter { .. }
+                | DslPlan::Select { .. }
+                | DslPlan::HStack { .. }
+        )
+    })
 }
 
 fn constant_count(
