@@ -920,6 +920,8 @@ fn reads_input_directly(frame: &LazyFrame) -> bool {
                 | DslPlan::Filter { .. }
                 | DslPlan::Select { .. }
                 | DslPlan::HStack { .. }
+                // A plan whose schema was asked for wraps its input, which the walk visits.
+                | DslPlan::IR { .. }
         )
     })
 }
