@@ -33,9 +33,7 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
             let mut frames = Vec::with_capacity(file.parts.len());
             for part in &file.parts {
                 let path = PlRefPath::try_from_path(part).map_err(failed)?;
-                frames.push(
-                    LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(failed)?,
-                );
+                frames.push(scan_parquet_in_nanoseconds(path).map_err(failed)?);
             }
             let frame = if frames.len() == 1 {
                 frames.pop().expect("one frame")
@@ -100,6 +98,49 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
         }
         _ => Ok(None),
     }
+}
+
+/// Scans one Parquet file with its datetime columns read as nanoseconds without a time zone,
+/// the engine's datetime type. The Parquet reader converts microsecond and millisecond
+/// timestamps itself, so a filter on such a column is pushed into the scan; a cast after the
+/// scan would stop it there. Date columns are still cast afterwards by [`conventions`].
+fn scan_parquet_in_nanoseconds(path: PlRefPath) -> PolarsResult<LazyFrame> {
+    let file_schema =
+        LazyFrame::scan_parquet(path.clone(), ScanArgsParquet::default())?.collect_schema()?;
+    let wanted = DataType::Datetime(TimeUnit::Nanoseconds, None);
+    let converts = file_schema
+        .iter()
+        .any(|(_, dtype)| matches!(dtype, DataType::Datetime(..)) && *dtype != wanted);
+    if !converts {
+        return LazyFrame::scan_parquet(path, ScanArgsParquet::default());
+    }
+    let schema: Schema = file_schema
+        .iter()
+        .map(|(name, dtype)| {
+            let dtype = match dtype {
+                DataType::Datetime(..) => wanted.clone(),
+                other => other.clone(),
+            };
+            Field::new(name.clone(), dtype)
+        })
+        .collect();
+    let schema = Arc::new(schema);
+    let args = ScanArgsParquet {
+        schema: Some(schema.clone()),
+        ..ScanArgsParquet::default()
+    };
+    let mut frame = LazyFrame::scan_parquet(path, args)?;
+    if let DslPlan::Scan {
+        unified_scan_args, ..
+    } = &mut frame.logical_plan
+    {
+        unified_scan_args.schema = Some(schema);
+        let policy = &mut unified_scan_args.cast_columns_policy;
+        policy.datetime_microseconds_upcast = true;
+        policy.datetime_milliseconds_upcast = true;
+        policy.datetime_convert_timezone = true;
+    }
+    Ok(frame)
 }
 
 /// Returns the string columns of `schema` that the Parquet statistics of every row group of

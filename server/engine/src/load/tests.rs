@@ -445,6 +445,65 @@ fn parquet_string_filters_reach_reader_when_statistics_show_no_nulls() {
 }
 
 #[test]
+fn parquet_microsecond_times_read_as_nanoseconds_in_the_scan() {
+    // Microsecond timestamps, one column with a UTC zone: the scan reads both as
+    // nanoseconds without a zone, so a time filter reaches the reader with no cast before it.
+    let folder = Folder::new();
+    let micros = [
+        1_700_000_000_000_000i64,
+        1_700_000_060_000_000,
+        1_700_000_120_000_000,
+    ];
+    let at = Series::new("At".into(), micros)
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+        .unwrap()
+        .into_column();
+    let utc = Series::new("Utc".into(), micros)
+        .cast(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        ))
+        .unwrap()
+        .into_column();
+    let mut frame = DataFrame::new(3, vec![at, utc]).unwrap();
+    ParquetWriter::new(fs::File::create(folder.0.join("t.parquet")).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let tables = list_tables(&folder.0).unwrap();
+    let scan = scan::scan_table(&tables["t"])
+        .unwrap()
+        .expect("parquet scans lazily");
+
+    let nanoseconds = DataType::Datetime(TimeUnit::Nanoseconds, None);
+    let schema = scan.clone().collect_schema().unwrap();
+    assert_eq!(schema.get("At"), Some(&nanoseconds));
+    assert_eq!(schema.get("Utc"), Some(&nanoseconds));
+
+    let threshold = lit(1_700_000_060_000_000_000i64).cast(nanoseconds.clone());
+    let query = scan.filter(col("At").gt_eq(threshold));
+    let plan = query.clone().describe_optimized_plan().unwrap();
+    assert!(plan.contains("SELECTION"), "{plan}");
+    assert!(!plan.contains("cast(Datetime"), "{plan}");
+    let result = query.collect().unwrap();
+    let kept: Vec<Option<i64>> = result
+        .column("Utc")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            Some(1_700_000_060_000_000_000),
+            Some(1_700_000_120_000_000_000)
+        ]
+    );
+}
+
+#[test]
 fn csv_scan_reads_only_needed_columns() {
     let folder = Folder::new();
     let mut frame = wide_frame();
