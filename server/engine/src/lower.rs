@@ -14,7 +14,10 @@ use crate::eval::expr::term_pattern;
 use crate::{EngineError, RenderHint};
 
 mod search;
-pub(crate) use search::term_test as search_term_test;
+pub(crate) use search::{
+    SEARCH_ALTERNATION_MIN, term_alternations as search_term_alternations,
+    term_test as search_term_test,
+};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 

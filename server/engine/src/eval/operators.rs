@@ -18,7 +18,9 @@ use super::types::KqlType;
 use super::unique_name;
 use super::value::{Value, build_column, read_column, row_function};
 use crate::EngineError;
-use crate::ast::{BinaryOp, Expr, ExprKind, Ident, Literal, NamedExpr, TopNestedClause};
+use crate::ast::{
+    BinaryOp, Expr, ExprKind, Ident, Literal, NamedExpr, StringOp, StringOpKind, TopNestedClause,
+};
 
 pub(super) fn collect(
     frame: LazyFrame,
@@ -657,44 +659,23 @@ pub(super) fn search(
 }
 
 /// Replaces each string literal used as a condition with "the term matches any of
-/// `columns`", with the wildcard rules of `crate::lower::search_term_test`.
+/// `columns`", with the wildcard rules of `crate::lower::search_term_test`. Two or more bare
+/// terms joined by `or` are matched through alternations, one pass over each column for up to
+/// 256 terms.
 fn search_terms(expr: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
     let range = expr.range.clone();
     match &expr.kind {
-        ExprKind::Literal(Literal::String(term)) => {
-            let mut operands = vec![Expr::new(
-                ExprKind::Literal(Literal::Bool(false)),
-                range.clone(),
-            )];
-            for column in columns {
-                let column = Expr::new(ExprKind::Name(column.clone()), range.clone());
-                operands.push(crate::lower::search_term_test(
-                    column,
-                    term,
-                    case_sensitive,
-                    range.clone(),
-                ));
-            }
-            let kind = match operands.len() {
-                1 => return operands.pop().expect("one operand"),
-                2 => {
-                    let rhs = operands.pop().expect("two operands");
-                    let lhs = operands.pop().expect("two operands");
-                    ExprKind::Binary {
-                        op: BinaryOp::Or,
-                        lhs: Box::new(lhs),
-                        rhs: Box::new(rhs),
-                    }
-                }
-                _ => ExprKind::Chain {
-                    op: BinaryOp::Or,
-                    operands,
-                },
-            };
-            Expr::new(kind, range)
-        }
+        ExprKind::Literal(Literal::String(term)) => any_column(columns, &range, |column| {
+            crate::lower::search_term_test(column, term, case_sensitive, range.clone())
+        }),
         ExprKind::Chain {
-            op: op @ (BinaryOp::And | BinaryOp::Or),
+            op: BinaryOp::Or, ..
+        }
+        | ExprKind::Binary {
+            op: BinaryOp::Or, ..
+        } => search_or(expr, columns, case_sensitive),
+        ExprKind::Chain {
+            op: op @ BinaryOp::And,
             operands,
         } => Expr::new(
             ExprKind::Chain {
@@ -707,7 +688,7 @@ fn search_terms(expr: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
             range,
         ),
         ExprKind::Binary {
-            op: op @ (BinaryOp::And | BinaryOp::Or),
+            op: op @ BinaryOp::And,
             lhs,
             rhs,
         } => Expr::new(
@@ -724,4 +705,117 @@ fn search_terms(expr: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
         }
         _ => expr.clone(),
     }
+}
+
+/// Rewrites an `or` of search predicates, flattening nested `or`s. The bare terms among the
+/// operands become alternation tests on each column, and the other operands are rewritten one
+/// by one.
+fn search_or(expr: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
+    let range = expr.range.clone();
+    let mut terms: Vec<&str> = Vec::new();
+    let mut others: Vec<&Expr> = Vec::new();
+    collect_or_operands(expr, &mut terms, &mut others);
+
+    let mut operands: Vec<Expr> = others
+        .into_iter()
+        .map(|operand| search_terms(operand, columns, case_sensitive))
+        .collect();
+    let separate: Vec<String> = if terms.len() >= crate::lower::SEARCH_ALTERNATION_MIN {
+        let grouped = crate::lower::search_term_alternations(&terms, case_sensitive);
+        for pattern in grouped.patterns {
+            operands.push(any_column(columns, &range, |column| {
+                regex_test(column, &pattern, range.clone())
+            }));
+        }
+        grouped.separate
+    } else {
+        terms.iter().map(|term| (*term).to_owned()).collect()
+    };
+    for term in separate {
+        operands.push(any_column(columns, &range, |column| {
+            crate::lower::search_term_test(column, &term, case_sensitive, range.clone())
+        }));
+    }
+    join_or(operands, range)
+}
+
+/// Collects the operands of a tree of `or`s: bare string terms into `terms`, the rest into
+/// `others`. The walk uses an explicit stack, so a deep tree takes no stack frame per level.
+fn collect_or_operands<'a>(expr: &'a Expr, terms: &mut Vec<&'a str>, others: &mut Vec<&'a Expr>) {
+    let mut stack = vec![expr];
+    while let Some(current) = stack.pop() {
+        match &current.kind {
+            ExprKind::Literal(Literal::String(term)) => terms.push(term),
+            ExprKind::Chain {
+                op: BinaryOp::Or,
+                operands,
+            } => stack.extend(operands.iter().rev()),
+            ExprKind::Binary {
+                op: BinaryOp::Or,
+                lhs,
+                rhs,
+            } => {
+                stack.push(rhs);
+                stack.push(lhs);
+            }
+            _ => others.push(current),
+        }
+    }
+}
+
+/// Builds "`test` is true for any of `columns`", which is `false` when there are no columns.
+fn any_column(columns: &[String], range: &Range<usize>, test: impl Fn(Expr) -> Expr) -> Expr {
+    let mut operands = vec![Expr::new(
+        ExprKind::Literal(Literal::Bool(false)),
+        range.clone(),
+    )];
+    for column in columns {
+        operands.push(test(Expr::new(
+            ExprKind::Name(column.clone()),
+            range.clone(),
+        )));
+    }
+    join_or(operands, range.clone())
+}
+
+/// Builds `column matches regex pattern`. The pattern carries its own `(?i)` flag.
+fn regex_test(column: Expr, pattern: &str, range: Range<usize>) -> Expr {
+    let op = BinaryOp::Str(StringOp {
+        kind: StringOpKind::MatchesRegex,
+        case_sensitive: true,
+        negated: false,
+    });
+    Expr::new(
+        ExprKind::Binary {
+            op,
+            lhs: Box::new(column),
+            rhs: Box::new(Expr::new(
+                ExprKind::Literal(Literal::String(pattern.to_owned())),
+                range.clone(),
+            )),
+        },
+        range,
+    )
+}
+
+/// Joins conditions with `or`: one operand stays as it is, and three or more make one chain.
+fn join_or(mut operands: Vec<Expr>, range: Range<usize>) -> Expr {
+    let kind = match operands.len() {
+        0 => ExprKind::Literal(Literal::Bool(false)),
+        1 => return operands.pop().expect("one operand"),
+        2 => {
+            let rhs = operands.pop().expect("two operands");
+            let lhs = operands.pop().expect("two operands");
+            ExprKind::Binary {
+                op: BinaryOp::Or,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            }
+        }
+        _ => ExprKind::Chain {
+            op: BinaryOp::Or,
+            operands,
+        },
+    };
+    Expr::new(kind, range)
 }

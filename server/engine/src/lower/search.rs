@@ -163,23 +163,7 @@ pub(crate) fn term_test(
     case_sensitive: bool,
     range: Range<usize>,
 ) -> Expr {
-    let leading = term.starts_with('*');
-    let trailing = term.ends_with('*');
-    let core = term.trim_matches('*');
-    let (kind, needle) = if core.contains('*') {
-        (
-            StringOpKind::MatchesRegex,
-            wildcard_regex(term, case_sensitive),
-        )
-    } else {
-        let kind = match (leading, trailing) {
-            (false, false) => StringOpKind::Has,
-            (false, true) => StringOpKind::HasPrefix,
-            (true, false) => StringOpKind::HasSuffix,
-            (true, true) => StringOpKind::Contains,
-        };
-        (kind, core.to_owned())
-    };
+    let (kind, needle) = term_operator(term, case_sensitive);
     let op = BinaryOp::Str(StringOp {
         kind,
         case_sensitive,
@@ -196,6 +180,150 @@ pub(crate) fn term_test(
         },
         range,
     )
+}
+
+/// Picks the string operator and its right operand for a search term: `has`, `hasprefix`,
+/// `hassuffix` or `contains` with the term stripped of its edge `*`s, or `matches regex` with
+/// the pattern of a term that has a `*` inside.
+fn term_operator(term: &str, case_sensitive: bool) -> (StringOpKind, String) {
+    let leading = term.starts_with('*');
+    let trailing = term.ends_with('*');
+    let core = term.trim_matches('*');
+    if core.contains('*') {
+        return (
+            StringOpKind::MatchesRegex,
+            wildcard_regex(term, case_sensitive),
+        );
+    }
+    let kind = match (leading, trailing) {
+        (false, false) => StringOpKind::Has,
+        (false, true) => StringOpKind::HasPrefix,
+        (true, false) => StringOpKind::HasSuffix,
+        (true, true) => StringOpKind::Contains,
+    };
+    (kind, core.to_owned())
+}
+
+/// The minimum number of bare terms joined by `or` that `search` matches through alternations.
+/// A lone term keeps its own string test.
+pub(crate) const SEARCH_ALTERNATION_MIN: usize = 2;
+
+/// The maximum number of terms in one alternation.
+const SEARCH_ALTERNATION_MAX_TERMS: usize = 256;
+
+/// The pattern length, in bytes, at which an alternation takes no more terms. It keeps each
+/// compiled alternation well under the regex crate's default limit of 10 MiB on a compiled
+/// program, even with `(?i)` doubling every letter into a class.
+const SEARCH_ALTERNATION_MAX_BYTES: usize = 16 * 1024;
+
+/// Bare search terms grouped into regular expressions, each matching a string exactly when
+/// one of its terms matches it.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct TermAlternations {
+    /// Alternation patterns, with `(?i)` in front unless the search is case-sensitive.
+    pub patterns: Vec<String>,
+    /// Terms that keep their own test: the `*mid*` terms, because `contains` compares
+    /// lowercased text and `(?i)` folds case by other rules for some non-ASCII letters.
+    pub separate: Vec<String>,
+}
+
+/// One term as a piece of an alternation: the regex of its text and the term boundaries it
+/// needs on each side.
+struct Alternative {
+    start_boundary: bool,
+    end_boundary: bool,
+    body: String,
+}
+
+/// Groups bare search terms into alternations of their term patterns, so that `search`
+/// makes one pass over each column per alternation in place of one per term.
+///
+/// Terms with the same boundaries share them: `B(?:t1|t2)B` matches where `Bt1B|Bt2B` does,
+/// because concatenation distributes over alternation.
+pub(crate) fn term_alternations(terms: &[&str], case_sensitive: bool) -> TermAlternations {
+    let mut grouped = TermAlternations::default();
+    let mut chunk: Vec<Alternative> = Vec::new();
+    let mut chunk_bytes = 0;
+    for term in terms {
+        let Some(alternative) = term_alternative(term) else {
+            grouped.separate.push((*term).to_owned());
+            continue;
+        };
+        chunk_bytes += alternative.body.len() + 1;
+        chunk.push(alternative);
+        if chunk.len() >= SEARCH_ALTERNATION_MAX_TERMS
+            || chunk_bytes >= SEARCH_ALTERNATION_MAX_BYTES
+        {
+            grouped
+                .patterns
+                .push(alternation_pattern(&chunk, case_sensitive));
+            chunk.clear();
+            chunk_bytes = 0;
+        }
+    }
+    if !chunk.is_empty() {
+        grouped
+            .patterns
+            .push(alternation_pattern(&chunk, case_sensitive));
+    }
+    grouped
+}
+
+/// Converts a term into an alternative with the same matches as its `has`, `hasprefix`,
+/// `hassuffix` or wildcard test. Returns `None` for a `contains` term.
+///
+/// A needle edge that is a letter or digit needs a term boundary next to it. An edge that is
+/// punctuation is its own boundary, as in the engine's `has`.
+fn term_alternative(term: &str) -> Option<Alternative> {
+    let (kind, needle) = term_operator(term, true);
+    let starts_with_term_char = needle
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let ends_with_term_char = needle
+        .chars()
+        .last()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let (start_boundary, end_boundary, body) = match kind {
+        StringOpKind::Has => (
+            starts_with_term_char,
+            ends_with_term_char,
+            regex::escape(&needle),
+        ),
+        StringOpKind::HasPrefix => (starts_with_term_char, false, regex::escape(&needle)),
+        StringOpKind::HasSuffix => (false, ends_with_term_char, regex::escape(&needle)),
+        // The pattern of a term with an inner `*` carries its own boundaries.
+        StringOpKind::MatchesRegex => (false, false, needle),
+        _ => return None,
+    };
+    Some(Alternative {
+        start_boundary,
+        end_boundary,
+        body,
+    })
+}
+
+/// Writes one alternation: the alternatives grouped by the boundaries they need, each group
+/// wrapped once in those boundaries.
+fn alternation_pattern(alternatives: &[Alternative], case_sensitive: bool) -> String {
+    let mut groups = Vec::new();
+    for (start_boundary, end_boundary) in
+        [(true, true), (true, false), (false, true), (false, false)]
+    {
+        let bodies: Vec<&str> = alternatives
+            .iter()
+            .filter(|a| a.start_boundary == start_boundary && a.end_boundary == end_boundary)
+            .map(|a| a.body.as_str())
+            .collect();
+        if bodies.is_empty() {
+            continue;
+        }
+        let start = if start_boundary { TERM_START } else { "" };
+        let end = if end_boundary { TERM_END } else { "" };
+        groups.push(format!("{start}(?:{}){end}", bodies.join("|")));
+    }
+    let flags = if case_sensitive { "" } else { "(?i)" };
+    format!("{flags}(?:{})", groups.join("|"))
 }
 
 /// Turns a term with a `*` inside, such as `Te*ing`, into a regular expression in which each
@@ -272,5 +400,105 @@ mod tests {
 
         let (_, pattern) = kind_and_needle("*a.b*c");
         assert_eq!(pattern, format!("(?i)a\\.b.*c{TERM_END}"));
+    }
+
+    #[test]
+    fn alternation_shares_boundaries() {
+        let grouped = term_alternations(&["cmd.exe", "-enc", "pow*", "*shell", "Te*ing"], false);
+        assert!(grouped.separate.is_empty());
+        assert_eq!(
+            grouped.patterns,
+            [format!(
+                "(?i)(?:{TERM_START}(?:cmd\\.exe){TERM_END}|{TERM_START}(?:pow)|(?:\\-enc|shell){TERM_END}\
+                 |(?:{TERM_START}Te.*ing{TERM_END}))"
+            )]
+        );
+    }
+
+    #[test]
+    fn alternation_keeps_contains_terms_apart() {
+        let grouped = term_alternations(&["*mid*", "a", "*", "b"], true);
+        assert_eq!(grouped.separate, ["*mid*", "*"]);
+        assert_eq!(
+            grouped.patterns,
+            [format!("(?:{TERM_START}(?:a|b){TERM_END})")]
+        );
+    }
+
+    #[test]
+    fn alternation_matches_like_each_term() {
+        let terms = [
+            "cmd.exe", "-enc", "pow*", "*shell", "Te*ing", "a+b", "(x)", "c:\\temp", "",
+        ];
+        let texts = [
+            "run cmd.exe now",
+            "xcmd.exe",
+            "cmd.exes",
+            "p -enc x",
+            "x-encoded",
+            "PowerShell",
+            "apow",
+            "myshell.",
+            "shells",
+            "attesting",
+            "a testing",
+            "1 a+b 2",
+            "ba+b",
+            "f(x)",
+            "C:\\Temp\\x",
+            "",
+        ];
+        for case_sensitive in [false, true] {
+            for term in terms {
+                let single = term_alternations(&[term], case_sensitive);
+                let pattern = regex::Regex::new(&single.patterns[0]).expect("valid alternation");
+                let (kind, needle) = term_operator(term, case_sensitive);
+                let expected = match kind {
+                    StringOpKind::MatchesRegex => needle,
+                    _ => crate::eval::expr::term_pattern(&needle, kind, case_sensitive),
+                };
+                let expected = regex::Regex::new(&expected).expect("valid term pattern");
+                for text in texts {
+                    assert_eq!(
+                        pattern.is_match(text),
+                        expected.is_match(text),
+                        "term {term:?} on {text:?}, case_sensitive {case_sensitive}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn alternation_chunks_by_count_and_length() {
+        let short: Vec<String> = (0..600).map(|n| format!("t{n}")).collect();
+        let short: Vec<&str> = short.iter().map(String::as_str).collect();
+        let grouped = term_alternations(&short, false);
+        assert_eq!(grouped.patterns.len(), 3);
+
+        let long: Vec<String> = (0..40).map(|n| format!("{n:0>1000}")).collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        let grouped = term_alternations(&long, false);
+        assert_eq!(grouped.patterns.len(), 3);
+        for pattern in &grouped.patterns {
+            assert!(pattern.len() < SEARCH_ALTERNATION_MAX_BYTES + 1100);
+        }
+    }
+
+    /// Checks that the largest alternations of long case-insensitive terms compile within a
+    /// quarter of the regex crate's default size limit of 10 MiB, which polars uses unless
+    /// POLARS_REGEX_SIZE_LIMIT is set.
+    #[test]
+    fn largest_alternation_compiles() {
+        let terms: Vec<String> = (0..SEARCH_ALTERNATION_MAX_TERMS)
+            .map(|n| format!("{n:x>120}.Example-Domain.net"))
+            .collect();
+        let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+        for pattern in term_alternations(&terms, false).patterns {
+            regex::RegexBuilder::new(&pattern)
+                .size_limit((10 << 20) / 4)
+                .build()
+                .expect("the alternation compiles");
+        }
     }
 }
