@@ -97,6 +97,8 @@ fn probe_terms() -> Vec<String> {
         "*.example.net",
         "cdn*NET",
         "*crosoftonl*",
+        "*OUTLOOK.E*",
+        "*Microsoft*",
         "FS01*",
         "bing.co",
         "192.0.2.4",
@@ -119,7 +121,7 @@ fn long_list_matches_single_terms() {
     let mut terms = absent_terms(280);
     // Spread the probes over the list, so they land in different alternations.
     for (n, probe) in probe_terms().into_iter().enumerate() {
-        terms.insert(n * 15, probe);
+        terms.insert(n * 13, probe);
     }
     let mut results = Vec::new();
     for kind in ["case_insensitive", "case_sensitive"] {

@@ -222,8 +222,9 @@ const SEARCH_ALTERNATION_MAX_BYTES: usize = 16 * 1024;
 pub(crate) struct TermAlternations {
     /// Alternation patterns, with `(?i)` in front unless the search is case-sensitive.
     pub patterns: Vec<String>,
-    /// Terms that keep their own test: the `*mid*` terms, because `contains` compares
-    /// lowercased text and `(?i)` folds case by other rules for some non-ASCII letters.
+    /// Terms that keep their own test: the `*mid*` terms of a case-insensitive search, because
+    /// `contains` then compares lowercased text and `(?i)` folds case by other rules for some
+    /// non-ASCII letters.
     pub separate: Vec<String>,
 }
 
@@ -245,7 +246,7 @@ pub(crate) fn term_alternations(terms: &[&str], case_sensitive: bool) -> TermAlt
     let mut chunk: Vec<Alternative> = Vec::new();
     let mut chunk_bytes = 0;
     for term in terms {
-        let Some(alternative) = term_alternative(term) else {
+        let Some(alternative) = term_alternative(term, case_sensitive) else {
             grouped.separate.push((*term).to_owned());
             continue;
         };
@@ -270,11 +271,12 @@ pub(crate) fn term_alternations(terms: &[&str], case_sensitive: bool) -> TermAlt
 }
 
 /// Converts a term into an alternative with the same matches as its `has`, `hasprefix`,
-/// `hassuffix` or wildcard test. Returns `None` for a `contains` term.
+/// `hassuffix`, wildcard or case-sensitive `contains` test. Returns `None` for a
+/// case-insensitive `contains` term.
 ///
 /// A needle edge that is a letter or digit needs a term boundary next to it. An edge that is
 /// punctuation is its own boundary, as in the engine's `has`.
-fn term_alternative(term: &str) -> Option<Alternative> {
+fn term_alternative(term: &str, case_sensitive: bool) -> Option<Alternative> {
     let (kind, needle) = term_operator(term, true);
     let starts_with_term_char = needle
         .chars()
@@ -294,6 +296,7 @@ fn term_alternative(term: &str) -> Option<Alternative> {
         StringOpKind::HasSuffix => (false, ends_with_term_char, regex::escape(&needle)),
         // The pattern of a term with an inner `*` carries its own boundaries.
         StringOpKind::MatchesRegex => (false, false, needle),
+        StringOpKind::Contains if case_sensitive => (false, false, regex::escape(&needle)),
         _ => return None,
     };
     Some(Alternative {
@@ -417,11 +420,21 @@ mod tests {
 
     #[test]
     fn alternation_keeps_contains_terms_apart() {
-        let grouped = term_alternations(&["*mid*", "a", "*", "b"], true);
+        let grouped = term_alternations(&["*mid*", "a", "*", "b"], false);
         assert_eq!(grouped.separate, ["*mid*", "*"]);
         assert_eq!(
             grouped.patterns,
-            [format!("(?:{TERM_START}(?:a|b){TERM_END})")]
+            [format!("(?i)(?:{TERM_START}(?:a|b){TERM_END})")]
+        );
+    }
+
+    #[test]
+    fn case_sensitive_contains_joins_alternation() {
+        let grouped = term_alternations(&["*m.d*", "a", "*", "b"], true);
+        assert!(grouped.separate.is_empty());
+        assert_eq!(
+            grouped.patterns,
+            [format!("(?:{TERM_START}(?:a|b){TERM_END}|(?:m\\.d|))")]
         );
     }
 
@@ -465,6 +478,20 @@ mod tests {
                         "term {term:?} on {text:?}, case_sensitive {case_sensitive}"
                     );
                 }
+            }
+        }
+
+        // A case-sensitive `*mid*` term is a literal substring test.
+        for term in ["*a+b*", "*(x)*", "*Temp\\*", "*md.e*", "*"] {
+            let single = term_alternations(&[term], true);
+            let pattern = regex::Regex::new(&single.patterns[0]).expect("valid alternation");
+            let needle = term.trim_matches('*');
+            for text in texts {
+                assert_eq!(
+                    pattern.is_match(text),
+                    text.contains(needle),
+                    "term {term:?} on {text:?}"
+                );
             }
         }
     }
