@@ -69,13 +69,12 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
                     continue;
                 }
                 let series = column.as_materialized_series();
-                match super::detect_datetime_layout(series).map_err(failed)? {
-                    Some(layout) => match layout.lazy_format() {
+                if let Some(layout) = super::detect_datetime_layout(series).map_err(failed)? {
+                    match layout.lazy_format() {
                         Some(format) => datetimes.push((column.name().to_string(), format)),
                         // Offsets, mixed and US layouts are parsed by the eager loader.
                         None => return Ok(None),
-                    },
-                    None => {}
+                    }
                 }
             }
             if sample.get_column_names().iter().any(|name| name.is_empty()) {
