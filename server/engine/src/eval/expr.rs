@@ -17,7 +17,7 @@ use crate::ast::{BinaryOp, Expr, ExprKind, Literal, StringOp, StringOpKind};
 use crate::eval::aggregate;
 use crate::eval::functions::{Call, compile_function};
 use crate::eval::types::KqlType;
-use crate::eval::value::{Value, row_function};
+use crate::eval::value::{Value, random_row_function, row_function};
 
 /// A compiled expression: the polars expression, its KQL type, and its value when constant.
 #[derive(Debug, Clone)]
@@ -873,7 +873,7 @@ impl<'a> ExprCompiler<'a> {
                 };
                 let mut inputs = vec![index];
                 inputs.extend(bound);
-                let expr = row_function(inputs, ty, |v| {
+                let expr = random_row_function(inputs, ty, |v| {
                     let sample: f64 = rand::random();
                     match v.get(1).and_then(|b| b.to_long()) {
                         Some(bound) if bound > 0 => Value::Long((sample * bound as f64) as i64),

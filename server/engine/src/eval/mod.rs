@@ -862,10 +862,12 @@ fn keep_rows_that_can_rank(
         return Ok(frame);
     }
     let compiled = compiler.compile(&key.expr)?;
+    // A random key would be drawn again after the threshold is taken.
     if !matches!(
         compiled.ty,
         KqlType::Int | KqlType::Long | KqlType::Datetime | KqlType::Timespan
-    ) {
+    ) || value::draws_random(&compiled.expr)
+    {
         return Ok(frame);
     }
     const KEY: &str = "__quarry_top_key";
@@ -910,19 +912,16 @@ fn keep_rows_that_can_rank(
 }
 
 /// Returns whether `frame` reads its tables through filters and column expressions only, so
-/// that running it twice costs two reads and nothing more.
+/// that running it twice costs two reads and nothing more. A plan that draws random values,
+/// as `where rand() < 0.1` does, gives other rows on each run and answers `false`.
 fn reads_input_directly(frame: &LazyFrame) -> bool {
-    (&frame.logical_plan).into_iter().all(|node| {
-        matches!(
-            node,
-            DslPlan::Scan { .. }
-                | DslPlan::DataFrameScan { .. }
-                | DslPlan::Filter { .. }
-                | DslPlan::Select { .. }
-                | DslPlan::HStack { .. }
-                // A plan whose schema was asked for wraps its input, which the walk visits.
-                | DslPlan::IR { .. }
-        )
+    (&frame.logical_plan).into_iter().all(|node| match node {
+        DslPlan::Filter { predicate, .. } => !value::draws_random(predicate),
+        DslPlan::Select { expr, .. } => !expr.iter().any(value::draws_random),
+        DslPlan::HStack { exprs, .. } => !exprs.iter().any(value::draws_random),
+        // A plan whose schema was asked for wraps its input, which the walk visits.
+        DslPlan::Scan { .. } | DslPlan::DataFrameScan { .. } | DslPlan::IR { .. } => true,
+        _ => false,
     })
 }
 

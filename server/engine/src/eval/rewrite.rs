@@ -6,12 +6,15 @@
 
 use std::collections::HashMap;
 
-use polars::prelude::Schema;
+use polars::prelude::{DataType, Schema};
 
 use crate::ast::{Expr, ExprKind, Function, Ident, NamedExpr, Operator, OperatorKind, ParseItem};
 
 /// The row count that [`count_inputs_first`] keeps per distinct input.
 const ROWS_COLUMN: &str = "__quarry_rows";
+
+/// The output name of an unnamed `count()` in `summarize`.
+const DEFAULT_COUNT_NAME: &str = "count_";
 
 /// Rewrites `mv-expand ... | summarize count() by keys` into
 /// `summarize rows = count() by inputs | mv-expand ... | summarize sum(rows) by keys`, where
@@ -68,6 +71,17 @@ pub(super) fn count_inputs_first(
     if by.is_empty() || functions.contains_key("count") || functions.contains_key("sum") {
         return None;
     }
+    // A `let` function body may read columns that its call does not name, and the first
+    // summarize would drop them.
+    let keys_and_counts = by.iter().chain(aggregates).map(|item| &item.expr);
+    if reads
+        .iter()
+        .copied()
+        .chain(keys_and_counts)
+        .any(|expr| calls_any(expr, functions))
+    {
+        return None;
+    }
     // The input columns that the expansion reads; everything else is dropped by the first
     // summarize.
     let mut inputs: Vec<String> = Vec::new();
@@ -78,7 +92,12 @@ pub(super) fn count_inputs_first(
             }
         }
     }
-    if inputs.is_empty() {
+    // Grouping puts -0.0 and 0.0 (and every NaN) in one group, but the expansion can tell
+    // them apart, for example through `tostring()`.
+    let floats = inputs
+        .iter()
+        .any(|name| matches!(schema.get(name), Some(DataType::Float32 | DataType::Float64)));
+    if inputs.is_empty() || floats {
         return None;
     }
     let mut available: Vec<&str> = inputs.iter().map(String::as_str).collect();
@@ -104,7 +123,7 @@ pub(super) fn count_inputs_first(
             None => {
                 unnamed += 1;
                 Ident {
-                    name: "count_".to_owned(),
+                    name: DEFAULT_COUNT_NAME.to_owned(),
                     range: aggregate.expr.range.clone(),
                 }
             }
@@ -129,6 +148,19 @@ pub(super) fn count_inputs_first(
     }
     if unnamed > 1 || schema.contains(ROWS_COLUMN) {
         return None;
+    }
+    // An unnamed count() is called `count_` only when no key or other aggregate takes that
+    // name. Naming it `count_` explicitly would turn that case into a duplicate-column error.
+    if unnamed == 1 {
+        let mut taken = aggregates
+            .iter()
+            .chain(by)
+            .filter_map(|item| item.name.as_ref())
+            .map(|ident| ident.name.as_str())
+            .chain(by.iter().flat_map(|key| mentioned_names(&key.expr)));
+        if taken.any(|name| name == DEFAULT_COUNT_NAME) {
+            return None;
+        }
     }
     let range = expand.range.clone();
     let counted = Operator {
@@ -171,12 +203,27 @@ pub(super) fn count_inputs_first(
 
 /// Returns the names that `expr` mentions, columns or not.
 fn mentioned_names(expr: &Expr) -> Vec<&str> {
-    let mut names = Vec::new();
+    sub_expressions(expr)
+        .into_iter()
+        .filter_map(Expr::as_name)
+        .collect()
+}
+
+/// Returns whether `expr` calls one of the `let` functions in `functions`.
+fn calls_any(expr: &Expr, functions: &HashMap<String, Function>) -> bool {
+    sub_expressions(expr).into_iter().any(|node| {
+        matches!(&node.kind, ExprKind::Call { name, .. } if functions.contains_key(&name.name))
+    })
+}
+
+/// Returns `expr` and every expression inside it.
+fn sub_expressions(expr: &Expr) -> Vec<&Expr> {
+    let mut found = Vec::new();
     let mut pending = vec![expr];
     while let Some(expr) = pending.pop() {
+        found.push(expr);
         match &expr.kind {
-            ExprKind::Name(name) => names.push(name.as_str()),
-            ExprKind::Literal(_) | ExprKind::TypeOf(_) => {}
+            ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::TypeOf(_) => {}
             ExprKind::Call { args, .. } => pending.extend(args),
             ExprKind::Not(inner) | ExprKind::Negate(inner) => pending.push(inner),
             ExprKind::Binary { lhs, rhs, .. } => pending.extend([&**lhs, &**rhs]),
@@ -191,7 +238,7 @@ fn mentioned_names(expr: &Expr) -> Vec<&str> {
             ExprKind::Member { object, key } => pending.extend([&**object, &**key]),
         }
     }
-    names
+    found
 }
 
 /// Returns `operator` with `to typeof(string)` added when it is an `mv-expand` of one
@@ -214,7 +261,7 @@ pub(super) fn expand_split_as_text(
         || !is_split
         || functions.contains_key("split")
         || functions.contains_key("tostring")
-        || !read_only_as_text(rest, &column.name.name)
+        || !read_only_as_text(rest, &column.name.name, functions)
     {
         return None;
     }
@@ -228,29 +275,38 @@ pub(super) fn expand_split_as_text(
 /// Returns whether the operators read column `name` only as `tostring(name)` until one of
 /// them drops or replaces it. A column still present at the end of the pipeline is output,
 /// and its type shows there, so that answers `false`.
-fn read_only_as_text(operators: &[Operator], name: &str) -> bool {
-    fn texts<'a>(mut exprs: impl Iterator<Item = &'a Expr>, name: &str) -> bool {
-        exprs.all(|expr| uses_only_as_text(expr, name))
-    }
+fn read_only_as_text(
+    operators: &[Operator],
+    name: &str,
+    functions: &HashMap<String, Function>,
+) -> bool {
+    let texts = |exprs: &mut dyn Iterator<Item = &Expr>| {
+        for expr in exprs {
+            if !uses_only_as_text(expr, name, functions) {
+                return false;
+            }
+        }
+        true
+    };
     for operator in operators {
         match &operator.kind {
             OperatorKind::Where(expr) | OperatorKind::Take(expr) => {
-                if !uses_only_as_text(expr, name) {
+                if !uses_only_as_text(expr, name, functions) {
                     return false;
                 }
             }
             OperatorKind::Sort(keys) => {
-                if !texts(keys.iter().map(|key| &key.expr), name) {
+                if !texts(&mut keys.iter().map(|key| &key.expr)) {
                     return false;
                 }
             }
             OperatorKind::Top { count, key } => {
-                if !texts([count, &key.expr].into_iter(), name) {
+                if !texts(&mut [count, &key.expr].into_iter()) {
                     return false;
                 }
             }
             OperatorKind::Extend(items) => {
-                if !texts(items.iter().map(|item| &item.expr), name) {
+                if !texts(&mut items.iter().map(|item| &item.expr)) {
                     return false;
                 }
                 if items
@@ -263,10 +319,10 @@ fn read_only_as_text(operators: &[Operator], name: &str) -> bool {
             // These keep only the columns they name; when none of them is the bare column,
             // it is gone after them.
             OperatorKind::Project(items) => {
-                return texts(items.iter().map(|item| &item.expr), name);
+                return texts(&mut items.iter().map(|item| &item.expr));
             }
             OperatorKind::Summarize { aggregates, by } => {
-                return texts(aggregates.iter().chain(by).map(|item| &item.expr), name);
+                return texts(&mut aggregates.iter().chain(by).map(|item| &item.expr));
             }
             OperatorKind::ProjectAway(names) => {
                 if names.iter().any(|ident| ident.name == name) {
@@ -281,11 +337,16 @@ fn read_only_as_text(operators: &[Operator], name: &str) -> bool {
 }
 
 /// Returns whether every mention of column `name` in `expr` is the argument of `tostring()`.
-fn uses_only_as_text(expr: &Expr, name: &str) -> bool {
+/// A `*` (as in `arg_max(x, *)`) reads every column, and a call of a `let` function may read
+/// columns in its body, so both count as other uses.
+fn uses_only_as_text(expr: &Expr, name: &str, functions: &HashMap<String, Function>) -> bool {
     let mut pending = vec![expr];
     while let Some(expr) = pending.pop() {
         match &expr.kind {
-            ExprKind::Name(used) if used == name => return false,
+            ExprKind::Name(used) if used == name || used == "*" => return false,
+            ExprKind::Call { name: function, .. } if functions.contains_key(&function.name) => {
+                return false;
+            }
             ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::TypeOf(_) => {}
             ExprKind::Call {
                 name: function,

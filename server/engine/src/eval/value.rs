@@ -317,6 +317,38 @@ where
     )
 }
 
+/// The label of the polars expressions that [`random_row_function`] builds.
+const RANDOM_LABEL: &str = "random draw";
+
+/// Builds a [`row_function`] whose results are random, such as `rand()`. Its expression is
+/// labelled, so that [`draws_random`] can tell that two runs of a plan give other values.
+pub fn random_row_function<F>(inputs: Vec<PlExpr>, ty: KqlType, function: F) -> PlExpr
+where
+    F: Fn(&[&Value]) -> Value + Send + Sync + 'static,
+{
+    match row_function(inputs, ty, function) {
+        PlExpr::AnonymousFunction {
+            input,
+            function,
+            options,
+            ..
+        } => PlExpr::AnonymousFunction {
+            input,
+            function,
+            options,
+            fmt_str: Box::new(RANDOM_LABEL.into()),
+        },
+        other => other,
+    }
+}
+
+/// Returns whether `expr` contains an expression from [`random_row_function`].
+pub fn draws_random(expr: &PlExpr) -> bool {
+    expr.into_iter().any(|node| {
+        matches!(node, PlExpr::AnonymousFunction { fmt_str, .. } if fmt_str.as_str() == RANDOM_LABEL)
+    })
+}
+
 /// Runs a row function once per distinct value of its only varying input, a string or dynamic
 /// column (see [`super::memo`]). The other inputs must be one-row constants; for any other
 /// shape of inputs this returns `None`.

@@ -1,0 +1,237 @@
+//! Queries where the engine's speed-ups (plan rewrites, per-distinct-value memos, join key
+//! filters, the `top` threshold and the Parquet scan settings) once gave other rows, names or
+//! types than the same query run without them.
+//!
+//! Each check runs a query twice: once as written, and once with an operator inserted that the
+//! rewrite does not look through (`where true` before `summarize`, `serialize` after
+//! `mv-expand`), so both runs must agree.
+
+mod common;
+
+use common::{column, column_names, column_types, run_ok, strings};
+use serde_json::json;
+
+const LINES: &str = "Host,Line,Num\nh1,a b c,1\nh2,a b,2\nh1,,3\nh3,c c,4\nh2,a b,5\n";
+
+/// Runs `query` and `reference` over the same tables and checks that names, types and rows
+/// agree.
+fn assert_same_output(tables: &[(&str, &str)], query: &str, reference: &str) {
+    let output = run_ok(tables, query);
+    let expected = run_ok(tables, reference);
+    assert_eq!(column_names(&output), column_names(&expected), "{query}");
+    assert_eq!(column_types(&output), column_types(&expected), "{query}");
+    assert_eq!(output.rows, expected.rows, "{query}");
+}
+
+#[test]
+fn count_first_keeps_zero_signs_apart() {
+    // Grouping treats -0.0 and 0.0 as one key, but their text differs, so counting distinct
+    // inputs first would merge the "-0" and "0" rows.
+    let tables = [("F.csv", "R\n0.0\n-0.0\n1.5\n-0.0\n")];
+    for (query, reference) in [
+        (
+            "F | mv-expand P = pack_array(R, R) | summarize n = count() by tostring(P)",
+            "F | mv-expand P = pack_array(R, R) | where true | summarize n = count() by tostring(P)",
+        ),
+        (
+            "F | parse tostring(1 / R) with A:string | summarize n = count() by A",
+            "F | parse tostring(1 / R) with A:string | where true | summarize n = count() by A",
+        ),
+    ] {
+        assert_same_output(&tables, query, reference);
+    }
+    let output = run_ok(
+        &tables,
+        "F | parse tostring(1 / R) with A:string | summarize n = count() by A",
+    );
+    assert_eq!(strings(&output, "A"), ["Infinity", "-Infinity", "0.6666666666666666"]);
+    assert_eq!(column(&output, "n"), [json!(1), json!(2), json!(1)]);
+}
+
+#[test]
+fn count_first_default_name_clash() {
+    // An unnamed count() is named count_ only when no key or other aggregate has that name,
+    // so the rewrite must not name it count_ explicitly.
+    let tables = [("T.csv", LINES)];
+    for (query, reference) in [
+        (
+            "T | mv-expand P = split(Line, \" \") | summarize count_ = count(), count() by tostring(P)",
+            "T | mv-expand P = split(Line, \" \") | where true | summarize count_ = count(), count() by tostring(P)",
+        ),
+        (
+            "T | mv-expand P = split(Line, \" \") | summarize count() by count_ = tostring(P)",
+            "T | mv-expand P = split(Line, \" \") | where true | summarize count() by count_ = tostring(P)",
+        ),
+        (
+            "T | parse Line with count_ \" \" * | summarize count() by count_",
+            "T | parse Line with count_ \" \" * | where true | summarize count() by count_",
+        ),
+    ] {
+        assert_same_output(&tables, query, reference);
+    }
+    let output = run_ok(
+        &tables,
+        "T | parse Line with count_ \" \" * | summarize count() by count_",
+    );
+    assert_eq!(column_names(&output), ["count_", "count_1"]);
+}
+
+#[test]
+fn count_first_let_function_reads_columns() {
+    // A `let` function body may read columns that the call does not pass, so the first
+    // summarize must not drop them.
+    let tables = [("T.csv", LINES)];
+    let query = "let f = (x:string) { strcat(x, Host) }; \
+                 T | parse Line with A \" \" * | summarize n = count() by h = f(A)";
+    let reference = "let f = (x:string) { strcat(x, Host) }; \
+                     T | parse Line with A \" \" * | where true | summarize n = count() by h = f(A)";
+    assert_same_output(&tables, query, reference);
+    let output = run_ok(&tables, query);
+    assert_eq!(strings(&output, "h"), ["ah1", "ah2", "h1", "ch3"]);
+}
+
+#[test]
+fn split_as_text_star_keeps_dynamic() {
+    // `arg_max(..., *)` outputs every column, so the parts of split() show as dynamic.
+    let tables = [("T.csv", LINES)];
+    let query = "T | mv-expand P = split(Line, \" \") | summarize arg_max(Num, *) by Host";
+    let reference =
+        "T | mv-expand P = split(Line, \" \") | serialize | summarize arg_max(Num, *) by Host";
+    assert_same_output(&tables, query, reference);
+    let output = run_ok(&tables, query);
+    assert_eq!(column_types(&output), ["string", "long", "string", "dynamic"]);
+}
+
+#[test]
+fn split_as_text_let_function_reads_part() {
+    // The function body reads P itself. parse_json keeps a dynamic string as it is but turns
+    // the text "1" into a number.
+    let tables = [("U.csv", "Line\n1 2\n")];
+    let function = "let g = () { gettype(parse_json(P)) };";
+    let query = format!("{function} U | mv-expand P = split(Line, \" \") | project x = g()");
+    let reference =
+        format!("{function} U | mv-expand P = split(Line, \" \") | serialize | project x = g()");
+    assert_same_output(&tables, &query, &reference);
+    assert_eq!(strings(&run_ok(&tables, &query), "x"), ["string", "string"]);
+}
+
+/// Returns 2,000 rows with distinct ids. Filtering a second random draw by the threshold of a
+/// first one leaves fewer than 5 of them in roughly half the runs (an estimate).
+fn numbered_rows() -> String {
+    let mut text = String::from("Id,V\n");
+    for id in 0..2000 {
+        text.push_str(&format!("{id},{}\n", id % 50));
+    }
+    text
+}
+
+#[test]
+fn top_random_input_keeps_n_rows() {
+    // `top` over random values must not run its input twice, because a threshold from one
+    // draw would filter another draw and leave fewer than n rows.
+    let rows = numbered_rows();
+    let tables = [("Big.csv", rows.as_str())];
+    for query in [
+        "Big | top 5 by rand(1000000)",
+        "Big | extend r = rand(1000000) | top 5 by r",
+        "Big | where rand() < 0.5 | top 5 by Id",
+    ] {
+        for _ in 0..20 {
+            let output = run_ok(&tables, query);
+            assert_eq!(output.rows.len(), 5, "{query}");
+        }
+    }
+}
+
+#[test]
+fn top_matches_order_take() {
+    let tables = [(
+        "TP.csv",
+        "Id,V,W\n1,5,a\n2,,b\n3,5,c\n4,7,d\n5,5,e\n6,3,f\n",
+    )];
+    for (query, reference) in [
+        ("TP | top 3 by V", "TP | order by V desc | take 3"),
+        (
+            "TP | top 2 by V asc nulls last",
+            "TP | order by V asc nulls last | take 2",
+        ),
+        ("TP | top 5 by V", "TP | order by V desc | take 5"),
+        ("TP | top 3 by -V", "TP | order by -V desc | take 3"),
+        (
+            "TP | where Id > 1 | top 1 by V",
+            "TP | where Id > 1 | order by V desc | take 1",
+        ),
+    ] {
+        assert_same_output(&tables, query, reference);
+    }
+}
+
+#[test]
+fn join_key_filter_keeps_matches() {
+    // Float keys with zero signs, NaN and nulls, int against long keys, and two keys.
+    let tables = [
+        ("FL.csv", "K,A\n0.0,a\n-0.0,b\nNaN,c\n1.5,d\n,e\n"),
+        ("FR.csv", "K,B\n0.0,x\nNaN,y\n,z\n"),
+        ("IL.csv", "K,A\n1,a\n2,b\n3,c\n"),
+    ];
+    for (query, reference) in [
+        (
+            "FL | join kind=inner FR on K | project A, B",
+            "FL | join kind=leftouter FR on K | where isnotempty(B) | project A, B",
+        ),
+        (
+            "FL | join kind=leftsemi FR on K | project A",
+            "FL | join kind=leftouter FR on K | where isnotempty(B) | project A",
+        ),
+        (
+            "FL | join kind=rightouter FR on K | project A, B",
+            "FL | join kind=fullouter FR on K | where isnotempty(B) | project A, B",
+        ),
+        (
+            "IL | join kind=inner (datatable(K:int, B:string)[1, \"x\", 3, \"y\"]) on K | project A, B",
+            "IL | join kind=leftouter (datatable(K:int, B:string)[1, \"x\", 3, \"y\"]) on K | where isnotempty(B) | project A, B",
+        ),
+    ] {
+        assert_same_output(&tables, query, reference);
+    }
+    let output = run_ok(
+        &tables,
+        "IL | extend K2 = strcat(A, \"!\") \
+         | join kind=inner (datatable(K2:string, K:long, B:string)[\"a!\", 3, \"x\", \"c!\", 3, \"y\", \"b!\", 2, \"z\"]) on K, K2 \
+         | order by A asc | project A, B",
+    );
+    assert_eq!(strings(&output, "A"), ["b", "c"]);
+    assert_eq!(strings(&output, "B"), ["z", "y"]);
+}
+
+#[test]
+fn count_first_matches_plain_runs() {
+    let lines = [("T.csv", LINES)];
+    let json = [(
+        "J.json",
+        "{\"Id\":1,\"Items\":[\"a\",\"b\"],\"Bag\":{\"k\":1,\"v\":2}}\n\
+         {\"Id\":2,\"Items\":[],\"Bag\":{}}\n\
+         {\"Id\":3,\"Items\":null,\"Bag\":null}\n\
+         {\"Id\":4,\"Items\":[\"a\",[\"b\"],1,null],\"Bag\":{\"k\":3}}\n\
+         {\"Id\":5,\"Items\":[\"a\",\"b\"],\"Bag\":{\"k\":1,\"v\":2}}\n",
+    )];
+    let cases: [(&[(&str, &str)], &str, &str); 10] = [
+        (&lines, "T | mv-expand P = split(Line, \" \") limit 1", "summarize count() by tostring(P)"),
+        (&lines, "T | mv-expand with_itemindex=I P = split(Line, \" \")", "summarize c = count() by I"),
+        (&lines, "T | mv-expand P = split(Line, \" \")", "summarize a = count(), b = count() by tostring(P), Line"),
+        (&lines, "T | parse-where kind=regex Line with A:string \" \" B:string", "summarize count() by B"),
+        (&lines, "T | parse kind=relaxed Line with A \" \" B:long", "summarize count() by B"),
+        (&lines, "T | parse Line with Line \" \" B", "summarize count() by Line"),
+        (&json, "J | mv-expand Items", "summarize count() by tostring(Items)"),
+        (&json, "J | mv-expand Bag", "summarize n = count() by tostring(Bag)"),
+        (&json, "J | mv-expand kind=array Bag", "summarize n = count() by tostring(Bag)"),
+        (&json, "J | mv-expand with_itemindex=i Items", "summarize n = count() by i"),
+    ];
+    for (tables, head, tail) in cases {
+        assert_same_output(
+            tables,
+            &format!("{head} | {tail}"),
+            &format!("{head} | where true | {tail}"),
+        );
+    }
+}
