@@ -235,3 +235,166 @@ fn count_first_matches_plain_runs() {
         );
     }
 }
+
+mod parquet {
+    //! The lazy Parquet scan against the eager loader, which reads the same files whole.
+
+    use std::fs::File;
+    use std::path::Path;
+
+    use polars::prelude::*;
+    use quarry_engine::load;
+
+    use super::common::TempFolder;
+
+    fn write_parquet(path: &Path, frame: &mut DataFrame, row_group_rows: usize) {
+        ParquetWriter::new(File::create(path).expect("the temporary folder is writable"))
+            .with_statistics(StatisticsOptions::full())
+            .with_row_group_size(Some(row_group_rows))
+            .finish(frame)
+            .expect("polars writes the test frame");
+    }
+
+    /// Reads table `name` of `folder` through the scan and through the eager loader.
+    fn scanned_and_loaded(folder: &Path, name: &str) -> (DataFrame, DataFrame) {
+        let tables = load::list_tables(folder).expect("the folder lists");
+        let file = &tables[name];
+        let loaded = load::load_table(file).expect("the loader reads the table");
+        let scanned = load::scan::scan_table(file)
+            .expect("the scan plans")
+            .expect("parquet scans lazily")
+            .collect()
+            .expect("the scan runs");
+        (scanned, loaded)
+    }
+
+    fn strings(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
+        let column = frame.column(name).expect("the column exists");
+        column
+            .str()
+            .expect("a string column")
+            .iter()
+            .map(|text| text.map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn nulls_in_one_row_group() {
+        let folder = TempFolder::new();
+        let texts = [Some("a"), Some("b"), Some("c"), None, Some("e"), Some("f")];
+        let column = Series::new("S".into(), texts).into_column();
+        let mut frame = DataFrame::new(6, vec![column]).unwrap();
+        write_parquet(&folder.path.join("t.parquet"), &mut frame, 3);
+
+        let (scanned, loaded) = scanned_and_loaded(&folder.path, "t");
+        let expected = ["a", "b", "c", "", "e", "f"].map(|t| Some(t.to_owned()));
+        assert_eq!(strings(&loaded, "S"), expected);
+        assert_eq!(strings(&scanned, "S"), expected);
+    }
+
+    #[test]
+    fn nulls_in_one_part_of_several() {
+        let folder = TempFolder::new();
+        let parts = folder.path.join("t");
+        std::fs::create_dir(&parts).unwrap();
+        let full = Series::new("S".into(), [Some("a"), Some("b")]).into_column();
+        let gappy = Series::new("S".into(), [None, Some("d")]).into_column();
+        write_parquet(
+            &parts.join("part-0.parquet"),
+            &mut DataFrame::new(2, vec![full]).unwrap(),
+            2,
+        );
+        write_parquet(
+            &parts.join("part-1.parquet"),
+            &mut DataFrame::new(2, vec![gappy]).unwrap(),
+            2,
+        );
+
+        let (scanned, loaded) = scanned_and_loaded(&folder.path, "t");
+        let expected = ["a", "b", "", "d"].map(|t| Some(t.to_owned()));
+        assert_eq!(strings(&loaded, "S"), expected);
+        assert_eq!(strings(&scanned, "S"), expected);
+    }
+
+    /// Returns the nanoseconds since the epoch in datetime column `name`.
+    fn nanoseconds(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
+        let column = frame.column(name).expect("the column exists");
+        assert_eq!(
+            column.dtype(),
+            &DataType::Datetime(TimeUnit::Nanoseconds, None),
+            "{name}"
+        );
+        column
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn milli_and_micro_times_with_zones() {
+        let folder = TempFolder::new();
+        // 2023-11-14T22:13:20Z, a null, and 1970-01-01T00:00:00.001Z.
+        let millis = [Some(1_700_000_000_000i64), None, Some(1)];
+        let zones: [(&str, TimeUnit, Option<TimeZone>); 5] = [
+            ("Ms", TimeUnit::Milliseconds, None),
+            ("Us", TimeUnit::Microseconds, None),
+            ("MsUtc", TimeUnit::Milliseconds, Some(TimeZone::UTC)),
+            (
+                "UsNewYork",
+                TimeUnit::Microseconds,
+                TimeZone::opt_try_new(Some("America/New_York")).unwrap(),
+            ),
+            (
+                "NsTokyo",
+                TimeUnit::Nanoseconds,
+                TimeZone::opt_try_new(Some("Asia/Tokyo")).unwrap(),
+            ),
+        ];
+        let mut columns = Vec::new();
+        for (name, unit, zone) in zones.iter().cloned() {
+            let scale = match unit {
+                TimeUnit::Milliseconds => 1,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Nanoseconds => 1_000_000,
+            };
+            let ticks = millis.map(|ms| ms.map(|ms| ms * scale));
+            columns.push(
+                Series::new(name.into(), ticks)
+                    .cast(&DataType::Datetime(unit, zone))
+                    .unwrap()
+                    .into_column(),
+            );
+        }
+        let mut frame = DataFrame::new(3, columns).unwrap();
+        write_parquet(&folder.path.join("t.parquet"), &mut frame, 3);
+
+        let (scanned, loaded) = scanned_and_loaded(&folder.path, "t");
+        let expected = millis.map(|ms| ms.map(|ms| ms * 1_000_000));
+        for (name, ..) in zones {
+            assert_eq!(nanoseconds(&loaded, name), expected, "loaded {name}");
+            assert_eq!(nanoseconds(&scanned, name), expected, "scanned {name}");
+        }
+    }
+
+    #[test]
+    fn millisecond_times_beyond_nanoseconds() {
+        // 9999-12-31T00:00:00Z, a common "never expires" value, does not fit in i64
+        // nanoseconds. The scan must read it as the loader does.
+        let folder = TempFolder::new();
+        let millis = [Some(253_402_214_400_000i64), Some(1_700_000_000_000)];
+        let column = Series::new("At".into(), millis)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap()
+            .into_column();
+        let mut frame = DataFrame::new(2, vec![column]).unwrap();
+        write_parquet(&folder.path.join("t.parquet"), &mut frame, 2);
+
+        let (scanned, loaded) = scanned_and_loaded(&folder.path, "t");
+        let expected = [None, Some(1_700_000_000_000_000_000)];
+        assert_eq!(nanoseconds(&loaded, "At"), expected);
+        assert_eq!(nanoseconds(&scanned, "At"), expected);
+    }
+}

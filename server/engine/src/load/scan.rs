@@ -30,10 +30,21 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
     };
     match file.format {
         FileFormat::Parquet => {
-            let mut frames = Vec::with_capacity(file.parts.len());
+            let mut parts = Vec::with_capacity(file.parts.len());
             for part in &file.parts {
                 let path = PlRefPath::try_from_path(part).map_err(failed)?;
-                frames.push(scan_parquet_in_nanoseconds(path).map_err(failed)?);
+                let part_schema = LazyFrame::scan_parquet(path.clone(), ScanArgsParquet::default())
+                    .and_then(|mut frame| frame.collect_schema())
+                    .map_err(failed)?;
+                parts.push((part.as_path(), path, part_schema));
+            }
+            let convertible = parquet_times_within_nanoseconds(&parts);
+            let mut frames = Vec::with_capacity(parts.len());
+            for (_, path, part_schema) in parts {
+                frames.push(
+                    scan_parquet_in_nanoseconds(path, &part_schema, &convertible)
+                        .map_err(failed)?,
+                );
             }
             let frame = if frames.len() == 1 {
                 frames.pop().expect("one frame")
@@ -99,26 +110,32 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
     }
 }
 
-/// Scans one Parquet file with its datetime columns read as nanoseconds without a time zone,
-/// the engine's datetime type. The Parquet reader converts microsecond and millisecond
-/// timestamps itself, so a filter on such a column is pushed into the scan; a cast after the
-/// scan would stop it there. Date columns are still cast afterwards by [`conventions`].
-fn scan_parquet_in_nanoseconds(path: PlRefPath) -> PolarsResult<LazyFrame> {
-    let file_schema =
-        LazyFrame::scan_parquet(path.clone(), ScanArgsParquet::default())?.collect_schema()?;
+/// Scans one Parquet file, whose schema is `file_schema`, with its datetime columns named in
+/// `convertible` read as nanoseconds without a time zone, the engine's datetime type. The
+/// Parquet reader converts microsecond and millisecond timestamps itself, so a filter on such a
+/// column is pushed into the scan. A cast after the scan would stop the filter there. Other
+/// datetime and date columns are cast afterwards by [`conventions`].
+fn scan_parquet_in_nanoseconds(
+    path: PlRefPath,
+    file_schema: &Schema,
+    convertible: &[String],
+) -> PolarsResult<LazyFrame> {
     let wanted = DataType::Datetime(TimeUnit::Nanoseconds, None);
-    let converts = file_schema
-        .iter()
-        .any(|(_, dtype)| matches!(dtype, DataType::Datetime(..)) && *dtype != wanted);
-    if !converts {
+    let converts = |name: &PlSmallStr, dtype: &DataType| {
+        matches!(dtype, DataType::Datetime(..))
+            && *dtype != wanted
+            && convertible.iter().any(|known| known == name.as_str())
+    };
+    if !file_schema.iter().any(|(name, dtype)| converts(name, dtype)) {
         return LazyFrame::scan_parquet(path, ScanArgsParquet::default());
     }
     let schema: Schema = file_schema
         .iter()
         .map(|(name, dtype)| {
-            let dtype = match dtype {
-                DataType::Datetime(..) => wanted.clone(),
-                other => other.clone(),
+            let dtype = if converts(name, dtype) {
+                wanted.clone()
+            } else {
+                dtype.clone()
             };
             Field::new(name.clone(), dtype)
         })
@@ -140,6 +157,68 @@ fn scan_parquet_in_nanoseconds(path: PlRefPath) -> PolarsResult<LazyFrame> {
         policy.datetime_convert_timezone = true;
     }
     Ok(frame)
+}
+
+/// Returns the datetime columns that the Parquet reader may convert to nanoseconds: those whose
+/// statistics, in every row group of every part, show values that fit in i64 nanoseconds
+/// (about the years 1677 to 2262). The reader fails the whole scan on a value outside that
+/// range, such as 9999-12-31 in milliseconds, where the cast after the scan gives a null as the
+/// eager loader does. Each part is given as (file, scan path, schema).
+fn parquet_times_within_nanoseconds(
+    parts: &[(&std::path::Path, PlRefPath, SchemaRef)],
+) -> Vec<String> {
+    let Some((_, _, first_schema)) = parts.first() else {
+        return Vec::new();
+    };
+    let mut candidates: Vec<String> = first_schema
+        .iter()
+        .filter(|(_, dtype)| matches!(dtype, DataType::Datetime(..)))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    for (part, _, schema) in parts {
+        if candidates.is_empty() {
+            break;
+        }
+        let Ok(file) = std::fs::File::open(part) else {
+            return Vec::new();
+        };
+        let mut reader = ParquetReader::new(file);
+        let Ok(metadata) = reader.get_metadata() else {
+            return Vec::new();
+        };
+        let metadata = metadata.clone();
+        candidates.retain(|name| {
+            let Some(DataType::Datetime(unit, _)) = schema.get(name) else {
+                return false;
+            };
+            let nanoseconds_per_tick: i64 = match unit {
+                TimeUnit::Nanoseconds => 1,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Milliseconds => 1_000_000,
+            };
+            let fits = |tick: i64| tick.checked_mul(nanoseconds_per_tick).is_some();
+            metadata.row_groups.iter().all(|group| {
+                let Some(mut chunks) = group.columns_under_root_iter(name) else {
+                    return false;
+                };
+                chunks.all(|chunk| {
+                    let Some(Ok(statistics)) = chunk.statistics(&metadata.footer_buf) else {
+                        return false;
+                    };
+                    let Some(ticks) = statistics.as_int64() else {
+                        return false;
+                    };
+                    match (ticks.min_value, ticks.max_value) {
+                        (Some(min), Some(max)) => fits(min) && fits(max),
+                        // A chunk that contains only nulls has no min or max.
+                        (None, None) => ticks.null_count == Some(group.num_rows() as i64),
+                        _ => false,
+                    }
+                })
+            })
+        });
+    }
+    candidates
 }
 
 /// Returns the string columns of `schema` that the Parquet statistics of every row group of
