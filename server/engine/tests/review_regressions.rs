@@ -44,7 +44,10 @@ fn count_first_keeps_zero_signs_apart() {
         &tables,
         "F | parse tostring(1 / R) with A:string | summarize n = count() by A",
     );
-    assert_eq!(strings(&output, "A"), ["Infinity", "-Infinity", "0.6666666666666666"]);
+    assert_eq!(
+        strings(&output, "A"),
+        ["Infinity", "-Infinity", "0.6666666666666666"]
+    );
     assert_eq!(column(&output, "n"), [json!(1), json!(2), json!(1)]);
 }
 
@@ -99,7 +102,10 @@ fn split_as_text_star_keeps_dynamic() {
         "T | mv-expand P = split(Line, \" \") | serialize | summarize arg_max(Num, *) by Host";
     assert_same_output(&tables, query, reference);
     let output = run_ok(&tables, query);
-    assert_eq!(column_types(&output), ["string", "long", "string", "dynamic"]);
+    assert_eq!(
+        column_types(&output),
+        ["string", "long", "string", "dynamic"]
+    );
 }
 
 #[test]
@@ -216,16 +222,56 @@ fn count_first_matches_plain_runs() {
          {\"Id\":5,\"Items\":[\"a\",\"b\"],\"Bag\":{\"k\":1,\"v\":2}}\n",
     )];
     let cases: [(&[(&str, &str)], &str, &str); 10] = [
-        (&lines, "T | mv-expand P = split(Line, \" \") limit 1", "summarize count() by tostring(P)"),
-        (&lines, "T | mv-expand with_itemindex=I P = split(Line, \" \")", "summarize c = count() by I"),
-        (&lines, "T | mv-expand P = split(Line, \" \")", "summarize a = count(), b = count() by tostring(P), Line"),
-        (&lines, "T | parse-where kind=regex Line with A:string \" \" B:string", "summarize count() by B"),
-        (&lines, "T | parse kind=relaxed Line with A \" \" B:long", "summarize count() by B"),
-        (&lines, "T | parse Line with Line \" \" B", "summarize count() by Line"),
-        (&json, "J | mv-expand Items", "summarize count() by tostring(Items)"),
-        (&json, "J | mv-expand Bag", "summarize n = count() by tostring(Bag)"),
-        (&json, "J | mv-expand kind=array Bag", "summarize n = count() by tostring(Bag)"),
-        (&json, "J | mv-expand with_itemindex=i Items", "summarize n = count() by i"),
+        (
+            &lines,
+            "T | mv-expand P = split(Line, \" \") limit 1",
+            "summarize count() by tostring(P)",
+        ),
+        (
+            &lines,
+            "T | mv-expand with_itemindex=I P = split(Line, \" \")",
+            "summarize c = count() by I",
+        ),
+        (
+            &lines,
+            "T | mv-expand P = split(Line, \" \")",
+            "summarize a = count(), b = count() by tostring(P), Line",
+        ),
+        (
+            &lines,
+            "T | parse-where kind=regex Line with A:string \" \" B:string",
+            "summarize count() by B",
+        ),
+        (
+            &lines,
+            "T | parse kind=relaxed Line with A \" \" B:long",
+            "summarize count() by B",
+        ),
+        (
+            &lines,
+            "T | parse Line with Line \" \" B",
+            "summarize count() by Line",
+        ),
+        (
+            &json,
+            "J | mv-expand Items",
+            "summarize count() by tostring(Items)",
+        ),
+        (
+            &json,
+            "J | mv-expand Bag",
+            "summarize n = count() by tostring(Bag)",
+        ),
+        (
+            &json,
+            "J | mv-expand kind=array Bag",
+            "summarize n = count() by tostring(Bag)",
+        ),
+        (
+            &json,
+            "J | mv-expand with_itemindex=i Items",
+            "summarize n = count() by i",
+        ),
     ];
     for (tables, head, tail) in cases {
         assert_same_output(
@@ -397,4 +443,37 @@ mod parquet {
         assert_eq!(nanoseconds(&loaded, "At"), expected);
         assert_eq!(nanoseconds(&scanned, "At"), expected);
     }
+}
+
+#[test]
+fn tostring_of_null_string_is_empty() {
+    // Kusto strings are never null, and tostring() of a string column must not pass a null
+    // through even where an expression such as iff(..., string(null)) leaves one.
+    let tables = [("T.csv", LINES)];
+    let output = run_ok(
+        &tables,
+        "T | take 2 | extend e = iff(Num > 5, \"a\", string(null)) | project t = tostring(e)",
+    );
+    assert_eq!(column(&output, "t"), [json!(""), json!("")]);
+}
+
+#[test]
+fn make_series_null_string_key_is_empty() {
+    // Kusto strings are never null, so a group whose string key is null is output with "".
+    let table =
+        "Port,T\n80,2024-01-01T00:00:00Z\n443,2024-01-01T01:00:00Z\n,2024-01-01T01:30:00Z\n";
+    let output = run_ok(
+        &[("MS.csv", table)],
+        "MS | extend e = iff(Port > 100, \"a\", string(null)) \
+         | make-series n = count() on T from datetime(2024-01-01) to datetime(2024-01-01T02:00:00Z) step 1h by e, Port",
+    );
+    assert_eq!(column(&output, "e"), [json!(""), json!("a"), json!("")]);
+    assert_eq!(
+        column(&output, "Port"),
+        [json!(80), json!(443), json!(null)]
+    );
+    assert_eq!(
+        column(&output, "n"),
+        [json!([1, 0]), json!([0, 1]), json!([0, 1])]
+    );
 }

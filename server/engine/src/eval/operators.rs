@@ -7,7 +7,8 @@ use std::ops::Range;
 use polars::prelude::{
     BinaryChunked, Column, DataFrame, DataType, Expr as PlExpr, Float64Chunked, GroupsIndicator,
     IdxCa, IdxSize, Int64Chunked, IntoColumn as _, IntoLazy, LazyFrame, NewChunkedArray as _,
-    PlSmallStr, PolarsError, PolarsResult, Schema, Selector, SortMultipleOptions, col, lit,
+    PlSmallStr, PolarsError, PolarsResult, Schema, Selector, SortMultipleOptions, StringChunked,
+    col, lit,
 };
 use serde_json::Value as Json;
 
@@ -455,7 +456,17 @@ fn lay_out_series(
     let first_rows = IdxCa::from_vec("".into(), firsts);
     let mut output: Vec<Column> = Vec::with_capacity(key_count + aggregates.len() + 1);
     for key in &columns[..key_count] {
-        output.push(key.take(&first_rows)?);
+        let key = key.take(&first_rows)?;
+        // Kusto strings are never null, so a null string key is output as "".
+        let key = match key.str() {
+            Ok(texts) if texts.null_count() > 0 => StringChunked::from_iter_values(
+                key.name().clone(),
+                texts.iter().map(|text| text.unwrap_or("")),
+            )
+            .into_column(),
+            _ => key,
+        };
+        output.push(key);
     }
     for (column, texts) in columns[key_count + 1..].iter().zip(arrays) {
         output.push(

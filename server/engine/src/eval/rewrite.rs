@@ -94,9 +94,12 @@ pub(super) fn count_inputs_first(
     }
     // Grouping puts -0.0 and 0.0 (and every NaN) in one group, but the expansion can tell
     // them apart, for example through `tostring()`.
-    let floats = inputs
-        .iter()
-        .any(|name| matches!(schema.get(name), Some(DataType::Float32 | DataType::Float64)));
+    let floats = inputs.iter().any(|name| {
+        matches!(
+            schema.get(name),
+            Some(DataType::Float32 | DataType::Float64)
+        )
+    });
     if inputs.is_empty() || floats {
         return None;
     }

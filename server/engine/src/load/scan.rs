@@ -126,7 +126,10 @@ fn scan_parquet_in_nanoseconds(
             && *dtype != wanted
             && convertible.iter().any(|known| known == name.as_str())
     };
-    if !file_schema.iter().any(|(name, dtype)| converts(name, dtype)) {
+    if !file_schema
+        .iter()
+        .any(|(name, dtype)| converts(name, dtype))
+    {
         return LazyFrame::scan_parquet(path, ScanArgsParquet::default());
     }
     let schema: Schema = file_schema
