@@ -477,3 +477,43 @@ fn make_series_null_string_key_is_empty() {
         [json!([1, 0]), json!([0, 1]), json!([0, 1])]
     );
 }
+
+#[test]
+fn count_first_row_context_functions() {
+    // prev(), next() and row_number() read neighbouring rows, and pack_all() reads every
+    // column, so counting distinct inputs first would change what they see.
+    let tables = [("T.csv", LINES)];
+    for (head, tail) in [
+        (
+            "T | serialize | mv-expand P = pack_array(prev(Line))",
+            "summarize count() by tostring(P)",
+        ),
+        (
+            "T | serialize | mv-expand P = pack_array(Line, next(Line))",
+            "summarize count() by tostring(P)",
+        ),
+        (
+            "T | serialize | parse strcat(Line, \"#\", row_number()) with * \"#\" N:long",
+            "summarize count() by N",
+        ),
+        (
+            "T | mv-expand P = pack_array(Line, pack_all())",
+            "summarize count() by tostring(P)",
+        ),
+    ] {
+        assert_same_output(
+            &tables,
+            &format!("{head} | {tail}"),
+            &format!("{head} | where true | {tail}"),
+        );
+    }
+    let output = run_ok(
+        &tables,
+        "T | serialize | parse strcat(Line, \"#\", row_number()) with * \"#\" N:long \
+         | summarize count() by N",
+    );
+    assert_eq!(
+        column(&output, "count_"),
+        [json!(1), json!(1), json!(1), json!(1), json!(1)]
+    );
+}

@@ -16,6 +16,18 @@ const ROWS_COLUMN: &str = "__quarry_rows";
 /// The output name of an unnamed `count()` in `summarize`.
 const DEFAULT_COUNT_NAME: &str = "count_";
 
+/// Built-in functions whose value depends on more than the named columns of the row: other
+/// rows (`prev`, `next`, `row_number`, `row_cumsum`), every column (`pack_all`) or chance
+/// (`rand`). Counting distinct inputs first would change what they see.
+const ROW_CONTEXT_FUNCTIONS: [&str; 6] = [
+    "prev",
+    "next",
+    "row_number",
+    "row_cumsum",
+    "pack_all",
+    "rand",
+];
+
 /// Rewrites `mv-expand ... | summarize count() by keys` into
 /// `summarize rows = count() by inputs | mv-expand ... | summarize sum(rows) by keys`, where
 /// `inputs` are the columns that the expanded expressions read; `parse` gets the same rewrite.
@@ -72,7 +84,7 @@ pub(super) fn count_inputs_first(
         return None;
     }
     // A `let` function body may read columns that its call does not name, and the first
-    // summarize would drop them.
+    // summarize would drop them. Some built-ins read other rows or columns too.
     let keys_and_counts = by.iter().chain(aggregates).map(|item| &item.expr);
     if reads
         .iter()
@@ -212,11 +224,18 @@ fn mentioned_names(expr: &Expr) -> Vec<&str> {
         .collect()
 }
 
-/// Returns whether `expr` calls one of the `let` functions in `functions`.
+/// Returns whether `expr` calls one of the `let` functions in `functions` or one of the
+/// [`ROW_CONTEXT_FUNCTIONS`].
 fn calls_any(expr: &Expr, functions: &HashMap<String, Function>) -> bool {
-    sub_expressions(expr).into_iter().any(|node| {
-        matches!(&node.kind, ExprKind::Call { name, .. } if functions.contains_key(&name.name))
-    })
+    sub_expressions(expr)
+        .into_iter()
+        .any(|node| match &node.kind {
+            ExprKind::Call { name, .. } => {
+                functions.contains_key(&name.name)
+                    || ROW_CONTEXT_FUNCTIONS.contains(&name.name.as_str())
+            }
+            _ => false,
+        })
 }
 
 /// Returns `expr` and every expression inside it.
