@@ -517,3 +517,33 @@ fn count_first_row_context_functions() {
         [json!(1), json!(1), json!(1), json!(1), json!(1)]
     );
 }
+
+#[test]
+fn top_row_number_key_matches_order_take() {
+    // row_number() numbers the rows it sees, so a key that uses it must not be computed again
+    // after the threshold filter has dropped rows.
+    let rows = numbered_rows();
+    let tables = [("Big.csv", rows.as_str())];
+    for (query, reference) in [
+        (
+            "Big | serialize | top 3 by row_number() % 100",
+            "Big | serialize | order by row_number() % 100 desc | take 3",
+        ),
+        (
+            "let f = () { row_number() % 100 }; Big | serialize | top 3 by f()",
+            "let f = () { row_number() % 100 }; Big | serialize | order by f() desc | take 3",
+        ),
+        (
+            "Big | serialize | extend r = row_number() % 100 | top 3 by r",
+            "Big | serialize | extend r = row_number() % 100 | order by r desc | take 3",
+        ),
+        (
+            "Big | serialize | top 3 by prev(Id, 1, 0) % 100",
+            "Big | serialize | order by prev(Id, 1, 0) % 100 desc | take 3",
+        ),
+    ] {
+        assert_same_output(&tables, query, reference);
+    }
+    let output = run_ok(&tables, "Big | serialize | top 3 by row_number() % 100");
+    assert_eq!(column(&output, "Id"), [json!(98), json!(198), json!(298)]);
+}

@@ -605,7 +605,13 @@ pub(crate) fn apply_operator(
         }
         OperatorKind::Top { count, key } => {
             let n = constant_count(&compiler, count, "top")?;
-            let frame = keep_rows_that_can_rank(frame, &compiler, key, n, &operator.range)?;
+            // A key that reads other rows, such as `row_number()`, would change once the
+            // threshold filter drops rows.
+            let frame = if rewrite::calls_any(&key.expr, scope.functions) {
+                frame
+            } else {
+                keep_rows_that_can_rank(frame, &compiler, key, n, &operator.range)?
+            };
             Ok(sort(frame, &compiler, std::slice::from_ref(key))?.limit(n))
         }
         OperatorKind::Distinct(columns) => {

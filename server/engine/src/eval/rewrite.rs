@@ -226,7 +226,7 @@ fn mentioned_names(expr: &Expr) -> Vec<&str> {
 
 /// Returns whether `expr` calls one of the `let` functions in `functions` or one of the
 /// [`ROW_CONTEXT_FUNCTIONS`].
-fn calls_any(expr: &Expr, functions: &HashMap<String, Function>) -> bool {
+pub(super) fn calls_any(expr: &Expr, functions: &HashMap<String, Function>) -> bool {
     sub_expressions(expr)
         .into_iter()
         .any(|node| match &node.kind {
