@@ -426,6 +426,33 @@ mod parquet {
     }
 
     #[test]
+    fn millisecond_durations_read_as_nanoseconds() {
+        // The eager loader reads every timespan in nanoseconds, and so must the scan.
+        let folder = TempFolder::new();
+        let column = Series::new("Took".into(), [Some(1_500i64), None])
+            .cast(&DataType::Duration(TimeUnit::Milliseconds))
+            .unwrap()
+            .into_column();
+        let mut frame = DataFrame::new(2, vec![column]).unwrap();
+        write_parquet(&folder.path.join("t.parquet"), &mut frame, 2);
+
+        let (scanned, loaded) = scanned_and_loaded(&folder.path, "t");
+        let nanoseconds = DataType::Duration(TimeUnit::Nanoseconds);
+        assert_eq!(loaded.column("Took").unwrap().dtype(), &nanoseconds);
+        assert_eq!(scanned.column("Took").unwrap().dtype(), &nanoseconds);
+        let ticks: Vec<Option<i64>> = scanned
+            .column("Took")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(ticks, [Some(1_500_000_000), None]);
+    }
+
+    #[test]
     fn millisecond_times_beyond_nanoseconds() {
         // 9999-12-31T00:00:00Z, a common "never expires" value, does not fit in i64
         // nanoseconds. The scan must read it as the loader does.

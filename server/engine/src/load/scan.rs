@@ -261,8 +261,8 @@ fn parquet_columns_without_nulls(parts: &[std::path::PathBuf], schema: &Schema) 
 }
 
 /// Returns the loader's conventions as expressions: datetime text parsed in UTC, string nulls
-/// as empty strings (except in the columns `without_nulls`), and datetimes in nanoseconds
-/// without a time zone.
+/// as empty strings (except in the columns `without_nulls`), datetimes in nanoseconds without
+/// a time zone, and timespans in nanoseconds.
 fn conventions(
     schema: &Schema,
     datetimes: &[(String, &str)],
@@ -294,6 +294,9 @@ fn conventions(
             }
             DataType::Date => {
                 expressions.push(column.cast(DataType::Datetime(TimeUnit::Nanoseconds, None)));
+            }
+            DataType::Duration(unit) if *unit != TimeUnit::Nanoseconds => {
+                expressions.push(column.cast(DataType::Duration(TimeUnit::Nanoseconds)));
             }
             _ => {}
         }
