@@ -202,6 +202,14 @@ fn join_key_filter_keeps_matches() {
     }
     let output = run_ok(
         &tables,
+        "IL | join kind=innerunique (datatable(R:long, B:string)[3, \"x\", 1, \"y\", 3, \"z\"]) \
+         on $left.K == $right.R | order by A asc, B asc | project A, B",
+    );
+    assert_eq!(strings(&output, "A"), ["a", "c", "c"]);
+    assert_eq!(strings(&output, "B"), ["y", "x", "z"]);
+
+    let output = run_ok(
+        &tables,
         "IL | extend K2 = strcat(A, \"!\") \
          | join kind=inner (datatable(K2:string, K:long, B:string)[\"a!\", 3, \"x\", \"c!\", 3, \"y\", \"b!\", 2, \"z\"]) on K, K2 \
          | order by A asc | project A, B",
