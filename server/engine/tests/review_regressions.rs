@@ -50,6 +50,17 @@ fn count_first_keeps_zero_signs_apart() {
         ["Infinity", "-Infinity", "0.6666666666666666"]
     );
     assert_eq!(column(&output, "n"), [json!(1), json!(2), json!(1)]);
+
+    // The same inside a list column read from JSON lines.
+    let lists = [(
+        "L.json",
+        "{\"Items\":[0.0]}\n{\"Items\":[-0.0]}\n{\"Items\":[-0.0]}\n",
+    )];
+    assert_same_output(
+        &lists,
+        "L | mv-expand Items | summarize n = count() by tostring(Items)",
+        "L | mv-expand Items | where true | summarize n = count() by tostring(Items)",
+    );
 }
 
 #[test]

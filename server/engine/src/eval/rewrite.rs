@@ -106,12 +106,9 @@ pub(super) fn count_inputs_first(
     }
     // Grouping puts -0.0 and 0.0 (and every NaN) in one group, but the expansion can tell
     // them apart, for example through `tostring()`.
-    let floats = inputs.iter().any(|name| {
-        matches!(
-            schema.get(name),
-            Some(DataType::Float32 | DataType::Float64)
-        )
-    });
+    let floats = inputs
+        .iter()
+        .any(|name| schema.get(name).is_none_or(holds_floats));
     if inputs.is_empty() || floats {
         return None;
     }
@@ -214,6 +211,16 @@ pub(super) fn count_inputs_first(
         range: next.range.clone(),
     };
     Some([counted, expand.clone(), summed])
+}
+
+/// Returns whether values of `dtype` can contain floating-point numbers, at any depth of a
+/// list or struct.
+fn holds_floats(dtype: &DataType) -> bool {
+    match dtype {
+        DataType::List(inner) => holds_floats(inner),
+        DataType::Struct(fields) => fields.iter().any(|field| holds_floats(field.dtype())),
+        other => other.is_float(),
+    }
 }
 
 /// Returns the names that `expr` mentions, columns or not.
