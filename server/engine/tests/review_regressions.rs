@@ -473,6 +473,43 @@ mod parquet {
     }
 
     #[test]
+    fn parts_with_different_time_units() {
+        // One part in milliseconds and one in nanoseconds, first with values that fit in
+        // nanoseconds and then with 9999-12-31 in the millisecond part.
+        for (first_millis, expected_first) in [
+            (1_700_000_000_000i64, Some(1_700_000_000_000_000_000i64)),
+            (253_402_214_400_000, None),
+        ] {
+            let folder = TempFolder::new();
+            let parts = folder.path.join("t");
+            std::fs::create_dir(&parts).unwrap();
+            let millis = Series::new("At".into(), [first_millis])
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .unwrap()
+                .into_column();
+            let nanos = Series::new("At".into(), [5i64])
+                .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+                .unwrap()
+                .into_column();
+            write_parquet(
+                &parts.join("part-0.parquet"),
+                &mut DataFrame::new(1, vec![millis]).unwrap(),
+                1,
+            );
+            write_parquet(
+                &parts.join("part-1.parquet"),
+                &mut DataFrame::new(1, vec![nanos]).unwrap(),
+                1,
+            );
+
+            let (scanned, loaded) = scanned_and_loaded(&folder.path, "t");
+            let expected = [expected_first, Some(5)];
+            assert_eq!(nanoseconds(&loaded, "At"), expected);
+            assert_eq!(nanoseconds(&scanned, "At"), expected);
+        }
+    }
+
+    #[test]
     fn millisecond_times_beyond_nanoseconds() {
         // 9999-12-31T00:00:00Z, a common "never expires" value, does not fit in i64
         // nanoseconds. The scan must read it as the loader does.

@@ -114,7 +114,7 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
 /// `convertible` read as nanoseconds without a time zone, the engine's datetime type. The
 /// Parquet reader converts microsecond and millisecond timestamps itself, so a filter on such a
 /// column is pushed into the scan. A cast after the scan would stop the filter there. Other
-/// datetime and date columns are cast afterwards by [`conventions`].
+/// datetime columns are cast after this file's scan, and date columns by [`conventions`].
 fn scan_parquet_in_nanoseconds(
     path: PlRefPath,
     file_schema: &Schema,
@@ -126,11 +126,27 @@ fn scan_parquet_in_nanoseconds(
             && *dtype != wanted
             && convertible.iter().any(|known| known == name.as_str())
     };
+    // The other datetime columns are cast here rather than after the parts are joined, because
+    // `concat` needs every part to have the same types.
+    let casts: Vec<Expr> = file_schema
+        .iter()
+        .filter(|(name, dtype)| {
+            matches!(dtype, DataType::Datetime(..)) && **dtype != wanted && !converts(name, dtype)
+        })
+        .map(|(name, _)| col(name.clone()).cast(wanted.clone()))
+        .collect();
+    let cast_rest = |frame: LazyFrame| {
+        if casts.is_empty() {
+            frame
+        } else {
+            frame.with_columns(casts.clone())
+        }
+    };
     if !file_schema
         .iter()
         .any(|(name, dtype)| converts(name, dtype))
     {
-        return LazyFrame::scan_parquet(path, ScanArgsParquet::default());
+        return LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map(cast_rest);
     }
     let schema: Schema = file_schema
         .iter()
@@ -159,7 +175,7 @@ fn scan_parquet_in_nanoseconds(
         policy.datetime_milliseconds_upcast = true;
         policy.datetime_convert_timezone = true;
     }
-    Ok(frame)
+    Ok(cast_rest(frame))
 }
 
 /// Returns the datetime columns that the Parquet reader may convert to nanoseconds: those whose
