@@ -126,6 +126,7 @@ fn scan_parquet_in_nanoseconds(
             && *dtype != wanted
             && convertible.iter().any(|known| known == name.as_str())
     };
+
     // The other datetime columns are cast here rather than after the parts are joined, because
     // `concat` needs every part to have the same types.
     let casts: Vec<Expr> = file_schema
@@ -142,12 +143,14 @@ fn scan_parquet_in_nanoseconds(
             frame.with_columns(casts.clone())
         }
     };
+
     if !file_schema
         .iter()
         .any(|(name, dtype)| converts(name, dtype))
     {
         return LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map(cast_rest);
     }
+
     let schema: Schema = file_schema
         .iter()
         .map(|(name, dtype)| {
@@ -159,12 +162,14 @@ fn scan_parquet_in_nanoseconds(
             Field::new(name.clone(), dtype)
         })
         .collect();
+
     let schema = Arc::new(schema);
     let args = ScanArgsParquet {
         schema: Some(schema.clone()),
         ..ScanArgsParquet::default()
     };
     let mut frame = LazyFrame::scan_parquet(path, args)?;
+
     if let DslPlan::Scan {
         unified_scan_args, ..
     } = &mut frame.logical_plan
