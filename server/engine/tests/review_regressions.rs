@@ -241,7 +241,9 @@ fn count_first_matches_plain_runs() {
          {\"Id\":4,\"Items\":[\"a\",[\"b\"],1,null],\"Bag\":{\"k\":3}}\n\
          {\"Id\":5,\"Items\":[\"a\",\"b\"],\"Bag\":{\"k\":1,\"v\":2}}\n",
     )];
-    let cases: [(&[(&str, &str)], &str, &str); 10] = [
+    // Each case is (tables, the query up to the expansion, the summarize after it).
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 10] = [
         (
             &lines,
             "T | mv-expand P = split(Line, \" \") limit 1",
