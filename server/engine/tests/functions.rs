@@ -399,3 +399,15 @@ fn rand_in_where_draws_per_row() {
         assert!((low..=high).contains(&kept), "{query}: {kept}");
     }
 }
+
+#[test]
+fn new_guid_differs_per_row() {
+    let output = run_ok(
+        &[("T.csv", "x\n1\n")],
+        "range i from 1 to 200 step 1 | extend g = new_guid() \
+         | summarize n = dcount(g), shapes = dcount(strlen(g)), v = take_any(substring(g, 14, 1))",
+    );
+    assert_eq!(output.rows[0][0], json!(200));
+    assert_eq!(output.rows[0][1], json!(1));
+    assert_eq!(output.rows[0][2], json!("4"), "a version 4 GUID");
+}

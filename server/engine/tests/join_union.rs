@@ -179,3 +179,25 @@ fn query_can_start_with_union() {
     assert_eq!(strings(&output, "T"), ["Hosts", "union_arg1"]);
     assert_eq!(column(&output, "n"), [json!(3), json!(1)]);
 }
+
+#[test]
+fn join_keys_of_different_types_name_both() {
+    // A long key against a real key is an error that names both columns, their types and a
+    // conversion; int against long joins by value.
+    let left = "Id,Name\n1,a\n2,b\n";
+    let right = "Ref,Score\n1.5,9\n2.0,8\n";
+    let error = run_csv(
+        &[("L.csv", left), ("R.csv", right)],
+        "L | join kind=inner (R) on $left.Id == $right.Ref",
+    )
+    .expect_err("long and real keys do not join");
+    assert!(error.message.contains("`Id` (long)"), "{}", error.message);
+    assert!(error.message.contains("`Ref` (real)"), "{}", error.message);
+    assert!(error.message.contains("todouble()"), "{}", error.message);
+
+    let output = run_ok(
+        &[("L.csv", left), ("R.csv", "Ref,Score\n2,8\n")],
+        "L | join kind=inner (R | extend Ref = toint(Ref)) on $left.Id == $right.Ref | project Name",
+    );
+    assert_eq!(strings(&output, "Name"), ["b"]);
+}

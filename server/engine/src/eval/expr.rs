@@ -859,6 +859,19 @@ impl<'a> ExprCompiler<'a> {
                     .cum_sum(false);
                 Ok(Compiled::new(summed, ty))
             }
+            "new_guid" => {
+                if !args.is_empty() {
+                    return Some(Err(EngineError::at(
+                        "`new_guid()` takes no arguments",
+                        range.clone(),
+                    )));
+                }
+                // Each row gets its own GUID, so the call is a random row function.
+                let expr = random_row_function(vec![self.row_index()], KqlType::String, |_| {
+                    Value::String(random_guid())
+                });
+                Ok(Compiled::new(expr, KqlType::String))
+            }
             "rand" => {
                 let compiled = match self.compile_args(args) {
                     Ok(compiled) => compiled,
@@ -945,9 +958,9 @@ impl<'a> ExprCompiler<'a> {
     /// Returns the zero-based position of each row, from the first column of the input.
     fn row_index(&self) -> PlExpr {
         match self.scope.schema.iter_names().next() {
-            // `is_null()` is never null, so its running count numbers every row. (An
-            // expression that polars can fold into a constant, such as `x or true`, would
-            // give one number for the whole frame inside `where`.)
+            // `is_null()` is never null, so its running count numbers every row. An expression
+            // that polars folds into a constant, such as `x or true`, would give one number for
+            // the whole frame inside `where`.
             Some(first) => {
                 col(first.as_str())
                     .is_null()
@@ -1656,6 +1669,22 @@ pub fn evaluate_constant(compiled: &Compiled) -> Option<Literal> {
         }
         _ => None,
     }
+}
+
+/// Returns a random version 4 GUID in its text form: random bits except for the version and
+/// variant bits.
+fn random_guid() -> String {
+    let bytes: [u8; 16] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-4{}-{:x}{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        (bytes[8] & 0x3) | 0x8,
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 #[cfg(test)]

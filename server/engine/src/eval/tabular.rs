@@ -306,6 +306,26 @@ fn check_keys(
                 ));
             }
         }
+        let (Some(left_type), Some(right_type)) = (
+            left_schema.get(&left_key.name),
+            right_schema.get(&right_key.name),
+        ) else {
+            continue;
+        };
+        // Integer keys of different widths (int and long) join by value.
+        if left_type != right_type && !(left_type.is_integer() && right_type.is_integer()) {
+            let left_name = KqlType::from_polars(left_type).name();
+            let right_name = KqlType::from_polars(right_type).name();
+            return Err(EngineError::at(
+                format!(
+                    "the join keys `{}` ({left_name}) and `{}` ({right_name}) have different types; \
+                     convert one side first, for example `extend {} = tostring({})` or \
+                     `tolong()`, `todouble()`",
+                    left_key.name, right_key.name, right_key.name, right_key.name
+                ),
+                left_key.range.clone(),
+            ));
+        }
     }
     Ok(())
 }

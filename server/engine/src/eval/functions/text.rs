@@ -270,21 +270,6 @@ pub(super) fn compile(call: &Call<'_>) -> Option<Result<Compiled, EngineError>> 
                 Value::String(out)
             })
         }),
-        "new_guid" => call.arity(0, 0).map(|()| {
-            let bytes: [u8; 16] = rand::random();
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            // A version 4 GUID: random except for the version and variant bits.
-            let text = format!(
-                "{}-{}-4{}-{:x}{}-{}",
-                &hex[0..8],
-                &hex[8..12],
-                &hex[13..16],
-                (bytes[8] & 0x3) | 0x8,
-                &hex[17..20],
-                &hex[20..32]
-            );
-            Compiled::from_literal(&crate::ast::Literal::String(text))
-        }),
         "string_size" => call.arity(1, 1).map(|()| {
             call.row(KqlType::Long, |v| Value::Long(text_of(v[0]).len() as i64))
         }),
