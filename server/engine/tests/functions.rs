@@ -411,3 +411,20 @@ fn new_guid_differs_per_row() {
     assert_eq!(output.rows[0][1], json!(1));
     assert_eq!(output.rows[0][2], json!("4"), "a version 4 GUID");
 }
+
+#[test]
+fn string_branches_are_never_null() {
+    // A null branch of a string `iff()` or `case()` gives "", so summarize sees one group.
+    let output = run_ok(
+        &[("T.csv", "x\n1\n2\n3\n")],
+        "T | extend s = iff(x == 1, \"a\", string(null)), c = case(x == 1, \"a\", x == 2, string(null), \"\") \
+         | summarize n = count() by s, c | order by s asc",
+    );
+    assert_eq!(
+        output.rows,
+        [
+            vec![json!(""), json!(""), json!(2)],
+            vec![json!("a"), json!("a"), json!(1)]
+        ]
+    );
+}

@@ -566,9 +566,13 @@ impl<'a> ExprCompiler<'a> {
                         range.clone(),
                     )
                 })?;
-                let expr = when(compiled[0].expr.clone())
+                let mut expr = when(compiled[0].expr.clone())
                     .then(compiled[1].expr.clone())
                     .otherwise(compiled[2].expr.clone());
+                // Kusto strings are never null: a null branch, such as `string(null)`, is "".
+                if ty == KqlType::String {
+                    expr = expr.fill_null(lit(""));
+                }
                 Ok(Compiled::new(expr, ty))
             }
             "not" => {
@@ -624,6 +628,9 @@ impl<'a> ExprCompiler<'a> {
                     result = when(pair[0].expr.clone().fill_null(lit(false)))
                         .then(pair[1].expr.clone())
                         .otherwise(result);
+                }
+                if ty == KqlType::String {
+                    result = result.fill_null(lit(""));
                 }
                 Ok(Compiled::new(result, ty))
             }
