@@ -455,6 +455,22 @@ impl Expr {
         Expr { kind, range }
     }
 
+    /// Returns the expressions directly inside this one: operands, arguments, list items.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::TypeOf(_) => Vec::new(),
+            ExprKind::Call { args, .. } => args.iter().collect(),
+            ExprKind::Not(inner) | ExprKind::Negate(inner) => vec![inner],
+            ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            ExprKind::Chain { operands, .. } => operands.iter().collect(),
+            ExprKind::In { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
+            ExprKind::Between {
+                expr, low, high, ..
+            } => vec![expr, low, high],
+            ExprKind::Member { object, key } => vec![object, key],
+        }
+    }
+
     /// Returns the column name when the expression is a bare name.
     pub fn as_name(&self) -> Option<&str> {
         match &self.kind {

@@ -1558,13 +1558,25 @@ impl<'t> Lowerer<'t> {
         Ok(Expr::new(kind, range))
     }
 
-    /// Lowers a binary expression. The grammar nests `a or b or c` to the left, so this loops
-    /// down the left side while the operator repeats and returns one `Chain` for the run.
+    /// Lowers a binary expression; a run of one repeated operator becomes one `Chain`.
     fn binary(&self, node: Node<'_>) -> Result<ExprKind, EngineError> {
         let operator = self.text_of(field(node, "operator")?);
         let op = binary_operator(operator)
             .ok_or_else(|| unsupported(&format!("the `{operator}` operator"), node))?;
 
+        self.operator_run(node, operator, op, |operand| self.expr(operand))
+    }
+
+    /// Lowers a run of one repeated binary `operator` that starts at `node`, with each operand
+    /// lowered by `lower`. The grammar nests `a or b or c` to the left, so this walks down the
+    /// left side in a loop and returns one `Chain` for three or more operands.
+    fn operator_run(
+        &self,
+        node: Node<'_>,
+        operator: &str,
+        op: BinaryOp,
+        lower: impl Fn(Node<'_>) -> Result<Expr, EngineError>,
+    ) -> Result<ExprKind, EngineError> {
         let mut right_operands = vec![field(node, "right")?];
         let mut left = field(node, "left")?;
         while left.kind() == "binary_expression"
@@ -1577,9 +1589,9 @@ impl<'t> Lowerer<'t> {
         }
 
         let mut operands = Vec::with_capacity(right_operands.len() + 1);
-        operands.push(self.expr(left)?);
+        operands.push(lower(left)?);
         for right in right_operands.into_iter().rev() {
-            operands.push(self.expr(right)?);
+            operands.push(lower(right)?);
         }
         if operands.len() > 2 {
             return Ok(ExprKind::Chain { op, operands });

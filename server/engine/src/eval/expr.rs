@@ -1576,6 +1576,16 @@ fn unknown_function_message(name: &str) -> String {
     )
 }
 
+/// Returns whether `needle` starts and ends with a term character (an ASCII letter or digit),
+/// the edges where `has` needs a term boundary.
+pub(crate) fn term_char_edges(needle: &str) -> (bool, bool) {
+    let is_term_char = |c: char| c.is_ascii_alphanumeric();
+    (
+        needle.chars().next().is_some_and(is_term_char),
+        needle.chars().last().is_some_and(is_term_char),
+    )
+}
+
 /// Builds the regular expression for KQL's term operators.
 ///
 /// Kusto splits text into terms: maximal runs of ASCII letters and digits. `has` matches when
@@ -1589,14 +1599,7 @@ pub fn term_pattern(needle: &str, kind: StringOpKind, case_sensitive: bool) -> S
     if !case_sensitive {
         pattern.push_str("(?i)");
     }
-    let starts_with_term_char = needle
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    let ends_with_term_char = needle
-        .chars()
-        .last()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let (starts_with_term_char, ends_with_term_char) = term_char_edges(needle);
     let check_start = matches!(kind, StringOpKind::Has | StringOpKind::HasPrefix);
     let check_end = matches!(kind, StringOpKind::Has | StringOpKind::HasSuffix);
     if check_start && starts_with_term_char {

@@ -846,10 +846,10 @@ fn sort(
 /// The largest `top` count for which [`keep_rows_that_can_rank`] looks for a threshold.
 const TOP_THRESHOLD_MAX_ROWS: IdxSize = 10_000;
 
-/// Filters the input of `top n by key` to the rows whose key is at least the nth largest
-/// (at most the nth smallest for `asc`), so that a file scan reads the other columns only for
-/// those rows: Parquet row groups whose statistics lie below the threshold are skipped, and the
-/// reader decodes the remaining columns only where the key passes.
+/// Filters the input of `top n by key` to the rows whose key is at least the nth largest, or
+/// at most the nth smallest for `asc`. A file scan then reads the other columns only for those
+/// rows, because Parquet row groups whose statistics lie below the threshold are skipped and
+/// the reader decodes the remaining columns only where the key passes.
 ///
 /// The threshold comes from a first run of the same input that reads only the key. That run
 /// repeats the input's work, so this applies only when the input reads files or tables through
@@ -864,10 +864,13 @@ fn keep_rows_that_can_rank(
     range: &Range<usize>,
 ) -> Result<LazyFrame, EngineError> {
     let nulls_last = key.nulls_first.map_or(key.descending, |first| !first);
+
     if n == 0 || n > TOP_THRESHOLD_MAX_ROWS || !nulls_last || !reads_input_directly(&frame) {
         return Ok(frame);
     }
+
     let compiled = compiler.compile(&key.expr)?;
+
     // A random key would be drawn again after the threshold is taken.
     if !matches!(
         compiled.ty,
@@ -877,24 +880,29 @@ fn keep_rows_that_can_rank(
         return Ok(frame);
     }
     const KEY: &str = "__quarry_top_key";
+
     let options = SortMultipleOptions::default()
         .with_order_descending(key.descending)
         .with_nulls_last(true);
+
     let ranked = frame
         .clone()
         .select([compiled.expr.clone().alias(KEY)])
         .filter(col(KEY).is_not_null())
         .sort([KEY], options)
         .limit(n);
+
     let ranked = collect_plan(ranked).map_err(|error| {
         EngineError::at(
             format!("`top` failed while running: {error}"),
             range.clone(),
         )
     })?;
+
     if (ranked.height() as IdxSize) < n {
         return Ok(frame);
     }
+
     let Some(last) = ranked
         .column(KEY)
         .ok()
@@ -902,13 +910,16 @@ fn keep_rows_that_can_rank(
     else {
         return Ok(frame);
     };
+
     let threshold = match value::from_any_value(&last) {
         value::Value::Long(n) => Literal::Long(n),
         value::Value::Datetime(n) => Literal::Datetime(n),
         value::Value::Timespan(n) => Literal::Timespan(n),
         _ => return Ok(frame),
     };
+
     let threshold = Compiled::from_literal(&threshold).expr;
+
     let passes = if key.descending {
         compiled.expr.gt_eq(threshold)
     } else {
@@ -919,7 +930,7 @@ fn keep_rows_that_can_rank(
 
 /// Returns whether `frame` reads its tables through filters and column expressions only, so
 /// that running it twice costs two reads and nothing more. A plan that draws random values,
-/// as `where rand() < 0.1` does, gives other rows on each run and answers `false`.
+/// as `where rand() < 0.1` does, gives other rows on each run, so it returns `false`.
 fn reads_input_directly(frame: &LazyFrame) -> bool {
     (&frame.logical_plan).into_iter().all(|node| match node {
         DslPlan::Filter { predicate, .. } => !value::draws_random(predicate),

@@ -36,13 +36,13 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
                 let part_schema = LazyFrame::scan_parquet(path.clone(), ScanArgsParquet::default())
                     .and_then(|mut frame| frame.collect_schema())
                     .map_err(failed)?;
-                parts.push((part.as_path(), path, part_schema));
+                parts.push((parquet_footer(part), path, part_schema));
             }
             let convertible = parquet_times_within_nanoseconds(&parts);
             let mut frames = Vec::with_capacity(parts.len());
-            for (_, path, part_schema) in parts {
+            for (_, path, part_schema) in &parts {
                 frames.push(
-                    scan_parquet_in_nanoseconds(path, &part_schema, &convertible)
+                    scan_parquet_in_nanoseconds(path.clone(), part_schema, &convertible)
                         .map_err(failed)?,
                 );
             }
@@ -52,7 +52,8 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
                 concat(frames, UnionArgs::default()).map_err(failed)?
             };
             let schema = frame.clone().collect_schema().map_err(failed)?;
-            let without_nulls = parquet_columns_without_nulls(&file.parts, &schema);
+            let footers: Vec<_> = parts.iter().map(|(footer, _, _)| footer.clone()).collect();
+            let without_nulls = parquet_columns_without_nulls(&footers, &schema);
             Ok(Some(frame.with_columns(conventions(
                 &schema,
                 &[],
@@ -120,10 +121,10 @@ fn scan_parquet_in_nanoseconds(
     file_schema: &Schema,
     convertible: &[String],
 ) -> PolarsResult<LazyFrame> {
-    let wanted = DataType::Datetime(TimeUnit::Nanoseconds, None);
+    let nanoseconds = DataType::Datetime(TimeUnit::Nanoseconds, None);
     let converts = |name: &PlSmallStr, dtype: &DataType| {
         matches!(dtype, DataType::Datetime(..))
-            && *dtype != wanted
+            && *dtype != nanoseconds
             && convertible.iter().any(|known| known == name.as_str())
     };
 
@@ -132,9 +133,11 @@ fn scan_parquet_in_nanoseconds(
     let casts: Vec<Expr> = file_schema
         .iter()
         .filter(|(name, dtype)| {
-            matches!(dtype, DataType::Datetime(..)) && **dtype != wanted && !converts(name, dtype)
+            matches!(dtype, DataType::Datetime(..))
+                && **dtype != nanoseconds
+                && !converts(name, dtype)
         })
-        .map(|(name, _)| col(name.clone()).cast(wanted.clone()))
+        .map(|(name, _)| col(name.clone()).cast(nanoseconds.clone()))
         .collect();
     let cast_rest = |frame: LazyFrame| {
         if casts.is_empty() {
@@ -155,7 +158,7 @@ fn scan_parquet_in_nanoseconds(
         .iter()
         .map(|(name, dtype)| {
             let dtype = if converts(name, dtype) {
-                wanted.clone()
+                nanoseconds.clone()
             } else {
                 dtype.clone()
             };
@@ -183,13 +186,23 @@ fn scan_parquet_in_nanoseconds(
     Ok(cast_rest(frame))
 }
 
+/// The footer of a Parquet file: its schema, row groups and column statistics.
+type ParquetFooter = Arc<polars::io::parquet::read::FileMetadata>;
+
+/// Reads the footer of the Parquet file at `path`, or returns `None` when it cannot be read.
+/// Both statistics checks below treat a missing footer as "no statistics".
+fn parquet_footer(path: &std::path::Path) -> Option<ParquetFooter> {
+    let file = std::fs::File::open(path).ok()?;
+    ParquetReader::new(file).get_metadata().ok().cloned()
+}
+
 /// Returns the datetime columns that the Parquet reader may convert to nanoseconds: those whose
 /// statistics, in every row group of every part, show values that fit in i64 nanoseconds
 /// (about the years 1677 to 2262). The reader fails the whole scan on a value outside that
 /// range, such as 9999-12-31 in milliseconds, where the cast after the scan gives a null as the
-/// eager loader does. Each part is given as (file, scan path, schema).
+/// eager loader does. Each part is given as (footer, scan path, schema).
 fn parquet_times_within_nanoseconds(
-    parts: &[(&std::path::Path, PlRefPath, SchemaRef)],
+    parts: &[(Option<ParquetFooter>, PlRefPath, SchemaRef)],
 ) -> Vec<String> {
     let Some((_, _, first_schema)) = parts.first() else {
         return Vec::new();
@@ -199,18 +212,13 @@ fn parquet_times_within_nanoseconds(
         .filter(|(_, dtype)| matches!(dtype, DataType::Datetime(..)))
         .map(|(name, _)| name.to_string())
         .collect();
-    for (part, _, schema) in parts {
+    for (footer, _, schema) in parts {
         if candidates.is_empty() {
             break;
         }
-        let Ok(file) = std::fs::File::open(part) else {
+        let Some(metadata) = footer else {
             return Vec::new();
         };
-        let mut reader = ParquetReader::new(file);
-        let Ok(metadata) = reader.get_metadata() else {
-            return Vec::new();
-        };
-        let metadata = metadata.clone();
         candidates.retain(|name| {
             let Some(DataType::Datetime(unit, _)) = schema.get(name) else {
                 return false;
@@ -249,21 +257,19 @@ fn parquet_times_within_nanoseconds(
 /// every file in `parts` show to hold no null. Such a column needs no `fill_null`, and without
 /// it a filter on the column reaches the Parquet reader, which tests it once per distinct
 /// value of a dictionary-encoded page. A file without statistics keeps the `fill_null`.
-fn parquet_columns_without_nulls(parts: &[std::path::PathBuf], schema: &Schema) -> Vec<String> {
+fn parquet_columns_without_nulls(
+    footers: &[Option<ParquetFooter>],
+    schema: &Schema,
+) -> Vec<String> {
     let mut candidates: Vec<String> = schema
         .iter()
         .filter(|(_, dtype)| **dtype == DataType::String)
         .map(|(name, _)| name.to_string())
         .collect();
-    for part in parts {
-        let Ok(file) = std::fs::File::open(part) else {
+    for footer in footers {
+        let Some(metadata) = footer else {
             return Vec::new();
         };
-        let mut reader = ParquetReader::new(file);
-        let Ok(metadata) = reader.get_metadata() else {
-            return Vec::new();
-        };
-        let metadata = metadata.clone();
         candidates.retain(|name| {
             metadata.row_groups.iter().all(|group| {
                 let Some(mut chunks) = group.columns_under_root_iter(name) else {

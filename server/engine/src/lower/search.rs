@@ -91,35 +91,8 @@ impl Lowerer<'_> {
         } else {
             BinaryOp::Or
         };
-        let mut right_operands = vec![field(node, "right")?];
-        let mut left = field(node, "left")?;
-        while left.kind() == "binary_expression"
-            && left
-                .child_by_field_name("operator")
-                .is_some_and(|inner| self.text_of(inner) == operator)
-        {
-            right_operands.push(field(left, "right")?);
-            left = field(left, "left")?;
-        }
-
-        let mut operands = Vec::with_capacity(right_operands.len() + 1);
-        operands.push(self.search_predicate(left, case_sensitive)?);
-        for right in right_operands.into_iter().rev() {
-            operands.push(self.search_predicate(right, case_sensitive)?);
-        }
-        if operands.len() > 2 {
-            return Ok(ExprKind::Chain { op, operands });
-        }
-        let rhs = operands
-            .pop()
-            .expect("a binary expression has two operands");
-        let lhs = operands
-            .pop()
-            .expect("a binary expression has two operands");
-        Ok(ExprKind::Binary {
-            op,
-            lhs: Box::new(lhs),
-            rhs: Box::new(rhs),
+        self.operator_run(node, operator, op, |operand| {
+            self.search_predicate(operand, case_sensitive)
         })
     }
 
@@ -278,14 +251,7 @@ pub(crate) fn term_alternations(terms: &[&str], case_sensitive: bool) -> TermAlt
 /// punctuation is its own boundary, as in the engine's `has`.
 fn term_alternative(term: &str, case_sensitive: bool) -> Option<Alternative> {
     let (kind, needle) = term_operator(term, true);
-    let starts_with_term_char = needle
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    let ends_with_term_char = needle
-        .chars()
-        .last()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let (starts_with_term_char, ends_with_term_char) = crate::eval::expr::term_char_edges(&needle);
     let (start_boundary, end_boundary, body) = match kind {
         StringOpKind::Has => (
             starts_with_term_char,
