@@ -414,7 +414,7 @@ fn new_guid_differs_per_row() {
 
 #[test]
 fn string_branches_are_never_null() {
-    // A null branch of a string `iff()` or `case()` gives "", so summarize sees one group.
+    // A null branch of a string `iff()` or `case()` gives "", so summarize makes one group of them.
     let output = run_ok(
         &[("T.csv", "x\n1\n2\n3\n")],
         "T | extend s = iff(x == 1, \"a\", string(null)), c = case(x == 1, \"a\", x == 2, string(null), \"\") \

@@ -253,7 +253,7 @@ fn make_series_fills_missing_steps() {
 
 #[test]
 fn make_series_reals_datetimes_and_group_order() {
-    // Groups come in order of first appearance; real averages keep their fraction, an empty
+    // Groups come in order of first appearance. Real averages keep their fraction, an empty
     // step of a real series takes the real default, and a datetime aggregate is written as
     // Kusto's datetime text.
     let table = "Host,At,Bytes\nB,2024-01-01T00:10:00Z,1\nA,2024-01-01T00:20:00Z,2\nB,2024-01-01T00:40:00Z,4\nA,2024-01-01T02:00:00Z,6\n";
@@ -485,9 +485,9 @@ fn has_any_expands_lists() {
 
 #[test]
 fn top_matches_sort_and_take() {
-    // `top` first finds the key of its nth row and keeps only rows that can rank; `order by`
-    // and `take` do not, so both must return the same rows in the same order, ties and
-    // nulls included.
+    // `top` first finds the key of its nth row and keeps only rows that can rank, but `order
+    // by` and `take` do not. Both must return the same rows in the same order, ties and nulls
+    // included.
     let table = "Id,K,At\n1,5,2024-01-01T00:00:05Z\n2,,2024-01-01T00:00:01Z\n3,7,\n4,5,2024-01-01T00:00:07Z\n\
                  5,9,2024-01-01T00:00:05Z\n6,5,2024-01-01T00:00:05Z\n7,,2024-01-01T00:00:09Z\n8,1,2024-01-01T00:00:02Z\n";
     for (top, sorted) in [

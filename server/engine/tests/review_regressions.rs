@@ -606,7 +606,7 @@ fn count_first_row_context_functions() {
 
 #[test]
 fn top_row_number_key_matches_order_take() {
-    // row_number() numbers the rows it sees, so a key that uses it must not be computed again
+    // row_number() numbers the rows it receives, so a key that uses it must not be computed again
     // after the threshold filter has dropped rows.
     let rows = numbered_rows();
     let tables = [("Big.csv", rows.as_str())];

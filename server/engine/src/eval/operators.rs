@@ -384,8 +384,8 @@ pub(super) fn make_series(
 
 /// Turns `grouped` into `make-series` rows. `grouped` has the key columns, the step number,
 /// then one column per aggregate, with one row per group and step. The result has one row per
-/// group, in order of first appearance, and a dynamic array of `steps` elements per aggregate;
-/// a step without a row gets the aggregate's default. The axis values come last.
+/// group, in order of first appearance, and a dynamic array of `steps` elements per aggregate.
+/// A step without a row gets the aggregate's default. The axis values come last.
 fn lay_out_series(
     grouped: &DataFrame,
     key_count: usize,

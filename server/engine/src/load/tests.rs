@@ -408,8 +408,8 @@ fn kql_summarize_reads_key_column_only() {
 }
 
 #[test]
-fn parquet_string_filters_reach_reader_when_statistics_show_no_nulls() {
-    // `Full` has no null, so a filter on it reaches the reader; `Gappy` has nulls, which must
+fn parquet_string_filter_pushdown() {
+    // `Full` has no null, so a filter on it reaches the reader. `Gappy` has nulls, which must
     // still read as empty strings, so its filter stays after the `fill_null`.
     let folder = Folder::new();
     let full = Series::new("Full".into(), ["a", "b", "a", "c"]).into_column();
@@ -445,7 +445,7 @@ fn parquet_string_filters_reach_reader_when_statistics_show_no_nulls() {
 }
 
 #[test]
-fn parquet_microsecond_times_read_as_nanoseconds_in_the_scan() {
+fn parquet_microseconds_read_as_nanoseconds() {
     // Microsecond timestamps, one column with a UTC zone: the scan reads both as
     // nanoseconds without a zone, so a time filter reaches the reader with no cast before it.
     let folder = Folder::new();
