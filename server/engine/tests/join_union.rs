@@ -183,7 +183,7 @@ fn query_can_start_with_union() {
 #[test]
 fn join_keys_of_different_types_name_both() {
     // A long key against a real key is an error that names both columns, their types and a
-    // conversion; int against long joins by value.
+    // conversion. Int against long joins by value.
     let left = "Id,Name\n1,a\n2,b\n";
     let right = "Ref,Score\n1.5,9\n2.0,8\n";
     let error = run_csv(
@@ -193,7 +193,12 @@ fn join_keys_of_different_types_name_both() {
     .expect_err("long and real keys do not join");
     assert!(error.message.contains("`Id` (long)"), "{}", error.message);
     assert!(error.message.contains("`Ref` (real)"), "{}", error.message);
-    assert!(error.message.contains("todouble()"), "{}", error.message);
+    // The hint converts the right key to the left key's type.
+    assert!(
+        error.message.contains("extend Ref = tolong(Ref)"),
+        "{}",
+        error.message
+    );
 
     let output = run_ok(
         &[("L.csv", left), ("R.csv", "Ref,Score\n2,8\n")],

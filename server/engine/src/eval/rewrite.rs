@@ -39,6 +39,8 @@ const ROW_CONTEXT_FUNCTIONS: [&str; 6] = [
 /// be `mv-expand` or `parse` (`parse-where` too), and the `summarize`
 /// must have keys, only `count()` aggregates, and read no column that the first
 /// `summarize` drops.
+// NOTE: when the inputs rarely repeat, as unique command lines do, the first summarize saves
+// no work and adds a group-by over every row: about 25% more time on 3 million such rows.
 pub(super) fn count_inputs_first(
     expand: &Operator,
     next: Option<&Operator>,

@@ -314,14 +314,29 @@ fn check_keys(
         };
         // Integer keys of different widths (int and long) join by value.
         if left_type != right_type && !(left_type.is_integer() && right_type.is_integer()) {
-            let left_name = KqlType::from_polars(left_type).name();
+            let left_kql = KqlType::from_polars(left_type);
             let right_name = KqlType::from_polars(right_type).name();
+            // The hint converts the right key to the left key's type, in the right subquery.
+            let conversion = match left_kql {
+                KqlType::String => "tostring",
+                KqlType::Int => "toint",
+                KqlType::Long => "tolong",
+                KqlType::Real => "todouble",
+                KqlType::Bool => "tobool",
+                KqlType::Datetime => "todatetime",
+                KqlType::Timespan => "totimespan",
+                KqlType::Dynamic | KqlType::Null => "todynamic",
+            };
             return Err(EngineError::at(
                 format!(
-                    "the join keys `{}` ({left_name}) and `{}` ({right_name}) have different types; \
-                     convert one side first, for example `extend {} = tostring({})` or \
-                     `tolong()`, `todouble()`",
-                    left_key.name, right_key.name, right_key.name, right_key.name
+                    "the join keys `{}` ({}) and `{}` ({right_name}) have different \
+                     types; convert one side first, for example with `| extend {} = {conversion}({})` \
+                     in the right side's subquery",
+                    left_key.name,
+                    left_kql.name(),
+                    right_key.name,
+                    right_key.name,
+                    right_key.name
                 ),
                 left_key.range.clone(),
             ));
