@@ -27,6 +27,7 @@ use std::time::SystemTime;
 use polars::prelude::*;
 
 use crate::EngineError;
+use crate::eval::types::KqlType;
 
 mod csv_errors;
 mod datetime;
@@ -326,14 +327,8 @@ pub fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
         combined = Some(match combined {
             None => (part.clone(), frame),
             Some((first, mut all)) => {
-                if all.schema() != frame.schema() {
-                    return Err(EngineError::new(format!(
-                        "the files `{}` and `{}` of the table `{}` have different columns or \
-                         column types; give them the same header, or set the types in {SCHEMA_FILE}",
-                        first.display(),
-                        part.display(),
-                        file.name
-                    )));
+                if let Some(difference) = schema_difference(all.schema(), frame.schema()) {
+                    return Err(parts_differ(file, &first, part, &difference));
                 }
                 all.vstack_mut_owned(frame).map_err(|error| {
                     EngineError::new(format!(
@@ -349,6 +344,74 @@ pub fn load_table(file: &TableFile) -> Result<DataFrame, EngineError> {
     let (_, frame) = combined
         .ok_or_else(|| EngineError::new(format!("the table `{}` has no files", file.name)))?;
     Ok(frame)
+}
+
+/// Describes the first column in which two parts of a table differ: one that only one of them
+/// has, a different type, or a different place. Returns `None` for equal schemas.
+pub(crate) fn schema_difference(first: &Schema, other: &Schema) -> Option<String> {
+    for (name, dtype) in first.iter() {
+        match other.get(name) {
+            None => return Some(format!("the column `{name}` is only in the first")),
+            Some(other_dtype) if other_dtype != dtype => {
+                let kql = |dtype: &DataType| KqlType::from_polars(dtype).name();
+                let (first_type, other_type) = if kql(dtype) == kql(other_dtype) {
+                    (
+                        format!("{} (stored as {dtype})", kql(dtype)),
+                        format!("{} (stored as {other_dtype})", kql(other_dtype)),
+                    )
+                } else {
+                    (kql(dtype).to_owned(), kql(other_dtype).to_owned())
+                };
+                return Some(format!(
+                    "the column `{name}` is {first_type} in the first and {other_type} in the \
+                     second"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(name) = other.iter_names().find(|name| !first.contains(name)) {
+        return Some(format!("the column `{name}` is only in the second"));
+    }
+    let first_order: Vec<_> = first.iter_names().collect();
+    let other_order: Vec<_> = other.iter_names().collect();
+    if first_order != other_order {
+        let (name, _) = first_order
+            .iter()
+            .zip(&other_order)
+            .find(|(a, b)| a != b)
+            .expect("same names in another order");
+        return Some(format!(
+            "the column `{name}` is at position {} in the first and {} in the second",
+            first.index_of(name).map_or(0, |i| i + 1),
+            other.index_of(name).map_or(0, |i| i + 1)
+        ));
+    }
+    None
+}
+
+/// The error for two parts of `file` whose columns differ as `difference` describes.
+pub(crate) fn parts_differ(
+    file: &TableFile,
+    first: &Path,
+    second: &Path,
+    difference: &str,
+) -> EngineError {
+    let fix = match file.format {
+        FileFormat::Csv | FileFormat::Tsv => {
+            format!("give the files the same header, or set the column types in {SCHEMA_FILE}")
+        }
+        _ => format!(
+            "write the files with the same columns and types, set the column types in \
+             {SCHEMA_FILE}, or move one file into a folder of its own"
+        ),
+    };
+    EngineError::new(format!(
+        "the files `{}` and `{}` of the table `{}` have different columns: {difference}; {fix}",
+        first.display(),
+        second.display(),
+        file.name
+    ))
 }
 
 fn load_part(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {

@@ -8,7 +8,7 @@
 
 use polars::prelude::*;
 
-use super::{Compression, DATETIME_SAMPLE, FileFormat, TableFile};
+use super::{Compression, DATETIME_SAMPLE, FileFormat, TableFile, parts_differ, schema_difference};
 use crate::EngineError;
 
 /// Returns a lazy frame over `file`, or `None` when the file needs the eager loader: gzip
@@ -37,6 +37,32 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
                     .and_then(|mut frame| frame.collect_schema())
                     .map_err(failed)?;
                 parts.push((parquet_footer(part), path, part_schema));
+            }
+            // `concat` needs every part to have the same columns; its own error names neither
+            // the parts nor the column. Datetime columns of any unit are read as nanoseconds.
+            let as_read = |schema: &Schema| -> Schema {
+                schema
+                    .iter()
+                    .map(|(name, dtype)| match dtype {
+                        DataType::Datetime(..) => Field::new(
+                            name.clone(),
+                            DataType::Datetime(TimeUnit::Nanoseconds, None),
+                        ),
+                        _ => Field::new(name.clone(), dtype.clone()),
+                    })
+                    .collect()
+            };
+            let first_schema = parts.first().map(|(_, _, schema)| as_read(schema));
+            for (index, (_, _, part_schema)) in parts.iter().enumerate().skip(1) {
+                let first_schema = first_schema.as_ref().expect("a first part");
+                if let Some(difference) = schema_difference(first_schema, &as_read(part_schema)) {
+                    return Err(parts_differ(
+                        file,
+                        &file.parts[0],
+                        &file.parts[index],
+                        &difference,
+                    ));
+                }
             }
             let convertible = parquet_times_within_nanoseconds(&parts);
             let mut frames = Vec::with_capacity(parts.len());
