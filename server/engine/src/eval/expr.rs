@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use polars::prelude::{
-    DataType, Expr as PlExpr, IntoLazy as _, NamedFrom as _, Null, Schema, Series, TimeUnit, col,
-    concat_str, lit, when,
+    Column, DataType, Expr as PlExpr, Float64Chunked, Int64Chunked, IntoColumn as _, IntoLazy as _,
+    NamedFrom as _, Null, PlSmallStr, PolarsResult, Schema, Series, StringChunkedBuilder, TimeUnit,
+    col, concat_str, lit, when,
 };
 
 use crate::EngineError;
@@ -17,7 +18,7 @@ use crate::ast::{BinaryOp, Expr, ExprKind, Literal, StringOp, StringOpKind};
 use crate::eval::aggregate;
 use crate::eval::functions::{Call, compile_function};
 use crate::eval::types::KqlType;
-use crate::eval::value::{Value, random_row_function, row_function};
+use crate::eval::value::{Value, random_column_function, row_function};
 
 /// A compiled expression: the polars expression, its KQL type, and its value when constant.
 #[derive(Debug, Clone)]
@@ -873,10 +874,11 @@ impl<'a> ExprCompiler<'a> {
                         range.clone(),
                     )));
                 }
-                // Each row gets its own GUID, so the call is a random row function.
-                let expr = random_row_function(vec![self.row_index()], KqlType::String, |_| {
-                    Value::String(random_guid())
-                });
+                // Each row gets its own GUID; the row index only gives the column its length.
+                let expr =
+                    random_column_function(vec![self.row_index()], KqlType::String, |_, height| {
+                        Ok(random_guids(height))
+                    });
                 Ok(Compiled::new(expr, KqlType::String))
             }
             "rand" => {
@@ -885,7 +887,9 @@ impl<'a> ExprCompiler<'a> {
                     Err(error) => return Some(Err(error)),
                 };
                 let index = self.row_index();
-                let bound = compiled.first().map(|c| c.expr.clone());
+                let bound = compiled
+                    .first()
+                    .map(|c| c.expr.clone().cast(DataType::Int64));
                 let ty = if bound.is_some() {
                     KqlType::Long
                 } else {
@@ -893,13 +897,8 @@ impl<'a> ExprCompiler<'a> {
                 };
                 let mut inputs = vec![index];
                 inputs.extend(bound);
-                let expr = random_row_function(inputs, ty, |v| {
-                    let sample: f64 = rand::random();
-                    match v.get(1).and_then(|b| b.to_long()) {
-                        Some(bound) if bound > 0 => Value::Long((sample * bound as f64) as i64),
-                        Some(_) => Value::Null,
-                        None => Value::Real(sample),
-                    }
+                let expr = random_column_function(inputs, ty, |columns, height| {
+                    random_numbers(columns.get(1), height)
                 });
                 Ok(Compiled::new(expr, ty))
             }
@@ -962,9 +961,19 @@ impl<'a> ExprCompiler<'a> {
         Ok(Compiled::new(combined.unwrap_or(lit(!any)), KqlType::Bool))
     }
 
-    /// Returns the zero-based position of each row, from the first column of the input.
+    /// Returns the zero-based position of each row, from a column of the input: the first of
+    /// a fixed-width type if there is one, because a file scan then reads fewer bytes than for
+    /// a text column.
     fn row_index(&self) -> PlExpr {
-        match self.scope.schema.iter_names().next() {
+        let fixed_width = self
+            .scope
+            .schema
+            .iter()
+            .find(|(_, dtype)| {
+                dtype.is_primitive_numeric() || dtype.is_bool() || dtype.is_temporal()
+            })
+            .map(|(name, _)| name);
+        match fixed_width.or_else(|| self.scope.schema.iter_names().next()) {
             // `is_null()` is never null, so its running count numbers every row. An expression
             // that polars folds into a constant, such as `x or true`, would give one number for
             // the whole frame inside `where`.
@@ -1681,25 +1690,94 @@ pub fn evaluate_constant(compiled: &Compiled) -> Option<Literal> {
     }
 }
 
-/// Returns a random version 4 GUID in its text form: random bits except for the version and
-/// variant bits.
-fn random_guid() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-4{}-{:x}{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        (bytes[8] & 0x3) | 0x8,
-        &hex[17..20],
-        &hex[20..32]
-    )
+/// Returns `height` random version 4 GUIDs in their text form: random bits except for the
+/// version and variant bits.
+fn random_guids(height: usize) -> Column {
+    use rand::Rng as _;
+
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut rng = rand::rng();
+    let mut builder = StringChunkedBuilder::new(PlSmallStr::EMPTY, height);
+    let mut text = [b'-'; 36];
+    for _ in 0..height {
+        let mut bytes: [u8; 16] = rng.random();
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let mut position = 0;
+        for (index, byte) in bytes.iter().enumerate() {
+            if matches!(index, 4 | 6 | 8 | 10) {
+                position += 1;
+            }
+            text[position] = HEX[usize::from(byte >> 4)];
+            text[position + 1] = HEX[usize::from(byte & 0x0f)];
+            position += 2;
+        }
+        builder.append_value(std::str::from_utf8(&text).expect("hex digits and dashes"));
+    }
+    builder.finish().into_column()
+}
+
+/// Returns `height` random numbers: reals in [0, 1) without `bound`, and otherwise longs in
+/// [0, bound) per row, null where the bound is null or not positive. A one-row bound applies
+/// to every row.
+fn random_numbers(bound: Option<&Column>, height: usize) -> PolarsResult<Column> {
+    use rand::Rng as _;
+
+    let mut rng = rand::rng();
+    let Some(bound) = bound else {
+        let values: Vec<f64> = (0..height).map(|_| rng.random::<f64>()).collect();
+        return Ok(Float64Chunked::from_vec(PlSmallStr::EMPTY, values).into_column());
+    };
+    let bounds = bound.i64()?;
+    let at = |row: usize| match bounds.len() {
+        1 => bounds.get(0),
+        _ => bounds.get(row),
+    };
+    let values: Int64Chunked = (0..height)
+        .map(|row| {
+            at(row)
+                .filter(|&limit| limit > 0)
+                .map(|limit| (rng.random::<f64>() * limit as f64) as i64)
+        })
+        .collect();
+    Ok(values.into_column())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_guids_are_version_4_and_distinct() {
+        let shape = regex::Regex::new(
+            "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+        )
+        .unwrap();
+        let guids = random_guids(2_000);
+        let texts: Vec<&str> = guids.str().unwrap().iter().flatten().collect();
+        assert_eq!(texts.len(), 2_000);
+        for text in &texts {
+            assert!(shape.is_match(text), "{text}");
+        }
+        let distinct: std::collections::HashSet<&&str> = texts.iter().collect();
+        assert_eq!(distinct.len(), texts.len());
+    }
+
+    #[test]
+    fn random_numbers_respect_each_rows_bound() {
+        let bounds = Column::new("b".into(), [Some(10i64), None, Some(0), Some(-3), Some(1)]);
+        let drawn = random_numbers(Some(&bounds), 5).unwrap();
+        let drawn: Vec<Option<i64>> = drawn.i64().unwrap().iter().collect();
+        assert!(matches!(drawn[0], Some(0..=9)), "{drawn:?}");
+        assert_eq!(drawn[1..4], [None, None, None]);
+        assert_eq!(drawn[4], Some(0));
+        let reals = random_numbers(None, 1_000).unwrap();
+        let reals = reals.f64().unwrap();
+        assert!(reals.iter().flatten().all(|x| (0.0..1.0).contains(&x)));
+        let distinct: std::collections::HashSet<u64> =
+            reals.iter().flatten().map(f64::to_bits).collect();
+        assert!(distinct.len() > 990);
+    }
 
     #[test]
     fn term_pattern_bounds_alphanumeric_edges() {

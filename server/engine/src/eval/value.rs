@@ -317,16 +317,34 @@ where
     )
 }
 
-/// The label of the polars expressions that [`random_row_function`] builds.
+/// The label of the polars expressions that [`random_column_function`] builds.
 const RANDOM_LABEL: &str = "random draw";
 
-/// Builds a [`row_function`] whose results are random, such as `rand()`. Its expression is
-/// labelled, so that [`draws_random`] can tell that two runs of a plan give other values.
-pub fn random_row_function<F>(inputs: Vec<PlExpr>, ty: KqlType, function: F) -> PlExpr
+/// Builds an expression that computes a whole column of random values of type `ty` from
+/// `inputs` in one call of `function`, which gets the input columns and the row count. Its
+/// expression is labelled, so that [`draws_random`] can tell that two runs of a plan give
+/// other values.
+pub fn random_column_function<F>(inputs: Vec<PlExpr>, ty: KqlType, function: F) -> PlExpr
 where
-    F: Fn(&[&Value]) -> Value + Send + Sync + 'static,
+    F: Fn(&[Column], usize) -> PolarsResult<Column> + Send + Sync + 'static,
 {
-    match row_function(inputs, ty, function) {
+    let dtype = output_dtype(ty);
+    let expr = map_multiple(
+        move |columns: &mut [Column]| {
+            let height = columns.iter().map(Column::len).max().unwrap_or(0);
+            let name = columns
+                .first()
+                .map(|c| c.name().clone())
+                .unwrap_or_default();
+            function(columns, height).map(|column| column.with_name(name))
+        },
+        inputs,
+        move |_, fields: &[Field]| {
+            let name = fields.first().map(|f| f.name().clone()).unwrap_or_default();
+            Ok(Field::new(name, dtype.clone()))
+        },
+    );
+    match expr {
         PlExpr::AnonymousFunction {
             input,
             function,
@@ -342,7 +360,7 @@ where
     }
 }
 
-/// Returns whether `expr` contains an expression from [`random_row_function`].
+/// Returns whether `expr` contains an expression from [`random_column_function`].
 pub fn draws_random(expr: &PlExpr) -> bool {
     expr.into_iter().any(|node| {
         matches!(node, PlExpr::AnonymousFunction { fmt_str, .. } if fmt_str.as_str() == RANDOM_LABEL)
