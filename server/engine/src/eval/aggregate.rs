@@ -1,15 +1,17 @@
 //! `summarize`: aggregate functions, `by` keys and Kusto's default column names.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use polars::prelude::{
-    Column, DataType, Expr as PlExpr, Field, LazyFrame, SortMultipleOptions, apply_multiple, col,
-    len, lit,
+    Column, DataType, Expr as PlExpr, Field, LazyFrame, OptFlags, PlSmallStr, PolarsResult, Schema,
+    SchemaRef, SortMultipleOptions, apply_multiple, col, len, lit,
 };
 use serde_json::Value as Json;
 
 use crate::EngineError;
 use crate::ast::{Expr, ExprKind, Ident, NamedExpr};
+use crate::eval::count;
 use crate::eval::expr::{AggregateMode, Compiled, ExprCompiler, Scope};
 use crate::eval::functions::{as_json, compare_values, json_equal};
 use crate::eval::types::KqlType;
@@ -700,6 +702,21 @@ pub fn summarize(
     by: &[NamedExpr],
     range: Range<usize>,
 ) -> Result<LazyFrame, EngineError> {
+    summarize_with(frame, scope, aggregates, by, range, true)
+}
+
+/// [`summarize`], where `count_batches` allows counting each batch first (see
+/// [`count::count_batch`]) when every aggregate is `count()`. Counting batches first pays when a
+/// batch holds few combinations of keys; `make-series` keys by series and time step, which
+/// gives most batches nearly as many combinations as rows.
+pub fn summarize_with(
+    frame: LazyFrame,
+    scope: &Scope<'_>,
+    aggregates: &[NamedExpr],
+    by: &[NamedExpr],
+    range: Range<usize>,
+    count_batches: bool,
+) -> Result<LazyFrame, EngineError> {
     let mut names: Vec<String> = Vec::new();
 
     let key_compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
@@ -765,11 +782,98 @@ pub fn summarize(
 
     if keys.is_empty() {
         Ok(frame.select(outputs))
+    } else if let Some(counts) = plain_counts(scope, aggregates, by, &names)
+        && count_batches
+    {
+        Ok(count_rows_by_keys(
+            frame.select(keys),
+            &names[..by.len()],
+            counts,
+        ))
     } else {
         // NOTE: `group_by_stable` keeps groups in order of first appearance, so that results
         // are deterministic; Kusto leaves the order unspecified.
         Ok(frame.group_by_stable(keys).agg(outputs))
     }
+}
+
+/// Returns the output names of the aggregates when `summarize` only counts rows by columns
+/// that [`count::count_batch`] numbers: every aggregate is `count()` and every key a column.
+/// `names` lists the keys' output names followed by the aggregates'.
+fn plain_counts(
+    scope: &Scope<'_>,
+    aggregates: &[NamedExpr],
+    by: &[NamedExpr],
+    names: &[String],
+) -> Option<Vec<PlSmallStr>> {
+    if aggregates.is_empty() || scope.functions.contains_key("count") {
+        return None;
+    }
+    let counts_rows = |aggregate: &NamedExpr| {
+        matches!(&aggregate.expr.kind, ExprKind::Call { name, args }
+            if name.name == "count" && args.is_empty())
+    };
+    let numbered_column = |key: &NamedExpr| match &key.expr.kind {
+        ExprKind::Name(name) => {
+            !scope.lets.contains_key(name)
+                && scope.schema.get(name).is_some_and(count::counts_by_number)
+        }
+        _ => false,
+    };
+    if !aggregates.iter().all(counts_rows) || !by.iter().all(numbered_column) {
+        return None;
+    }
+    Some(names[by.len()..].iter().map(PlSmallStr::from).collect())
+}
+
+/// Plans `summarize` of the `counts` columns, each `count()`, over `keys`, a frame of the key
+/// columns only: [`count::count_batch`] counts each batch, and polars groups the counted rows
+/// and adds up their counts. With one or two keys, polars groups by the number that
+/// [`count::SharedKeys`] gives each combination of key values; with more, by the values.
+fn count_rows_by_keys(keys: LazyFrame, key_names: &[String], counts: Vec<PlSmallStr>) -> LazyFrame {
+    let partial = PlSmallStr::from(unique_name("__quarry_batch_count", key_names));
+    let shared_name = PlSmallStr::from(unique_name("__quarry_shared_key", key_names));
+    let shared = (key_names.len() <= count::MAX_SHARED_KEYS)
+        .then(|| Arc::new(count::SharedKeys::new(key_names.len())));
+
+    let (schema_count, schema_key, uses_shared) =
+        (partial.clone(), shared_name.clone(), shared.is_some());
+    let schema = move |input: &Schema| -> PolarsResult<SchemaRef> {
+        let mut output = input.clone();
+        if uses_shared {
+            output.insert(schema_key.clone(), DataType::UInt64);
+        }
+        output.insert(schema_count.clone(), DataType::Int64);
+        Ok(Arc::new(output))
+    };
+    let (batch_count, batch_key, batch_shared) =
+        (partial.clone(), shared_name.clone(), shared.clone());
+    let counted = keys.map(
+        move |batch| {
+            let shared = batch_shared.as_deref().map(|shared| (shared, &batch_key));
+            count::count_batch(batch, &batch_count, shared)
+        },
+        OptFlags::STREAMING,
+        Some(Arc::new(schema)),
+        Some("count rows by keys"),
+    );
+    let sums = counts
+        .iter()
+        .map(|name| col(partial.clone()).sum().alias(name.clone()));
+    let key_columns = key_names.iter().map(|name| col(name.as_str()));
+    if shared.is_none() {
+        return counted
+            .group_by_stable(key_columns.collect::<Vec<_>>())
+            .agg(sums.collect::<Vec<_>>());
+    }
+    let mut outputs: Vec<PlExpr> = key_columns.clone().map(|key| key.first()).collect();
+    outputs.extend(sums);
+    let mut order: Vec<PlExpr> = key_columns.collect();
+    order.extend(counts.iter().map(|name| col(name.clone())));
+    counted
+        .group_by_stable([col(shared_name)])
+        .agg(outputs)
+        .select(order)
 }
 
 #[cfg(test)]

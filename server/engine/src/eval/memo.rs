@@ -7,8 +7,9 @@
 //! one array with equal views therefore contain equal values, so a function of that value can
 //! be computed once and its result gathered for every row that repeats it.
 //!
-//! [`distinct_views`] finds the repeats with a small direct-mapped table of recent views. A
-//! miss only costs a recomputation, so columns without repeats run at nearly the old speed.
+//! [`distinct_views`] finds the repeats with a small table of recent views, in which each view
+//! has two possible slots. A miss only costs a recomputation, so columns without repeats run at
+//! nearly the old speed.
 
 use polars::prelude::{Column, DataType, IdxCa, IdxSize, PolarsResult};
 
@@ -42,16 +43,24 @@ pub(crate) fn has_views(column: &Column) -> bool {
 /// `None` for other types.
 pub(crate) fn distinct_views(column: &Column) -> Option<DistinctViews> {
     let series = column.as_materialized_series();
+    // A string array reads as binary without a copy, with the same views.
+    let binary = match series.dtype() {
+        DataType::String => series.str().ok()?.as_binary(),
+        DataType::Binary => series.binary().ok()?.clone(),
+        _ => return None,
+    };
     let mut first_rows = Vec::new();
     let mut row_values = Vec::with_capacity(series.len());
     let mut null_value: Option<IdxSize> = None;
     let mut offset = 0;
-    let mut visit = |views: &[u128], valid: &dyn Fn(usize) -> bool, offset: usize| {
-        // The slots hold a view and its value number; they are per array, because a view
-        // names a buffer of its own array.
-        let mut slots: Vec<(u128, IdxSize)> = vec![(0, IdxSize::MAX); 1 << SLOT_BITS];
-        for (index, &view) in views.iter().enumerate() {
-            if !valid(index) {
+    // The slots hold a view and its value number; they are per array, because a view names a
+    // buffer of its own array.
+    let mut slots: Vec<(u128, IdxSize)> = vec![(0, IdxSize::MAX); 1 << SLOT_BITS];
+    for (array, chunk) in binary.downcast_iter().zip(binary.chunks()) {
+        slots.fill((0, IdxSize::MAX));
+        let validity = chunk.validity();
+        for (index, view) in array.views().iter().enumerate() {
+            if validity.is_some_and(|bits| !bits.get_bit(index)) {
                 let number = *null_value.get_or_insert_with(|| {
                     first_rows.push(offset + index);
                     (first_rows.len() - 1) as IdxSize
@@ -59,32 +68,32 @@ pub(crate) fn distinct_views(column: &Column) -> Option<DistinctViews> {
                 row_values.push(number);
                 continue;
             }
-            let slot = &mut slots[slot_of(view)];
-            if slot.1 != IdxSize::MAX && slot.0 == view {
-                row_values.push(slot.1);
+            let view = view.as_u128();
+            // Two slots per view, so that two frequent values whose first slots collide do not
+            // evict each other on every row.
+            let first = slot_of(view);
+            let second = first ^ 1;
+            let found = [first, second]
+                .into_iter()
+                .find(|&slot| slots[slot].1 != IdxSize::MAX && slots[slot].0 == view);
+            if let Some(slot) = found {
+                row_values.push(slots[slot].1);
             } else {
                 first_rows.push(offset + index);
                 let number = (first_rows.len() - 1) as IdxSize;
-                *slot = (view, number);
+                let free = if slots[first].1 == IdxSize::MAX {
+                    first
+                } else if slots[second].1 == IdxSize::MAX {
+                    second
+                } else {
+                    // Both taken: replace the one the view's hash prefers.
+                    first
+                };
+                slots[free] = (view, number);
                 row_values.push(number);
             }
         }
-    };
-    // A string array reads as binary without a copy, with the same views.
-    let binary = match series.dtype() {
-        DataType::String => series.str().ok()?.as_binary(),
-        DataType::Binary => series.binary().ok()?.clone(),
-        _ => return None,
-    };
-    for (array, chunk) in binary.downcast_iter().zip(binary.chunks()) {
-        let views: Vec<u128> = array.views().iter().map(|view| view.as_u128()).collect();
-        let validity = chunk.validity();
-        visit(
-            &views,
-            &|index| validity.is_none_or(|bits| bits.get_bit(index)),
-            offset,
-        );
-        offset += views.len();
+        offset += array.len();
     }
     Some(DistinctViews {
         first_rows,

@@ -1,6 +1,7 @@
 //! Turning a query tree into a polars lazy plan, one tabular operator at a time.
 
 pub mod aggregate;
+mod count;
 mod expand;
 pub mod expr;
 pub mod functions;

@@ -339,7 +339,8 @@ pub(super) fn make_series(
         expr: Expr::new(ExprKind::Name(position_name.clone()), range.clone()),
     });
     let aggregates: Vec<NamedExpr> = series.aggregates.iter().map(|(a, _)| a.clone()).collect();
-    let grouped = aggregate::summarize(filtered, &inner, &aggregates, &by, range.clone())?;
+    let grouped =
+        aggregate::summarize_with(filtered, &inner, &aggregates, &by, range.clone(), false)?;
     let grouped = collect(grouped, &range, "make-series")?;
 
     let key_count = series.by.len();

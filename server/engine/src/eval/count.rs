@@ -1,0 +1,922 @@
+//! `summarize count() by k1, k2, ...` in two steps: counts per batch of rows, then polars'
+//! grouping of those counts.
+//!
+//! Hunting queries count rows by host, account, event ID and the like, and the count-first
+//! rewrites of `mv-expand` and `parse` (`rewrite.rs`) turn more queries into that shape. Polars
+//! groups such keys by hashing every row's strings, and for several keys by row-encoding them
+//! first. [`count_batch`] runs on each batch of rows that polars' streaming engine reads and
+//! counts it without looking at string bytes: each key column gets a small number per row that
+//! is equal only where the values are equal.
+//!
+//! - Strings and dynamic values are numbered by view. A Parquet column read through its
+//!   dictionary repeats one view for each repeat of a value, so a hash table of views, a pair of
+//!   integers each, finds the distinct values of the batch.
+//! - Integers, booleans and times whose values in the batch span a small range are numbered by
+//!   rank, found through a table indexed by the value.
+//!
+//! The numbers of the keys combine into one integer per row, and the rows are counted per
+//! integer, in a table indexed by it or, when the combinations are too many, in a hash map. The
+//! batch becomes one row per combination with its count, in the order of first rows. Equal
+//! strings can still have different views, so polars then groups these rows by value and adds
+//! up the counts; there are far fewer of them than input rows. A batch whose strings rarely
+//! repeat, or whose integers span a wide range, passes its rows on with a count of 1 each.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Mutex;
+
+use polars::prelude::{
+    AnyValue, BinaryChunked, ChunkAgg as _, Column, DataFrame, DataType, IdxCa, IdxSize,
+    Int64Chunked, IntoColumn as _, PlSmallStr, PolarsError, PolarsResult, UInt64Chunked,
+};
+use polars_arrow::array::View;
+
+/// The largest range of integer values in a batch that gets a rank table; wider keys
+/// (timestamps, most often) pass through [`count_batch`] uncounted.
+const RANK_TABLE_LIMIT: i64 = 1 << 22;
+
+/// The largest number of key combinations that is counted in a table indexed by the
+/// combination; more go to a hash map.
+const DENSE_TABLE_LIMIT: u64 = 1 << 22;
+
+/// Returns whether a key column of type `dtype` can be numbered here. Floats stay with polars,
+/// which puts -0.0 and 0.0 (and every NaN) in one group.
+pub(crate) fn counts_by_number(dtype: &DataType) -> bool {
+    matches!(
+        dtype,
+        DataType::String
+            | DataType::Binary
+            | DataType::Boolean
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::Date
+            | DataType::Datetime(_, _)
+            | DataType::Duration(_)
+    )
+}
+
+/// Counts the rows of `batch`, whose columns are the keys, per distinct combination of key
+/// numbers. Returns the key columns followed by an `Int64` column `count`: one row per
+/// combination in the order of first rows, or every row with a count of 1 when numbering does
+/// not pay. Rows with equal keys can appear more than once in the result, so the caller groups
+/// it again and sums `count`.
+///
+/// With `shared`, the result also has a `UInt64` column `shared_key` that is equal exactly
+/// where the keys are equal, in this batch and every other batch counted with the same
+/// `shared`, so that the caller can group by that one integer instead of the key values.
+pub(crate) fn count_batch(
+    batch: DataFrame,
+    count: &PlSmallStr,
+    shared: Option<(&SharedKeys, &PlSmallStr)>,
+) -> PolarsResult<DataFrame> {
+    SCRATCH.with_borrow_mut(|scratch| count_batch_with(batch, count, shared, scratch))
+}
+
+/// The most key columns that [`SharedKeys`] combines into one `u64`: two 32-bit numbers.
+pub(crate) const MAX_SHARED_KEYS: usize = 2;
+
+/// Numbers for key values that hold across the batches of one `summarize`: for each key
+/// column, a dictionary from value to number, with 0 for null. Batches running on several
+/// threads take turns on each dictionary.
+pub(crate) struct SharedKeys {
+    dictionaries: Vec<Mutex<Dictionary>>,
+}
+
+impl SharedKeys {
+    /// Dictionaries for `keys` columns, at most [`MAX_SHARED_KEYS`].
+    pub(crate) fn new(keys: usize) -> SharedKeys {
+        assert!(keys <= MAX_SHARED_KEYS, "{keys} keys do not fit in one u64");
+        SharedKeys {
+            dictionaries: (0..keys).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+/// The values of one key column seen so far, each with its number. Strings and dynamic
+/// values are keyed by their bytes, other values by their physical integer.
+struct Dictionary {
+    bytes: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
+    integers: HashMap<i64, u32, foldhash::fast::RandomState>,
+    next: u32,
+}
+
+impl Default for Dictionary {
+    fn default() -> Dictionary {
+        Dictionary {
+            bytes: HashMap::default(),
+            integers: HashMap::default(),
+            next: 1,
+        }
+    }
+}
+
+impl Dictionary {
+    fn number(&mut self, value: KeyValue<'_>) -> PolarsResult<u32> {
+        let next = self.next;
+        let number = match value {
+            KeyValue::Null => return Ok(0),
+            KeyValue::Bytes(bytes) => match self.bytes.get(bytes) {
+                Some(&number) => return Ok(number),
+                None => *self.bytes.entry(bytes.into()).or_insert(next),
+            },
+            KeyValue::Integer(value) => *self.integers.entry(value).or_insert(next),
+        };
+        if number == next {
+            self.next = next.checked_add(1).ok_or_else(|| {
+                PolarsError::ComputeError("`summarize` has more than 4 billion keys".into())
+            })?;
+        }
+        Ok(number)
+    }
+}
+
+enum KeyValue<'a> {
+    Null,
+    Bytes(&'a [u8]),
+    Integer(i64),
+}
+
+/// A key column read as bytes or as physical integers.
+enum KeyValues {
+    Bytes(BinaryChunked),
+    Integers(Column),
+}
+
+impl KeyValues {
+    fn of(column: &Column) -> PolarsResult<KeyValues> {
+        Ok(match column.dtype() {
+            DataType::String => KeyValues::Bytes(column.str()?.as_binary()),
+            DataType::Binary => KeyValues::Bytes(column.binary()?.clone()),
+            _ => KeyValues::Integers(column.to_physical_repr()),
+        })
+    }
+
+    fn get(&self, row: usize) -> PolarsResult<KeyValue<'_>> {
+        Ok(match self {
+            KeyValues::Bytes(values) => values.get(row).map_or(KeyValue::Null, KeyValue::Bytes),
+            KeyValues::Integers(values) => match values.get(row)? {
+                AnyValue::Null => KeyValue::Null,
+                AnyValue::Boolean(value) => KeyValue::Integer(i64::from(value)),
+                value => KeyValue::Integer(value.extract::<i64>().ok_or_else(|| {
+                    PolarsError::ComputeError(format!("cannot read {value} as a key").into())
+                })?),
+            },
+        })
+    }
+}
+
+/// Buffers that [`count_batch`] keeps from one batch to the next on the same thread, so that
+/// each batch does not touch newly allocated memory, which the kernel must zero first.
+#[derive(Default)]
+struct Scratch {
+    combined: Vec<u64>,
+    /// The group number plus one of each key combination; 0 where the combination has not
+    /// been seen. Every entry is 0 between batches.
+    groups: Vec<u32>,
+    views: Option<ViewTable>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+fn count_batch_with(
+    batch: DataFrame,
+    count: &PlSmallStr,
+    shared: Option<(&SharedKeys, &PlSmallStr)>,
+    scratch: &mut Scratch,
+) -> PolarsResult<DataFrame> {
+    let rows = batch.height();
+    let combined = &mut scratch.combined;
+    combined.clear();
+    combined.resize(rows, 0);
+    let views = scratch
+        .views
+        .get_or_insert_with(|| ViewTable::with_capacity(1024));
+    let mut combinations: u64 = 1;
+    // Per key: its stride in `combined` and the first row of each of its numbers.
+    let mut numberings: Vec<(u64, Vec<u32>)> = Vec::with_capacity(batch.width());
+    let mut numbered = true;
+    for column in batch.columns() {
+        let Some(first_rows) = add_numbers(column, rows, combinations, combined, views) else {
+            numbered = false;
+            break;
+        };
+        let stride = combinations;
+        match combinations.checked_mul(first_rows.len() as u64) {
+            Some(product) => combinations = product,
+            None => {
+                numbered = false;
+                break;
+            }
+        }
+        numberings.push((stride, first_rows));
+    }
+    if !numbered {
+        let mut batch = batch;
+        if let Some((shared, name)) = shared {
+            // Every row gets the shared number of its own keys.
+            let mut keys = vec![0u64; rows];
+            for (index, column) in batch.columns().iter().enumerate() {
+                let shift = 32 * index;
+                let mut dictionary = lock(&shared.dictionaries[index]);
+                match KeyValues::of(column)? {
+                    KeyValues::Bytes(values) => {
+                        for (key, value) in keys.iter_mut().zip(values.iter()) {
+                            let value = value.map_or(KeyValue::Null, KeyValue::Bytes);
+                            *key |= u64::from(dictionary.number(value)?) << shift;
+                        }
+                    }
+                    KeyValues::Integers(values) => {
+                        let values = values.cast(&DataType::Int64)?;
+                        for (key, value) in keys.iter_mut().zip(values.i64()?.iter()) {
+                            let value = value.map_or(KeyValue::Null, KeyValue::Integer);
+                            *key |= u64::from(dictionary.number(value)?) << shift;
+                        }
+                    }
+                }
+            }
+            batch.with_column(UInt64Chunked::from_vec(name.clone(), keys).into_column())?;
+        }
+        let ones = Int64Chunked::from_vec(count.clone(), vec![1; rows]).into_column();
+        batch.with_column(ones)?;
+        return Ok(batch);
+    }
+
+    let (first_rows, row_counts) =
+        if combinations <= DENSE_TABLE_LIMIT && combinations <= 4 * rows as u64 + 1024 {
+            count_in_table(combined, combinations as usize, &mut scratch.groups)
+        } else {
+            count_in_map(combined)
+        };
+    let shared_keys = match shared {
+        None => None,
+        Some((shared, name)) => {
+            // The shared number of each of this batch's numbers, looked up once per number.
+            let mut keys = vec![0u64; first_rows.len()];
+            for (index, (column, (stride, number_rows))) in
+                batch.columns().iter().zip(&numberings).enumerate()
+            {
+                let values = KeyValues::of(column)?;
+                let mut dictionary = lock(&shared.dictionaries[index]);
+                let mut numbers = Vec::with_capacity(number_rows.len());
+                for &row in number_rows {
+                    numbers.push(match row {
+                        u32::MAX => 0,
+                        row => dictionary.number(values.get(row as usize)?)?,
+                    });
+                }
+                drop(dictionary);
+                let distinct = number_rows.len() as u64;
+                for (key, &row) in keys.iter_mut().zip(&first_rows) {
+                    let local = (combined[row as usize] / stride) % distinct;
+                    *key |= u64::from(numbers[local as usize]) << (32 * index);
+                }
+            }
+            Some(UInt64Chunked::from_vec(name.clone(), keys).into_column())
+        }
+    };
+    let mut grouped = batch.take(&IdxCa::from_vec(PlSmallStr::EMPTY, first_rows))?;
+    if let Some(keys) = shared_keys {
+        grouped.with_column(keys)?;
+    }
+    grouped.with_column(Int64Chunked::from_vec(count.clone(), row_counts).into_column())?;
+    Ok(grouped)
+}
+
+/// Locks a dictionary. A batch that panicked while holding it left at worst numbers without
+/// rows, which later batches can still use.
+fn lock(dictionary: &Mutex<Dictionary>) -> std::sync::MutexGuard<'_, Dictionary> {
+    dictionary
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Numbers the rows of `column` and adds `number * stride` to each row's entry of `combined`.
+/// Returns the first row of each number (`u32::MAX` for the null number 0 when there is no
+/// null), or `None` when the column's type has no numbering here, its integer values span too
+/// wide a range, or its strings repeat too little for the numbering to pay.
+fn add_numbers(
+    column: &Column,
+    rows: usize,
+    stride: u64,
+    combined: &mut [u64],
+    views: &mut ViewTable,
+) -> Option<Vec<u32>> {
+    match column.dtype() {
+        DataType::String | DataType::Binary => number_views(column, rows, stride, combined, views),
+        dtype if counts_by_number(dtype) => rank_integers(column, stride, combined),
+        _ => None,
+    }
+}
+
+/// Numbers a string or binary column by view; see the module comment. Nulls share a number.
+fn number_views(
+    column: &Column,
+    rows: usize,
+    stride: u64,
+    combined: &mut [u64],
+    table: &mut ViewTable,
+) -> Option<Vec<u32>> {
+    let series = column.as_materialized_series();
+    // A string array reads as binary without a copy, with the same views.
+    let binary = match series.dtype() {
+        DataType::String => series.str().ok()?.as_binary(),
+        DataType::Binary => series.binary().ok()?.clone(),
+        _ => return None,
+    };
+    // Few repeats: polars' grouping of the passed-on rows does the work once.
+    let limit = (rows / 2).max(1024) as u32;
+    let mut next: u32 = 1;
+    let mut first_rows: Vec<u32> = vec![u32::MAX];
+    let mut row = 0;
+    for (array, chunk) in binary.downcast_iter().zip(binary.chunks()) {
+        // A view names a buffer of its own array, so each array starts a new table.
+        table.clear();
+        table.begin_array(
+            array.data_buffers().iter().map(|buffer| buffer.len()),
+            array.len(),
+        );
+        let validity = chunk.validity();
+        for (index, view) in array.views().iter().enumerate() {
+            let number = if validity.is_some_and(|bits| !bits.get_bit(index)) {
+                if first_rows[0] == u32::MAX {
+                    first_rows[0] = row as u32;
+                }
+                0
+            } else {
+                let number = table.number(view, &mut next);
+                if number as usize == first_rows.len() {
+                    first_rows.push(row as u32);
+                }
+                number
+            };
+            combined[row] += u64::from(number) * stride;
+            row += 1;
+        }
+        if next > limit {
+            table.clear();
+            return None;
+        }
+    }
+    table.clear();
+    Some(first_rows)
+}
+
+/// Views of one array and their numbers. A view of more than 12 bytes names its bytes by
+/// buffer and offset, so when the array's buffers are small, as a dictionary's are, such views
+/// are looked up in a table indexed by position in the buffers. Short views, which hold their
+/// bytes inline, and the views of arrays with large buffers go to an open-addressing hash
+/// table.
+struct ViewTable {
+    views: Vec<u128>,
+    /// The number of the view in the same slot, or 0 for an empty slot.
+    numbers: Vec<u32>,
+    len: usize,
+    /// By position in the buffers: the length of the view that starts there in the high 32 bits
+    /// and its number in the low ones, or 0. Holds only zeros between arrays.
+    positions: Vec<u64>,
+    /// The entries of `positions` that are set.
+    taken: Vec<usize>,
+    /// Where each buffer starts in `positions`, or empty when the array's views use the hash
+    /// table only.
+    starts: Vec<usize>,
+}
+
+/// How many positions per row of an array [`ViewTable::begin_array`] accepts.
+const POSITIONS_PER_ROW: usize = 4;
+
+impl ViewTable {
+    fn with_capacity(slots: usize) -> ViewTable {
+        ViewTable {
+            views: vec![0; slots],
+            numbers: vec![0; slots],
+            len: 0,
+            positions: Vec::new(),
+            taken: Vec::new(),
+            starts: Vec::new(),
+        }
+    }
+
+    /// Empties the table.
+    fn clear(&mut self) {
+        if self.len > 0 {
+            self.numbers.fill(0);
+            self.len = 0;
+        }
+        for &position in &self.taken {
+            self.positions[position] = 0;
+        }
+        self.taken.clear();
+        self.starts.clear();
+    }
+
+    /// Prepares the table for an array of `rows` views over buffers of `buffer_lengths` bytes.
+    fn begin_array(&mut self, buffer_lengths: impl Iterator<Item = usize>, rows: usize) {
+        let mut total = 0;
+        for length in buffer_lengths {
+            self.starts.push(total);
+            total += length;
+        }
+        if total > POSITIONS_PER_ROW * rows || total >= u32::MAX as usize {
+            self.starts.clear();
+            return;
+        }
+        if self.positions.len() < total {
+            self.positions.resize(total, 0);
+        }
+    }
+
+    /// Returns the number of `view`, giving it `next` (and advancing `next`) when it is new.
+    fn number(&mut self, view: &View, next: &mut u32) -> u32 {
+        if view.length > View::MAX_INLINE_SIZE && !self.starts.is_empty() {
+            let position = self.starts[view.buffer_idx as usize] + view.offset as usize;
+            let entry = self.positions[position];
+            if entry == 0 {
+                let number = *next;
+                *next += 1;
+                self.positions[position] = (u64::from(view.length) << 32) | u64::from(number);
+                self.taken.push(position);
+                return number;
+            }
+            if (entry >> 32) as u32 == view.length {
+                return entry as u32;
+            }
+            // Another length from the same position: the hash table tells them apart.
+        }
+        self.number_in_hash_table(view.as_u128(), next)
+    }
+
+    fn number_in_hash_table(&mut self, view: u128, next: &mut u32) -> u32 {
+        let mask = self.numbers.len() - 1;
+        let mut slot = slot_of(view) & mask;
+        loop {
+            let number = self.numbers[slot];
+            if number == 0 {
+                let number = *next;
+                *next += 1;
+                self.views[slot] = view;
+                self.numbers[slot] = number;
+                self.len += 1;
+                if self.len * 2 > self.numbers.len() {
+                    self.grow();
+                }
+                return number;
+            }
+            if self.views[slot] == view {
+                return number;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let slots = self.numbers.len() * 2;
+        let mask = slots - 1;
+        let mut views = vec![0; slots];
+        let mut numbers = vec![0; slots];
+        for (&view, &number) in self.views.iter().zip(&self.numbers) {
+            if number == 0 {
+                continue;
+            }
+            let mut slot = slot_of(view) & mask;
+            while numbers[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            views[slot] = view;
+            numbers[slot] = number;
+        }
+        self.views = views;
+        self.numbers = numbers;
+    }
+}
+
+/// A random number of this process that [`slot_of`] mixes in, so that crafted short strings in
+/// the logs cannot be chosen to share slots.
+static SLOT_SEED: std::sync::LazyLock<u64> = std::sync::LazyLock::new(rand::random);
+
+fn slot_of(view: u128) -> usize {
+    let mixed = (view as u64) ^ ((view >> 64) as u64).rotate_left(29) ^ *SLOT_SEED;
+    let product = u128::from(mixed) * 0x9E37_79B9_7F4A_7C15;
+    ((product as u64) ^ ((product >> 64) as u64)) as usize
+}
+
+/// Numbers an integer-like column by rank: nulls get 0 and the present values 1, 2, ... in
+/// increasing order. Adds `number * stride` to `combined` as [`add_numbers`] does.
+fn rank_integers(column: &Column, stride: u64, combined: &mut [u64]) -> Option<Vec<u32>> {
+    let physical = column.to_physical_repr();
+    macro_rules! rank {
+        ($values:expr) => {{
+            let values = $values;
+            let (Some(low), Some(high)) = (values.min(), values.max()) else {
+                // Every value is null: one number.
+                return Some(vec![if values.is_empty() { u32::MAX } else { 0 }]);
+            };
+            let (low, high) = (i64::from(low), i64::from(high));
+            let span = high.checked_sub(low)?;
+            if span >= RANK_TABLE_LIMIT {
+                return None;
+            }
+            let mut ranks: Vec<u32> = vec![0; span as usize + 1];
+            for value in values.iter().flatten() {
+                ranks[(i64::from(value) - low) as usize] = 1;
+            }
+            let mut next = 0u32;
+            for rank in ranks.iter_mut() {
+                if *rank != 0 {
+                    next += 1;
+                    *rank = next;
+                }
+            }
+            let mut first_rows: Vec<u32> = vec![u32::MAX; next as usize + 1];
+            if values.null_count() == 0 {
+                let present = values
+                    .downcast_iter()
+                    .flat_map(|array| array.values().iter());
+                for (row, (slot, &value)) in combined.iter_mut().zip(present).enumerate() {
+                    let rank = ranks[(i64::from(value) - low) as usize];
+                    if first_rows[rank as usize] == u32::MAX {
+                        first_rows[rank as usize] = row as u32;
+                    }
+                    *slot += u64::from(rank) * stride;
+                }
+            } else {
+                for (row, (slot, value)) in combined.iter_mut().zip(values.iter()).enumerate() {
+                    let rank = value.map_or(0, |value| ranks[(i64::from(value) - low) as usize]);
+                    if first_rows[rank as usize] == u32::MAX {
+                        first_rows[rank as usize] = row as u32;
+                    }
+                    *slot += u64::from(rank) * stride;
+                }
+            }
+            Some(first_rows)
+        }};
+    }
+    match physical.dtype() {
+        DataType::Boolean => {
+            let values = physical.cast(&DataType::Int32).ok()?;
+            rank!(values.i32().ok()?)
+        }
+        DataType::Int8 => rank!(physical.i8().ok()?),
+        DataType::Int16 => rank!(physical.i16().ok()?),
+        DataType::Int32 => rank!(physical.i32().ok()?),
+        DataType::Int64 => rank!(physical.i64().ok()?),
+        DataType::UInt8 => rank!(physical.u8().ok()?),
+        DataType::UInt16 => rank!(physical.u16().ok()?),
+        DataType::UInt32 => rank!(physical.u32().ok()?),
+        _ => None,
+    }
+}
+
+/// Counts `combined` values below `slots` with `groups`, a table indexed by value whose
+/// entries are all 0, and leaves them 0 again. Returns the first row of each value and its
+/// count, in the order of first rows.
+fn count_in_table(
+    combined: &[u64],
+    slots: usize,
+    groups: &mut Vec<u32>,
+) -> (Vec<IdxSize>, Vec<i64>) {
+    if groups.len() < slots {
+        groups.resize(slots, 0);
+    }
+    let mut first_rows: Vec<IdxSize> = Vec::new();
+    let mut counts: Vec<i64> = Vec::new();
+    for (row, &value) in combined.iter().enumerate() {
+        let group = &mut groups[value as usize];
+        if *group == 0 {
+            first_rows.push(row as IdxSize);
+            counts.push(1);
+            *group = counts.len() as u32;
+        } else {
+            counts[*group as usize - 1] += 1;
+        }
+    }
+    for &row in &first_rows {
+        groups[combined[row as usize] as usize] = 0;
+    }
+    (first_rows, counts)
+}
+
+/// Counts `combined` values with a hash map, as [`count_in_table`] does with a table.
+fn count_in_map(combined: &[u64]) -> (Vec<IdxSize>, Vec<i64>) {
+    let mut groups: HashMap<u64, u32, BuildHasherDefault<MixHasher>> = HashMap::default();
+    let mut first_rows: Vec<IdxSize> = Vec::new();
+    let mut counts: Vec<i64> = Vec::new();
+    for (row, &value) in combined.iter().enumerate() {
+        let next = counts.len() as u32;
+        let group = *groups.entry(value).or_insert(next);
+        if group == next {
+            first_rows.push(row as IdxSize);
+            counts.push(1);
+        } else {
+            counts[group as usize] += 1;
+        }
+    }
+    (first_rows, counts)
+}
+
+/// A hasher for the `u64` keys of [`count_in_map`]: one multiply and a fold. The keys are
+/// combinations of small numbers, not attacker-chosen text.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        let product = u128::from(value ^ self.0) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{
+        AnyValue, ChunkTake as _, IntoLazy as _, IntoSeries as _, NamedFrom as _,
+        NewChunkedArray as _, Series, StringChunked, TimeUnit, col, len,
+    };
+
+    use super::*;
+
+    const COUNT: &str = "n";
+
+    /// Rows of `frame` as text, for comparing two results.
+    fn rows_of(frame: &DataFrame) -> Vec<String> {
+        (0..frame.height())
+            .map(|row| {
+                frame
+                    .columns()
+                    .iter()
+                    .map(|column| format!("{}", column.get(row).unwrap_or(AnyValue::Null)))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect()
+    }
+
+    /// Counts `frame` in `batches` batches with [`count_batch`] and groups the counted rows as
+    /// the plan of `summarize` does: by the shared key when `shared`, otherwise by value.
+    fn count_in_batches(frame: &DataFrame, batches: usize, shared: bool) -> DataFrame {
+        let names = frame.get_column_names_owned();
+        let keys: Vec<_> = names.iter().cloned().map(col).collect();
+        let dictionaries = SharedKeys::new(if shared { names.len() } else { 0 });
+        let key_name = PlSmallStr::from("shared");
+        let size = frame.height().div_ceil(batches);
+        let mut counted: Option<DataFrame> = None;
+        for start in (0..frame.height()).step_by(size) {
+            let batch = frame.slice(start as i64, size);
+            let part = count_batch(
+                batch,
+                &COUNT.into(),
+                shared.then_some((&dictionaries, &key_name)),
+            )
+            .unwrap();
+            match &mut counted {
+                None => counted = Some(part),
+                Some(all) => {
+                    all.vstack_mut_owned(part).unwrap();
+                }
+            }
+        }
+        let counted = counted.unwrap().lazy();
+        if !shared {
+            return counted
+                .group_by_stable(keys)
+                .agg([col(COUNT).sum()])
+                .collect()
+                .unwrap();
+        }
+        let mut outputs: Vec<_> = keys.iter().map(|key| key.clone().first()).collect();
+        outputs.push(col(COUNT).sum());
+        let mut order = keys;
+        order.push(col(COUNT));
+        counted
+            .group_by_stable([col("shared")])
+            .agg(outputs)
+            .select(order)
+            .collect()
+            .unwrap()
+    }
+
+    fn assert_same_as_polars(frame: DataFrame) {
+        let keys: Vec<_> = frame
+            .get_column_names_owned()
+            .into_iter()
+            .map(col)
+            .collect();
+        let shared_modes: &[bool] = if keys.len() <= MAX_SHARED_KEYS {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        let expected = frame
+            .clone()
+            .lazy()
+            .group_by_stable(keys)
+            .agg([len().cast(DataType::Int64).alias(COUNT)])
+            .collect()
+            .unwrap();
+        for &shared in shared_modes {
+            for batches in [1, 3] {
+                let actual = count_in_batches(&frame, batches, shared);
+                assert_eq!(actual.get_column_names(), expected.get_column_names());
+                assert_eq!(actual.dtypes(), expected.dtypes());
+                assert_eq!(
+                    rows_of(&actual),
+                    rows_of(&expected),
+                    "{batches} batches, shared keys: {shared}"
+                );
+            }
+        }
+    }
+
+    /// A string column of `chunks` arrays that repeat `distinct` values (one of them null) by
+    /// view, as a Parquet column read through its dictionaries does. Each array has its own
+    /// copy of the values, so equal strings in two arrays have different views.
+    fn chunked_strings(name: &str, rows: usize, distinct: usize, chunks: usize) -> Column {
+        let per_chunk = rows / chunks;
+        let mut all: Option<StringChunked> = None;
+        for chunk in 0..chunks {
+            let values = StringChunked::from_iter_options(
+                name.into(),
+                (0..distinct)
+                    .map(|value| (value != 3).then(|| format!("host-{value}.corp.example.com"))),
+            );
+            let picks: Vec<IdxSize> = (0..per_chunk)
+                .map(|i| ((i * 7 + chunk) % distinct) as IdxSize)
+                .collect();
+            let part = values.take(&IdxCa::from_vec("".into(), picks)).unwrap();
+            match &mut all {
+                None => all = Some(part),
+                Some(all) => all.append(&part).unwrap(),
+            }
+        }
+        all.unwrap().into_series().into_column()
+    }
+
+    #[test]
+    fn strings_and_integers_count_as_polars_does() {
+        let rows = 120_000;
+        let hosts = chunked_strings("Computer", rows, 50, 4);
+        let ids: Vec<Option<i32>> = (0..rows)
+            .map(|i| (i % 11 != 0).then_some(4624 + (i % 5) as i32 * 64))
+            .collect();
+        let frame =
+            DataFrame::new_infer_height(vec![hosts, Column::new("EventID".into(), ids)]).unwrap();
+        // The batch is counted, not passed on row by row.
+        let counted = count_batch(frame.clone(), &COUNT.into(), None).unwrap();
+        assert!(counted.height() <= 4 * 50 * 6, "{}", counted.height());
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn three_keys_with_strings_regroup_by_value() {
+        let rows = 90_000;
+        let hosts = chunked_strings("Computer", rows, 40, 3);
+        let users = chunked_strings("Account", rows, 7, 3);
+        let ids: Vec<i64> = (0..rows as i64).map(|i| i % 4).collect();
+        let frame =
+            DataFrame::new_infer_height(vec![hosts, users, Column::new("EventID".into(), ids)])
+                .unwrap();
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn times_and_booleans_as_shared_keys() {
+        let rows = 75_000;
+        let times: Vec<Option<i64>> = (0..rows as i64)
+            .map(|i| {
+                (i % 19 != 0).then_some(1_700_000_000_000_000_000 + (i % 23) * 3_600_000_000_000)
+            })
+            .collect();
+        let times = Series::new("t".into(), times)
+            .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+            .unwrap()
+            .into_column();
+        let flags: Vec<Option<bool>> = (0..rows)
+            .map(|i| (i % 9 != 0).then_some(i % 2 == 0))
+            .collect();
+        let frame =
+            DataFrame::new_infer_height(vec![times, Column::new("flag".into(), flags)]).unwrap();
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn many_combinations_use_the_hash_map() {
+        let rows = 200_000;
+        let a: Vec<i64> = (0..rows as i64).map(|i| (i * 7919) % 3_000_000).collect();
+        let b: Vec<i64> = (0..rows as i64)
+            .map(|i| (i * 104_729) % 2_000_000)
+            .collect();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("a".into(), a),
+            Column::new("b".into(), b),
+        ])
+        .unwrap();
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn times_booleans_and_small_integers_keep_their_types() {
+        let rows = 80_000;
+        let times: Vec<i64> = (0..rows as i64)
+            .map(|i| 1_700_000_000_000 + (i % 13) * 1_000)
+            .collect();
+        let times = Series::new("t".into(), times)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap()
+            .into_column();
+        let flags: Vec<Option<bool>> = (0..rows)
+            .map(|i| (i % 9 != 0).then_some(i % 2 == 0))
+            .collect();
+        let small: Vec<u32> = (0..rows).map(|i| (i % 3) as u32).collect();
+        let signed: Vec<i16> = (0..rows).map(|i| (i % 5) as i16 - 2).collect();
+        let frame = DataFrame::new_infer_height(vec![
+            times,
+            Column::new("flag".into(), flags),
+            Column::new("u".into(), small),
+            Column::new("i".into(), signed),
+        ])
+        .unwrap();
+        let counted = count_batch(frame.clone(), &COUNT.into(), None).unwrap();
+        assert!(counted.height() < 13 * 3 * 3 * 5, "{}", counted.height());
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn wide_ranges_and_rare_repeats_pass_rows_on() {
+        let rows = 60_000;
+        // Nanosecond timestamps span more than the rank table allows.
+        let wide: Vec<i64> = (0..rows as i64)
+            .map(|i| (i % 10) * 1_000_000_000_000)
+            .collect();
+        let unique = StringChunked::from_iter_values(
+            "s".into(),
+            (0..rows).map(|i| format!("command line number {}", i % 40_000)),
+        )
+        .into_series()
+        .into_column();
+        for column in [Column::new("wide".into(), wide), unique] {
+            let frame = DataFrame::new_infer_height(vec![column]).unwrap();
+            let counted = count_batch(frame.clone(), &COUNT.into(), None).unwrap();
+            assert_eq!(counted.height(), rows);
+            assert_same_as_polars(frame);
+        }
+    }
+
+    #[test]
+    fn all_null_and_negative_integers() {
+        let rows = 70_000;
+        let nulls: Vec<Option<i64>> = vec![None; rows];
+        let negative: Vec<i64> = (0..rows as i64).map(|i| -(i % 17) - 1_000).collect();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("none".into(), nulls),
+            Column::new("neg".into(), negative),
+        ])
+        .unwrap();
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn view_table_numbers_each_view_once_while_growing() {
+        let mut table = ViewTable::with_capacity(4);
+        let mut next = 1;
+        let views: Vec<View> = (0..1_000u32)
+            .map(|v| View::new_from_bytes(format!("value {v:08}").as_bytes(), 0, v * 20))
+            .collect();
+        // No buffers: every view goes to the hash table, which grows from 4 slots.
+        table.begin_array(std::iter::empty(), 1_000);
+        let first: Vec<u32> = views.iter().map(|v| table.number(v, &mut next)).collect();
+        let again: Vec<u32> = views.iter().map(|v| table.number(v, &mut next)).collect();
+        assert_eq!(first, again);
+        assert_eq!(first, (1..=1_000).collect::<Vec<u32>>());
+        table.clear();
+
+        // With a buffer, long views are numbered by position; a shorter view from the same
+        // position is another value.
+        next = 1;
+        table.begin_array([20_000].into_iter(), 1_000 * POSITIONS_PER_ROW);
+        let by_position: Vec<u32> = views.iter().map(|v| table.number(v, &mut next)).collect();
+        assert_eq!(by_position, first);
+        let shorter = View::new_from_bytes(b"value 000000", 0, 20);
+        let longer = View::new_from_bytes(b"value 00000001 and more", 0, 20);
+        assert_eq!(table.number(&longer, &mut next), 1_001);
+        assert_eq!(table.number(&shorter, &mut next), 1_002);
+        assert_eq!(table.number(&views[1], &mut next), 2);
+        table.clear();
+        assert!(table.positions.iter().all(|&entry| entry == 0));
+    }
+}
