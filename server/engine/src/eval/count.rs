@@ -370,17 +370,20 @@ fn number_views(
 
 /// Views of one array and their numbers. A view of more than 12 bytes names its bytes by
 /// buffer and offset, so when the array's buffers are small, as a dictionary's are, such views
-/// are looked up in a table indexed by position in the buffers. Short views, which hold their
-/// bytes inline, and the views of arrays with large buffers go to an open-addressing hash
-/// table.
+/// are looked up in a table indexed by position in the buffers divided by 13. Values that do
+/// not overlap, as in a dictionary, start at least 13 bytes apart and so get slots of their
+/// own; a view that finds its slot taken by another goes to the hash table. Short views, which
+/// hold their bytes inline, and the views of arrays with large buffers go to an
+/// open-addressing hash table.
 struct ViewTable {
     views: Vec<u128>,
     /// The number of the view in the same slot, or 0 for an empty slot.
     numbers: Vec<u32>,
     len: usize,
-    /// By position in the buffers: the length of the view that starts there in the high 32 bits
-    /// and its number in the low ones, or 0. Holds only zeros between arrays.
-    positions: Vec<u64>,
+    /// By position in the buffers divided by 13: the position and length of the view that
+    /// starts there, which for a view of more than 12 bytes determine its bytes, and its
+    /// number, or a number of 0. Has only numbers of 0 between arrays.
+    positions: Vec<[u32; 3]>,
     /// The entries of `positions` that are set.
     taken: Vec<usize>,
     /// Where each buffer starts in `positions`, or empty when the array's views use the hash
@@ -388,8 +391,12 @@ struct ViewTable {
     starts: Vec<usize>,
 }
 
-/// How many positions per row of an array [`ViewTable::begin_array`] accepts.
-const POSITIONS_PER_ROW: usize = 4;
+/// How many bytes of buffers per row of an array [`ViewTable::begin_array`] accepts.
+const BUFFER_BYTES_PER_ROW: usize = 4;
+
+/// The bytes of buffer per slot of [`ViewTable::positions`]: one more than the longest inline
+/// view.
+const POSITION_STEP: usize = View::MAX_INLINE_SIZE as usize + 1;
 
 impl ViewTable {
     fn with_capacity(slots: usize) -> ViewTable {
@@ -410,7 +417,7 @@ impl ViewTable {
             self.len = 0;
         }
         for &position in &self.taken {
-            self.positions[position] = 0;
+            self.positions[position][2] = 0;
         }
         self.taken.clear();
         self.starts.clear();
@@ -423,31 +430,34 @@ impl ViewTable {
             self.starts.push(total);
             total += length;
         }
-        if total > POSITIONS_PER_ROW * rows || total >= u32::MAX as usize {
+        if total > BUFFER_BYTES_PER_ROW * rows || total >= u32::MAX as usize {
             self.starts.clear();
             return;
         }
-        if self.positions.len() < total {
-            self.positions.resize(total, 0);
+        let slots = total / POSITION_STEP + 1;
+        if self.positions.len() < slots {
+            self.positions.resize(slots, [0; 3]);
         }
     }
 
     /// Returns the number of `view`, giving it `next` (and advancing `next`) when it is new.
     fn number(&mut self, view: &View, next: &mut u32) -> u32 {
         if view.length > View::MAX_INLINE_SIZE && !self.starts.is_empty() {
-            let position = self.starts[view.buffer_idx as usize] + view.offset as usize;
-            let entry = self.positions[position];
-            if entry == 0 {
+            // `begin_array` keeps positions below `u32::MAX`.
+            let position = (self.starts[view.buffer_idx as usize] + view.offset as usize) as u32;
+            let slot = position as usize / POSITION_STEP;
+            let [known, length, number] = self.positions[slot];
+            if number == 0 {
                 let number = *next;
                 *next += 1;
-                self.positions[position] = (u64::from(view.length) << 32) | u64::from(number);
-                self.taken.push(position);
+                self.positions[slot] = [position, view.length, number];
+                self.taken.push(slot);
                 return number;
             }
-            if (entry >> 32) as u32 == view.length {
-                return entry as u32;
+            if known == position && length == view.length {
+                return number;
             }
-            // Another length from the same position: the hash table tells them apart.
+            // Another view from a nearby position: the hash table tells them apart.
         }
         self.number_in_hash_table(view.as_u128(), next)
     }
@@ -523,8 +533,14 @@ fn rank_integers(column: &Column, stride: u64, combined: &mut [u64]) -> Option<V
                 return None;
             }
             let mut ranks: Vec<u32> = vec![0; span as usize + 1];
-            for value in values.iter().flatten() {
-                ranks[(i64::from(value) - low) as usize] = 1;
+            // Null slots hold some value too; marking it present only adds an unused rank.
+            for array in values.downcast_iter() {
+                for &value in array.values().iter() {
+                    let index = i64::from(value) - low;
+                    if (0..=span).contains(&index) {
+                        ranks[index as usize] = 1;
+                    }
+                }
             }
             let mut next = 0u32;
             for rank in ranks.iter_mut() {
@@ -908,7 +924,7 @@ mod tests {
         // With a buffer, long views are numbered by position; a shorter view from the same
         // position is another value.
         next = 1;
-        table.begin_array([20_000].into_iter(), 1_000 * POSITIONS_PER_ROW);
+        table.begin_array([20_000].into_iter(), 1_000 * BUFFER_BYTES_PER_ROW);
         let by_position: Vec<u32> = views.iter().map(|v| table.number(v, &mut next)).collect();
         assert_eq!(by_position, first);
         let shorter = View::new_from_bytes(b"value 000000", 0, 20);
@@ -917,6 +933,6 @@ mod tests {
         assert_eq!(table.number(&shorter, &mut next), 1_002);
         assert_eq!(table.number(&views[1], &mut next), 2);
         table.clear();
-        assert!(table.positions.iter().all(|&entry| entry == 0));
+        assert!(table.positions.iter().all(|&[_, _, number]| number == 0));
     }
 }
