@@ -9,17 +9,21 @@
 //! is equal only where the values are equal.
 //!
 //! - Strings and dynamic values are numbered by view. A Parquet column read through its
-//!   dictionary repeats one view for each repeat of a value, so a hash table of views, a pair of
-//!   integers each, finds the distinct values of the batch.
+//!   dictionary repeats one view for each repeat of a value, so a table of views
+//!   ([`ViewTable`]) finds the distinct values of the batch.
 //! - Integers, booleans and times whose values in the batch span a small range are numbered by
 //!   rank, found through a table indexed by the value.
 //!
 //! The numbers of the keys combine into one integer per row, and the rows are counted per
 //! integer, in a table indexed by it or, when the combinations are too many, in a hash map. The
-//! batch becomes one row per combination with its count, in the order of first rows. Equal
-//! strings can still have different views, so polars then groups these rows by value and adds
-//! up the counts; there are far fewer of them than input rows. A batch whose strings rarely
-//! repeat, or whose integers span a wide range, passes its rows on with a count of 1 each.
+//! batch becomes one row per combination with its count, in the order of first rows.
+//!
+//! Equal strings can still have different views in other batches. With one or two keys, each
+//! distinct value of a batch therefore also gets a number from a dictionary that all batches
+//! share ([`SharedKeys`]), and polars groups the counted rows by the combined shared numbers.
+//! With more keys, polars groups them by value. Either way there are far fewer counted rows
+//! than input rows. A batch whose strings rarely repeat, or whose integers span a wide range,
+//! passes its rows on with a count of 1 each.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -66,9 +70,9 @@ pub(crate) fn counts_by_number(dtype: &DataType) -> bool {
 /// not pay. Rows with equal keys can appear more than once in the result, so the caller groups
 /// it again and sums `count`.
 ///
-/// With `shared`, the result also has a `UInt64` column `shared_key` that is equal exactly
-/// where the keys are equal, in this batch and every other batch counted with the same
-/// `shared`, so that the caller can group by that one integer instead of the key values.
+/// With `shared`, the result also has a `UInt64` column of the given name. Its value is equal
+/// exactly where the keys are equal, in this batch and in every other batch counted with the
+/// same `shared`. The caller can then group by that one integer instead of the key values.
 pub(crate) fn count_batch(
     batch: DataFrame,
     count: &PlSmallStr,
@@ -77,7 +81,8 @@ pub(crate) fn count_batch(
     SCRATCH.with_borrow_mut(|scratch| count_batch_with(batch, count, shared, scratch))
 }
 
-/// The most key columns that [`SharedKeys`] combines into one `u64`: two 32-bit numbers.
+/// The largest number of key columns that [`SharedKeys`] combines into one `u64`: two 32-bit
+/// numbers.
 pub(crate) const MAX_SHARED_KEYS: usize = 2;
 
 /// Numbers for key values that hold across the batches of one `summarize`: for each key
@@ -298,9 +303,10 @@ fn lock(dictionary: &Mutex<Dictionary>) -> std::sync::MutexGuard<'_, Dictionary>
 }
 
 /// Numbers the rows of `column` and adds `number * stride` to each row's entry of `combined`.
-/// Returns the first row of each number (`u32::MAX` for the null number 0 when there is no
-/// null), or `None` when the column's type has no numbering here, its integer values span too
-/// wide a range, or its strings repeat too little for the numbering to pay.
+/// Returns the first row of each number, with `u32::MAX` for the null number 0 when there is
+/// no null. Returns `None` when the column's type has no numbering here, when its integer
+/// values span too wide a range, or when its strings repeat too little for the numbering to
+/// pay.
 fn add_numbers(
     column: &Column,
     rows: usize,
@@ -368,13 +374,14 @@ fn number_views(
     Some(first_rows)
 }
 
-/// Views of one array and their numbers. A view of more than 12 bytes names its bytes by
-/// buffer and offset, so when the array's buffers are small, as a dictionary's are, such views
-/// are looked up in a table indexed by position in the buffers divided by 13. Values that do
-/// not overlap, as in a dictionary, start at least 13 bytes apart and so get slots of their
-/// own; a view that finds its slot taken by another goes to the hash table. Short views, which
-/// hold their bytes inline, and the views of arrays with large buffers go to an
-/// open-addressing hash table.
+/// Views of one array and their numbers.
+///
+/// A view of more than 12 bytes names its bytes by buffer and offset. When the array's buffers
+/// are small, as a dictionary's are, such views are looked up in a table indexed by position
+/// in the buffers divided by 13. Values that do not overlap, as in a dictionary, start at least
+/// 13 bytes apart, so each gets a slot of its own; a view that finds its slot used by another
+/// goes to the hash table. Short views, which hold their bytes inline, and the views of arrays
+/// with large buffers go to an open-addressing hash table.
 struct ViewTable {
     views: Vec<u128>,
     /// The number of the view in the same slot, or 0 for an empty slot.
@@ -384,9 +391,9 @@ struct ViewTable {
     /// starts there, which for a view of more than 12 bytes determine its bytes, and its
     /// number, or a number of 0. Has only numbers of 0 between arrays.
     positions: Vec<[u32; 3]>,
-    /// The entries of `positions` that are set.
-    taken: Vec<usize>,
-    /// Where each buffer starts in `positions`, or empty when the array's views use the hash
+    /// The entries of `positions` that hold a number.
+    used_slots: Vec<usize>,
+    /// The start of each buffer in `positions`; empty when the array's views use the hash
     /// table only.
     starts: Vec<usize>,
 }
@@ -405,7 +412,7 @@ impl ViewTable {
             numbers: vec![0; slots],
             len: 0,
             positions: Vec::new(),
-            taken: Vec::new(),
+            used_slots: Vec::new(),
             starts: Vec::new(),
         }
     }
@@ -416,10 +423,10 @@ impl ViewTable {
             self.numbers.fill(0);
             self.len = 0;
         }
-        for &position in &self.taken {
+        for &position in &self.used_slots {
             self.positions[position][2] = 0;
         }
-        self.taken.clear();
+        self.used_slots.clear();
         self.starts.clear();
     }
 
@@ -451,7 +458,7 @@ impl ViewTable {
                 let number = *next;
                 *next += 1;
                 self.positions[slot] = [position, view.length, number];
-                self.taken.push(slot);
+                self.used_slots.push(slot);
                 return number;
             }
             if known == position && length == view.length {
