@@ -828,52 +828,34 @@ fn plain_counts(
 
 /// Plans `summarize` of the `counts` columns, each `count()`, over `keys`, a frame of the key
 /// columns only: [`count::count_batch`] counts each batch, and polars groups the counted rows
-/// and adds up their counts. With one or two keys, polars groups by the number that
-/// [`count::SharedKeys`] gives each combination of key values; with more, by the values.
+/// by value and adds up their counts.
 fn count_rows_by_keys(keys: LazyFrame, key_names: &[String], counts: Vec<PlSmallStr>) -> LazyFrame {
     let partial = PlSmallStr::from(unique_name("__quarry_batch_count", key_names));
-    let shared_name = PlSmallStr::from(unique_name("__quarry_shared_key", key_names));
-    let shared = (key_names.len() <= count::MAX_SHARED_KEYS)
-        .then(|| Arc::new(count::SharedKeys::new(key_names.len())));
-
-    let (schema_count, schema_key, uses_shared) =
-        (partial.clone(), shared_name.clone(), shared.is_some());
+    let schema_name = partial.clone();
     let schema = move |input: &Schema| -> PolarsResult<SchemaRef> {
         let mut output = input.clone();
-        if uses_shared {
-            output.insert(schema_key.clone(), DataType::UInt64);
-        }
-        output.insert(schema_count.clone(), DataType::Int64);
+        output.insert(schema_name.clone(), DataType::Int64);
         Ok(Arc::new(output))
     };
-    let (batch_count, batch_key, batch_shared) =
-        (partial.clone(), shared_name.clone(), shared.clone());
+    let batch_name = partial.clone();
     let counted = keys.map(
-        move |batch| {
-            let shared = batch_shared.as_deref().map(|shared| (shared, &batch_key));
-            count::count_batch(batch, &batch_count, shared)
-        },
+        move |batch| count::count_batch(batch, &batch_name),
         OptFlags::STREAMING,
         Some(Arc::new(schema)),
         Some("count rows by keys"),
     );
-    let sums = counts
+    let sums: Vec<PlExpr> = counts
         .iter()
-        .map(|name| col(partial.clone()).sum().alias(name.clone()));
-    let key_columns = key_names.iter().map(|name| col(name.as_str()));
-    if shared.is_none() {
-        return counted
-            .group_by_stable(key_columns.collect::<Vec<_>>())
-            .agg(sums.collect::<Vec<_>>());
-    }
-    let mut outputs: Vec<PlExpr> = key_columns.clone().map(|key| key.first()).collect();
-    outputs.extend(sums);
-    let mut order: Vec<PlExpr> = key_columns.collect();
-    order.extend(counts.iter().map(|name| col(name.clone())));
+        .map(|name| col(partial.clone()).sum().alias(name.clone()))
+        .collect();
     counted
-        .group_by_stable([col(shared_name)])
-        .agg(outputs)
-        .select(order)
+        .group_by_stable(
+            key_names
+                .iter()
+                .map(|name| col(name.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .agg(sums)
 }
 
 #[cfg(test)]
