@@ -18,7 +18,7 @@
 //! integer, in a table indexed by it or, when the combinations are too many, in a hash map. The
 //! batch becomes one row per combination with its count, in the order of first rows.
 //!
-//! Equal strings can still have different views in other batches, so polars then groups the
+//! Equal strings can still have different views in other batches. Polars therefore groups the
 //! counted rows by value and adds up the counts; there are far fewer of them than input rows.
 //! A batch whose strings rarely repeat, or whose integers span a wide range, passes its rows on
 //! with a count of 1 each, and polars' grouping does all the work for it.
@@ -203,8 +203,8 @@ fn number_views(
 /// A view of more than 12 bytes names its bytes by buffer and offset. When the array's buffers
 /// are small, as a dictionary's are, such views are looked up in a table indexed by position
 /// in the buffers divided by 13. Values that do not overlap, as in a dictionary, start at least
-/// 13 bytes apart, so each gets a slot of its own; a view that finds its slot used by another
-/// goes to the hash table. Short views, which hold their bytes inline, and the views of arrays
+/// 13 bytes apart, which gives each a slot of its own. A view that finds its slot used by
+/// another goes to the hash table. Short views, which hold their bytes inline, and the views of arrays
 /// with large buffers go to an open-addressing hash table.
 struct ViewTable {
     views: Vec<u128>,
@@ -292,7 +292,7 @@ impl ViewTable {
             if known == position && length == view.length {
                 return number;
             }
-            // Another view from a nearby position: the hash table tells them apart.
+            // Another view from a nearby position: the hash table separates the two.
         }
         self.number_in_hash_table(view.as_u128(), next)
     }
