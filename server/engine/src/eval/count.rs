@@ -20,8 +20,9 @@
 //!
 //! Equal strings can still have different views in other batches. Polars therefore groups the
 //! counted rows by value and adds up the counts; there are far fewer of them than input rows.
-//! A batch whose strings rarely repeat, or whose integers span a wide range, passes its rows on
-//! with a count of 1 each, and polars' grouping does all the work for it.
+//! A batch whose strings rarely repeat, whose integers span a wide range, or whose key
+//! combinations overflow a `u64` passes its rows on with a count of 1 each, and polars'
+//! grouping does all the work for it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -32,12 +33,13 @@ use polars::prelude::{
 };
 use polars_arrow::array::View;
 
-/// The largest range of integer values in a batch that gets a rank table; wider keys
-/// (timestamps, most often) pass through [`count_batch`] uncounted.
+/// The range of integer values in a batch (highest minus lowest) below which the key gets a
+/// rank table; wider keys (timestamps, most often) pass through [`count_batch`] uncounted.
 const RANK_TABLE_LIMIT: i64 = 1 << 22;
 
 /// The largest number of key combinations that is counted in a table indexed by the
-/// combination; more go to a hash map.
+/// combination, provided the table has at most about four slots per row; more go to a hash
+/// map.
 const DENSE_TABLE_LIMIT: u64 = 1 << 22;
 
 /// Returns whether a key column of type `dtype` can be numbered here. Floats stay with polars,
@@ -67,7 +69,23 @@ pub(crate) fn counts_by_number(dtype: &DataType) -> bool {
 /// not pay. Rows with equal keys can appear more than once in the result, so the caller groups
 /// it again and sums `count`.
 pub(crate) fn count_batch(batch: DataFrame, count: &PlSmallStr) -> PolarsResult<DataFrame> {
-    SCRATCH.with_borrow_mut(|scratch| count_batch_with(batch, count, scratch))
+    // The scratch buffers are borrowed only while numbering and counting, which call no polars
+    // code that could run another batch on this thread. Should that ever happen, the other
+    // batch gets buffers of its own.
+    let counted = SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => number_and_count(&batch, &mut scratch),
+        Err(_) => number_and_count(&batch, &mut Scratch::default()),
+    });
+    let rows = batch.height();
+    let Some((first_rows, row_counts)) = counted else {
+        let mut batch = batch;
+        let ones = Int64Chunked::from_vec(count.clone(), vec![1; rows]).into_column();
+        batch.with_column(ones)?;
+        return Ok(batch);
+    };
+    let mut grouped = batch.take(&IdxCa::from_vec(PlSmallStr::EMPTY, first_rows))?;
+    grouped.with_column(Int64Chunked::from_vec(count.clone(), row_counts).into_column())?;
+    Ok(grouped)
 }
 
 /// Buffers that [`count_batch`] keeps from one batch to the next on the same thread, so that
@@ -85,11 +103,10 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-fn count_batch_with(
-    batch: DataFrame,
-    count: &PlSmallStr,
-    scratch: &mut Scratch,
-) -> PolarsResult<DataFrame> {
+/// Numbers the rows of `batch` and counts each combination of numbers. Returns the first row
+/// of each combination and its count, in the order of first rows, or `None` when a key cannot
+/// be numbered or the combinations overflow a `u64`.
+fn number_and_count(batch: &DataFrame, scratch: &mut Scratch) -> Option<(Vec<IdxSize>, Vec<i64>)> {
     let rows = batch.height();
     let combined = &mut scratch.combined;
     combined.clear();
@@ -98,36 +115,19 @@ fn count_batch_with(
         .views
         .get_or_insert_with(|| ViewTable::with_capacity(1024));
     let mut combinations: u64 = 1;
-    let mut numbered = true;
     for column in batch.columns() {
-        let Some(distinct) = add_numbers(column, rows, combinations, combined, views) else {
-            numbered = false;
-            break;
-        };
-        match combinations.checked_mul(u64::from(distinct)) {
-            Some(product) => combinations = product,
-            None => {
-                numbered = false;
-                break;
-            }
-        }
+        // The products below wrap when the combinations overflow a `u64`. The check after
+        // this column then gives up on the batch before the numbers are used.
+        let distinct = add_numbers(column, rows, combinations, combined, views)?;
+        combinations = combinations.checked_mul(u64::from(distinct))?;
     }
-    if !numbered {
-        let mut batch = batch;
-        let ones = Int64Chunked::from_vec(count.clone(), vec![1; rows]).into_column();
-        batch.with_column(ones)?;
-        return Ok(batch);
-    }
-
-    let (first_rows, row_counts) =
+    Some(
         if combinations <= DENSE_TABLE_LIMIT && combinations <= 4 * rows as u64 + 1024 {
             count_in_table(combined, combinations as usize, &mut scratch.groups)
         } else {
             count_in_map(combined)
-        };
-    let mut grouped = batch.take(&IdxCa::from_vec(PlSmallStr::EMPTY, first_rows))?;
-    grouped.with_column(Int64Chunked::from_vec(count.clone(), row_counts).into_column())?;
-    Ok(grouped)
+        },
+    )
 }
 
 /// Numbers the rows of `column` and adds `number * stride` to each row's entry of `combined`.
@@ -169,6 +169,7 @@ fn number_views(
     let mut row = 0;
     for (array, chunk) in binary.downcast_iter().zip(binary.chunks()) {
         // A view names a buffer of its own array, so each array starts a new table.
+        let first_of_array = next;
         table.clear();
         table.begin_array(
             array.data_buffers().iter().map(|buffer| buffer.len()),
@@ -177,7 +178,7 @@ fn number_views(
         let validity = chunk.validity();
         for (index, view) in array.views().iter().enumerate() {
             // Give up early on an array whose first rows hardly repeat.
-            if index == PROBE_ROWS && (next as usize) > PROBE_ROWS / 2 {
+            if index == PROBE_ROWS && ((next - first_of_array) as usize) > PROBE_ROWS / 2 {
                 table.clear();
                 return None;
             }
@@ -186,7 +187,7 @@ fn number_views(
             } else {
                 table.number(view, &mut next)
             };
-            combined[row] += u64::from(number) * stride;
+            combined[row] = combined[row].wrapping_add(u64::from(number).wrapping_mul(stride));
             row += 1;
         }
         if next > limit {
@@ -341,13 +342,15 @@ impl ViewTable {
     }
 }
 
-/// A random number of this process that [`slot_of`] mixes in, so that crafted short strings in
-/// the logs cannot be chosen to share slots.
-static SLOT_SEED: std::sync::LazyLock<u64> = std::sync::LazyLock::new(rand::random);
+/// Two random numbers of this process that [`slot_of`] mixes into each half of a view before
+/// multiplying the halves. Which short strings share a slot then depends on them, so crafted
+/// strings in the logs cannot be chosen to collide.
+static SLOT_SEEDS: std::sync::LazyLock<(u64, u64)> = std::sync::LazyLock::new(rand::random);
 
 fn slot_of(view: u128) -> usize {
-    let mixed = (view as u64) ^ ((view >> 64) as u64).rotate_left(29) ^ *SLOT_SEED;
-    let product = u128::from(mixed) * 0x9E37_79B9_7F4A_7C15;
+    let (low_seed, high_seed) = *SLOT_SEEDS;
+    let product =
+        u128::from((view as u64) ^ low_seed) * u128::from(((view >> 64) as u64) ^ high_seed);
     ((product as u64) ^ ((product >> 64) as u64)) as usize
 }
 
@@ -371,8 +374,9 @@ fn rank_integers(column: &Column, stride: u64, combined: &mut [u64]) -> Option<u
             // Null slots hold some value too; marking it present only adds an unused rank.
             for array in values.downcast_iter() {
                 for &value in array.values().iter() {
-                    let index = i64::from(value) - low;
-                    if (0..=span).contains(&index) {
+                    if let Some(index) = i64::from(value).checked_sub(low)
+                        && (0..=span).contains(&index)
+                    {
                         ranks[index as usize] = 1;
                     }
                 }
@@ -389,12 +393,14 @@ fn rank_integers(column: &Column, stride: u64, combined: &mut [u64]) -> Option<u
                     .downcast_iter()
                     .flat_map(|array| array.values().iter());
                 for (slot, &value) in combined.iter_mut().zip(present) {
-                    *slot += u64::from(ranks[(i64::from(value) - low) as usize]) * stride;
+                    let rank = u64::from(ranks[(i64::from(value) - low) as usize]);
+                    *slot = slot.wrapping_add(rank.wrapping_mul(stride));
                 }
             } else {
                 for (slot, value) in combined.iter_mut().zip(values.iter()) {
                     if let Some(value) = value {
-                        *slot += u64::from(ranks[(i64::from(value) - low) as usize]) * stride;
+                        let rank = u64::from(ranks[(i64::from(value) - low) as usize]);
+                        *slot = slot.wrapping_add(rank.wrapping_mul(stride));
                     }
                 }
             }
@@ -629,6 +635,35 @@ mod tests {
             .collect();
         let frame =
             DataFrame::new_infer_height(vec![times, Column::new("flag".into(), flags)]).unwrap();
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn combinations_beyond_u64_pass_rows_on() {
+        // Eight keys of 300 values each: 301^8 combinations overflow a u64.
+        let rows = 60_000;
+        let columns: Vec<Column> = [7i64, 11, 13, 17, 19, 23, 29, 31]
+            .iter()
+            .map(|&factor| {
+                // A factor prime to 300 takes every value from 0 to 299.
+                let values: Vec<i64> = (0..rows as i64).map(|i| (i * factor) % 300).collect();
+                Column::new(format!("k{factor}").into(), values)
+            })
+            .collect();
+        let frame = DataFrame::new_infer_height(columns).unwrap();
+        let counted = count_batch(frame.clone(), &COUNT.into()).unwrap();
+        assert_eq!(counted.height(), rows);
+        assert_same_as_polars(frame);
+    }
+
+    #[test]
+    fn each_array_is_probed_on_its_own_values() {
+        // Two arrays of 10,000 rows, each repeating the same 2,100 values: together they have
+        // more new values than half the probe, each alone has fewer.
+        let hosts = chunked_strings("Computer", 20_000, 2_100, 2);
+        let frame = DataFrame::new_infer_height(vec![hosts]).unwrap();
+        let counted = count_batch(frame.clone(), &COUNT.into()).unwrap();
+        assert!(counted.height() <= 2 * 2_100, "{}", counted.height());
         assert_same_as_polars(frame);
     }
 
