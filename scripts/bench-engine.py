@@ -1,14 +1,16 @@
 """Time ten hunting queries in Quarry's local engine and the same queries as SQL in DuckDB.
 
-Usage: bench-engine.py QUARRY_BINARY WORK_FOLDER [--rows N] [--repeat N] [--only NAME,...]
+Usage: bench-engine.py QUARRY_BINARY WORK_FOLDER [--rows N] [--repeat N] [--warmup N]
+                       [--only NAME,...]
 
 The data is the demo dataset scaled up. `quarry run --format json` exports the demo
 `SecurityEvent` and `SigninLogs` tables, and DuckDB repeats `SecurityEvent` until it has N
 rows (10 million by default). Each copy gets its own host and account suffixes and a few
 milliseconds of time shift, so cardinalities grow with the row count. Both tables are
-written as Parquet. Then each query runs REPEAT times in a fresh process on each side: `quarry
-run --timing --data WORK_FOLDER` and a Python process with DuckDB over `read_parquet` views.
-Both sides read the Parquet files on every run.
+written as Parquet. Then each query runs WARMUP times untimed and REPEAT times timed in a
+fresh process on each side, the two sides taking turns: `quarry run --timing --data
+WORK_FOLDER` and a Python process with DuckDB over `read_parquet` views. Both sides read the
+Parquet files on every run.
 
 The script prints the median time of each side measured inside its own process, from the
 query text to the result rows in memory (Quarry: `--timing`, which also counts listing the data
@@ -195,6 +197,8 @@ def main():
     parser.add_argument("folder", type=Path)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="runs of each side before the timed ones, not counted")
     parser.add_argument("--only", default="")
     args = parser.parse_args()
 
@@ -213,28 +217,33 @@ def main():
             continue
         quarry_times, quarry_walls, quarry_memory, duck_times, duck_memory = [], [], [], [], []
         note = ""
-        for _ in range(args.repeat):
-            elapsed, memory, _, error, stderr = run_with_rusage(
-                [args.quarry, "run", "--timing", "--data", str(data), "--format", "csv",
-                 "--max-rows", "20", kql]
-            )
-            if error:
-                note = f"quarry: {error}"
-                break
-            timing = next(line for line in stderr.splitlines() if line.startswith("timing:"))
-            quarry_times.append(float(timing.split()[-2]))
-            quarry_walls.append(elapsed)
-            quarry_memory.append(memory)
-        for _ in range(args.repeat):
-            _, memory, stdout, error, _ = run_with_rusage(
-                [sys.executable, "-c", DUCKDB_RUNNER, str(data), sql]
-            )
+        quarry_command = [args.quarry, "run", "--timing", "--data", str(data), "--format",
+                          "csv", "--max-rows", "20", kql]
+        duck_command = [sys.executable, "-c", DUCKDB_RUNNER, str(data), sql]
+        # The runs alternate between the two sides, so that a change in the machine's state
+        # (the page cache, other load) during the repetitions reaches both. The first
+        # `--warmup` runs of each side are not counted.
+        for repetition in range(args.warmup + args.repeat):
+            counted = repetition >= args.warmup
+            if not note:
+                elapsed, memory, _, error, stderr = run_with_rusage(quarry_command)
+                if error:
+                    note = f"quarry: {error}"
+                elif counted:
+                    timing = next(
+                        line for line in stderr.splitlines() if line.startswith("timing:")
+                    )
+                    quarry_times.append(float(timing.split()[-2]))
+                    quarry_walls.append(elapsed)
+                    quarry_memory.append(memory)
+            _, memory, stdout, error, _ = run_with_rusage(duck_command)
             if error:
                 raise SystemExit(f"DuckDB failed on {name}: {error}")
-            # DuckDB's time is measured inside its process, so Python's start-up and the
-            # import of duckdb do not count; the query still reads the Parquet file.
-            duck_times.append(float(stdout.strip().splitlines()[-1].split()[0]))
-            duck_memory.append(memory)
+            if counted:
+                # DuckDB's time is measured inside its process, so Python's start-up and the
+                # import of duckdb do not count; the query still reads the Parquet file.
+                duck_times.append(float(stdout.strip().splitlines()[-1].split()[0]))
+                duck_memory.append(memory)
         duck = statistics.median(duck_times)
         if quarry_times:
             quarry = statistics.median(quarry_times)
