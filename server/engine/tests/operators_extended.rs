@@ -230,6 +230,54 @@ fn parse_patterns() {
 }
 
 #[test]
+fn make_series_without_bounds_spans_the_values_bins() {
+    // Without `from` and `to`, the series start at the bin of the first time and end with the
+    // bin of the last. A row without a time counts in no bin.
+    let table = "Host,At,Bytes\nA,2024-01-01T00:10:00Z,1\nA,2024-01-01T00:20:00Z,2\n\
+                 B,,4\nA,2024-01-01T03:59:59Z,5\nB,2024-01-01T01:00:00Z,7\nC,2024-01-01T01:30:00Z,1\n";
+    let unbounded = run_ok(
+        &[("T.csv", table)],
+        "T | make-series total = sum(Bytes) default = 0, n = count() on At step 1h by Host \
+         | order by Host asc",
+    );
+    let bounded = run_ok(
+        &[("T.csv", table)],
+        "T | make-series total = sum(Bytes) default = 0, n = count() on At \
+         from datetime(2024-01-01) to datetime(2024-01-01 04:00) step 1h by Host \
+         | where isnotempty(Host) and array_length(n) > 0 | order by Host asc",
+    );
+    assert_eq!(column(&unbounded, "total"), column(&bounded, "total"));
+    assert_eq!(column(&unbounded, "n"), column(&bounded, "n"));
+    assert_eq!(column(&unbounded, "At"), column(&bounded, "At"));
+    assert_eq!(
+        column(&unbounded, "n"),
+        [
+            json!([2, 0, 0, 1]),
+            json!([0, 1, 0, 0]),
+            json!([0, 1, 0, 0])
+        ]
+    );
+
+    // A number axis gets the same bins.
+    let numbers = run_ok(
+        &[("N.csv", "K,X\na,7\na,12\nb,31\n")],
+        "N | make-series n = count() on X step 10 by K | order by K asc",
+    );
+    assert_eq!(
+        column(&numbers, "n"),
+        [json!([1, 1, 0, 0]), json!([0, 0, 0, 1])]
+    );
+    assert_eq!(column(&numbers, "X")[0], json!([0, 10, 20, 30]));
+
+    // No rows: no series.
+    let empty = run_ok(
+        &[("T.csv", table)],
+        "T | where Bytes > 100 | make-series n = count() on At step 1h by Host",
+    );
+    assert_eq!(empty.rows.len(), 0);
+}
+
+#[test]
 fn make_series_fills_missing_steps() {
     let table = "Host,At,Bytes\nA,2024-01-01T00:10:00Z,1\nA,2024-01-01T00:20:00Z,2\nA,2024-01-01T02:00:00Z,5\nB,2024-01-01T01:00:00Z,7\n";
     let output = run_ok(

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use polars::prelude::{
-    BinaryChunked, Column, DataFrame, DataType, Expr as PlExpr, Float64Chunked, GroupsIndicator,
-    IdxCa, IdxSize, Int64Chunked, IntoColumn as _, IntoLazy, LazyFrame, NewChunkedArray as _,
-    PlSmallStr, PolarsError, PolarsResult, Schema, Selector, SortMultipleOptions, StringChunked,
-    col, lit,
+    BinaryChunked, ChunkAgg as _, Column, DataFrame, DataType, Expr as PlExpr, Float64Chunked,
+    GroupsIndicator, IdxCa, IdxSize, Int64Chunked, IntoColumn as _, IntoLazy, LazyFrame,
+    NewChunkedArray as _, PlSmallStr, PolarsError, PolarsResult, Schema, Selector,
+    SortMultipleOptions, StringChunked, col, lit,
 };
 use serde_json::Value as Json;
 
@@ -277,53 +277,8 @@ pub(super) fn make_series(
     };
     let mut from = bound(series.from, "from")?;
     let mut to = bound(series.to, "to")?;
-    if from.is_none() || to.is_none() {
-        let limits = collect(
-            frame.clone().select([
-                axis_number(axis.expr.clone()).min().alias("min"),
-                axis_number(axis.expr.clone()).max().alias("max"),
-            ]),
-            &range,
-            "make-series",
-        )?;
-        let read = |name: &str| {
-            limits
-                .column(name)
-                .ok()
-                .and_then(|c| c.get(0).ok())
-                .and_then(|v| v.extract::<f64>())
-        };
-        if from.is_none() {
-            from = read("min").map(|min| (min / step_ticks).floor() * step_ticks);
-        }
-        if to.is_none() {
-            to = read("max").map(|max| ((max / step_ticks).floor() + 1.0) * step_ticks);
-        }
-    }
-    let (Some(from), Some(to)) = (from, to) else {
-        // No rows and no bounds: no series.
-        return Ok(frame.limit(0).select([lit(0).alias("__empty")]).limit(0));
-    };
-    let steps = ((to - from) / step_ticks).ceil().max(0.0) as usize;
-    if steps > 1_000_000 {
-        return Err(EngineError::at(
-            format!("`make-series` would make {steps} points per series; use a larger step"),
-            series.step.range.clone(),
-        ));
-    }
-
-    // Aggregate per group and step, then lay the results out as arrays.
-    let position = ((axis_number(axis.expr.clone()) - lit(from)) / lit(step_ticks))
-        .floor()
-        .cast(DataType::Int64);
-    let inside = axis_number(axis.expr.clone())
-        .gt_eq(lit(from))
-        .and(axis_number(axis.expr.clone()).lt(lit(to)));
     let taken: Vec<String> = scope.schema.iter_names().map(|n| n.to_string()).collect();
     let position_name = unique_name("__position", &taken);
-    let filtered = frame
-        .filter(inside)
-        .with_columns([position.alias(position_name.as_str())]);
     let mut extended = scope.schema.clone();
     extended.with_column(position_name.as_str().into(), DataType::Int64);
     let inner = Scope {
@@ -339,9 +294,96 @@ pub(super) fn make_series(
         expr: Expr::new(ExprKind::Name(position_name.clone()), range.clone()),
     });
     let aggregates: Vec<NamedExpr> = series.aggregates.iter().map(|(a, _)| a.clone()).collect();
-    let grouped =
-        aggregate::summarize_with(filtered, &inner, &aggregates, &by, range.clone(), false)?;
-    let grouped = collect(grouped, &range, "make-series")?;
+    let group = |frame: LazyFrame, position: PlExpr| -> Result<DataFrame, EngineError> {
+        let positioned = frame.with_columns([position.alias(position_name.as_str())]);
+        let grouped =
+            aggregate::summarize_with(positioned, &inner, &aggregates, &by, range.clone(), false)?;
+        collect(grouped, &range, "make-series")
+    };
+
+    // Without `from` and `to`, the series span the bins of the axis values. Grouping by each
+    // value's bin number finds those bins in the same pass over the rows as the aggregates.
+    // The bins are then numbered from the first. A real axis keeps the two passes below,
+    // because of NaN.
+    let integral_axis = matches!(
+        axis.ty,
+        KqlType::Datetime | KqlType::Timespan | KqlType::Long | KqlType::Int
+    );
+    let (from, steps, grouped) = if from.is_none() && to.is_none() && integral_axis {
+        let bin = (axis_number(axis.expr.clone()) / lit(step_ticks))
+            .floor()
+            .cast(DataType::Int64);
+        let present = frame.clone().filter(axis.expr.clone().is_not_null());
+        let mut grouped = group(present, bin)?;
+        let key_count = series.by.len();
+        let bins = grouped.columns()[key_count].i64().map_err(|error| {
+            EngineError::at(format!("`make-series` failed: {error}"), range.clone())
+        })?;
+        let (Some(first), Some(last)) = (bins.min(), bins.max()) else {
+            // No rows and no bounds: no series.
+            return Ok(frame.limit(0).select([lit(0).alias("__empty")]).limit(0));
+        };
+        let steps = (last - first + 1) as usize;
+        if steps > 1_000_000 {
+            return Err(EngineError::at(
+                format!("`make-series` would make {steps} points per series; use a larger step"),
+                series.step.range.clone(),
+            ));
+        }
+        let positions = (bins.clone() - first)
+            .into_column()
+            .with_name(position_name.as_str().into());
+        grouped
+            .replace_column(key_count, positions)
+            .map_err(|error| {
+                EngineError::at(format!("`make-series` failed: {error}"), range.clone())
+            })?;
+        (first as f64 * step_ticks, steps, grouped)
+    } else {
+        if from.is_none() || to.is_none() {
+            let limits = collect(
+                frame.clone().select([
+                    axis_number(axis.expr.clone()).min().alias("min"),
+                    axis_number(axis.expr.clone()).max().alias("max"),
+                ]),
+                &range,
+                "make-series",
+            )?;
+            let read = |name: &str| {
+                limits
+                    .column(name)
+                    .ok()
+                    .and_then(|c| c.get(0).ok())
+                    .and_then(|v| v.extract::<f64>())
+            };
+            if from.is_none() {
+                from = read("min").map(|min| (min / step_ticks).floor() * step_ticks);
+            }
+            if to.is_none() {
+                to = read("max").map(|max| ((max / step_ticks).floor() + 1.0) * step_ticks);
+            }
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            // No rows and no bounds: no series.
+            return Ok(frame.limit(0).select([lit(0).alias("__empty")]).limit(0));
+        };
+        let steps = ((to - from) / step_ticks).ceil().max(0.0) as usize;
+        if steps > 1_000_000 {
+            return Err(EngineError::at(
+                format!("`make-series` would make {steps} points per series; use a larger step"),
+                series.step.range.clone(),
+            ));
+        }
+
+        // Aggregate per group and step, then lay the results out as arrays.
+        let position = ((axis_number(axis.expr.clone()) - lit(from)) / lit(step_ticks))
+            .floor()
+            .cast(DataType::Int64);
+        let inside = axis_number(axis.expr.clone())
+            .gt_eq(lit(from))
+            .and(axis_number(axis.expr.clone()).lt(lit(to)));
+        (from, steps, group(frame.filter(inside), position)?)
+    };
 
     let key_count = series.by.len();
     let defaults: Vec<String> = series
