@@ -705,10 +705,10 @@ pub fn summarize(
     summarize_with(frame, scope, aggregates, by, range, true)
 }
 
-/// [`summarize`], where `count_batches` allows counting each batch first (see
-/// [`count::count_batch`]) when every aggregate is `count()`. Counting batches first pays when a
-/// batch holds few combinations of keys; `make-series` keys by series and time step, which
-/// gives most batches nearly as many combinations as rows.
+/// Applies [`summarize`], where `count_batches` allows counting each batch first (see
+/// [`count::count_batch`]) when every aggregate is `count()`. That pays when a batch has few
+/// combinations of keys. `make-series` turns it off, because its keys (series and time step)
+/// give most batches nearly as many combinations as rows.
 pub fn summarize_with(
     frame: LazyFrame,
     scope: &Scope<'_>,

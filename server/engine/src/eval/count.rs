@@ -34,12 +34,11 @@ use polars::prelude::{
 use polars_arrow::array::View;
 
 /// The range of integer values in a batch (highest minus lowest) below which the key gets a
-/// rank table; wider keys (timestamps, most often) pass through [`count_batch`] uncounted.
+/// rank table. Wider keys, most often timestamps, pass through [`count_batch`] uncounted.
 const RANK_TABLE_LIMIT: i64 = 1 << 22;
 
-/// The largest number of key combinations that is counted in a table indexed by the
-/// combination, provided the table has at most about four slots per row; more go to a hash
-/// map.
+/// The largest number of key combinations counted in a table indexed by the combination.
+/// The table must also have at most about four slots per row; otherwise a hash map counts.
 const DENSE_TABLE_LIMIT: u64 = 1 << 22;
 
 /// Returns whether a key column of type `dtype` can be numbered here. Floats stay with polars,
@@ -567,8 +566,8 @@ mod tests {
         }
     }
 
-    /// A string column of `chunks` arrays that repeat `distinct` values (one of them null) by
-    /// view, as a Parquet column read through its dictionaries does. Each array has its own
+    /// Builds a string column of `chunks` arrays that repeat `distinct` values (one of them
+    /// null) by view, as a Parquet column read through its dictionaries does. Each array has its own
     /// copy of the values, so equal strings in two arrays have different views.
     fn chunked_strings(name: &str, rows: usize, distinct: usize, chunks: usize) -> Column {
         let per_chunk = rows / chunks;

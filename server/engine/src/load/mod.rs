@@ -390,7 +390,7 @@ pub(crate) fn schema_difference(first: &Schema, other: &Schema) -> Option<String
     None
 }
 
-/// The error for two parts of `file` whose columns differ as `difference` describes.
+/// Builds the error for two parts of `file` whose columns differ as `difference` describes.
 pub(crate) fn parts_differ(
     file: &TableFile,
     first: &Path,

@@ -597,7 +597,7 @@ fn scan_declines_gzip_and_schema_files() {
 }
 
 #[test]
-fn counting_by_keys_over_a_parquet_scan_matches_polars() {
+fn parquet_count_by_keys() {
     // 300,000 rows in row groups of 40,000: each row group has its own dictionary, so equal
     // host names arrive with different views in different batches of the streaming engine.
     let rows = 300_000usize;
