@@ -449,6 +449,55 @@ fn summarize_make_set() {
 }
 
 #[test]
+fn constant_aggregate_arguments_count_each_row() {
+    // Kusto evaluates an aggregate's argument per row, constant or not.
+    let output = events(
+        "Events | summarize c = countif(true), s = sum(1), n = count(2), \
+         l = array_length(make_list(\"x\")), d = dcount(1), m = max(3), \
+         p = percentile(Bytes, 25 * 2), f = countif(1 > 2) by EventID | order by EventID asc",
+    );
+    let counts: Vec<Vec<Value>> = output.rows.iter().map(|row| row[1..].to_vec()).collect();
+    assert_eq!(
+        counts,
+        [
+            // 4624: two rows, Bytes 100 and 700.
+            vec![
+                json!(2),
+                json!(2),
+                json!(2),
+                json!(2),
+                json!(1),
+                json!(3),
+                json!(100),
+                json!(0)
+            ],
+            // 4625: two rows, Bytes null and 300.
+            vec![
+                json!(2),
+                json!(2),
+                json!(2),
+                json!(2),
+                json!(1),
+                json!(3),
+                json!(300),
+                json!(0)
+            ],
+            // 4688: two rows, Bytes 50 and null.
+            vec![
+                json!(2),
+                json!(2),
+                json!(2),
+                json!(2),
+                json!(1),
+                json!(3),
+                json!(50),
+                json!(0)
+            ],
+        ]
+    );
+}
+
+#[test]
 fn summarize_expression_of_aggregates() {
     let output = events("Events | summarize failed = 100.0 * countif(EventID == 4625) / count()");
     let failed = output.rows[0][0].as_f64().unwrap();

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use polars::prelude::{
     Column, DataType, Expr as PlExpr, Field, LazyFrame, OptFlags, PlSmallStr, PolarsResult, Schema,
-    SchemaRef, SortMultipleOptions, apply_multiple, col, len, lit,
+    SchemaRef, SortMultipleOptions, apply_multiple, col, len, lit, repeat,
 };
 use serde_json::Value as Json;
 
 use crate::EngineError;
 use crate::ast::{Expr, ExprKind, Ident, NamedExpr};
 use crate::eval::count;
-use crate::eval::expr::{AggregateMode, Compiled, ExprCompiler, Scope};
+use crate::eval::expr::{AggregateMode, Compiled, ExprCompiler, Scope, evaluate_constant};
 use crate::eval::functions::{as_json, compare_values, json_equal};
 use crate::eval::types::KqlType;
 use crate::eval::unique_name;
@@ -60,6 +60,25 @@ pub fn is_aggregate(name: &str) -> bool {
     AGGREGATES.contains(&name)
 }
 
+/// Repeats a constant argument once per row, as Kusto evaluates an aggregate's argument for
+/// each row: `countif(true)` and `sum(1)` count the rows, where the bare constant would count
+/// once. Arguments that are parameters, such as a percentile's rank, keep their constant,
+/// which is also filled in for a computed one like `25 * 2`.
+fn per_row(argument: Compiled) -> Compiled {
+    let constant = match argument.constant.clone() {
+        Some(constant) => constant,
+        None => match evaluate_constant(&argument) {
+            Some(constant) => constant,
+            None => return argument,
+        },
+    };
+    Compiled {
+        expr: repeat(argument.expr, len()),
+        ty: argument.ty,
+        constant: Some(constant),
+    }
+}
+
 /// Compiles one aggregate call, such as `dcount(Account)`.
 pub fn compile_aggregate(
     compiler: &ExprCompiler<'_>,
@@ -70,7 +89,7 @@ pub fn compile_aggregate(
     let arguments = compiler.for_arguments();
     let compiled: Vec<Compiled> = args
         .iter()
-        .map(|arg| arguments.compile(arg))
+        .map(|arg| arguments.compile(arg).map(per_row))
         .collect::<Result<_, _>>()?;
     let function = name.name.as_str();
     let arity = |min: usize, max: usize| -> Result<(), EngineError> {
@@ -824,6 +843,60 @@ fn plain_counts(
         return None;
     }
     Some(names[by.len()..].iter().map(PlSmallStr::from).collect())
+}
+
+/// The columns of an operator that only counts rows by plain columns, named as `summarize`
+/// names them.
+pub(crate) struct PlainCounts {
+    /// Each key's source column and output name.
+    pub keys: Vec<(String, String)>,
+    /// The output name of each `count()`.
+    pub counts: Vec<String>,
+}
+
+/// Returns the columns of an operator that only counts rows by plain columns, as
+/// [`plain_counts`] accepts them. Returns `None` when the operator has another shape or when
+/// two outputs share a name, because the general path reports that.
+pub(crate) fn plain_count_columns(
+    scope: &Scope<'_>,
+    aggregates: &[NamedExpr],
+    by: &[NamedExpr],
+) -> Option<PlainCounts> {
+    let mut names: Vec<String> = Vec::new();
+    let mut keys = Vec::with_capacity(by.len());
+    for key in by {
+        let ExprKind::Name(source) = &key.expr.kind else {
+            return None;
+        };
+        let name = match &key.name {
+            Some(ident) => ident.name.clone(),
+            None => source.clone(),
+        };
+        if names.contains(&name) {
+            return None;
+        }
+        names.push(name.clone());
+        keys.push((source.clone(), name));
+    }
+    for aggregate in aggregates {
+        let name = match &aggregate.name {
+            Some(ident) => ident.name.clone(),
+            None => match default_aggregate_name(&aggregate.expr) {
+                Some(base) if !names.contains(&base) => base,
+                Some(base) => unique_name(&base, &names),
+                None => return None,
+            },
+        };
+        if names.contains(&name) {
+            return None;
+        }
+        names.push(name);
+    }
+    plain_counts(scope, aggregates, by, &names)?;
+    Some(PlainCounts {
+        keys,
+        counts: names.split_off(by.len()),
+    })
 }
 
 /// Plans `summarize` of the `counts` columns, each `count()`, over `keys`, a frame of the key

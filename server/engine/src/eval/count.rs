@@ -107,6 +107,72 @@ thread_local! {
 /// be numbered or the combinations overflow a `u64`.
 fn number_and_count(batch: &DataFrame, scratch: &mut Scratch) -> Option<(Vec<IdxSize>, Vec<i64>)> {
     let rows = batch.height();
+    let combinations = combine_numbers(batch, scratch, Patience::Probe)?;
+    let mut first_rows: Vec<IdxSize> = Vec::new();
+    let mut counts: Vec<i64> = Vec::new();
+    assign_groups(
+        &scratch.combined,
+        combinations,
+        rows,
+        &mut scratch.groups,
+        |row, group| {
+            if group as usize == counts.len() {
+                first_rows.push(row as IdxSize);
+                counts.push(1);
+            } else {
+                counts[group as usize] += 1;
+            }
+        },
+    );
+    Some((first_rows, counts))
+}
+
+/// Groups the rows of `batch`, whose columns are keys, by the combination of their key
+/// numbers. Returns the group of each row, numbered from 0 in the order of first rows, and the
+/// first row of each group. Returns `None` when a key column's type has no numbering here, its integer
+/// values span too wide a range, or the combinations overflow a `u64`. Rows with equal keys
+/// always share a group, whatever their views, but the groups of two batches are unrelated.
+pub(crate) fn group_batch(batch: &DataFrame) -> Option<(Vec<u32>, Vec<IdxSize>)> {
+    let group = |scratch: &mut Scratch| {
+        let rows = batch.height();
+        let combinations = combine_numbers(batch, scratch, Patience::Always)?;
+        let mut groups: Vec<u32> = Vec::with_capacity(rows);
+        let mut first_rows: Vec<IdxSize> = Vec::new();
+        assign_groups(
+            &scratch.combined,
+            combinations,
+            rows,
+            &mut scratch.groups,
+            |row, group| {
+                if group as usize == first_rows.len() {
+                    first_rows.push(row as IdxSize);
+                }
+                groups.push(group);
+            },
+        );
+        Some((groups, first_rows))
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => group(&mut scratch),
+        Err(_) => group(&mut Scratch::default()),
+    })
+}
+
+/// Whether numbering gives up on string columns that hardly repeat.
+#[derive(Clone, Copy, PartialEq)]
+enum Patience {
+    /// Give up when the first rows of an array, or the whole batch, are mostly distinct: the
+    /// caller's fallback groups such rows faster.
+    Probe,
+    /// Number every row.
+    Always,
+}
+
+/// Fills `scratch.combined` with one number per row of `batch` that is equal only where the
+/// rows' keys are equal, and returns how many such numbers there can be. See
+/// [`number_and_count`] for when it returns `None`.
+fn combine_numbers(batch: &DataFrame, scratch: &mut Scratch, patience: Patience) -> Option<u64> {
+    let rows = batch.height();
     let combined = &mut scratch.combined;
     combined.clear();
     combined.resize(rows, 0);
@@ -117,16 +183,47 @@ fn number_and_count(batch: &DataFrame, scratch: &mut Scratch) -> Option<(Vec<Idx
     for column in batch.columns() {
         // The products below wrap when the combinations overflow a `u64`. The check after
         // this column then gives up on the batch before the numbers are used.
-        let distinct = add_numbers(column, rows, combinations, combined, views)?;
+        let distinct = add_numbers(column, rows, combinations, combined, views, patience)?;
         combinations = combinations.checked_mul(u64::from(distinct))?;
     }
-    Some(
-        if combinations <= DENSE_TABLE_LIMIT && combinations <= 4 * rows as u64 + 1024 {
-            count_in_table(combined, combinations as usize, &mut scratch.groups)
-        } else {
-            count_in_map(combined)
-        },
-    )
+    Some(combinations)
+}
+
+/// Calls `on_row(row, group)` for each row of `combined` in order, where `group` numbers the
+/// distinct values of `combined` from 0 in the order of first rows. When `combinations` is
+/// small enough, the values are looked up in `groups`, a table indexed by value whose entries
+/// are all 0 and are left 0 again. Otherwise a hash map numbers them.
+fn assign_groups(
+    combined: &[u64],
+    combinations: u64,
+    rows: usize,
+    groups: &mut Vec<u32>,
+    mut on_row: impl FnMut(usize, u32),
+) {
+    if combinations <= DENSE_TABLE_LIMIT && combinations <= 4 * rows as u64 + 1024 {
+        let slots = combinations as usize;
+        if groups.len() < slots {
+            groups.resize(slots, 0);
+        }
+        let mut seen: Vec<u64> = Vec::new();
+        for (row, &value) in combined.iter().enumerate() {
+            let group = &mut groups[value as usize];
+            if *group == 0 {
+                seen.push(value);
+                *group = seen.len() as u32;
+            }
+            on_row(row, *group - 1);
+        }
+        for value in seen {
+            groups[value as usize] = 0;
+        }
+    } else {
+        let mut map: HashMap<u64, u32, BuildHasherDefault<MixHasher>> = HashMap::default();
+        for (row, &value) in combined.iter().enumerate() {
+            let next = map.len() as u32;
+            on_row(row, *map.entry(value).or_insert(next));
+        }
+    }
 }
 
 /// Numbers the rows of `column` and adds `number * stride` to each row's entry of `combined`.
@@ -139,9 +236,12 @@ fn add_numbers(
     stride: u64,
     combined: &mut [u64],
     views: &mut ViewTable,
+    patience: Patience,
 ) -> Option<u32> {
     match column.dtype() {
-        DataType::String | DataType::Binary => number_views(column, rows, stride, combined, views),
+        DataType::String | DataType::Binary => {
+            number_views(column, rows, stride, combined, views, patience)
+        }
         dtype if counts_by_number(dtype) => rank_integers(column, stride, combined),
         _ => None,
     }
@@ -154,6 +254,7 @@ fn number_views(
     stride: u64,
     combined: &mut [u64],
     table: &mut ViewTable,
+    patience: Patience,
 ) -> Option<u32> {
     let series = column.as_materialized_series();
     // A string array reads as binary without a copy, with the same views.
@@ -163,7 +264,10 @@ fn number_views(
         _ => return None,
     };
     // Few repeats: polars' grouping of the passed-on rows does the work once.
-    let limit = (rows / 2).max(1024) as u32;
+    let limit = match patience {
+        Patience::Probe => (rows / 2).max(1024) as u32,
+        Patience::Always => u32::MAX,
+    };
     let mut next: u32 = 1;
     let mut row = 0;
     for (array, chunk) in binary.downcast_iter().zip(binary.chunks()) {
@@ -177,7 +281,10 @@ fn number_views(
         let validity = chunk.validity();
         for (index, view) in array.views().iter().enumerate() {
             // Give up early on an array whose first rows hardly repeat.
-            if index == PROBE_ROWS && ((next - first_of_array) as usize) > PROBE_ROWS / 2 {
+            if patience == Patience::Probe
+                && index == PROBE_ROWS
+                && ((next - first_of_array) as usize) > PROBE_ROWS / 2
+            {
                 table.clear();
                 return None;
             }
@@ -422,54 +529,7 @@ fn rank_integers(column: &Column, stride: u64, combined: &mut [u64]) -> Option<u
     }
 }
 
-/// Counts `combined` values below `slots` with `groups`, a table indexed by value whose
-/// entries are all 0, and leaves them 0 again. Returns the first row of each value and its
-/// count, in the order of first rows.
-fn count_in_table(
-    combined: &[u64],
-    slots: usize,
-    groups: &mut Vec<u32>,
-) -> (Vec<IdxSize>, Vec<i64>) {
-    if groups.len() < slots {
-        groups.resize(slots, 0);
-    }
-    let mut first_rows: Vec<IdxSize> = Vec::new();
-    let mut counts: Vec<i64> = Vec::new();
-    for (row, &value) in combined.iter().enumerate() {
-        let group = &mut groups[value as usize];
-        if *group == 0 {
-            first_rows.push(row as IdxSize);
-            counts.push(1);
-            *group = counts.len() as u32;
-        } else {
-            counts[*group as usize - 1] += 1;
-        }
-    }
-    for &row in &first_rows {
-        groups[combined[row as usize] as usize] = 0;
-    }
-    (first_rows, counts)
-}
-
-/// Counts `combined` values with a hash map, as [`count_in_table`] does with a table.
-fn count_in_map(combined: &[u64]) -> (Vec<IdxSize>, Vec<i64>) {
-    let mut groups: HashMap<u64, u32, BuildHasherDefault<MixHasher>> = HashMap::default();
-    let mut first_rows: Vec<IdxSize> = Vec::new();
-    let mut counts: Vec<i64> = Vec::new();
-    for (row, &value) in combined.iter().enumerate() {
-        let next = counts.len() as u32;
-        let group = *groups.entry(value).or_insert(next);
-        if group == next {
-            first_rows.push(row as IdxSize);
-            counts.push(1);
-        } else {
-            counts[group as usize] += 1;
-        }
-    }
-    (first_rows, counts)
-}
-
-/// A hasher for the `u64` keys of [`count_in_map`]: one multiply and a fold. The keys are
+/// A hasher for the `u64` keys of [`assign_groups`]: one multiply and a fold. The keys are
 /// combinations of small numbers, not attacker-chosen text.
 #[derive(Default)]
 struct MixHasher(u64);

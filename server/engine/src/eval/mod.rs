@@ -9,6 +9,7 @@ mod memo;
 mod operators;
 mod parse_op;
 mod rewrite;
+mod series_count;
 mod sources;
 mod tabular;
 pub mod types;

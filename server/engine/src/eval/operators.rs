@@ -13,8 +13,9 @@ use polars::prelude::{
 use serde_json::Value as Json;
 
 use super::aggregate;
-use super::expr::{AggregateMode, ExprCompiler, Scope, evaluate_constant};
+use super::expr::{AggregateMode, Compiled, ExprCompiler, Scope, evaluate_constant};
 use super::functions::{as_json, get_member};
+use super::series_count;
 use super::types::KqlType;
 use super::unique_name;
 use super::value::{Value, build_column, read_column, row_function};
@@ -277,6 +278,9 @@ pub(super) fn make_series(
     };
     let mut from = bound(series.from, "from")?;
     let mut to = bound(series.to, "to")?;
+    if let Some(counted) = count_series(&frame, scope, &series, &axis, &step, &range)? {
+        return Ok(counted);
+    }
     let taken: Vec<String> = scope.schema.iter_names().map(|n| n.to_string()).collect();
     let position_name = unique_name("__position", &taken);
     let mut extended = scope.schema.clone();
@@ -408,17 +412,7 @@ pub(super) fn make_series(
         key_count,
         steps,
         &defaults,
-        |i| {
-            let point = from + i as f64 * step_ticks;
-            match axis.ty {
-                KqlType::Datetime => Json::String(crate::output::format_datetime(point as i64)),
-                KqlType::Timespan => Json::String(crate::output::format_timespan(point as i64)),
-                KqlType::Real => {
-                    serde_json::Number::from_f64(point).map_or(Json::Null, Json::Number)
-                }
-                _ => Json::from(point as i64),
-            }
-        },
+        |i| axis_point(axis.ty, from + i as f64 * step_ticks),
         series.axis.as_name().unwrap_or("Axis"),
     )
     .map_err(failed)
@@ -497,9 +491,43 @@ fn lay_out_series(
     }
 
     let first_rows = IdxCa::from_vec("".into(), firsts);
-    let mut output: Vec<Column> = Vec::with_capacity(key_count + aggregates.len() + 1);
-    for key in &columns[..key_count] {
-        let key = key.take(&first_rows)?;
+    let keys = columns[..key_count]
+        .iter()
+        .map(|key| key.take(&first_rows))
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    let arrays = columns[key_count + 1..]
+        .iter()
+        .map(|column| column.name().clone())
+        .zip(arrays)
+        .collect();
+    let axis = Json::Array((0..steps).map(axis_point).collect());
+    series_frame(keys, arrays, &axis, axis_name)
+}
+
+/// Returns the value of the `make-series` axis at `point` ticks, for an axis of type `ty`.
+fn axis_point(ty: KqlType, point: f64) -> Json {
+    match ty {
+        KqlType::Datetime => Json::String(crate::output::format_datetime(point as i64)),
+        KqlType::Timespan => Json::String(crate::output::format_timespan(point as i64)),
+        KqlType::Real => serde_json::Number::from_f64(point).map_or(Json::Null, Json::Number),
+        _ => Json::from(point as i64),
+    }
+}
+
+/// Assembles the `make-series` result. It has the key columns, one row per series, then each
+/// aggregate's arrays as JSON text, then the `axis` array, which is the same in every row.
+fn series_frame(
+    keys: Vec<Column>,
+    arrays: Vec<(PlSmallStr, Vec<Vec<u8>>)>,
+    axis: &Json,
+    axis_name: &str,
+) -> PolarsResult<DataFrame> {
+    let rows = keys.first().map_or_else(
+        || arrays.first().map_or(0, |(_, texts)| texts.len()),
+        Column::len,
+    );
+    let mut output: Vec<Column> = Vec::with_capacity(keys.len() + arrays.len() + 1);
+    for key in keys {
         // Kusto strings are never null, so a null string key is output as "".
         let key = match key.str() {
             Ok(texts) if texts.null_count() > 0 => StringChunked::from_iter_values(
@@ -511,21 +539,177 @@ fn lay_out_series(
         };
         output.push(key);
     }
-    for (column, texts) in columns[key_count + 1..].iter().zip(arrays) {
+    for (name, texts) in arrays {
         output.push(
-            BinaryChunked::from_iter_values(column.name().clone(), texts.iter().map(Vec::as_slice))
-                .into_column(),
+            BinaryChunked::from_iter_values(name, texts.iter().map(Vec::as_slice)).into_column(),
         );
     }
-    let axis = Json::Array((0..steps).map(axis_point).collect()).to_string();
+    let axis = axis.to_string();
     output.push(
         BinaryChunked::from_iter_values(
             axis_name.into(),
-            std::iter::repeat_n(axis.as_bytes(), first_rows.len()),
+            std::iter::repeat_n(axis.as_bytes(), rows),
         )
         .into_column(),
     );
     DataFrame::new_infer_height(output)
+}
+
+/// Applies `make-series` through [`series_count`] when it qualifies: every aggregate is
+/// `count()`, the keys are plain columns, and the axis, step and bounds are integral.
+/// Returns `None` otherwise.
+fn count_series(
+    frame: &LazyFrame,
+    scope: &Scope<'_>,
+    series: &MakeSeries<'_>,
+    axis: &Compiled,
+    step: &Compiled,
+    range: &Range<usize>,
+) -> Result<Option<LazyFrame>, EngineError> {
+    let compiler = ExprCompiler::new(scope, AggregateMode::Forbidden);
+    let counts: Vec<NamedExpr> = series.aggregates.iter().map(|(a, _)| a.clone()).collect();
+    let Some(aggregate::PlainCounts {
+        keys,
+        counts: count_names,
+    }) = aggregate::plain_count_columns(scope, &counts, series.by)
+    else {
+        return Ok(None);
+    };
+    if !matches!(
+        axis.ty,
+        KqlType::Datetime | KqlType::Timespan | KqlType::Long | KqlType::Int
+    ) {
+        return Ok(None);
+    }
+    let Some(Literal::Timespan(step_ticks) | Literal::Long(step_ticks)) = evaluate_constant(step)
+    else {
+        return Ok(None);
+    };
+    // An integral bound, `Some(None)` without one, or `None` when it is not integral.
+    let integral = |bound: Option<&Expr>| -> Option<Option<i64>> {
+        match bound {
+            None => Some(None),
+            Some(expr) => match evaluate_constant(&compiler.compile(expr).ok()?) {
+                Some(Literal::Datetime(n) | Literal::Timespan(n) | Literal::Long(n)) => {
+                    Some(Some(n))
+                }
+                _ => None,
+            },
+        }
+    };
+    let (Some(from), Some(to)) = (integral(series.from), integral(series.to)) else {
+        return Ok(None);
+    };
+    let mut defaults: Vec<String> = Vec::with_capacity(series.aggregates.len());
+    for (_, default) in series.aggregates {
+        defaults.push(match default {
+            None => "0".to_owned(),
+            Some(expr) => match evaluate_constant(&compiler.compile(expr)?) {
+                Some(literal) => super::sources::literal_json(literal).to_string(),
+                None => return Ok(None),
+            },
+        });
+    }
+
+    let ticks = axis.expr.clone().cast(DataType::Int64);
+    let mut counted_rows = ticks.clone().is_not_null();
+    if let Some(from) = from {
+        counted_rows = counted_rows.and(ticks.clone().gt_eq(lit(from)));
+    }
+    if let Some(to) = to {
+        counted_rows = counted_rows.and(ticks.clone().lt(lit(to)));
+    }
+    let sources: Vec<String> = keys.iter().map(|(source, _)| source.clone()).collect();
+    let origin = from.unwrap_or(0);
+    let too_many = |steps: i128| {
+        EngineError::at(
+            format!("`make-series` would make {steps} points per series; use a larger step"),
+            series.step.range.clone(),
+        )
+    };
+    let counted = match series_count::count_series(
+        frame.clone().filter(counted_rows),
+        &sources,
+        ticks,
+        origin,
+        step_ticks,
+    ) {
+        Err(series_count::TooLarge::Steps(steps)) => return Err(too_many(i128::from(steps))),
+        Err(series_count::TooLarge::Cells) => {
+            return Err(EngineError::at(
+                "`make-series` would hold more than 100,000,000 points in all; use a larger step, \
+                 fewer `by` columns or a `where` that keeps fewer groups",
+                range.clone(),
+            ));
+        }
+        Ok(counted) => counted.map_err(|error| {
+            EngineError::at(
+                format!("`make-series` failed while running: {error}"),
+                range.clone(),
+            )
+        })?,
+    };
+
+    // The steps, numbered from `origin`: as the general path lays them out.
+    let step = i128::from(step_ticks);
+    let floor = |ticks: i128| ticks.div_euclid(step);
+    let ceil = |ticks: i128| -(-ticks).div_euclid(step);
+    let (first, end) = match (from, to, counted.extremes) {
+        (Some(from), Some(to), _) => (0, ceil(i128::from(to) - i128::from(from))),
+        (_, _, None) => {
+            // No rows and a bound missing: no series.
+            return Ok(Some(
+                frame
+                    .clone()
+                    .limit(0)
+                    .select([lit(0).alias("__empty")])
+                    .limit(0),
+            ));
+        }
+        (None, None, Some((low, high))) => (floor(low.into()), floor(high.into()) + 1),
+        (None, Some(to), Some((low, _))) => (floor(low.into()), ceil(to.into())),
+        (Some(from), None, Some((_, high))) => {
+            let to = (floor(high.into()) + 1) * step;
+            (0, ceil(to - i128::from(from)))
+        }
+    };
+    let steps = (end - first).max(0);
+    if steps > i128::from(series_count::MAX_STEPS) {
+        return Err(too_many(steps));
+    }
+    let (first, steps) = (first as i64, steps as usize);
+
+    let keys_out = counted
+        .keys
+        .into_iter()
+        .zip(&keys)
+        .map(|(column, (_, name))| column.with_name(name.as_str().into()))
+        .collect();
+    let arrays = count_names
+        .iter()
+        .zip(&defaults)
+        .map(|(name, default)| {
+            let texts = counted
+                .series
+                .iter()
+                .map(|histogram| series_count::write_counts(histogram, first, steps, default))
+                .collect();
+            (PlSmallStr::from(name.as_str()), texts)
+        })
+        .collect();
+    let point = |index: usize| {
+        let ticks = i128::from(origin) + (i128::from(first) + index as i128) * step;
+        axis_point(axis.ty, ticks as f64)
+    };
+    let axis_values = Json::Array((0..steps).map(point).collect());
+    let frame = series_frame(
+        keys_out,
+        arrays,
+        &axis_values,
+        series.axis.as_name().unwrap_or("Axis"),
+    )
+    .map_err(|error| EngineError::at(format!("`make-series` failed: {error}"), range.clone()))?;
+    Ok(Some(frame.lazy()))
 }
 
 /// One aggregate column of `make-series`, written as JSON array elements.
