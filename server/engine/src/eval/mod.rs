@@ -554,6 +554,9 @@ pub(crate) fn apply_operator(
                     predicate.range.clone(),
                 ));
             }
+            if let Some(staged) = filter_scan_in_stages(&frame, predicate, &compiler)? {
+                return Ok(staged);
+            }
             Ok(frame.filter(compiled.expr))
         }
         OperatorKind::Project(columns) => {
@@ -928,6 +931,94 @@ fn keep_rows_that_can_rank(
         compiled.expr.lt_eq(threshold)
     };
     Ok(frame.filter(passes))
+}
+
+/// Filters a Parquet scan by `a and b and ...` in two stages when `b` and the rest read columns
+/// that `a` does not: the scan filters by `a` alone, then `b` and the rest filter the rows that
+/// remain. Polars' Parquet reader decodes every column of the scan's condition for all rows,
+/// but the other columns only for the rows that pass it, so a selective first term spares the
+/// decoding of the rest. Returns `None` for other conditions and inputs.
+// NOTE: Kusto's advice is to write the most selective term first, and this takes the terms in
+// the order written. A first term that passes most rows costs about the same as one stage.
+fn filter_scan_in_stages(
+    frame: &LazyFrame,
+    predicate: &crate::ast::Expr,
+    compiler: &ExprCompiler<'_>,
+) -> Result<Option<LazyFrame>, EngineError> {
+    use crate::ast::{BinaryOp, ExprKind};
+    use polars::prelude::{FileScanDsl, OptFlags};
+
+    fn names<'a>(expr: &'a crate::ast::Expr, found: &mut Vec<&'a str>) {
+        match &expr.kind {
+            ExprKind::Name(name) => found.push(name),
+            _ => expr
+                .children()
+                .into_iter()
+                .for_each(|child| names(child, found)),
+        }
+    }
+
+    let terms: Vec<&crate::ast::Expr> = match &predicate.kind {
+        ExprKind::Binary {
+            op: BinaryOp::And,
+            lhs,
+            rhs,
+        } => vec![lhs, rhs],
+        ExprKind::Chain {
+            op: BinaryOp::And,
+            operands,
+        } => operands.iter().collect(),
+        _ => return Ok(None),
+    };
+    let mut parquet = false;
+    let direct = (&frame.logical_plan).into_iter().all(|node| match node {
+        DslPlan::Scan { scan_type, .. } => {
+            parquet |= matches!(**scan_type, FileScanDsl::Parquet { .. });
+            true
+        }
+        DslPlan::Filter { .. }
+        | DslPlan::Select { .. }
+        | DslPlan::HStack { .. }
+        | DslPlan::Union { .. }
+        | DslPlan::IR { .. } => true,
+        _ => false,
+    });
+    if !parquet || !direct || terms.len() < 2 {
+        return Ok(None);
+    }
+    let mut first_columns = Vec::new();
+    names(terms[0], &mut first_columns);
+    let mut rest_columns = Vec::new();
+    for term in &terms[1..] {
+        names(term, &mut rest_columns);
+    }
+    if rest_columns.iter().all(|name| first_columns.contains(name)) {
+        return Ok(None);
+    }
+    let first = compiler.compile(terms[0])?.expr;
+    let rest = terms[1..]
+        .iter()
+        .map(|term| compiler.compile(term).map(|compiled| compiled.expr))
+        .collect::<Result<Vec<_>, _>>()?;
+    if value::draws_random(&first) || rest.iter().any(value::draws_random) {
+        return Ok(None);
+    }
+    let Some(rest) = rest.into_iter().reduce(PlExpr::and) else {
+        return Ok(None);
+    };
+    // The map passes its batches on unchanged. It lets column selections through to the scan
+    // but stops conditions there, so `rest` stays above the scan.
+    let staged = frame
+        .clone()
+        .filter(first)
+        .map(
+            Ok,
+            OptFlags::PROJECTION_PUSHDOWN | OptFlags::SLICE_PUSHDOWN | OptFlags::STREAMING,
+            None,
+            Some("filter in stages"),
+        )
+        .filter(rest);
+    Ok(Some(staged))
 }
 
 /// Returns whether `frame` reads its tables through filters and column expressions only, so
