@@ -512,52 +512,6 @@ mod parquet {
     }
 
     #[test]
-    fn conjunctions_filter_in_stages() {
-        // `where a and b` over a Parquet scan filters by `a` in the scan and by `b` after it.
-        // The rows must be those of one filter by the whole condition, in the same order.
-        let folder = TempFolder::new();
-        let rows = 40;
-        let numbers: Vec<Option<i64>> = (0..rows).map(|i| (i % 7 != 3).then_some(i % 4)).collect();
-        let texts: Vec<Option<String>> = (0..rows)
-            .map(|i| (i % 5 != 0).then(|| format!("host-{} x{}", i % 3, i % 2)))
-            .collect();
-        let flags: Vec<Option<bool>> = (0..rows)
-            .map(|i| (i % 6 != 1).then_some(i % 2 == 0))
-            .collect();
-        let columns = vec![
-            Series::new("A".into(), numbers).into_column(),
-            Series::new("B".into(), texts).into_column(),
-            Series::new("C".into(), flags).into_column(),
-            Series::new("I".into(), (0..rows).collect::<Vec<i64>>()).into_column(),
-        ];
-        let mut frame = DataFrame::new(rows as usize, columns).unwrap();
-        write_parquet(&folder.path.join("t.parquet"), &mut frame, 7);
-
-        let session = super::common::session(&folder.path);
-        let options = quarry_engine::RunOptions {
-            max_rows: usize::MAX,
-            time_range: None,
-        };
-        let run = |query: &str| {
-            session
-                .run(query, &options)
-                .unwrap_or_else(|error| panic!("{query}: {error}"))
-        };
-        for condition in [
-            "A == 1 and B has \"x1\"",
-            "A > 0 and isnotempty(B) and C",
-            "B startswith \"host-2\" and A == 2",
-            "C and isnull(A)",
-            "A == 0 and A < 5 and I > 10",
-        ] {
-            let staged = run(&format!("t | where {condition}"));
-            let whole = run(&format!("t | where ({condition}) or false"));
-            assert_eq!(staged.rows, whole.rows, "{condition}");
-            assert!(!staged.rows.is_empty(), "{condition}");
-        }
-    }
-
-    #[test]
     fn millisecond_times_beyond_nanoseconds() {
         // 9999-12-31T00:00:00Z, a common "never expires" value, does not fit in i64
         // nanoseconds. The scan must read it as the loader does.

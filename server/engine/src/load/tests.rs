@@ -427,15 +427,27 @@ impl crate::eval::TableProvider for ScannedTable {
 
 /// Plans `query` over a lazy scan of `wide.parquet` and returns the optimized plan and result.
 fn plan_on_wide_parquet(query: &str) -> (String, DataFrame) {
+    plan_on_parquet("wide", &mut wide_frame(), None, query)
+}
+
+/// Writes `frame` as `NAME.parquet`, in row groups of `row_group_rows` rows when given, plans
+/// `query` over a lazy scan of it and returns the optimized plan and result.
+fn plan_on_parquet(
+    name: &'static str,
+    frame: &mut DataFrame,
+    row_group_rows: Option<usize>,
+    query: &str,
+) -> (String, DataFrame) {
     let folder = Folder::new();
-    let path = folder.0.join("wide.parquet");
+    let path = folder.0.join(format!("{name}.parquet"));
     ParquetWriter::new(fs::File::create(&path).unwrap())
-        .finish(&mut wide_frame())
+        .with_row_group_size(row_group_rows)
+        .finish(frame)
         .unwrap();
     let tables = list_tables(&folder.0).unwrap();
     let provider = ScannedTable {
-        name: "wide",
-        scan: scan::scan_table(&tables["wide"])
+        name,
+        scan: scan::scan_table(&tables[name])
             .unwrap()
             .expect("parquet scans lazily"),
     };
@@ -696,4 +708,56 @@ fn parquet_count_by_keys() {
             assert_eq!(result.column("m").unwrap(), &repeated, "{query}");
         }
     }
+}
+
+#[test]
+fn conjunctions_filter_in_stages() {
+    // `where a and b` over a Parquet scan filters by `a` in the scan and by `b` after it. The
+    // rows must be those of one filter by the whole condition, in the same order.
+    let rows = 40;
+    let numbers: Vec<Option<i64>> = (0..rows).map(|i| (i % 7 != 3).then_some(i % 4)).collect();
+    let texts: Vec<Option<String>> = (0..rows)
+        .map(|i| (i % 5 != 0).then(|| format!("host-{} x{}", i % 3, i % 2)))
+        .collect();
+    let flags: Vec<Option<bool>> = (0..rows)
+        .map(|i| (i % 6 != 1).then_some(i % 2 == 0))
+        .collect();
+    let columns = vec![
+        Series::new("A".into(), numbers).into_column(),
+        Series::new("B".into(), texts).into_column(),
+        Series::new("C".into(), flags).into_column(),
+        Series::new("I".into(), (0..rows).collect::<Vec<i64>>()).into_column(),
+    ];
+    let frame = DataFrame::new(rows as usize, columns).unwrap();
+    for condition in [
+        "A == 1 and B has \"x1\"",
+        "A > 0 and isnotempty(B) and C",
+        "B startswith \"host-2\" and A == 2",
+        "C and isnull(A)",
+        "A == 0 and A < 5 and I > 10",
+    ] {
+        let (plan, staged) = plan_on_parquet(
+            "t",
+            &mut frame.clone(),
+            Some(7),
+            &format!("t | where {condition}"),
+        );
+        assert!(plan.contains("filter in stages"), "{condition}:\n{plan}");
+        let (plan, whole) = plan_on_parquet(
+            "t",
+            &mut frame.clone(),
+            Some(7),
+            &format!("t | where ({condition}) or false"),
+        );
+        assert!(!plan.contains("filter in stages"), "{condition}:\n{plan}");
+        assert!(staged.height() > 0, "{condition}");
+        assert!(
+            staged.equals_missing(&whole),
+            "{condition}:\n{staged}\n{whole}"
+        );
+    }
+
+    // A second term over the first term's columns only gains nothing from a second stage.
+    let (plan, _) = plan_on_parquet("t", &mut frame.clone(), None, "t | where A > 0 and A < 3");
+    assert!(!plan.contains("filter in stages"), "{plan}");
 }
