@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-/// A table of `rows` events over about three days, with null hosts, users and times mixed
+/// Returns a table of `rows` events over about three days, with null hosts, users and times mixed
 /// in, from a fixed pseudo-random sequence.
 fn events(rows: usize) -> String {
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
@@ -162,6 +162,95 @@ fn counts_by_hand() {
 }
 
 #[test]
+fn from_alone_ends_at_last_row() {
+    // Steps start at `from` (12:58), so 23:57:37 falls in the step from 22:58, the last one.
+    let table = "Host,At\na,2024-05-01T13:10:00Z\na,2024-05-01T23:57:37Z\n";
+    for aggregate in ["count()", "countif(true)"] {
+        let output = run_ok(
+            &[("T.csv", table)],
+            &format!(
+                "T | make-series n = {aggregate} on At from datetime(2024-05-01 12:58) step 1h \
+                 by Host"
+            ),
+        );
+        let axis = column(&output, "At")[0].clone();
+        let axis = axis.as_array().unwrap();
+        assert_eq!(axis.len(), 11, "{aggregate}");
+        assert_eq!(
+            axis[10],
+            json!("2024-05-01T22:58:00.0000000Z"),
+            "{aggregate}"
+        );
+        assert_eq!(
+            column(&output, "n"),
+            [json!([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])],
+            "{aggregate}"
+        );
+    }
+}
+
+#[test]
+fn rows_out_of_order_stay_within_the_limit() {
+    // The series spans 650,002 steps. Rows that arrive before the first step seen must not
+    // count the room left for them against the 1,000,000-step limit.
+    let output = run_ok(
+        &[],
+        "datatable(T: long)[500000, 900000, 499999, 1150000] \
+         | make-series n = count() on T step 1 | project points = array_length(n)",
+    );
+    assert_eq!(column(&output, "points"), [json!(650_002)]);
+}
+
+#[test]
+fn empty_results_keep_their_columns() {
+    // No rows, or only rows without a time: no series, but the columns that follow expect.
+    let table = "Host,At\na,\n";
+    for aggregate in ["count()", "countif(true)"] {
+        for clauses in ["", "from datetime(2024-01-01)", "to datetime(2024-01-01)"] {
+            let output = run_ok(
+                &[("T.csv", table)],
+                &format!(
+                    "T | extend At = todatetime(At) \
+                     | make-series n = {aggregate} on At {clauses} step 1h by Host \
+                     | project Host, n, At"
+                ),
+            );
+            assert_eq!(
+                column_names(&output),
+                ["Host", "n", "At"],
+                "{aggregate} {clauses}"
+            );
+            assert_eq!(output.rows.len(), 0, "{aggregate} {clauses}");
+        }
+    }
+}
+
+#[test]
+fn too_many_points_in_all_fails() {
+    // 60,000 series of 1,000 steps each: 60 million points, past the limit of 50 million.
+    let query = |aggregate: &str| {
+        format!(
+            "range i from 0 to 59999 step 1 \
+             | extend t = datetime(2024-01-01) + (i % 1000) * 1m \
+             | make-series n = {aggregate} on t step 1m by i"
+        )
+    };
+    for aggregate in ["count()", "countif(true)"] {
+        let error = run_csv(&[], &query(aggregate)).expect_err("60 million points");
+        assert!(
+            error.message.contains("60000 series of 1000 points"),
+            "{aggregate}: {}",
+            error.message
+        );
+        assert!(
+            error.message.contains("use a larger step"),
+            "{}",
+            error.message
+        );
+    }
+}
+
+#[test]
 fn too_many_steps_fails() {
     let table = "Host,At\na,2024-01-01T00:00:00Z\na,2025-01-01T00:00:00Z\n";
     let error = run_csv(
@@ -169,10 +258,14 @@ fn too_many_steps_fails() {
         "T | make-series n = count() on At step 1s by Host",
     )
     .expect_err("a year of seconds is too many steps");
+    // 366 days of seconds, and one step more for the last row's own step.
     assert!(
-        error
-            .message
-            .contains("points per series; use a larger step"),
+        error.message.contains("31622401 points per series"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("use a larger step"),
         "{}",
         error.message
     );

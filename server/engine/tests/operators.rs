@@ -498,6 +498,17 @@ fn constant_aggregate_arguments_count_each_row() {
 }
 
 #[test]
+fn percentiles_take_computed_ranks() {
+    let output = events("Events | summarize percentiles(Bytes, 5 * 10, 90)");
+    assert_eq!(
+        column_names(&output),
+        ["percentile_Bytes_50", "percentile_Bytes_90"]
+    );
+    // Bytes: 50, 100, 300, 700 and two nulls; nearest ranks.
+    assert_eq!(output.rows[0], [json!(100), json!(700)]);
+}
+
+#[test]
 fn summarize_expression_of_aggregates() {
     let output = events("Events | summarize failed = 100.0 * countif(EventID == 4625) / count()");
     let failed = output.rows[0][0].as_f64().unwrap();

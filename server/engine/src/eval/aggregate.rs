@@ -452,7 +452,9 @@ fn collect_dynamic(inputs: Vec<PlExpr>, kind: String, limit: usize) -> PlExpr {
 
 /// Reads the constant percentile argument, from 0 to 100.
 fn constant_percentile(value: &Compiled, arg: &Expr, function: &str) -> Result<f64, EngineError> {
-    let rank = match value.constant {
+    // A computed rank such as `5 * 2` has no `constant` until it is evaluated.
+    let constant = value.constant.clone().or_else(|| evaluate_constant(value));
+    let rank = match constant {
         Some(crate::ast::Literal::Long(n)) => n as f64,
         Some(crate::ast::Literal::Real(x)) => x,
         _ => f64::NAN,

@@ -323,16 +323,11 @@ pub(super) fn make_series(
         let bins = grouped.columns()[key_count].i64().map_err(|error| {
             EngineError::at(format!("`make-series` failed: {error}"), range.clone())
         })?;
-        let (Some(first), Some(last)) = (bins.min(), bins.max()) else {
-            // No rows and no bounds: no series.
-            return Ok(frame.limit(0).select([lit(0).alias("__empty")]).limit(0));
-        };
-        let steps = (last - first + 1) as usize;
-        if steps > 1_000_000 {
-            return Err(EngineError::at(
-                format!("`make-series` would make {steps} points per series; use a larger step"),
-                series.step.range.clone(),
-            ));
+        // No rows and no bounds: no series, and no steps.
+        let (first, last) = (bins.min().unwrap_or(0), bins.max().unwrap_or(-1));
+        let steps = (i128::from(last) - i128::from(first) + 1) as usize;
+        if steps > series_count::MAX_STEPS as usize {
+            return Err(too_many_steps(steps, &series));
         }
         let positions = (bins.clone() - first)
             .into_column()
@@ -363,21 +358,24 @@ pub(super) fn make_series(
             if from.is_none() {
                 from = read("min").map(|min| (min / step_ticks).floor() * step_ticks);
             }
-            if to.is_none() {
-                to = read("max").map(|max| ((max / step_ticks).floor() + 1.0) * step_ticks);
+            // The last step is the one that contains the highest value, counted from `from`.
+            if to.is_none()
+                && let Some(from) = from
+            {
+                to = read("max")
+                    .map(|max| from + (((max - from) / step_ticks).floor() + 1.0) * step_ticks);
             }
         }
-        let (Some(from), Some(to)) = (from, to) else {
-            // No rows and no bounds: no series.
-            return Ok(frame.limit(0).select([lit(0).alias("__empty")]).limit(0));
+        // No rows and a bound missing: no series, and no steps.
+        let (from, to) = match (from, to) {
+            (Some(from), Some(to)) => (from, to),
+            _ => (0.0, 0.0),
         };
-        let steps = ((to - from) / step_ticks).ceil().max(0.0) as usize;
-        if steps > 1_000_000 {
-            return Err(EngineError::at(
-                format!("`make-series` would make {steps} points per series; use a larger step"),
-                series.step.range.clone(),
-            ));
+        let steps = ((to - from) / step_ticks).ceil().max(0.0);
+        if steps > series_count::MAX_STEPS as f64 {
+            return Err(too_many_steps(steps, &series));
         }
+        let steps = steps as usize;
 
         // Aggregate per group and step, then lay the results out as arrays.
         let position = ((axis_number(axis.expr.clone()) - lit(from)) / lit(step_ticks))
@@ -404,9 +402,6 @@ pub(super) fn make_series(
             },
         })
         .collect::<Result<_, _>>()?;
-    let failed = |error: PolarsError| {
-        EngineError::at(format!("`make-series` failed: {error}"), range.clone())
-    };
     lay_out_series(
         &grouped,
         key_count,
@@ -414,9 +409,39 @@ pub(super) fn make_series(
         &defaults,
         |i| axis_point(axis.ty, from + i as f64 * step_ticks),
         series.axis.as_name().unwrap_or("Axis"),
+        &range,
     )
-    .map_err(failed)
     .map(IntoLazy::lazy)
+}
+
+/// Returns the error for a `make-series` whose series would have `steps` points each.
+fn too_many_steps(steps: impl std::fmt::Display, series: &MakeSeries<'_>) -> EngineError {
+    EngineError::at(
+        format!(
+            "`make-series` would make {steps} points per series, more than the limit of \
+             1,000,000; use a larger step or a shorter `from`/`to` range"
+        ),
+        series.step.range.clone(),
+    )
+}
+
+/// The largest number of points that a `make-series` result may hold in all its series.
+const MAX_POINTS: usize = 50_000_000;
+
+/// Checks that `series` series of `steps` points each stay within [`MAX_POINTS`].
+fn check_points(series: usize, steps: usize, range: &Range<usize>) -> Result<(), EngineError> {
+    let points = series.saturating_mul(steps);
+    if points <= MAX_POINTS {
+        return Ok(());
+    }
+    Err(EngineError::at(
+        format!(
+            "`make-series` would make {series} series of {steps} points, {points} in all, more \
+             than the limit of 50,000,000; use a larger step, a shorter `from`/`to` range, or a \
+             `where` that keeps fewer groups"
+        ),
+        range.clone(),
+    ))
 }
 
 /// Turns `grouped` into `make-series` rows. `grouped` has the key columns, the step number,
@@ -430,10 +455,14 @@ fn lay_out_series(
     defaults: &[String],
     axis_point: impl Fn(usize) -> Json,
     axis_name: &str,
-) -> PolarsResult<DataFrame> {
+    range: &Range<usize>,
+) -> Result<DataFrame, EngineError> {
+    let failed = |error: PolarsError| {
+        EngineError::at(format!("`make-series` failed: {error}"), range.clone())
+    };
     let columns = grouped.columns();
-    let positions = columns[key_count].cast(&DataType::Int64)?;
-    let positions = positions.i64()?;
+    let positions = columns[key_count].cast(&DataType::Int64).map_err(failed)?;
+    let positions = positions.i64().map_err(failed)?;
     let aggregates: Vec<JsonCells> = columns[key_count + 1..]
         .iter()
         .map(JsonCells::new)
@@ -452,7 +481,7 @@ fn lay_out_series(
             .iter()
             .map(|c| c.name().clone())
             .collect();
-        let by_key = grouped.group_by_stable(keys)?;
+        let by_key = grouped.group_by_stable(keys).map_err(failed)?;
         for group in by_key.get_groups().iter() {
             firsts.push(group.first());
             members.push(match group {
@@ -462,6 +491,7 @@ fn lay_out_series(
         }
     }
 
+    check_points(firsts.len(), steps, range)?;
     let mut arrays: Vec<Vec<Vec<u8>>> = vec![Vec::with_capacity(firsts.len()); aggregates.len()];
     let mut row_at_step: Vec<Option<usize>> = vec![None; steps];
     for rows in &members {
@@ -494,14 +524,15 @@ fn lay_out_series(
     let keys = columns[..key_count]
         .iter()
         .map(|key| key.take(&first_rows))
-        .collect::<PolarsResult<Vec<Column>>>()?;
+        .collect::<PolarsResult<Vec<Column>>>()
+        .map_err(failed)?;
     let arrays = columns[key_count + 1..]
         .iter()
         .map(|column| column.name().clone())
         .zip(arrays)
         .collect();
     let axis = Json::Array((0..steps).map(axis_point).collect());
-    series_frame(keys, arrays, &axis, axis_name)
+    series_frame(keys, arrays, &axis, axis_name).map_err(failed)
 }
 
 /// Returns the value of the `make-series` axis at `point` ticks, for an axis of type `ty`.
@@ -621,62 +652,67 @@ fn count_series(
     }
     let sources: Vec<String> = keys.iter().map(|(source, _)| source.clone()).collect();
     let origin = from.unwrap_or(0);
-    let too_many = |steps: i128| {
-        EngineError::at(
-            format!("`make-series` would make {steps} points per series; use a larger step"),
-            series.step.range.clone(),
-        )
-    };
-    let counted = match series_count::count_series(
-        frame.clone().filter(counted_rows),
-        &sources,
-        ticks,
-        origin,
-        step_ticks,
-    ) {
-        Err(series_count::TooLarge::Steps(steps)) => return Err(too_many(i128::from(steps))),
-        Err(series_count::TooLarge::Cells) => {
-            return Err(EngineError::at(
-                "`make-series` would hold more than 100,000,000 points in all; use a larger step, \
-                 fewer `by` columns or a `where` that keeps fewer groups",
-                range.clone(),
-            ));
-        }
-        Ok(counted) => counted.map_err(|error| {
-            EngineError::at(
-                format!("`make-series` failed while running: {error}"),
-                range.clone(),
-            )
-        })?,
-    };
-
-    // The steps, numbered from `origin`: as the general path lays them out.
+    // The steps, numbered from `origin`, from the lowest and highest axis value counted: as
+    // the general path lays them out.
     let step = i128::from(step_ticks);
     let floor = |ticks: i128| ticks.div_euclid(step);
     let ceil = |ticks: i128| -(-ticks).div_euclid(step);
-    let (first, end) = match (from, to, counted.extremes) {
-        (Some(from), Some(to), _) => (0, ceil(i128::from(to) - i128::from(from))),
-        (_, _, None) => {
-            // No rows and a bound missing: no series.
-            return Ok(Some(
-                frame
-                    .clone()
-                    .limit(0)
-                    .select([lit(0).alias("__empty")])
-                    .limit(0),
-            ));
-        }
-        (None, None, Some((low, high))) => (floor(low.into()), floor(high.into()) + 1),
-        (None, Some(to), Some((low, _))) => (floor(low.into()), ceil(to.into())),
-        (Some(from), None, Some((_, high))) => {
-            let to = (floor(high.into()) + 1) * step;
-            (0, ceil(to - i128::from(from)))
+    let step_range = |extremes: Option<(i64, i64)>| -> (i128, i128) {
+        match (from, to, extremes) {
+            (Some(from), Some(to), _) => (0, ceil(i128::from(to) - i128::from(from))),
+            // No rows and a bound missing: no series, and no steps.
+            (_, _, None) => (0, 0),
+            (None, None, Some((low, high))) => (floor(low.into()), floor(high.into()) + 1),
+            (None, Some(to), Some((low, _))) => (floor(low.into()), ceil(to.into())),
+            (Some(from), None, Some((_, high))) => {
+                (0, floor(i128::from(high) - i128::from(from)) + 1)
+            }
         }
     };
+    let rows = frame.clone().filter(counted_rows);
+    let counted =
+        match series_count::count_series(rows.clone(), &sources, ticks.clone(), origin, step_ticks)
+        {
+            Err(series_count::TooLarge::Steps(_)) => {
+                // One series spans too many steps. Report the steps of all series, as the general
+                // path does, from the axis values' extremes.
+                let limits = collect(
+                    rows.select([ticks.clone().min().alias("low"), ticks.max().alias("high")]),
+                    range,
+                    "make-series",
+                )?;
+                let read = |name: &str| {
+                    limits
+                        .column(name)
+                        .ok()
+                        .and_then(|c| c.get(0).ok())
+                        .and_then(|v| v.extract::<i64>())
+                };
+                let extremes = read("low").zip(read("high"));
+                let (first, end) = step_range(extremes);
+                return Err(too_many_steps(end - first, series));
+            }
+            Err(series_count::TooLarge::Cells) => {
+                return Err(EngineError::at(
+                    // The number is `series_count::MAX_CELLS`.
+                    "`make-series` would hold more than 100,000,000 counts in all; use a larger \
+                 step, a shorter `from`/`to` range, or a `where` that keeps fewer groups",
+                    range.clone(),
+                ));
+            }
+            Ok(counted) => counted.map_err(|error| {
+                EngineError::at(
+                    format!("`make-series` failed while running: {error}"),
+                    range.clone(),
+                )
+            })?,
+        };
+    let (first, end) = step_range(counted.extremes);
     let steps = (end - first).max(0);
     if steps > i128::from(series_count::MAX_STEPS) {
-        return Err(too_many(steps));
+        return Err(too_many_steps(steps, series));
     }
+    check_points(counted.series.len(), steps as usize, range)?;
     let (first, steps) = (first as i64, steps as usize);
 
     let keys_out = counted

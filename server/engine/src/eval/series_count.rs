@@ -11,8 +11,8 @@
 //!
 //! The batches may run on several threads in any order, so the series are numbered in the
 //! order the batches reach the map. To give the result polars' order of first appearance, each
-//! batch returns its groups' keys with their series numbers; polars concatenates those in
-//! input order, and the first row of each number there places its series.
+//! batch returns its groups' keys with their series numbers. Polars concatenates those in
+//! input order, so the first row of each number there places its series.
 
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -57,6 +57,10 @@ pub(super) struct Histogram {
     /// The step number of `counts[0]`.
     first: i64,
     counts: Vec<u64>,
+    /// The lowest and highest step number that a row was added at when the counts last grew.
+    /// The counts can start before `low`, to leave room for earlier rows.
+    low: i64,
+    high: i64,
 }
 
 impl Histogram {
@@ -89,14 +93,17 @@ impl Histogram {
         if before == 0 {
             self.first = step;
             self.counts.push(1);
+            (self.low, self.high) = (step, step);
             return Ok(1);
         }
         let last = self.first + before as i64 - 1;
-        let (low, high) = (self.first.min(step), last.max(step));
+        // The room left before `low` does not count: only the steps that rows arrived at.
+        let (low, high) = (self.low.min(step), self.high.max(step));
         let span = (i128::from(high) - i128::from(low) + 1).min(i128::from(i64::MAX)) as i64;
         if span > MAX_STEPS {
             return Err(TooLarge::Steps(span));
         }
+        (self.low, self.high) = (low, high);
         if step > last {
             self.counts.resize((step - self.first + 1) as usize, 0);
             self.counts[(step - self.first) as usize] = 1;
@@ -104,6 +111,7 @@ impl Histogram {
             // Rows mostly arrive in time order. When one comes earlier, leave room for more
             // before it, so that the counts are not moved for each.
             let room = (before as i64).min(MAX_STEPS - span);
+            debug_assert!(room >= 0);
             let first = step - room;
             let mut counts = vec![0; (self.first - first) as usize];
             counts.extend_from_slice(&self.counts);
@@ -243,9 +251,17 @@ fn count_batch(
         .collect();
     let mut grown = 0;
     let mut row = 0;
+    let cells_before = counts.cells;
     let mut add = |row: usize, value: i64| -> Result<(), TooLarge> {
         let series = &mut counts.series[numbers[groups[row] as usize] as usize];
-        grown += series.add(step_of(value, origin, step))?;
+        let added = series.add(step_of(value, origin, step))?;
+        if added > 0 {
+            grown += added;
+            // Checked as the counts grow, because one batch can grow many series.
+            if cells_before + grown > MAX_CELLS {
+                return Err(TooLarge::Cells);
+            }
+        }
         Ok(())
     };
     let mut added = Ok(());
@@ -278,10 +294,6 @@ fn count_batch(
         return Err(stopped());
     }
     counts.cells += grown;
-    if counts.cells > MAX_CELLS {
-        counts.too_large = Some(TooLarge::Cells);
-        return Err(stopped());
-    }
     if let (Some(low), Some(high)) = (axis.min(), axis.max()) {
         counts.extremes = Some(match counts.extremes {
             Some((known_low, known_high)) => (known_low.min(low), known_high.max(high)),

@@ -280,6 +280,37 @@ pub fn row_function<F>(inputs: Vec<PlExpr>, ty: KqlType, function: F) -> PlExpr
 where
     F: Fn(&[&Value]) -> Value + Send + Sync + 'static,
 {
+    columns_function(inputs, ty, move |columns, height, name| {
+        if let Some(column) = memoized_row_function(columns, height, &name, ty, &function) {
+            return column;
+        }
+        let inputs: Vec<Vec<Value>> = columns.iter().map(read_column).collect();
+        let mut row: Vec<&Value> = Vec::with_capacity(inputs.len());
+        let mut results = Vec::with_capacity(height);
+        for index in 0..height {
+            row.clear();
+            for input in &inputs {
+                // A one-row input, such as a literal, applies to every row. An empty input
+                // (an empty frame next to a literal) reads as null.
+                row.push(match input.len() {
+                    0 => &NULL,
+                    1 => &input[0],
+                    _ => input.get(index).unwrap_or(&NULL),
+                });
+            }
+            results.push(function(&row));
+        }
+        build_column(name, results, ty)
+    })
+}
+
+/// Returns an expression that calls `function` with its input columns, the height of the
+/// tallest, and the name of the first, which the output column takes. The output has the
+/// polars type of `ty`.
+fn columns_function<F>(inputs: Vec<PlExpr>, ty: KqlType, function: F) -> PlExpr
+where
+    F: Fn(&mut [Column], usize, PlSmallStr) -> PolarsResult<Column> + Send + Sync + 'static,
+{
     let dtype = output_dtype(ty);
     map_multiple(
         move |columns: &mut [Column]| {
@@ -288,26 +319,7 @@ where
                 .first()
                 .map(|c| c.name().clone())
                 .unwrap_or_default();
-            if let Some(column) = memoized_row_function(columns, height, &name, ty, &function) {
-                return column;
-            }
-            let inputs: Vec<Vec<Value>> = columns.iter().map(read_column).collect();
-            let mut row: Vec<&Value> = Vec::with_capacity(inputs.len());
-            let mut results = Vec::with_capacity(height);
-            for index in 0..height {
-                row.clear();
-                for input in &inputs {
-                    // A one-row input, such as a literal, applies to every row. An empty input
-                    // (an empty frame next to a literal) reads as null.
-                    row.push(match input.len() {
-                        0 => &NULL,
-                        1 => &input[0],
-                        _ => input.get(index).unwrap_or(&NULL),
-                    });
-                }
-                results.push(function(&row));
-            }
-            build_column(name, results, ty)
+            function(columns, height, name)
         },
         inputs,
         move |_, fields: &[Field]| {
@@ -328,22 +340,9 @@ pub fn random_column_function<F>(inputs: Vec<PlExpr>, ty: KqlType, function: F) 
 where
     F: Fn(&[Column], usize) -> PolarsResult<Column> + Send + Sync + 'static,
 {
-    let dtype = output_dtype(ty);
-    let expr = map_multiple(
-        move |columns: &mut [Column]| {
-            let height = columns.iter().map(Column::len).max().unwrap_or(0);
-            let name = columns
-                .first()
-                .map(|c| c.name().clone())
-                .unwrap_or_default();
-            function(columns, height).map(|column| column.with_name(name))
-        },
-        inputs,
-        move |_, fields: &[Field]| {
-            let name = fields.first().map(|f| f.name().clone()).unwrap_or_default();
-            Ok(Field::new(name, dtype.clone()))
-        },
-    );
+    let expr = columns_function(inputs, ty, move |columns, height, name| {
+        function(columns, height).map(|column| column.with_name(name))
+    });
     match expr {
         PlExpr::AnonymousFunction {
             input,
