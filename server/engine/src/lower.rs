@@ -1297,15 +1297,33 @@ impl<'t> Lowerer<'t> {
                 parse_datetime_literal(self.text_of(node)).ok_or_else(|| invalid_literal(node))?,
             ),
             "typed_literal" => {
-                ExprKind::Literal(parse_typed_literal(self.text_of(node)).ok_or_else(|| {
+                let text = self.text_of(node);
+                let does_not_fit = || {
                     EngineError::at(
-                        format!(
-                            "invalid literal `{}`: the value does not fit the type",
-                            self.text_of(node)
-                        ),
+                        format!("invalid literal `{text}`: the value does not fit the type"),
                         node.byte_range(),
                     )
-                })?)
+                };
+                let literal = parse_typed_literal(text).ok_or_else(does_not_fit)?;
+                let type_name = text.split('(').next().unwrap_or_default().trim();
+                if matches!(type_name, "int" | "int32") {
+                    // The engine's literals have no 32-bit integer, so `int(5)` is `toint(5)`,
+                    // which keeps Kusto's type `int`.
+                    if let Literal::Long(value) = literal
+                        && i32::try_from(value).is_err()
+                    {
+                        return Err(does_not_fit());
+                    }
+                    ExprKind::Call {
+                        name: Ident {
+                            name: "toint".to_owned(),
+                            range: node.byte_range(),
+                        },
+                        args: vec![Expr::new(ExprKind::Literal(literal), node.byte_range())],
+                    }
+                } else {
+                    ExprKind::Literal(literal)
+                }
             }
             "guid_literal" => ExprKind::Literal(Literal::String(
                 function_argument(self.text_of(node), &["guid", "uuid", "uniqueid"])

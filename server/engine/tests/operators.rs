@@ -498,6 +498,21 @@ fn constant_aggregate_arguments_count_each_row() {
 }
 
 #[test]
+fn integer_literals_are_long() {
+    // Kusto types `1` as long, and int plus long as long.
+    let output = events(
+        "Events | take 1 | extend i = toint(EventID) | project a = 1, b = i + 1, c = int(2), \
+         m = i * 2",
+    );
+    assert_eq!(column_names(&output), ["a", "b", "c", "m"]);
+    assert_eq!(column_types(&output), ["long", "long", "int", "long"]);
+    let printed = events("print p = 1 + 1");
+    assert_eq!(column_types(&printed), ["long"]);
+    let summed = events("Events | summarize x = max(1), y = min(toint(EventID))");
+    assert_eq!(column_types(&summed), ["long", "int"]);
+}
+
+#[test]
 fn percentiles_take_computed_ranks() {
     let output = events("Events | summarize percentiles(Bytes, 5 * 10, 90)");
     assert_eq!(

@@ -792,7 +792,7 @@ pub fn summarize_with(
             ));
         }
         names.push(name.clone());
-        outputs.push(compiled.expr.alias(name));
+        outputs.push(compiled.output_expr().alias(name));
     }
     if outputs.is_empty() && keys.is_empty() {
         return Err(EngineError::at(

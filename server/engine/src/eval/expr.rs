@@ -29,6 +29,17 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// Returns the expression for a column of the result, cast to `long` where Kusto types it
+    /// `long`. Polars makes a 32-bit column of an integer literal whose value fits, so without
+    /// the cast `print a = 1` and `extend b = a + 1` (with an `int` column `a`) would make
+    /// 32-bit columns where Kusto makes `long` ones.
+    pub(crate) fn output_expr(self) -> PlExpr {
+        match self.ty {
+            KqlType::Long => self.expr.cast(DataType::Int64),
+            _ => self.expr,
+        }
+    }
+
     pub(crate) fn new(expr: PlExpr, ty: KqlType) -> Compiled {
         Compiled {
             expr,

@@ -789,7 +789,7 @@ fn named_exprs(
         }
         taken.push(name.clone());
         outputs.push(name.clone());
-        exprs.push((name.clone(), compiled.expr.alias(name)));
+        exprs.push((name.clone(), compiled.output_expr().alias(name)));
     }
     Ok(exprs)
 }
@@ -818,8 +818,9 @@ pub(crate) fn extend(
                 unique_name("Column", &taken)
             }
         };
-        frame = frame.with_columns([compiled.expr.alias(name.as_str())]);
-        schema.with_column(name.into(), compiled.ty.to_polars());
+        let ty = compiled.ty;
+        frame = frame.with_columns([compiled.output_expr().alias(name.as_str())]);
+        schema.with_column(name.into(), ty.to_polars());
     }
     Ok(frame)
 }

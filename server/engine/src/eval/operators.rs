@@ -575,15 +575,45 @@ fn series_frame(
             BinaryChunked::from_iter_values(name, texts.iter().map(Vec::as_slice)).into_column(),
         );
     }
-    let axis = axis.to_string();
-    output.push(
-        BinaryChunked::from_iter_values(
-            axis_name.into(),
-            std::iter::repeat_n(axis.as_bytes(), rows),
-        )
-        .into_column(),
-    );
+    output.push(repeated_text(
+        axis_name,
+        axis.to_string().into_bytes(),
+        rows,
+    )?);
     DataFrame::new_infer_height(output)
+}
+
+/// Returns a binary column of `rows` rows that all hold `text`. The rows share one copy of
+/// the bytes, so that the axis of a series of many steps does not take a copy per series.
+fn repeated_text(name: &str, text: Vec<u8>, rows: usize) -> PolarsResult<Column> {
+    use polars_arrow::array::{BinaryViewArray, View};
+    use polars_arrow::datatypes::ArrowDataType;
+    use polars_buffer::Buffer;
+
+    let Ok(length) = u32::try_from(text.len()) else {
+        return Ok(BinaryChunked::from_iter_values(
+            name.into(),
+            std::iter::repeat_n(text.as_slice(), rows),
+        )
+        .into_column());
+    };
+    let view = if length <= View::MAX_INLINE_SIZE {
+        View::new_inline(&text)
+    } else {
+        View::new_from_bytes(&text, 0, 0)
+    };
+    let buffers: Vec<Buffer<u8>> = if length <= View::MAX_INLINE_SIZE {
+        Vec::new()
+    } else {
+        vec![Buffer::from(text)]
+    };
+    let array = BinaryViewArray::try_new(
+        ArrowDataType::BinaryView,
+        Buffer::from(vec![view; rows]),
+        Buffer::from(buffers),
+        None,
+    )?;
+    Ok(BinaryChunked::with_chunk(name.into(), array).into_column())
 }
 
 /// Applies `make-series` through [`series_count`] when it qualifies: every aggregate is

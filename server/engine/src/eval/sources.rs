@@ -148,7 +148,7 @@ pub(super) fn print(
             Some(name) => name.name.clone(),
             None => format!("print_{index}"),
         };
-        exprs.push(compiled.expr.alias(name));
+        exprs.push(compiled.output_expr().alias(name));
     }
     Ok(DataFrame::empty_with_height(1).lazy().select(exprs))
 }
