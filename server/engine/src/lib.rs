@@ -209,16 +209,18 @@ impl Session {
 
     /// Parses and runs one query block.
     pub fn run(&self, query: &str, options: &RunOptions) -> Result<QueryOutput, EngineError> {
-        let parsed = lower::lower_query(query)?;
-        let frame = self.run_parsed(&parsed, options.time_range)?;
-        let mut output = output::to_output(&frame, options.max_rows)?;
-        output.render = parsed.render;
-        Ok(output)
+        contain_panics(|| {
+            let parsed = lower::lower_query(query)?;
+            let frame = self.run_parsed(&parsed, options.time_range)?;
+            let mut output = output::to_output(&frame, options.max_rows)?;
+            output.render = parsed.render;
+            Ok(output)
+        })
     }
 
     /// Parses and runs one query block, returning the whole result frame.
     pub fn run_frame(&self, query: &str) -> Result<DataFrame, EngineError> {
-        self.run_parsed(&lower::lower_query(query)?, None)
+        contain_panics(|| self.run_parsed(&lower::lower_query(query)?, None))
     }
 
     fn run_parsed(
@@ -347,6 +349,22 @@ impl TableProvider for SessionTables<'_> {
 /// The table size in bytes from which tables are scanned lazily on each run instead of loaded
 /// whole and cached. A scan reads only the columns and row groups a query needs, while smaller
 /// files load quickly and then serve repeated runs from memory.
+/// Runs `work` and turns a panic inside it, in the engine or in polars, into an error, so that
+/// one query on unexpected data cannot end the editor's language server or the command.
+fn contain_panics<T>(work: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(EngineError::new(format!(
+            "the engine failed on this query ({reason}); this is a bug in Quarry: please report \
+             it with the query and the column types of the data"
+        )))
+    })
+}
+
 const LAZY_SCAN_BYTES: u64 = 64 * 1024 * 1024;
 
 fn file_size(file: &load::TableFile) -> u64 {
@@ -417,5 +435,23 @@ impl SessionTables<'_> {
                 None => Ok(None),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_errors() {
+        let failed: Result<(), EngineError> = contain_panics(|| panic!("index out of bounds"));
+        let message = failed.expect_err("a panic is an error").message;
+        assert!(message.contains("(index out of bounds)"), "{message}");
+        assert!(message.contains("please report it"), "{message}");
+
+        let formatted: Result<(), EngineError> = contain_panics(|| panic!("row {} of {}", 3, 2));
+        assert!(formatted.unwrap_err().message.contains("(row 3 of 2)"));
+
+        assert_eq!(contain_panics(|| Ok(7)).unwrap(), 7);
     }
 }

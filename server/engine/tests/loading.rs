@@ -227,3 +227,39 @@ fn demo_dataset_answers_without_folder() {
     let count = output.rows[0][0].as_i64().unwrap();
     assert!(count > 2_000, "{count}");
 }
+
+#[test]
+fn decimal_parquet_column_is_a_clear_error() {
+    // `tests/fixtures/parquet/decimal.parquet` was written by DuckDB: `Id` BIGINT and `Amount`
+    // DECIMAL(10,1). The engine does not read decimals, so it must return an error rather than
+    // stop.
+    let folder = TempFolder::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/parquet/decimal.parquet");
+    std::fs::copy(&fixture, folder.path.join("ledger.parquet")).unwrap();
+    folder.write("other.csv", "A\n1\n");
+
+    let session = session(&folder.path);
+    let options = RunOptions {
+        max_rows: 10,
+        time_range: None,
+    };
+    let error = session
+        .run("ledger | take 1", &options)
+        .expect_err("decimals are not read");
+    assert!(
+        error
+            .message
+            .contains("column `Amount` holds decimal numbers"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("CAST(Amount AS DOUBLE)"),
+        "{}",
+        error.message
+    );
+    // The other tables of the folder still run.
+    let other = session.run("other | count", &options).unwrap();
+    assert_eq!(other.rows, [vec![json!(1)]]);
+}

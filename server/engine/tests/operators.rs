@@ -513,6 +513,32 @@ fn integer_literals_are_long() {
 }
 
 #[test]
+fn int_arithmetic_is_64_bit() {
+    // Kusto computes int arithmetic as long, so nothing wraps around at 32 bits.
+    let printed = events("print a = int(3) * 1000000000, b = int(2147483647) + int(1)");
+    assert_eq!(
+        printed.rows[0],
+        [json!(3_000_000_000i64), json!(2_147_483_648i64)]
+    );
+    assert_eq!(column_types(&printed), ["long", "long"]);
+
+    let summed = events(
+        "datatable(a: int)[3, 2147483647] | summarize s = sum(a * 1000000000) by k = a + 1 \
+         | order by k asc",
+    );
+    assert_eq!(column_types(&summed), ["long", "long"]);
+    assert_eq!(
+        summed.rows,
+        [
+            vec![json!(4), json!(3_000_000_000i64)],
+            vec![json!(2_147_483_648i64), json!(2_147_483_647_000_000_000i64)]
+        ]
+    );
+    let filtered = events("datatable(a: int)[3, 5] | where a * 1000000000 > 4000000000 | count");
+    assert_eq!(filtered.rows, [vec![json!(1)]]);
+}
+
+#[test]
 fn percentiles_take_computed_ranks() {
     let output = events("Events | summarize percentiles(Bytes, 5 * 10, 90)");
     assert_eq!(

@@ -755,7 +755,7 @@ pub fn summarize_with(
             ));
         }
         names.push(name.clone());
-        keys.push(compiled.expr.alias(name));
+        keys.push(compiled.output_expr().alias(name));
     }
 
     let mode = if by.is_empty() {

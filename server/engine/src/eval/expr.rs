@@ -1508,6 +1508,17 @@ fn compile_arithmetic(
         }
     };
 
+    // Kusto computes integer arithmetic in 64 bits, `int` operands included. Polars would keep
+    // two 32-bit operands (or one and a small literal) in 32 bits and wrap around.
+    let (lhs, rhs) = if result_ty == T::Long {
+        let widen = |value: Compiled| Compiled {
+            expr: value.expr.cast(DataType::Int64),
+            ..value
+        };
+        (widen(lhs), widen(rhs))
+    } else {
+        (lhs, rhs)
+    };
     let expr = match op {
         BinaryOp::Add => lhs.expr + rhs.expr,
         BinaryOp::Sub => lhs.expr - rhs.expr,

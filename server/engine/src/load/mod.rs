@@ -464,6 +464,40 @@ fn read_bytes(path: &Path, compression: Compression) -> std::io::Result<Vec<u8>>
     }
 }
 
+/// Returns an error naming the first column of a Parquet file whose type the engine cannot
+/// read: decimals, which this build of polars reads only by stopping the process.
+pub(crate) fn check_parquet_types(schema: &ArrowSchema, part: &Path) -> Result<(), EngineError> {
+    fn has_decimal(dtype: &ArrowDataType) -> bool {
+        match dtype {
+            ArrowDataType::Decimal(..)
+            | ArrowDataType::Decimal32(..)
+            | ArrowDataType::Decimal64(..)
+            | ArrowDataType::Decimal256(..) => true,
+            ArrowDataType::List(field)
+            | ArrowDataType::LargeList(field)
+            | ArrowDataType::FixedSizeList(field, _)
+            | ArrowDataType::Map(field, _) => has_decimal(field.dtype()),
+            ArrowDataType::Struct(fields) => fields.iter().any(|field| has_decimal(field.dtype())),
+            ArrowDataType::Extension(extension) => has_decimal(&extension.inner),
+            _ => false,
+        }
+    }
+    match schema
+        .iter_values()
+        .find(|field| has_decimal(field.dtype()))
+    {
+        None => Ok(()),
+        Some(field) => Err(EngineError::new(format!(
+            "cannot read `{}`: its column `{}` holds decimal numbers, which the local engine \
+             does not read yet; write that column as a double (in DuckDB, `CAST({} AS DOUBLE)`) \
+             or remove the file from the data folder",
+            part.display(),
+            field.name,
+            field.name,
+        ))),
+    }
+}
+
 fn read_file(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {
     let invalid = |error: &dyn std::fmt::Display| {
         EngineError::new(format!(
@@ -500,9 +534,12 @@ fn read_file(file: &TableFile, part: &Path) -> Result<DataFrame, EngineError> {
                 .map_err(|error| invalid(&error))?;
             dynamic::nested_to_dynamic(frame, &bytes).map_err(|error| invalid(&error))
         }
-        FileFormat::Parquet => ParquetReader::new(std::io::Cursor::new(bytes))
-            .finish()
-            .map_err(|error| invalid(&error)),
+        FileFormat::Parquet => {
+            let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
+            let schema = reader.schema().map_err(|error| invalid(&error))?;
+            check_parquet_types(&schema, part)?;
+            reader.finish().map_err(|error| invalid(&error))
+        }
         FileFormat::Evtx => evtx::load_table(&TableFile {
             parts: vec![part.to_owned()],
             ..file.clone()

@@ -32,6 +32,11 @@ pub fn scan_table(file: &TableFile) -> Result<Option<LazyFrame>, EngineError> {
         FileFormat::Parquet => {
             let mut parts = Vec::with_capacity(file.parts.len());
             for part in &file.parts {
+                let arrow_schema = std::fs::File::open(part)
+                    .map_err(PolarsError::from)
+                    .and_then(|opened| ParquetReader::new(opened).schema())
+                    .map_err(failed)?;
+                super::check_parquet_types(&arrow_schema, part)?;
                 let path = PlRefPath::try_from_path(part).map_err(failed)?;
                 let part_schema = LazyFrame::scan_parquet(path.clone(), ScanArgsParquet::default())
                     .and_then(|mut frame| frame.collect_schema())

@@ -761,3 +761,22 @@ fn conjunctions_filter_in_stages() {
     let (plan, _) = plan_on_parquet("t", &mut frame.clone(), None, "t | where A > 0 and A < 3");
     assert!(!plan.contains("filter in stages"), "{plan}");
 }
+
+#[test]
+fn scan_of_decimal_parquet_is_a_clear_error() {
+    let folder = Folder::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/parquet/decimal.parquet");
+    fs::copy(&fixture, folder.0.join("ledger.parquet")).unwrap();
+    let tables = list_tables(&folder.0).unwrap();
+    let Err(error) = scan::scan_table(&tables["ledger"]) else {
+        panic!("decimals are not scanned");
+    };
+    assert!(
+        error
+            .message
+            .contains("column `Amount` holds decimal numbers"),
+        "{}",
+        error.message
+    );
+}
