@@ -539,6 +539,26 @@ fn int_arithmetic_is_64_bit() {
 }
 
 #[test]
+fn summarize_names_around_aggregates() {
+    // Names as Kusto.Language binds them: a function around an aggregate takes the aggregate's
+    // name, an operator does not, and an assigned name goes to the first percentile.
+    let output = events(
+        "Events | summarize round(avg(Bytes), 2), tostring(max(Bytes)), avg(Bytes) * 2, \
+         ps = percentiles(Bytes, 50, 90)",
+    );
+    assert_eq!(
+        column_names(&output),
+        [
+            "avg_Bytes",
+            "max_Bytes",
+            "Column1",
+            "ps",
+            "percentile_Bytes_90"
+        ]
+    );
+}
+
+#[test]
 fn percentiles_take_computed_ranks() {
     let output = events("Events | summarize percentiles(Bytes, 5 * 10, 90)");
     assert_eq!(

@@ -524,7 +524,9 @@ fn default_aggregate_name(expr: &Expr) -> Option<String> {
         return None;
     };
     if !is_aggregate(&name.name) {
-        return None;
+        // A function around an aggregate, as in `round(avg(x), 2)`, takes the name of its
+        // first argument: `avg_x`.
+        return args.first().and_then(default_aggregate_name);
     }
     let column = args.first().and_then(column_label);
     // Kusto drops the `make_` prefix and the `_if` suffix of the list builders.
@@ -643,15 +645,18 @@ fn expand_multi_column(
                 first.range.clone(),
             ));
         }
-        for arg in &args[1..] {
+        // Kusto names the first column after an assigned name, if any, and the others
+        // `percentile_COLUMN_RANK`.
+        let column_name = first.as_name().unwrap_or("");
+        for (index, arg) in args[1..].iter().enumerate() {
             let rank_value = compiler.compile(arg)?;
             let rank = constant_percentile(&rank_value, arg, function)?;
             let label = crate::eval::value::format_real(rank).replace('.', "_");
-            let column = push_name(
-                names,
-                format!("percentile_{target_name}_{label}"),
-                arg.range.clone(),
-            )?;
+            let name = match &aggregate.name {
+                Some(ident) if index == 0 => ident.name.clone(),
+                _ => format!("percentile_{column_name}_{label}"),
+            };
+            let column = push_name(names, name, arg.range.clone())?;
             outputs.push(nearest_rank(target.expr.clone(), rank, target.ty).alias(column));
         }
         return Ok(Some(outputs));
