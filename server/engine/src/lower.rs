@@ -1255,7 +1255,7 @@ impl<'t> Lowerer<'t> {
                     .filter(|n| n.kind() != "comment")
                     .map(|item| {
                         let inner = unwrap_parentheses(item);
-                        if inner.kind() == "pipe_expression" {
+                        if is_tabular(inner) {
                             self.hoist_subquery(inner)
                         } else {
                             self.expr(item)
@@ -1474,44 +1474,42 @@ impl<'t> Lowerer<'t> {
             let inner = unwrap_parentheses(item);
             // A name, a dynamic array or a subquery may stand for many terms; the engine
             // expands them with `__has_terms(any, left, item)`.
-            let term = if matches!(
-                inner.kind(),
-                "pipe_expression" | "identifier" | "dynamic_literal"
-            ) {
-                let value = if inner.kind() == "pipe_expression" {
-                    self.hoist_subquery(inner)?
-                } else {
-                    self.expr(inner)?
-                };
-                Expr::new(
-                    ExprKind::Call {
-                        name: Ident {
-                            name: "__has_terms".to_owned(),
-                            range: range.clone(),
+            let term =
+                if is_tabular(inner) || matches!(inner.kind(), "identifier" | "dynamic_literal") {
+                    let value = if is_tabular(inner) {
+                        self.hoist_subquery(inner)?
+                    } else {
+                        self.expr(inner)?
+                    };
+                    Expr::new(
+                        ExprKind::Call {
+                            name: Ident {
+                                name: "__has_terms".to_owned(),
+                                range: range.clone(),
+                            },
+                            args: vec![
+                                Expr::new(ExprKind::Literal(Literal::Bool(any)), range.clone()),
+                                left.clone(),
+                                value,
+                            ],
                         },
-                        args: vec![
-                            Expr::new(ExprKind::Literal(Literal::Bool(any)), range.clone()),
-                            left.clone(),
-                            value,
-                        ],
-                    },
-                    range.clone(),
-                )
-            } else {
-                let needle = self.expr(item)?;
-                if let (true, ExprKind::Literal(Literal::String(text))) = (any, &needle.kind) {
-                    needles.push(text.clone());
-                    continue;
-                }
-                Expr::new(
-                    ExprKind::Binary {
-                        op: has,
-                        lhs: Box::new(left.clone()),
-                        rhs: Box::new(needle),
-                    },
-                    range.clone(),
-                )
-            };
+                        range.clone(),
+                    )
+                } else {
+                    let needle = self.expr(item)?;
+                    if let (true, ExprKind::Literal(Literal::String(text))) = (any, &needle.kind) {
+                        needles.push(text.clone());
+                        continue;
+                    }
+                    Expr::new(
+                        ExprKind::Binary {
+                            op: has,
+                            lhs: Box::new(left.clone()),
+                            rhs: Box::new(needle),
+                        },
+                        range.clone(),
+                    )
+                };
             terms.push(term);
         }
         // A long list of constant terms is matched by a few regular expressions, each an
@@ -1724,55 +1722,64 @@ fn series_stats_columns(column: &NamedExpr) -> Option<Vec<NamedExpr>> {
         None => format!("series_stats_{}", args[0].as_name().unwrap_or("")),
     };
     let range = column.expr.range.clone();
-    let stats = Expr::new(
-        ExprKind::Call {
-            name: Ident {
-                name: "series_stats_dynamic".to_owned(),
-                range: name.range.clone(),
-            },
-            args: args.clone(),
-        },
-        range.clone(),
-    );
     let fields = crate::eval::functions::series::STATS_FIELDS;
     Some(
         fields
             .iter()
-            .map(|field| {
-                let member = Expr::new(
-                    ExprKind::Member {
-                        object: Box::new(stats.clone()),
-                        key: Box::new(Expr::new(
-                            ExprKind::Literal(Literal::String((*field).to_owned())),
-                            range.clone(),
-                        )),
-                    },
-                    range.clone(),
-                );
-                // Positions are longs and the statistics reals, as in Kusto.
-                let conversion = if field.ends_with("_idx") {
-                    "tolong"
-                } else {
-                    "todouble"
-                };
-                NamedExpr {
-                    name: Some(Ident {
-                        name: format!("{prefix}_{field}"),
-                        range: range.clone(),
-                    }),
-                    expr: Expr::new(
-                        ExprKind::Call {
-                            name: Ident {
-                                name: conversion.to_owned(),
-                                range: range.clone(),
-                            },
-                            args: vec![member],
-                        },
-                        range.clone(),
-                    ),
-                }
+            .map(|field| NamedExpr {
+                name: Some(Ident {
+                    name: format!("{prefix}_{field}"),
+                    range: range.clone(),
+                }),
+                expr: series_stats_field(args, field, name.range.clone(), range.clone()),
             })
             .collect(),
+    )
+}
+
+/// Returns the expression for one statistic of `series_stats(args)`, such as `min` or
+/// `max_idx`: a field of `series_stats_dynamic(args)`, as a long for a position and a real
+/// for the rest, as in Kusto.
+pub(crate) fn series_stats_field(
+    args: &[Expr],
+    field: &str,
+    name_range: std::ops::Range<usize>,
+    range: std::ops::Range<usize>,
+) -> Expr {
+    let stats = Expr::new(
+        ExprKind::Call {
+            name: Ident {
+                name: "series_stats_dynamic".to_owned(),
+                range: name_range,
+            },
+            args: args.to_vec(),
+        },
+        range.clone(),
+    );
+    let member = Expr::new(
+        ExprKind::Member {
+            object: Box::new(stats),
+            key: Box::new(Expr::new(
+                ExprKind::Literal(Literal::String(field.to_owned())),
+                range.clone(),
+            )),
+        },
+        range.clone(),
+    );
+    let conversion = if field.ends_with("_idx") {
+        "tolong"
+    } else {
+        "todouble"
+    };
+    Expr::new(
+        ExprKind::Call {
+            name: Ident {
+                name: conversion.to_owned(),
+                range: range.clone(),
+            },
+            args: vec![member],
+        },
+        range,
     )
 }
 
@@ -1803,6 +1810,15 @@ fn call_arguments_of_list(list: Node<'_>) -> Vec<Node<'_>> {
 fn typeof_name(text: &str) -> Option<String> {
     let inner = function_argument(text, &["typeof"])?;
     Some(inner.to_ascii_lowercase())
+}
+
+/// Returns whether `node`, inside `in (...)` or `has_any (...)`, is a tabular subquery:
+/// a pipeline, or a source such as `print`, `range` or `datatable` on its own.
+fn is_tabular(node: Node<'_>) -> bool {
+    matches!(
+        node.kind(),
+        "pipe_expression" | "print_operator" | "range_operator" | "datatable_expression"
+    )
 }
 
 fn unwrap_parentheses(mut node: Node<'_>) -> Node<'_> {

@@ -559,6 +559,67 @@ fn summarize_names_around_aggregates() {
 }
 
 #[test]
+fn series_stats_assigns_names_in_order() {
+    let output = events(
+        "print s = dynamic([2, 4, 9]) \
+         | extend (lo, lo_at, hi, hi_at, mean, sd, var) = series_stats(s) \
+         | extend series_stats(s) | project-away s",
+    );
+    assert_eq!(
+        column_names(&output),
+        [
+            "lo",
+            "lo_at",
+            "hi",
+            "hi_at",
+            "mean",
+            "sd",
+            "var",
+            "series_stats_s_min",
+            "series_stats_s_min_idx",
+            "series_stats_s_max",
+            "series_stats_s_max_idx",
+            "series_stats_s_avg",
+            "series_stats_s_stdev",
+            "series_stats_s_variance"
+        ]
+    );
+    // Sample variance of 2, 4 and 9: 13; its square root is the standard deviation.
+    let row = &output.rows[0];
+    assert_eq!(
+        row[..5],
+        [json!(2.0), json!(0), json!(9.0), json!(2), json!(5.0)]
+    );
+    assert!(
+        (row[5].as_f64().unwrap() - 13f64.sqrt()).abs() < 1e-9,
+        "{row:?}"
+    );
+    assert_eq!(row[6], json!(13.0));
+    assert_eq!(row[..7], row[7..]);
+
+    let error =
+        events_error("print s = dynamic([1]) | extend (a, b, c, d, e, f, g, h) = series_stats(s)");
+    assert!(
+        error.message.contains("returns 7 values"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn in_takes_print_range_and_datatable() {
+    for list in [
+        "(print 4625)",
+        "(range x from 4625 to 4625 step 1)",
+        "(datatable(x: long)[4625])",
+        "(4625)",
+    ] {
+        let output = events(&format!("Events | where EventID in {list} | count"));
+        assert_eq!(output.rows, [vec![json!(2)]], "{list}");
+    }
+}
+
+#[test]
 fn percentiles_take_computed_ranks() {
     let output = events("Events | summarize percentiles(Bytes, 5 * 10, 90)");
     assert_eq!(

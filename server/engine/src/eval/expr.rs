@@ -451,6 +451,22 @@ impl<'a> ExprCompiler<'a> {
                 args: inner_args,
             } = &inner.kind
         {
+            if inner_name.name == "series_stats" {
+                let fields = crate::eval::functions::series::STATS_FIELDS;
+                let Some(field) = usize::try_from(index).ok().and_then(|i| fields.get(i)) else {
+                    return Err(EngineError::at(
+                        format!("`series_stats()` returns {} values", fields.len()),
+                        range,
+                    ));
+                };
+                let field = crate::lower::series_stats_field(
+                    inner_args,
+                    field,
+                    inner_name.range.clone(),
+                    inner.range.clone(),
+                );
+                return self.compile(&field);
+            }
             let compiled = self.compile_args(inner_args)?;
             let ranges: Vec<Range<usize>> = inner_args.iter().map(|a| a.range.clone()).collect();
             let call = Call {

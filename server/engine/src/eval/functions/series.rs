@@ -263,9 +263,11 @@ fn unary(value: &Value, function: impl Fn(&[Option<f64>]) -> Vec<Option<f64>>) -
     }
 }
 
-/// The fields of `series_stats()`, in Kusto's order.
+/// The fields of `series_stats()`, in the order of Kusto's output columns (its documented
+/// example puts `stdev` before `variance`), which a tuple `(a, b, ...) = series_stats(x)`
+/// assigns in turn.
 pub const STATS_FIELDS: [&str; 7] = [
-    "min", "min_idx", "max", "max_idx", "avg", "variance", "stdev",
+    "min", "min_idx", "max", "max_idx", "avg", "stdev", "variance",
 ];
 
 fn stats_bag(stats: &math::SeriesStats) -> Json {
