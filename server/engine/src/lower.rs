@@ -1002,9 +1002,13 @@ impl<'t> Lowerer<'t> {
                 OperatorKind::ProjectRename(pairs)
             }
             "summarize_operator" => {
-                let aggregates = children(node, "aggregate")
-                    .map(|c| self.column(c))
-                    .collect::<Result<_, _>>()?;
+                let mut aggregates = Vec::new();
+                for aggregate in children(node, "aggregate") {
+                    match self.percentile_names(aggregate)? {
+                        Some(columns) => aggregates.extend(columns),
+                        None => aggregates.push(self.column(aggregate)?),
+                    }
+                }
                 let by = children(node, "group")
                     .map(|c| self.column(c))
                     .collect::<Result<_, _>>()?;
@@ -1137,6 +1141,54 @@ impl<'t> Lowerer<'t> {
             }
         }
         Ok(columns)
+    }
+
+    /// Lowers `(p50, p95) = percentiles(x, 50, 95)` into `p50 = percentile(x, 50)` and
+    /// `p95 = percentile(x, 95)`. Returns `None` for any other aggregate.
+    fn percentile_names(&self, node: Node<'_>) -> Result<Option<Vec<NamedExpr>>, EngineError> {
+        if node.kind() != "assignment" {
+            return Ok(None);
+        }
+        let names_node = field(node, "name")?;
+        if names_node.kind() != "name_list" {
+            return Ok(None);
+        }
+        let value = self.expr(field(node, "value")?)?;
+        let ExprKind::Call { name, args } = &value.kind else {
+            return Ok(None);
+        };
+        if name.name != "percentiles" || args.len() < 2 {
+            return Ok(None);
+        }
+        let mut cursor = names_node.walk();
+        let names: Vec<Node<'_>> = names_node.named_children(&mut cursor).collect();
+        if names.len() > args.len() - 1 {
+            return Err(EngineError::at(
+                format!(
+                    "{} names for {} percentiles; give one name per percentile",
+                    names.len(),
+                    args.len() - 1
+                ),
+                names_node.byte_range(),
+            ));
+        }
+        let mut columns = Vec::with_capacity(names.len());
+        for (name_node, rank) in names.into_iter().zip(&args[1..]) {
+            columns.push(NamedExpr {
+                name: Some(self.name(name_node)?),
+                expr: Expr::new(
+                    ExprKind::Call {
+                        name: Ident {
+                            name: "percentile".to_owned(),
+                            range: name.range.clone(),
+                        },
+                        args: vec![args[0].clone(), rank.clone()],
+                    },
+                    value.range.clone(),
+                ),
+            });
+        }
+        Ok(Some(columns))
     }
 
     /// Lowers `Name = expr` or a bare expression.

@@ -620,6 +620,20 @@ fn in_takes_print_range_and_datatable() {
 }
 
 #[test]
+fn percentiles_assign_names_in_order() {
+    let output = events("Events | summarize (median, high) = percentiles(Bytes, 50, 90)");
+    assert_eq!(column_names(&output), ["median", "high"]);
+    assert_eq!(output.rows[0], [json!(100), json!(700)]);
+
+    let error = events_error("Events | summarize (a, b, c) = percentiles(Bytes, 50, 90)");
+    assert!(
+        error.message.contains("3 names for 2 percentiles"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
 fn percentiles_take_computed_ranks() {
     let output = events("Events | summarize percentiles(Bytes, 5 * 10, 90)");
     assert_eq!(
