@@ -1160,6 +1160,7 @@ impl<'t> Lowerer<'t> {
         if name.name != "percentiles" || args.len() < 2 {
             return Ok(None);
         }
+
         let mut cursor = names_node.walk();
         let names: Vec<Node<'_>> = names_node.named_children(&mut cursor).collect();
         if names.len() > args.len() - 1 {
@@ -1172,6 +1173,7 @@ impl<'t> Lowerer<'t> {
                 names_node.byte_range(),
             ));
         }
+
         let mut columns = Vec::with_capacity(names.len());
         for (name_node, rank) in names.into_iter().zip(&args[1..]) {
             columns.push(NamedExpr {

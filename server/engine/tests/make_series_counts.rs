@@ -238,7 +238,7 @@ fn too_many_points_in_all_fails() {
     for aggregate in ["count()", "countif(true)"] {
         let error = run_csv(&[], &query(aggregate)).expect_err("60 million points");
         assert!(
-            error.message.contains("60000 series of 1000 points"),
+            error.message.contains("60,000 series of 1,000 steps"),
             "{aggregate}: {}",
             error.message
         );
@@ -260,7 +260,7 @@ fn too_many_steps_fails() {
     .expect_err("a year of seconds is too many steps");
     // 366 days of seconds, and one step more for the last row's own step.
     assert!(
-        error.message.contains("31622401 points per series"),
+        error.message.contains("31,622,401 steps per series"),
         "{}",
         error.message
     );

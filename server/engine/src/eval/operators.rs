@@ -327,7 +327,7 @@ pub(super) fn make_series(
         let (first, last) = (bins.min().unwrap_or(0), bins.max().unwrap_or(-1));
         let steps = (i128::from(last) - i128::from(first) + 1) as usize;
         if steps > series_count::MAX_STEPS as usize {
-            return Err(too_many_steps(steps, &series));
+            return Err(too_many_steps(steps as f64, &series));
         }
         let positions = (bins.clone() - first)
             .into_column()
@@ -414,15 +414,32 @@ pub(super) fn make_series(
     .map(IntoLazy::lazy)
 }
 
-/// Returns the error for a `make-series` whose series would have `steps` points each.
-fn too_many_steps(steps: impl std::fmt::Display, series: &MakeSeries<'_>) -> EngineError {
+/// Returns the error for a `make-series` whose series would have `steps` steps each.
+fn too_many_steps(steps: f64, series: &MakeSeries<'_>) -> EngineError {
     EngineError::at(
         format!(
-            "`make-series` would make {steps} points per series, more than the limit of \
-             1,000,000; use a larger step or a shorter `from`/`to` range"
+            "`make-series` would make {} steps per series, more than the limit of 1,000,000; \
+             use a larger step or a shorter `from`/`to` range",
+            thousands(steps)
         ),
         series.step.range.clone(),
     )
+}
+
+/// Writes a whole number with commas between groups of three digits, as `1,234,567`.
+fn thousands(number: f64) -> String {
+    let digits = format!("{:.0}", number.abs());
+    let mut text = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    if number < 0.0 {
+        text.insert(0, '-');
+    }
+    text
 }
 
 /// The largest number of points that a `make-series` result may hold in all its series.
@@ -436,9 +453,12 @@ fn check_points(series: usize, steps: usize, range: &Range<usize>) -> Result<(),
     }
     Err(EngineError::at(
         format!(
-            "`make-series` would make {series} series of {steps} points, {points} in all, more \
-             than the limit of 50,000,000; use a larger step, a shorter `from`/`to` range, or a \
-             `where` that keeps fewer groups"
+            "`make-series` would make {} series of {} steps, {} points in all, more than the \
+             limit of 50,000,000; use a larger step, a shorter `from`/`to` range, or a `where` \
+             that keeps fewer groups",
+            thousands(series as f64),
+            thousands(steps as f64),
+            thousands(points as f64),
         ),
         range.clone(),
     ))
@@ -720,7 +740,7 @@ fn count_series(
                 };
                 let extremes = read("low").zip(read("high"));
                 let (first, end) = step_range(extremes);
-                return Err(too_many_steps(end - first, series));
+                return Err(too_many_steps((end - first) as f64, series));
             }
             Err(series_count::TooLarge::Cells) => {
                 return Err(EngineError::at(
@@ -740,7 +760,7 @@ fn count_series(
     let (first, end) = step_range(counted.extremes);
     let steps = (end - first).max(0);
     if steps > i128::from(series_count::MAX_STEPS) {
-        return Err(too_many_steps(steps, series));
+        return Err(too_many_steps(steps as f64, series));
     }
     check_points(counted.series.len(), steps as usize, range)?;
     let (first, steps) = (first as i64, steps as usize);
