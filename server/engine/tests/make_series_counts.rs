@@ -65,11 +65,11 @@ fn same_as_general_path(table: &str, clauses: &str) -> quarry_engine::QueryOutpu
 
 /// Asserts that two results have equal rows, naming the first row that differs rather than
 /// printing both results whole.
-fn assert_same_rows(fast: &[Vec<Value>], general: &[Vec<Value>], what: &str) {
+fn assert_same_rows(fast: &[Vec<Value>], general: &[Vec<Value>], query: &str) {
     for (index, (left, right)) in fast.iter().zip(general).enumerate() {
-        assert_eq!(left, right, "{what}: row {index} differs");
+        assert_eq!(left, right, "{query}: row {index} differs");
     }
-    assert_eq!(fast.len(), general.len(), "{what}: row counts differ");
+    assert_eq!(fast.len(), general.len(), "{query}: row counts differ");
 }
 
 #[test]

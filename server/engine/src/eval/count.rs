@@ -71,10 +71,7 @@ pub(crate) fn count_batch(batch: DataFrame, count: &PlSmallStr) -> PolarsResult<
     // The scratch buffers are borrowed only while numbering and counting, which call no polars
     // code that could run another batch on this thread. Should that ever happen, the other
     // batch gets buffers of its own.
-    let counted = SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => number_and_count(&batch, &mut scratch),
-        Err(_) => number_and_count(&batch, &mut Scratch::default()),
-    });
+    let counted = with_scratch(|scratch| number_and_count(&batch, scratch));
     let rows = batch.height();
     let Some((first_rows, row_counts)) = counted else {
         let mut batch = batch;
@@ -129,8 +126,8 @@ fn number_and_count(batch: &DataFrame, scratch: &mut Scratch) -> Option<(Vec<Idx
 
 /// Groups the rows of `batch`, whose columns are keys, by the combination of their key
 /// numbers. Returns the group of each row, numbered from 0 in the order of first rows, and the
-/// first row of each group. Returns `None` when a key column's type has no numbering here, its integer
-/// values span too wide a range, or the combinations overflow a `u64`. Rows with equal keys
+/// first row of each group. Returns `None` when a key column's type has no numbering here, its
+/// integer values span too wide a range, or the combinations overflow a `u64`. Rows with equal keys
 /// always share a group, whatever their views, but the groups of two batches are unrelated.
 pub(crate) fn group_batch(batch: &DataFrame) -> Option<(Vec<u32>, Vec<IdxSize>)> {
     let group = |scratch: &mut Scratch| {
@@ -152,9 +149,14 @@ pub(crate) fn group_batch(batch: &DataFrame) -> Option<(Vec<u32>, Vec<IdxSize>)>
         );
         Some((groups, first_rows))
     };
+    with_scratch(group)
+}
+
+/// Runs `work` with this thread's scratch buffers, or with new ones when they are in use.
+fn with_scratch<T>(work: impl FnOnce(&mut Scratch) -> T) -> T {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => group(&mut scratch),
-        Err(_) => group(&mut Scratch::default()),
+        Ok(mut scratch) => work(&mut scratch),
+        Err(_) => work(&mut Scratch::default()),
     })
 }
 

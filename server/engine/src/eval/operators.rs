@@ -348,13 +348,7 @@ pub(super) fn make_series(
                 &range,
                 "make-series",
             )?;
-            let read = |name: &str| {
-                limits
-                    .column(name)
-                    .ok()
-                    .and_then(|c| c.get(0).ok())
-                    .and_then(|v| v.extract::<f64>())
-            };
+            let read = |name: &str| first_value(&limits, name).and_then(|v| v.extract::<f64>());
             if from.is_none() {
                 from = read("min").map(|min| (min / step_ticks).floor() * step_ticks);
             }
@@ -412,6 +406,11 @@ pub(super) fn make_series(
         &range,
     )
     .map(IntoLazy::lazy)
+}
+
+/// Returns the first value of column `name` of `frame`, or `None` when there is none.
+fn first_value<'a>(frame: &'a DataFrame, name: &str) -> Option<polars::prelude::AnyValue<'a>> {
+    frame.column(name).ok()?.get(0).ok()
 }
 
 /// Returns the error for a `make-series` whose series would have `steps` steps each.
@@ -731,13 +730,7 @@ fn count_series(
                     range,
                     "make-series",
                 )?;
-                let read = |name: &str| {
-                    limits
-                        .column(name)
-                        .ok()
-                        .and_then(|c| c.get(0).ok())
-                        .and_then(|v| v.extract::<i64>())
-                };
+                let read = |name: &str| first_value(&limits, name).and_then(|v| v.extract::<i64>());
                 let extremes = read("low").zip(read("high"));
                 let (first, end) = step_range(extremes);
                 return Err(too_many_steps((end - first) as f64, series));

@@ -322,7 +322,7 @@ fn step_of(value: i64, origin: i64, step: i64) -> i64 {
 }
 
 /// Groups the rows of `keys` with polars, for a batch that [`count::group_batch`] does not
-/// number. Returns what that function returns.
+/// number. Returns the group of each row and the first row of each group, as that function does.
 fn group_with_polars(keys: &DataFrame) -> PolarsResult<(Vec<u32>, Vec<IdxSize>)> {
     let names: Vec<PlSmallStr> = keys.get_column_names_owned();
     let grouped = keys.group_by_stable(names)?;
